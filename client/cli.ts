@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// The `replibuild` command. Only the argument parser loads up front; each
+// command's module is imported when it runs, so a no-op `compile` pays for
+// nothing else (start-up is on every build's path).
+import { Command, Option } from 'commander';
+import { VERSION } from '../protocol/messages.js';
+
+type Runner = () => Promise<number>;
+
+async function main(argv: string[]): Promise<number> {
+  let exec: Runner | null = null;
+  const later = (r: Runner): void => {
+    exec = r;
+  };
+  const program = new Command('replibuild')
+    .description('Incremental C++ build accelerator: daemons that watch, plan, compile and cache')
+    .version(VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
+
+  program
+    .command('start')
+    .description("start the project's daemons (setup, discovery, compilation, orchestrator)")
+    .addOption(dirOpt())
+    .option('--auto-ports', 'take any free ports instead of the configured ones (a second project beside the first)')
+    .action((o) => later(async () => (await import('./commands/start.js')).run(o)));
+
+  program
+    .command('status')
+    .description('state, pid, port, uptime, memory and CPU of each daemon, and what each reports')
+    .addOption(dirOpt())
+    .option('--json', 'one JSON object on stdout')
+    .action((o) => later(async () => (await import('./commands/status.js')).run(o)));
+
+  program
+    .command('stop')
+    .description("stop the project's daemons and everything they spawned")
+    .addOption(dirOpt())
+    .action((o) => later(async () => (await import('./commands/stop.js')).run(o)));
+
+  program
+    .command('ensure')
+    .description('restart any enabled daemon that died or hangs')
+    .addOption(dirOpt())
+    .action((o) => later(async () => (await import('./commands/ensure.js')).run(o)));
+
+  program
+    .command('logs [name]')
+    .description('print daemon logs (all, or one of setup, discovery, compilation, orchestrator)')
+    .addOption(dirOpt())
+    .option('-f, --follow', 'keep printing as the logs grow')
+    .option('-n, --lines <n>', 'lines of each log to show', (v) => Number(v), 50)
+    .action((name, o) => later(async () => (await import('./commands/logs.js')).run({ ...o, name })));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return typeof code === 'number' ? (code === 0 ? 0 : 2) : 2;
+  }
+  if (!exec) {
+    program.outputHelp();
+    return 2;
+  }
+  return (exec as Runner)();
+}
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  async (e: unknown) => {
+    const { UserError } = await import('./errors.js');
+    if (e instanceof UserError) {
+      console.error(`replibuild: ${e.message}`);
+      process.exitCode = e.exitCode;
+    } else {
+      console.error(`replibuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      process.exitCode = 70;
+    }
+  },
+);

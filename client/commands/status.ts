@@ -1,0 +1,57 @@
+import type { DaemonStatusRow, StatusReport } from '../../protocol/messages.js';
+import { readDaemonConfig, resolveProject } from '../project.js';
+import { gatherStatus } from '../status-report.js';
+
+export interface StatusArgs {
+  dir?: string;
+  json?: boolean;
+}
+
+const mb = (b: number | null) => (b === null ? '-' : `${(b / 1048576).toFixed(1)} MB`);
+
+function formatUptime(s: number | null): string {
+  if (s === null) return '-';
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${Math.round(s % 60)}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** The daemon's own figures, one short phrase each, in the order it gave them. */
+function formatDetails(d: Record<string, unknown>): string {
+  return Object.entries(d)
+    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${v}`)
+    .join(' ');
+}
+
+function formatRow(r: DaemonStatusRow): string {
+  const cols = [
+    r.name.padEnd(13),
+    r.state.padEnd(13),
+    `pid ${r.pid ?? '-'}`.padEnd(11),
+    `port ${r.port ?? '-'}`.padEnd(11),
+    `up ${formatUptime(r.uptime_s)}`.padEnd(10),
+    `rss ${mb(r.rss_bytes)}`.padEnd(14),
+    `cpu ${r.cpu_percent === null ? '-' : `${r.cpu_percent}%`}`.padEnd(10),
+    r.requests_served === null ? '' : `requests=${r.requests_served} `,
+  ];
+  const extra = r.message ?? formatDetails(r.details);
+  return (cols.join('') + extra).trimEnd();
+}
+
+export function formatStatus(rep: StatusReport): string {
+  const m = rep.machine;
+  const lines = [`project ${rep.project}`, ...rep.daemons.map(formatRow)];
+  lines.push(
+    `machine      ${m.cpus} cpus  cpu ${m.cpu_percent}%  load ${m.load_avg.join(' ')}  ` +
+      `mem ${mb(m.mem_total_bytes - m.mem_available_bytes)} used of ${mb(m.mem_total_bytes)}`,
+  );
+  return lines.join('\n');
+}
+
+export async function run(args: StatusArgs): Promise<number> {
+  const root = resolveProject(args.dir);
+  const report = await gatherStatus(root, readDaemonConfig(root));
+  console.log(args.json ? JSON.stringify(report) : formatStatus(report));
+  return report.all_running ? 0 : 3;
+}

@@ -1,0 +1,50 @@
+// Finding a project's daemon and talking to it: through its record in
+// .replibuild/pids, verified by connecting, never by the file alone.
+import { VERSION, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
+import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
+import { isOurDaemon, readRecord, readToken } from '../daemons/common/pidfiles.js';
+import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
+import { RpcConnection } from './rpc-client.js';
+
+export interface DaemonLink {
+  name: DaemonName;
+  record: DaemonRecord;
+  conn: RpcConnection;
+  version: string;
+}
+
+/** Connect to a running daemon of the project; throws DaemonUnavailableError when there is none. */
+export async function connectDaemon(
+  root: string,
+  name: DaemonName,
+  opts: { timeoutMs?: number; allowVersionMismatch?: boolean; paths?: ProjectPaths } = {},
+): Promise<DaemonLink> {
+  const paths = opts.paths ?? projectPaths(root);
+  const record = readRecord(paths, name);
+  if (!record) throw new DaemonUnavailableError(name, 'no pid file');
+  if (!isOurDaemon(record)) throw new DaemonUnavailableError(name, `pid ${record.pid} is not running a replibuild daemon (stale pid file)`);
+  const token = readToken(paths);
+  if (!token) throw new DaemonUnavailableError(name, `no token in ${paths.token}`);
+  let opened: Awaited<ReturnType<typeof RpcConnection.open>>;
+  try {
+    opened = await RpcConnection.open(record.port, token, opts.timeoutMs ?? 5000);
+  } catch (e) {
+    throw new DaemonUnavailableError(name, `port ${record.port}: ${(e as Error).message}`);
+  }
+  const version = String(opened.identity.version ?? '');
+  if (!opts.allowVersionMismatch && version !== VERSION) {
+    opened.conn.close();
+    throw new VersionMismatchError(name, version, VERSION);
+  }
+  return { name, record, conn: opened.conn, version };
+}
+
+/** Connect if the daemon runs; null (not an error) when it does not. */
+export async function tryConnectDaemon(root: string, name: DaemonName, timeoutMs = 2000): Promise<DaemonLink | null> {
+  try {
+    return await connectDaemon(root, name, { timeoutMs });
+  } catch (e) {
+    if (e instanceof VersionMismatchError) throw e;
+    return null;
+  }
+}

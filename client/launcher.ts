@@ -1,0 +1,154 @@
+// Starting a project's daemons: clean what is stale, reap what a killed daemon
+// left behind, spawn each detached, and wait for its ready handshake.
+import { spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { LauncherMessage } from '../daemons/common/daemon-process.js';
+import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
+import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/common/pidfiles.js';
+import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
+import { tryConnectDaemon } from './daemon-link.js';
+import { UserError } from './errors.js';
+
+const READY_TIMEOUT_MS = 20_000;
+
+export type StartOutcome =
+  | { name: DaemonName; state: 'started'; pid: number; port: number; ms: number }
+  | { name: DaemonName; state: 'already-running'; pid: number; port: number }
+  | { name: DaemonName; state: 'disabled' };
+
+export class DaemonStartError extends UserError {
+  constructor(
+    readonly daemon: DaemonName,
+    reason: string,
+    logTail: string,
+  ) {
+    super(`${daemon} daemon failed to start: ${reason}${logTail ? `\nlast lines of its log:\n${logTail}` : ''}`);
+    this.name = 'DaemonStartError';
+  }
+}
+
+export function tailFile(file: string, lines: number): string {
+  try {
+    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return all.slice(-lines).map((l) => `  ${l}`).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function daemonMain(name: DaemonName): string {
+  return fileURLToPath(new URL(`../daemons/${name}/main.js`, import.meta.url));
+}
+
+function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {
+  const logFd = openSync(paths.logFile(name), 'a');
+  try {
+    const child = spawn(process.execPath, [daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
+      cwd: paths.root,
+      detached: true, // its own session: a Ctrl-C in the user's shell or a finished `make` must not take it down
+      stdio: ['ignore', logFd, logFd, 'ipc'],
+      env: process.env,
+    });
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        done();
+        try {
+          child.kill('SIGKILL');
+        } catch {
+          /* gone */
+        }
+        reject(new DaemonStartError(name, `no ready handshake within ${READY_TIMEOUT_MS / 1000} s`, tailFile(paths.logFile(name), 15)));
+      }, READY_TIMEOUT_MS);
+      const done = () => {
+        clearTimeout(timer);
+        child.removeAllListeners();
+      };
+      child.on('message', (m: LauncherMessage) => {
+        done();
+        if (m.type === 'ready') {
+          if (child.connected) child.disconnect();
+          child.unref();
+          resolve({ pid: m.pid, port: m.port });
+        } else {
+          reject(new DaemonStartError(name, m.message, tailFile(paths.logFile(name), 15)));
+        }
+      });
+      child.on('error', (e) => {
+        done();
+        reject(new DaemonStartError(name, e.message, ''));
+      });
+      child.on('exit', (code, signal) => {
+        done();
+        reject(new DaemonStartError(name, `exited (${signal ?? `code ${code}`}) before it was ready`, tailFile(paths.logFile(name), 15)));
+      });
+    });
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+/** Kill a daemon we own that no longer answers, so a fresh one can take its place. */
+function killUnresponsive(rec: DaemonRecord): void {
+  try {
+    process.kill(rec.pid, 'SIGKILL');
+  } catch {
+    /* gone already */
+  }
+}
+
+export interface StartOptions {
+  config: DaemonConfig;
+  /** Ignore configured ports and take free ones (a second project beside the first). */
+  autoPorts?: boolean;
+  /** Only these daemons (default: all enabled). */
+  only?: DaemonName[];
+  onOutcome?(o: StartOutcome): void;
+  onNote?(text: string): void;
+}
+
+/** Start every enabled daemon of the project, in dependency order. Idempotent. */
+export async function startDaemons(root: string, opts: StartOptions): Promise<StartOutcome[]> {
+  const paths = projectPaths(root);
+  ensureDirs(paths);
+  ensureToken(paths);
+  const outcomes: StartOutcome[] = [];
+  for (const name of DAEMON_NAMES) {
+    if (opts.only && !opts.only.includes(name)) continue;
+    if (!opts.config.enabled[name]) {
+      const o: StartOutcome = { name, state: 'disabled' };
+      outcomes.push(o);
+      opts.onOutcome?.(o);
+      continue;
+    }
+    const rec = readRecord(paths, name);
+    if (rec && isOurDaemon(rec)) {
+      const link = await tryConnectDaemon(root, name);
+      if (link) {
+        link.conn.close();
+        const o: StartOutcome = { name, state: 'already-running', pid: rec.pid, port: rec.port };
+        outcomes.push(o);
+        opts.onOutcome?.(o);
+        continue;
+      }
+      opts.onNote?.(`${name}: pid ${rec.pid} does not answer; replacing it`);
+      killUnresponsive(rec);
+      removeRecord(paths, name);
+    } else if (rec) {
+      opts.onNote?.(`${name}: removed stale pid file (pid ${rec.pid} is not a replibuild daemon any more)`);
+      removeRecord(paths, name);
+    }
+    const reaped = reapOrphans(paths, name);
+    if (reaped > 0) opts.onNote?.(`${name}: reaped ${reaped} process(es) left behind by its previous run`);
+    // A daemon that last ran on a port other than the configured one was started
+    // with --auto-ports (the default was taken): bring it back the same way.
+    const movedBefore = rec !== null && rec.port > 0 && rec.port !== opts.config.ports[name];
+    const port = opts.autoPorts || movedBefore ? 0 : opts.config.ports[name];
+    const t0 = Date.now();
+    const { pid, port: bound } = await spawnDaemon(paths, name, port);
+    const o: StartOutcome = { name, state: 'started', pid, port: bound, ms: Date.now() - t0 };
+    outcomes.push(o);
+    opts.onOutcome?.(o);
+  }
+  return outcomes;
+}

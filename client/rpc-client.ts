@@ -1,0 +1,149 @@
+// A JSON-RPC connection to one daemon: connect, authenticate, call, receive
+// notifications. Used by the CLI and by daemons that ask other daemons.
+import { connect as netConnect, type Socket } from 'node:net';
+import { LineDecoder, encodeMessage } from '../protocol/framing.js';
+import { RpcError, parseMessage } from '../protocol/jsonrpc.js';
+import { ErrorCode, MAX_LINE_BYTES, NOTIFY_PROGRESS, type JsonRpcId, type ProgressNotification } from '../protocol/messages.js';
+
+export interface CallOptions {
+  /** Progress notifications for this call. */
+  onProgress?(event: unknown): void;
+  signal?: AbortSignal;
+  /** No answer within this many ms → the call fails (default: none). */
+  timeoutMs?: number;
+}
+
+interface Pending {
+  resolve(v: unknown): void;
+  reject(e: Error): void;
+  onProgress?(event: unknown): void;
+  cleanup(): void;
+}
+
+export class ConnectionClosedError extends Error {
+  constructor(message = 'connection to the daemon closed') {
+    super(message);
+    this.name = 'ConnectionClosedError';
+  }
+}
+
+export class RpcConnection {
+  private nextId = 1;
+  private readonly pending = new Map<JsonRpcId, Pending>();
+  private closedError: Error | null = null;
+
+  private constructor(private readonly socket: Socket) {
+    const decoder = new LineDecoder(MAX_LINE_BYTES);
+    socket.on('data', (chunk: Buffer) => {
+      for (const ev of decoder.push(chunk)) {
+        if (ev.kind === 'line') this.onLine(ev.line);
+      }
+    });
+    socket.on('error', (e) => this.fail(new ConnectionClosedError(`connection to the daemon failed: ${e.message}`)));
+    socket.on('close', () => this.fail(new ConnectionClosedError()));
+  }
+
+  /** Connect to 127.0.0.1:port and authenticate with the token. */
+  static async open(port: number, token: string, timeoutMs = 5000): Promise<{ conn: RpcConnection; identity: Record<string, unknown> }> {
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const s = netConnect({ host: '127.0.0.1', port, noDelay: true });
+      const timer = setTimeout(() => {
+        s.destroy();
+        reject(new ConnectionClosedError(`no answer on port ${port} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      s.once('connect', () => {
+        clearTimeout(timer);
+        resolve(s);
+      });
+      s.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+    });
+    const conn = new RpcConnection(socket);
+    try {
+      const identity = (await conn.call('auth', { token }, { timeoutMs })) as Record<string, unknown>;
+      return { conn, identity };
+    } catch (e) {
+      conn.close();
+      throw e;
+    }
+  }
+
+  get closed(): boolean {
+    return this.closedError !== null;
+  }
+
+  call<R = unknown>(method: string, params: unknown = {}, opts: CallOptions = {}): Promise<R> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const onAbort = () => {
+        this.pending.delete(id);
+        reject(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+      };
+      const cleanup = () => {
+        if (timer) clearTimeout(timer);
+        opts.signal?.removeEventListener('abort', onAbort);
+      };
+      if (opts.timeoutMs) {
+        timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new RpcError(ErrorCode.Cancelled, `${method}: no answer within ${opts.timeoutMs} ms`));
+        }, opts.timeoutMs);
+      }
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, cleanup });
+      this.socket.write(encodeMessage({ jsonrpc: '2.0', id, method, params }));
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+
+  private onLine(line: string): void {
+    const msg = parseMessage(line);
+    if (msg.kind === 'notification') {
+      if (msg.msg.method === NOTIFY_PROGRESS) {
+        const p = msg.msg.params as ProgressNotification;
+        this.pending.get(p?.requestId)?.onProgress?.(p.event);
+      }
+      return;
+    }
+    if (msg.kind === 'invalid') {
+      // A daemon-level error not tied to one of our ids (e.g. message too large).
+      if (msg.id !== null) this.settle(msg.id, undefined, msg.error);
+      return;
+    }
+    if (msg.kind !== 'response') return;
+    const r = msg.msg;
+    if (r.id === null) {
+      const err = 'error' in r ? RpcError.from(r.error) : new RpcError(ErrorCode.InternalError, 'bad response');
+      for (const id of [...this.pending.keys()]) this.settle(id, undefined, err);
+      return;
+    }
+    if ('error' in r) this.settle(r.id, undefined, RpcError.from(r.error));
+    else this.settle(r.id, r.result);
+  }
+
+  private settle(id: JsonRpcId, result: unknown, error?: Error): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    p.cleanup();
+    if (error) p.reject(error);
+    else p.resolve(result);
+  }
+
+  private fail(err: Error): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.cleanup();
+      p.reject(err);
+    }
+  }
+}

@@ -1,0 +1,202 @@
+// The process side of a daemon: everything a service does not care about.
+// Argument parsing, pid files, the ready handshake with the launcher, the
+// watchdog, signals and an orderly shutdown. The service is plain logic.
+import { existsSync, readFileSync } from 'node:fs';
+import { RpcError } from '../../protocol/jsonrpc.js';
+import { ErrorCode, VERSION, isDaemonName, type DaemonName, type DaemonSelfStatus, type PingResult } from '../../protocol/messages.js';
+import { noParams } from '../../protocol/params.js';
+import { ChildTracker } from './child-tracker.js';
+import { fileLogger, type Logger } from './logger.js';
+import { projectPaths, type ProjectPaths } from './paths.js';
+import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
+import { procStartTime } from './proc.js';
+import { RpcServer, method, type MethodMap } from './rpc-server.js';
+
+export interface DaemonEnv {
+  name: DaemonName;
+  root: string;
+  paths: ProjectPaths;
+  log: Logger;
+  children: ChildTracker;
+  token: string;
+  /** Ask the daemon to stop (as `shutdown` does). */
+  requestShutdown(reason: string): void;
+}
+
+export interface HostedService {
+  methods: MethodMap;
+  /** The daemon's own figures for `status`. */
+  status(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  close?(): Promise<void>;
+}
+
+/** Messages on the IPC channel the launcher opens for the ready handshake. */
+export type LauncherMessage = { type: 'ready'; pid: number; port: number } | { type: 'failed'; message: string };
+
+const WATCHDOG_MS = 1000;
+
+function parseArgs(argv: string[]): { name: DaemonName; root: string; port: number } {
+  const get = (flag: string) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const name = get(DAEMON_ARG);
+  const root = get('--project');
+  const port = Number(get('--port') ?? '0');
+  if (!name || !isDaemonName(name) || !root || !Number.isInteger(port)) {
+    throw new Error(`usage: ${DAEMON_ARG} <setup|discovery|compilation|orchestrator> --project DIR [--port N]`);
+  }
+  return { name, root, port };
+}
+
+function tellLauncher(msg: LauncherMessage): void {
+  if (process.send) {
+    process.send(msg);
+    // Once ready the launcher goes away; the channel must not keep us tied to it.
+    if (msg.type === 'ready') process.disconnect();
+  }
+}
+
+function describeListenError(e: NodeJS.ErrnoException, port: number, name: DaemonName): string {
+  if (e.code === 'EADDRINUSE') {
+    return (
+      `port ${port} is already in use (another project's ${name} daemon, or another program). ` +
+      `Set "port = 0" under [daemons.${name}] in .replibuild/daemon_config.toml to take any free port, ` +
+      'or run `replibuild start --auto-ports`'
+    );
+  }
+  return `cannot listen on 127.0.0.1:${port}: ${e.message}`;
+}
+
+export async function runDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): Promise<void> {
+  const { name, root, port: wantedPort } = parseArgs(process.argv);
+  const paths = projectPaths(root);
+  ensureDirs(paths);
+  const log = fileLogger(paths.logFile(name), name);
+  const started = Date.now();
+  let stopping = false;
+  let server: RpcServer | null = null;
+  let service: HostedService | null = null;
+  const children = new ChildTracker(paths, name);
+
+  const shutdown = async (reason: string, code = 0) => {
+    if (stopping) return;
+    stopping = true;
+    log.info(`stopping: ${reason}`);
+    const force = setTimeout(() => process.exit(code), 5000);
+    force.unref();
+    try {
+      await service?.close?.();
+    } catch (e) {
+      log.error(`service close failed: ${(e as Error).message}`);
+    }
+    children.killAll();
+    await server?.close();
+    removeRecord(paths, name, process.pid);
+    log.info('stopped');
+    process.exit(code);
+  };
+
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGHUP', () => void shutdown('SIGHUP'));
+  process.on('uncaughtException', (e) => {
+    log.error(`uncaught exception: ${e.stack ?? e.message}`);
+    void shutdown('uncaught exception', 1);
+  });
+  process.on('unhandledRejection', (e) => {
+    log.error(`unhandled rejection: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  });
+
+  const token = readToken(paths);
+  if (!token) {
+    const message = `no token in ${paths.token}: daemons are started by \`replibuild start\``;
+    log.error(message);
+    tellLauncher({ type: 'failed', message });
+    process.exit(1);
+  }
+
+  const env: DaemonEnv = {
+    name,
+    root,
+    paths,
+    log,
+    children,
+    token,
+    requestShutdown: (reason) => void shutdown(reason),
+  };
+
+  try {
+    service = await createService(env);
+  } catch (e) {
+    const message = `could not start: ${(e as Error).message}`;
+    log.error(message);
+    tellLauncher({ type: 'failed', message });
+    process.exit(1);
+  }
+
+  const ping = (): PingResult => ({
+    name,
+    version: VERSION,
+    pid: process.pid,
+    uptime_s: Math.round((Date.now() - started) / 100) / 10,
+    project: root,
+  });
+
+  server = new RpcServer({
+    token,
+    identity: { daemon: name, version: VERSION, pid: process.pid },
+    onError: (m) => log.error(m),
+    methods: {
+      ...service.methods,
+      ping: method(noParams, () => ping()),
+      status: method(noParams, async (): Promise<DaemonSelfStatus> => ({
+        ...ping(),
+        requests_served: server!.requestsServed,
+        connections: server!.openConnections,
+        details: await service!.status(),
+      })),
+      shutdown: method(noParams, () => {
+        if (stopping) throw new RpcError(ErrorCode.ShuttingDown, `${name} is already stopping`);
+        // Answer first, then stop: the caller waits for the process to exit.
+        setTimeout(() => void shutdown('shutdown requested'), 10);
+        return { stopping: true as const };
+      }),
+    },
+  });
+
+  let port: number;
+  try {
+    port = await server.listen(wantedPort);
+  } catch (e) {
+    const message = describeListenError(e as NodeJS.ErrnoException, wantedPort, name);
+    log.error(message);
+    tellLauncher({ type: 'failed', message });
+    await service.close?.().catch(() => {});
+    process.exit(1);
+  }
+
+  writeRecord(paths, {
+    name,
+    pid: process.pid,
+    port,
+    version: VERSION,
+    started: new Date(started).toISOString(),
+    proc_start: procStartTime(process.pid),
+  });
+  log.info(`listening on 127.0.0.1:${port} (replibuild ${VERSION}, project ${root})`);
+  tellLauncher({ type: 'ready', pid: process.pid, port });
+
+  // A daemon whose project or pid file is gone has nobody left to serve.
+  const watchdog = setInterval(() => {
+    if (!existsSync(root)) return void shutdown('project directory removed');
+    let pidInFile = NaN;
+    try {
+      pidInFile = Number(readFileSync(paths.pidFile(name), 'utf8').trim());
+    } catch {
+      return void shutdown('pid file removed');
+    }
+    if (pidInFile !== process.pid) void shutdown(`pid file now names ${pidInFile}`);
+  }, WATCHDOG_MS);
+  watchdog.unref();
+}

@@ -1,0 +1,33 @@
+// Timestamped log lines, appended synchronously: a daemon that crashes has
+// already written what led up to it.
+import { appendFileSync } from 'node:fs';
+
+export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
+
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  debug(msg: string): void;
+}
+
+export function fileLogger(file: string, name: string): Logger {
+  const write = (level: LogLevel, msg: string) => {
+    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${name}:${process.pid}] ${msg}\n`;
+    try {
+      appendFileSync(file, line);
+    } catch {
+      /* the project dir may be gone; the watchdog stops us shortly */
+    }
+  };
+  return {
+    info: (m) => write('info', m),
+    warn: (m) => write('warn', m),
+    error: (m) => write('error', m),
+    debug: (m) => {
+      if (process.env.REPLIBUILD_DEBUG) write('debug', m);
+    },
+  };
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {}, debug() {} };

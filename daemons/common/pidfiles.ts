@@ -1,0 +1,117 @@
+// PID files, daemon records and the auth token. A record is never trusted on
+// its own: it names a pid and that pid's kernel start time, and a process
+// counts as ours only if both match and its command line is a replibuild daemon.
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import type { ChildRecord, DaemonName, DaemonRecord } from '../../protocol/messages.js';
+import { writeFileAtomic } from './atomic-write.js';
+import type { ProjectPaths } from './paths.js';
+import { isSameProcess, procCmdline } from './proc.js';
+
+/** argv marker of a daemon process; lets us tell our daemon from a process that reused its pid. */
+export const DAEMON_ARG = '--replibuild-daemon';
+
+export function ensureDirs(paths: ProjectPaths): void {
+  mkdirSync(paths.pidsDir, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.logsDir, { recursive: true });
+  mkdirSync(paths.stateDir, { recursive: true });
+}
+
+export function readToken(paths: ProjectPaths): string | null {
+  try {
+    const t = readFileSync(paths.token, 'utf8').trim();
+    return t.length >= 32 ? t : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The project's token, made (mode 0600) if there is none yet. */
+export function ensureToken(paths: ProjectPaths): string {
+  const existing = readToken(paths);
+  if (existing) {
+    // Someone may have loosened it; the token guards a service that runs compilers.
+    if ((statSync(paths.token).mode & 0o077) !== 0) chmodSync(paths.token, 0o600);
+    return existing;
+  }
+  const token = randomBytes(32).toString('hex');
+  writeFileAtomic(paths.token, token + '\n', 0o600);
+  return token;
+}
+
+export function writeRecord(paths: ProjectPaths, rec: DaemonRecord): void {
+  writeFileAtomic(paths.recordFile(rec.name), JSON.stringify(rec, null, 2) + '\n');
+  writeFileAtomic(paths.pidFile(rec.name), `${rec.pid}\n`);
+}
+
+export function readRecord(paths: ProjectPaths, name: DaemonName): DaemonRecord | null {
+  try {
+    const rec = JSON.parse(readFileSync(paths.recordFile(name), 'utf8')) as DaemonRecord;
+    if (rec && typeof rec.pid === 'number' && typeof rec.port === 'number') return rec;
+  } catch {
+    /* absent or torn: fall through to the bare pid file */
+  }
+  try {
+    const pid = Number(readFileSync(paths.pidFile(name), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0) {
+      return { name, pid, port: 0, version: '', started: '', proc_start: null };
+    }
+  } catch {
+    /* no pid file either */
+  }
+  return null;
+}
+
+export function removeRecord(paths: ProjectPaths, name: DaemonName, onlyPid?: number): void {
+  if (onlyPid !== undefined) {
+    // A daemon cleaning up after itself must not remove its successor's files.
+    const cur = readRecord(paths, name);
+    if (cur && cur.pid !== onlyPid) return;
+  }
+  rmSync(paths.recordFile(name), { force: true });
+  rmSync(paths.pidFile(name), { force: true });
+}
+
+/** Is the process a record names still that daemon? */
+export function isOurDaemon(rec: DaemonRecord): boolean {
+  if (!isSameProcess(rec.pid, rec.proc_start)) return false;
+  const argv = procCmdline(rec.pid);
+  const i = argv.indexOf(DAEMON_ARG);
+  return i >= 0 && argv[i + 1] === rec.name;
+}
+
+export function readChildren(paths: ProjectPaths, name: DaemonName): ChildRecord[] {
+  try {
+    const list = JSON.parse(readFileSync(paths.childrenFile(name), 'utf8'));
+    return Array.isArray(list) ? (list as ChildRecord[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+export function writeChildren(paths: ProjectPaths, name: DaemonName, children: ChildRecord[]): void {
+  if (children.length === 0) rmSync(paths.childrenFile(name), { force: true });
+  else writeFileAtomic(paths.childrenFile(name), JSON.stringify(children) + '\n');
+}
+
+/** Kill children a dead daemon left behind (its compilers), each only if it is still the same process. */
+export function reapOrphans(paths: ProjectPaths, name: DaemonName): number {
+  let reaped = 0;
+  for (const c of readChildren(paths, name)) {
+    if (!isSameProcess(c.pid, c.proc_start)) continue;
+    try {
+      // Children run in their own process group: take the whole group (cc1plus, as, ...).
+      process.kill(-c.pid, 'SIGKILL');
+      reaped++;
+    } catch {
+      try {
+        process.kill(c.pid, 'SIGKILL');
+        reaped++;
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  rmSync(paths.childrenFile(name), { force: true });
+  return reaped;
+}

@@ -1,0 +1,187 @@
+// The JSON-RPC server every daemon runs: line framing, token authentication,
+// dispatch to typed handlers, streamed notifications. It knows nothing of what
+// the methods do; a daemon's service supplies them.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type Server, type Socket } from 'node:net';
+import { LineDecoder, encodeMessage } from '../../protocol/framing.js';
+import { RpcError, failure, notification, parseMessage, success } from '../../protocol/jsonrpc.js';
+import { ErrorCode, MAX_LINE_BYTES, type JsonRpcId } from '../../protocol/messages.js';
+import type { Check } from '../../protocol/params.js';
+import { obj, str } from '../../protocol/params.js';
+
+export interface CallContext {
+  requestId: JsonRpcId;
+  /** Send a notification on the caller's connection (progress of long work). */
+  notify(method: string, params: unknown): void;
+  /** Aborted when the caller's connection closes. */
+  signal: AbortSignal;
+}
+
+export interface MethodDef<P = any, R = any> {
+  params: Check<P>;
+  handle(params: P, ctx: CallContext): R | Promise<R>;
+}
+
+export function method<P, R>(params: Check<P>, handle: (params: P, ctx: CallContext) => R | Promise<R>): MethodDef<P, R> {
+  return { params, handle };
+}
+
+export type MethodMap = Record<string, MethodDef>;
+
+export interface RpcServerOptions {
+  token: string;
+  methods: MethodMap;
+  /** What `auth` answers, so a client knows whom it reached. */
+  identity: Record<string, unknown>;
+  maxLineBytes?: number;
+  maxConnections?: number;
+  onError?(message: string): void;
+}
+
+const authParams = obj({ token: str });
+
+export class RpcServer {
+  private server: Server | null = null;
+  private readonly sockets = new Set<Socket>();
+  private readonly token: Buffer;
+  requestsServed = 0;
+  connectionsTotal = 0;
+
+  constructor(private readonly opts: RpcServerOptions) {
+    this.token = Buffer.from(opts.token, 'utf8');
+  }
+
+  get openConnections(): number {
+    return this.sockets.size;
+  }
+
+  /** Listen on 127.0.0.1 only; port 0 = any free port. Resolves to the bound port. */
+  listen(port: number): Promise<number> {
+    const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
+    server.maxConnections = this.opts.maxConnections ?? 256;
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: '127.0.0.1', port, exclusive: true }, () => {
+        server.off('error', reject);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr ? addr.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    for (const s of this.sockets) s.destroy();
+    if (server) await new Promise<void>((r) => server.close(() => r()));
+  }
+
+  private checkToken(given: string): boolean {
+    const b = Buffer.from(given, 'utf8');
+    return b.length === this.token.length && timingSafeEqual(b, this.token);
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    this.connectionsTotal++;
+    const decoder = new LineDecoder(this.opts.maxLineBytes ?? MAX_LINE_BYTES);
+    const inflight = new Set<AbortController>();
+    let authed = false;
+    let closing = false;
+
+    const send = (msg: unknown) => {
+      if (!socket.destroyed && socket.writable) socket.write(encodeMessage(msg));
+    };
+    // Before authentication any error ends the connection: an unauthenticated
+    // peer gets one answer and nothing more.
+    const reject = (id: JsonRpcId | null, err: RpcError) => {
+      send(failure(id, err));
+      if (!authed) {
+        closing = true;
+        socket.end();
+      }
+    };
+
+    socket.on('data', (chunk: Buffer) => {
+      if (closing) return;
+      for (const ev of decoder.push(chunk)) {
+        if (closing) return;
+        if (ev.kind === 'overflow') {
+          reject(null, new RpcError(ErrorCode.MessageTooLarge, `message too large: a line of ${ev.bytes} bytes exceeds the ${this.opts.maxLineBytes ?? MAX_LINE_BYTES}-byte limit`));
+          continue;
+        }
+        const msg = parseMessage(ev.line);
+        if (msg.kind === 'invalid') {
+          reject(msg.id, msg.error);
+          continue;
+        }
+        if (msg.kind === 'response' || msg.kind === 'notification') {
+          // Clients send us no responses and we take no notifications; ignore after auth.
+          if (!authed) reject(null, new RpcError(ErrorCode.Unauthorized, 'unauthorized: authenticate first with {"method":"auth","params":{"token":...}}'));
+          continue;
+        }
+        const req = msg.msg;
+        if (!authed) {
+          if (req.method !== 'auth') {
+            reject(req.id, new RpcError(ErrorCode.Unauthorized, 'unauthorized: authenticate first with {"method":"auth","params":{"token":...}} (the token is in .replibuild/pids/token)'));
+            continue;
+          }
+          let token: string;
+          try {
+            token = authParams(req.params, 'params').token;
+          } catch (e) {
+            reject(req.id, e as RpcError);
+            continue;
+          }
+          if (!this.checkToken(token)) {
+            reject(req.id, new RpcError(ErrorCode.Unauthorized, 'unauthorized: wrong token (run `replibuild start` in this project to get one)'));
+            continue;
+          }
+          authed = true;
+          send(success(req.id, this.opts.identity));
+          continue;
+        }
+        this.dispatch(req.id, req.method, req.params, send, inflight);
+      }
+    });
+    socket.on('error', () => {
+      /* peer reset: nothing to answer; close handles cleanup */
+    });
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      for (const ac of inflight) ac.abort(new Error('connection closed'));
+    });
+  }
+
+  private dispatch(id: JsonRpcId, name: string, rawParams: unknown, send: (m: unknown) => void, inflight: Set<AbortController>): void {
+    const def = Object.prototype.hasOwnProperty.call(this.opts.methods, name) ? this.opts.methods[name] : undefined;
+    if (!def) {
+      send(failure(id, new RpcError(ErrorCode.MethodNotFound, `method not found: ${name}`)));
+      return;
+    }
+    const ac = new AbortController();
+    inflight.add(ac);
+    const ctx: CallContext = {
+      requestId: id,
+      signal: ac.signal,
+      notify: (m, params) => send(notification(m, params)),
+    };
+    this.requestsServed++;
+    Promise.resolve()
+      .then(() => def.handle(def.params(rawParams, 'params'), ctx))
+      .then(
+        (result) => send(success(id, result)),
+        (err: unknown) => {
+          if (err instanceof RpcError) {
+            send(failure(id, err));
+          } else {
+            const message = err instanceof Error ? err.message : String(err);
+            this.opts.onError?.(`${name}: ${err instanceof Error ? (err.stack ?? message) : message}`);
+            send(failure(id, new RpcError(ErrorCode.InternalError, `internal error in ${name}: ${message}`)));
+          }
+        },
+      )
+      .finally(() => inflight.delete(ac));
+  }
+}

@@ -1,0 +1,91 @@
+// Setup: the project's two TOML files, parsed, validated and cached. A file is
+// re-read only when its stat changes, so asking for the config costs two stats.
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadDaemonConfig, DEFAULT_DAEMON_CONFIG } from '../../config/daemon-config.js';
+import { ConfigError } from '../../config/errors.js';
+import { loadProjectConfig } from '../../config/project-config.js';
+import { PROJECT_FILE } from '../../config/project-root.js';
+import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../../protocol/messages.js';
+import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
+import { projectPaths } from '../common/paths.js';
+
+function statKey(file: string): string {
+  try {
+    const s = statSync(file, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
+export class SetupService implements SetupApi {
+  private project: ProjectConfig | null = null;
+  private daemon: DaemonConfig = DEFAULT_DAEMON_CONFIG;
+  private issues: ConfigIssue[] = [];
+  private generation = 0;
+  private seenKeys = '';
+  private reloads = 0;
+  private readonly files: string[];
+
+  constructor(
+    readonly root: string,
+    private readonly onReload?: (snap: ConfigSnapshot) => void,
+  ) {
+    this.files = [join(root, PROJECT_FILE), projectPaths(root).daemonConfig];
+  }
+
+  /** Re-read whatever changed on disk since the last call. */
+  refresh(): void {
+    // Sources come from globs: a new or removed file changes the config too,
+    // so the source dirs' state is part of the key (see sourceDirsKey).
+    const key = this.files.map(statKey).join('|') + '|' + this.sourceDirsKey();
+    if (key === this.seenKeys) return;
+    this.seenKeys = key;
+    this.reloads++;
+    const issues: ConfigIssue[] = [];
+    try {
+      this.daemon = loadDaemonConfig(this.root);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push(...e.issues);
+    }
+    try {
+      this.project = loadProjectConfig(this.root);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      issues.push(...e.issues);
+    }
+    this.issues = issues;
+    this.generation++;
+    this.onReload?.(this.snapshot());
+  }
+
+  /** Stat of the directories the globs of the last good config walked: adding or
+   *  removing a file changes its directory's mtime. */
+  private sourceDirsKey(): string {
+    if (!this.project) return '';
+    const dirs = new Set<string>();
+    for (const t of this.project.targets) for (const s of t.sources) dirs.add(join(this.root, s, '..'));
+    return [...dirs].sort().map(statKey).join(',');
+  }
+
+  snapshot(): ConfigSnapshot {
+    return { project: this.project, daemon: this.daemon, issues: this.issues, generation: this.generation };
+  }
+
+  async getConfig(): Promise<ConfigSnapshot> {
+    this.refresh();
+    return this.snapshot();
+  }
+
+  status(): Record<string, unknown> {
+    return {
+      config_generation: this.generation,
+      targets: this.project?.targets.length ?? 0,
+      config_ok: this.issues.length === 0,
+      reloads: this.reloads,
+      last_error: this.issues.length ? this.issues.map((i) => `${i.file}:${i.line ?? '?'}: ${i.message}`).join('; ') : null,
+    };
+  }
+}

@@ -1,0 +1,67 @@
+// Wire types of a build: the compile jobs the orchestrator sends to the
+// compilation daemon, their results, and the progress events streamed to the client.
+
+/** One translation unit to compile. Paths are relative to `cwd` (the project root),
+ *  so diagnostics come out relative and VSCode's $gcc matcher resolves them. */
+export interface CompileJob {
+  /** Absolute project root; the compiler runs here. */
+  cwd: string;
+  /** Compiler command as configured ("g++", "/usr/bin/clang++"). */
+  compiler: string;
+  /** Arguments except the output and dependency-file ones, which the runner adds:
+   *  e.g. ["-std=c++17", "-O2", "-Iinclude", "-DX=1", "-c", "src/a.cpp"]. */
+  args: string[];
+  source: string;
+  /** Object path, e.g. "build/obj/app/src/a.cpp.o". */
+  object: string;
+  /** Depfile path written beside the object, e.g. "build/obj/app/src/a.cpp.d". */
+  depfile: string;
+  /** Groups jobs of one build, so the build can be cancelled as a whole. */
+  build_id?: string;
+}
+
+export type CompileOutcome = 'compiled' | 'cached' | 'failed';
+
+export interface CompileResult {
+  outcome: CompileOutcome;
+  exit_code: number;
+  /** Compiler stderr, exactly as it printed it (replayed on a cache hit). */
+  stderr: string;
+  duration_ms: number;
+  /** Headers the TU read, from the compiler's depfile, as the compiler named them
+   *  (relative to cwd where it was given relative include dirs), the source excluded. */
+  headers: string[];
+  /** Why the cache could not be used, when it could not ("__DATE__", "-E", ...). */
+  uncacheable_reason?: string;
+  /** Hex digest of the compiler identity used (path, size, mtime, version, machine). */
+  compiler_id: string;
+}
+
+export interface BuildRequest {
+  /** Targets to build (with their deps); empty = all. */
+  targets: string[];
+  /** Parallel compile jobs; 0 = the compilation daemon's parallel_jobs. */
+  jobs: number;
+  keep_going: boolean;
+  verbose: boolean;
+}
+
+export interface BuildSummary {
+  ok: boolean;
+  compiled: number;
+  cached: number;
+  upToDate: number;
+  linked: number;
+  failed: number;
+  seconds: number;
+  /** One line a user can act on when ok is false. */
+  error?: string;
+}
+
+export type BuildEvent =
+  | { type: 'queued'; position: number }
+  | { type: 'plan'; total_tus: number; dirty_tus: number; links: number }
+  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string }
+  | { type: 'diagnostics'; source: string; text: string }
+  | { type: 'link'; target: string; output: string; ms: number; cached: boolean; command?: string }
+  | { type: 'message'; text: string };

@@ -1,0 +1,52 @@
+// Line framing for JSON-RPC over a byte stream: one message per '\n'-terminated
+// line. A line longer than the bound is dropped (not buffered), so a client that
+// sends garbage without newlines cannot make a daemon grow without limit.
+
+export type FrameEvent = { kind: 'line'; line: string } | { kind: 'overflow'; bytes: number };
+
+export class LineDecoder {
+  private parts: Buffer[] = [];
+  private size = 0;
+  /** Bytes of an oversized line seen so far; >0 while skipping to its end. */
+  private skipping = 0;
+
+  constructor(private readonly maxLineBytes: number) {}
+
+  /** Feed a chunk; returns complete lines and overflow reports, in order. */
+  push(chunk: Buffer): FrameEvent[] {
+    const out: FrameEvent[] = [];
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl === -1 ? chunk.length : nl;
+      const piece = chunk.subarray(start, end);
+      if (this.skipping > 0) {
+        this.skipping += piece.length;
+      } else if (this.size + piece.length > this.maxLineBytes) {
+        this.skipping = this.size + piece.length;
+        this.parts = [];
+        this.size = 0;
+      } else if (piece.length > 0) {
+        this.parts.push(Buffer.from(piece));
+        this.size += piece.length;
+      }
+      if (nl === -1) break;
+      if (this.skipping > 0) {
+        out.push({ kind: 'overflow', bytes: this.skipping });
+        this.skipping = 0;
+      } else {
+        const line = Buffer.concat(this.parts, this.size).toString('utf8').replace(/\r$/, '');
+        this.parts = [];
+        this.size = 0;
+        if (line.trim() !== '') out.push({ kind: 'line', line });
+      }
+      start = nl + 1;
+    }
+    return out;
+  }
+}
+
+export function encodeMessage(msg: unknown): string {
+  // JSON.stringify never emits a raw newline, so one message stays one line.
+  return JSON.stringify(msg) + '\n';
+}

@@ -1,0 +1,89 @@
+// JSON-RPC 2.0 envelopes: classify an incoming line, and build replies.
+import {
+  ErrorCode,
+  type JsonRpcErrorObject,
+  type JsonRpcFailure,
+  type JsonRpcId,
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type JsonRpcSuccess,
+} from './messages.js';
+
+/** An error that crosses the wire as a JSON-RPC error object. */
+export class RpcError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+    this.name = 'RpcError';
+  }
+
+  toObject(): JsonRpcErrorObject {
+    return this.data === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, data: this.data };
+  }
+
+  static from(obj: JsonRpcErrorObject): RpcError {
+    return new RpcError(obj.code, obj.message, obj.data);
+  }
+}
+
+export type Incoming =
+  | { kind: 'request'; msg: JsonRpcRequest }
+  | { kind: 'notification'; msg: JsonRpcNotification }
+  | { kind: 'response'; msg: JsonRpcResponse }
+  | { kind: 'invalid'; id: JsonRpcId | null; error: RpcError };
+
+function isId(v: unknown): v is JsonRpcId {
+  return typeof v === 'string' || (typeof v === 'number' && Number.isFinite(v));
+}
+
+export function parseMessage(line: string): Incoming {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (e) {
+    return { kind: 'invalid', id: null, error: new RpcError(ErrorCode.ParseError, `parse error: ${(e as Error).message}`) };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { kind: 'invalid', id: null, error: new RpcError(ErrorCode.InvalidRequest, 'invalid request: expected a JSON object (batches are not supported)') };
+  }
+  const m = value as Record<string, unknown>;
+  const id = isId(m.id) ? m.id : null;
+  if (m.jsonrpc !== '2.0') {
+    return { kind: 'invalid', id, error: new RpcError(ErrorCode.InvalidRequest, 'invalid request: "jsonrpc" must be "2.0"') };
+  }
+  if ('result' in m || 'error' in m) {
+    if (id === null && m.id !== null) {
+      return { kind: 'invalid', id: null, error: new RpcError(ErrorCode.InvalidRequest, 'invalid response: bad "id"') };
+    }
+    return { kind: 'response', msg: m as unknown as JsonRpcResponse };
+  }
+  if (typeof m.method !== 'string' || m.method === '') {
+    return { kind: 'invalid', id, error: new RpcError(ErrorCode.InvalidRequest, 'invalid request: "method" must be a non-empty string') };
+  }
+  if (m.params !== undefined && (typeof m.params !== 'object' || m.params === null)) {
+    return { kind: 'invalid', id, error: new RpcError(ErrorCode.InvalidRequest, 'invalid request: "params" must be an object or array') };
+  }
+  if (!('id' in m)) return { kind: 'notification', msg: m as unknown as JsonRpcNotification };
+  if (id === null) {
+    return { kind: 'invalid', id: null, error: new RpcError(ErrorCode.InvalidRequest, 'invalid request: "id" must be a string or number') };
+  }
+  return { kind: 'request', msg: { jsonrpc: '2.0', id, method: m.method, params: m.params } };
+}
+
+export function success(id: JsonRpcId, result: unknown): JsonRpcSuccess {
+  return { jsonrpc: '2.0', id, result: result === undefined ? null : result };
+}
+
+export function failure(id: JsonRpcId | null, err: RpcError): JsonRpcFailure {
+  return { jsonrpc: '2.0', id, error: err.toObject() };
+}
+
+export function notification(method: string, params: unknown): JsonRpcNotification {
+  return { jsonrpc: '2.0', method, params };
+}

@@ -1,0 +1,136 @@
+// Test projects in temp dirs, the real CLI run as a child process, and a
+// cleanup that stops exactly the daemons (and their children) the test started.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DAEMON_NAMES, type DaemonRecord } from '../../protocol/messages.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CLI = join(REPO, 'dist/client/cli.js');
+
+export interface TestProject {
+  root: string;
+  /** A private cache dir, so tests never touch the user's ~/.replibuild/cache. */
+  cacheDir: string;
+  env: NodeJS.ProcessEnv;
+  write(rel: string, content: string): void;
+  read(rel: string): string;
+  cleanup(): Promise<void>;
+}
+
+const HELLO_TOML = `[project]
+name = "t"
+
+[targets.app]
+kind = "executable"
+sources = ["src/*.cpp"]
+`;
+
+/** A project whose daemons take free ports (port = 0), never the user's 9001–9004. */
+export function makeProject(files: Record<string, string> = {}, daemonConfig = ''): TestProject {
+  const base = mkdtempSync(join(tmpdir(), 'replibuild-test-'));
+  const root = join(base, 'proj');
+  const cacheDir = join(base, 'cache');
+  mkdirSync(root, { recursive: true });
+  const write = (rel: string, content: string) => {
+    const p = join(root, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, content);
+  };
+  const all: Record<string, string> = {
+    'replibuild.toml': HELLO_TOML,
+    'src/main.cpp': '#include <cstdio>\nint main() { std::puts("hi"); return 0; }\n',
+    ...files,
+  };
+  for (const [rel, content] of Object.entries(all)) write(rel, content);
+  const ports = DAEMON_NAMES.map((n) => `[daemons.${n}]\nport = 0\n`).join('');
+  write('.replibuild/daemon_config.toml', daemonConfig || ports);
+  // CI=true makes `compile` run in-process; these tests exercise the daemons.
+  const env: NodeJS.ProcessEnv = { ...process.env, REPLIBUILD_CACHE_DIR: cacheDir };
+  delete env.CI;
+  return {
+    root,
+    cacheDir,
+    env,
+    write,
+    read: (rel) => readFileSync(join(root, rel), 'utf8'),
+    cleanup: async () => {
+      killProjectDaemons(root);
+      rmSync(base, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function cliSync(args: string[], p: { root: string; env: NodeJS.ProcessEnv }, input?: string): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: p.root, env: p.env, encoding: 'utf8', input, timeout: 120_000 });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cli(args: string[], p: { root: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {
+  return new Promise((res) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: p.root, env: p.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+export function readRecordFile(root: string, name: string): DaemonRecord | null {
+  const f = join(root, '.replibuild/pids', `${name}.json`);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as DaemonRecord) : null;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Last resort after a test: SIGKILL the daemons recorded for this project, and
+ *  the compiler process groups they recorded — by pid, never by name. */
+export function killProjectDaemons(root: string): void {
+  for (const n of DAEMON_NAMES) {
+    const rec = readRecordFile(root, n);
+    const children = join(root, '.replibuild/pids', `${n}.children.json`);
+    if (existsSync(children)) {
+      try {
+        for (const c of JSON.parse(readFileSync(children, 'utf8')) as { pid: number }[]) {
+          try {
+            process.kill(-c.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }
+      } catch {
+        /* torn file */
+      }
+    }
+    if (rec && pidAlive(rec.pid)) {
+      const cmd = readFileSync(`/proc/${rec.pid}/cmdline`, 'utf8');
+      if (cmd.includes('--replibuild-daemon')) process.kill(rec.pid, 'SIGKILL');
+    }
+  }
+}
+
+export async function waitFor(pred: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (pred()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
