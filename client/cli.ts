@@ -54,6 +54,32 @@ async function main(argv: string[]): Promise<number> {
     .option('-n, --lines <n>', 'lines of each log to show', (v) => Number(v), 50)
     .action((name, o) => later(async () => (await import('./commands/logs.js')).run({ ...o, name })));
 
+  program
+    .command('compile [targets...]')
+    .description('build the project (or the named targets and what they need), doing only what changed')
+    .addOption(dirOpt())
+    .option('-j, --jobs <n>', 'compile jobs at once (default: parallel_jobs)', (v) => Number(v))
+    .option('-k, --keep-going', 'keep building other files after an error')
+    .option('-v, --verbose', 'print each command')
+    .option('--no-daemon', 'build in-process, without the daemons (as CI=true does)')
+    .option('--json', 'print only a JSON summary on stdout')
+    .action((targets, o) => later(async () => (await import('./commands/compile.js')).run({ ...o, targets })));
+
+  program
+    .command('clean')
+    .description('remove the build directory and the build state')
+    .addOption(dirOpt())
+    .option('--no-daemon', 'do it in-process')
+    .action((o) => later(async () => (await import('./commands/clean.js')).run(o)));
+
+  program
+    .command('run <target> [args...]')
+    .description('build TARGET if needed and run it (arguments after --), then report its exit code and time')
+    .addOption(dirOpt())
+    .option('-v, --verbose', 'print each build command')
+    .option('--no-daemon', 'build in-process')
+    .action((target, args, o) => later(async () => (await import('./commands/run.js')).run({ ...o, target, args })));
+
   try {
     await program.parseAsync(argv);
   } catch (e) {

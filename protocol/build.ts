@@ -65,3 +65,39 @@ export type BuildEvent =
   | { type: 'diagnostics'; source: string; text: string }
   | { type: 'link'; target: string; output: string; ms: number; cached: boolean; command?: string }
   | { type: 'message'; text: string };
+
+export type CompilerKind = 'gcc' | 'clang';
+
+/** Which compiler exactly: keys the cache and the build state. Crosses the wire
+ *  from the compilation daemon (which owns it) to the orchestrator. */
+export interface CompilerIdentity {
+  /** Absolute path as found on PATH. Not realpath'd: clang picks C or C++ mode from argv[0]. */
+  path: string;
+  /** size, mtime and inode are of the file the path resolves to (symlinks followed). */
+  size: number;
+  mtime_ms: number;
+  ino: number;
+  /** `-dumpfullversion` (or `-dumpversion` where that is unknown), e.g. "12.2.0". */
+  version: string;
+  /** `-dumpmachine`, e.g. "x86_64-linux-gnu". */
+  machine: string;
+  kind: CompilerKind;
+  /** sha256 hex of every field above. */
+  id: string;
+}
+
+/** What the orchestrator needs of the compilation service, in-process or remote. */
+export interface CompilationApi {
+  compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult>;
+  identity(compiler: string, cwd: string): Promise<CompilerIdentity>;
+  /** Cancel every job of a build (queued and running). */
+  cancel(build_id: string): Promise<number>;
+  /** How many compiles run at once. */
+  concurrency(): Promise<number>;
+}
+
+/** What the client needs of the orchestrator, in-process or remote. */
+export interface OrchestratorApi {
+  build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary>;
+  clean(): Promise<{ removed: string }>;
+}

@@ -29,7 +29,7 @@ function formatRow(r: DaemonStatusRow): string {
     r.name.padEnd(13),
     r.state.padEnd(13),
     `pid ${r.pid ?? '-'}`.padEnd(11),
-    `port ${r.port ?? '-'}`.padEnd(11),
+    `port ${r.port ?? '-'}`.padEnd(12),
     `up ${formatUptime(r.uptime_s)}`.padEnd(10),
     `rss ${mb(r.rss_bytes)}`.padEnd(14),
     `cpu ${r.cpu_percent === null ? '-' : `${r.cpu_percent}%`}`.padEnd(10),

@@ -1,0 +1,42 @@
+// `replibuild compile [TARGET...]`
+import { BuildOutput } from '../build-output.js';
+import { runBuildRequest } from '../build-client.js';
+import { resolveProject } from '../project.js';
+
+export interface CompileArgs {
+  dir?: string;
+  targets: string[];
+  jobs?: number;
+  keepGoing?: boolean;
+  verbose?: boolean;
+  daemon?: boolean; // commander's --no-daemon sets daemon=false
+  json?: boolean;
+}
+
+export async function run(args: CompileArgs): Promise<number> {
+  const root = resolveProject(args.dir);
+  const out = new BuildOutput({ json: Boolean(args.json), verbose: Boolean(args.verbose), stdout: process.stdout, stderr: process.stderr });
+  const ac = new AbortController();
+  const onSigint = () => ac.abort(new Error('interrupted'));
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    const summary = await runBuildRequest(
+      root,
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose) },
+      {
+        noDaemon: args.daemon === false,
+        onEvent: (e) => out.event(e),
+        onNote: (t) => {
+          if (!args.json) process.stderr.write(t + '\n');
+        },
+        signal: ac.signal,
+      },
+    );
+    out.finish(summary);
+    return summary.ok ? 0 : ac.signal.aborted ? 130 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+}

@@ -1,0 +1,22 @@
+// In-process hosting of the orchestrator for `--no-daemon`, CI, and a project
+// whose orchestrator is disabled: the same service modules the daemons run.
+import { loadDaemonConfig } from '../config/daemon-config.js';
+import { silentLogger } from '../daemons/common/logger.js';
+import { CompilationPeer, SetupPeer } from '../daemons/orchestrator/peers.js';
+import { OrchestratorService } from '../daemons/orchestrator/service.js';
+
+export interface LocalOrchestrator {
+  service: OrchestratorService;
+  close(): void;
+}
+
+/** `useDaemons`: let enabled setup/compilation daemons do their part when they run. */
+export function createLocalOrchestrator(root: string, useDaemons: boolean): LocalOrchestrator {
+  const config = loadDaemonConfig(root);
+  const setup = new SetupPeer(root, useDaemons && config.enabled.setup, silentLogger);
+  const compilation = new CompilationPeer(useDaemons && config.enabled.compilation, root, () => config, undefined, silentLogger);
+  return {
+    service: new OrchestratorService({ root, setup, compilation }),
+    close: () => compilation.close(),
+  };
+}

@@ -1,0 +1,357 @@
+// replibuild.toml: read, validate everything (reporting all problems at once, each
+// at its line and column), then resolve targets into what the build needs: expanded
+// sources, propagated include dirs, build order and link order. Synchronous and
+// one pass over the tree, because the CLI runs it in-process on every command.
+
+import { statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../protocol/messages.js';
+import { detectCxx } from './compiler.js';
+import { ConfigError } from './errors.js';
+import { GlobSyntaxError, GlobWalker, isGlobPattern } from './glob.js';
+import { leavesRoot, normalizeConfigPath } from './paths.js';
+import { PROJECT_FILE } from './project-root.js';
+import { closestMatch } from './suggest.js';
+import { findCycles, linkOrder, topologicalOrder } from './target-graph.js';
+import { locateKey } from './toml-locate.js';
+import { readTomlFile } from './toml-source.js';
+import { formatKeyPath, isTable, IssueCollector, TableReader, describeValue, type KeyPath } from './validate.js';
+
+/** `<root>/replibuild.toml`. */
+export function projectConfigPath(root: string): string {
+  return join(resolve(root), PROJECT_FILE);
+}
+
+export const DEFAULT_BUILD_DIR = 'build';
+export const DEFAULT_CXX_STD = 'c++17';
+export const TARGET_KINDS: readonly TargetKind[] = ['executable', 'static', 'shared'];
+const TARGET_NAME = /^[A-Za-z0-9_.-]+$/;
+
+const TOP_KEYS = ['project', 'compiler', 'targets'] as const;
+const PROJECT_KEYS = ['name', 'build_dir'] as const;
+const COMPILER_KEYS = ['cxx', 'std', 'flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
+const TARGET_KEYS = [
+  'kind',
+  'sources',
+  'include_dirs',
+  'public_include_dirs',
+  'defines',
+  'flags',
+  'deps',
+  'libs',
+  'link_flags',
+] as const;
+
+/** `NAME`, `NAME=VALUE`, or a function-like `NAME(a,b)=...`, as `-D` takes them. */
+const DEFINE = /^[A-Za-z_][A-Za-z0-9_]*(\([^()]*\))?(=.*)?$/s;
+
+interface CompilerSettings {
+  cxx: string;
+  std: string;
+  flags: string[];
+  defines: string[];
+  include_dirs: string[];
+  link_flags: string[];
+  libs: string[];
+}
+
+interface TargetSpec {
+  name: string;
+  path: KeyPath;
+  kind: TargetKind | null;
+  sources: string[];
+  include_dirs: string[];
+  public_include_dirs: string[];
+  defines: string[];
+  flags: string[];
+  deps: string[];
+  libs: string[];
+  link_flags: string[];
+}
+
+/**
+ * Loads, validates and resolves `<root>/replibuild.toml`.
+ *
+ * `libs` entries are library names as `-l` takes them ("pthread"; a written
+ * "-lpthread" is stored as "pthread") or paths to a library file (they contain a `/`).
+ * Throws one ConfigError listing every problem.
+ */
+export function loadProjectConfig(root: string): ProjectConfig {
+  const absRoot = resolve(root);
+  const file = projectConfigPath(absRoot);
+  const source = readTomlFile(file);
+  if (!source) {
+    throw new ConfigError([
+      {
+        file,
+        line: null,
+        column: null,
+        message: `no ${PROJECT_FILE} in ${absRoot}: create one with at least one [targets.NAME] table`,
+      },
+    ]);
+  }
+  const issues = new IssueCollector(file, source.text);
+  const top = new TableReader(issues, source.data, []);
+  top.rejectUnknown(TOP_KEYS);
+
+  const project = top.table('project');
+  project?.rejectUnknown(PROJECT_KEYS);
+  const name = project?.string('name', { nonEmpty: true }) ?? basename(absRoot);
+  const buildDir = readBuildDir(project);
+
+  const walker = new GlobWalker(absRoot, { buildDir });
+  const compiler = readCompiler(top.table('compiler'), absRoot);
+  const specs = readTargets(top, source.text, absRoot, walker);
+  checkDeps(specs, issues);
+  issues.throwIfAny();
+
+  return {
+    root: absRoot,
+    name,
+    build_dir: buildDir,
+    compiler: { cxx: compiler.cxx, std: compiler.std },
+    targets: resolveTargets(specs, compiler, buildDir),
+    files: [file],
+  };
+}
+
+function readBuildDir(project: TableReader | undefined): string {
+  const raw = project?.string('build_dir', { nonEmpty: true });
+  if (raw === undefined) return DEFAULT_BUILD_DIR;
+  const dir = normalizeConfigPath(raw);
+  if (dir.startsWith('/') || leavesRoot(dir) || dir === '.') {
+    project!.issues.add(
+      project!.at('build_dir'),
+      `project.build_dir must be a directory inside the project, such as "build", not "${raw}"`,
+    );
+    return DEFAULT_BUILD_DIR;
+  }
+  return dir;
+}
+
+function readCompiler(t: TableReader | undefined, root: string): CompilerSettings {
+  t?.rejectUnknown(COMPILER_KEYS);
+  const std = t?.string('std', { nonEmpty: true });
+  if (std !== undefined && !/^(c|gnu)\+\+[0-9][0-9a-z]*$/.test(std)) {
+    t!.issues.add(t!.at('std'), `compiler.std must be a C++ standard such as "c++17" or "gnu++20", not "${std}"`);
+  }
+  return {
+    cxx: t?.string('cxx', { nonEmpty: true })?.trim() ?? detectCxx(),
+    std: std ?? DEFAULT_CXX_STD,
+    flags: t?.stringArray('flags', { nonEmptyItems: true }) ?? [],
+    defines: (t && readDefines(t)) ?? [],
+    include_dirs: (t && readIncludeDirs(t, 'include_dirs', root)) ?? [],
+    link_flags: t?.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
+    libs: (t && readLibs(t)) ?? [],
+  };
+}
+
+function readTargets(top: TableReader, text: string, root: string, walker: GlobWalker): TargetSpec[] {
+  const issues = top.issues;
+  if (top.has('targets') && !isTable(top.data['targets'])) {
+    issues.add(
+      ['targets'],
+      `targets must be a table of targets, each written [targets.NAME], not ${describeValue(top.data['targets'])}`,
+    );
+    return [];
+  }
+  const targets = top.table('targets');
+  // JS objects list integer-like keys first; a target named "2" must keep its place.
+  const names = (targets?.keys() ?? [])
+    .map((name, order) => ({ name, order, at: locateKey(text, ['targets', name]) }))
+    .sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column || a.order - b.order)
+    .map((x) => x.name);
+  if (names.length === 0) {
+    issues.add(['targets'], 'no targets: add at least one [targets.NAME] table with kind and sources');
+    return [];
+  }
+  const specs: TargetSpec[] = [];
+  for (const name of names) {
+    const path = ['targets', name];
+    const value = targets!.data[name];
+    if (!isTable(value)) {
+      issues.add(
+        path,
+        `targets.${name} is not a target: a target is a table, written [targets.${name}], not ${describeValue(value)}`,
+      );
+      continue;
+    }
+    if (!TARGET_NAME.test(name)) {
+      issues.add(path, `target name ${JSON.stringify(name)} may only use letters, digits, '_', '.' and '-'`);
+    }
+    specs.push(readTarget(new TableReader(issues, value, path), name, root, walker));
+  }
+  return specs;
+}
+
+function readTarget(t: TableReader, name: string, root: string, walker: GlobWalker): TargetSpec {
+  t.rejectUnknown(TARGET_KEYS);
+  return {
+    name,
+    path: t.path,
+    kind: readKind(t, name),
+    sources: readSources(t, name, walker),
+    include_dirs: readIncludeDirs(t, 'include_dirs', root) ?? [],
+    public_include_dirs: readIncludeDirs(t, 'public_include_dirs', root) ?? [],
+    defines: readDefines(t) ?? [],
+    flags: t.stringArray('flags', { nonEmptyItems: true }) ?? [],
+    deps: [...new Set(t.stringArray('deps', { nonEmptyItems: true }) ?? [])],
+    libs: readLibs(t) ?? [],
+    link_flags: t.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
+  };
+}
+
+function readKind(t: TableReader, name: string): TargetKind | null {
+  const choices = TARGET_KINDS.map((k) => `"${k}"`).join(', ');
+  if (!t.has('kind')) {
+    t.issues.add(t.path, `target "${name}" has no kind: add kind = ${choices}`);
+    return null;
+  }
+  const kind = t.string('kind');
+  if (kind === undefined) return null;
+  if ((TARGET_KINDS as readonly string[]).includes(kind)) return kind as TargetKind;
+  const guess = closestMatch(kind, TARGET_KINDS);
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  t.issues.add(t.at('kind'), `${formatKeyPath(t.at('kind'))} must be one of ${choices}, not "${kind}"${hint}`);
+  return null;
+}
+
+/** Expanded sources, in the order the patterns are listed; each pattern must match something. */
+function readSources(t: TableReader, name: string, walker: GlobWalker): string[] {
+  if (!t.has('sources')) {
+    t.issues.add(t.path, `target "${name}" has no sources: add sources = ["src/*.cpp"] (globs from the project root)`);
+    return [];
+  }
+  const patterns = t.stringArray('sources', { nonEmptyItems: true });
+  if (patterns === undefined) return [];
+  if (patterns.length === 0) {
+    t.issues.add(t.at('sources'), `${formatKeyPath(t.at('sources'))} is empty: list at least one source file or glob`);
+  }
+  const files = new Set<string>();
+  patterns.forEach((pattern, i) => {
+    const where = t.at('sources').concat(i);
+    let matches: string[];
+    try {
+      matches = walker.expand(pattern);
+    } catch (e) {
+      if (!(e instanceof GlobSyntaxError)) throw e;
+      t.issues.add(where, `${formatKeyPath(where)}: ${e.message}`);
+      return;
+    }
+    if (matches.length === 0) {
+      const what = isGlobPattern(pattern) ? `glob "${pattern}" matches no files` : `source file "${pattern}" does not exist`;
+      t.issues.add(where, `${formatKeyPath(where)}: ${what}`);
+    }
+    for (const f of matches) files.add(f);
+  });
+  return [...files];
+}
+
+/** Include dirs, normalized; each must be an existing directory. */
+function readIncludeDirs(t: TableReader, key: string, root: string): string[] | undefined {
+  const dirs = t.stringArray(key, { nonEmptyItems: true });
+  if (dirs === undefined) return undefined;
+  return dirs.map((raw, i) => {
+    const dir = normalizeConfigPath(raw);
+    const where = t.at(key).concat(i);
+    const problem = directoryProblem(resolve(root, dir));
+    if (problem) t.issues.add(where, `${formatKeyPath(where)}: include directory "${raw}" ${problem}`);
+    return dir;
+  });
+}
+
+function directoryProblem(abs: string): string | null {
+  try {
+    return statSync(abs).isDirectory() ? null : 'is not a directory';
+  } catch {
+    return 'does not exist';
+  }
+}
+
+function readDefines(t: TableReader): string[] | undefined {
+  return t.stringArray('defines', {
+    nonEmptyItems: true,
+    check: (d) => (DEFINE.test(d) ? null : `"${d}" is not a define; write NAME or NAME=VALUE (without -D)`),
+  });
+}
+
+function readLibs(t: TableReader): string[] | undefined {
+  return t.stringArray('libs', { nonEmptyItems: true })?.map((lib) => lib.replace(/^-l(?=.)/, ''));
+}
+
+/** Every dep must name a library target, and the deps must not loop. */
+function checkDeps(specs: TargetSpec[], issues: IssueCollector): void {
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  const names = [...byName.keys()];
+  const depPath = (s: TargetSpec, dep: string): KeyPath => [...s.path, 'deps', s.deps.indexOf(dep)];
+  for (const s of specs) {
+    for (const dep of s.deps) {
+      const target = byName.get(dep);
+      const where = depPath(s, dep);
+      if (!target) {
+        const guess = closestMatch(dep, names);
+        const hint = guess ? ` (did you mean "${guess}"?)` : '';
+        issues.add(where, `${formatKeyPath(where)}: target "${s.name}" depends on "${dep}", which is not a target in this file${hint}`);
+      } else if (target.kind === 'executable') {
+        issues.add(
+          where,
+          `${formatKeyPath(where)}: target "${s.name}" depends on "${dep}", an executable; ` +
+            'only static and shared libraries can be dependencies',
+        );
+      }
+    }
+  }
+  for (const cycle of findCycles(graphOf(specs))) {
+    const first = byName.get(cycle[0]!)!;
+    issues.add(depPath(first, cycle[1]!), `dependency cycle: ${cycle.join(' -> ')}`);
+  }
+}
+
+function graphOf(specs: TargetSpec[]): Map<string, string[]> {
+  const names = new Set(specs.map((s) => s.name));
+  return new Map(specs.map((s) => [s.name, s.deps.filter((d) => names.has(d))]));
+}
+
+function resolveTargets(specs: TargetSpec[], compiler: CompilerSettings, buildDir: string): ResolvedTarget[] {
+  const graph = graphOf(specs);
+  const byName = new Map(specs.map((s) => [s.name, s]));
+  return topologicalOrder(graph).map((name) => {
+    const s = byName.get(name)!;
+    const linkDeps = linkOrder(name, graph);
+    const kind = s.kind!;
+    return {
+      name,
+      kind,
+      sources: s.sources,
+      include_dirs: unique([
+        ...s.include_dirs,
+        ...s.public_include_dirs,
+        ...linkDeps.flatMap((d) => byName.get(d)!.public_include_dirs),
+        ...compiler.include_dirs,
+      ]),
+      defines: [...compiler.defines, ...s.defines],
+      flags: [...compiler.flags, ...s.flags],
+      deps: s.deps,
+      link_deps: linkDeps,
+      libs: [...compiler.libs, ...s.libs],
+      link_flags: [...compiler.link_flags, ...s.link_flags],
+      output: outputPath(buildDir, name, kind),
+      obj_dir: `${buildDir}/obj/${name}`,
+    };
+  });
+}
+
+function outputPath(buildDir: string, name: string, kind: TargetKind): string {
+  switch (kind) {
+    case 'executable':
+      return `${buildDir}/bin/${name}`;
+    case 'static':
+      return `${buildDir}/lib/lib${name}.a`;
+    case 'shared':
+      return `${buildDir}/lib/lib${name}.so`;
+  }
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}

@@ -1,0 +1,129 @@
+// Runs one compile. Outputs go to temp names beside the final ones and are renamed
+// into place only on success, so a killed or failed compile never leaves a half
+// object that looks up to date, and never destroys the last good one.
+//
+// A plain function on purpose: the compile cache wraps it, the queue schedules it.
+
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import type { CompilerIdentity } from './compiler-identity.js';
+import { readDepfile } from './depfile.js';
+import { runInProcessGroup } from './process-group.js';
+
+export interface RunCompileOptions {
+  signal?: AbortSignal;
+  /** Called with the compiler's pid (also its process group id) once it is running. */
+  onSpawn?(pid: number): void;
+  /** Called when that process has exited. */
+  onExit?(pid: number): void;
+}
+
+/** The compile was cancelled (its build was, or the caller aborted it). Not a compile failure. */
+export class CompileCancelledError extends Error {
+  constructor(readonly object?: string) {
+    super(object ? `compile of ${object} cancelled` : 'compile cancelled');
+    // Same name as the DOM AbortError, so code that checks err.name handles both.
+    this.name = 'AbortError';
+  }
+}
+
+export function isCancellation(err: unknown): boolean {
+  return err instanceof Error && err.name === 'AbortError';
+}
+
+/** The part of the identity the runner needs. */
+export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id'>;
+
+function tempSuffix(): string {
+  return `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The arguments the runner passes, with the given output and depfile names. */
+export function compileArgv(job: CompileJob, object: string, depfile: string): string[] {
+  return [...job.args, '-MD', '-MF', depfile, '-MT', job.object, '-o', object];
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function formatCommand(argv: string[]): string {
+  return argv.map(shellQuote).join(' ');
+}
+
+/** The command as a user would run it by hand (final names in place of the temp ones). */
+export function displayCompileCommand(job: CompileJob): string {
+  return formatCommand([job.compiler, ...compileArgv(job, job.object, job.depfile)]);
+}
+
+export async function runCompile(
+  job: CompileJob,
+  identity: RunnerIdentity,
+  opts: RunCompileOptions = {},
+): Promise<CompileResult> {
+  const started = performance.now();
+  const { signal } = opts;
+  if (signal?.aborted) throw new CompileCancelledError(job.object);
+
+  const objAbs = resolve(job.cwd, job.object);
+  const depAbs = resolve(job.cwd, job.depfile);
+  const suffix = tempSuffix();
+  const tmpObj = objAbs + suffix;
+  const tmpDep = depAbs + suffix;
+  const removeTemps = () => Promise.all([rm(tmpObj, { force: true }), rm(tmpDep, { force: true })]);
+  const result = (outcome: 'compiled' | 'failed', exit_code: number, stderr: string, headers: string[] = []): CompileResult => ({
+    outcome,
+    exit_code,
+    stderr,
+    duration_ms: Math.round(performance.now() - started),
+    headers,
+    compiler_id: identity.id,
+  });
+
+  await mkdir(dirname(objAbs), { recursive: true });
+  if (dirname(depAbs) !== dirname(objAbs)) await mkdir(dirname(depAbs), { recursive: true });
+
+  const argv = compileArgv(job, job.object + suffix, job.depfile + suffix);
+  const run = await runInProcessGroup(identity.path, argv, {
+    cwd: job.cwd,
+    ...(signal ? { signal } : {}),
+    ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
+    ...(opts.onExit ? { onExit: opts.onExit } : {}),
+  });
+
+  if (run.spawn_error) {
+    await removeTemps();
+    return result('failed', run.exit_code, `replibuild: cannot run compiler ${identity.path}: ${run.spawn_error.message}\n`);
+  }
+  if (run.aborted || signal?.aborted) {
+    await removeTemps();
+    throw new CompileCancelledError(job.object);
+  }
+  // stdout is normally empty for -c; keep it rather than lose what the compiler said.
+  let stderr = run.stderr + run.stdout;
+  if (run.exit_code !== 0) {
+    await removeTemps();
+    if (run.signal) stderr += `replibuild: the compiler for ${job.source} was killed by ${run.signal}\n`;
+    return result('failed', run.exit_code, stderr);
+  }
+
+  try {
+    // Before anything moves: -fsyntax-only and friends write a depfile but no object.
+    await access(tmpObj);
+    const dep = await readDepfile(tmpDep);
+    const srcAbs = resolve(job.cwd, job.source);
+    const headers = dep.prereqs.filter((p) => p !== job.source && resolve(job.cwd, p) !== srcAbs);
+    // Depfile first, object last: the object's arrival is what says "done".
+    await rename(tmpDep, depAbs);
+    await rename(tmpObj, objAbs);
+    return result('compiled', 0, stderr, headers);
+  } catch (e) {
+    await removeTemps();
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT'
+      ? 'the compiler exited 0 but wrote no object or depfile (are -E, -S or -fsyntax-only among the flags?)'
+      : (e as Error).message;
+    return result('failed', 1, `${stderr}replibuild: ${job.source}: ${why}\n`);
+  }
+}

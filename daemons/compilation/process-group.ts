@@ -1,0 +1,86 @@
+// Runs a tool (compiler, linker, ar) in its own process group, so that cancelling
+// it kills the whole tree (g++ → cc1plus, as, collect2 → ld), not just the driver.
+
+import { spawn } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+
+export interface GroupRunOptions {
+  cwd: string;
+  signal?: AbortSignal;
+  env?: NodeJS.ProcessEnv;
+  onSpawn?(pid: number): void;
+  onExit?(pid: number): void;
+}
+
+export interface GroupRunResult {
+  /** Exit code; for a death by signal 128 + its number, as shells report it. */
+  exit_code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawn_error?: NodeJS.ErrnoException;
+  /** The signal fired and the group was killed. */
+  aborted: boolean;
+}
+
+export function killProcessGroup(pid: number, sig: NodeJS.Signals = 'SIGKILL'): void {
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+export function runInProcessGroup(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
+  return new Promise((done) => {
+    const { signal } = opts;
+    const child = spawn(program, args, {
+      cwd: opts.cwd,
+      env: opts.env ?? process.env,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout?.on('data', (b: Buffer) => out.push(b));
+    child.stderr?.on('data', (b: Buffer) => err.push(b));
+    let aborted = false;
+    const onAbort = () => {
+      aborted = true;
+      if (child.pid !== undefined) killProcessGroup(child.pid);
+    };
+    let spawnError: NodeJS.ErrnoException | undefined;
+    let finished = false;
+    const finish = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      signal?.removeEventListener('abort', onAbort);
+      if (child.pid !== undefined) opts.onExit?.(child.pid);
+      const exit_code =
+        code ?? (sig ? 128 + ((osConstants.signals as Record<string, number>)[sig] ?? 0) : spawnError?.code === 'ENOENT' ? 127 : 126);
+      const r: GroupRunResult = {
+        exit_code,
+        signal: sig,
+        stdout: Buffer.concat(out).toString(),
+        stderr: Buffer.concat(err).toString(),
+        aborted,
+      };
+      if (spawnError) r.spawn_error = spawnError;
+      done(r);
+    };
+    child.on('error', (e) => {
+      // A failed spawn reports here, and its 'close' may or may not follow.
+      spawnError = e;
+      if (child.pid === undefined) finish(null, null);
+    });
+    child.on('spawn', () => {
+      if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+    });
+    child.on('close', finish);
+    if (signal) {
+      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal.aborted) onAbort();
+    }
+  });
+}

@@ -1,0 +1,34 @@
+// The compilation daemon's RPC surface over CompilationService.
+import { RpcError } from '../../protocol/jsonrpc.js';
+import { ErrorCode } from '../../protocol/messages.js';
+import { arrayOf, maybe, noParams, obj, str } from '../../protocol/params.js';
+import { method, type MethodMap } from '../common/rpc-server.js';
+import { isCancellation } from './compile-runner.js';
+import type { CompilationService } from './service.js';
+
+export const compileJobParams = obj({
+  cwd: str,
+  compiler: str,
+  args: arrayOf(str),
+  source: str,
+  object: str,
+  depfile: str,
+  build_id: maybe(str),
+});
+
+export function compilationMethods(svc: CompilationService): MethodMap {
+  return {
+    compile: method(obj({ job: compileJobParams }), async ({ job }, ctx) => {
+      try {
+        // The caller's connection closing cancels its compile.
+        return await svc.compile(job, ctx.signal);
+      } catch (e) {
+        if (isCancellation(e)) throw new RpcError(ErrorCode.Cancelled, (e as Error).message);
+        throw e;
+      }
+    }),
+    identity: method(obj({ compiler: str, cwd: str }), ({ compiler, cwd }) => svc.identity(compiler, cwd)),
+    cancel: method(obj({ build_id: str }), async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) })),
+    concurrency: method(noParams, async () => ({ jobs: await svc.concurrency() })),
+  };
+}

@@ -1,0 +1,373 @@
+// One build, start to end: plan, compile what is dirty, record each success at
+// once (a failed or killed build keeps its good work), link in dependency order,
+// report. The same engine runs in the orchestrator daemon and in --no-daemon;
+// only `compile` differs (the compilation daemon's queue, or a local one).
+
+import { randomUUID } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, relative, resolve } from 'node:path';
+import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { CompilerIdentity } from '../compilation/compiler-identity.js';
+import { displayCompileCommand, isCancellation } from '../compilation/compile-runner.js';
+import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord } from './build-state.js';
+import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { linkTarget } from './linker.js';
+import { hashInputs, linkReason, planBuild, UnknownTargetError, type TuPlan } from './planner.js';
+import { linkCommandFor } from './compile-args.js';
+
+export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
+
+export interface RunBuildOptions {
+  config: ProjectConfig;
+  request: BuildRequest;
+  compile: CompileFunction;
+  compilerIdentity: Pick<CompilerIdentity, 'id' | 'path'>;
+  hasher?: FileHasher;
+  signal?: AbortSignal;
+  onEvent?: (e: BuildEvent) => void;
+  /** Tags this build's compile jobs, so the compilation daemon can cancel them together. */
+  build_id?: string;
+  /** Compiles and links this build keeps in flight when request.jobs is 0;
+   *  default: one per core. Set it to the compile queue's concurrency. */
+  max_in_flight?: number;
+}
+
+export const BUILD_CANCELLED = 'build cancelled';
+
+/** Records are written to disk at most this often during a build, and at its end. */
+const SAVE_INTERVAL_MS = 1000;
+
+/** A counting semaphore whose urgent waiters (links) go before the others. */
+class Slots {
+  private free: number;
+  private readonly urgent: (() => void)[] = [];
+  private readonly normal: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = Math.max(1, n);
+  }
+  async acquire(urgent = false): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => (urgent ? this.urgent : this.normal).push(r));
+  }
+  release(): void {
+    const next = this.urgent.shift() ?? this.normal.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/** Whether a file may have changed after `sinceMs` (Date.now() just before the compile).
+ *  A file written before that moment always has an older timestamp (the kernel's file
+ *  clock lags, never leads), but Date.now() drops the sub-millisecond part: hence +1.
+ *  A write in the first tick after the start can slip through, but that is before the
+ *  compiler (not even exec'd yet) can have read the file, so it read the new content. */
+async function changedSince(abs: string, sinceMs: number): Promise<boolean> {
+  try {
+    const st = await stat(abs);
+    return Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1;
+  } catch {
+    return true;
+  }
+}
+
+export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
+  const started = performance.now();
+  const { config, request } = opts;
+  const root = config.root;
+  const build_id = opts.build_id ?? randomUUID();
+  const hasher = opts.hasher ?? new StatCachingHasher(root);
+  const emit = (e: BuildEvent) => {
+    try {
+      opts.onEvent?.(e);
+    } catch {
+      // A broken listener must not break the build.
+    }
+  };
+  const counts = { compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0 };
+  const summary = (error?: string): BuildSummary => {
+    const s: BuildSummary = { ok: error === undefined, ...counts, seconds: (performance.now() - started) / 1000 };
+    if (error !== undefined) s.error = error;
+    return s;
+  };
+  if (opts.signal?.aborted) return summary(BUILD_CANCELLED);
+
+  const state = await BuildState.load(root);
+  let plan;
+  try {
+    plan = await planBuild({ config, targets: request.targets, state, compiler: opts.compilerIdentity, hasher, build_id });
+  } catch (e) {
+    if (e instanceof UnknownTargetError) return summary(e.message);
+    throw e;
+  }
+  counts.upToDate = plan.tus.length - plan.dirty_tus;
+  emit({ type: 'plan', total_tus: plan.tus.length, dirty_tus: plan.dirty_tus, links: plan.relinks });
+
+  const abort = new AbortController();
+  const onOuterAbort = () => abort.abort();
+  opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (opts.signal?.aborted) abort.abort(); // aborted while planning
+  const limit = request.jobs > 0 ? request.jobs : (opts.max_in_flight ?? availableParallelism());
+  const slots = new Slots(limit);
+  let stopped = false; // no new work after a failure, unless keep_going
+  const failedSources: string[] = [];
+  const failedLinks: string[] = [];
+  const noteFailure = () => {
+    if (!request.keep_going) stopped = true;
+  };
+  let skipped = 0; // work not started because of `stopped`
+  const mayStart = () => {
+    if (abort.signal.aborted) return false;
+    if (stopped) skipped++;
+    return !stopped;
+  };
+
+  let saveTimer: NodeJS.Timeout | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  const scheduleSave = () => {
+    if (saveTimer) return;
+    saveTimer = setTimeout(() => {
+      saveTimer = undefined;
+      saving = saving.then(() => state.save()).catch(() => undefined);
+    }, SAVE_INTERVAL_MS);
+    saveTimer.unref();
+  };
+
+  let done = 0;
+  const total = plan.dirty_tus;
+
+  /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
+  const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
+    const prev = state.getObject(tu.object);
+    const paths = [tu.source, ...(prev?.headers.map((h) => h.path) ?? [])];
+    const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
+    return new Map(paths.map((p, i) => [p, hashes[i]!]));
+  };
+
+  // A file that changed while the compiler ran is recorded with hash "" (unknown), which
+  // never matches, so the next build compiles it again instead of trusting an object
+  // built from the old content. Where we hashed the file before the compile, content
+  // decides; for a header new to this TU, its timestamps do.
+  const record = async (
+    tu: TuPlan,
+    res: CompileResult,
+    before: Map<string, string | null>,
+    sinceMs: number,
+  ): Promise<ObjectRecord | null> => {
+    const fileHash = async (p: string): Promise<string> => {
+      const h = await hasher.hash(p);
+      if (h === null) return '';
+      const pre = before.get(p);
+      if (pre !== undefined) return pre === h ? h : '';
+      return (await changedSince(resolve(root, p), sinceMs)) ? '' : h;
+    };
+    const objectHash = await hasher.hash(tu.object);
+    if (objectHash === null) return null;
+    const headerPaths = [...new Set(res.headers)];
+    const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);
+    const headers: FileHashRecord[] = headerPaths.map((path, i) => ({ path, hash: headerHashes[i]! }));
+    return {
+      command_hash: tu.command_hash,
+      // The compile may have run with another compiler than planned (replaced mid-build):
+      // record the one it used, so the next plan sees the difference.
+      compiler_id: res.compiler_id || opts.compilerIdentity.id,
+      source: tu.source,
+      source_hash,
+      headers,
+      object_hash: objectHash,
+    };
+  };
+
+  const compileTu = async (tu: TuPlan): Promise<boolean> => {
+    await slots.acquire();
+    try {
+      if (!mayStart()) return false;
+      let res: CompileResult;
+      let before = new Map<string, string | null>();
+      const sinceMs = Date.now();
+      try {
+        before = await hashBefore(tu);
+        res = await opts.compile(tu.job, abort.signal);
+      } catch (e) {
+        if (abort.signal.aborted) return false;
+        // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.
+        const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
+        res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
+      }
+      if (res.outcome !== 'failed') {
+        try {
+          const rec = await record(tu, res, before, sinceMs);
+          if (rec) {
+            state.setObject(tu.object, rec);
+            scheduleSave();
+          } else {
+            res = failure(`${res.stderr}replibuild: ${tu.object} is missing after compiling ${tu.source}\n`, res);
+          }
+        } catch (e) {
+          res = failure(`${res.stderr}replibuild: cannot record ${tu.object}: ${(e as Error).message}\n`, res);
+        }
+      }
+      done++;
+      const ev: BuildEvent = { type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total };
+      if (request.verbose) ev.command = displayCompileCommand(tu.job);
+      emit(ev);
+      if (res.stderr) emit({ type: 'diagnostics', source: tu.source, text: res.stderr });
+      if (res.outcome === 'failed') {
+        counts.failed++;
+        failedSources.push(tu.source);
+        // The old object (if any) stays on disk, but nothing vouches for it any more.
+        state.deleteObject(tu.object);
+        scheduleSave();
+        noteFailure();
+        return false;
+      }
+      if (res.outcome === 'cached') counts.cached++;
+      else counts.compiled++;
+      return true;
+    } finally {
+      slots.release();
+    }
+  };
+
+  const linkStep = async (t: ResolvedTarget, plannedRelink: boolean): Promise<boolean> => {
+    const cmd = linkCommandFor(config, t, t.output);
+    const command_hash = plan.links.find((l) => l.target === t.name)!.command_hash;
+    let inputs: FileHashRecord[];
+    let outputHash: string | null;
+    try {
+      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], hasher), hasher.hash(t.output)]);
+    } catch (e) {
+      emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
+      counts.failed++;
+      failedLinks.push(t.name);
+      noteFailure();
+      return false;
+    }
+    if (linkReason(state.getLink(t.name), command_hash, inputs, outputHash) === null) {
+      // Recompiled objects came out identical: the output is still right.
+      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: true });
+      return true;
+    }
+    await slots.acquire(true);
+    try {
+      if (!mayStart()) return false;
+      let r;
+      try {
+        r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal });
+      } catch (e) {
+        if (abort.signal.aborted) return false;
+        r = { ok: false, exit_code: 1, ms: 0, command: '', stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
+      }
+      if (r.stderr) emit({ type: 'diagnostics', source: t.output, text: r.stderr });
+      if (!r.ok) {
+        counts.failed++;
+        failedLinks.push(t.name);
+        state.deleteLink(t.name);
+        scheduleSave();
+        noteFailure();
+        return false;
+      }
+      const newOutputHash = await hasher.hash(t.output);
+      state.setLink(t.name, {
+        command_hash,
+        output: t.output,
+        inputs,
+        ...(newOutputHash !== null ? { output_hash: newOutputHash } : {}),
+      });
+      scheduleSave();
+      counts.linked++;
+      const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: false };
+      if (request.verbose) ev.command = r.command;
+      emit(ev);
+      return true;
+    } finally {
+      slots.release();
+    }
+  };
+
+  try {
+    // All TUs are queued now, in dependency order, so libraries' objects come first.
+    const tuDone = new Map<string, Promise<boolean>>();
+    for (const tu of plan.tus) tuDone.set(tu.object, tu.dirty ? compileTu(tu) : Promise.resolve(true));
+    const targetDone = new Map<string, Promise<boolean>>();
+    for (const t of plan.targets) {
+      const lp = plan.links.find((l) => l.target === t.name)!;
+      const ownTus = plan.tus.filter((u) => u.target === t.name).map((u) => tuDone.get(u.object)!);
+      const deps = t.kind === 'static' ? [] : t.link_deps.map((d) => targetDone.get(d)).filter((p) => p !== undefined);
+      targetDone.set(
+        t.name,
+        (async () => {
+          const ok = [...(await Promise.all(ownTus)), ...(await Promise.all(deps))].every(Boolean);
+          if (!ok || abort.signal.aborted) return false;
+          return linkStep(t, lp.relink);
+        })(),
+      );
+    }
+    await Promise.all([...tuDone.values(), ...targetDone.values()]);
+  } finally {
+    opts.signal?.removeEventListener('abort', onOuterAbort);
+    if (saveTimer) clearTimeout(saveTimer);
+    await saving;
+    try {
+      await state.save();
+    } catch (e) {
+      // The outputs are right; only the next build's knowledge of them is lost.
+      emit({ type: 'message', text: `replibuild: cannot save the build state ${state.file}: ${(e as Error).message}; the next build will redo this work` });
+    }
+  }
+
+  if (abort.signal.aborted) return summary(BUILD_CANCELLED);
+  if (counts.failed > 0) return summary(failureMessage(failedSources, failedLinks, skipped > 0));
+  return summary();
+}
+
+function failure(stderr: string, prev?: CompileResult): CompileResult {
+  return {
+    outcome: 'failed',
+    exit_code: prev?.exit_code || 1,
+    stderr,
+    duration_ms: prev?.duration_ms ?? 0,
+    headers: [],
+    compiler_id: prev?.compiler_id ?? '',
+  };
+}
+
+function failureMessage(sources: string[], links: string[], stoppedEarly: boolean): string {
+  const parts: string[] = [];
+  const list = (xs: string[]) => (xs.length <= 3 ? xs.join(', ') : `${xs.slice(0, 3).join(', ')} and ${xs.length - 3} more`);
+  if (sources.length) parts.push(`${sources.length} file${sources.length > 1 ? 's' : ''} failed to compile (${list(sources)})`);
+  if (links.length) parts.push(`linking ${list(links)} failed`);
+  let msg = `build failed: ${parts.join('; ')}; see the diagnostics above`;
+  if (stoppedEarly) msg += ' (stopped at the first failure; --keep-going builds the rest)';
+  return msg;
+}
+
+export class UnsafeCleanError extends Error {
+  constructor(readonly path: string, readonly root: string) {
+    super(`refusing to delete ${path}: it is not a directory inside the project ${root}; check build_dir and the targets' output paths in replibuild.toml`);
+    this.name = 'UnsafeCleanError';
+  }
+}
+
+function insideRoot(root: string, rel: string): string {
+  const abs = resolve(root, rel);
+  const r = relative(root, abs);
+  if (r === '' || r.startsWith('..') || isAbsolute(r)) throw new UnsafeCleanError(abs, root);
+  return abs;
+}
+
+/** Removes the build dir, every target's objects and output (when outside it), and the build state. */
+export async function cleanProject(config: ProjectConfig): Promise<void> {
+  const root = resolve(config.root);
+  const paths = new Set<string>([insideRoot(root, config.build_dir)]);
+  for (const t of config.targets) {
+    paths.add(insideRoot(root, t.obj_dir));
+    paths.add(insideRoot(root, t.output));
+  }
+  for (const p of paths) await rm(p, { recursive: true, force: true });
+  await rm(buildStatePath(root), { force: true });
+}

@@ -1,0 +1,127 @@
+// Command lines of a build: one compile job per translation unit and one link
+// command per target. Every path is relative to the project root (the compiler
+// and linker run there), so diagnostics come out relative and VSCode resolves them.
+
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+import type { CompileJob } from '../../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../protocol/messages.js';
+
+/** sha256 hex of a JSON-able value; used for command hashes. */
+export function hashJson(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** A source path made safe to nest under an object dir: "../x.cpp" and "/abs/x.cpp"
+ *  must not escape it, and must not collide with a real "x.cpp". */
+function nestedPath(source: string): string {
+  const norm = posix.normalize(source.replace(/\\/g, '/'));
+  const abs = norm.startsWith('/');
+  const parts = norm.split('/').filter((p) => p !== '' && p !== '.').map((p) => (p === '..' ? '__' : p));
+  return (abs ? ['_abs', ...parts] : parts).join('/');
+}
+
+/** `<obj_dir>/<source path>.o`: keeping the source's path apart src/a/x.cpp from src/b/x.cpp. */
+export function objectPathFor(target: Pick<ResolvedTarget, 'obj_dir'>, source: string): string {
+  return posix.join(target.obj_dir, `${nestedPath(source)}.o`);
+}
+
+export function depfilePathFor(object: string): string {
+  return object.replace(/\.o$/, '') + '.d';
+}
+
+/** Shared libraries need PIC; so does a static library that a shared one links,
+ *  or the link fails with "recompile with -fPIC". */
+export function needsPic(config: ProjectConfig, target: ResolvedTarget): boolean {
+  if (target.kind === 'shared') return true;
+  if (target.kind !== 'static') return false;
+  return config.targets.some((t) => t.kind === 'shared' && t.link_deps.includes(target.name));
+}
+
+/** Compiler arguments for one TU, without output or depfile options (the runner adds those). */
+export function compileArgs(config: ProjectConfig, target: ResolvedTarget, source: string): string[] {
+  const args: string[] = [];
+  if (config.compiler.std) args.push(`-std=${config.compiler.std}`);
+  args.push(...target.flags);
+  if (needsPic(config, target)) args.push('-fPIC');
+  for (const dir of target.include_dirs) args.push(`-I${dir}`);
+  for (const def of target.defines) args.push(`-D${def}`);
+  args.push('-c', source);
+  return args;
+}
+
+export function compileJobFor(
+  config: ProjectConfig,
+  target: ResolvedTarget,
+  source: string,
+  opts: { build_id?: string } = {},
+): CompileJob {
+  const object = objectPathFor(target, source);
+  const job: CompileJob = {
+    cwd: config.root,
+    compiler: config.compiler.cxx,
+    args: compileArgs(config, target, source),
+    source,
+    object,
+    depfile: depfilePathFor(object),
+  };
+  if (opts.build_id !== undefined) job.build_id = opts.build_id;
+  return job;
+}
+
+/** What decides whether an object is up to date with its command: compiler,
+ *  where it runs (it reaches the object through -g) and the arguments. */
+export function compileCommandHash(job: CompileJob, compilerId: string): string {
+  return hashJson(['compile', compilerId, job.cwd, job.args, job.object]);
+}
+
+export interface LinkCommand {
+  target: string;
+  kind: TargetKind;
+  /** The program: the C++ compiler driver, or `ar` for static libraries. */
+  tool: 'cxx' | 'ar';
+  /** Arguments, with `outputArg` where the output goes. */
+  args: string[];
+  /** What the link reads: the target's objects, then its link deps' outputs. */
+  objects: string[];
+  dep_outputs: string[];
+}
+
+function libArg(lib: string): string {
+  // Let a path to a library file or a ready-made flag through as written.
+  return lib.startsWith('-') || lib.includes('/') || /\.(a|so)(\.\d+)*$/.test(lib) ? lib : `-l${lib}`;
+}
+
+/** The objects of a target, in source order, without duplicates. */
+export function targetObjects(target: ResolvedTarget): string[] {
+  return [...new Set(target.sources.map((s) => objectPathFor(target, s)))];
+}
+
+/** The link (or archive) command writing `outputArg` (a temp name beside the output when run). */
+export function linkCommandFor(config: ProjectConfig, target: ResolvedTarget, outputArg: string): LinkCommand {
+  const objects = targetObjects(target);
+  const byName = new Map(config.targets.map((t) => [t.name, t]));
+  const dep_outputs =
+    target.kind === 'static'
+      ? []
+      : target.link_deps.map((d) => byName.get(d)?.output).filter((o): o is string => o !== undefined);
+  if (target.kind === 'static') {
+    return { target: target.name, kind: target.kind, tool: 'ar', args: ['rcs', outputArg, ...objects], objects, dep_outputs };
+  }
+  const args: string[] = [];
+  if (target.kind === 'shared') {
+    args.push('-shared');
+    // Without a soname, a program linked against build/lib/libx.so records that
+    // relative path and only runs from the project root; with it, rpath works.
+    if (process.platform !== 'darwin') args.push(`-Wl,-soname,${posix.basename(target.output)}`);
+  }
+  args.push(...objects, ...dep_outputs, ...target.link_flags, ...target.libs.map(libArg), '-o', outputArg);
+  return { target: target.name, kind: target.kind, tool: 'cxx', args, objects, dep_outputs };
+}
+
+/** Link command hash: the command with the final output name, and the compiler's
+ *  identity when it is the linker (an ar upgrade does not change archives' meaning). */
+export function linkCommandHash(config: ProjectConfig, target: ResolvedTarget, compilerId: string): string {
+  const cmd = linkCommandFor(config, target, target.output);
+  return hashJson(['link', cmd.tool === 'cxx' ? compilerId : 'ar', config.root, cmd.args]);
+}

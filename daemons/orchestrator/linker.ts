@@ -1,0 +1,73 @@
+// Links (or archives) one target into a temp file beside its output and renames
+// it into place only on success: a failed or killed link leaves the previous
+// output, never a truncated one.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import { findOnPath } from '../../config/compiler.js';
+import { formatCommand } from '../compilation/compile-runner.js';
+import { runInProcessGroup } from '../compilation/process-group.js';
+import { linkCommandFor } from './compile-args.js';
+
+export class LinkCancelledError extends Error {
+  constructor(readonly target: string) {
+    super(`link of ${target} cancelled`);
+    this.name = 'AbortError';
+  }
+}
+
+export interface LinkResult {
+  ok: boolean;
+  exit_code: number;
+  /** Linker (or ar) output, verbatim. */
+  stderr: string;
+  ms: number;
+  /** The command as a user would type it, with the final output name. */
+  command: string;
+}
+
+export async function linkTarget(
+  config: ProjectConfig,
+  target: ResolvedTarget,
+  /** Absolute path of the C++ driver, as resolved for the compiler identity. */
+  cxxPath: string,
+  opts: { signal?: AbortSignal } = {},
+): Promise<LinkResult> {
+  const started = performance.now();
+  const ms = () => Math.round(performance.now() - started);
+  const outAbs = resolve(config.root, target.output);
+  const tmp = `${target.output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmpAbs = resolve(config.root, tmp);
+  const cmd = linkCommandFor(config, target, tmp);
+  const shown = cmd.tool === 'cxx' ? config.compiler.cxx : 'ar';
+  const command = formatCommand([shown, ...linkCommandFor(config, target, target.output).args]);
+
+  const program = cmd.tool === 'cxx' ? cxxPath : findOnPath('ar', { cwd: config.root });
+  if (!program) {
+    return { ok: false, exit_code: 127, stderr: `replibuild: cannot archive ${target.output}: "ar" is not on PATH (install binutils)\n`, ms: ms(), command };
+  }
+  await mkdir(dirname(outAbs), { recursive: true });
+  // ar adds to an existing archive; start from nothing.
+  await rm(tmpAbs, { force: true });
+  const run = await runInProcessGroup(program, cmd.args, { cwd: config.root, ...(opts.signal ? { signal: opts.signal } : {}) });
+  if (run.aborted || opts.signal?.aborted) {
+    await rm(tmpAbs, { force: true });
+    throw new LinkCancelledError(target.name);
+  }
+  let stderr = run.stderr + run.stdout;
+  if (run.spawn_error) stderr += `replibuild: cannot run ${program}: ${run.spawn_error.message}\n`;
+  else if (run.signal) stderr += `replibuild: the link of ${target.output} was killed by ${run.signal}\n`;
+  if (run.exit_code !== 0 || run.spawn_error) {
+    await rm(tmpAbs, { force: true });
+    return { ok: false, exit_code: run.exit_code, stderr, ms: ms(), command };
+  }
+  try {
+    await rename(tmpAbs, outAbs);
+  } catch (e) {
+    await rm(tmpAbs, { force: true });
+    return { ok: false, exit_code: 1, stderr: `${stderr}replibuild: cannot write ${target.output}: ${(e as Error).message}\n`, ms: ms(), command };
+  }
+  return { ok: true, exit_code: 0, stderr, ms: ms(), command };
+}

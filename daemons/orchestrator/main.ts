@@ -1,0 +1,17 @@
+import { loadDaemonConfig } from '../../config/daemon-config.js';
+import { runDaemon } from '../common/daemon-process.js';
+import { CompilationPeer, SetupPeer } from './peers.js';
+import { orchestratorMethods } from './server.js';
+import { OrchestratorService } from './service.js';
+
+await runDaemon(async (env) => {
+  const config = loadDaemonConfig(env.root);
+  const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
+  const compilation = new CompilationPeer(config.enabled.compilation, env.root, () => config, env.children, env.log);
+  const svc = new OrchestratorService({ root: env.root, setup, compilation });
+  return {
+    methods: orchestratorMethods(svc),
+    status: () => svc.status(),
+    close: async () => compilation.close(),
+  };
+});

@@ -1,0 +1,98 @@
+// The orchestrator's view of the other daemons. An enabled daemon is used over
+// RPC; a disabled one, or one that cannot be reached, has its work done
+// in-process here, so a build still works (and says so in the log).
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
+import type { DaemonConfig } from '../../protocol/messages.js';
+import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
+import { DaemonChannel, RemoteCompilation, RemoteSetup } from '../../client/remote-services.js';
+import { ConnectionClosedError } from '../../client/rpc-client.js';
+import { DaemonUnavailableError } from '../../client/errors.js';
+import type { Logger } from '../common/logger.js';
+import type { ChildTracker } from '../common/child-tracker.js';
+import { CompilationService } from '../compilation/service.js';
+import { SetupService } from '../setup/service.js';
+
+function unreachable(e: unknown): boolean {
+  return e instanceof DaemonUnavailableError || e instanceof ConnectionClosedError;
+}
+
+/** Try the daemon; when it is not there, the in-process service. */
+async function either<T>(
+  remote: (() => Promise<T>) | null,
+  local: () => Promise<T>,
+  onFallback: (e: unknown) => void,
+): Promise<T> {
+  if (remote) {
+    try {
+      return await remote();
+    } catch (e) {
+      if (!unreachable(e)) throw e;
+      onFallback(e);
+    }
+  }
+  return local();
+}
+
+export class SetupPeer implements SetupApi {
+  private readonly remote: RemoteSetup | null;
+  private localSvc: SetupService | null = null;
+
+  constructor(
+    private readonly root: string,
+    enabled: boolean,
+    private readonly log: Logger,
+  ) {
+    this.remote = enabled ? new RemoteSetup(new DaemonChannel(root, 'setup')) : null;
+  }
+
+  getConfig(): Promise<ConfigSnapshot> {
+    return either(
+      this.remote && (() => this.remote!.getConfig()),
+      () => (this.localSvc ??= new SetupService(this.root)).getConfig(),
+      (e) => this.log.warn(`setup daemon unreachable (${(e as Error).message}); reading the config in-process`),
+    );
+  }
+}
+
+export class CompilationPeer implements CompilationApi {
+  private readonly remote: RemoteCompilation | null;
+  private localSvc: CompilationService | null = null;
+
+  constructor(
+    enabled: boolean,
+    root: string,
+    private readonly config: () => DaemonConfig,
+    private readonly children: ChildTracker | undefined,
+    private readonly log: Logger,
+  ) {
+    this.remote = enabled ? new RemoteCompilation(new DaemonChannel(root, 'compilation')) : null;
+  }
+
+  private local(): CompilationService {
+    return (this.localSvc ??= new CompilationService({ parallelJobs: this.config().compilation.parallel_jobs, children: this.children }));
+  }
+
+  private fallback = (e: unknown) => this.log.warn(`compilation daemon unreachable (${(e as Error).message}); compiling in-process`);
+
+  compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
+    return either(this.remote && (() => this.remote!.compile(job, signal)), () => this.local().compile(job, signal), this.fallback);
+  }
+
+  identity(compiler: string, cwd: string): Promise<CompilerIdentity> {
+    return either(this.remote && (() => this.remote!.identity(compiler, cwd)), () => this.local().identity(compiler, cwd), this.fallback);
+  }
+
+  async cancel(build_id: string): Promise<number> {
+    let n = this.localSvc ? await this.localSvc.cancel(build_id) : 0;
+    if (this.remote) n += await this.remote.cancel(build_id).catch(() => 0);
+    return n;
+  }
+
+  concurrency(): Promise<number> {
+    return either(this.remote && (() => this.remote!.concurrency()), () => this.local().concurrency(), this.fallback);
+  }
+
+  close(): void {
+    this.localSvc?.close();
+  }
+}

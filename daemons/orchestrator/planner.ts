@@ -1,0 +1,208 @@
+// What does this build have to do? Pure: the filesystem is seen only through
+// the FileHasher, the last build only through the BuildState, so a plan can be
+// tested with a fake hasher and no compiler.
+//
+// A TU is dirty when its compiler or command line changed, its object is gone
+// or not the one we produced, or its source or any header its last depfile
+// named changed or vanished. A target relinks when its link command changed,
+// its output is missing or replaced, or any input (object, dep output) differs.
+
+import type { CompileJob } from '../../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../protocol/messages.js';
+import type { BuildStateReader, FileHashRecord, LinkRecord, ObjectRecord } from './build-state.js';
+import {
+  compileCommandHash,
+  compileJobFor,
+  linkCommandFor,
+  linkCommandHash,
+} from './compile-args.js';
+import type { FileHasher } from './file-hasher.js';
+
+export class UnknownTargetError extends Error {
+  constructor(
+    readonly target: string,
+    readonly known: string[],
+  ) {
+    super(
+      `unknown target "${target}": replibuild.toml defines ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'no targets'}`,
+    );
+    this.name = 'UnknownTargetError';
+  }
+}
+
+export interface TuPlan {
+  target: string;
+  source: string;
+  object: string;
+  job: CompileJob;
+  command_hash: string;
+  dirty: boolean;
+  /** Why it must compile: 'new', 'source changed', 'header changed: x.h', ...; null when up to date. */
+  reason: string | null;
+}
+
+export interface LinkPlan {
+  target: string;
+  kind: TargetKind;
+  output: string;
+  command_hash: string;
+  /** Objects then dep outputs, as the link reads them. */
+  inputs: string[];
+  /** Whether it will (probably) relink. Where objects are yet to be recompiled, the
+   *  engine decides for sure once they exist: an identical object needs no relink. */
+  relink: boolean;
+  reason: string | null;
+}
+
+export interface BuildPlan {
+  /** Requested targets and their deps, in dependency order. */
+  targets: ResolvedTarget[];
+  tus: TuPlan[];
+  links: LinkPlan[];
+  dirty_tus: number;
+  relinks: number;
+}
+
+export interface PlanInput {
+  config: ProjectConfig;
+  /** Requested target names; empty = all. */
+  targets: string[];
+  state: BuildStateReader;
+  compiler: { id: string };
+  hasher: FileHasher;
+  build_id?: string;
+}
+
+/** The requested targets plus everything they depend on, in the config's dependency order. */
+export function selectTargets(config: ProjectConfig, requested: readonly string[]): ResolvedTarget[] {
+  if (requested.length === 0) return [...config.targets];
+  const byName = new Map(config.targets.map((t) => [t.name, t]));
+  const known = config.targets.map((t) => t.name);
+  const wanted = new Set<string>();
+  const visit = (name: string) => {
+    if (wanted.has(name)) return;
+    const t = byName.get(name);
+    if (!t) return;
+    wanted.add(name);
+    for (const d of [...t.deps, ...t.link_deps]) visit(d);
+  };
+  for (const name of requested) {
+    if (!byName.has(name)) throw new UnknownTargetError(name, known);
+    visit(name);
+  }
+  return config.targets.filter((t) => wanted.has(t.name));
+}
+
+/** Why `rec` does not describe an object compiled now, or null when it does. */
+async function tuReason(
+  tu: { source: string; object: string; command_hash: string },
+  rec: ObjectRecord | undefined,
+  compilerId: string,
+  hasher: FileHasher,
+): Promise<string | null> {
+  if (!rec) return 'new';
+  if (rec.compiler_id !== undefined && rec.compiler_id !== compilerId) return 'compiler changed';
+  if (rec.command_hash !== tu.command_hash) return 'command changed';
+  const [objectHash, sourceHash, headerHashes] = await Promise.all([
+    hasher.hash(tu.object),
+    hasher.hash(tu.source),
+    Promise.all(rec.headers.map((h) => hasher.hash(h.path))),
+  ]);
+  if (objectHash === null) return 'object missing';
+  if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return 'object changed';
+  if (sourceHash === null) return 'source missing';
+  if (sourceHash !== rec.source_hash) return 'source changed';
+  for (let i = 0; i < rec.headers.length; i++) {
+    const h = rec.headers[i]!;
+    const now = headerHashes[i];
+    if (now === null) return `header removed: ${h.path}`;
+    if (now !== h.hash) return `header changed: ${h.path}`;
+  }
+  return null;
+}
+
+/** Why a link with these inputs must run, or null when `rec` says its output is current. */
+export function linkReason(
+  rec: LinkRecord | undefined,
+  command_hash: string,
+  inputs: readonly FileHashRecord[],
+  outputHash: string | null,
+): string | null {
+  if (!rec) return 'new';
+  if (rec.command_hash !== command_hash) return 'link command changed';
+  if (outputHash === null) return 'output missing';
+  if (rec.output_hash !== undefined && rec.output_hash !== outputHash) return 'output changed';
+  if (rec.inputs.length !== inputs.length) return 'inputs changed';
+  for (let i = 0; i < inputs.length; i++) {
+    const a = inputs[i]!;
+    const b = rec.inputs[i]!;
+    if (a.path !== b.path) return 'inputs changed';
+    if (a.hash === '' || a.hash !== b.hash) return `input changed: ${a.path}`;
+  }
+  return null;
+}
+
+/** Hashes of `paths` as link inputs; a missing one hashes to "" (never matches). */
+export async function hashInputs(paths: readonly string[], hasher: FileHasher): Promise<FileHashRecord[]> {
+  const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
+  return paths.map((path, i) => ({ path, hash: hashes[i] ?? '' }));
+}
+
+export async function planBuild(input: PlanInput): Promise<BuildPlan> {
+  const { config, state, hasher } = input;
+  const compilerId = input.compiler.id;
+  const targets = selectTargets(config, input.targets);
+
+  const tuSpecs = targets.flatMap((t) => {
+    const seen = new Set<string>();
+    return t.sources.flatMap((source) => {
+      const job = compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {});
+      if (seen.has(job.object)) return [];
+      seen.add(job.object);
+      return [{ target: t.name, source, object: job.object, job, command_hash: compileCommandHash(job, compilerId) }];
+    });
+  });
+  const tus: TuPlan[] = await Promise.all(
+    tuSpecs.map(async (s) => {
+      const reason = await tuReason(s, state.getObject(s.object), compilerId, hasher);
+      return { ...s, dirty: reason !== null, reason };
+    }),
+  );
+
+  const links: LinkPlan[] = [];
+  const relinking = new Set<string>();
+  for (const t of targets) {
+    const cmd = linkCommandFor(config, t, t.output);
+    const command_hash = linkCommandHash(config, t, compilerId);
+    const inputsPaths = [...cmd.objects, ...cmd.dep_outputs];
+    let reason: string | null = null;
+    const dirtyTu = tus.find((u) => u.target === t.name && u.dirty);
+    const depRelinking = t.kind === 'static' ? undefined : t.link_deps.find((d) => relinking.has(d));
+    const rec = state.getLink(t.name);
+    if (!rec) reason = 'new';
+    else if (dirtyTu) reason = `object to be recompiled: ${dirtyTu.object}`;
+    else if (depRelinking) reason = `dependency relinked: ${depRelinking}`;
+    else {
+      const [inputs, outputHash] = await Promise.all([hashInputs(inputsPaths, hasher), hasher.hash(t.output)]);
+      reason = linkReason(rec, command_hash, inputs, outputHash);
+    }
+    if (reason !== null) relinking.add(t.name);
+    links.push({
+      target: t.name,
+      kind: t.kind,
+      output: t.output,
+      command_hash,
+      inputs: inputsPaths,
+      relink: reason !== null,
+      reason,
+    });
+  }
+
+  return {
+    targets,
+    tus,
+    links,
+    dirty_tus: tus.filter((u) => u.dirty).length,
+    relinks: relinking.size,
+  };
+}

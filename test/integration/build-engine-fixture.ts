@@ -1,0 +1,118 @@
+// Small real C++ projects in temp dirs, and ProjectConfig objects built by hand
+// (the config loader is not a dependency of these tests).
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { CompilerIdentity } from '../../daemons/compilation/compiler-identity.js';
+import { runCompile } from '../../daemons/compilation/compile-runner.js';
+
+export function writeFiles(root: string, files: Record<string, string>): void {
+  for (const [rel, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  }
+}
+
+export function makeTempProject(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), 'replibuild-engine-'));
+  writeFiles(root, files);
+  return root;
+}
+
+export function removeTempProject(root: string): void {
+  rmSync(root, { recursive: true, force: true });
+}
+
+type TargetSpec = Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>;
+
+export function target(spec: TargetSpec): ResolvedTarget {
+  const output =
+    spec.kind === 'executable'
+      ? `build/bin/${spec.name}`
+      : spec.kind === 'static'
+        ? `build/lib/lib${spec.name}.a`
+        : `build/lib/lib${spec.name}.so`;
+  return {
+    include_dirs: [],
+    defines: [],
+    flags: ['-O0'],
+    deps: [],
+    link_deps: [],
+    libs: [],
+    link_flags: [],
+    output,
+    obj_dir: `build/obj/${spec.name}`,
+    ...spec,
+  };
+}
+
+export function projectConfig(root: string, targets: ResolvedTarget[]): ProjectConfig {
+  return { root, name: 'test', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets, files: [] };
+}
+
+/** A static library (two TUs) and an executable (one TU) linking it.
+ *  include/calc/extra.h is read by k = 2 of the n = 3 TUs. */
+export const CALC_FILES: Record<string, string> = {
+  'include/calc/calc.h': '#pragma once\nint add(int a, int b);\nint twice(int a);\n',
+  'include/calc/extra.h': '#pragma once\nconstexpr int kExtra = 1;\n',
+  'src/lib/add.cpp': '#include "calc/calc.h"\n#include "calc/extra.h"\nint add(int a, int b) { return a + b + kExtra - 1; }\n',
+  'src/lib/twice.cpp': '#include "calc/calc.h"\nint twice(int a) { return add(a, a); }\n',
+  'src/app/main.cpp':
+    '#include <cstdio>\n#include "calc/calc.h"\n#include "calc/extra.h"\n' +
+    '#ifndef GREETING\n#define GREETING 0\n#endif\n' +
+    'int main() { std::printf("%d %d %d\\n", add(2, 3), twice(4), GREETING + kExtra - 1); return 0; }\n',
+};
+
+export function calcConfig(root: string, appDefines: string[] = []): ProjectConfig {
+  return projectConfig(root, [
+    target({ name: 'calc', kind: 'static', sources: ['src/lib/add.cpp', 'src/lib/twice.cpp'], include_dirs: ['include'] }),
+    target({
+      name: 'app',
+      kind: 'executable',
+      sources: ['src/app/main.cpp'],
+      include_dirs: ['include'],
+      defines: appDefines,
+      deps: ['calc'],
+      link_deps: ['calc'],
+    }),
+  ]);
+}
+
+export function runProgram(root: string, rel: string): string {
+  return execFileSync(join(root, rel), { cwd: root, encoding: 'utf8' });
+}
+
+/** Every file under `dir` (relative paths). */
+export function listFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries;
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** A compile function around the real runner that logs which objects it compiled. */
+export function countingCompiler(identity: CompilerIdentity) {
+  const compiled: string[] = [];
+  const compile = async (job: CompileJob, signal: AbortSignal): Promise<CompileResult> => {
+    const r = await runCompile(job, identity, { signal });
+    compiled.push(job.object);
+    return r;
+  };
+  return { compile, compiled };
+}

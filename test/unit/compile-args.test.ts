@@ -1,0 +1,133 @@
+import { describe, it, expect } from 'vitest';
+import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import {
+  compileCommandHash,
+  compileJobFor,
+  linkCommandFor,
+  linkCommandHash,
+  objectPathFor,
+} from '../../daemons/orchestrator/compile-args.js';
+
+function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
+  return {
+    include_dirs: [],
+    defines: [],
+    flags: [],
+    deps: [],
+    link_deps: [],
+    libs: [],
+    link_flags: [],
+    output: spec.kind === 'executable' ? `build/bin/${spec.name}` : `build/lib/lib${spec.name}.${spec.kind === 'static' ? 'a' : 'so'}`,
+    obj_dir: `build/obj/${spec.name}`,
+    ...spec,
+  };
+}
+
+const core = t({ name: 'core', kind: 'static', sources: ['src/core/a.cpp'], include_dirs: ['include'] });
+const greet = t({
+  name: 'greet',
+  kind: 'shared',
+  sources: ['src/greet/g.cpp'],
+  include_dirs: ['src/greet', 'include'],
+  defines: ['GREET_EXPORT', 'LEVEL=2'],
+  flags: ['-O2', '-Wall'],
+  deps: ['core'],
+  link_deps: ['core'],
+  libs: ['pthread'],
+});
+const app = t({
+  name: 'app',
+  kind: 'executable',
+  sources: ['src/app/main.cpp', 'src/app/util/x.cpp', 'src/app/other/x.cpp'],
+  include_dirs: ['include'],
+  deps: ['greet'],
+  link_deps: ['greet', 'core'],
+  libs: ['m', '/opt/lib/libz.a'],
+  link_flags: ['-Wl,-rpath,$ORIGIN/../lib'],
+});
+const config: ProjectConfig = {
+  root: '/home/u/proj',
+  name: 'proj',
+  build_dir: 'build',
+  compiler: { cxx: 'g++', std: 'c++20' },
+  targets: [core, greet, app],
+  files: [],
+};
+
+describe('compile jobs', () => {
+  it('orders the arguments: std, flags, -fPIC, includes, defines, -c source', () => {
+    const job = compileJobFor(config, greet, 'src/greet/g.cpp', { build_id: 'b1' });
+    expect(job).toEqual({
+      cwd: '/home/u/proj',
+      compiler: 'g++',
+      args: ['-std=c++20', '-O2', '-Wall', '-fPIC', '-Isrc/greet', '-Iinclude', '-DGREET_EXPORT', '-DLEVEL=2', '-c', 'src/greet/g.cpp'],
+      source: 'src/greet/g.cpp',
+      object: 'build/obj/greet/src/greet/g.cpp.o',
+      depfile: 'build/obj/greet/src/greet/g.cpp.d',
+      build_id: 'b1',
+    });
+  });
+
+  it('uses -fPIC for a static library only when a shared library links it', () => {
+    expect(compileJobFor(config, core, 'src/core/a.cpp').args).toContain('-fPIC');
+    const alone = { ...config, targets: [core, app] };
+    expect(compileJobFor(alone, core, 'src/core/a.cpp').args).not.toContain('-fPIC');
+    expect(compileJobFor(config, app, 'src/app/main.cpp').args).not.toContain('-fPIC');
+  });
+
+  it('keeps same-named sources in different dirs apart, and nothing escapes the object dir', () => {
+    const objs = app.sources.map((s) => objectPathFor(app, s));
+    expect(objs).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/obj/app/src/app/util/x.cpp.o', 'build/obj/app/src/app/other/x.cpp.o']);
+    expect(objectPathFor(app, '../shared/y.cpp')).toBe('build/obj/app/__/shared/y.cpp.o');
+    expect(objectPathFor(app, '/abs/z.cpp')).toBe('build/obj/app/_abs/abs/z.cpp.o');
+    expect(objectPathFor(app, './src/./a.cpp')).toBe('build/obj/app/src/a.cpp.o');
+  });
+
+  it('command hash follows args, compiler and cwd', () => {
+    const job = compileJobFor(config, app, 'src/app/main.cpp');
+    const h = compileCommandHash(job, 'id1');
+    expect(compileCommandHash({ ...job }, 'id1')).toBe(h);
+    expect(compileCommandHash(job, 'id2')).not.toBe(h);
+    expect(compileCommandHash({ ...job, args: [...job.args, '-DX'] }, 'id1')).not.toBe(h);
+    expect(compileCommandHash({ ...job, cwd: '/elsewhere' }, 'id1')).not.toBe(h);
+  });
+});
+
+describe('link commands', () => {
+  it('executable: objects, deps outputs in link order, link flags, libs, -o', () => {
+    const cmd = linkCommandFor(config, app, 'build/bin/app.tmp-1');
+    expect(cmd.tool).toBe('cxx');
+    expect(cmd.args).toEqual([
+      'build/obj/app/src/app/main.cpp.o',
+      'build/obj/app/src/app/util/x.cpp.o',
+      'build/obj/app/src/app/other/x.cpp.o',
+      'build/lib/libgreet.so',
+      'build/lib/libcore.a',
+      '-Wl,-rpath,$ORIGIN/../lib',
+      '-lm',
+      '/opt/lib/libz.a',
+      '-o',
+      'build/bin/app.tmp-1',
+    ]);
+  });
+
+  it('static: ar rcs with the objects only', () => {
+    const cmd = linkCommandFor(config, core, 'build/lib/libcore.a.tmp');
+    expect(cmd).toMatchObject({ tool: 'ar', args: ['rcs', 'build/lib/libcore.a.tmp', 'build/obj/core/src/core/a.cpp.o'], dep_outputs: [] });
+  });
+
+  it('shared: -shared with a soname, then like an executable', () => {
+    const cmd = linkCommandFor(config, greet, 'build/lib/libgreet.so.tmp');
+    const soname = process.platform === 'darwin' ? [] : ['-Wl,-soname,libgreet.so'];
+    expect(cmd.args).toEqual(['-shared', ...soname, 'build/obj/greet/src/greet/g.cpp.o', 'build/lib/libcore.a', '-lpthread', '-o', 'build/lib/libgreet.so.tmp']);
+  });
+
+  it('link command hash ignores the temp name but follows flags and the compiler', () => {
+    const h = linkCommandHash(config, app, 'id1');
+    expect(linkCommandHash(config, app, 'id2')).not.toBe(h);
+    const more = { ...config, targets: [core, greet, { ...app, libs: ['m', 'dl'] }] };
+    expect(linkCommandHash(more, more.targets[2]!, 'id1')).not.toBe(h);
+    // ar does not depend on the C++ compiler.
+    expect(linkCommandHash(config, core, 'id1')).toBe(linkCommandHash(config, core, 'id2'));
+  });
+});

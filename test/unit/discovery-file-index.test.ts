@@ -1,0 +1,128 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  entryFor,
+  FileIndex,
+  loadState,
+  Persister,
+  RACY_NS,
+  serializeIndex,
+  statUnchanged,
+  writeStateAtomic,
+  type PersistedState,
+} from '../../daemons/discovery/file-index.js';
+import type { FileStat } from '../../daemons/discovery/io.js';
+
+const HASH = 'a'.repeat(64);
+const st = (over: Partial<FileStat> = {}): FileStat => ({ kind: 'file', size: 3, mtime_ns: 1_000_000_000_000n, ctime_ns: 1_000_000_000_000n, ino: 42n, ...over });
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tmp(): string {
+  const d = mkdtempSync(join(tmpdir(), 'rb-disc-index-'));
+  dirs.push(d);
+  return d;
+}
+
+function state(index: FileIndex, over: Partial<PersistedState> = {}): PersistedState {
+  return {
+    version: 1, root: '/proj', journal_id: 'j1', epoch: 7, clean: true, saved_at: new Date().toISOString(),
+    files: serializeIndex(index), deps: { 'a.cpp': ['x.h'] }, journal: { floor: 5, entries: [[6, 'x.h', 'changed'], [7, 'y.h', 'added']] },
+    ...over,
+  };
+}
+
+describe('discovery file index', () => {
+  it('tracks files per directory, so a removed directory finds its files', () => {
+    const ix = new FileIndex();
+    const e = entryFor(st(), HASH, 10n * RACY_NS);
+    for (const k of ['a.h', 'src/a.h', 'src/sub/b.h', 'srcx/c.h', '/opt/inc/d.h']) ix.set(k, e);
+    expect(ix.under('src').sort()).toEqual(['src/a.h', 'src/sub/b.h']);
+    expect(ix.under('').sort()).toEqual(['a.h', 'src/a.h', 'src/sub/b.h', 'srcx/c.h']);
+    expect(ix.under('/opt')).toEqual(['/opt/inc/d.h']);
+    expect(ix.hasDir('src/sub')).toBe(true);
+    expect(ix.hasDir('src/a.h')).toBe(false);
+    ix.delete('src/sub/b.h');
+    expect(ix.hasDir('src/sub')).toBe(false);
+    expect(ix.hasDir('src')).toBe(true);
+    expect(ix.size).toBe(4);
+  });
+
+  it('trusts an unchanged stat only for entries hashed well after their mtime (racy entries)', () => {
+    const s = st();
+    const settled = entryFor(s, HASH, s.mtime_ns + 3n * RACY_NS);
+    expect(settled.racy).toBe(false);
+    expect(statUnchanged(settled, s)).toBe(true);
+    expect(statUnchanged(settled, st({ size: 4 }))).toBe(false);
+    expect(statUnchanged(settled, st({ mtime_ns: s.mtime_ns + 1n }))).toBe(false);
+    expect(statUnchanged(settled, st({ ctime_ns: s.ctime_ns + 1n }))).toBe(false);
+    expect(statUnchanged(settled, st({ ino: 43n }))).toBe(false);
+    // Hashed in the same tick as the write: a second same-size write in that tick would not show.
+    const racy = entryFor(s, HASH, s.mtime_ns + 1000n);
+    expect(racy.racy).toBe(true);
+    expect(statUnchanged(racy, s)).toBe(false);
+  });
+
+  it('persists atomically and loads back', async () => {
+    const d = tmp();
+    const file = join(d, 'state', 'discovery-index.json');
+    const ix = new FileIndex();
+    ix.set('src/a.h', entryFor(st({ ino: 2n ** 60n }), HASH, 10n * RACY_NS));
+    await writeStateAtomic(file, state(ix));
+    expect(readdirSync(join(d, 'state'))).toEqual(['discovery-index.json']); // no temp left behind
+    const loaded = await loadState(file, '/proj');
+    expect(loaded).not.toBeNull();
+    expect(loaded!.journal_id).toBe('j1');
+    expect(loaded!.epoch).toBe(7);
+    expect(loaded!.clean).toBe(true);
+    expect(loaded!.index.get('src/a.h')).toEqual(ix.get('src/a.h'));
+    expect(loaded!.deps).toEqual({ 'a.cpp': ['x.h'] });
+    expect(loaded!.journal.entries).toHaveLength(2);
+  });
+
+  it('starts empty on a missing, corrupt, foreign or malformed file', async () => {
+    const d = tmp();
+    const file = join(d, 'x.json');
+    expect(await loadState(file, '/proj')).toBeNull();
+    writeFileSync(file, '{"version":1,"root":"/proj", trunc');
+    expect(await loadState(file, '/proj')).toBeNull();
+    const ix = new FileIndex();
+    ix.set('a.h', entryFor(st(), HASH, 10n * RACY_NS));
+    await writeStateAtomic(file, state(ix));
+    expect(await loadState(file, '/other')).toBeNull();
+    const bad = state(ix);
+    (bad.files['a.h'] as unknown[])[4] = 'not-a-hash';
+    await writeStateAtomic(file, bad);
+    expect(await loadState(file, '/proj')).toBeNull();
+    await writeStateAtomic(file, { ...state(ix), version: 99 as 1 });
+    expect(await loadState(file, '/proj')).toBeNull();
+  });
+
+  it('debounces saves and never runs two at once', async () => {
+    let saves = 0;
+    let running = 0;
+    let overlap = false;
+    const p = new Persister(async () => {
+      running++;
+      if (running > 1) overlap = true;
+      await new Promise((r) => setTimeout(r, 20));
+      saves++;
+      running--;
+    }, 30, () => {});
+    for (let i = 0; i < 10; i++) p.markDirty();
+    await new Promise((r) => setTimeout(r, 120));
+    expect(saves).toBe(1);
+    p.markDirty();
+    await Promise.all([p.flush(), p.flush(true)]);
+    expect(overlap).toBe(false);
+    expect(saves).toBeGreaterThanOrEqual(2);
+    await p.flush();
+    const before = saves;
+    await p.flush(); // nothing dirty: no save
+    expect(saves).toBe(before);
+  });
+});

@@ -1,0 +1,221 @@
+import { describe, it, expect } from 'vitest';
+import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { BuildStateReader, LinkRecord, ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+import type { FileHasher } from '../../daemons/orchestrator/file-hasher.js';
+import { planBuild, selectTargets, UnknownTargetError, type BuildPlan } from '../../daemons/orchestrator/planner.js';
+
+/** A filesystem of path → content hash; missing = null. */
+class FakeHasher implements FileHasher {
+  constructor(readonly files: Map<string, string>) {}
+  async hash(p: string): Promise<string | null> {
+    return this.files.get(p) ?? null;
+  }
+}
+
+class FakeState implements BuildStateReader {
+  objects = new Map<string, ObjectRecord>();
+  links = new Map<string, LinkRecord>();
+  getObject(o: string) {
+    return this.objects.get(o);
+  }
+  getLink(t: string) {
+    return this.links.get(t);
+  }
+}
+
+function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
+  return {
+    include_dirs: ['include'],
+    defines: [],
+    flags: [],
+    deps: [],
+    link_deps: [],
+    libs: [],
+    link_flags: [],
+    output: spec.kind === 'executable' ? `build/bin/${spec.name}` : `build/lib/lib${spec.name}.a`,
+    obj_dir: `build/obj/${spec.name}`,
+    ...spec,
+  };
+}
+
+const config: ProjectConfig = {
+  root: '/p',
+  name: 'p',
+  build_dir: 'build',
+  compiler: { cxx: 'g++', std: 'c++17' },
+  targets: [
+    t({ name: 'core', kind: 'static', sources: ['src/core/a.cpp', 'src/core/b.cpp'] }),
+    t({ name: 'tool', kind: 'executable', sources: ['src/tool/t.cpp'] }),
+    t({ name: 'app', kind: 'executable', sources: ['src/app/main.cpp'], deps: ['core'], link_deps: ['core'] }),
+  ],
+  files: [],
+};
+
+/** Headers each source reads (as its depfile would name them). */
+const HEADERS: Record<string, string[]> = {
+  'src/core/a.cpp': ['include/core.h', 'include/a.h'],
+  'src/core/b.cpp': ['include/core.h'],
+  'src/tool/t.cpp': [],
+  'src/app/main.cpp': ['include/core.h', '/usr/include/c++/12/cstdio'],
+};
+
+function world() {
+  const files = new Map<string, string>([
+    ['src/core/a.cpp', 'A1'],
+    ['src/core/b.cpp', 'B1'],
+    ['src/tool/t.cpp', 'T1'],
+    ['src/app/main.cpp', 'M1'],
+    ['include/core.h', 'C1'],
+    ['include/a.h', 'H1'],
+    ['/usr/include/c++/12/cstdio', 'S1'],
+  ]);
+  return { files, hasher: new FakeHasher(files), state: new FakeState() };
+}
+
+/** Pretends a build ran: every object and output exists and is recorded. */
+function recordAll(plan: BuildPlan, w: ReturnType<typeof world>, compilerId = 'cc1') {
+  for (const tu of plan.tus) {
+    w.files.set(tu.object, `obj:${tu.object}`);
+    w.state.objects.set(tu.object, {
+      command_hash: tu.command_hash,
+      compiler_id: compilerId,
+      source: tu.source,
+      source_hash: w.files.get(tu.source)!,
+      headers: HEADERS[tu.source]!.map((path) => ({ path, hash: w.files.get(path)! })),
+      object_hash: `obj:${tu.object}`,
+    });
+  }
+  for (const l of plan.links) {
+    w.files.set(l.output, `out:${l.output}`);
+    w.state.links.set(l.target, {
+      command_hash: l.command_hash,
+      output: l.output,
+      inputs: l.inputs.map((path) => ({ path, hash: w.files.get(path)! })),
+      output_hash: `out:${l.output}`,
+    });
+  }
+}
+
+const plan = (w: ReturnType<typeof world>, opts: { targets?: string[]; compiler?: string; config?: ProjectConfig } = {}) =>
+  planBuild({
+    config: opts.config ?? config,
+    targets: opts.targets ?? [],
+    state: w.state,
+    compiler: { id: opts.compiler ?? 'cc1' },
+    hasher: w.hasher,
+  });
+
+const reasons = (p: BuildPlan) => Object.fromEntries(p.tus.filter((u) => u.dirty).map((u) => [u.source, u.reason]));
+const relinks = (p: BuildPlan) => Object.fromEntries(p.links.filter((l) => l.relink).map((l) => [l.target, l.reason]));
+
+async function builtWorld() {
+  const w = world();
+  recordAll(await plan(w), w);
+  return w;
+}
+
+describe('planner', () => {
+  it('everything is new on a first build', async () => {
+    const p = await plan(world());
+    expect(p.tus.map((u) => [u.source, u.reason])).toEqual([
+      ['src/core/a.cpp', 'new'],
+      ['src/core/b.cpp', 'new'],
+      ['src/tool/t.cpp', 'new'],
+      ['src/app/main.cpp', 'new'],
+    ]);
+    expect(p.dirty_tus).toBe(4);
+    expect(relinks(p)).toEqual({ core: 'new', tool: 'new', app: 'new' });
+    expect(p.tus[0]!.job.object).toBe('build/obj/core/src/core/a.cpp.o');
+    expect(p.links.find((l) => l.target === 'app')!.inputs).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/lib/libcore.a']);
+  });
+
+  it('nothing to do after a build', async () => {
+    const p = await plan(await builtWorld());
+    expect(p.dirty_tus).toBe(0);
+    expect(p.relinks).toBe(0);
+  });
+
+  it('a changed source dirties its TU, relinks its target and the targets linking it', async () => {
+    const w = await builtWorld();
+    w.files.set('src/core/b.cpp', 'B2');
+    const p = await plan(w);
+    expect(reasons(p)).toEqual({ 'src/core/b.cpp': 'source changed' });
+    expect(relinks(p)).toEqual({
+      core: 'object to be recompiled: build/obj/core/src/core/b.cpp.o',
+      app: 'dependency relinked: core',
+    });
+  });
+
+  it('a changed header dirties exactly the TUs that read it, system headers included', async () => {
+    const w = await builtWorld();
+    w.files.set('include/a.h', 'H2');
+    expect(reasons(await plan(w))).toEqual({ 'src/core/a.cpp': 'header changed: include/a.h' });
+    w.files.set('include/a.h', 'H1');
+    w.files.set('/usr/include/c++/12/cstdio', 'S2');
+    expect(reasons(await plan(w))).toEqual({ 'src/app/main.cpp': 'header changed: /usr/include/c++/12/cstdio' });
+  });
+
+  it('a removed header, a removed object and a replaced object are each a reason', async () => {
+    const w = await builtWorld();
+    w.files.delete('include/core.h');
+    w.files.delete('build/obj/tool/src/tool/t.cpp.o');
+    w.files.set('build/obj/app/src/app/main.cpp.o', 'someone else wrote this');
+    expect(reasons(await plan(w))).toEqual({
+      'src/core/a.cpp': 'header removed: include/core.h',
+      'src/core/b.cpp': 'header removed: include/core.h',
+      'src/tool/t.cpp': 'object missing',
+      'src/app/main.cpp': 'object changed',
+    });
+  });
+
+  it('a header recorded as unknown (changed during its compile) never matches', async () => {
+    const w = await builtWorld();
+    w.state.objects.get('build/obj/core/src/core/b.cpp.o')!.headers[0]!.hash = '';
+    expect(reasons(await plan(w))).toEqual({ 'src/core/b.cpp': 'header changed: include/core.h' });
+  });
+
+  it('a changed command or compiler dirties every TU it touches', async () => {
+    const w = await builtWorld();
+    const defined = { ...config, targets: config.targets.map((x) => (x.name === 'tool' ? { ...x, defines: ['V=2'] } : x)) };
+    expect(reasons(await plan(w, { config: defined }))).toEqual({ 'src/tool/t.cpp': 'command changed' });
+    const p = await plan(w, { compiler: 'cc2' });
+    expect(new Set(Object.values(reasons(p)))).toEqual(new Set(['compiler changed']));
+    expect(p.dirty_tus).toBe(4);
+  });
+
+  it('relinks a missing or replaced output, a changed link command, and a changed dep output', async () => {
+    const w = await builtWorld();
+    w.files.delete('build/bin/tool');
+    w.files.set('build/lib/libcore.a', 'rebuilt elsewhere');
+    const p = await plan(w);
+    expect(p.dirty_tus).toBe(0);
+    expect(relinks(p)).toEqual({ core: 'output changed', tool: 'output missing', app: 'dependency relinked: core' });
+
+    const w2 = await builtWorld();
+    const flagged = { ...config, targets: config.targets.map((x) => (x.name === 'tool' ? { ...x, link_flags: ['-s'] } : x)) };
+    expect(relinks(await plan(w2, { config: flagged }))).toEqual({ tool: 'link command changed' });
+
+    const w3 = await builtWorld();
+    w3.state.links.get('app')!.inputs[1]!.hash = 'old archive';
+    expect(relinks(await plan(w3))).toEqual({ app: 'input changed: build/lib/libcore.a' });
+  });
+
+  it('selects requested targets with their deps, in dependency order', async () => {
+    expect(selectTargets(config, ['app']).map((x) => x.name)).toEqual(['core', 'app']);
+    expect(selectTargets(config, ['tool']).map((x) => x.name)).toEqual(['tool']);
+    expect(selectTargets(config, []).map((x) => x.name)).toEqual(['core', 'tool', 'app']);
+    const p = await plan(world(), { targets: ['app'] });
+    expect(p.tus.map((u) => u.source)).toEqual(['src/core/a.cpp', 'src/core/b.cpp', 'src/app/main.cpp']);
+  });
+
+  it('an unknown target is a typed error naming it and the known ones', async () => {
+    await expect(plan(world(), { targets: ['app', 'nope'] })).rejects.toThrow(UnknownTargetError);
+    try {
+      selectTargets(config, ['nope']);
+    } catch (e) {
+      expect(e).toBeInstanceOf(UnknownTargetError);
+      expect((e as UnknownTargetError).target).toBe('nope');
+      expect((e as Error).message).toBe('unknown target "nope": replibuild.toml defines "core", "tool", "app"');
+    }
+  });
+});
