@@ -1,9 +1,22 @@
-import { renameSync, writeFileSync, rmSync } from 'node:fs';
+// Outputs are written to a temp name beside their final one and renamed into
+// place, so readers (and the next build) see the old file or the new one, never
+// a torn mix. The temp name carries the writer's pid, so temps left by a killed
+// writer can be told apart from a live one's and swept.
 import { randomBytes } from 'node:crypto';
+import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { isAlive } from './proc.js';
 
-/** Write a file so readers see the old content or the new one, never a torn mix. */
+const TEMP_RE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
+
+/** A fresh temp path beside `path` for this process. */
+export function tempPathFor(path: string): string {
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/** Write a file atomically (temp + rename). */
 export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, data, { mode });
     renameSync(tmp, path);
@@ -11,4 +24,24 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     rmSync(tmp, { force: true });
     throw e;
   }
+}
+
+/** Remove temp files in `dirs` whose writer process is gone. Returns how many. */
+export function sweepStaleTemps(dirs: Iterable<string>): number {
+  let removed = 0;
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const m = TEMP_RE.exec(name);
+      if (!m || isAlive(Number(m[1]))) continue;
+      rmSync(join(dir, name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
 }

@@ -4,7 +4,7 @@
 //
 // A plain function on purpose: the compile cache wraps it, the queue schedules it.
 
-import { randomBytes } from 'node:crypto';
+import { tempPathFor } from '../common/atomic-write.js';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
@@ -36,9 +36,6 @@ export function isCancellation(err: unknown): boolean {
 /** The part of the identity the runner needs. */
 export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id'>;
 
-function tempSuffix(): string {
-  return `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-}
 
 /** The arguments the runner passes, with the given output and depfile names. */
 export function compileArgv(job: CompileJob, object: string, depfile: string): string[] {
@@ -69,7 +66,8 @@ export async function runCompile(
 
   const objAbs = resolve(job.cwd, job.object);
   const depAbs = resolve(job.cwd, job.depfile);
-  const suffix = tempSuffix();
+  // One suffix for both, so a sweep of the writer's leftovers finds the pair.
+  const suffix = tempPathFor(objAbs).slice(objAbs.length);
   const tmpObj = objAbs + suffix;
   const tmpDep = depAbs + suffix;
   const removeTemps = () => Promise.all([rm(tmpObj, { force: true }), rm(tmpDep, { force: true })]);

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { sweepStaleTemps } from '../common/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
 import type { CompilerIdentity } from '../compilation/compiler-identity.js';
@@ -318,6 +319,15 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       // The outputs are right; only the next build's knowledge of them is lost.
       emit({ type: 'message', text: `replibuild: cannot save the build state ${state.file}: ${(e as Error).message}; the next build will redo this work` });
     }
+  }
+
+  // Temps of compilers and linkers killed with an earlier process (a daemon
+  // killed -9) sit beside the outputs rebuilt now; clear them out.
+  if (counts.compiled + counts.linked > 0) {
+    const dirs = new Set<string>();
+    for (const tu of plan.tus) if (tu.dirty) dirs.add(dirname(resolve(root, tu.object)));
+    for (const t of plan.targets) dirs.add(dirname(resolve(root, t.output)));
+    sweepStaleTemps(dirs);
   }
 
   if (abort.signal.aborted) return summary(BUILD_CANCELLED);

@@ -7,7 +7,7 @@
 // Saves re-read the file and apply only this instance's changes, so two builds
 // of one project saving around each other do not drop each other's records.
 
-import { randomBytes } from 'node:crypto';
+import { tempPathFor } from '../common/atomic-write.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -192,7 +192,7 @@ export class BuildState implements BuildStateReader {
       for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
       for (const [k, v] of links) v ? (merged.links[k] = v) : delete merged.links[k];
       await mkdir(dirname(this.file), { recursive: true });
-      const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+      const tmp = tempPathFor(this.file);
       try {
         await writeFile(tmp, JSON.stringify(merged));
         await rename(tmp, this.file);

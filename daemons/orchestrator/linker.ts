@@ -2,7 +2,7 @@
 // it into place only on success: a failed or killed link leaves the previous
 // output, never a truncated one.
 
-import { randomBytes } from 'node:crypto';
+import { tempPathFor } from '../common/atomic-write.js';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
@@ -38,7 +38,7 @@ export async function linkTarget(
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
   const outAbs = resolve(config.root, target.output);
-  const tmp = `${target.output}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tmp = tempPathFor(target.output);
   const tmpAbs = resolve(config.root, tmp);
   const cmd = linkCommandFor(config, target, tmp);
   const shown = cmd.tool === 'cxx' ? config.compiler.cxx : 'ar';
