@@ -2,7 +2,7 @@
 // whose orchestrator is disabled: the same service modules the daemons run.
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import { silentLogger } from '../daemons/common/logger.js';
-import { CompilationPeer, SetupPeer } from '../daemons/orchestrator/peers.js';
+import { CompilationPeer, SetupPeer } from '../daemons/common/peers.js';
 import { OrchestratorService } from '../daemons/orchestrator/service.js';
 
 export interface LocalOrchestrator {

@@ -3,7 +3,8 @@
 import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompileJob, CompileResult, CompilerIdentity, OrchestratorApi } from '../protocol/build.js';
 import { RpcError } from '../protocol/jsonrpc.js';
 import { ErrorCode, type DaemonName } from '../protocol/messages.js';
-import type { ConfigSnapshot, SetupApi } from '../protocol/setup.js';
+import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../protocol/setup.js';
+import type { ChangesResult, DepsEntry, DiscoveryApi } from '../protocol/discovery.js';
 import { CompileCancelledError } from '../daemons/compilation/compile-runner.js';
 import { connectDaemon, type DaemonLink } from './daemon-link.js';
 import type { CallOptions } from './rpc-client.js';
@@ -55,8 +56,8 @@ export class DaemonChannel {
 
 export class RemoteSetup implements SetupApi {
   constructor(private readonly ch: DaemonChannel) {}
-  getConfig(): Promise<ConfigSnapshot> {
-    return this.ch.call('get_config', {});
+  getConfig(opts: GetConfigOptions = {}): Promise<ConfigSnapshot> {
+    return this.ch.call('get_config', { rescan: Boolean(opts.rescan) });
   }
 }
 
@@ -95,5 +96,21 @@ export class RemoteOrchestrator implements OrchestratorApi {
 
   clean(): Promise<{ removed: string }> {
     return this.ch.call('clean', {});
+  }
+}
+
+export class RemoteDiscovery implements DiscoveryApi {
+  constructor(private readonly ch: DaemonChannel) {}
+
+  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult> {
+    return this.ch.call('changes_since', { epoch, journal_id: journalId ?? '' });
+  }
+
+  async hashMany(paths: string[]): Promise<(string | null)[]> {
+    return (await this.ch.call<{ hashes: (string | null)[] }>('hash_many', { paths })).hashes;
+  }
+
+  async recordDeps(entries: DepsEntry[]): Promise<void> {
+    await this.ch.call('record_deps', { entries });
   }
 }

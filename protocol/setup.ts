@@ -11,6 +11,11 @@ export interface ConfigSnapshot {
   generation: number;
 }
 
+export interface GetConfigOptions {
+  /** Expand the source globs again even if no TOML changed (files were added or removed). */
+  rescan?: boolean;
+}
+
 export interface SetupApi {
-  getConfig(): Promise<ConfigSnapshot>;
+  getConfig(opts?: GetConfigOptions): Promise<ConfigSnapshot>;
 }

@@ -15,7 +15,7 @@ import { displayCompileCommand, isCancellation } from '../compilation/compile-ru
 import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord } from './build-state.js';
 import { StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { linkTarget } from './linker.js';
-import { hashInputs, linkReason, planBuild, UnknownTargetError, type TuPlan } from './planner.js';
+import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from './compile-args.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
@@ -33,6 +33,12 @@ export interface RunBuildOptions {
   /** Compiles and links this build keeps in flight when request.jobs is 0;
    *  default: one per core. Set it to the compile queue's concurrency. */
   max_in_flight?: number;
+  /** The build state to plan from and record into; default: loaded from disk. A daemon
+   *  keeps one across builds so it is not re-read each time. */
+  state?: BuildState;
+  /** Change hints from the discovery journal (see PlanInput). */
+  unchanged?: PlanInput['unchanged'];
+  forceDirty?: PlanInput['forceDirty'];
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
@@ -97,10 +103,19 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
   if (opts.signal?.aborted) return summary(BUILD_CANCELLED);
 
-  const state = await BuildState.load(root);
+  const state = opts.state ?? (await BuildState.load(root));
   let plan;
   try {
-    plan = await planBuild({ config, targets: request.targets, state, compiler: opts.compilerIdentity, hasher, build_id });
+    plan = await planBuild({
+      config,
+      targets: request.targets,
+      state,
+      compiler: opts.compilerIdentity,
+      hasher,
+      build_id,
+      unchanged: opts.unchanged,
+      forceDirty: opts.forceDirty,
+    });
   } catch (e) {
     if (e instanceof UnknownTargetError) return summary(e.message);
     throw e;

@@ -1,6 +1,6 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
 import { runDaemon } from '../common/daemon-process.js';
-import { CompilationPeer, SetupPeer } from './peers.js';
+import { CompilationPeer, DiscoveryPeer, SetupPeer } from '../common/peers.js';
 import { orchestratorMethods } from './server.js';
 import { OrchestratorService } from './service.js';
 
@@ -8,7 +8,8 @@ await runDaemon(async (env) => {
   const config = loadDaemonConfig(env.root);
   const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
   const compilation = new CompilationPeer(config.enabled.compilation, env.root, () => config, env.children, env.log);
-  const svc = new OrchestratorService({ root: env.root, setup, compilation });
+  const discovery = new DiscoveryPeer(env.root, config.enabled.discovery, env.log);
+  const svc = new OrchestratorService({ root: env.root, setup, compilation, discovery });
   return {
     methods: orchestratorMethods(svc),
     status: () => svc.status(),

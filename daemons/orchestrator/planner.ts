@@ -71,6 +71,14 @@ export interface PlanInput {
   compiler: { id: string };
   hasher: FileHasher;
   build_id?: string;
+  /** From the discovery journal: true for a watched file known not to have changed since
+   *  the last complete build, so its hash need not be looked at. A TU whose source and
+   *  headers are all unchanged, with the same command and compiler, is up to date
+   *  without a look at its object either. Absent: every file is hashed. */
+  unchanged?: (path: string) => boolean;
+  /** Sources that must recompile whatever their hashes say, with why (a new header that
+   *  may shadow one they include: the old header did not change, the resolution did). */
+  forceDirty?: ReadonlyMap<string, string>;
 }
 
 /** The requested targets plus everything they depend on, in the config's dependency order. */
@@ -99,15 +107,24 @@ async function tuReason(
   rec: ObjectRecord | undefined,
   compilerId: string,
   hasher: FileHasher,
+  hints: Pick<PlanInput, 'unchanged' | 'forceDirty'>,
 ): Promise<string | null> {
   if (!rec) return 'new';
   if (rec.compiler_id !== undefined && rec.compiler_id !== compilerId) return 'compiler changed';
   if (rec.command_hash !== tu.command_hash) return 'command changed';
-  const [objectHash, sourceHash, headerHashes] = await Promise.all([
-    hasher.hash(tu.object),
-    hasher.hash(tu.source),
-    Promise.all(rec.headers.map((h) => hasher.hash(h.path))),
-  ]);
+  const forced = hints.forceDirty?.get(tu.source);
+  if (forced !== undefined) return forced;
+  // Files the journal vouches for keep the hashes on record (a hash recorded as '',
+  // changed while it compiled, is looked at again); the object is always checked.
+  const unchanged = hints.unchanged;
+  const vouched =
+    unchanged !== undefined &&
+    rec.source_hash !== '' &&
+    unchanged(tu.source) &&
+    rec.headers.every((h) => h.hash !== '' && unchanged(h.path));
+  const [objectHash, sourceHash, headerHashes] = vouched
+    ? [await hasher.hash(tu.object), rec.source_hash, rec.headers.map((h) => h.hash)]
+    : await Promise.all([hasher.hash(tu.object), hasher.hash(tu.source), Promise.all(rec.headers.map((h) => hasher.hash(h.path)))]);
   if (objectHash === null) return 'object missing';
   if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return 'object changed';
   if (sourceHash === null) return 'source missing';
@@ -164,7 +181,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   });
   const tus: TuPlan[] = await Promise.all(
     tuSpecs.map(async (s) => {
-      const reason = await tuReason(s, state.getObject(s.object), compilerId, hasher);
+      const reason = await tuReason(s, state.getObject(s.object), compilerId, hasher, input);
       return { ...s, dirty: reason !== null, reason };
     }),
   );

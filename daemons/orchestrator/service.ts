@@ -1,91 +1,217 @@
 // Orchestrator: takes build requests, queues them, and runs each with the
-// engine against whichever setup and compilation services it was given
-// (daemons over RPC, or the same modules in-process).
+// engine against whichever setup, compilation and discovery services it was
+// given (daemons over RPC, or the same modules in-process). With discovery it
+// plans from the change journal: a no-op build reads and hashes no source.
 import { randomUUID } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { formatIssue } from '../../config/errors.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, OrchestratorApi } from '../../protocol/build.js';
+import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
+import type { ProjectConfig } from '../../protocol/messages.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { BuildQueue } from './build-queue.js';
 import { cleanProject, runBuild } from './build-engine.js';
+import { BuildState, buildStatePath } from './build-state.js';
+import { objectPathFor } from './compile-args.js';
 import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { stillUpToDate, unchangedPredicate, unwatchedHeaders, type JournalPoint } from './journal-point.js';
+import { selectTargets } from './planner.js';
+
+/** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
+export interface JournalSource {
+  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult | null>;
+  recordDeps(entries: DepsEntry[]): Promise<void>;
+}
 
 export interface OrchestratorDeps {
   root: string;
   setup: SetupApi;
   compilation: CompilationApi;
+  discovery?: JournalSource;
 }
 
 function failed(error: string, seconds = 0): BuildSummary {
   return { ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error };
 }
 
+function statStamp(file: string): string {
+  try {
+    const s = statSync(file, { bigint: true });
+    return `${s.ino}:${s.size}:${s.mtimeNs}`;
+  } catch {
+    return 'absent';
+  }
+}
+
 export class OrchestratorService implements OrchestratorApi {
   private queue: BuildQueue | null = null;
   /** Kept across builds: an unchanged file is stat'ed, not read, on the next build. */
   private readonly hasher: FileHasher;
+  private state: BuildState | null = null;
+  /** Stat of the state file as we last wrote or read it: another writer (--no-daemon) changes it. */
+  private stateStamp = '';
+  private point: JournalPoint | null = null;
+  /** Whether discovery has heard every TU's headers from this process yet. */
+  private depsSent = false;
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string } | null = null;
+  private noopBuilds = 0;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = new StatCachingHasher(deps.root);
   }
 
   async build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
+    const snap0 = await this.deps.setup.getConfig();
+    const { queue_size, timeout } = snap0.daemon.orchestrator;
+    // Settings apply from the next build on; a waiting build keeps its place.
+    this.queue ??= new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
+    this.queue.reconfigure({ queueSize: queue_size, timeoutS: timeout });
+    const summary = await this.queue.submit((buildSignal) => this.runOne(req, onEvent, buildSignal), {
+      signal,
+      onQueued: (position) => onEvent({ type: 'queued', position }),
+    });
+    this.last = { ok: summary.ok, seconds: summary.seconds, finished: new Date().toISOString() };
+    return summary;
+  }
+
+  private async loadState(): Promise<BuildState> {
+    const file = buildStatePath(this.deps.root);
+    const stamp = statStamp(file);
+    if (!this.state || stamp !== this.stateStamp) {
+      // First build, or someone else wrote the state: what we knew may be stale.
+      this.state = await BuildState.load(this.deps.root);
+      this.stateStamp = stamp;
+      this.point = null;
+      this.depsSent = false;
+    }
+    return this.state;
+  }
+
+  private async runOne(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<BuildSummary> {
     const t0 = performance.now();
-    const snap = await this.deps.setup.getConfig();
+    const seconds = () => (performance.now() - t0) / 1000;
+    // The journal is read first: whatever changes after this point is seen by the next build.
+    const prev = this.point;
+    const changes = this.deps.discovery ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null) : null;
+    const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
+    const snap = await this.deps.setup.getConfig({ rescan: filesComeOrGo });
     if (snap.issues.length || !snap.project) {
       onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: snap.issues.map(formatIssue).join('\n') + '\n' });
-      return failed(`the configuration is invalid (${snap.issues.length} issue(s) above); nothing was built`);
+      return failed(`the configuration is invalid (${snap.issues.length} issue(s) above); nothing was built`, seconds());
     }
     const config = snap.project;
-    const { queue_size, timeout } = snap.daemon.orchestrator;
-    // Settings apply from the next build on; a waiting build keeps its place.
-    if (!this.queue) this.queue = new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
-    this.queue.reconfigure({ queueSize: queue_size, timeoutS: timeout });
+    let identity;
+    try {
+      identity = await this.deps.compilation.identity(config.compiler.cxx, config.root);
+    } catch (e) {
+      return failed((e as Error).message, seconds());
+    }
+    let selected: string[];
+    try {
+      selected = selectTargets(config, req.targets).map((t) => t.name);
+    } catch (e) {
+      return failed((e as Error).message, seconds());
+    }
+    const state = await this.loadState();
+    const ignored = snap.daemon.discovery.ignored_patterns;
+    const point = this.point; // loadState may have dropped it
 
-    return this.queue.submit(
-      async (buildSignal) => {
-        let identity;
-        try {
-          identity = await this.deps.compilation.identity(config.compiler.cxx, config.root);
-        } catch (e) {
-          return failed((e as Error).message, (performance.now() - t0) / 1000);
-        }
-        const build_id = randomUUID();
-        const onAbort = () => void this.deps.compilation.cancel(build_id).catch(() => undefined);
-        buildSignal.addEventListener('abort', onAbort, { once: true });
-        this.progress = { done: 0, total: 0, message: 'planning' };
-        try {
-          return await runBuild({
-            config,
-            request: req,
-            compile: (job, s) => this.deps.compilation.compile(job, s),
-            compilerIdentity: identity,
-            hasher: this.hasher,
-            signal: buildSignal,
-            build_id,
-            max_in_flight: await this.deps.compilation.concurrency(),
-            onEvent: (e) => {
-              this.track(e);
-              onEvent(e);
-            },
-          });
-        } finally {
-          buildSignal.removeEventListener('abort', onAbort);
-          this.progress = null;
-        }
-      },
-      { signal, onQueued: (position) => onEvent({ type: 'queued', position }) },
-    ).then((s) => {
-      this.last = { ok: s.ok, seconds: s.seconds, finished: new Date().toISOString() };
-      return s;
-    });
+    if (
+      point?.complete &&
+      changes?.complete &&
+      changes.journal_id === point.journal_id &&
+      changes.changes.length === 0 &&
+      snap.generation === point.config_generation &&
+      identity.id === point.compiler_id &&
+      selected.every((t) => point.targets.has(t)) &&
+      (await stillUpToDate(point, config, selected, this.hasher))
+    ) {
+      this.noopBuilds++;
+      const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
+      return { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+    }
+
+    const unchanged = unchangedPredicate(point, changes, selected, config.build_dir, ignored) ?? undefined;
+    const forceDirty = new Map<string, string>();
+    for (const s of changes?.shadowing ?? []) {
+      for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
+    }
+
+    const build_id = randomUUID();
+    const onAbort = () => void this.deps.compilation.cancel(build_id).catch(() => undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.progress = { done: 0, total: 0, message: 'planning' };
+    const compiledSources = new Set<string>();
+    let summary: BuildSummary;
+    try {
+      summary = await runBuild({
+        config,
+        request: req,
+        compile: (job, s) => this.deps.compilation.compile(job, s),
+        compilerIdentity: identity,
+        hasher: this.hasher,
+        signal,
+        build_id,
+        state,
+        unchanged,
+        forceDirty,
+        max_in_flight: await this.deps.compilation.concurrency(),
+        onEvent: (e) => {
+          this.track(e);
+          if (e.type === 'tu' && e.outcome !== 'failed') compiledSources.add(`${e.target}\0${e.source}`);
+          onEvent(e);
+        },
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      this.progress = null;
+    }
+    this.stateStamp = statStamp(buildStatePath(this.deps.root));
+
+    if (changes) {
+      await this.sendDeps(config, compiledSources);
+      const unwatched = unwatchedHeaders(config, selected, state, ignored);
+      // A failed build keeps the epoch (files unchanged since it are still vouched
+      // for) but can never be a no-op's witness.
+      this.point = unwatched
+        ? {
+            epoch: changes.epoch,
+            journal_id: changes.journal_id,
+            config_generation: snap.generation,
+            compiler_id: identity.id,
+            targets: new Set(selected),
+            tu_count: summary.upToDate + summary.compiled + summary.cached,
+            complete: summary.ok,
+            unwatched,
+          }
+        : null;
+    }
+    return summary;
+  }
+
+  /** Tell discovery which headers each compiled TU read (all TUs, the first time),
+   *  so it can name the sources a new shadowing header affects. */
+  private async sendDeps(config: ProjectConfig, compiled: Set<string>): Promise<void> {
+    if (!this.deps.discovery || !this.state) return;
+    const entries: DepsEntry[] = [];
+    for (const t of config.targets) {
+      for (const source of t.sources) {
+        if (this.depsSent && !compiled.has(`${t.name}\0${source}`)) continue;
+        const rec = this.state.getObject(objectPathFor(t, source));
+        if (rec) entries.push({ source, headers: rec.headers.map((h) => h.path) });
+      }
+    }
+    if (entries.length) await this.deps.discovery.recordDeps(entries);
+    this.depsSent = true;
   }
 
   async clean(): Promise<{ removed: string }> {
     const snap = await this.deps.setup.getConfig();
     if (!snap.project) throw new Error(`cannot clean: the configuration is invalid: ${snap.issues.map(formatIssue).join('; ')}`);
     await cleanProject(snap.project);
+    this.state = null;
+    this.point = null;
     return { removed: snap.project.build_dir };
   }
 
@@ -104,8 +230,10 @@ export class OrchestratorService implements OrchestratorApi {
       progress_message: p?.message ?? null,
       queue_depth: this.queue?.depth ?? 0,
       builds: this.queue?.builds ?? 0,
+      noop_builds: this.noopBuilds,
       builds_refused: this.queue?.refused ?? 0,
       builds_timed_out: this.queue?.timedOut ?? 0,
+      journal_epoch: this.point?.epoch ?? null,
       last_build: this.last ? `${this.last.ok ? 'ok' : 'failed'} in ${this.last.seconds.toFixed(1)}s at ${this.last.finished}` : null,
     };
   }

@@ -1,10 +1,10 @@
 // The setup daemon's RPC surface over SetupService.
-import { noParams } from '../../protocol/params.js';
+import { bool, obj, optional } from '../../protocol/params.js';
 import { method, type MethodMap } from '../common/rpc-server.js';
 import type { SetupService } from './service.js';
 
 export function setupMethods(svc: SetupService): MethodMap {
   return {
-    get_config: method(noParams, () => svc.getConfig()),
+    get_config: method(obj({ rescan: optional(bool, false) }), (opts) => svc.getConfig(opts)),
   };
 }

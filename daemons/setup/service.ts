@@ -7,7 +7,7 @@ import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { PROJECT_FILE } from '../../config/project-root.js';
 import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../../protocol/messages.js';
-import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
+import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import { projectPaths } from '../common/paths.js';
 
 function statKey(file: string): string {
@@ -26,6 +26,8 @@ export class SetupService implements SetupApi {
   private generation = 0;
   private seenKeys = '';
   private reloads = 0;
+  /** What was last served, so a reload that changes nothing keeps the generation. */
+  private lastServed = '';
   private readonly files: string[];
 
   constructor(
@@ -35,12 +37,13 @@ export class SetupService implements SetupApi {
     this.files = [join(root, PROJECT_FILE), projectPaths(root).daemonConfig];
   }
 
-  /** Re-read whatever changed on disk since the last call. */
-  refresh(): void {
-    // Sources come from globs: a new or removed file changes the config too,
-    // so the source dirs' state is part of the key (see sourceDirsKey).
+  /** Re-read whatever changed on disk since the last call; `rescan` re-expands the globs too. */
+  refresh(rescan = false): void {
+    // Sources come from globs: a new or removed file changes the config too, so
+    // the source dirs' state is part of the key (see sourceDirsKey). Discovery,
+    // which sees every added file, asks for a rescan outright.
     const key = this.files.map(statKey).join('|') + '|' + this.sourceDirsKey();
-    if (key === this.seenKeys) return;
+    if (key === this.seenKeys && !rescan) return;
     this.seenKeys = key;
     this.reloads++;
     const issues: ConfigIssue[] = [];
@@ -56,7 +59,10 @@ export class SetupService implements SetupApi {
       if (!(e instanceof ConfigError)) throw e;
       issues.push(...e.issues);
     }
+    const changed = JSON.stringify([this.project, this.daemon, issues]) !== this.lastServed;
     this.issues = issues;
+    if (!changed) return;
+    this.lastServed = JSON.stringify([this.project, this.daemon, issues]);
     this.generation++;
     this.onReload?.(this.snapshot());
   }
@@ -74,8 +80,8 @@ export class SetupService implements SetupApi {
     return { project: this.project, daemon: this.daemon, issues: this.issues, generation: this.generation };
   }
 
-  async getConfig(): Promise<ConfigSnapshot> {
-    this.refresh();
+  async getConfig(opts: GetConfigOptions = {}): Promise<ConfigSnapshot> {
+    this.refresh(opts.rescan);
     return this.snapshot();
   }
 

@@ -3,12 +3,13 @@
 // in-process here, so a build still works (and says so in the log).
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
 import type { DaemonConfig } from '../../protocol/messages.js';
-import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
-import { DaemonChannel, RemoteCompilation, RemoteSetup } from '../../client/remote-services.js';
+import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
+import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
+import { DaemonChannel, RemoteCompilation, RemoteDiscovery, RemoteSetup } from '../../client/remote-services.js';
 import { ConnectionClosedError } from '../../client/rpc-client.js';
 import { DaemonUnavailableError } from '../../client/errors.js';
-import type { Logger } from '../common/logger.js';
-import type { ChildTracker } from '../common/child-tracker.js';
+import type { Logger } from './logger.js';
+import type { ChildTracker } from './child-tracker.js';
 import { CompilationService } from '../compilation/service.js';
 import { SetupService } from '../setup/service.js';
 
@@ -45,10 +46,10 @@ export class SetupPeer implements SetupApi {
     this.remote = enabled ? new RemoteSetup(new DaemonChannel(root, 'setup')) : null;
   }
 
-  getConfig(): Promise<ConfigSnapshot> {
+  getConfig(opts?: GetConfigOptions): Promise<ConfigSnapshot> {
     return either(
-      this.remote && (() => this.remote!.getConfig()),
-      () => (this.localSvc ??= new SetupService(this.root)).getConfig(),
+      this.remote && (() => this.remote!.getConfig(opts)),
+      () => (this.localSvc ??= new SetupService(this.root)).getConfig(opts),
       (e) => this.log.warn(`setup daemon unreachable (${(e as Error).message}); reading the config in-process`),
     );
   }
@@ -94,5 +95,41 @@ export class CompilationPeer implements CompilationApi {
 
   close(): void {
     this.localSvc?.close();
+  }
+}
+
+/** Discovery over RPC. It has no in-process stand-in: without it, builds plan by
+ *  stat and hash, so every call here may answer null ("no journal, look yourself"). */
+export class DiscoveryPeer {
+  private readonly remote: RemoteDiscovery | null;
+  private warned = false;
+
+  constructor(
+    root: string,
+    enabled: boolean,
+    private readonly log: Logger,
+  ) {
+    this.remote = enabled ? new RemoteDiscovery(new DaemonChannel(root, 'discovery')) : null;
+  }
+
+  private async attempt<T>(f: (r: RemoteDiscovery) => Promise<T>): Promise<T | null> {
+    if (!this.remote) return null;
+    try {
+      const v = await f(this.remote);
+      this.warned = false;
+      return v;
+    } catch (e) {
+      if (!this.warned) this.log.warn(`discovery unavailable (${(e as Error).message}); planning by stat and hash`);
+      this.warned = true;
+      return null;
+    }
+  }
+
+  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult | null> {
+    return this.attempt((r) => r.changesSince(epoch, journalId));
+  }
+
+  async recordDeps(entries: DepsEntry[]): Promise<void> {
+    await this.attempt((r) => r.recordDeps(entries));
   }
 }

@@ -1,0 +1,213 @@
+// Keeping the cache within bounds: max_cache_size (least recently used first),
+// cache_ttl (unused for longer → gone), garbage left by rewritten manifests, and
+// verify/clear for `replibuild cache verify|clear`.
+//
+// "Last used" is the content file's mtime: the store sets it on every read and
+// write, so no index rewrite is needed per hit. Everything here is safe to run
+// while builds use the cache: a removed entry is a miss for a reader, never a
+// broken object, and content younger than a grace period is never collected as
+// garbage (a writer may not have indexed it yet).
+
+import { createHash } from 'node:crypto';
+import { readdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { cacache, isNotFound, type CacacheEntry } from './cacache-api.js';
+import { cacheLayout } from './cache-dir.js';
+import { decodeManifest } from './manifest.js';
+import { decodeBlob, CacheStore, CorruptEntryError, parseStoreKey, storeUsage, type EntryKind } from './store.js';
+import { decodeResult } from './result.js';
+import type { CacheStats } from './stats.js';
+
+export interface CleanupOptions {
+  /** Size limit in bytes; undefined = none. */
+  maxSizeBytes?: number;
+  /** Entries unused for longer than this many seconds go; undefined or 0 = no limit. */
+  ttlSeconds?: number;
+  /** Clock, for tests. */
+  nowMs?: number;
+  /** Unreferenced content younger than this is left alone (default 10 minutes). */
+  garbageGraceMs?: number;
+}
+
+export interface CleanupReport {
+  evicted: number;
+  evicted_bytes: number;
+  garbage_files: number;
+  compacted: number;
+  size_bytes: number;
+  entries: number;
+}
+
+interface Live {
+  entry: CacacheEntry;
+  kind: EntryKind;
+  key: string;
+  lastUse: number;
+}
+
+async function liveEntries(storeDir: string): Promise<Record<string, CacacheEntry>> {
+  try {
+    return await cacache.ls(storeDir);
+  } catch (e) {
+    if (isNotFound(e)) return {};
+    throw e;
+  }
+}
+
+/** cacache's bucket for a key (index-v5/xx/yy/rest of sha256(key)). */
+function bucketPath(storeDir: string, key: string): string {
+  const h = createHash('sha256').update(key).digest('hex');
+  return join(storeDir, 'index-v5', h.slice(0, 2), h.slice(2, 4), h.slice(4));
+}
+
+async function walkFiles(dir: string, out: string[]): Promise<void> {
+  let ents;
+  try {
+    ents = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const d of ents) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) await walkFiles(p, out);
+    else out.push(p);
+  }
+}
+
+/** Evicts by TTL and then by size (LRU), collects garbage, compacts manifest index buckets. */
+export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: CacheStats): Promise<CleanupReport> {
+  const { store } = cacheLayout(root);
+  const now = opts.nowMs ?? Date.now();
+  const grace = opts.garbageGraceMs ?? 10 * 60_000;
+  const all = await liveEntries(store);
+  const live: Live[] = [];
+  const refs = new Map<string, number>();
+  const sizes = new Map<string, number>();
+  const s = new CacheStore(store);
+  for (const entry of Object.values(all)) {
+    const k = parseStoreKey(entry.key);
+    if (!k) continue;
+    const st = await stat(entry.path).catch(() => null);
+    if (!st) {
+      await s.remove(k.kind, k.key, false); // dangling index line
+      continue;
+    }
+    live.push({ entry, kind: k.kind, key: k.key, lastUse: st.mtimeMs });
+    refs.set(entry.integrity, (refs.get(entry.integrity) ?? 0) + 1);
+    sizes.set(entry.integrity, st.size);
+  }
+  let total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  let evicted = 0;
+  let evictedBytes = 0;
+
+  const evict = async (l: Live) => {
+    const left = (refs.get(l.entry.integrity) ?? 1) - 1;
+    refs.set(l.entry.integrity, left);
+    await s.remove(l.kind, l.key, false);
+    if (left === 0) {
+      await cacache.rm.content(store, l.entry.integrity).catch(() => undefined);
+      const sz = sizes.get(l.entry.integrity) ?? 0;
+      total -= sz;
+      evictedBytes += sz;
+    }
+    evicted++;
+  };
+
+  live.sort((a, b) => a.lastUse - b.lastUse);
+  const kept: Live[] = [];
+  for (const l of live) {
+    if (opts.ttlSeconds && opts.ttlSeconds > 0 && now - l.lastUse > opts.ttlSeconds * 1000) await evict(l);
+    else kept.push(l);
+  }
+  if (opts.maxSizeBytes !== undefined) {
+    for (const l of kept) {
+      if (total <= opts.maxSizeBytes) break;
+      await evict(l);
+    }
+  }
+
+  // Content no index line points to: old versions of rewritten manifests, mostly.
+  const referenced = new Set<string>();
+  for (const e of Object.values(await liveEntries(store))) referenced.add(e.path);
+  const contentFiles: string[] = [];
+  await walkFiles(join(store, 'content-v2'), contentFiles);
+  let garbage = 0;
+  for (const f of contentFiles) {
+    if (referenced.has(f)) continue;
+    const st = await stat(f).catch(() => null);
+    if (st && now - st.mtimeMs > grace) {
+      await rm(f, { force: true });
+      garbage++;
+    }
+  }
+  const tmpFiles: string[] = [];
+  await walkFiles(join(store, 'tmp'), tmpFiles);
+  for (const f of tmpFiles) {
+    const st = await stat(f).catch(() => null);
+    if (st && now - st.mtimeMs > grace) await rm(f, { force: true });
+  }
+
+  // Every manifest update appends an index line; keep only the newest.
+  let compacted = 0;
+  for (const l of kept) {
+    if (l.kind !== 'manifest' || refs.get(l.entry.integrity) === 0) continue;
+    const st = await stat(bucketPath(store, l.entry.key)).catch(() => null);
+    if (st && st.size > 4096) {
+      await cacache.index.compact(store, l.entry.key, (a, b) => a.key === b.key).catch(() => undefined);
+      compacted++;
+    }
+  }
+
+  stats?.evicted(evicted);
+  const usage = await storeUsage(store);
+  return {
+    evicted,
+    evicted_bytes: evictedBytes,
+    garbage_files: garbage,
+    compacted,
+    size_bytes: usage.size_bytes,
+    entries: usage.entries,
+  };
+}
+
+export interface VerifyReport {
+  checked: number;
+  removed: number;
+  problems: string[];
+}
+
+/** Reads every entry, checks its integrity and format, and removes the bad ones (counted as errors). */
+export async function verify(root: string, stats?: CacheStats): Promise<VerifyReport> {
+  const { store } = cacheLayout(root);
+  const problems: string[] = [];
+  const s = new CacheStore(store, {
+    onCorrupt: (kind, key, why) => {
+      problems.push(`${kind} ${key}: ${why}`);
+      stats?.error();
+    },
+  });
+  let checked = 0;
+  for (const entry of Object.values(await liveEntries(store))) {
+    const k = parseStoreKey(entry.key);
+    if (!k) continue;
+    checked++;
+    const data = await s.get(k.kind, k.key, { touch: false });
+    if (!data) continue;
+    try {
+      if (k.kind === 'manifest') decodeManifest(data);
+      else if (k.kind === 'result') decodeResult(data);
+      else decodeBlob(data);
+    } catch (e) {
+      if (!(e instanceof CorruptEntryError)) throw e;
+      await s.discard(k.kind, k.key, e.message);
+    }
+  }
+  return { checked, removed: problems.length, problems };
+}
+
+/** Removes every entry; statistics stay. */
+export async function clear(root: string): Promise<void> {
+  const { store } = cacheLayout(root);
+  await cacache.rm.all(store);
+  await rm(join(store, 'tmp'), { recursive: true, force: true });
+}

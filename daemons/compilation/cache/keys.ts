@@ -1,0 +1,101 @@
+// The two cache keys. Every input that can change the object or the diagnostics
+// must be in them; anything that cannot (the output path) must not, or the same
+// compile in another checkout would miss for nothing.
+//
+// Fields are framed with their length, so ["ab","c"] and ["a","bc"] never hash alike.
+
+import { createHash, type Hash } from 'node:crypto';
+import { cpus } from 'node:os';
+import type { CacheableArgs, EnvAnalysis } from './args.js';
+
+/** Bump when the key layout or the stored formats change: old entries then simply miss. */
+export const CACHE_FORMAT_VERSION = 'replibuild-cache-1';
+
+export class KeyHasher {
+  private readonly h: Hash = createHash('sha256');
+
+  field(label: string, value: string | Buffer): this {
+    const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
+    this.h.update(`${label}:${v.length}:`);
+    this.h.update(v);
+    this.h.update('\n');
+    return this;
+  }
+
+  list(label: string, values: readonly string[]): this {
+    this.field(label, String(values.length));
+    values.forEach((v, i) => this.field(`${label}[${i}]`, v));
+    return this;
+  }
+
+  digest(): string {
+    return this.h.digest('hex');
+  }
+}
+
+export function sha256Hex(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** The CPU model, for -march=native and friends, whose code depends on this machine. */
+function hostCpu(): string {
+  return cpus()[0]?.model ?? 'unknown';
+}
+
+/** The prefix-map options name the working directory in "OLD" when the user wants
+ *  paths made relative (-fdebug-prefix-map=$PWD=.). That spelling differs between
+ *  checkouts while meaning the same thing, so an OLD equal to cwd becomes a marker. */
+export function cwdIndependentArgs(args: readonly string[], cwd: string): string[] {
+  return args.map((a) => {
+    const m = /^(-f(?:debug|file|macro|profile)-prefix-map=)([^=]*)=(.*)$/.exec(a);
+    if (!m) return a;
+    const from = m[2]!.replace(/\/+$/, '');
+    return from === cwd ? `${m[1]}<cwd>=${m[3]}` : a;
+  });
+}
+
+export interface KeyContext {
+  /** CompilerIdentity.id */
+  compilerId: string;
+  args: CacheableArgs;
+  env: EnvAnalysis;
+  cwd: string;
+  /** debugDirForKey(): the working directory as it reaches the object, or null. */
+  debugDir: string | null;
+}
+
+function common(h: KeyHasher, mode: string, c: KeyContext): KeyHasher {
+  h.field('version', CACHE_FORMAT_VERSION)
+    .field('mode', mode)
+    .field('compiler', c.compilerId)
+    .field('language', c.args.language)
+    .field('debug-dir', c.debugDir ?? '')
+    .field('host-cpu', c.args.hostDependent ? hostCpu() : '');
+  h.field('env', String(c.env.hashed.length));
+  for (const [k, v] of c.env.hashed) h.field(`env.${k}`, v);
+  return h;
+}
+
+/**
+ * Direct-mode key (key1): names the manifest. The source path is in it as given
+ * because __FILE__ expands to it; the source content by hash.
+ */
+export function directKey(c: KeyContext, sourceHash: string): string {
+  return common(new KeyHasher(), 'direct', c)
+    .list('args', cwdIndependentArgs(c.args.keyArgs, c.cwd))
+    .field('source-path', c.args.source)
+    .field('source-hash', sourceHash)
+    .digest();
+}
+
+/**
+ * Preprocessor-mode key (key2): names the result. The preprocessed output carries
+ * the effect of -I/-D/-include and the line markers name every file read (and
+ * through them __FILE__), so only the other arguments are hashed beside it.
+ */
+export function preprocessorKey(c: KeyContext, preprocessedHash: string): string {
+  return common(new KeyHasher(), 'preprocessed', c)
+    .list('args', cwdIndependentArgs(c.args.nonPreprocessorArgs, c.cwd))
+    .field('preprocessed', preprocessedHash)
+    .digest();
+}

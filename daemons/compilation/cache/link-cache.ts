@@ -1,0 +1,246 @@
+// Link results in the cache: after `rm -rf build`, executables and libraries come
+// back without running the linker or ar.
+//
+// Key: the command with the output path taken out, the tool's identity (the
+// compiler's for links through the driver, plus the ld it runs; ar's own stat for
+// archives), the environment the linker reads, and the content hash of every file
+// the command names that exists (objects, archives, -l libraries found in -L
+// dirs, linker scripts and version scripts given by path). Options that make the
+// linker write extra files are not cached.
+
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { TargetKind } from '../../../protocol/messages.js';
+import { findOnPath } from '../compiler-identity.js';
+import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
+import { sameStamp, statStamp, type StatStamp } from './fs-snapshot.js';
+import type { CacheStats } from './stats.js';
+import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
+
+export interface LinkJob {
+  /** Directory the tool runs in; relative paths are relative to it. */
+  cwd: string;
+  kind: TargetKind;
+  /** Arguments of the tool (not the tool itself), the output path included. */
+  args: string[];
+  /** The output as it appears in `args`. */
+  output: string;
+  /** Objects and libraries the link reads (the cache also hashes every existing file named in args). */
+  inputs: string[];
+}
+
+/** Who links: for the driver, CompilerIdentity (its id); for ar, archiverIdentity(). */
+export interface ToolIdentity {
+  id: string;
+  /** Path of the program run: the driver, whose ld is then looked up and stat'ed, or ar. */
+  path: string;
+}
+
+export interface LinkRunResult {
+  exit_code: number;
+  stderr: string;
+}
+
+export interface LinkOutcome {
+  cached: boolean;
+  exit_code: number;
+  stderr: string;
+  duration_ms: number;
+  uncacheable_reason?: string;
+}
+
+const LINK_ENV = [
+  'LIBRARY_PATH', 'LD_RUN_PATH', 'GCC_EXEC_PREFIX', 'COMPILER_PATH', 'SOURCE_DATE_EPOCH', 'ZERO_AR_DATE',
+  'LANG', 'LC_ALL', 'LC_MESSAGES', 'LANGUAGE',
+] as const;
+
+/** Linker options that write files besides the output, or read lists we cannot see. */
+const WRITES_EXTRA = /^-?-(Map|out-implib|dependency-file|print-map|M|trace|Mmap|cref|stats|gdb-index|save-temps|why-extract)(=|$)/;
+
+export async function archiverIdentity(ar: string, cwd = process.cwd()): Promise<ToolIdentity & { size: number; mtime_ms: number; ino: number }> {
+  const path = findOnPath(ar, { cwd });
+  if (!path) throw new Error(`archiver "${ar}" not found on PATH; install binutils or name its full path`);
+  const st = await stat(path);
+  const fields = { kind: 'ar', path, size: st.size, mtime_ms: st.mtimeMs, ino: st.ino };
+  return { ...fields, id: createHash('sha256').update(JSON.stringify(fields)).digest('hex') };
+}
+
+const ldMemo = new Map<string, Promise<string>>();
+
+/** The stat identity of the ld a driver runs: binutils can change without the compiler. */
+function driverLinkerStamp(driver: string): Promise<string> {
+  let p = ldMemo.get(driver);
+  if (!p) {
+    p = new Promise<string>((res) => {
+      execFile(driver, ['-print-prog-name=ld'], { timeout: 10_000 }, (err, stdout) => {
+        const name = err ? '' : String(stdout).trim();
+        const path = name ? (isAbsolute(name) ? name : findOnPath(name)) : null;
+        if (!path) return res('ld:unknown');
+        stat(path).then(
+          (st) => res(`ld:${path}:${st.size}:${st.mtimeMs}:${st.ino}`),
+          () => res('ld:unknown'),
+        );
+      });
+    });
+    ldMemo.set(driver, p);
+  }
+  return p;
+}
+
+function isOutputArg(a: string, output: string): boolean {
+  return a === output;
+}
+
+/** Every file named by the command that exists: plain arguments, -Wl parts, option=value forms. */
+function namedFiles(args: readonly string[], output: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (isOutputArg(a, output)) continue;
+    if (a === '-o') {
+      i++;
+      continue;
+    }
+    const parts = a.startsWith('-Wl,') ? a.slice(4).split(',') : [a];
+    for (const p of parts) {
+      if (!p.startsWith('-')) out.push(p);
+      else if (p.includes('=')) out.push(p.slice(p.indexOf('=') + 1));
+      else if (/^-T./.test(p)) out.push(p.slice(2));
+    }
+  }
+  return out;
+}
+
+/** -l names resolved in the -L directories, as ld would look (shared, then static). */
+function libraryCandidates(args: readonly string[]): string[] {
+  const dirs: string[] = [];
+  const libs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '-L' && i + 1 < args.length) dirs.push(args[++i]!);
+    else if (a.startsWith('-L')) dirs.push(a.slice(2));
+    else if (a === '-l' && i + 1 < args.length) libs.push(args[++i]!);
+    else if (a.startsWith('-l')) libs.push(a.slice(2));
+  }
+  const out: string[] = [];
+  for (const l of libs) {
+    for (const d of dirs) {
+      if (l.startsWith(':')) out.push(`${d}/${l.slice(1)}`);
+      else out.push(`${d}/lib${l}.so`, `${d}/lib${l}.a`);
+    }
+  }
+  return out;
+}
+
+async function hashFile(abs: string): Promise<{ hash: string; stamp: StatStamp } | null> {
+  const before = await statStamp(abs);
+  if (!before || before.kind !== 'file') return null;
+  const data = await readFile(abs);
+  return { hash: createHash('sha256').update(data).digest('hex'), stamp: before };
+}
+
+export class LinkCache {
+  constructor(
+    private readonly store: CacheStore,
+    private readonly stats: CacheStats,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  /** Restores the output from the cache, or runs `run` (which must write job.output) and stores it. */
+  async link(job: LinkJob, tool: ToolIdentity, run: () => Promise<LinkRunResult>): Promise<LinkOutcome> {
+    const t0 = performance.now();
+    const ms = () => Math.round(performance.now() - t0);
+    const plain = async (reason: string): Promise<LinkOutcome> => {
+      this.stats.uncacheable(`link: ${reason}`);
+      const r = await run();
+      return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms(), uncacheable_reason: reason };
+    };
+
+    for (const a of job.args) {
+      if (a.startsWith('@')) return plain('response file');
+      const parts = a.startsWith('-Wl,') ? a.slice(4).split(',') : [a];
+      if (parts.some((p) => WRITES_EXTRA.test(p))) return plain(`writes extra files (${a})`);
+    }
+    if (!job.args.includes(job.output) && !job.args.includes(`-o${job.output}`)) {
+      return plain(`output ${job.output} not among the arguments`);
+    }
+
+    // The key, and the stamps of what it hashed, to see whether they moved during the link.
+    const h = new KeyHasher()
+      .field('version', CACHE_FORMAT_VERSION)
+      .field('mode', 'link')
+      .field('kind', job.kind)
+      .field('tool', tool.id)
+      .field('ld', job.kind === 'static' ? '' : await driverLinkerStamp(tool.path))
+      .list('args', job.args.map((a) => (a === job.output ? '<output>' : a === `-o${job.output}` ? '-o<output>' : a)));
+    for (const name of LINK_ENV) h.field(`env.${name}`, this.env[name] ?? '\0unset');
+    const named = [...new Set([...job.inputs, ...namedFiles(job.args, job.output), ...libraryCandidates(job.args)])];
+    const stamps: { abs: string; stamp: StatStamp | null }[] = [];
+    for (const f of named) {
+      const abs = resolve(job.cwd, f);
+      if (abs === resolve(job.cwd, job.output)) continue;
+      const hf = await hashFile(abs);
+      if (!hf && job.inputs.includes(f)) return plain(`input ${f} cannot be read`);
+      h.field(`file:${f}`, hf ? hf.hash : '\0absent');
+      stamps.push({ abs, stamp: hf?.stamp ?? null });
+    }
+    const key = h.digest();
+    const outAbs = resolve(job.cwd, job.output);
+    const mode = job.kind === 'static' ? 0o644 : 0o755;
+
+    const data = await this.store.get('link', key);
+    if (data) {
+      try {
+        const { header, payload } = decodeBlob(data);
+        if (header.kind !== 'link-result' || typeof header.stderr !== 'string' || payload.length === 0) {
+          throw new CorruptEntryError('not a link result');
+        }
+        await writeAtomic(outAbs, payload, mode);
+        this.stats.link(true);
+        return { cached: true, exit_code: 0, stderr: header.stderr, duration_ms: ms() };
+      } catch (e) {
+        if (!(e instanceof CorruptEntryError)) throw e;
+        await this.store.discard('link', key, e.message);
+      }
+    }
+
+    const existedBefore = (await statStamp(outAbs)) !== null;
+    const r = await run();
+    this.stats.link(false);
+    if (r.exit_code !== 0) return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms() };
+    try {
+      // `ar r` adds to an archive that is already there: the result depends on it.
+      if (job.kind === 'static' && existedBefore) {
+        this.stats.notStored('archive updated in place');
+      } else if (await this.inputsMoved(stamps)) {
+        this.stats.notStored('changed during link');
+      } else {
+        const output = await readFile(outAbs);
+        if (output.length > 0) await this.store.put('link', key, encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output));
+      }
+    } catch {
+      this.stats.error();
+    }
+    return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms() };
+  }
+
+  private async inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): Promise<boolean> {
+    for (const s of stamps) if (!sameStamp(await statStamp(s.abs), s.stamp)) return true;
+    return false;
+  }
+}
+
+async function writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode });
+    await chmod(tmp, mode); // the umask must not make a restored executable unrunnable
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}

@@ -1,0 +1,460 @@
+// Direct-mode manifests: key1 → entries of {headers with hashes → result key}.
+//
+// A hit must prove that preprocessing the source now would read exactly the same
+// files with exactly the same contents as when the entry was recorded. Hashing the
+// headers of the entry proves the second half. The first half needs more: a file
+// that did not exist back then can capture an #include (sccache #2766, ccache's
+// "appearing include directories"):
+//   -Ib -Ia, foo.h found as a/foo.h; someone creates b/foo.h → the compiler now
+//   reads b/foo.h, while every recorded header is unchanged.
+//
+// The scheme ("negative entries"):
+//  1. From the `-E` run we know every file the preprocessor entered (line markers,
+//     path spelled as include dir + "/" + include name) and the search list (-v,
+//     plus the -I/-iquote/-isystem/-idirafter and CPATH-style directories of the
+//     command line, existing or not, plus the ones -v reports as nonexistent).
+//  2. Every way a recorded path P splits as D + "/" + name, for D a search
+//     directory or the directory of any file of the TU (quoted includes look next
+//     to the including file first; "" — the working directory — for -include),
+//     gives an include name. So does every literal __has_include(<name>) in the
+//     TU's files, since a probe enters nothing and leaves no line marker.
+//  3. The candidates are every directory × every name (and name.gch, since gcc
+//     prefers a precompiled header found next to the one named). This is a
+//     superset of the paths gcc's lookup could have tried before settling on P,
+//     whatever the include's spelling (quoted or angled, #include_next), so it
+//     does not depend on reproducing gcc's search order.
+//  4. A candidate that does not exist is recorded through its deepest existing
+//     ancestor directory and that directory's stat (mtime, ctime, inode): creating
+//     any entry in a directory changes its mtime and ctime, so "directory
+//     unchanged" proves "candidate still absent" for every candidate below it with
+//     one stat. Candidates directly in the working directory (touched by every
+//     build and editor) and those under a directory changed too recently to trust
+//     its timestamp are recorded one by one and stat'ed at lookup. A candidate
+//     that exists but was not read (a later directory's same-named header, a probe
+//     that found its file) is recorded with its stat and must be unchanged.
+//  5. At lookup: every directory unchanged, every absent candidate absent, every
+//     present candidate unchanged, every header's hash as recorded — else no hit.
+//
+// A __has_include whose argument is a macro names nothing we can check; such a
+// TU gets no direct entry (preprocessor mode still serves it).
+// Limitation: an #include skipped by include-guard optimisation under a different
+// spelling of an already-included path is invisible to the line markers.
+
+import { isAbsolute, posix } from 'node:path';
+import { CorruptEntryError } from './store.js';
+import {
+  DirListingCache,
+  isRacy,
+  sameStamp,
+  statStamp,
+  type FileInfoCache,
+  type FileSnapshot,
+  type StatStamp,
+} from './fs-snapshot.js';
+
+/** Hash of a file's content as someone who already knows it (the discovery daemon) says.
+ *  Contract: `path` is absolute; the answer is the lowercase hex sha256 of the whole
+ *  content, or null when the file does not exist or cannot be read. It must reflect
+ *  the file as it is now: a hasher that may lag behind edits gives stale hits. */
+export interface HeaderHasher {
+  hash(path: string): Promise<string | null>;
+}
+
+export const MANIFEST_VERSION = 1;
+export const DEFAULT_MAX_MANIFEST_ENTRIES = 50;
+
+export interface HeaderRecord {
+  /** As the preprocessor named it (relative to cwd, or absolute). */
+  path: string;
+  hash: string;
+  size: number;
+  mtime_ns: string;
+  ctime_ns: string;
+  ino: string;
+  /** Inside the project (relative, or absolute under cwd): checked through the HeaderHasher.
+   *  Else a system header: trusted when its stat is unchanged, hashed when not. */
+  project: boolean;
+}
+
+export interface DirRecord {
+  path: string;
+  mtime_ns: string;
+  ctime_ns: string;
+  ino: string;
+}
+
+export interface PresentRecord {
+  path: string;
+  stamp: StatStamp;
+}
+
+export interface ManifestEntry {
+  result: string;
+  created_ms: number;
+  headers: HeaderRecord[];
+  dirs: DirRecord[];
+  absent: string[];
+  present: PresentRecord[];
+}
+
+export interface Manifest {
+  version: number;
+  entries: ManifestEntry[];
+}
+
+// ------------------------------------------------------------ encoding
+
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+function validEntry(e: unknown): e is ManifestEntry {
+  if (typeof e !== 'object' || e === null) return false;
+  const x = e as Record<string, unknown>;
+  return (
+    isStr(x.result) &&
+    typeof x.created_ms === 'number' &&
+    Array.isArray(x.headers) &&
+    x.headers.every(
+      (h: unknown) =>
+        typeof h === 'object' && h !== null && isStr((h as HeaderRecord).path) && isStr((h as HeaderRecord).hash) &&
+        typeof (h as HeaderRecord).project === 'boolean',
+    ) &&
+    Array.isArray(x.dirs) &&
+    x.dirs.every((d: unknown) => typeof d === 'object' && d !== null && isStr((d as DirRecord).path)) &&
+    Array.isArray(x.absent) &&
+    x.absent.every(isStr) &&
+    Array.isArray(x.present) &&
+    x.present.every((p: unknown) => typeof p === 'object' && p !== null && isStr((p as PresentRecord).path))
+  );
+}
+
+export function encodeManifest(m: Manifest): Buffer {
+  return Buffer.from(JSON.stringify(m), 'utf8');
+}
+
+/** Throws CorruptEntryError for anything but a manifest of this version. */
+export function decodeManifest(data: Buffer): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(data.toString('utf8'));
+  } catch {
+    throw new CorruptEntryError('manifest is not JSON');
+  }
+  const x = m as Partial<Manifest> | null;
+  if (!x || x.version !== MANIFEST_VERSION || !Array.isArray(x.entries) || !x.entries.every(validEntry)) {
+    throw new CorruptEntryError('manifest has an unexpected shape');
+  }
+  return x as Manifest;
+}
+
+/** Adds `entry` first (newest first); an entry for the same result with the same
+ *  headers replaces the old one; the oldest beyond `max` are dropped. */
+export function addEntry(m: Manifest | null, entry: ManifestEntry, max = DEFAULT_MAX_MANIFEST_ENTRIES): Manifest {
+  const sig = (e: ManifestEntry) => `${e.result}\0${e.headers.map((h) => `${h.path}\0${h.hash}`).join('\0')}`;
+  const s = sig(entry);
+  const rest = (m?.entries ?? []).filter((e) => sig(e) !== s);
+  return { version: MANIFEST_VERSION, entries: [entry, ...rest].slice(0, Math.max(1, max)) };
+}
+
+// ------------------------------------------------------------ paths
+
+/** Absolute form without normalizing: "a/../b" must reach the kernel as written,
+ *  as it does from the compiler (a symlinked "a" makes ".." go elsewhere). */
+export function absLiteral(cwd: string, p: string): string {
+  if (isAbsolute(p)) return p;
+  if (p === '' || p === '.') return cwd;
+  return cwd.endsWith('/') ? cwd + p : `${cwd}/${p}`;
+}
+
+/** Directory part as the compiler takes it for quoted includes: up to the last "/". */
+export function dirOfLiteral(p: string): string {
+  const i = p.lastIndexOf('/');
+  if (i < 0) return '';
+  if (i === 0) return '/';
+  return p.slice(0, i);
+}
+
+export function joinLiteral(dir: string, name: string): string {
+  if (dir === '') return name;
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}
+
+function isUnder(cwd: string, abs: string): boolean {
+  const base = cwd.endsWith('/') ? cwd : `${cwd}/`;
+  return abs.startsWith(base);
+}
+
+/** Project files are checked through the HeaderHasher; the others (system headers) by stat. */
+export function isProjectPath(cwd: string, p: string): boolean {
+  return !isAbsolute(p) || isUnder(cwd, p);
+}
+
+/** How a path is stored: relative to cwd when inside it, so another checkout hits. */
+function storedForm(cwd: string, abs: string): string {
+  if (abs === cwd) return '.';
+  return isUnder(cwd, abs) ? abs.slice(cwd.endsWith('/') ? cwd.length : cwd.length + 1) : abs;
+}
+
+/** Every include name under which `p` may have been found from one of `dirs`. */
+export function includeNames(p: string, dirs: Iterable<string>): string[] {
+  const names = new Set<string>();
+  for (const d of dirs) {
+    if (d === '') {
+      if (!isAbsolute(p)) names.add(p);
+      continue;
+    }
+    const prefix = d.endsWith('/') ? d : `${d}/`;
+    if (p.startsWith(prefix) && p.length > prefix.length) names.add(p.slice(prefix.length));
+  }
+  return [...names];
+}
+
+// ------------------------------------------------------------ recording
+
+export interface RecordInput {
+  cwd: string;
+  result: string;
+  /** The main file as the line markers name it. */
+  mainFile: string;
+  /** Files the preprocessor entered, the main file excluded, with their snapshots
+   *  (taken after the compile). */
+  headers: { path: string; snap: FileSnapshot }[];
+  /** __has_include names from the source and headers, per file directory. */
+  probes: { fromDir: string; name: string }[];
+  /** Search directories: command line, environment, -v list and -v's nonexistent ones. */
+  searchDirs: string[];
+  forcedIncludes: boolean;
+  dirCache: DirListingCache;
+  /** Wall-clock ms when the stamps were taken; for the racy-timestamp rule. */
+  nowMs: number;
+  racySlackMs: number;
+}
+
+/** Include names as a tree of path components, so a directory is looked at once
+ *  for all names below it. */
+interface NameNode {
+  children: Map<string, NameNode>;
+  /** A name ends here. */
+  terminal: boolean;
+}
+
+function nameTree(names: Iterable<string>): NameNode {
+  const root: NameNode = { children: new Map(), terminal: false };
+  for (const n of names) {
+    let node = root;
+    for (const c of n.split('/')) {
+      let next = node.children.get(c);
+      if (!next) node.children.set(c, (next = { children: new Map(), terminal: false }));
+      node = next;
+    }
+    node.terminal = true;
+  }
+  return root;
+}
+
+function namesBelow(node: NameNode, prefix: string, out: string[]): string[] {
+  if (node.terminal) out.push(prefix);
+  for (const [c, child] of node.children) namesBelow(child, joinLiteral(prefix, c), out);
+  return out;
+}
+
+/** Normalizes only when the literal path has something to normalize (cheap for the many that do not). */
+function normalized(abs: string): string {
+  return abs.includes('/.') || abs.includes('//') ? posix.resolve(abs) : abs;
+}
+
+/** Builds a manifest entry for a compile whose headers are known stable. */
+export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
+  const { cwd } = inp;
+  const used = new Set(inp.headers.map((h) => normalized(absLiteral(cwd, h.path))));
+  used.add(normalized(absLiteral(cwd, inp.mainFile)));
+
+  const dirs = new Set<string>();
+  for (const d of inp.searchDirs) dirs.add(d);
+  dirs.add(dirOfLiteral(inp.mainFile));
+  for (const h of inp.headers) dirs.add(dirOfLiteral(h.path));
+  if (inp.forcedIncludes) dirs.add('');
+
+  const names = new Set<string>();
+  for (const h of inp.headers) for (const n of includeNames(h.path, dirs)) names.add(n);
+  for (const p of inp.probes) names.add(p.name);
+  for (const n of [...names]) names.add(`${n}.gch`);
+  const tree = nameTree(names);
+
+  const dirRecords = new Map<string, DirRecord>();
+  const absent = new Set<string>();
+  const present = new Map<string, PresentRecord>();
+  /** Candidates a listing cannot settle (symlinks, "." and ".." components) or that exist. */
+  const statLater = new Set<string>();
+
+  const list = (() => {
+    const memo = new Map<string, ReturnType<DirListingCache['list']>>();
+    return (d: string) => {
+      let r = memo.get(d);
+      if (!r) memo.set(d, (r = inp.dirCache.list(d)));
+      return r;
+    };
+  })();
+  const untrusted = (abs: string, stamp: StatStamp) => abs === cwd || isRacy(stamp, inp.nowMs, inp.racySlackMs);
+
+  /** Every candidate below `node` (names relative to `dir`) is absent as long as `dir` is unchanged. */
+  const absentBelow = async (dir: string, node: NameNode, prefix: string) => {
+    const l = await list(dir);
+    if (l && !untrusted(dir, l.stamp)) {
+      if (!dirRecords.has(dir)) {
+        dirRecords.set(dir, { path: storedForm(cwd, dir), mtime_ns: l.stamp.mtime_ns, ctime_ns: l.stamp.ctime_ns, ino: l.stamp.ino });
+      }
+      return;
+    }
+    for (const n of namesBelow(node, prefix, [])) absent.add(storedForm(cwd, joinLiteral(dir, n)));
+  };
+
+  /** Walks the name tree down from an existing directory through its listings. */
+  const walk = async (dir: string, node: NameNode): Promise<void> => {
+    const l = await list(dir);
+    if (!l) {
+      for (const n of namesBelow(node, '', [])) if (n !== '') statLater.add(joinLiteral(dir, n));
+      return;
+    }
+    const subdirs: Promise<void>[] = [];
+    for (const [c, child] of node.children) {
+      const path = joinLiteral(dir, c);
+      if (c === '' || c === '.' || c === '..') {
+        for (const n of namesBelow(child, c, [])) statLater.add(joinLiteral(dir, n));
+        continue;
+      }
+      const kind = l.names.get(c);
+      if (kind === undefined) {
+        subdirs.push(absentBelow(dir, child, c));
+        continue;
+      }
+      if (child.terminal) statLater.add(path);
+      if (child.children.size === 0) continue;
+      if (kind === 'file' || kind === 'other') {
+        // Nothing can be below a file; turning it into a directory changes `dir`.
+        const below = { children: child.children, terminal: false };
+        subdirs.push(absentBelow(dir, below, c));
+      } else {
+        subdirs.push(walk(path, { children: child.children, terminal: false }));
+      }
+    }
+    await Promise.all(subdirs);
+  };
+
+  /** A search directory that does not exist: the candidates below it are absent as
+   *  long as its nearest existing ancestor does not change. */
+  const fromBase = async (base: string, node: NameNode) => {
+    if (await list(base)) return walk(base, node);
+    let child = base;
+    let up = dirOfLiteral(child);
+    while (up !== child) {
+      const ul = await list(up);
+      if (ul) {
+        const childName = child.slice(up === '/' ? 1 : up.length + 1);
+        const rel = base.slice(up === '/' ? 1 : up.length + 1);
+        if (childName === '.' || childName === '..' || ul.names.get(childName) === 'symlink') break;
+        return absentBelow(up, node, rel);
+      }
+      child = up;
+      up = dirOfLiteral(up);
+    }
+    for (const n of namesBelow(node, '', [])) if (n !== '') statLater.add(joinLiteral(base, n));
+  };
+
+  const work: Promise<void>[] = [];
+  for (const d of dirs) work.push(fromBase(absLiteral(cwd, d), tree));
+  for (const p of inp.probes) work.push(fromBase(absLiteral(cwd, p.fromDir), nameTree([p.name])));
+  await Promise.all(work);
+
+  // Existing candidates the compiler did not read must stay exactly as they are; a
+  // candidate that turns out absent (a dangling symlink, say) is checked on its own.
+  const toStat = [...statLater].filter((abs) => !used.has(normalized(abs)));
+  const stamps = await Promise.all(toStat.map((abs) => statStamp(abs)));
+  toStat.forEach((abs, i) => {
+    const st = stamps[i];
+    if (st) present.set(abs, { path: storedForm(cwd, abs), stamp: st });
+    else absent.add(storedForm(cwd, abs));
+  });
+
+  return {
+    result: inp.result,
+    created_ms: Date.now(),
+    headers: inp.headers.map((h) => ({
+      path: h.path,
+      hash: h.snap.facts.hash,
+      size: h.snap.stamp.size,
+      mtime_ns: h.snap.stamp.mtime_ns,
+      ctime_ns: h.snap.stamp.ctime_ns,
+      ino: h.snap.stamp.ino,
+      project: isProjectPath(cwd, h.path),
+    })),
+    dirs: [...dirRecords.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    absent: [...absent].sort(),
+    present: [...present.values()].sort((a, b) => a.path.localeCompare(b.path)),
+  };
+}
+
+// ------------------------------------------------------------ checking
+
+/** Per-lookup memo, shared by the entries of one manifest. */
+export class EntryChecker {
+  private readonly stats = new Map<string, Promise<StatStamp | null>>();
+  private readonly projectHashes = new Map<string, Promise<string | null>>();
+  private readonly systemOk = new Map<string, Promise<boolean>>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly hasher: HeaderHasher,
+    private readonly files: FileInfoCache,
+  ) {}
+
+  private stat(p: string): Promise<StatStamp | null> {
+    const abs = absLiteral(this.cwd, p);
+    let r = this.stats.get(abs);
+    if (!r) this.stats.set(abs, (r = statStamp(abs)));
+    return r;
+  }
+
+  private async headerOk(h: HeaderRecord): Promise<boolean> {
+    const abs = absLiteral(this.cwd, h.path);
+    if (h.project) {
+      let r = this.projectHashes.get(abs);
+      if (!r) this.projectHashes.set(abs, (r = this.hasher.hash(abs)));
+      return (await r) === h.hash;
+    }
+    const k = `${abs}\0${h.hash}\0${h.size}\0${h.mtime_ns}\0${h.ctime_ns}\0${h.ino}`;
+    let r = this.systemOk.get(k);
+    if (!r) {
+      r = (async () => {
+        const st = await this.stat(h.path);
+        if (!st || st.kind !== 'file') return false;
+        if (st.size === h.size && st.mtime_ns === h.mtime_ns && st.ctime_ns === h.ctime_ns && st.ino === h.ino) return true;
+        return (await this.files.hash(abs)) === h.hash;
+      })();
+      this.systemOk.set(k, r);
+    }
+    return r;
+  }
+
+  /** Null when the entry holds, else the first reason found that it does not. */
+  async check(e: ManifestEntry): Promise<string | null> {
+    const dirFails = await Promise.all(
+      e.dirs.map(async (d) => {
+        const st = await this.stat(d.path);
+        const ok = st && st.kind === 'dir' && st.mtime_ns === d.mtime_ns && st.ctime_ns === d.ctime_ns && st.ino === d.ino;
+        return ok ? null : `directory ${d.path} changed`;
+      }),
+    );
+    const dirFail = dirFails.find((x) => x !== null);
+    if (dirFail) return dirFail;
+    for (const a of await Promise.all(e.absent.map(async (p) => ((await this.stat(p)) ? p : null)))) {
+      if (a) return `${a} appeared`;
+    }
+    for (const p of e.present) {
+      if (!sameStamp(await this.stat(p.path), p.stamp)) return `${p.path} changed`;
+    }
+    const headerFails = await Promise.all(e.headers.map(async (h) => ((await this.headerOk(h)) ? null : h.path)));
+    const hf = headerFails.find((x) => x !== null);
+    if (hf) return `header ${hf} changed or is gone`;
+    return null;
+  }
+}

@@ -1,0 +1,57 @@
+// A stored compile result: the object exactly as the compiler wrote it, the
+// depfile text, and the compiler's stderr (warnings are replayed on a hit).
+
+import { CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
+
+export interface StoredResult {
+  object: Buffer;
+  /** Depfile text as written, its first rule's target being `depfileTarget`. */
+  depfile: string;
+  depfileTarget: string;
+  stderr: string;
+  createdMs: number;
+}
+
+export function encodeResult(r: StoredResult): Buffer {
+  return encodeBlob(
+    { kind: 'compile-result', v: 1, depfile: r.depfile, depfile_target: r.depfileTarget, stderr: r.stderr, created_ms: r.createdMs },
+    r.object,
+  );
+}
+
+export function decodeResult(data: Buffer): StoredResult {
+  const { header: h, payload } = decodeBlob(data);
+  if (h.kind !== 'compile-result' || h.v !== 1 || typeof h.depfile !== 'string' || typeof h.depfile_target !== 'string' || typeof h.stderr !== 'string') {
+    throw new CorruptEntryError('not a compile result');
+  }
+  if (payload.length === 0) throw new CorruptEntryError('empty object in a compile result');
+  return {
+    object: payload,
+    depfile: h.depfile,
+    depfileTarget: h.depfile_target,
+    stderr: h.stderr,
+    createdMs: typeof h.created_ms === 'number' ? h.created_ms : 0,
+  };
+}
+
+/** Make's escaping for a prerequisite name, as gcc writes it. */
+function escapeMake(name: string): string {
+  return name.replace(/([ #])/g, '\\$1').replace(/\$/g, '$$$$');
+}
+
+/**
+ * The depfile as the compiler would have written it for `newTarget`. The runner
+ * passes the object path to -MT verbatim, so the first rule starts with that text;
+ * anything else (hand-edited? a compiler that escapes) is rebuilt from the parse.
+ */
+export function retargetDepfile(
+  text: string,
+  oldTarget: string,
+  newTarget: string,
+  parse: (text: string) => { prereqs: string[] },
+): string {
+  if (oldTarget === newTarget) return text;
+  if (text.startsWith(`${oldTarget}:`)) return newTarget + text.slice(oldTarget.length);
+  const { prereqs } = parse(text);
+  return `${newTarget}: ${prereqs.map(escapeMake).join(' \\\n ')}\n`;
+}

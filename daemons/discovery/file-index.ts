@@ -1,0 +1,274 @@
+// Content hashes of the watched files, and the on-disk copy that lets a restarted
+// daemon rescan by stat (hashing only what stat says moved) instead of re-reading
+// the whole tree.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { FileStat } from './io.js';
+import type { JournalSnapshot } from './journal.js';
+
+export interface FileEntry {
+  size: number;
+  mtime_ns: bigint;
+  ctime_ns: bigint;
+  ino: bigint;
+  /** sha256 hex of the content. */
+  hash: string;
+  /** Hashed within RACY_NS of its mtime: a later write in the same timestamp tick would
+   *  leave stat unchanged (git's "racily clean" entries), so stat alone never vouches for it. */
+  racy: boolean;
+}
+
+/** Coarse kernel clocks and 1-2 s filesystem timestamps both fit in this. */
+export const RACY_NS = 2_000_000_000n;
+
+export function entryFor(st: FileStat, hash: string, nowNs: bigint): FileEntry {
+  return {
+    size: st.size,
+    mtime_ns: st.mtime_ns,
+    ctime_ns: st.ctime_ns,
+    ino: st.ino,
+    hash,
+    racy: nowNs - st.mtime_ns < RACY_NS || nowNs - st.ctime_ns < RACY_NS,
+  };
+}
+
+/** May a rescan keep this entry without reading the file? */
+export function statUnchanged(e: FileEntry, st: FileStat): boolean {
+  return !e.racy && e.size === st.size && e.mtime_ns === st.mtime_ns && e.ctime_ns === st.ctime_ns && e.ino === st.ino;
+}
+
+export function nowNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+function parentKey(key: string): string {
+  const i = key.lastIndexOf('/');
+  return i <= 0 ? (i === 0 ? '/' : '') : key.slice(0, i);
+}
+
+export class FileIndex {
+  private readonly files = new Map<string, FileEntry>();
+  /** Parent dir key → its file keys: a removed directory finds its files without a full scan. */
+  private readonly byDir = new Map<string, Set<string>>();
+  /** Every ancestor dir key → files at or below it: "was this a directory?" in O(1). */
+  private readonly below = new Map<string, number>();
+
+  get size(): number {
+    return this.files.size;
+  }
+
+  get(key: string): FileEntry | undefined {
+    return this.files.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.files.has(key);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
+  entries(): IterableIterator<[string, FileEntry]> {
+    return this.files.entries();
+  }
+
+  set(key: string, e: FileEntry): void {
+    if (!this.files.has(key)) {
+      const d = parentKey(key);
+      let s = this.byDir.get(d);
+      if (!s) this.byDir.set(d, (s = new Set()));
+      s.add(key);
+      for (const a of ancestors(key)) this.below.set(a, (this.below.get(a) ?? 0) + 1);
+    }
+    this.files.set(key, e);
+  }
+
+  delete(key: string): boolean {
+    if (!this.files.delete(key)) return false;
+    const d = parentKey(key);
+    const s = this.byDir.get(d);
+    if (s) {
+      s.delete(key);
+      if (s.size === 0) this.byDir.delete(d);
+    }
+    for (const a of ancestors(key)) {
+      const n = (this.below.get(a) ?? 1) - 1;
+      if (n <= 0) this.below.delete(a);
+      else this.below.set(a, n);
+    }
+    return true;
+  }
+
+  /** Does any indexed file live below this directory key? */
+  hasDir(dirKey: string): boolean {
+    return this.below.has(dirKey);
+  }
+
+  /** File keys strictly below a directory key ('' = the project root: every relative key). */
+  under(dirKey: string): string[] {
+    const out: string[] = [];
+    if (dirKey !== '' && !this.below.has(dirKey)) return out;
+    const prefix = dirKey.endsWith('/') ? dirKey : dirKey + '/';
+    for (const [d, s] of this.byDir) {
+      const inside = dirKey === '' ? !d.startsWith('/') : d === dirKey || d.startsWith(prefix);
+      if (inside) for (const k of s) out.push(k);
+    }
+    return out;
+  }
+}
+
+/** Parent keys of a key, nearest first: 'a/b/c.h' → 'a/b', 'a' (the root '' is left out). */
+function ancestors(key: string): string[] {
+  const out: string[] = [];
+  let k = key;
+  for (;;) {
+    const p = parentKey(k);
+    if (p === '' || p === k) break;
+    out.push(p);
+    if (p === '/') break;
+    k = p;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ persistence
+
+const FORMAT_VERSION = 1;
+
+/** [size, mtime_ns, ctime_ns, ino, hash, racy]: bigints as decimal strings, compact for 20,000 files. */
+type PersistedEntry = [number, string, string, string, string, 0 | 1];
+
+export interface PersistedState {
+  version: typeof FORMAT_VERSION;
+  root: string;
+  journal_id: string;
+  epoch: number;
+  /** Written true only by a clean close: the next start may continue this journal. */
+  clean: boolean;
+  saved_at: string;
+  files: Record<string, PersistedEntry>;
+  /** source → headers it included last time. */
+  deps: Record<string, string[]>;
+  journal: JournalSnapshot;
+}
+
+export interface LoadedState {
+  journal_id: string;
+  epoch: number;
+  clean: boolean;
+  index: FileIndex;
+  deps: Record<string, string[]>;
+  journal: JournalSnapshot;
+}
+
+export function serializeIndex(index: FileIndex): Record<string, PersistedEntry> {
+  const out: Record<string, PersistedEntry> = {};
+  for (const [k, e] of index.entries()) {
+    out[k] = [e.size, e.mtime_ns.toString(), e.ctime_ns.toString(), e.ino.toString(), e.hash, e.racy ? 1 : 0];
+  }
+  return out;
+}
+
+const DIGITS = /^\d+$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** The state of `root` from `file`, or null when missing, corrupt, of another format
+ *  or of another root: each of those means "start empty", never a half-trusted index. */
+export async function loadState(file: string, root: string): Promise<LoadedState | null> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    return null;
+  }
+  try {
+    const s = raw as PersistedState;
+    if (typeof s !== 'object' || s === null || s.version !== FORMAT_VERSION || s.root !== root) return null;
+    if (typeof s.journal_id !== 'string' || !Number.isSafeInteger(s.epoch) || s.epoch < 0) return null;
+    if (typeof s.files !== 'object' || s.files === null || typeof s.deps !== 'object' || s.deps === null) return null;
+    const index = new FileIndex();
+    for (const [k, v] of Object.entries(s.files)) {
+      if (!Array.isArray(v) || v.length !== 6) return null;
+      const [size, m, c, ino, hash, racy] = v;
+      if (!Number.isSafeInteger(size) || size < 0) return null;
+      if (![m, c, ino].every((x) => typeof x === 'string' && DIGITS.test(x))) return null;
+      if (typeof hash !== 'string' || !HEX64.test(hash)) return null;
+      index.set(k, { size, mtime_ns: BigInt(m), ctime_ns: BigInt(c), ino: BigInt(ino), hash, racy: racy === 1 });
+    }
+    for (const v of Object.values(s.deps)) {
+      if (!Array.isArray(v) || !v.every((h) => typeof h === 'string')) return null;
+    }
+    const j = s.journal;
+    const journal: JournalSnapshot =
+      j && Number.isSafeInteger(j.floor) && Array.isArray(j.entries) ? j : { floor: s.epoch, entries: [] };
+    return { journal_id: s.journal_id, epoch: s.epoch, clean: s.clean === true, index, deps: s.deps, journal };
+  } catch {
+    return null;
+  }
+}
+
+/** Readers (and a crash) see the old file or the new one, never a torn mix. */
+export async function writeStateAtomic(file: string, state: PersistedState): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await fh.writeFile(JSON.stringify(state));
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, file);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Debounces saves: a burst of edits writes the file once, and saves never overlap. */
+export class Persister {
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> | null = null;
+  private dirty = false;
+
+  constructor(
+    private readonly save: () => Promise<void>,
+    private readonly delayMs: number,
+    private readonly onError: (e: unknown) => void,
+  ) {}
+
+  markDirty(): void {
+    this.dirty = true;
+    if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        void this.flush().catch(this.onError);
+      }, this.delayMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Saves now if anything changed (or `force`), after any save in progress. */
+  async flush(force = false): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.writing) await this.writing;
+    if (!this.dirty && !force) return;
+    this.dirty = false;
+    this.writing = this.save().finally(() => {
+      this.writing = null;
+    });
+    await this.writing;
+  }
+
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}

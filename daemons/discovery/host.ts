@@ -1,0 +1,99 @@
+// Keeps a DiscoveryService in step with the project's config: opened with the
+// watch roots, ignored patterns and build dir the config names, and reopened
+// when those change. The first scan runs in the background so the daemon is
+// ready at once; queries wait for it.
+import { isAbsolute, resolve } from 'node:path';
+import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
+import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
+import type { Logger } from '../common/logger.js';
+import { DiscoveryService } from './service.js';
+
+interface Scope {
+  watchRoots: string[];
+  ignored: string[];
+  buildDir: string;
+  usePolling: boolean;
+  watchInterval: number;
+}
+
+function scopeOf(root: string, snap: ConfigSnapshot): Scope {
+  const dirs = new Set<string>();
+  for (const t of snap.project?.targets ?? []) for (const d of t.include_dirs) dirs.add(isAbsolute(d) ? d : resolve(root, d));
+  return {
+    watchRoots: [...dirs].sort(),
+    ignored: snap.daemon.discovery.ignored_patterns,
+    buildDir: snap.project?.build_dir ?? 'build',
+    usePolling: snap.daemon.discovery.use_polling,
+    watchInterval: snap.daemon.discovery.watch_interval,
+  };
+}
+
+export class DiscoveryHost implements DiscoveryApi {
+  private svc: Promise<DiscoveryService>;
+  private scopeKey = '';
+  private reopening: Promise<void> | null = null;
+
+  constructor(
+    private readonly root: string,
+    private readonly setup: SetupApi,
+    private readonly log: Logger,
+    private readonly watch = true,
+  ) {
+    this.svc = this.open();
+    this.svc.catch((e) => this.log.error(`discovery: cannot open: ${(e as Error).message}`));
+  }
+
+  private async open(): Promise<DiscoveryService> {
+    const scope = scopeOf(this.root, await this.setup.getConfig());
+    this.scopeKey = JSON.stringify(scope);
+    const svc = await DiscoveryService.open({ root: this.root, ...scope, watch: this.watch, logger: this.log });
+    // A config edit may move the watch roots (include dirs) or the ignored patterns.
+    svc.onConfigFileChange(() => void this.checkScope());
+    return svc;
+  }
+
+  private async checkScope(): Promise<void> {
+    if (this.reopening) return this.reopening;
+    this.reopening = (async () => {
+      try {
+        const scope = scopeOf(this.root, await this.setup.getConfig());
+        if (JSON.stringify(scope) === this.scopeKey) return;
+        this.log.info('discovery: watch roots or ignored patterns changed; reopening');
+        const old = await this.svc.catch(() => null);
+        await old?.close();
+        this.svc = this.open();
+        await this.svc;
+      } catch (e) {
+        this.log.error(`discovery: reopening failed: ${(e as Error).message}`);
+      } finally {
+        this.reopening = null;
+      }
+    })();
+    return this.reopening;
+  }
+
+  async changesSince(epoch: number, journalId: string | null): Promise<ChangesResult> {
+    return (await this.svc).changesSince(epoch, journalId);
+  }
+
+  async hashMany(paths: string[]): Promise<(string | null)[]> {
+    return (await this.svc).hashMany(paths, { sync: false });
+  }
+
+  async recordDeps(entries: DepsEntry[]): Promise<void> {
+    const svc = await this.svc;
+    for (const e of entries) svc.recordDeps(e.source, e.headers);
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const svc = await Promise.race([this.svc, new Promise<null>((r) => setTimeout(() => r(null), 50))]).catch(() => null);
+    if (!svc) return { scanning: true };
+    const { roots: _roots, ...rest } = svc.status();
+    return { ...rest };
+  }
+
+  async close(): Promise<void> {
+    const svc = await this.svc.catch(() => null);
+    await svc?.close();
+  }
+}

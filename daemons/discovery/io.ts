@@ -1,0 +1,113 @@
+// Every read the discovery service makes goes through this interface, so tests can
+// count them: the point of the service is that a no-op build reads and stats nothing.
+
+import { createHash } from 'node:crypto';
+import { open, readdir, stat } from 'node:fs/promises';
+
+export type FileKind = 'file' | 'dir' | 'other';
+
+export interface FileStat {
+  kind: FileKind;
+  size: number;
+  mtime_ns: bigint;
+  ctime_ns: bigint;
+  ino: bigint;
+}
+
+export interface DirEntryInfo {
+  name: string;
+  /** 'symlink' is resolved by the caller with stat (links are followed, as chokidar does). */
+  kind: FileKind | 'symlink';
+}
+
+export interface DiscoveryIO {
+  /** Follows symlinks; null when the path does not exist (or is unreachable). */
+  stat(abs: string): Promise<FileStat | null>;
+  /** sha256 hex of the content; null when the file is gone or not a readable file. */
+  hashFile(abs: string): Promise<string | null>;
+  /** null when the directory is gone or unreadable. */
+  readdir(abs: string): Promise<DirEntryInfo[] | null>;
+}
+
+/** Errors meaning "there is no readable file here": anything else is a real I/O failure. */
+const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP', 'ENAMETOOLONG']);
+
+export function isAbsentError(e: unknown): boolean {
+  return ABSENT.has((e as NodeJS.ErrnoException)?.code ?? '');
+}
+
+/** Counts in-flight operations: a rescan of 20,000 files must not hit EMFILE. */
+class Semaphore {
+  private active = 0;
+  private readonly queue: (() => void)[] = [];
+  constructor(private readonly max: number) {}
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.queue.shift()?.();
+    }
+  }
+}
+
+export async function sha256File(abs: string): Promise<string | null> {
+  let fh;
+  try {
+    fh = await open(abs, 'r');
+  } catch (e) {
+    if (isAbsentError(e)) return null;
+    throw e;
+  }
+  try {
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      h.update(buf.subarray(0, bytesRead));
+    }
+    return h.digest('hex');
+  } catch (e) {
+    if (isAbsentError(e)) return null;
+    throw e;
+  } finally {
+    await fh.close();
+  }
+}
+
+export function nodeIO(maxOpen = 32): DiscoveryIO {
+  const files = new Semaphore(maxOpen);
+  return {
+    async stat(abs) {
+      try {
+        const s = await stat(abs, { bigint: true });
+        return {
+          kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other',
+          size: Number(s.size),
+          mtime_ns: s.mtimeNs,
+          ctime_ns: s.ctimeNs,
+          ino: s.ino,
+        };
+      } catch (e) {
+        if (isAbsentError(e)) return null;
+        throw e;
+      }
+    },
+    hashFile: (abs) => files.use(() => sha256File(abs)),
+    async readdir(abs) {
+      try {
+        const ents = await files.use(() => readdir(abs, { withFileTypes: true }));
+        return ents.map((d) => ({
+          name: d.name,
+          kind: d.isSymbolicLink() ? 'symlink' : d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other',
+        }));
+      } catch (e) {
+        if (isAbsentError(e)) return null;
+        throw e;
+      }
+    },
+  };
+}

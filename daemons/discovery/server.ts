@@ -1,0 +1,17 @@
+// The discovery daemon's RPC surface.
+import { arrayOf, nonNegInt, obj, optional, str } from '../../protocol/params.js';
+import { method, type MethodMap } from '../common/rpc-server.js';
+import type { DiscoveryHost } from './host.js';
+
+export function discoveryMethods(host: DiscoveryHost): MethodMap {
+  return {
+    changes_since: method(obj({ epoch: nonNegInt, journal_id: optional(str, '') }), ({ epoch, journal_id }) =>
+      host.changesSince(epoch, journal_id || null),
+    ),
+    hash_many: method(obj({ paths: arrayOf(str) }), async ({ paths }) => ({ hashes: await host.hashMany(paths) })),
+    record_deps: method(obj({ entries: arrayOf(obj({ source: str, headers: arrayOf(str) })) }), async ({ entries }) => {
+      await host.recordDeps(entries);
+      return { recorded: entries.length };
+    }),
+  };
+}
