@@ -34,11 +34,11 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
   }
   const { createLocalOrchestrator } = await import('./local-services.js');
-  const orch = createLocalOrchestrator(root, !local);
+  const orch = await createLocalOrchestrator(root, !local);
   try {
     return await use(orch.service);
   } finally {
-    orch.close();
+    await orch.close();
   }
 }
 

@@ -80,6 +80,28 @@ async function main(argv: string[]): Promise<number> {
     .option('--no-daemon', 'build in-process')
     .action((target, args, o) => later(async () => (await import('./commands/run.js')).run({ ...o, target, args })));
 
+  program
+    .command('watch [targets...]')
+    .description('rebuild on every save (debounced), printing each result; Ctrl-C stops watching, not the daemons')
+    .addOption(dirOpt())
+    .option('-j, --jobs <n>', 'compile jobs at once', (v) => Number(v))
+    .option('-k, --keep-going', 'keep building other files after an error')
+    .option('-v, --verbose', 'print each command')
+    .option('--debounce <ms>', 'quiet time after the last save before building', (v) => Number(v), 100)
+    .action((targets, o) => later(async () => (await import('./commands/watch.js')).run({ ...o, targets })));
+
+  const cache = program.command('cache').description("the compile cache shared by all your projects (~/.replibuild/cache, or REPLIBUILD_CACHE_DIR)");
+  const cacheAction = (action: string, description: string, json = false) => {
+    const c = cache.command(action).description(description).addOption(dirOpt());
+    if (json) c.option('--json', 'one JSON object on stdout');
+    c.action((o) => later(async () => (await import('./commands/cache.js')).run({ ...o, action })));
+  };
+  cacheAction('stats', 'hits, misses, uncacheable by reason, errors, evictions, size, hit rate', true);
+  cacheAction('clear', 'remove every cached object and link');
+  cacheAction('dir', 'print the cache directory');
+  cacheAction('verify', 'check every entry and remove corrupt ones');
+  cacheAction('cleanup', 'evict beyond max_cache_size (least recently used first) and past cache_ttl');
+
   try {
     await program.parseAsync(argv);
   } catch (e) {

@@ -3,20 +3,25 @@
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import { silentLogger } from '../daemons/common/logger.js';
 import { CompilationPeer, SetupPeer } from '../daemons/common/peers.js';
+import { openCache } from '../daemons/compilation/open.js';
 import { OrchestratorService } from '../daemons/orchestrator/service.js';
 
 export interface LocalOrchestrator {
   service: OrchestratorService;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** `useDaemons`: let enabled setup/compilation daemons do their part when they run. */
-export function createLocalOrchestrator(root: string, useDaemons: boolean): LocalOrchestrator {
+export async function createLocalOrchestrator(root: string, useDaemons: boolean): Promise<LocalOrchestrator> {
   const config = loadDaemonConfig(root);
   const setup = new SetupPeer(root, useDaemons && config.enabled.setup, silentLogger);
   const compilation = new CompilationPeer(useDaemons && config.enabled.compilation, root, () => config, undefined, silentLogger);
+  const cache = await openCache(silentLogger);
   return {
-    service: new OrchestratorService({ root, setup, compilation }),
-    close: () => compilation.close(),
+    service: new OrchestratorService({ root, setup, compilation, linkCache: cache?.linkCache() }),
+    close: async () => {
+      await compilation.close();
+      await cache?.flush().catch(() => undefined);
+    },
   };
 }

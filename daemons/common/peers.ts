@@ -10,7 +10,8 @@ import { ConnectionClosedError } from '../../client/rpc-client.js';
 import { DaemonUnavailableError } from '../../client/errors.js';
 import type { Logger } from './logger.js';
 import type { ChildTracker } from './child-tracker.js';
-import { CompilationService } from '../compilation/service.js';
+import type { CompilationService } from '../compilation/service.js';
+import { openCompilationService } from '../compilation/open.js';
 import { SetupService } from '../setup/service.js';
 
 function unreachable(e: unknown): boolean {
@@ -57,7 +58,7 @@ export class SetupPeer implements SetupApi {
 
 export class CompilationPeer implements CompilationApi {
   private readonly remote: RemoteCompilation | null;
-  private localSvc: CompilationService | null = null;
+  private localSvc: Promise<CompilationService> | null = null;
 
   constructor(
     enabled: boolean,
@@ -69,32 +70,32 @@ export class CompilationPeer implements CompilationApi {
     this.remote = enabled ? new RemoteCompilation(new DaemonChannel(root, 'compilation')) : null;
   }
 
-  private local(): CompilationService {
-    return (this.localSvc ??= new CompilationService({ parallelJobs: this.config().compilation.parallel_jobs, children: this.children }));
+  private local(): Promise<CompilationService> {
+    return (this.localSvc ??= openCompilationService(this.config(), { children: this.children, log: this.log }));
   }
 
   private fallback = (e: unknown) => this.log.warn(`compilation daemon unreachable (${(e as Error).message}); compiling in-process`);
 
   compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
-    return either(this.remote && (() => this.remote!.compile(job, signal)), () => this.local().compile(job, signal), this.fallback);
+    return either(this.remote && (() => this.remote!.compile(job, signal)), async () => (await this.local()).compile(job, signal), this.fallback);
   }
 
   identity(compiler: string, cwd: string): Promise<CompilerIdentity> {
-    return either(this.remote && (() => this.remote!.identity(compiler, cwd)), () => this.local().identity(compiler, cwd), this.fallback);
+    return either(this.remote && (() => this.remote!.identity(compiler, cwd)), async () => (await this.local()).identity(compiler, cwd), this.fallback);
   }
 
   async cancel(build_id: string): Promise<number> {
-    let n = this.localSvc ? await this.localSvc.cancel(build_id) : 0;
+    let n = this.localSvc ? await (await this.localSvc).cancel(build_id) : 0;
     if (this.remote) n += await this.remote.cancel(build_id).catch(() => 0);
     return n;
   }
 
   concurrency(): Promise<number> {
-    return either(this.remote && (() => this.remote!.concurrency()), () => this.local().concurrency(), this.fallback);
+    return either(this.remote && (() => this.remote!.concurrency()), async () => (await this.local()).concurrency(), this.fallback);
   }
 
-  close(): void {
-    this.localSvc?.close();
+  async close(): Promise<void> {
+    await (await this.localSvc)?.close();
   }
 }
 

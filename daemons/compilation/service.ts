@@ -1,23 +1,25 @@
-// Compilation: the compiler's identity, the job queue (parallel_jobs, one
-// compile per object at a time) and the compilers it runs. The same class
-// serves the daemon and in-process builds.
+// Compilation: the compiler's identity, the compile cache, the job queue
+// (parallel_jobs, one compile per object at a time) and the compilers it runs.
+// The same class serves the daemon and in-process builds.
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
 import type { ChildTracker } from '../common/child-tracker.js';
+import type { CompileCache } from './cache/cached-compile.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
-import { displayCompileCommand, runCompile } from './compile-runner.js';
+import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from './compile-runner.js';
 import { getCompilerIdentity } from './compiler-identity.js';
 
 export interface CompilationServiceOptions {
   parallelJobs: number;
   /** Records spawned compilers, so they can be reaped if the daemon is killed. */
   children?: ChildTracker;
-  /** Wraps the plain compile (the cache, later); default: run the compiler. */
-  wrap?: (run: CompileFn, identity: CompilerIdentity) => CompileFn;
+  /** Serve and store objects through the cache; absent: always compile. */
+  cache?: CompileCache;
 }
 
 export class CompilationService implements CompilationApi {
   private readonly queue: CompileQueue;
   private compiledMs = 0;
+  private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
 
   constructor(private readonly opts: CompilationServiceOptions) {
     this.queue = new CompileQueue({ parallel_jobs: opts.parallelJobs });
@@ -27,18 +29,33 @@ export class CompilationService implements CompilationApi {
     return getCompilerIdentity(compiler, { cwd });
   }
 
+  /** runCompile with every compiler process it starts on record. */
+  private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> => {
+    const children = this.opts.children;
+    return runCompile(job, identity, {
+      ...o,
+      onSpawn: (pid) => {
+        children?.add(pid, displayCompileCommand(job));
+        o.onSpawn?.(pid);
+      },
+      onExit: (pid) => {
+        children?.remove(pid);
+        o.onExit?.(pid);
+      },
+    });
+  };
+
   async compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
     const identity = await this.identity(job.compiler, job.cwd);
-    const children = this.opts.children;
-    const plain: CompileFn = (j, sig) =>
-      runCompile(j, identity, {
-        signal: sig,
-        onSpawn: (pid) => children?.add(pid, displayCompileCommand(j)),
-        onExit: (pid) => children?.remove(pid),
-      });
-    const fn = this.opts.wrap ? this.opts.wrap(plain, identity) : plain;
+    const cache = this.opts.cache;
+    const fn: CompileFn = cache
+      ? (j, sig) => cache.compile(j, identity, this.tracked, { signal: sig })
+      : (j, sig) => this.tracked(j, identity, { signal: sig });
     const res = await this.queue.run(job, fn, { signal });
     this.compiledMs += res.duration_ms;
+    if (res.outcome === 'cached') this.counts.hits++;
+    else if (res.uncacheable_reason) this.counts.uncacheable++;
+    else if (res.outcome === 'compiled') this.counts.misses++;
     return res;
   }
 
@@ -54,13 +71,15 @@ export class CompilationService implements CompilationApi {
     this.queue.setParallelJobs(resolveParallelJobs(n));
   }
 
-  /** Stop everything (daemon shutdown): queued jobs dropped, running compilers killed. */
-  close(): void {
+  /** Stop everything (daemon shutdown): queued jobs dropped, running compilers killed, counts saved. */
+  async close(): Promise<void> {
     this.queue.cancelAll();
+    await this.opts.cache?.flush().catch(() => undefined);
   }
 
   status(): Record<string, unknown> {
     const s = this.queue.stats();
+    const looked = this.counts.hits + this.counts.misses;
     return {
       parallel_jobs: s.concurrency,
       jobs_running: s.running,
@@ -68,6 +87,10 @@ export class CompilationService implements CompilationApi {
       jobs_completed: s.completed,
       jobs_failed: s.failed,
       jobs_cancelled: s.cancelled,
+      cache_hits: this.counts.hits,
+      cache_misses: this.counts.misses,
+      cache_uncacheable: this.counts.uncacheable,
+      cache_hit_rate: looked ? Math.round((this.counts.hits / looked) * 1000) / 10 : null,
       compile_seconds: Math.round(this.compiledMs / 100) / 10,
     };
   }

@@ -76,6 +76,25 @@ export class DiscoveryHost implements DiscoveryApi {
     return (await this.svc).changesSince(epoch, journalId);
   }
 
+  /** Resolves once something is journaled after `epoch` (at once if already so), or
+   *  after `timeoutMs`, with the current epoch: a long poll for `replibuild watch`. */
+  async waitForChange(epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<{ epoch: number }> {
+    const svc = await this.svc;
+    if (svc.status().epoch > epoch) return { epoch: svc.status().epoch };
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const off = svc.onChange(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
+    return { epoch: svc.status().epoch };
+  }
+
   async hashMany(paths: string[]): Promise<(string | null)[]> {
     return (await this.svc).hashMany(paths, { sync: false });
   }

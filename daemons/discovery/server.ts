@@ -8,6 +8,9 @@ export function discoveryMethods(host: DiscoveryHost): MethodMap {
     changes_since: method(obj({ epoch: nonNegInt, journal_id: optional(str, '') }), ({ epoch, journal_id }) =>
       host.changesSince(epoch, journal_id || null),
     ),
+    wait_for_change: method(obj({ epoch: nonNegInt, timeout_ms: optional(nonNegInt, 30_000) }), ({ epoch, timeout_ms }, ctx) =>
+      host.waitForChange(epoch, Math.min(timeout_ms, 300_000), ctx.signal),
+    ),
     hash_many: method(obj({ paths: arrayOf(str) }), async ({ paths }) => ({ hashes: await host.hashMany(paths) })),
     record_deps: method(obj({ entries: arrayOf(obj({ source: str, headers: arrayOf(str) })) }), async ({ entries }) => {
       await host.recordDeps(entries);

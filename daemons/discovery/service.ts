@@ -100,6 +100,7 @@ export class DiscoveryService {
   private readonly suspect = new Set<string>();
   private readonly outsideCache = new Map<string, { stamp: string; hash: string }>();
   private readonly configListeners = new Set<ConfigListener>();
+  private readonly changeListeners = new Set<() => void>();
   private readonly configKeys: Set<string>;
   /** The project's cookie goes to .replibuild/, not the root: chokidar re-reads a directory
    *  on every event in it, and the root may hold hundreds of entries; .replibuild a few.
@@ -285,6 +286,12 @@ export class DiscoveryService {
 
   /** Called when replibuild.toml or .replibuild/daemon_config.toml (see configFiles) is
    *  added, removed or changes in content. Returns a function that unsubscribes. */
+  /** Called after any change is journaled (for `replibuild watch`); returns an unsubscribe. */
+  onChange(cb: () => void): () => void {
+    this.changeListeners.add(cb);
+    return () => this.changeListeners.delete(cb);
+  }
+
   onConfigFileChange(cb: ConfigListener): () => void {
     this.configListeners.add(cb);
     return () => this.configListeners.delete(cb);
@@ -422,6 +429,7 @@ export class DiscoveryService {
 
   private record(key: string, kind: ChangeKind): void {
     this.journal.record(key, kind);
+    if (this.opened) for (const cb of this.changeListeners) cb();
     if (this.opened && this.configKeys.has(key)) {
       for (const cb of this.configListeners) {
         try {

@@ -15,6 +15,7 @@ import { displayCompileCommand, isCancellation } from '../compilation/compile-ru
 import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord } from './build-state.js';
 import { StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { linkTarget } from './linker.js';
+import type { LinkCache } from '../compilation/cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from './compile-args.js';
 
@@ -39,6 +40,8 @@ export interface RunBuildOptions {
   /** Change hints from the discovery journal (see PlanInput). */
   unchanged?: PlanInput['unchanged'];
   forceDirty?: PlanInput['forceDirty'];
+  /** Serve links from the cache (and store them there). */
+  linkCache?: LinkCache;
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
@@ -273,10 +276,13 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (!mayStart()) return false;
       let r;
       try {
-        r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal });
+        r = await linkTarget(config, t, opts.compilerIdentity.path, {
+          signal: abort.signal,
+          ...(opts.linkCache ? { caching: { cache: opts.linkCache, compilerId: opts.compilerIdentity.id } } : {}),
+        });
       } catch (e) {
         if (abort.signal.aborted) return false;
-        r = { ok: false, exit_code: 1, ms: 0, command: '', stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
+        r = { ok: false, exit_code: 1, ms: 0, command: '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
       }
       if (r.stderr) emit({ type: 'diagnostics', source: t.output, text: r.stderr });
       if (!r.ok) {
@@ -296,7 +302,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       });
       scheduleSave();
       counts.linked++;
-      const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: false };
+      const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: r.cached };
       if (request.verbose) ev.command = r.command;
       emit(ev);
       return true;

@@ -10,6 +10,7 @@ import { findOnPath } from '../../config/compiler.js';
 import { formatCommand } from '../compilation/compile-runner.js';
 import { runInProcessGroup } from '../compilation/process-group.js';
 import { linkCommandFor } from './compile-args.js';
+import { archiverIdentity, type LinkCache } from '../compilation/cache/link-cache.js';
 
 export class LinkCancelledError extends Error {
   constructor(readonly target: string) {
@@ -26,6 +27,14 @@ export interface LinkResult {
   ms: number;
   /** The command as a user would type it, with the final output name. */
   command: string;
+  /** Restored from the link cache: no linker ran. */
+  cached: boolean;
+}
+
+/** The link cache and who links, for linkTarget: the compiler's id for the driver. */
+export interface LinkCaching {
+  cache: LinkCache;
+  compilerId: string;
 }
 
 export async function linkTarget(
@@ -33,7 +42,7 @@ export async function linkTarget(
   target: ResolvedTarget,
   /** Absolute path of the C++ driver, as resolved for the compiler identity. */
   cxxPath: string,
-  opts: { signal?: AbortSignal } = {},
+  opts: { signal?: AbortSignal; caching?: LinkCaching } = {},
 ): Promise<LinkResult> {
   const started = performance.now();
   const ms = () => Math.round(performance.now() - started);
@@ -46,28 +55,45 @@ export async function linkTarget(
 
   const program = cmd.tool === 'cxx' ? cxxPath : findOnPath('ar', { cwd: config.root });
   if (!program) {
-    return { ok: false, exit_code: 127, stderr: `replibuild: cannot archive ${target.output}: "ar" is not on PATH (install binutils)\n`, ms: ms(), command };
+    return { ok: false, exit_code: 127, stderr: `replibuild: cannot archive ${target.output}: "ar" is not on PATH (install binutils)\n`, ms: ms(), command, cached: false };
   }
   await mkdir(dirname(outAbs), { recursive: true });
   // ar adds to an existing archive; start from nothing.
   await rm(tmpAbs, { force: true });
-  const run = await runInProcessGroup(program, cmd.args, { cwd: config.root, ...(opts.signal ? { signal: opts.signal } : {}) });
-  if (run.aborted || opts.signal?.aborted) {
-    await rm(tmpAbs, { force: true });
-    throw new LinkCancelledError(target.name);
+  const runLinker = async () => {
+    const run = await runInProcessGroup(program, cmd.args, { cwd: config.root, ...(opts.signal ? { signal: opts.signal } : {}) });
+    if (run.aborted || opts.signal?.aborted) {
+      await rm(tmpAbs, { force: true });
+      throw new LinkCancelledError(target.name);
+    }
+    let stderr = run.stderr + run.stdout;
+    if (run.spawn_error) stderr += `replibuild: cannot run ${program}: ${run.spawn_error.message}\n`;
+    else if (run.signal) stderr += `replibuild: the link of ${target.output} was killed by ${run.signal}\n`;
+    return { exit_code: run.spawn_error ? 127 : run.exit_code, stderr };
+  };
+  let outcome: { exit_code: number; stderr: string; cached: boolean };
+  if (opts.caching) {
+    // The cache restores a stored output into the temp name, or runs the linker there.
+    const tool = cmd.tool === 'cxx' ? { id: opts.caching.compilerId, path: program } : await archiverIdentity(program, config.root);
+    const o = await opts.caching.cache.link(
+      { cwd: config.root, kind: target.kind, args: cmd.args, output: tmp, inputs: [...cmd.objects, ...cmd.dep_outputs] },
+      tool,
+      runLinker,
+    );
+    outcome = { exit_code: o.exit_code, stderr: o.stderr, cached: o.cached };
+  } else {
+    outcome = { ...(await runLinker()), cached: false };
   }
-  let stderr = run.stderr + run.stdout;
-  if (run.spawn_error) stderr += `replibuild: cannot run ${program}: ${run.spawn_error.message}\n`;
-  else if (run.signal) stderr += `replibuild: the link of ${target.output} was killed by ${run.signal}\n`;
-  if (run.exit_code !== 0 || run.spawn_error) {
+  const { stderr, cached } = outcome;
+  if (outcome.exit_code !== 0) {
     await rm(tmpAbs, { force: true });
-    return { ok: false, exit_code: run.exit_code, stderr, ms: ms(), command };
+    return { ok: false, exit_code: outcome.exit_code, stderr, ms: ms(), command, cached };
   }
   try {
     await rename(tmpAbs, outAbs);
   } catch (e) {
     await rm(tmpAbs, { force: true });
-    return { ok: false, exit_code: 1, stderr: `${stderr}replibuild: cannot write ${target.output}: ${(e as Error).message}\n`, ms: ms(), command };
+    return { ok: false, exit_code: 1, stderr: `${stderr}replibuild: cannot write ${target.output}: ${(e as Error).message}\n`, ms: ms(), command, cached };
   }
-  return { ok: true, exit_code: 0, stderr, ms: ms(), command };
+  return { ok: true, exit_code: 0, stderr, ms: ms(), command, cached };
 }

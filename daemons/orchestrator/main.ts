@@ -3,16 +3,21 @@ import { runDaemon } from '../common/daemon-process.js';
 import { CompilationPeer, DiscoveryPeer, SetupPeer } from '../common/peers.js';
 import { orchestratorMethods } from './server.js';
 import { OrchestratorService } from './service.js';
+import { openCache } from '../compilation/open.js';
 
 await runDaemon(async (env) => {
   const config = loadDaemonConfig(env.root);
   const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
   const compilation = new CompilationPeer(config.enabled.compilation, env.root, () => config, env.children, env.log);
   const discovery = new DiscoveryPeer(env.root, config.enabled.discovery, env.log);
-  const svc = new OrchestratorService({ root: env.root, setup, compilation, discovery });
+  const cache = await openCache(env.log);
+  const svc = new OrchestratorService({ root: env.root, setup, compilation, discovery, linkCache: cache?.linkCache() });
   return {
     methods: orchestratorMethods(svc),
     status: () => svc.status(),
-    close: async () => compilation.close(),
+    close: async () => {
+      await compilation.close();
+      await cache?.flush().catch(() => undefined);
+    },
   };
 });

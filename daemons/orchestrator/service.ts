@@ -16,6 +16,7 @@ import { objectPathFor } from './compile-args.js';
 import { StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedHeaders, type JournalPoint } from './journal-point.js';
 import { selectTargets } from './planner.js';
+import type { LinkCache } from '../compilation/cache/link-cache.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {
@@ -28,6 +29,8 @@ export interface OrchestratorDeps {
   setup: SetupApi;
   compilation: CompilationApi;
   discovery?: JournalSource;
+  /** Links served from and stored to the compile cache. */
+  linkCache?: LinkCache;
 }
 
 function failed(error: string, seconds = 0): BuildSummary {
@@ -154,6 +157,7 @@ export class OrchestratorService implements OrchestratorApi {
         signal,
         build_id,
         state,
+        linkCache: this.deps.linkCache,
         unchanged,
         forceDirty,
         max_in_flight: await this.deps.compilation.concurrency(),

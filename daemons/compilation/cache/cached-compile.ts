@@ -16,10 +16,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../../../protocol/build.js';
-import type { RunCompileOptions, RunnerIdentity } from '../compile-runner.js';
+import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../compile-runner.js';
 import { parseDepfile } from '../depfile.js';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs, type EnvAnalysis, type UncacheableReason } from './args.js';
-import { cacheLayout, defaultCacheDir, ensureCacheDir, type CacheLayout } from './cache-dir.js';
+import { defaultCacheDir, ensureCacheDir, type CacheLayout } from './cache-dir.js';
 import {
   DEFAULT_RACY_SLACK_MS,
   DirListingCache,
@@ -35,6 +35,7 @@ import {
   DEFAULT_MAX_MANIFEST_ENTRIES,
   EntryChecker,
   absLiteral,
+  hasherPath,
   isProjectPath,
   addEntry,
   decodeManifest,
@@ -43,6 +44,8 @@ import {
   recordEntry,
   type HeaderHasher,
   type Manifest,
+  type ManifestEntry,
+  type Recorded,
 } from './manifest.js';
 import { LinkCache } from './link-cache.js';
 import { runPreprocessor, type PreprocessOutput, type SearchList } from './preprocess.js';
@@ -128,11 +131,6 @@ export class CompileCache {
     return new CompileCache(layout, opts);
   }
 
-  /** For tests and tools that already checked the directory. */
-  static openUnchecked(opts: CompileCacheOptions & { dir: string }): CompileCache {
-    return new CompileCache(cacheLayout(resolve(opts.dir)), opts);
-  }
-
   /**
    * Compiles `job` through the cache: restores a stored result when one provably
    * matches (outcome "cached", the original stderr), else runs `run` and stores what
@@ -145,6 +143,8 @@ export class CompileCache {
     opts: RunCompileOptions = {},
   ): Promise<CompileResult> {
     const t0 = performance.now();
+    // A cancelled build gets no restored objects either.
+    if (opts.signal?.aborted) throw new CompileCancelledError(job.object);
     let prep: Prepared | { uncacheable: UncacheableReason; detail: string };
     try {
       prep = await this.prepare(job, identity);
@@ -205,13 +205,20 @@ export class CompileCache {
         this.stats.notStored('empty object file');
         return r;
       }
+      // Also proves no file that would capture an include appeared while compiling.
+      const { entry, problem } = await this.buildEntry(job, prep, pp, key2);
+      if (problem) {
+        this.stats.notStored(problem.reason);
+        this.log(`cache: not storing ${job.source}: ${problem.detail}`);
+        return r;
+      }
       const depfile = await readFile(resolve(job.cwd, job.depfile), 'utf8');
       await this.store.put(
         'result',
         key2,
         encodeResult({ object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now() }),
       );
-      await this.addDirectEntry(job, prep, pp, key2);
+      if (entry) await this.saveEntry(prep.key1, entry);
     } catch (e) {
       if (isAbort(e)) throw e;
       this.internalError(e);
@@ -296,6 +303,16 @@ export class CompileCache {
       if (snap.facts.timeMacro) return { uncacheable: '__DATE__/__TIME__', detail: `${path} uses ${snap.facts.timeMacro}` };
       headers.push({ path, snap });
     }
+    // gcc -E ignores precompiled headers, the compile uses them (sccache #2562).
+    const gch = await Promise.all(
+      headers.map(async (h) => {
+        const abs = absLiteral(job.cwd, h.path);
+        const l = await this.dirs.list(dirOfLiteral(abs));
+        return l?.names.has(`${abs.slice(abs.lastIndexOf('/') + 1)}.gch`) ? h.path : null;
+      }),
+    );
+    const pch = gch.find((x) => x !== null);
+    if (pch) return { uncacheable: 'precompiled header', detail: `${pch}.gch exists and would be used` };
     return { out, search: res.search, startedMs, headers };
   }
 
@@ -319,23 +336,28 @@ export class CompileCache {
     return null;
   }
 
-  private async addDirectEntry(job: CompileJob, prep: Prepared, pp: Preprocessed, key2: string): Promise<void> {
-    if (await this.changedSince(prep, pp)) return;
+  /**
+   * Enumerates what would change the preprocessor's choices (manifest.ts) and makes
+   * the direct-mode entry. `entry` is null when the TU cannot have one (a macro
+   * __has_include, a hasher that disagrees with the disk); `problem` is set when the
+   * compile itself cannot be vouched for.
+   */
+  private async buildEntry(job: CompileJob, prep: Prepared, pp: Preprocessed, key2: string): Promise<{ entry: ManifestEntry | null; problem: Recorded['problem'] }> {
     const probes: { fromDir: string; name: string }[] = [];
-    const all = [{ path: prep.args.source, snap: prep.src }, ...pp.headers];
-    for (const f of all) {
+    let directOk = true;
+    for (const f of [{ path: prep.args.source, snap: prep.src }, ...pp.headers]) {
       // A probe whose name is a macro cannot be re-checked: preprocessor mode only.
-      if (f.snap.facts.dynamicProbe) return;
+      if (f.snap.facts.dynamicProbe) directOk = false;
       for (const p of f.snap.facts.probes) probes.push({ fromDir: dirOfLiteral(f.path), name: p.name });
     }
-    if (this.customHasher) {
+    if (this.customHasher && directOk) {
       // The hasher is what a lookup will trust; if it disagrees with the file now, it lags behind.
       for (const h of pp.headers) {
-        if (!isProjectPath(job.cwd, h.path)) continue;
-        if ((await this.hasher.hash(absLiteral(job.cwd, h.path))) !== h.snap.facts.hash) return;
+        const hp = isProjectPath(job.cwd, h.path) ? hasherPath(job.cwd, h.path) : null;
+        if (hp && (await this.hasher.hash(hp)) !== h.snap.facts.hash) directOk = false;
       }
     }
-    const entry = await recordEntry({
+    const rec = await recordEntry({
       cwd: job.cwd,
       result: key2,
       mainFile: pp.out.mainFile,
@@ -344,12 +366,23 @@ export class CompileCache {
       searchDirs: [...prep.args.includeDirs, ...prep.env.includeDirs, ...pp.search.dirs, ...pp.search.missing],
       forcedIncludes: prep.args.forcedIncludes,
       dirCache: this.dirs,
-      nowMs: Date.now(),
+      referenceMs: pp.startedMs,
       racySlackMs: this.slack,
     });
+    return { entry: directOk ? rec.entry : null, problem: rec.problem };
+  }
+
+  private async saveEntry(key1: string, entry: ManifestEntry): Promise<void> {
     // Re-read just before writing, so entries other processes added meanwhile are kept.
-    const current = await this.loadManifest(prep.key1);
-    await this.store.put('manifest', prep.key1, encodeManifest(addEntry(current, entry, this.maxEntries)));
+    const current = await this.loadManifest(key1);
+    await this.store.put('manifest', key1, encodeManifest(addEntry(current, entry, this.maxEntries)));
+  }
+
+  /** After a preprocessor-mode hit: the direct entry, if everything still holds. */
+  private async addDirectEntry(job: CompileJob, prep: Prepared, pp: Preprocessed, key2: string): Promise<void> {
+    if (await this.changedSince(prep, pp)) return;
+    const { entry, problem } = await this.buildEntry(job, prep, pp, key2);
+    if (entry && !problem) await this.saveEntry(prep.key1, entry);
   }
 
   private async loadManifest(key1: string): Promise<Manifest | null> {

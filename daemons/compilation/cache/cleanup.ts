@@ -170,6 +170,15 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
   };
 }
 
+/** cleanup() with the daemon_config.toml settings: max_cache_size in MB, cache_ttl in s. */
+export function cleanupWithConfig(
+  root: string,
+  cfg: { max_cache_size: number; cache_ttl: number },
+  stats?: CacheStats,
+): Promise<CleanupReport> {
+  return cleanup(root, { maxSizeBytes: cfg.max_cache_size * 1024 * 1024, ttlSeconds: cfg.cache_ttl }, stats);
+}
+
 export interface VerifyReport {
   checked: number;
   removed: number;

@@ -7,8 +7,8 @@ export { CacheStore, CorruptEntryError, storeUsage, type EntryKind, type StoreUs
 export { DEFAULT_MAX_MANIFEST_ENTRIES, type HeaderHasher, type Manifest, type ManifestEntry } from './manifest.js';
 export { FileInfoCache, DEFAULT_RACY_SLACK_MS } from './fs-snapshot.js';
 export { CompileCache, type CompileCacheOptions, type CompileRunner } from './cached-compile.js';
-export { CacheStats, readCounters, foldDeltas, zeroCounters, buildReport, type CacheStatsReport, type StatCounters } from './stats.js';
-export { cleanup, verify, clear, type CleanupOptions, type CleanupReport, type VerifyReport } from './cleanup.js';
+export { CacheStats, emptyCounters, readCounters, foldDeltas, zeroCounters, buildReport, type CacheStatsReport, type StatCounters } from './stats.js';
+export { cleanup, cleanupWithConfig, verify, clear, type CleanupOptions, type CleanupReport, type VerifyReport } from './cleanup.js';
 export { LinkCache, archiverIdentity, type LinkJob, type LinkOutcome, type LinkRunResult, type ToolIdentity } from './link-cache.js';
 
 import { cacheLayout } from './cache-dir.js';

@@ -53,9 +53,10 @@ import {
 } from './fs-snapshot.js';
 
 /** Hash of a file's content as someone who already knows it (the discovery daemon) says.
- *  Contract: `path` is absolute; the answer is the lowercase hex sha256 of the whole
- *  content, or null when the file does not exist or cannot be read. It must reflect
- *  the file as it is now: a hasher that may lag behind edits gives stale hits. */
+ *  Contract: `path` is absolute and normalized; the answer is the lowercase hex sha256
+ *  of the whole content, or null when the file does not exist or cannot be read. It
+ *  must reflect the file as it is now (pending watcher events applied): a hasher that
+ *  lags behind an edit gives a stale hit. Files it does not watch it must hash itself. */
 export interface HeaderHasher {
   hash(path: string): Promise<string | null>;
 }
@@ -183,6 +184,14 @@ function isUnder(cwd: string, abs: string): boolean {
   return abs.startsWith(base);
 }
 
+/** The path to ask the HeaderHasher about: absolute and normalized, as a file watcher
+ *  names files. Null for a path through "..": "inc/../x.h" with a symlinked inc is not
+ *  the file the lexical form names, so such headers are hashed from disk instead. */
+export function hasherPath(cwd: string, p: string): string | null {
+  if (p === '..' || p.startsWith('../') || p.includes('/../') || p.endsWith('/..')) return null;
+  return posix.normalize(absLiteral(cwd, p));
+}
+
 /** Project files are checked through the HeaderHasher; the others (system headers) by stat. */
 export function isProjectPath(cwd: string, p: string): boolean {
   return !isAbsolute(p) || isUnder(cwd, p);
@@ -224,9 +233,17 @@ export interface RecordInput {
   searchDirs: string[];
   forcedIncludes: boolean;
   dirCache: DirListingCache;
-  /** Wall-clock ms when the stamps were taken; for the racy-timestamp rule. */
-  nowMs: number;
+  /** Wall-clock ms when the `-E` run started. A directory or file changed after
+   *  (this - racySlackMs) may have changed after the preprocessor looked. */
+  referenceMs: number;
   racySlackMs: number;
+}
+
+export interface Recorded {
+  entry: ManifestEntry;
+  /** Set when the compile cannot be vouched for: a file that would capture an
+   *  include appeared after -E looked, or a precompiled header could be used. */
+  problem: { reason: 'changed during compile' | 'precompiled header'; detail: string } | null;
 }
 
 /** Include names as a tree of path components, so a directory is looked at once
@@ -263,7 +280,7 @@ function normalized(abs: string): string {
 }
 
 /** Builds a manifest entry for a compile whose headers are known stable. */
-export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
+export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   const { cwd } = inp;
   const used = new Set(inp.headers.map((h) => normalized(absLiteral(cwd, h.path))));
   used.add(normalized(absLiteral(cwd, inp.mainFile)));
@@ -294,7 +311,7 @@ export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
       return r;
     };
   })();
-  const untrusted = (abs: string, stamp: StatStamp) => abs === cwd || isRacy(stamp, inp.nowMs, inp.racySlackMs);
+  const untrusted = (abs: string, stamp: StatStamp) => abs === cwd || isRacy(stamp, inp.referenceMs, inp.racySlackMs);
 
   /** Every candidate below `node` (names relative to `dir`) is absent as long as `dir` is unchanged. */
   const absentBelow = async (dir: string, node: NameNode, prefix: string) => {
@@ -351,7 +368,9 @@ export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
       if (ul) {
         const childName = child.slice(up === '/' ? 1 : up.length + 1);
         const rel = base.slice(up === '/' ? 1 : up.length + 1);
-        if (childName === '.' || childName === '..' || ul.names.get(childName) === 'symlink') break;
+        const kind = ul.names.get(childName);
+        // A directory here means it appeared after we looked: settle it by stat instead.
+        if (childName === '.' || childName === '..' || kind === 'symlink' || kind === 'dir') break;
         return absentBelow(up, node, rel);
       }
       child = up;
@@ -369,13 +388,21 @@ export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
   // candidate that turns out absent (a dangling symlink, say) is checked on its own.
   const toStat = [...statLater].filter((abs) => !used.has(normalized(abs)));
   const stamps = await Promise.all(toStat.map((abs) => statStamp(abs)));
+  let problem: Recorded['problem'] = null;
   toStat.forEach((abs, i) => {
     const st = stamps[i];
-    if (st) present.set(abs, { path: storedForm(cwd, abs), stamp: st });
-    else absent.add(storedForm(cwd, abs));
+    if (!st) {
+      absent.add(storedForm(cwd, abs));
+      return;
+    }
+    present.set(abs, { path: storedForm(cwd, abs), stamp: st });
+    if (abs.endsWith('.gch')) problem ??= { reason: 'precompiled header', detail: `${abs} may be used in place of its header` };
+    else if (isRacy(st, inp.referenceMs, inp.racySlackMs)) {
+      problem ??= { reason: 'changed during compile', detail: `${abs} appeared or changed while compiling` };
+    }
   });
 
-  return {
+  const entry: ManifestEntry = {
     result: inp.result,
     created_ms: Date.now(),
     headers: inp.headers.map((h) => ({
@@ -391,6 +418,7 @@ export async function recordEntry(inp: RecordInput): Promise<ManifestEntry> {
     absent: [...absent].sort(),
     present: [...present.values()].sort((a, b) => a.path.localeCompare(b.path)),
   };
+  return { entry, problem };
 }
 
 // ------------------------------------------------------------ checking
@@ -418,7 +446,10 @@ export class EntryChecker {
     const abs = absLiteral(this.cwd, h.path);
     if (h.project) {
       let r = this.projectHashes.get(abs);
-      if (!r) this.projectHashes.set(abs, (r = this.hasher.hash(abs)));
+      if (!r) {
+        const hp = hasherPath(this.cwd, h.path);
+        this.projectHashes.set(abs, (r = hp ? this.hasher.hash(hp) : this.files.hash(abs)));
+      }
       return (await r) === h.hash;
     }
     const k = `${abs}\0${h.hash}\0${h.size}\0${h.mtime_ns}\0${h.ctime_ns}\0${h.ino}`;

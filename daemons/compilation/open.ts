@@ -1,0 +1,53 @@
+// Opening the compilation service with its cache, for the daemon and for
+// in-process builds alike. A cache that cannot be used (say, a cache dir owned
+// by another user) is reported and the build goes on without it.
+import type { DaemonConfig } from '../../protocol/messages.js';
+import type { ChildTracker } from '../common/child-tracker.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { CompileCache } from './cache/cached-compile.js';
+import { cleanupWithConfig } from './cache/cleanup.js';
+import { CompilationService } from './service.js';
+
+export async function openCache(log: Logger): Promise<CompileCache | undefined> {
+  try {
+    return await CompileCache.open({ log: (line) => log.debug(line) });
+  } catch (e) {
+    log.warn(`compile cache disabled: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export async function openCompilationService(
+  config: DaemonConfig,
+  opts: { children?: ChildTracker; log?: Logger } = {},
+): Promise<CompilationService> {
+  const cache = await openCache(opts.log ?? silentLogger);
+  return new CompilationService({ parallelJobs: config.compilation.parallel_jobs, children: opts.children, cache });
+}
+
+const CLEANUP_EVERY_MS = 10 * 60_000;
+
+/** max_cache_size and cache_ttl enforced now and every few minutes, off the build path. */
+export function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger): () => void {
+  let running = false;
+  const runOnce = async () => {
+    if (running) return;
+    running = true;
+    try {
+      const r = await cleanupWithConfig(cache.layout.root, config().compilation, cache.stats);
+      if (r.evicted) log.info(`cache cleanup: evicted ${r.evicted} entries (${r.evicted_bytes} bytes); ${r.size_bytes} bytes in ${r.entries} entries remain`);
+    } catch (e) {
+      log.warn(`cache cleanup failed: ${(e as Error).message}`);
+    } finally {
+      running = false;
+    }
+  };
+  const first = setTimeout(runOnce, 5_000);
+  const timer = setInterval(runOnce, CLEANUP_EVERY_MS);
+  first.unref();
+  timer.unref();
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
+}

@@ -1,0 +1,143 @@
+// Link results: after rm -rf build, executables and archives come back without
+// running the linker or ar, runnable, and a changed input misses.
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LinkCache, archiverIdentity, type LinkJob } from '../../daemons/compilation/cache/link-cache.js';
+import { runInProcessGroup } from '../../daemons/compilation/process-group.js';
+import { compile, counts, gxxIdentity, setup, type Env } from './cache-fixtures.js';
+
+let env: Env & { dispose(): void };
+afterEach(() => env?.dispose());
+
+function runner(tool: string, job: LinkJob, calls: { n: number }) {
+  return async () => {
+    calls.n++;
+    const r = await runInProcessGroup(tool, job.args, { cwd: job.cwd });
+    return { exit_code: r.exit_code, stderr: r.stderr };
+  };
+}
+
+async function project(e: Env, answer = 42) {
+  const { p, cache } = e;
+  p.write('src/main.cpp', '#include <cstdio>\nint answer();\nint main() { std::printf("%d\\n", answer()); }\n');
+  p.write('src/answer.cpp', `int answer() { return ${answer}; }\n`);
+  await p.settle();
+  await compile(cache, p.job('src/main.cpp', ['-O1'], 'build/obj/main.o'));
+  await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+}
+
+describe('link cache', () => {
+  it('restores an executable after rm -rf build without running the linker; it runs', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    mkdirSync(p.path('build/bin'), { recursive: true });
+    const job: LinkJob = {
+      cwd: p.root,
+      kind: 'executable',
+      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/bin/app'],
+      output: 'build/bin/app',
+      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+    };
+    const links = new LinkCache(cache.store, cache.stats);
+    const id = await gxxIdentity();
+    const calls = { n: 0 };
+    expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(false);
+    const linked = p.read('build/bin/app');
+
+    p.rm('build');
+    await compile(cache, p.job('src/main.cpp', ['-O1'], 'build/obj/main.o'));
+    await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+    const r = await links.link(job, id, runner('g++', job, calls));
+    expect(r.cached).toBe(true);
+    expect(calls.n).toBe(1);
+    expect(p.read('build/bin/app').equals(linked)).toBe(true);
+    expect(statSync(p.path('build/bin/app')).mode & 0o777).toBe(0o755);
+    expect(execFileSync(p.path('build/bin/app')).toString()).toBe('42\n');
+    expect((await counts(cache)).raw).toMatchObject({ link_hits: 1, link_misses: 1, direct_hits: 2 });
+  });
+
+  it('a changed object misses', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    const job: LinkJob = {
+      cwd: p.root,
+      kind: 'executable',
+      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
+      output: 'build/app',
+      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+    };
+    const links = cache.linkCache();
+    const id = await gxxIdentity();
+    const calls = { n: 0 };
+    await links.link(job, id, runner('g++', job, calls));
+    p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+    await p.settle();
+    await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+    expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(false);
+    expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+  });
+
+  it('caches a static archive made by ar, keyed on ar itself', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    const ar = await archiverIdentity('ar');
+    const job: LinkJob = {
+      cwd: p.root,
+      kind: 'static',
+      args: ['rcs', 'build/lib/libanswer.a', 'build/obj/answer.o'],
+      output: 'build/lib/libanswer.a',
+      inputs: ['build/obj/answer.o'],
+    };
+    mkdirSync(p.path('build/lib'), { recursive: true });
+    const links = cache.linkCache();
+    const calls = { n: 0 };
+    await links.link(job, ar, runner('ar', job, calls));
+    const archive = p.read(job.output);
+    p.rm('build/lib');
+    const r = await links.link(job, ar, runner('ar', job, calls));
+    expect(r.cached).toBe(true);
+    expect(p.read(job.output).equals(archive)).toBe(true);
+    expect(statSync(p.path(job.output)).mode & 0o777).toBe(0o644);
+    expect(calls.n).toBe(1);
+  });
+
+  it('does not store an archive ar updated in place', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    const ar = await archiverIdentity('ar');
+    mkdirSync(p.path('build/lib'), { recursive: true });
+    writeFileSync(p.path('build/lib/libx.a'), '!<arch>\n');
+    const job: LinkJob = {
+      cwd: p.root,
+      kind: 'static',
+      args: ['rcs', 'build/lib/libx.a', 'build/obj/answer.o'],
+      output: 'build/lib/libx.a',
+      inputs: ['build/obj/answer.o'],
+    };
+    const links = cache.linkCache();
+    await links.link(job, ar, runner('ar', job, { n: 0 }));
+    expect((await counts(cache)).raw.not_stored).toEqual({ 'archive updated in place': 1 });
+  });
+
+  it('does not cache a link that writes a map file', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    const job: LinkJob = {
+      cwd: p.root,
+      kind: 'executable',
+      args: ['build/obj/main.o', 'build/obj/answer.o', '-Wl,-Map=build/app.map', '-o', 'build/app'],
+      output: 'build/app',
+      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+    };
+    const r = await cache.linkCache().link(job, await gxxIdentity(), runner('g++', job, { n: 0 }));
+    expect(r.cached).toBe(false);
+    expect(r.uncacheable_reason).toMatch(/writes extra files/);
+  });
+});

@@ -1,0 +1,387 @@
+// The discovery service against real chokidar watches of real temp directories.
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeIO, type DiscoveryIO } from '../../daemons/discovery/io.js';
+import { DiscoveryService, type ChangesResult, type DiscoveryOptions } from '../../daemons/discovery/service.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const services: DiscoveryService[] = [];
+const dirs: string[] = [];
+afterEach(async () => {
+  await Promise.all(services.splice(0).map((s) => s.close().catch(() => undefined)));
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function tmp(prefix = 'rb-disc-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  dirs.push(d);
+  return d;
+}
+
+function project(files: Record<string, string>): string {
+  const root = tmp();
+  for (const [rel, content] of Object.entries(files)) put(root, rel, content);
+  return root;
+}
+
+function put(root: string, rel: string, content: string): void {
+  mkdirSync(dirname(join(root, rel)), { recursive: true });
+  writeFileSync(join(root, rel), content);
+}
+
+function countingIO() {
+  const inner = nodeIO();
+  const counts = { stat: 0, hashFile: 0, readdir: 0 };
+  const io: DiscoveryIO = {
+    stat: (p) => (counts.stat++, inner.stat(p)),
+    hashFile: (p) => (counts.hashFile++, inner.hashFile(p)),
+    readdir: (p) => (counts.readdir++, inner.readdir(p)),
+  };
+  const reset = () => {
+    counts.stat = counts.hashFile = counts.readdir = 0;
+  };
+  return { io, counts, reset };
+}
+
+async function open(root: string, opts: Partial<DiscoveryOptions> = {}): Promise<DiscoveryService> {
+  const s = await DiscoveryService.open({ root, ...opts });
+  services.push(s);
+  return s;
+}
+
+/** The journal position right now (the first answer of a fresh journal is incomplete by design). */
+async function mark(svc: DiscoveryService): Promise<ChangesResult> {
+  const st = svc.status();
+  return svc.changesSince(st.epoch, st.journal_id);
+}
+
+const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+const sorted = (r: ChangesResult) => [...r.changes].sort(byPath);
+
+describe('discovery service', () => {
+  it('200 rounds of "write, then ask at once" never miss the edit', async () => {
+    const root = project({ 'src/a.h': 'round start', 'src/main.cpp': 'int main(){}' });
+    const svc = await open(root);
+    let r = await mark(svc);
+    let missed = 0;
+    for (let i = 0; i < 200; i++) {
+      // Same size every round (so stat size never tells), and every other round an editor's
+      // atomic save (write a temp file, rename it over the original).
+      const content = `round ${String(i).padStart(5, '0')}`;
+      if (i % 2 === 0) writeFileSync(join(root, 'src/a.h'), content);
+      else {
+        writeFileSync(join(root, 'src/.a.h.tmp~'), content);
+        renameSync(join(root, 'src/.a.h.tmp~'), join(root, 'src/a.h'));
+      }
+      const q = await svc.changesSince(r.epoch, r.journal_id);
+      expect(q.complete).toBe(true);
+      if (!q.changes.some((c) => c.path === 'src/a.h' && c.kind === 'changed')) missed++;
+      expect(q.changes.some((c) => c.path.includes('replibuild-cookie'))).toBe(false);
+      expect(await svc.hash('src/a.h', { sync: false })).toBe(sha(content));
+      r = q;
+    }
+    expect(missed).toBe(0);
+  });
+
+  it('sees files added and removed right before the question, in new directories too', async () => {
+    const root = project({ 'src/a.h': 'a' });
+    const svc = await open(root);
+    let r = await mark(svc);
+    for (let i = 0; i < 30; i++) {
+      put(root, `gen${i}/deep/er/n${i}.h`, `n${i}`);
+      if (i > 0) rmSync(join(root, `gen${i - 1}`), { recursive: true });
+      const q = await svc.changesSince(r.epoch, r.journal_id);
+      expect(q.complete).toBe(true);
+      const expected = [{ path: `gen${i}/deep/er/n${i}.h`, kind: 'added' }];
+      if (i > 0) expected.unshift({ path: `gen${i - 1}/deep/er/n${i - 1}.h`, kind: 'removed' });
+      expect(sorted(q)).toEqual(expected.sort(byPath));
+      r = q;
+    }
+    // A file created in a new directory after its first walk, before chokidar watched it.
+    mkdirSync(join(root, 'late'));
+    await svc.changesSince(r.epoch, r.journal_id);
+    put(root, 'late/x.h', 'x');
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q.changes).toContainEqual({ path: 'late/x.h', kind: 'added' });
+    expect(svc.status().watched_files).toBe(3);
+  });
+
+  it('a touch or a rewrite with the same content records nothing', async () => {
+    const root = project({ 'src/a.h': 'same', 'src/b.h': 'b' });
+    const svc = await open(root);
+    const r = await mark(svc);
+    const future = new Date(Date.now() + 3_600_000);
+    utimesSync(join(root, 'src/a.h'), future, future);
+    writeFileSync(join(root, 'src/b.h'), 'b');
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q).toMatchObject({ complete: true, changes: [], epoch: r.epoch });
+  });
+
+  it('reports a header added, renamed and removed, and a removed directory', async () => {
+    const root = project({ 'include/x.h': 'x', 'include/sub/y.h': 'y', 'src/a.cpp': 'a' });
+    const svc = await open(root);
+    let r = await mark(svc);
+    const step = async () => {
+      const q = await svc.changesSince(r.epoch, r.journal_id);
+      expect(q.complete).toBe(true);
+      r = q;
+      return sorted(q);
+    };
+    writeFileSync(join(root, 'include/new.h'), 'new');
+    expect(await step()).toEqual([{ path: 'include/new.h', kind: 'added' }]);
+    renameSync(join(root, 'include/new.h'), join(root, 'include/renamed.h'));
+    expect(await step()).toEqual([
+      { path: 'include/new.h', kind: 'removed' },
+      { path: 'include/renamed.h', kind: 'added' },
+    ]);
+    unlinkSync(join(root, 'include/renamed.h'));
+    expect(await step()).toEqual([{ path: 'include/renamed.h', kind: 'removed' }]);
+    renameSync(join(root, 'include'), join(root, 'inc2'));
+    expect(await step()).toEqual([
+      { path: 'inc2/sub/y.h', kind: 'added' },
+      { path: 'inc2/x.h', kind: 'added' },
+      { path: 'include/sub/y.h', kind: 'removed' },
+      { path: 'include/x.h', kind: 'removed' },
+    ]);
+    rmSync(join(root, 'inc2'), { recursive: true });
+    expect(await step()).toEqual([
+      { path: 'inc2/sub/y.h', kind: 'removed' },
+      { path: 'inc2/x.h', kind: 'removed' },
+    ]);
+    expect(await svc.hash('inc2/x.h')).toBeNull();
+    expect(svc.status().watched_files).toBe(1);
+  });
+
+  it('a new header that may shadow one in use names the sources that included it', async () => {
+    const root = project({ 'src/main.cpp': '#include "foo.h"', 'src/util.cpp': '#include "bar.h"', 'a/foo.h': 'a', 'a/bar.h': 'b' });
+    const svc = await open(root);
+    svc.recordDeps('src/main.cpp', ['a/foo.h', '/usr/include/stdio.h']);
+    svc.recordDeps(join(root, 'src/util.cpp'), [join(root, 'a/bar.h'), './a/../a/foo.h']);
+    expect(svc.dependents(['a/foo.h'])).toEqual(['src/main.cpp', 'src/util.cpp']);
+    expect(svc.dependents([join(root, 'a/bar.h')])).toEqual(['src/util.cpp']);
+    const r = await mark(svc);
+    put(root, 'b/foo.h', 'shadow');
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q.changes).toEqual([{ path: 'b/foo.h', kind: 'added' }]);
+    expect(q.shadowing).toEqual([{ path: 'b/foo.h', sources: ['src/main.cpp', 'src/util.cpp'] }]);
+    expect(svc.shadowCandidates(['b/foo.h'])).toEqual(['src/main.cpp', 'src/util.cpp']);
+    expect(svc.shadowCandidates(['b/bar.h'])).toEqual(['src/util.cpp']);
+    expect(svc.shadowCandidates(['b/none.h'])).toEqual([]);
+  });
+
+  it('ignores the build dir, .git, node_modules, .replibuild and ignored patterns; config edits are announced', async () => {
+    const root = project({ 'src/a.h': 'a', 'replibuild.toml': 'name = "p"\n', '.replibuild/daemon_config.toml': '' });
+    const svc = await open(root, { ignored: ['*.tmp', '*.swp', 'third_party'], buildDir: 'out' });
+    const announced: string[] = [];
+    svc.onConfigFileChange((path) => announced.push(path));
+    const before = svc.status().watched_files;
+    expect(before).toBe(3);
+    const r = await mark(svc);
+    for (const rel of ['out/obj/a.o', 'out/gen/x.h', 'src/x.tmp', 'src/.a.h.swp', '.git/HEAD', 'node_modules/p/i.h',
+      'lib/node_modules/q.h', '.replibuild/pids/setup.pid', '.replibuild/state/other.json', 'third_party/z/z.h']) {
+      put(root, rel, 'ignored');
+    }
+    let q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q).toMatchObject({ complete: true, changes: [] });
+    expect(svc.status().watched_files).toBe(before);
+    writeFileSync(join(root, '.replibuild/daemon_config.toml'), '[daemons]\n');
+    writeFileSync(join(root, 'replibuild.toml'), 'name = "q"\n');
+    q = await svc.changesSince(q.epoch, q.journal_id);
+    expect(sorted(q)).toEqual([
+      { path: '.replibuild/daemon_config.toml', kind: 'changed' },
+      { path: 'replibuild.toml', kind: 'changed' },
+    ]);
+    expect(announced.sort()).toEqual(['.replibuild/daemon_config.toml', 'replibuild.toml']);
+    // Ignored files are not in the index, so hash() reads them from disk.
+    expect(await svc.hash('out/gen/x.h')).toBe(sha('ignored'));
+  });
+
+  it('hash() of a watched file reads nothing from disk; unwatched files are stat-cached', async () => {
+    const root = project({ 'src/a.h': 'aaa', 'src/b.h': 'bbb' });
+    const outside = tmp('rb-disc-outside-');
+    writeFileSync(join(outside, 'sys.h'), 'system');
+    const { io, counts, reset } = countingIO();
+    const svc = await open(root, { io });
+    reset();
+    expect(await svc.hash('src/a.h')).toBe(sha('aaa'));
+    expect(await svc.hash(join(root, 'src/b.h'))).toBe(sha('bbb'));
+    expect(await svc.hashMany(['src/a.h', 'src/b.h', 'src/missing.h'])).toEqual([sha('aaa'), sha('bbb'), null]);
+    expect(counts).toEqual({ stat: 0, hashFile: 0, readdir: 0 });
+
+    expect(await svc.hash(join(outside, 'sys.h'))).toBe(sha('system'));
+    expect(await svc.hash(join(outside, 'sys.h'))).toBe(sha('system'));
+    expect(counts.stat).toBe(2);
+    // Racy (just written): not cached yet, so it may be read twice; never more than once per call.
+    expect(counts.hashFile).toBeLessThanOrEqual(2);
+    expect(await svc.hash(join(outside, 'nope.h'))).toBeNull();
+
+    // An edit is still seen by hash() right away (it syncs first).
+    writeFileSync(join(root, 'src/a.h'), 'changed');
+    expect(await svc.hash('src/a.h')).toBe(sha('changed'));
+  });
+
+  it('restart: edits, additions and deletions made while closed are journaled after the persisted epoch', async () => {
+    const files: Record<string, string> = { 'a.h': 'a', 'b.h': 'b', 'c.h': 'c' };
+    for (let i = 0; i < 10; i++) files[`src/s${i}.cpp`] = `s${i}`;
+    const root = project(files);
+    await sleep(2100); // past the racy window, so stat alone vouches for unchanged files
+    const svc = await open(root);
+    svc.recordDeps('src/s0.cpp', ['a.h']);
+    const r = await mark(svc);
+    await svc.close();
+
+    writeFileSync(join(root, 'a.h'), 'a2');
+    unlinkSync(join(root, 'b.h'));
+    writeFileSync(join(root, 'd.h'), 'd');
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(join(root, 'c.h'), later, later); // touched, same content
+
+    const { io, counts } = countingIO();
+    const svc2 = await open(root, { io });
+    expect(counts.hashFile).toBe(3); // a.h, c.h (stat moved) and d.h; none of the others
+    expect(svc2.status().journal_id).toBe(r.journal_id);
+    const q = await svc2.changesSince(r.epoch, r.journal_id);
+    expect(q.complete).toBe(true);
+    expect(sorted(q)).toEqual([
+      { path: 'a.h', kind: 'changed' },
+      { path: 'b.h', kind: 'removed' },
+      { path: 'd.h', kind: 'added' },
+    ]);
+    expect(svc2.dependents(['a.h'])).toEqual(['src/s0.cpp']); // the header graph survived too
+    expect(await svc2.changesSince(r.epoch, 'some-other-journal')).toMatchObject({ complete: false, reason: expect.stringMatching(/journal_id/) });
+    expect(await svc2.changesSince(q.epoch + 5, q.journal_id)).toMatchObject({ complete: false, reason: 'epoch from the future' });
+  });
+
+  it('restart after a crash (index not closed cleanly) or with a corrupt index: new journal, complete=false', async () => {
+    const root = project({ 'a.h': 'a', 'src/m.cpp': 'm' });
+    const stateFile = join(root, '.replibuild/state/discovery-index.json');
+    const svc = await open(root);
+    const r = await mark(svc);
+    await svc.close();
+    const saved = JSON.parse(readFileSync(stateFile, 'utf8'));
+    expect(saved.clean).toBe(true);
+    writeFileSync(stateFile, JSON.stringify({ ...saved, clean: false }));
+
+    const svc2 = await open(root);
+    expect(svc2.status().journal_id).not.toBe(r.journal_id);
+    expect(svc2.status().watched_files).toBe(2);
+    const q = await svc2.changesSince(r.epoch, r.journal_id);
+    expect(q).toMatchObject({ complete: false, reason: expect.stringMatching(/journal_id/) });
+    // While running, the state on disk never claims a clean close.
+    expect(JSON.parse(readFileSync(stateFile, 'utf8')).clean).toBe(false);
+    await svc2.close();
+
+    writeFileSync(stateFile, '{"version":1,"root":');
+    const svc3 = await open(root);
+    expect(svc3.status().watched_files).toBe(2);
+    expect(svc3.status().journal_id).not.toBe(q.journal_id);
+    expect(await svc3.hash('a.h')).toBe(sha('a'));
+  });
+
+  it('after a watcher error it rescans and answers complete=false for epochs before it', async () => {
+    const root = project({ 'a.h': 'a' });
+    const svc = await open(root);
+    const r = await mark(svc);
+    writeFileSync(join(root, 'a.h'), 'a2');
+    // Chokidar's FSWatcher is private to the watcher; emit an error on it as chokidar would.
+    const fsw = (svc as unknown as { watcher: { fsw: NodeJS.EventEmitter } }).watcher.fsw;
+    fsw.emit('error', Object.assign(new Error('simulated'), { code: 'EIO' }));
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q.complete).toBe(false);
+    expect(q.reason).toMatch(/lost/);
+    expect(await svc.hash('a.h', { sync: false })).toBe(sha('a2'));
+    writeFileSync(join(root, 'b.h'), 'b');
+    const q2 = await svc.changesSince(q.epoch, q.journal_id);
+    expect(q2).toMatchObject({ complete: true, changes: [{ path: 'b.h', kind: 'added' }] });
+    expect(svc.status().rescans).toBeGreaterThanOrEqual(2);
+  });
+
+  it('watches include dirs outside the project, named by absolute path', async () => {
+    const root = project({ 'src/a.cpp': 'a' });
+    const ext = tmp('rb-disc-ext-');
+    writeFileSync(join(ext, 'lib.h'), 'lib');
+    const { io, counts, reset } = countingIO();
+    const svc = await open(root, { watchRoots: [ext, 'src'], io });
+    expect(svc.status().roots).toEqual([root, ext]);
+    const r = await mark(svc);
+    writeFileSync(join(ext, 'lib.h'), 'lib2');
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q.changes).toEqual([{ path: join(ext, 'lib.h'), kind: 'changed' }]);
+    reset();
+    expect(await svc.hash(join(ext, 'lib.h'))).toBe(sha('lib2'));
+    expect(counts.hashFile).toBe(0);
+  });
+
+  it('concurrent questions share sync rounds and all see the edit', async () => {
+    const root = project({ 'a.h': 'a' });
+    const svc = await open(root);
+    const r = await mark(svc);
+    const rounds = svc.status().sync_rounds;
+    writeFileSync(join(root, 'a.h'), 'a2');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => svc.changesSince(r.epoch, r.journal_id)));
+    for (const a of answers) expect(a.changes).toEqual([{ path: 'a.h', kind: 'changed' }]);
+    expect(svc.status().sync_rounds - rounds).toBeLessThanOrEqual(2);
+  });
+
+  it('polling mode (use_polling) and no-watcher mode still never answer stale', async () => {
+    const root = project({ 'a.h': 'a' });
+    const polled = await open(root, { usePolling: true, watchInterval: 100 });
+    expect(polled.status().polling).toBe(true);
+    let r = await mark(polled);
+    writeFileSync(join(root, 'a.h'), 'a2');
+    put(root, 'new/b.h', 'b');
+    let q = await polled.changesSince(r.epoch, r.journal_id);
+    expect(sorted(q)).toEqual([
+      { path: 'a.h', kind: 'changed' },
+      { path: 'new/b.h', kind: 'added' },
+    ]);
+    await polled.close();
+
+    const manual = await open(root, { watch: false });
+    expect(manual.status()).toMatchObject({ polling: false, degraded: true });
+    r = await mark(manual);
+    writeFileSync(join(root, 'a.h'), 'a3');
+    q = await manual.changesSince(r.epoch, r.journal_id);
+    expect(q.changes).toEqual([{ path: 'a.h', kind: 'changed' }]);
+    expect(await manual.hash('a.h')).toBe(sha('a3'));
+  });
+
+  it('an unexpected read error is reported as a change and never answered from a stale hash', async () => {
+    const root = project({ 'ok.h': 'ok', 'bad.h': 'bad' });
+    const inner = nodeIO();
+    let failing = true;
+    const io: DiscoveryIO = {
+      ...inner,
+      hashFile: (p) =>
+        failing && p.endsWith('bad.h') ? Promise.reject(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' })) : inner.hashFile(p),
+    };
+    const svc = await open(root, { io });
+    expect(svc.status().watched_files).toBe(1);
+    await expect(svc.hash('bad.h')).rejects.toThrow(/EIO/);
+    failing = false;
+    expect(await svc.hash('bad.h')).toBe(sha('bad')); // read on demand while its indexed hash is unknown
+    const r = await mark(svc);
+    writeFileSync(join(root, 'bad.h'), 'bad2');
+    const q = await svc.changesSince(r.epoch, r.journal_id);
+    expect(q.changes).toEqual([{ path: 'bad.h', kind: 'added' }]);
+    expect(await svc.hash('bad.h', { sync: false })).toBe(sha('bad2'));
+    expect(svc.status().watched_files).toBe(2);
+  });
+
+  it('status() reports watched files, epoch, journal id, roots and mode; closed services refuse work', async () => {
+    const root = project({ 'a.h': 'a', 'b/c.h': 'c' });
+    const svc = await open(root);
+    const st = svc.status();
+    expect(st).toMatchObject({ watched_files: 2, roots: [root], polling: false, degraded: false });
+    expect(typeof st.epoch).toBe('number');
+    expect(st.journal_id).toMatch(/^[0-9a-f-]{36}$/);
+    await svc.close();
+    await svc.close(); // idempotent
+    await expect(svc.changesSince(0, st.journal_id)).rejects.toThrow(/closed/);
+  });
+});
