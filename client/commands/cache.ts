@@ -25,6 +25,22 @@ function settings(dir: string | undefined): DaemonConfig['compilation'] {
   }
 }
 
+/** The compilation daemon writes its counters every second; ask it for them now. */
+async function flushDaemonCounts(dir: string | undefined): Promise<void> {
+  const root = findProjectRoot(dir ?? process.cwd());
+  if (!root) return;
+  const { tryConnectDaemon } = await import('../daemon-link.js');
+  const link = await tryConnectDaemon(root, 'compilation', 1000).catch(() => null);
+  if (!link) return;
+  try {
+    await link.conn.call('flush_cache_stats', {}, { timeoutMs: 3000 });
+  } catch {
+    /* an older daemon, or busy: the figures are at most a second behind */
+  } finally {
+    link.conn.close();
+  }
+}
+
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
 export async function run(args: CacheArgs): Promise<number> {
@@ -36,6 +52,7 @@ export async function run(args: CacheArgs): Promise<number> {
       console.log(root);
       return 0;
     case 'stats': {
+      await flushDaemonCounts(args.dir);
       const r = existsSync(root)
         ? await cache.readCacheStats(root, cfg.max_cache_size * 1048576)
         : cache.buildReport(cache.emptyCounters(), { size_bytes: 0, entries: 0 }, root, cfg.max_cache_size * 1048576);

@@ -30,5 +30,9 @@ export function compilationMethods(svc: CompilationService): MethodMap {
     identity: method(obj({ compiler: str, cwd: str }), ({ compiler, cwd }) => svc.identity(compiler, cwd)),
     cancel: method(obj({ build_id: str }), async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) })),
     concurrency: method(noParams, async () => ({ jobs: await svc.concurrency() })),
+    flush_cache_stats: method(noParams, async () => {
+      await svc.flushCacheStats();
+      return { flushed: true };
+    }),
   };
 }

@@ -67,6 +67,11 @@ export class CompilationService implements CompilationApi {
     return this.queue.concurrency;
   }
 
+  /** Write out the cache counters now (for `replibuild cache stats`). */
+  async flushCacheStats(): Promise<void> {
+    await this.opts.cache?.flush();
+  }
+
   setParallelJobs(n: number): void {
     this.queue.setParallelJobs(resolveParallelJobs(n));
   }
