@@ -16,11 +16,19 @@ function formatUptime(s: number | null): string {
   return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
 }
 
-/** The daemon's own figures, one short phrase each, in the order it gave them. */
-function formatDetails(d: Record<string, unknown>): string {
-  return Object.entries(d)
-    .filter(([, v]) => v !== null && v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${v}`)
+/** The figures a person reads at a glance; --json has all of them. */
+const SHOWN: Record<string, string[]> = {
+  setup: ['targets', 'config_ok', 'last_error'],
+  discovery: ['scanning', 'watched_files', 'epoch', 'polling', 'degraded'],
+  compilation: ['parallel_jobs', 'jobs_running', 'jobs_queued', 'cache_hits', 'cache_misses', 'cache_hit_rate'],
+  orchestrator: ['building', 'progress_percent', 'progress_message', 'queue_depth', 'builds', 'last_build'],
+};
+
+/** The daemon's own figures, one short phrase each. */
+function formatDetails(name: string, d: Record<string, unknown>): string {
+  return (SHOWN[name] ?? Object.keys(d))
+    .filter((k) => d[k] !== null && d[k] !== undefined && d[k] !== false && typeof d[k] !== 'object')
+    .map((k) => `${k}=${d[k]}`)
     .join(' ');
 }
 
@@ -35,7 +43,7 @@ function formatRow(r: DaemonStatusRow): string {
     `cpu ${r.cpu_percent === null ? '-' : `${r.cpu_percent}%`}`.padEnd(10),
     r.requests_served === null ? '' : `requests=${r.requests_served} `,
   ];
-  const extra = r.message ?? formatDetails(r.details);
+  const extra = r.message ?? formatDetails(r.name, r.details);
   return (cols.join('') + extra).trimEnd();
 }
 

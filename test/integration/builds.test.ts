@@ -219,12 +219,15 @@ describe('examples', () => {
     expect(stderr).toMatch(/exited with code 3 after \d+\.\d+s/);
   });
 
-  it('`replibuild clean` removes outputs and state; the next build is cold', () => {
+  it('`replibuild clean` removes outputs and state; the next build redoes every TU (from the cache)', () => {
     const p = project(multiProject(2, 0));
     expect(compileJson(p, ['--no-daemon']).compiled).toBe(3);
     expect(cliSync(['clean', '--no-daemon'], p).code).toBe(0);
     expect(existsSync(join(p.root, 'build'))).toBe(false);
-    expect(compileJson(p, ['--no-daemon']).compiled).toBe(3);
+    expect(existsSync(join(p.root, '.replibuild/state/build-state.json'))).toBe(false);
+    const s = compileJson(p, ['--no-daemon']);
+    expect(s.compiled + s.cached).toBe(3);
+    expect(s.linked).toBe(1);
   });
 });
 
