@@ -23,7 +23,7 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     // Fast path: no TOML is parsed when the orchestrator runs.
     const rec = readRecord(projectPaths(root), 'orchestrator');
     if (rec && isOurDaemon(rec)) {
-      const { DaemonChannel, RemoteOrchestrator } = await import('./remote-services.js');
+      const { DaemonChannel, RemoteOrchestrator } = await import('./daemon-channel.js');
       const ch = new DaemonChannel(root, 'orchestrator');
       try {
         return await use(new RemoteOrchestrator(ch));

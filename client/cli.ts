@@ -1,13 +1,16 @@
 #!/usr/bin/env node
-// The `replibuild` command. Only the argument parser loads up front; each
-// command's module is imported when it runs, so a no-op `compile` pays for
-// nothing else (start-up is on every build's path).
-import { Command, Option } from 'commander';
-import { VERSION } from '../protocol/messages.js';
+// The `replibuild` command. Each command's module is imported when it runs,
+// and a plain `compile` does not even load the argument parser: start-up is on
+// every build's path.
+import { parseCompileArgs } from './fast-argv.js';
 
 type Runner = () => Promise<number>;
 
 async function main(argv: string[]): Promise<number> {
+  const fast = parseCompileArgs(argv.slice(2));
+  if (fast) return (await import('./commands/compile.js')).run(fast);
+  const { Command, Option } = await import('commander');
+  const { VERSION } = await import('../protocol/messages.js');
   let exec: Runner | null = null;
   const later = (r: Runner): void => {
     exec = r;

@@ -1,58 +1,12 @@
-// The remote implementations of the service interfaces: the same calls as the
-// in-process services, carried over JSON-RPC to a running daemon.
-import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompileJob, CompileResult, CompilerIdentity, OrchestratorApi } from '../protocol/build.js';
+// The remote implementations of the services the orchestrator uses: the same
+// calls as the in-process services, carried over JSON-RPC to a running daemon.
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../protocol/build.js';
 import { RpcError } from '../protocol/jsonrpc.js';
-import { ErrorCode, type DaemonName } from '../protocol/messages.js';
+import { ErrorCode } from '../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../protocol/setup.js';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../protocol/discovery.js';
 import { CompileCancelledError } from '../daemons/compilation/compile-runner.js';
-import { connectDaemon, type DaemonLink } from './daemon-link.js';
-import type { CallOptions } from './rpc-client.js';
-
-/** One daemon, connected on first use and again whenever the connection dropped. */
-export class DaemonChannel {
-  private link: Promise<DaemonLink> | null = null;
-
-  constructor(
-    readonly root: string,
-    readonly name: DaemonName,
-  ) {}
-
-  private connection(): Promise<DaemonLink> {
-    if (!this.link) {
-      const p = connectDaemon(this.root, this.name);
-      p.catch(() => {
-        if (this.link === p) this.link = null;
-      });
-      this.link = p;
-    }
-    return this.link;
-  }
-
-  async call<R>(method: string, params: unknown, opts?: CallOptions): Promise<R> {
-    let link = await this.connection();
-    if (link.conn.closed) {
-      this.link = null;
-      link = await this.connection();
-    }
-    return link.conn.call<R>(method, params, opts);
-  }
-
-  /** Is the daemon there to take calls? Connects if it is. */
-  async available(): Promise<boolean> {
-    try {
-      const link = await this.connection();
-      return !link.conn.closed;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    void this.link?.then((l) => l.conn.close()).catch(() => undefined);
-    this.link = null;
-  }
-}
+import type { DaemonChannel } from './daemon-channel.js';
 
 export class RemoteSetup implements SetupApi {
   constructor(private readonly ch: DaemonChannel) {}
@@ -84,18 +38,6 @@ export class RemoteCompilation implements CompilationApi {
 
   async concurrency(): Promise<number> {
     return (await this.ch.call<{ jobs: number }>('concurrency', {})).jobs;
-  }
-}
-
-export class RemoteOrchestrator implements OrchestratorApi {
-  constructor(private readonly ch: DaemonChannel) {}
-
-  build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
-    return this.ch.call('build', req, { onProgress: (e) => onEvent(e as BuildEvent), signal });
-  }
-
-  clean(): Promise<{ removed: string }> {
-    return this.ch.call('clean', {});
   }
 }
 

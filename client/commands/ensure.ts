@@ -1,7 +1,8 @@
 // `replibuild ensure`: bring back any enabled daemon that died or hangs.
 import { DAEMON_NAMES } from '../../protocol/messages.js';
 import { startDaemons } from '../launcher.js';
-import { readDaemonConfig, resolveProject } from '../project.js';
+import { readDaemonConfig } from '../daemon-settings.js';
+import { resolveProject } from '../project.js';
 import { gatherStatus } from '../status-report.js';
 import { describeOutcome } from './start.js';
 

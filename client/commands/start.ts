@@ -1,5 +1,6 @@
 import { startDaemons, type StartOutcome } from '../launcher.js';
-import { readDaemonConfig, resolveProject } from '../project.js';
+import { readDaemonConfig } from '../daemon-settings.js';
+import { resolveProject } from '../project.js';
 
 export interface StartArgs {
   dir?: string;

@@ -1,5 +1,6 @@
 import type { DaemonStatusRow, StatusReport } from '../../protocol/messages.js';
-import { readDaemonConfig, resolveProject } from '../project.js';
+import { readDaemonConfig } from '../daemon-settings.js';
+import { resolveProject } from '../project.js';
 import { gatherStatus } from '../status-report.js';
 
 export interface StatusArgs {

@@ -5,7 +5,7 @@ import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { UserError } from '../errors.js';
 import { resolveProject } from '../project.js';
-import { DaemonChannel } from '../remote-services.js';
+import { DaemonChannel } from '../daemon-channel.js';
 
 export interface WatchArgs {
   dir?: string;

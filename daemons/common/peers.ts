@@ -4,8 +4,9 @@
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
 import type { DaemonConfig } from '../../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
-import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
-import { DaemonChannel, RemoteCompilation, RemoteDiscovery, RemoteSetup } from '../../client/remote-services.js';
+import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
+import { DaemonChannel } from '../../client/daemon-channel.js';
+import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from '../../client/remote-services.js';
 import { ConnectionClosedError } from '../../client/rpc-client.js';
 import { DaemonUnavailableError } from '../../client/errors.js';
 import type { Logger } from './logger.js';

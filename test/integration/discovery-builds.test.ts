@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DaemonChannel, RemoteOrchestrator } from '../../client/remote-services.js';
+import { DaemonChannel, RemoteOrchestrator } from '../../client/daemon-channel.js';
 import type { BuildSummary } from '../../protocol/build.js';
 import type { StatusReport } from '../../protocol/messages.js';
 import { CLI, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
