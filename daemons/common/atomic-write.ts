@@ -4,6 +4,8 @@
 // writer can be told apart from a live one's and swept.
 import { randomBytes } from 'node:crypto';
 import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { join } from 'node:path';
 import { isAlive } from './proc.js';
 
@@ -22,6 +24,33 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+export interface AtomicWriteOptions {
+  mode?: number;
+  /** fsync before the rename, for state that must survive a power cut, not just a crash. */
+  sync?: boolean;
+}
+
+/** The async form, creating the directory; the mode is set explicitly so a umask
+ *  cannot make a restored executable unrunnable. */
+export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const tmp = tempPathFor(path);
+  try {
+    const fh = await open(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      await fh.writeFile(data);
+      if (opts.mode !== undefined) await chmod(tmp, opts.mode);
+      if (opts.sync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
     throw e;
   }
 }

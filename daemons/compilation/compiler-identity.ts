@@ -3,8 +3,7 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, statSync, type Stats } from 'node:fs';
-import { delimiter, isAbsolute, resolve } from 'node:path';
+import { statSync, type Stats } from 'node:fs';
 
 import { findOnPath } from '../../config/compiler.js';
 import type { CompilerIdentity, CompilerKind } from '../../protocol/build.js';

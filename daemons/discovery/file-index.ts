@@ -2,11 +2,10 @@
 // daemon rescan by stat (hashing only what stat says moved) instead of re-reading
 // the whole tree.
 
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
+import { writeFileAtomicAsync } from '../common/atomic-write.js';
 
 export interface FileEntry {
   size: number;
@@ -211,22 +210,8 @@ export async function loadState(file: string, root: string): Promise<LoadedState
 }
 
 /** Readers (and a crash) see the old file or the new one, never a torn mix. */
-export async function writeStateAtomic(file: string, state: PersistedState): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(JSON.stringify(state));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+export function writeStateAtomic(file: string, state: PersistedState): Promise<void> {
+  return writeFileAtomicAsync(file, JSON.stringify(state), { sync: true });
 }
 
 /** Debounces saves: a burst of edits writes the file once, and saves never overlap. */

@@ -13,7 +13,7 @@ import { BuildQueue } from './build-queue.js';
 import { cleanProject, runBuild } from './build-engine.js';
 import { BuildState, buildStatePath } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
-import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedHeaders, type JournalPoint } from './journal-point.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../compilation/cache/link-cache.js';
@@ -48,8 +48,9 @@ function statStamp(file: string): string {
 
 export class OrchestratorService implements OrchestratorApi {
   private queue: BuildQueue | null = null;
-  /** Kept across builds: an unchanged file is stat'ed, not read, on the next build. */
-  private readonly hasher: FileHasher;
+  /** Kept across builds: an unchanged file is stat'ed, not read, on the next build; and
+   *  persisted, so the next process (--no-daemon, a restarted daemon) does the same. */
+  private readonly hasher: StatCachingHasher;
   private state: BuildState | null = null;
   /** Stat of the state file as we last wrote or read it: another writer (--no-daemon) changes it. */
   private stateStamp = '';
@@ -61,7 +62,7 @@ export class OrchestratorService implements OrchestratorApi {
   private noopBuilds = 0;
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.hasher = new StatCachingHasher(deps.root);
+    this.hasher = StatCachingHasher.persistent(deps.root);
   }
 
   async build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
@@ -94,6 +95,7 @@ export class OrchestratorService implements OrchestratorApi {
   private async runOne(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<BuildSummary> {
     const t0 = performance.now();
     const seconds = () => (performance.now() - t0) / 1000;
+    await this.hasher.load();
     // The journal is read first: whatever changes after this point is seen by the next build.
     const prev = this.point;
     const changes = this.deps.discovery ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null) : null;
@@ -170,6 +172,8 @@ export class OrchestratorService implements OrchestratorApi {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.progress = null;
+      // Only speed is lost when this fails.
+      await this.hasher.save().catch(() => undefined);
     }
     this.stateStamp = statStamp(buildStatePath(this.deps.root));
 

@@ -12,9 +12,9 @@
 // Stored results are the runner's own outputs, restored byte for byte; the cache
 // never builds an object itself. Anything the cache cannot vouch for is compiled.
 
-import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { tempPathFor } from '../../common/atomic-write.js';
 import type { CompileJob, CompileResult } from '../../../protocol/build.js';
 import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../compile-runner.js';
 import { parseDepfile } from '../depfile.js';
@@ -415,7 +415,8 @@ export class CompileCache {
     const objAbs = resolve(job.cwd, job.object);
     const depAbs = resolve(job.cwd, job.depfile);
     const depText = retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t));
-    const suffix = `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
+    const suffix = tempPathFor(objAbs).slice(objAbs.length);
     await mkdir(dirname(objAbs), { recursive: true });
     if (dirname(depAbs) !== dirname(objAbs)) await mkdir(dirname(depAbs), { recursive: true });
     try {

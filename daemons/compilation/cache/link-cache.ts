@@ -9,15 +9,16 @@
 // linker write extra files are not cached.
 
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../../../protocol/messages.js';
-import { findOnPath } from '../compiler-identity.js';
+import { findOnPath } from '../../../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
 import { sameStamp, statStamp, type StatStamp } from './fs-snapshot.js';
 import type { CacheStats } from './stats.js';
 import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
+import { writeFileAtomicAsync } from '../../common/atomic-write.js';
 
 export interface LinkJob {
   /** Directory the tool runs in; relative paths are relative to it. */
@@ -232,15 +233,6 @@ export class LinkCache {
   }
 }
 
-async function writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data, { mode });
-    await chmod(tmp, mode); // the umask must not make a restored executable unrunnable
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+function writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
+  return writeFileAtomicAsync(path, data, { mode });
 }

@@ -9,8 +9,9 @@
 // twice: the next fold (and every reader) skips the names listed there.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomicAsync } from '../../common/atomic-write.js';
 
 export interface StatCounters {
   direct_hits: number;
@@ -85,15 +86,8 @@ const DELTA_PREFIX = 'delta-';
 const STALE_LOCK_MS = 30_000;
 const FOLD_AT = 16;
 
-async function writeAtomic(path: string, data: string): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data, { mode: 0o600 });
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
+function writeAtomic(path: string, data: string): Promise<void> {
+  return writeFileAtomicAsync(path, data, { mode: 0o600 });
 }
 
 async function readJson(path: string): Promise<unknown> {
