@@ -12,8 +12,9 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult 
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
 import type { CompilerIdentity } from '../compilation/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../compilation/compile-runner.js';
-import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord } from './build-state.js';
-import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
+import { hashCachePath, StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../compilation/cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
@@ -26,6 +27,9 @@ export interface RunBuildOptions {
   request: BuildRequest;
   compile: CompileFunction;
   compilerIdentity: Pick<CompilerIdentity, 'id' | 'path'>;
+  /** Default: one whose cache persists in .replibuild/state/hash-cache.json, loaded
+   *  before planning and saved after the build. A hasher passed in is the caller's to
+   *  load and save. */
   hasher?: FileHasher;
   signal?: AbortSignal;
   onEvent?: (e: BuildEvent) => void;
@@ -90,7 +94,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const { config, request } = opts;
   const root = config.root;
   const build_id = opts.build_id ?? randomUUID();
-  const hasher = opts.hasher ?? new StatCachingHasher(root);
+  const ownHasher = opts.hasher ? null : StatCachingHasher.persistent(root);
+  const hasher = opts.hasher ?? ownHasher!;
+  const counters = hasher instanceof StatCachingHasher ? hasher.counters : null;
+  const countersAtStart = counters ? { ...counters } : null;
   const emit = (e: BuildEvent) => {
     try {
       opts.onEvent?.(e);
@@ -107,6 +114,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   if (opts.signal?.aborted) return summary(BUILD_CANCELLED);
 
   const state = opts.state ?? (await BuildState.load(root));
+  await ownHasher?.load();
+  const shadow = new ShadowRecorder({ root, compiler: opts.compilerIdentity, store: state });
   let plan;
   try {
     plan = await planBuild({
@@ -176,7 +185,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     res: CompileResult,
     before: Map<string, string | null>,
     sinceMs: number,
-  ): Promise<ObjectRecord | null> => {
+  ): Promise<{ rec: ObjectRecord; search: SearchContext } | null> => {
     const fileHash = async (p: string): Promise<string> => {
       const h = await hasher.hash(p);
       if (h === null) return '';
@@ -189,7 +198,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     const headerPaths = [...new Set(res.headers)];
     const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);
     const headers: FileHashRecord[] = headerPaths.map((path, i) => ({ path, hash: headerHashes[i]! }));
-    return {
+    // What would shadow these headers, so the next plan can look for it.
+    const search = await shadow.describe(tu.job, headerPaths, sinceMs);
+    const rec: ObjectRecord = {
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):
       // record the one it used, so the next plan sees the difference.
@@ -199,12 +210,20 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       headers,
       object_hash: objectHash,
     };
+    if (search.skip.length) rec.shadow_skip = search.skip;
+    return { rec, search: search.context };
   };
 
   const compileTu = async (tu: TuPlan): Promise<boolean> => {
     await slots.acquire();
     try {
-      if (!mayStart()) return false;
+      if (!mayStart()) {
+        // Planned dirty, not compiled: its record must not vouch for the object any more
+        // (the change that made it dirty may be older than what the next plan looks at).
+        state.deleteObject(tu.object);
+        scheduleSave();
+        return false;
+      }
       let res: CompileResult;
       let before = new Map<string, string | null>();
       const sinceMs = Date.now();
@@ -221,7 +240,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         try {
           const rec = await record(tu, res, before, sinceMs);
           if (rec) {
-            state.setObject(tu.object, rec);
+            state.setObject(tu.object, rec.rec, rec.search);
             scheduleSave();
           } else {
             res = failure(`${res.stderr}replibuild: ${tu.object} is missing after compiling ${tu.source}\n`, res);
@@ -340,6 +359,13 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       // The outputs are right; only the next build's knowledge of them is lost.
       emit({ type: 'message', text: `replibuild: cannot save the build state ${state.file}: ${(e as Error).message}; the next build will redo this work` });
     }
+    // Only speed is lost when this fails: the next process hashes from the files again.
+    await ownHasher?.save().catch(() => undefined);
+  }
+  if (request.verbose && counters && countersAtStart) {
+    const reads = counters.reads - countersAtStart.reads;
+    const hits = counters.hits - countersAtStart.hits;
+    emit({ type: 'message', text: `replibuild: file hashes: ${hits} unchanged (stat only), ${reads} read` });
   }
 
   // Temps of compilers and linkers killed with an earlier process (a daemon
@@ -401,4 +427,5 @@ export async function cleanProject(config: ProjectConfig): Promise<void> {
   }
   for (const p of paths) await rm(p, { recursive: true, force: true });
   await rm(buildStatePath(root), { force: true });
+  await rm(hashCachePath(root), { force: true });
 }

@@ -7,6 +7,7 @@
 // Saves re-read the file and apply only this instance's changes, so two builds
 // of one project saving around each other do not drop each other's records.
 
+import { createHash } from 'node:crypto';
 import { tempPathFor } from '../common/atomic-write.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -31,6 +32,32 @@ export interface ObjectRecord {
   headers: FileHashRecord[];
   /** Hash of the object that compile produced: an object replaced behind our back is not up to date. */
   object_hash?: string;
+  /** Id of the include search context it compiled in (BuildStateData.search_contexts),
+   *  from which the planner derives the paths that would shadow its headers. */
+  search?: string;
+  /** Such paths that existed around the compile: it could not see them, they never count. */
+  shadow_skip?: string[];
+}
+
+/** How a TU's includes were looked up (see include-search.ts). */
+export interface SearchContext {
+  /** Directories a quoted include may look in first. */
+  quote: string[];
+  /** -iquote, -I, -isystem, the compiler's own dirs, -idirafter: in search order. */
+  chain: string[];
+}
+
+/** A compiler's own include directories under some flags (include-search.ts). */
+export interface CompilerSearchRecord {
+  compiler_id: string;
+  dirs: string[];
+  missing: string[];
+}
+
+/** As stored: the chain by id, since most contexts of a project share a few chains. */
+export interface StoredSearchContext {
+  quote: string[];
+  chain: string;
 }
 
 export interface LinkRecord {
@@ -46,12 +73,38 @@ export interface BuildStateData {
   objects: Record<string, ObjectRecord>;
   /** Keyed by target name. */
   links: Record<string, LinkRecord>;
+  /** Content-addressed tables behind ObjectRecord.search; absent when empty. Entries
+   *  no object refers to are dropped on save. */
+  search_contexts?: Record<string, StoredSearchContext>;
+  search_chains?: Record<string, string[]>;
+  /** The compiler's own include dirs by probe key, so a new process need not run it
+   *  again; dropped with the last record of that compiler. */
+  compiler_search?: Record<string, CompilerSearchRecord>;
 }
 
 /** What the planner reads. */
 export interface BuildStateReader {
   getObject(object: string): ObjectRecord | undefined;
   getLink(target: string): LinkRecord | undefined;
+  /** The search context an ObjectRecord's `search` names. */
+  getSearch?(id: string): SearchContext | undefined;
+}
+
+function shortHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 20);
+}
+
+export function searchChainId(chain: readonly string[]): string {
+  return shortHash(['chain', chain]);
+}
+
+export function searchContextId(ctx: StoredSearchContext): string {
+  return shortHash(['ctx', ctx.quote, ctx.chain]);
+}
+
+/** The id setObject gives `ctx`. */
+export function searchIdOf(ctx: SearchContext): string {
+  return searchContextId({ quote: ctx.quote, chain: searchChainId(ctx.chain) });
 }
 
 export function buildStatePath(root: string): string {
@@ -70,13 +123,17 @@ function validHashes(v: unknown): v is FileHashRecord[] {
   return Array.isArray(v) && v.every((h) => isRecordOf(h) && typeof h.path === 'string' && typeof h.hash === 'string');
 }
 
+const isStrings = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
+
 function validObject(v: unknown): v is ObjectRecord {
   return (
     isRecordOf(v) &&
     typeof v.command_hash === 'string' &&
     typeof v.source === 'string' &&
     typeof v.source_hash === 'string' &&
-    validHashes(v.headers)
+    validHashes(v.headers) &&
+    (v.search === undefined || typeof v.search === 'string') &&
+    (v.shadow_skip === undefined || isStrings(v.shadow_skip))
   );
 }
 
@@ -98,7 +155,59 @@ export function parseBuildState(text: string): BuildStateData {
   const data = emptyData();
   for (const [k, v] of Object.entries(raw.objects)) if (validObject(v)) data.objects[k] = v;
   for (const [k, v] of Object.entries(raw.links)) if (validLink(v)) data.links[k] = v;
+  // A context or chain is kept only under the id of its content: a record naming an
+  // id with no (or damaged) entry reads as unknown search, and is rebuilt.
+  if (isRecordOf(raw.search_chains)) {
+    for (const [k, v] of Object.entries(raw.search_chains)) {
+      if (isStrings(v) && searchChainId(v) === k) (data.search_chains ??= {})[k] = v;
+    }
+  }
+  if (isRecordOf(raw.search_contexts)) {
+    for (const [k, v] of Object.entries(raw.search_contexts)) {
+      if (isRecordOf(v) && isStrings(v.quote) && typeof v.chain === 'string' && searchContextId({ quote: v.quote, chain: v.chain }) === k) {
+        (data.search_contexts ??= {})[k] = { quote: v.quote, chain: v.chain };
+      }
+    }
+  }
+  if (isRecordOf(raw.compiler_search)) {
+    for (const [k, v] of Object.entries(raw.compiler_search)) {
+      if (isRecordOf(v) && typeof v.compiler_id === 'string' && isStrings(v.dirs) && isStrings(v.missing)) {
+        (data.compiler_search ??= {})[k] = { compiler_id: v.compiler_id, dirs: v.dirs, missing: v.missing };
+      }
+    }
+  }
   return data;
+}
+
+/** Copies the search contexts (and chains) `records` name from one state's tables to another's
+ *  (content-addressed: merging is a union). */
+function copySearch(from: BuildStateData, to: BuildStateData, records: Iterable<ObjectRecord | null>): void {
+  for (const r of records) {
+    const id = r?.search;
+    const ctx = id !== undefined ? from.search_contexts?.[id] : undefined;
+    const chain = ctx ? from.search_chains?.[ctx.chain] : undefined;
+    if (!ctx || !chain) continue;
+    (to.search_contexts ??= {})[id!] = ctx;
+    (to.search_chains ??= {})[ctx.chain] = chain;
+  }
+}
+
+/** Drops table entries no object refers to; removes empty tables. */
+function pruneSearch(data: BuildStateData): void {
+  const compilers = new Set<string>();
+  for (const o of Object.values(data.objects)) if (o.compiler_id !== undefined) compilers.add(o.compiler_id);
+  for (const [k, v] of Object.entries(data.compiler_search ?? {})) if (!compilers.has(v.compiler_id)) delete data.compiler_search![k];
+  if (data.compiler_search && Object.keys(data.compiler_search).length === 0) delete data.compiler_search;
+  const ctxIds = new Set<string>();
+  for (const o of Object.values(data.objects)) if (o.search !== undefined) ctxIds.add(o.search);
+  const chainIds = new Set<string>();
+  for (const [k, v] of Object.entries(data.search_contexts ?? {})) {
+    if (ctxIds.has(k)) chainIds.add(v.chain);
+    else delete data.search_contexts![k];
+  }
+  for (const k of Object.keys(data.search_chains ?? {})) if (!chainIds.has(k)) delete data.search_chains![k];
+  if (data.search_contexts && Object.keys(data.search_contexts).length === 0) delete data.search_contexts;
+  if (data.search_chains && Object.keys(data.search_chains).length === 0) delete data.search_chains;
 }
 
 async function readData(file: string): Promise<BuildStateData> {
@@ -116,6 +225,8 @@ export class BuildState implements BuildStateReader {
   private data: BuildStateData;
   private readonly changedObjects = new Map<string, ObjectRecord | null>();
   private readonly changedLinks = new Map<string, LinkRecord | null>();
+  private readonly resolved = new Map<string, SearchContext | undefined>();
+  private readonly changedProbes = new Map<string, CompilerSearchRecord>();
 
   private constructor(
     readonly file: string,
@@ -138,7 +249,17 @@ export class BuildState implements BuildStateReader {
     return this.data.objects[object];
   }
 
-  setObject(object: string, rec: ObjectRecord): void {
+  /** With `search`: the record's include search context, stored and named in rec.search. */
+  setObject(object: string, rec: ObjectRecord, search?: SearchContext): void {
+    if (search) {
+      const chainId = searchChainId(search.chain);
+      const stored = { quote: [...search.quote], chain: chainId };
+      const id = searchContextId(stored);
+      (this.data.search_chains ??= {})[chainId] ??= [...search.chain];
+      (this.data.search_contexts ??= {})[id] ??= stored;
+      this.resolved.delete(id);
+      rec = { ...rec, search: id };
+    }
     this.data.objects[object] = rec;
     this.changedObjects.set(object, rec);
   }
@@ -152,6 +273,24 @@ export class BuildState implements BuildStateReader {
     return this.data.links[target];
   }
 
+  getCompilerSearch(key: string): CompilerSearchRecord | undefined {
+    return this.data.compiler_search?.[key];
+  }
+
+  setCompilerSearch(key: string, rec: CompilerSearchRecord): void {
+    (this.data.compiler_search ??= {})[key] = rec;
+    this.changedProbes.set(key, rec);
+  }
+
+  getSearch(id: string): SearchContext | undefined {
+    if (this.resolved.has(id)) return this.resolved.get(id);
+    const c = this.data.search_contexts?.[id];
+    const chain = c ? this.data.search_chains?.[c.chain] : undefined;
+    const r = c && chain ? { quote: c.quote, chain } : undefined;
+    this.resolved.set(id, r);
+    return r;
+  }
+
   setLink(target: string, rec: LinkRecord): void {
     this.data.links[target] = rec;
     this.changedLinks.set(target, rec);
@@ -163,7 +302,7 @@ export class BuildState implements BuildStateReader {
   }
 
   get dirty(): boolean {
-    return this.changedObjects.size > 0 || this.changedLinks.size > 0;
+    return this.changedObjects.size > 0 || this.changedLinks.size > 0 || this.changedProbes.size > 0;
   }
 
   snapshot(): BuildStateData {
@@ -185,12 +324,17 @@ export class BuildState implements BuildStateReader {
     if (!this.dirty) return;
     const objects = new Map(this.changedObjects);
     const links = new Map(this.changedLinks);
+    const probes = new Map(this.changedProbes);
     this.changedObjects.clear();
     this.changedLinks.clear();
+    this.changedProbes.clear();
     try {
       const merged = await readData(this.file);
       for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
       for (const [k, v] of links) v ? (merged.links[k] = v) : delete merged.links[k];
+      copySearch(this.data, merged, objects.values());
+      for (const [k, v] of probes) (merged.compiler_search ??= {})[k] = v;
+      pruneSearch(merged);
       await mkdir(dirname(this.file), { recursive: true });
       const tmp = tempPathFor(this.file);
       try {
@@ -203,11 +347,15 @@ export class BuildState implements BuildStateReader {
       // Adopt what others recorded meanwhile, then re-apply anything changed during the write.
       for (const [k, v] of this.changedObjects) v ? (merged.objects[k] = v) : delete merged.objects[k];
       for (const [k, v] of this.changedLinks) v ? (merged.links[k] = v) : delete merged.links[k];
+      copySearch(this.data, merged, this.changedObjects.values());
+      for (const [k, v] of this.changedProbes) (merged.compiler_search ??= {})[k] = v;
       this.data = merged;
+      this.resolved.clear();
     } catch (e) {
       // Keep the changes so a later save can still write them.
       for (const [k, v] of objects) if (!this.changedObjects.has(k)) this.changedObjects.set(k, v);
       for (const [k, v] of links) if (!this.changedLinks.has(k)) this.changedLinks.set(k, v);
+      for (const [k, v] of probes) if (!this.changedProbes.has(k)) this.changedProbes.set(k, v);
       throw e;
     }
   }

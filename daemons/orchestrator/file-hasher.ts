@@ -1,17 +1,34 @@
 // Content hashes decide what is up to date, not mtimes: a touched but unchanged
 // file costs a re-read, never a rebuild. The stat cache only spares re-reading a
 // file whose size, mtime, ctime and inode are all unchanged.
+//
+// The cache can be persisted (.replibuild/state/hash-cache.json), so a process that
+// lives for one build (--no-daemon, CI) stats an unchanged file instead of reading
+// it. As in git's index, an entry is only kept when the file had not changed for
+// a while when it was hashed ("racily clean" files are hashed again every time):
+// a write within the same timestamp tick as the hash could leave the stamp as it was.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { createReadStream, type Dirent } from 'node:fs';
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve } from 'node:path';
+import { writeFileAtomicAsync } from '../common/atomic-write.js';
 
 export interface FileHasher {
   /** sha256 hex of the file's content; null when it is missing (or not a readable file).
    *  Relative paths are relative to the project root; absolute ones (system headers) are fine. */
   hash(relPath: string): Promise<string | null>;
+  /** Which of `paths` (named as for hash) exist now as something other than a directory
+   *  (symlinks followed). Reads no content. Without it, callers fall back on hash. */
+  existing?(paths: readonly string[]): Promise<Set<string>>;
+  /** The entries of a directory with their kinds ('maybe': a symlink or unknown type, which
+   *  only a stat settles); null when there is no such directory; 'unlisted' when it exists
+   *  but cannot be read. Reads no content. */
+  listDir?(dir: string): Promise<DirListing>;
 }
+
+export type EntryKind = 'file' | 'dir' | 'maybe';
+export type DirListing = ReadonlyMap<string, EntryKind> | null | 'unlisted';
 
 export async function sha256File(absPath: string): Promise<string> {
   const h = createHash('sha256');
@@ -25,9 +42,26 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAM
  *  without its stat changing (git's "racy clean" problem): such hashes are not cached. */
 const RACY_MS = 2000;
 
+export const HASH_CACHE_VERSION = 1;
+/** Entries not used by any of this many saving processes are dropped. */
+const KEEP_GENERATIONS = 16;
+
+export function hashCachePath(root: string): string {
+  return join(root, '.replibuild', 'state', 'hash-cache.json');
+}
+
 interface CacheEntry {
   stamp: string;
   hash: string;
+  /** Generation of the last save that saw it used. */
+  gen: number;
+}
+
+/** On disk: key (relative to the root inside it, else absolute) → [stamp, sha256, generation]. */
+interface HashCacheFile {
+  version: typeof HASH_CACHE_VERSION;
+  gen: number;
+  entries: Record<string, [string, string, number]>;
 }
 
 export class StatCachingHasher implements FileHasher {
@@ -35,11 +69,19 @@ export class StatCachingHasher implements FileHasher {
   private readonly pending = new Map<string, Promise<string | null>>();
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  /** Figures for status and tests. */
+  /** Figures for status and tests: content reads, and answers from the cache after a stat. */
   readonly counters = { reads: 0, hits: 0 };
+  /** Existence checks (existing()): stats and directory listings. */
+  readonly existence = { stats: 0, listings: 0 };
 
   private readonly maxOpen: number;
   private readonly racyNs: bigint;
+  private readonly cacheFile: string | null;
+  private loading: Promise<void> | null = null;
+  /** Generation this process's save writes; entries used here get it. */
+  private gen = 1;
+  private changed = false;
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(
     readonly root: string,
@@ -48,10 +90,18 @@ export class StatCachingHasher implements FileHasher {
       maxOpen?: number;
       /** Files changed more recently than this are hashed again on every call. */
       racyWindowMs?: number;
+      /** Where load() and save() keep the cache; none: it lives in memory only. */
+      cacheFile?: string;
     } = {},
   ) {
     this.maxOpen = opts.maxOpen ?? 64;
     this.racyNs = BigInt(opts.racyWindowMs ?? RACY_MS) * 1_000_000n;
+    this.cacheFile = opts.cacheFile ?? null;
+  }
+
+  /** A hasher whose cache persists in the project's hash-cache.json. */
+  static persistent(root: string, opts: { maxOpen?: number; racyWindowMs?: number } = {}): StatCachingHasher {
+    return new StatCachingHasher(root, { ...opts, cacheFile: hashCachePath(root) });
   }
 
   hash(relPath: string): Promise<string | null> {
@@ -67,32 +117,110 @@ export class StatCachingHasher implements FileHasher {
   invalidate(relPath?: string): void {
     if (relPath === undefined) this.cache.clear();
     else this.cache.delete(resolve(this.root, relPath));
+    this.changed = true;
   }
 
   private async compute(abs: string): Promise<string | null> {
     try {
       const st = await stat(abs, { bigint: true });
-      if (!st.isFile()) return null;
+      if (!st.isFile()) {
+        this.forget(abs);
+        return null;
+      }
       const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
       const hit = this.cache.get(abs);
       if (hit && hit.stamp === stamp) {
         this.counters.hits++;
+        hit.gen = this.gen;
         return hit.hash;
       }
       const hash = await this.limited(() => sha256File(abs));
       this.counters.reads++;
       const nowNs = BigInt(Date.now()) * 1_000_000n;
       const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-      if (nowNs - newest >= this.racyNs) this.cache.set(abs, { stamp, hash });
-      else this.cache.delete(abs);
+      if (nowNs - newest >= this.racyNs) {
+        this.cache.set(abs, { stamp, hash, gen: this.gen });
+        this.changed = true;
+      } else this.forget(abs);
       return hash;
     } catch (e) {
       if (MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
-        this.cache.delete(abs);
+        this.forget(abs);
         return null;
       }
       throw e;
     }
+  }
+
+  private forget(abs: string): void {
+    if (this.cache.delete(abs)) this.changed = true;
+  }
+
+  existing(paths: readonly string[]): Promise<Set<string>> {
+    return existingFiles(this.root, paths, this.existence);
+  }
+
+  listDir(dir: string): Promise<DirListing> {
+    return listDirectory(resolve(this.root, dir), this.existence);
+  }
+
+  // ------------------------------------------------------------ persistence
+
+  /** Reads the persisted cache (once; later calls wait for the first). A missing,
+   *  corrupt or other-version file is an empty cache. Entries known in memory win. */
+  load(): Promise<void> {
+    this.loading ??= this.loadNow();
+    return this.loading;
+  }
+
+  private async loadNow(): Promise<void> {
+    if (!this.cacheFile) return;
+    let data: HashCacheFile;
+    try {
+      data = JSON.parse(await readFile(this.cacheFile, 'utf8')) as HashCacheFile;
+    } catch {
+      return;
+    }
+    if (!data || data.version !== HASH_CACHE_VERSION || typeof data.entries !== 'object' || data.entries === null) return;
+    if (Number.isSafeInteger(data.gen) && data.gen >= 0) this.gen = data.gen + 1;
+    for (const [key, v] of Object.entries(data.entries)) {
+      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || !/^[0-9a-f]{64}$/.test(v[1])) continue;
+      const abs = resolve(this.root, key);
+      if (!this.cache.has(abs)) this.cache.set(abs, { stamp: v[0], hash: v[1], gen: typeof v[2] === 'number' ? v[2] : 0 });
+    }
+  }
+
+  /** Writes the cache (temp + rename) when it changed since it was loaded or last saved. */
+  save(): Promise<void> {
+    const next = this.saving.catch(() => undefined).then(() => this.saveNow());
+    this.saving = next;
+    return next;
+  }
+
+  private async saveNow(): Promise<void> {
+    if (!this.cacheFile || !this.changed) return;
+    await this.load();
+    this.changed = false;
+    const entries: HashCacheFile['entries'] = {};
+    for (const [abs, e] of this.cache) {
+      if (e.gen < this.gen - KEEP_GENERATIONS) {
+        this.cache.delete(abs);
+        continue;
+      }
+      const rel = relative(this.root, abs);
+      const key = rel === '' || rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+      entries[key] = [e.stamp, e.hash, e.gen];
+    }
+    const data: HashCacheFile = { version: HASH_CACHE_VERSION, gen: this.gen, entries };
+    try {
+      await writeFileAtomicAsync(this.cacheFile, JSON.stringify(data));
+    } catch (e) {
+      this.changed = true;
+      throw e;
+    }
+    // Later saves of this process are a new generation.
+    this.gen++;
+    for (const e of this.cache.values()) if (e.gen === this.gen - 1) e.gen = this.gen;
   }
 
   private async limited<T>(f: () => Promise<T>): Promise<T> {
@@ -109,4 +237,125 @@ export class StatCachingHasher implements FileHasher {
 
 export function createFileHasher(root: string): StatCachingHasher {
   return new StatCachingHasher(root);
+}
+
+// ------------------------------------------------------------ existence
+
+function kindOf(d: Dirent): EntryKind {
+  if (d.isFile()) return 'file';
+  if (d.isDirectory()) return 'dir';
+  return 'maybe'; // symlink, unknown type: stat decides
+}
+
+/** See FileHasher.listDir. */
+export function listDirectory(abs: string, counters?: { listings: number }): Promise<DirListing> {
+  if (counters) counters.listings++;
+  return readdir(abs, { withFileTypes: true }).then(
+    (ents) => new Map(ents.map((d) => [d.name, kindOf(d)])),
+    (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' || e.code === 'ENOTDIR' ? null : 'unlisted'),
+  );
+}
+
+function splitPath(p: string): { dir: string; base: string } | null {
+  const i = p.lastIndexOf('/');
+  const base = p.slice(i + 1);
+  if (base === '' || base === '.' || base === '..') return null;
+  return { dir: i < 0 ? '.' : i === 0 ? '/' : p.slice(0, i), base };
+}
+
+/** Directory listings, each taken once: what a directory held when first asked. */
+export class DirListings {
+  private readonly lists = new Map<string, Promise<DirListing>>();
+  constructor(
+    readonly root: string,
+    private readonly counters?: { listings: number },
+  ) {}
+
+  /** The entries of `dir`; null when there is no such directory; 'unlisted' when it
+   *  exists but cannot be listed (no read permission: its files may still be opened). */
+  list(dir: string): Promise<DirListing> {
+    const abs = resolve(this.root, dir);
+    let l = this.lists.get(abs);
+    if (!l) this.lists.set(abs, (l = listDirectory(abs, this.counters)));
+    return l;
+  }
+
+  /** The paths whose directory listing shows a non-directory entry of that name (or
+   *  one whose type needs a stat): a superset of what existed when listed. */
+  async maybeExisting(paths: readonly string[]): Promise<string[]> {
+    const out = await Promise.all(
+      paths.map(async (p) => {
+        const s = splitPath(p);
+        if (!s) return true;
+        const l = await this.list(s.dir);
+        if (l === 'unlisted') return true;
+        const k = l?.get(s.base);
+        return k !== undefined && k !== 'dir';
+      }),
+    );
+    return paths.filter((_, i) => out[i]);
+  }
+}
+
+/** Directories holding at least this many of the paths asked about are listed, not stat'ed per path. */
+const LIST_THRESHOLD = 8;
+
+async function isNonDir(abs: string): Promise<boolean> {
+  try {
+    return !(await stat(abs)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Which of `paths` exist now as non-directories (symlinks followed); relative = to `root`. */
+export async function existingFiles(
+  root: string,
+  paths: readonly string[],
+  counters: { stats: number; listings: number } = { stats: 0, listings: 0 },
+): Promise<Set<string>> {
+  const byDir = new Map<string, { path: string; base: string }[]>();
+  const single: string[] = [];
+  for (const p of new Set(paths)) {
+    const s = splitPath(p);
+    if (!s) {
+      single.push(p);
+      continue;
+    }
+    let g = byDir.get(s.dir);
+    if (!g) byDir.set(s.dir, (g = []));
+    g.push({ path: p, base: s.base });
+  }
+  const listings = new DirListings(root, counters);
+  const found = new Set<string>();
+  const check = async (p: string) => {
+    counters.stats++;
+    if (await isNonDir(resolve(root, p))) found.add(p);
+  };
+  const work: Promise<void>[] = single.map(check);
+  for (const [dir, group] of byDir) {
+    if (group.length < LIST_THRESHOLD) {
+      for (const g of group) work.push(check(g.path));
+      continue;
+    }
+    work.push(
+      (async () => {
+        const l = await listings.list(dir);
+        if (!l) return; // no such directory: nothing below it
+        if (l === 'unlisted') {
+          await Promise.all(group.map((g) => check(g.path)));
+          return;
+        }
+        await Promise.all(
+          group.map(async (g) => {
+            const k = l.get(g.base);
+            if (k === 'file') found.add(g.path);
+            else if (k === 'maybe') await check(g.path);
+          }),
+        );
+      })(),
+    );
+  }
+  await Promise.all(work);
+  return found;
 }

@@ -3,8 +3,9 @@
 // tested with a fake hasher and no compiler.
 //
 // A TU is dirty when its compiler or command line changed, its object is gone
-// or not the one we produced, or its source or any header its last depfile
-// named changed or vanished. A target relinks when its link command changed,
+// or not the one we produced, its source or any header its last depfile named
+// changed or vanished, or a file now exists that the compiler would find before
+// one of those headers (include-search.ts). A target relinks when its link command changed,
 // its output is missing or replaced, or any input (object, dep output) differs.
 
 import type { CompileJob } from '../../protocol/build.js';
@@ -17,6 +18,7 @@ import {
   linkCommandHash,
 } from './compile-args.js';
 import type { FileHasher } from './file-hasher.js';
+import { findShadowing, type ShadowCheckTu } from './include-search.js';
 
 export class UnknownTargetError extends Error {
   constructor(
@@ -138,6 +140,44 @@ async function tuReason(
   return null;
 }
 
+/**
+ * Marks dirty the TUs, up to date so far, for which a file now exists that the compiler
+ * would find before a header it read (a new b/foo.h under -Ib -Ia, a foo.h beside the
+ * source, a project file named like a system header).
+ *
+ * This runs with the journal's `unchanged` hint too. Skipping it there would be sound
+ * only for candidates in watched dirs (a watched path not in the journal was not added
+ * since the last build, and discovery's forceDirty names the TUs an addition may
+ * shadow); the compiler's own dirs, dirs outside the project, the build dir and ignored
+ * paths are not watched and must be looked at anyway. The look costs one listing per
+ * directory along the include names, however many TUs there are, so it is not worth
+ * a second, journal-shaped, way of doing it.
+ */
+async function markShadowed(tus: TuPlan[], state: BuildStateReader, hasher: FileHasher): Promise<void> {
+  const clean: TuPlan[] = [];
+  const checks: ShadowCheckTu[] = [];
+  for (const u of tus) {
+    if (u.dirty) continue;
+    const rec = state.getObject(u.object)!;
+    const search = rec.search !== undefined ? state.getSearch?.(rec.search) : undefined;
+    if (!search) {
+      // Recorded by an older version, or its context was lost: nothing vouches for the lookup.
+      u.dirty = true;
+      u.reason = 'include search paths not recorded';
+      continue;
+    }
+    clean.push(u);
+    checks.push({ search, searchId: rec.search!, headers: rec.headers, skip: rec.shadow_skip });
+  }
+  const found = await findShadowing(checks, hasher);
+  clean.forEach((u, i) => {
+    const c = found[i];
+    if (c === null || c === undefined) return;
+    u.dirty = true;
+    u.reason = `new header may shadow an included one: ${c}`;
+  });
+}
+
 /** Why a link with these inputs must run, or null when `rec` says its output is current. */
 export function linkReason(
   rec: LinkRecord | undefined,
@@ -185,6 +225,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
       return { ...s, dirty: reason !== null, reason };
     }),
   );
+  await markShadowed(tus, state, hasher);
 
   const links: LinkPlan[] = [];
   const relinking = new Set<string>();

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
-import type { BuildStateReader, LinkRecord, ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+import type { BuildStateReader, LinkRecord, ObjectRecord, SearchContext } from '../../daemons/orchestrator/build-state.js';
 import type { FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { planBuild, selectTargets, UnknownTargetError, type BuildPlan } from '../../daemons/orchestrator/planner.js';
 
@@ -15,6 +15,10 @@ class FakeHasher implements FileHasher {
 class FakeState implements BuildStateReader {
   objects = new Map<string, ObjectRecord>();
   links = new Map<string, LinkRecord>();
+  searches = new Map<string, SearchContext>([['ctx', { quote: ['src'], chain: ['include', '/usr/include/c++/12'] }]]);
+  getSearch(id: string) {
+    return this.searches.get(id);
+  }
   getObject(o: string) {
     return this.objects.get(o);
   }
@@ -83,6 +87,7 @@ function recordAll(plan: BuildPlan, w: ReturnType<typeof world>, compilerId = 'c
       source_hash: w.files.get(tu.source)!,
       headers: HEADERS[tu.source]!.map((path) => ({ path, hash: w.files.get(path)! })),
       object_hash: `obj:${tu.object}`,
+      search: 'ctx',
     });
   }
   for (const l of plan.links) {
