@@ -4,6 +4,7 @@
 // only `compile` differs (the compilation daemon's queue, or a local one).
 
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { rm, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -136,6 +137,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   emit({ type: 'plan', total_tus: plan.tus.length, dirty_tus: plan.dirty_tus, links: plan.relinks });
 
   const abort = new AbortController();
+  // Every compile in flight listens on this one signal (hundreds at once in a big
+  // build): that is by design, not a leak, so lift Node's warning threshold.
+  setMaxListeners(0, abort.signal);
   const onOuterAbort = () => abort.abort();
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) abort.abort(); // aborted while planning
