@@ -1,0 +1,78 @@
+// Killing a build half-way must never leave an object that looks up to date:
+// Ctrl-C of `compile` through the daemons cancels the build and its compilers;
+// SIGKILL of an in-process build leaves only temp files, swept later.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import type { StatusReport } from '../../protocol/messages.js';
+import { CLI, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
+
+const projects: TestProject[] = [];
+afterEach(async () => {
+  for (const p of projects.splice(0)) {
+    cliSync(['stop'], p);
+    await p.cleanup();
+  }
+});
+
+/** Four slow TUs (std::regex), so a signal lands while compilers run. */
+function slowProject(): TestProject {
+  const files: Record<string, string> = {
+    'src/main.cpp': '#include <cstdio>\n' + [0, 1, 2, 3].map((i) => `int f${i}();\n`).join('') + 'int main() { std::printf("%d\\n", f0() + f1() + f2() + f3()); }\n',
+  };
+  for (let i = 0; i < 4; i++) {
+    files[`src/f${i}.cpp`] = `#include <regex>\n#include <string>\nint f${i}() { std::regex r("a+b*${i}"); return std::regex_match(std::string("aab"), r) ? 0 : ${i + 1}; }\n`;
+  }
+  const p = makeProject(files);
+  projects.push(p);
+  return p;
+}
+
+function compilersRunning(p: TestProject): boolean {
+  return existsSync(join(p.root, '.replibuild/pids/compilation.children.json'));
+}
+
+it('Ctrl-C of compile through the daemons cancels the build; the next one is right', async () => {
+  const p = slowProject();
+  expect(cliSync(['start'], p).code).toBe(0);
+  const child = spawn(process.execPath, [CLI, 'compile'], { cwd: p.root, env: p.env });
+  await waitFor(() => compilersRunning(p), 30_000, 'compilers to start');
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.on('close', r));
+  expect(code).not.toBe(0);
+  // The daemon stops the build's compilers once the client has gone.
+  await waitFor(() => !compilersRunning(p), 15_000, 'the cancelled compilers to be gone');
+  const st = JSON.parse(cliSync(['status', '--json'], p).stdout) as StatusReport;
+  expect(st.all_running).toBe(true);
+  const r = cliSync(['compile', '--json'], p);
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout).failed).toBe(0);
+  expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('10\n');
+}, 120_000);
+
+it('SIGKILL of an in-process build: no half object at a final path, the next build is right', async () => {
+  const p = slowProject();
+  const child = spawn(process.execPath, [CLI, 'compile', '--no-daemon'], { cwd: p.root, env: p.env, detached: false });
+  const objDir = join(p.root, 'build/obj/app/src');
+  await waitFor(() => existsSync(objDir) && readdirSync(objDir).some((f) => f.includes('.tmp-')), 30_000, 'a compile to be writing');
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  // Final names hold only complete objects: every .o there is one the compiler finished.
+  for (const f of readdirSync(objDir).filter((x) => x.endsWith('.o'))) {
+    expect(execFileSync('nm', [join(objDir, f)], { encoding: 'utf8' })).toMatch(/ T _Z\d*f\di/);
+  }
+  const r = cliSync(['compile', '--json', '--no-daemon'], p);
+  expect(r.code, r.stderr).toBe(0);
+  expect(JSON.parse(r.stdout).failed).toBe(0);
+  expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('10\n');
+  // The orphaned compilers' temps are swept once their writers are gone.
+  await waitFor(
+    () => {
+      cliSync(['compile', '--no-daemon'], p);
+      return !readdirSync(objDir).some((f) => f.includes('.tmp-'));
+    },
+    60_000,
+    'temp files of the killed build to be swept',
+  );
+}, 180_000);
