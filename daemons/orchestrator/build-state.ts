@@ -12,7 +12,11 @@ import { tempPathFor } from '../common/atomic-write.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
-export const BUILD_STATE_VERSION = 1;
+/** On disk, version 2 stores each (header path, hash) pair once, in `files`, and
+ *  objects name theirs by index: a TU reads ~100 headers, most of them the same
+ *  system headers as every other TU, so inline lists made a 20,000-TU state
+ *  hundreds of MB. Version 1 (inline lists) is still read. */
+export const BUILD_STATE_VERSION = 2;
 
 export interface FileHashRecord {
   path: string;
@@ -68,7 +72,7 @@ export interface LinkRecord {
 }
 
 export interface BuildStateData {
-  version: typeof BUILD_STATE_VERSION;
+  version: number;
   /** Keyed by object path relative to the project root. */
   objects: Record<string, ObjectRecord>;
   /** Keyed by target name. */
@@ -141,6 +145,53 @@ function validLink(v: unknown): v is LinkRecord {
   return isRecordOf(v) && typeof v.command_hash === 'string' && typeof v.output === 'string' && validHashes(v.inputs);
 }
 
+/** One shared record per (path, hash): in memory as on disk, identical header
+ *  entries of many TUs are one object, not one copy each. */
+class FileTable {
+  private readonly byKey = new Map<string, FileHashRecord>();
+  intern(path: string, hash: string): FileHashRecord {
+    const key = `${path}\0${hash}`;
+    let r = this.byKey.get(key);
+    if (!r) this.byKey.set(key, (r = { path, hash }));
+    return r;
+  }
+}
+
+/** A version-2 object record: `h` indexes the file's `files` table. Null when damaged. */
+function expandObject(v: unknown, files: readonly FileHashRecord[]): unknown {
+  if (!isRecordOf(v) || !Array.isArray(v.h)) return null;
+  const headers: FileHashRecord[] = [];
+  for (const i of v.h) {
+    const f = Number.isInteger(i) ? files[i as number] : undefined;
+    if (!f) return null;
+    headers.push(f);
+  }
+  const { h: _h, ...rest } = v;
+  return { ...rest, headers };
+}
+
+/** The file content for `data`, in the compact version-2 form. */
+export function serializeBuildState(data: BuildStateData): string {
+  const files: [string, string][] = [];
+  const index = new Map<string, number>();
+  const objects: Record<string, unknown> = {};
+  for (const [k, o] of Object.entries(data.objects)) {
+    const { headers, ...rest } = o;
+    const h = headers.map((f) => {
+      const key = `${f.path}\0${f.hash}`;
+      let i = index.get(key);
+      if (i === undefined) {
+        i = files.length;
+        files.push([f.path, f.hash]);
+        index.set(key, i);
+      }
+      return i;
+    });
+    objects[k] = { ...rest, h };
+  }
+  return JSON.stringify({ ...data, version: BUILD_STATE_VERSION, files, objects });
+}
+
 /** Parses file content; anything unexpected yields empty state. Bad single records are dropped. */
 export function parseBuildState(text: string): BuildStateData {
   let raw: unknown;
@@ -149,11 +200,24 @@ export function parseBuildState(text: string): BuildStateData {
   } catch {
     return emptyData();
   }
-  if (!isRecordOf(raw) || raw.version !== BUILD_STATE_VERSION || !isRecordOf(raw.objects) || !isRecordOf(raw.links)) {
+  if (!isRecordOf(raw) || (raw.version !== 1 && raw.version !== 2) || !isRecordOf(raw.objects) || !isRecordOf(raw.links)) {
     return emptyData();
   }
+  const table = new FileTable();
+  let files: FileHashRecord[] = [];
+  if (raw.version === 2) {
+    if (!Array.isArray(raw.files)) return emptyData();
+    files = raw.files.map((f) =>
+      Array.isArray(f) && typeof f[0] === 'string' && typeof f[1] === 'string' ? table.intern(f[0], f[1]) : (undefined as unknown as FileHashRecord),
+    );
+  }
   const data = emptyData();
-  for (const [k, v] of Object.entries(raw.objects)) if (validObject(v)) data.objects[k] = v;
+  for (const [k, raw1] of Object.entries(raw.objects)) {
+    const v = raw.version === 2 ? expandObject(raw1, files) : raw1;
+    if (!validObject(v)) continue;
+    if (raw.version === 1) v.headers = v.headers.map((f) => table.intern(f.path, f.hash));
+    data.objects[k] = v;
+  }
   for (const [k, v] of Object.entries(raw.links)) if (validLink(v)) data.links[k] = v;
   // A context or chain is kept only under the id of its content: a record naming an
   // id with no (or damaged) entry reads as unknown search, and is rebuilt.
@@ -338,7 +402,7 @@ export class BuildState implements BuildStateReader {
       await mkdir(dirname(this.file), { recursive: true });
       const tmp = tempPathFor(this.file);
       try {
-        await writeFile(tmp, JSON.stringify(merged));
+        await writeFile(tmp, serializeBuildState(merged));
         await rename(tmp, this.file);
       } catch (e) {
         await rm(tmp, { force: true });

@@ -13,7 +13,7 @@ import {
 } from '../../daemons/compilation/compiler-identity.js';
 import { runCompile, isCancellation, displayCompileCommand } from '../../daemons/compilation/compile-runner.js';
 import { readDepfile } from '../../daemons/compilation/depfile.js';
-import { BuildState, buildStatePath, parseBuildState } from '../../daemons/orchestrator/build-state.js';
+import { BUILD_STATE_VERSION, BuildState, buildStatePath, parseBuildState } from '../../daemons/orchestrator/build-state.js';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
 import { CALC_FILES, calcConfig, listFiles, makeTempProject, removeTempProject } from './build-engine-fixture.js';
@@ -169,7 +169,7 @@ describe('build state on disk', () => {
 
     for (const junk of ['{not json', '[]', JSON.stringify({ version: 999, objects: {}, links: {} }), '']) {
       writeFileSync(buildStatePath(root), junk);
-      expect((await BuildState.load(root)).snapshot()).toEqual({ version: 1, objects: {}, links: {} });
+      expect((await BuildState.load(root)).snapshot()).toEqual({ version: BUILD_STATE_VERSION, objects: {}, links: {} });
     }
     const mixed = parseBuildState(JSON.stringify({ version: 1, objects: { 'a.o': rec, 'b.o': { command_hash: 1 } }, links: { x: null } }));
     expect(Object.keys(mixed.objects)).toEqual(['a.o']);

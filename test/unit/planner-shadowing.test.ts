@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
-import { BuildState, type BuildStateReader, type LinkRecord, type ObjectRecord, type SearchContext } from '../../daemons/orchestrator/build-state.js';
+import { BUILD_STATE_VERSION, BuildState, type BuildStateReader, type LinkRecord, type ObjectRecord, type SearchContext } from '../../daemons/orchestrator/build-state.js';
 import { includeSearchArgs } from '../../daemons/orchestrator/compile-args.js';
 import { existingFiles, type DirListing, type EntryKind, type FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { shadowCandidates } from '../../daemons/orchestrator/include-search.js';
@@ -284,6 +284,6 @@ describe('on disk', () => {
     expect(Object.keys(pruned.search_contexts!)).toHaveLength(1);
     again.deleteObject('c.o');
     await again.save();
-    expect((await BuildState.load(root)).snapshot()).toEqual({ version: 1, objects: {}, links: {} });
+    expect((await BuildState.load(root)).snapshot()).toEqual({ version: BUILD_STATE_VERSION, objects: {}, links: {} });
   });
 });

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { parseBuildState, serializeBuildState, type BuildStateData, type ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+
+const sys = { path: '/usr/include/c++/12/vector', hash: 'a'.repeat(64) };
+const rec = (src: string, extra: { path: string; hash: string }[] = []): ObjectRecord => ({
+  command_hash: 'c',
+  source: src,
+  source_hash: 's',
+  headers: [sys, ...extra],
+});
+
+describe('build state on disk', () => {
+  it('stores each header once and reads back the same records, sharing them in memory', () => {
+    const data: BuildStateData = { version: 2, objects: {}, links: {} };
+    for (let i = 0; i < 50; i++) data.objects[`o${i}.o`] = rec(`s${i}.cpp`, [{ path: 'inc/x.h', hash: 'b'.repeat(64) }]);
+    const text = serializeBuildState(data);
+    expect(text.split('/usr/include/c++/12/vector').length - 1).toBe(1);
+    const back = parseBuildState(text);
+    expect(back.objects).toEqual(data.objects);
+    expect(back.objects['o1.o']!.headers[0]).toBe(back.objects['o2.o']!.headers[0]);
+  });
+
+  it('still reads version 1 (inline header lists)', () => {
+    const v1 = JSON.stringify({ version: 1, objects: { 'a.o': rec('a.cpp') }, links: {} });
+    expect(parseBuildState(v1).objects['a.o']).toEqual(rec('a.cpp'));
+  });
+
+  it('drops a record whose header index is out of range, keeps the others', () => {
+    const text = JSON.stringify({
+      version: 2,
+      files: [[sys.path, sys.hash]],
+      objects: { 'good.o': { command_hash: 'c', source: 'g.cpp', source_hash: 's', h: [0] }, 'bad.o': { command_hash: 'c', source: 'b.cpp', source_hash: 's', h: [7] } },
+      links: {},
+    });
+    const d = parseBuildState(text);
+    expect(Object.keys(d.objects)).toEqual(['good.o']);
+  });
+});
