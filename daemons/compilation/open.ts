@@ -10,7 +10,9 @@ import { CompilationService } from './service.js';
 
 export async function openCache(log: Logger): Promise<CompileCache | undefined> {
   try {
-    return await CompileCache.open({ log: (line) => log.debug(line) });
+    // The service answers a compile as soon as its object is in place; the cache entry
+    // is written after (its close() waits for those writes).
+    return await CompileCache.open({ log: (line) => log.debug(line), storeInBackground: true });
   } catch (e) {
     log.warn(`compile cache disabled: ${(e as Error).message}`);
     return undefined;

@@ -115,7 +115,15 @@ export function linkCommandFor(config: ProjectConfig, target: ResolvedTarget, ou
     // relative path and only runs from the project root; with it, rpath works.
     if (process.platform !== 'darwin') args.push(`-Wl,-soname,${posix.basename(target.output)}`);
   }
-  args.push(...objects, ...dep_outputs, ...target.link_flags, ...target.libs.map(libArg), '-o', outputArg);
+  // A static library's own libs are linked by whoever links it (an archive records
+  // none); a shared library brought its libs with it. Each -l goes after the last
+  // archive that may need it, so the last mention wins.
+  const staticDepLibs = target.link_deps.flatMap((d) => {
+    const dep = byName.get(d);
+    return dep?.kind === 'static' ? dep.libs : [];
+  });
+  const libs = [...target.libs, ...staticDepLibs].filter((l, i, all) => all.lastIndexOf(l) === i);
+  args.push(...objects, ...dep_outputs, ...target.link_flags, ...libs.map(libArg), '-o', outputArg);
   return { target: target.name, kind: target.kind, tool: 'cxx', args, objects, dep_outputs };
 }
 
@@ -126,68 +134,5 @@ export function linkCommandHash(config: ProjectConfig, target: ResolvedTarget, c
   return hashJson(['link', cmd.tool === 'cxx' ? compilerId : 'ar', config.root, cmd.args]);
 }
 
-/** The include search a compile command line sets up, as far as the command line says. */
-export interface IncludeSearchArgs {
-  /** Directories in command-line order per option, as given, trailing slashes removed. */
-  iquote: string[];
-  /** -I. */
-  bracket: string[];
-  isystem: string[];
-  idirafter: string[];
-  /** -include or -imacros: such files are looked up from the working directory first. */
-  forcedIncludes: boolean;
-  /** The rest that may move the compiler's own search directories (--sysroot, -nostdinc,
-   *  -stdlib=, -m32, --target, ...): what the `-v` probe of its system dirs is run with.
-   *  Leaves out the source, outputs, depfile options, -D/-U, -W, -O and -g, which do not. */
-  probeArgs: string[];
-}
-
-function stripSlashes(p: string): string {
-  let s = p;
-  while (s.length > 1 && s.endsWith('/')) s = s.slice(0, -1);
-  return s;
-}
-
-/** Options whose value may be the next argument, and that the probe keeps. */
-const PROBE_WITH_VALUE = new Set([
-  '-isysroot', '--sysroot', '-target', '--target', '-iprefix', '-iwithprefix', '-iwithprefixbefore',
-  '-imultilib', '-imultiarch', '-Xpreprocessor', '-B', '-specs', '--specs', '-arch', '-iframework',
-]);
-/** Options whose value may be the next argument, and that the probe leaves out. */
-const DROP_WITH_VALUE = new Set(['-o', '-x', '-D', '-U', '-MF', '-MT', '-MQ', '-include', '-imacros', '-include-pch']);
-const DROP_FLAGS = new Set(['-c', '-M', '-MM', '-MD', '-MMD', '-MP', '-MG', '-E', '-S', '-v', '-H', '-I-']);
-
-/** Reads the include directories and the probe-relevant rest out of compile arguments. */
-export function includeSearchArgs(args: readonly string[], source?: string): IncludeSearchArgs {
-  const out: IncludeSearchArgs = { iquote: [], bracket: [], isystem: [], idirafter: [], forcedIncludes: false, probeArgs: [] };
-  const dirOpts: [string, string[]][] = [
-    ['-idirafter', out.idirafter],
-    ['-isystem', out.isystem],
-    ['-iquote', out.iquote],
-    ['-I', out.bracket],
-  ];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === source || DROP_FLAGS.has(a)) continue;
-    const dir = dirOpts.find(([opt]) => a.startsWith(opt) && a !== '-I-');
-    if (dir) {
-      const [opt, list] = dir;
-      const value = a.length > opt.length ? a.slice(opt.length) : args[++i];
-      if (value !== undefined) list.push(stripSlashes(value));
-      continue;
-    }
-    if (a.startsWith('--include-directory=')) {
-      out.bracket.push(stripSlashes(a.slice('--include-directory='.length)));
-      continue;
-    }
-    if (a === '-include' || a === '-imacros' || a.startsWith('-include') || a.startsWith('-imacros')) out.forcedIncludes = true;
-    if (DROP_WITH_VALUE.has(a)) {
-      i++;
-      continue;
-    }
-    if (/^-(o|x|D|U|MF|MT|MQ|include|imacros)./.test(a) || /^-(W|O|g)/.test(a)) continue;
-    out.probeArgs.push(a);
-    if (PROBE_WITH_VALUE.has(a) && i + 1 < args.length) out.probeArgs.push(args[++i]!);
-  }
-  return out;
-}
+// The include-search reading of a command line is shared with the compile cache.
+export { includeSearchArgs, type IncludeSearchArgs } from '../compilation/compiler-search.js';

@@ -41,15 +41,12 @@
 // journal's fast path (nothing changed in watched files) plans nothing, so a new
 // file in an unwatched dir (the compiler's own) is seen at the next planned build.
 
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { dirOfLiteral, joinLiteral } from '../compilation/cache/manifest.js';
-import { parseSearchList, preprocessEnv, type SearchList } from '../compilation/cache/preprocess.js';
+import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../compilation/compiler-search.js';
 import type { CompileJob } from '../../protocol/build.js';
-import { searchIdOf, type CompilerSearchRecord, type SearchContext } from './build-state.js';
-import { includeSearchArgs } from './compile-args.js';
+import { searchIdOf, type SearchContext } from './build-state.js';
 import { DirListings, type DirListing, type FileHasher } from './file-hasher.js';
 
 /** `dir` + "/" + name when `path` lies below `dir` (literally, as the compiler joins them). */
@@ -94,68 +91,9 @@ class ShadowIndex {
   }
 }
 
-// ------------------------------------------------------------ the compiler's own dirs
-
-export interface CompilerSearch {
-  /** Its include directories as `-v` lists them, in order. */
-  dirs: string[];
-  /** Directories it would search but skipped as nonexistent (their place is not printed). */
-  missing: string[];
-}
-
-const probes = new Map<string, Promise<CompilerSearch>>();
-
-function runProbe(compiler: string, args: readonly string[], cwd: string): Promise<SearchList | null> {
-  return new Promise((res) => {
-    execFile(
-      compiler,
-      [...args, '-E', '-x', 'c++', '-v', '/dev/null'],
-      { cwd, env: preprocessEnv(process.env), timeout: 30_000, maxBuffer: 4 * 1024 * 1024 },
-      (err, _stdout, stderr) => res(err ? null : parseSearchList(String(stderr))),
-    );
-  });
-}
-
-/** Where probe results are kept across processes (the build state). */
-export interface CompilerSearchStore {
-  getCompilerSearch(key: string): CompilerSearchRecord | undefined;
-  setCompilerSearch(key: string, rec: CompilerSearchRecord): void;
-}
-
-/** The compiler's own search directories under `probeArgs`, from `<cxx> -E -x c++ -v /dev/null`:
- *  once per compiler identity, arguments, working dir and include environment (CPATH...),
- *  per process, and per project when `store` keeps the answer. */
-export async function compilerSearch(
-  compiler: { id: string; path: string },
-  probeArgs: readonly string[],
-  cwd: string,
-  store?: CompilerSearchStore,
-): Promise<CompilerSearch> {
-  const env = ['CPATH', 'CPLUS_INCLUDE_PATH', 'C_INCLUDE_PATH'].map((k) => process.env[k] ?? null);
-  const key = createHash('sha256').update(JSON.stringify([compiler.id, compiler.path, probeArgs, cwd, env])).digest('hex').slice(0, 20);
-  const kept = store?.getCompilerSearch(key);
-  if (kept && kept.compiler_id === compiler.id) return { dirs: kept.dirs, missing: kept.missing };
-  let p = probes.get(key);
-  if (!p) {
-    p = (async () => {
-      // Flags the probe cannot take alone (they want an input of their own, say) fall back to none.
-      const list = (await runProbe(compiler.path, probeArgs, cwd)) ?? (probeArgs.length ? await runProbe(compiler.path, [], cwd) : null);
-      return list ? { dirs: list.dirs, missing: list.missing } : { dirs: [], missing: [] };
-    })();
-    probes.set(key, p);
-  }
-  const r = await p;
-  // A failed probe is not kept: the next process tries again.
-  if (store && r.dirs.length > 0) store.setCompilerSearch(key, { compiler_id: compiler.id, ...r });
-  return r;
-}
-
-/** For tests: forget the probes. */
-export function clearCompilerSearchCache(): void {
-  probes.clear();
-}
-
 // ------------------------------------------------------------ recording
+// (The compiler's own dirs come from the `-v` probe in compilation/compiler-search.ts,
+// which the compile cache shares.)
 
 export interface TuSearch {
   /** The TU's search context, for BuildState.setObject. */
@@ -185,7 +123,7 @@ export class ShadowRecorder {
   /** The search context of `job` given the headers its compile read. */
   async contextOf(job: Pick<CompileJob, 'args' | 'source' | 'cwd'>, headers: readonly string[]): Promise<SearchContext> {
     const a = includeSearchArgs(job.args, job.source);
-    const sys = await compilerSearch(this.opts.compiler, a.probeArgs, job.cwd, this.opts.store);
+    const sys = await compilerSearch(this.opts.compiler, a.probeArgs, job.cwd, this.opts.store ? { store: this.opts.store } : {});
     const given = new Set([...a.iquote, ...a.bracket, ...a.isystem, ...a.idirafter]);
     // Where -v does not print a nonexistent dir, put it first among the compiler's own:
     // a candidate in it is then checked for more headers than strictly needed.

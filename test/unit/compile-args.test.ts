@@ -131,3 +131,18 @@ describe('link commands', () => {
     expect(linkCommandHash(config, core, 'id1')).toBe(linkCommandHash(config, core, 'id2'));
   });
 });
+
+describe('libs of static dependencies', () => {
+  it('are linked by the target that links the archive, after it, once', () => {
+    const zlib = t({ name: 'zwrap', kind: 'static', sources: ['src/z.cpp'], libs: ['z', 'm'] });
+    const tool = t({ name: 'tool', kind: 'executable', sources: ['src/tool.cpp'], deps: ['zwrap'], link_deps: ['zwrap'], libs: ['m', 'dl'] });
+    const cfg: ProjectConfig = { ...config, targets: [zlib, tool] };
+    const args = linkCommandFor(cfg, tool, 'build/bin/tool').args;
+    const at = (a: string) => args.indexOf(a);
+    expect(args.filter((a) => a === '-lm')).toHaveLength(1);
+    expect(at('-lz')).toBeGreaterThan(at('build/lib/libzwrap.a'));
+    expect(at('-lm')).toBeGreaterThan(at('-lz'));
+    // The archive itself records no libs.
+    expect(linkCommandFor(cfg, zlib, 'build/lib/libzwrap.a').args).toEqual(['rcs', 'build/lib/libzwrap.a', 'build/obj/zwrap/src/z.cpp.o']);
+  });
+});

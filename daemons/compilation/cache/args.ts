@@ -64,6 +64,16 @@ export interface CacheableArgs {
   includeDirs: string[];
   /** -include or -imacros present: those files are looked up from the working directory. */
   forcedIncludes: boolean;
+  /** Their names, as given (a precompiled header may stand in for one). */
+  forcedIncludeNames: string[];
+  /** -MMD: the depfile leaves system headers out, so it cannot list everything the
+   *  compile read (the cache then learns the headers from -E). */
+  depfileUserHeadersOnly: boolean;
+  /** Comments may be hashed blind (comment-blind.ts): false where comments are not
+   *  what that file's lexer takes them for (strict C90 has no //, -traditional-cpp
+   *  pastes through them), or where the compiler reads them (-C/-CC, clang's
+   *  documentation comments and MS comment pasting). */
+  commentBlind: boolean;
   /** 0 = no debug info. */
   debugLevel: number;
   /** -fdebug-prefix-map / -ffile-prefix-map, in command-line order. */
@@ -194,6 +204,8 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
   const inputs: { file: string; lang: Language | Uncacheable; preprocessIdx: number }[] = [];
   let sawC = false;
   let forcedIncludes = false;
+  const forcedIncludeNames: string[] = [];
+  let mmd = false;
   let debugLevel = 0;
   let hostDependent = false;
   let recordsSwitches = false;
@@ -291,6 +303,7 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
         case '-include':
         case '-imacros':
           forcedIncludes = true;
+          forcedIncludeNames.push(value);
           break;
         default:
           break;
@@ -322,6 +335,7 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
     if (a === '-MD' || a === '-MMD' || a === '-MP') {
       // -MD is what the runner adds anyway; -MMD and -MP change the depfile we store.
       if (a !== '-MD') keyArgs.push(a);
+      if (a === '-MMD') mmd = true;
       continue;
     }
     if (PREPROCESSOR_ONLY_FLAGS.has(a)) {
@@ -404,10 +418,26 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
     preprocessArgs,
     includeDirs,
     forcedIncludes,
+    forcedIncludeNames,
+    depfileUserHeadersOnly: mmd,
+    commentBlind: commentsAreBlind(input.lang, keyArgs),
     debugLevel,
     prefixMaps,
     hostDependent,
   };
+}
+
+const C90 = new Set(['-ansi', '-std=c89', '-std=c90', '-std=iso9899:1990', '-std=iso9899:199409']);
+
+/** See CacheableArgs.commentBlind. */
+function commentsAreBlind(language: Language, keyArgs: readonly string[]): boolean {
+  for (const a of keyArgs) {
+    if (language === 'c' && C90.has(a)) return false;
+    if (a === '-traditional' || a === '-traditional-cpp' || a === '-C' || a === '-CC') return false;
+    if (a === '-fparse-all-comments' || a.startsWith('-fcomment-block-commands') || a === '-fms-extensions') return false;
+    if (a.startsWith('-Wdocumentation') || a === '-Weverything') return false;
+  }
+  return true;
 }
 
 function classifyF(a: string): Uncacheable | null {

@@ -8,13 +8,12 @@
 // broken object, and content younger than a grace period is never collected as
 // garbage (a writer may not have indexed it yet).
 
-import { createHash } from 'node:crypto';
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from './cacache-api.js';
 import { cacheLayout } from './cache-dir.js';
 import { decodeManifest } from './manifest.js';
-import { decodeBlob, CacheStore, CorruptEntryError, parseStoreKey, storeUsage, type EntryKind } from './store.js';
+import { bucketPath, decodeBlob, CacheStore, CorruptEntryError, parseStoreKey, storeUsage, type EntryKind } from './store.js';
 import { decodeResult } from './result.js';
 import type { CacheStats } from './stats.js';
 
@@ -52,12 +51,6 @@ async function liveEntries(storeDir: string): Promise<Record<string, CacacheEntr
     if (isNotFound(e)) return {};
     throw e;
   }
-}
-
-/** cacache's bucket for a key (index-v5/xx/yy/rest of sha256(key)). */
-function bucketPath(storeDir: string, key: string): string {
-  const h = createHash('sha256').update(key).digest('hex');
-  return join(storeDir, 'index-v5', h.slice(0, 2), h.slice(2, 4), h.slice(4));
 }
 
 async function walkFiles(dir: string, out: string[]): Promise<void> {

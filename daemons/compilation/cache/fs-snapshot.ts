@@ -8,10 +8,15 @@
 // one tick can keep mtime, ctime and size. As git does for its index ("racily
 // clean" entries), a stamp younger than `racySlackMs` at the time we read the file
 // is never reused: the file is read again next time.
+//
+// The lookups a cache hit makes (a stat per header, a memo look-up) have sync forms:
+// a hit stats some hundred files, and a synchronous stat of a local file costs a few
+// microseconds where a promise round trip through libuv's thread pool costs tens.
 
 import { createHash } from 'node:crypto';
-import type { BigIntStats } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { commentBlindFacts, type CommentBlindFacts } from './comment-blind.js';
 
 /** Default margin for the coarse file clock (a jiffy is 4–10 ms; NFS can be worse). */
 export const DEFAULT_RACY_SLACK_MS = 50;
@@ -54,6 +59,131 @@ export async function statStamp(path: string): Promise<StatStamp | null> {
   }
 }
 
+/** statStamp, synchronously (see the top of the file). */
+export function statStampSync(path: string): StatStamp | null {
+  try {
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    return st ? stampOf(st) : null;
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------ quick stats
+// The hit path compares stamps it recorded against the disk a hundred times per TU.
+// A bigint stat costs twice a plain one in Node 20 (it builds four Date objects), so
+// those comparisons use plain stats: times in ms as doubles, computed exactly as
+// Node computes them from the kernel's (sec, nsec), so that a recorded ns stamp can
+// be turned into the very double a plain stat of the same file gives. Doubles near
+// today's epoch resolve ~0.25 µs; two writes that close could keep a "quick" stamp,
+// but every stamp a memo or manifest trusts is older than the racy margin (50 ms)
+// when taken, and any later change moves ctime to a later time by more than that.
+
+/** A plain stat reduced to what comparisons need. */
+export interface QuickStat {
+  kind: FileKind;
+  size: number;
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number;
+  dev: number;
+}
+
+/** Plain (non-bigint) stat following symlinks; null when nothing is there. */
+export function quickStat(path: string): QuickStat | null {
+  let st;
+  try {
+    st = statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw e;
+  }
+  if (!st) return null;
+  return {
+    kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other',
+    size: st.size,
+    mtimeMs: st.mtimeMs,
+    ctimeMs: st.ctimeMs,
+    ino: st.ino,
+    dev: st.dev,
+  };
+}
+
+/** Node's msFromTimeSpec(sec, nsec) for a stamp's decimal nanoseconds. */
+export function msFromNs(ns: string): number {
+  const b = BigInt(ns);
+  let sec = b / 1_000_000_000n;
+  let nsec = b % 1_000_000_000n;
+  if (nsec < 0n) {
+    nsec += 1_000_000_000n;
+    sec -= 1n;
+  }
+  return Number(sec) * 1000 + Number(nsec) / 1e6;
+}
+
+/** Decimal digits that survive the trip through a double. */
+const exactNumber = (dec: string): number | null => (dec.length <= 15 ? Number(dec) : null);
+
+/** Recorded (size, mtime, ctime, ino) in quick form, cached on the record itself under a
+ *  symbol, which JSON.stringify leaves out (manifests are re-encoded with their records). */
+const QUICK = Symbol('quick');
+interface QuickForm {
+  mtimeMs: number;
+  ctimeMs: number;
+  ino: number | null;
+  dev: number | null;
+}
+type Recorded = { mtime_ns: string; ctime_ns: string; ino: string; dev?: string } & { [QUICK]?: QuickForm };
+
+function quickForm(r: Recorded): QuickForm {
+  return (r[QUICK] ??= {
+    mtimeMs: msFromNs(r.mtime_ns),
+    ctimeMs: msFromNs(r.ctime_ns),
+    ino: exactNumber(r.ino),
+    dev: r.dev === undefined ? null : exactNumber(r.dev),
+  });
+}
+
+/** Does a quick stat show the recorded stamp? null when it cannot tell (an inode
+ *  number beyond 2^53): the caller then compares bigint stamps. */
+export function quickMatches(q: QuickStat, r: Recorded & { size: number; kind?: FileKind }): boolean | null {
+  const f = quickForm(r);
+  if (f.ino === null || (r.dev !== undefined && f.dev === null)) return null;
+  return (
+    (r.kind === undefined || q.kind === r.kind) &&
+    q.size === r.size &&
+    q.mtimeMs === f.mtimeMs &&
+    q.ctimeMs === f.ctimeMs &&
+    q.ino === f.ino &&
+    (f.dev === null || q.dev === f.dev)
+  );
+}
+
+/** quickMatches for directory records (no size). */
+export function quickMatchesDir(q: QuickStat, r: Recorded): boolean | null {
+  const f = quickForm(r);
+  if (f.ino === null) return null;
+  return q.kind === 'dir' && q.mtimeMs === f.mtimeMs && q.ctimeMs === f.ctimeMs && q.ino === f.ino;
+}
+
+export function sameQuick(a: QuickStat | null, b: QuickStat | null): boolean {
+  if (!a || !b) return !a && !b;
+  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
+}
+
+/** The quick form of a full stamp (for memos that keep both). */
+export function quickOf(s: StatStamp): QuickStat {
+  return {
+    kind: s.kind,
+    size: s.size,
+    mtimeMs: msFromNs(s.mtime_ns),
+    ctimeMs: msFromNs(s.ctime_ns),
+    ino: Number(s.ino),
+    dev: Number(s.dev),
+  };
+}
+
 export function sameStamp(a: StatStamp | null | undefined, b: StatStamp | null | undefined): boolean {
   if (!a || !b) return !a && !b;
   return (
@@ -69,8 +199,10 @@ export function sameStamp(a: StatStamp | null | undefined, b: StatStamp | null |
 /** True when the file changed so recently before `referenceMs` that a later change
  *  within the same clock tick could leave the stamp as it is. */
 export function isRacy(s: StatStamp, referenceMs: number, slackMs: number): boolean {
-  const newest = BigInt(s.mtime_ns) > BigInt(s.ctime_ns) ? BigInt(s.mtime_ns) : BigInt(s.ctime_ns);
-  return newest >= BigInt(Math.floor((referenceMs - slackMs) * 1e6));
+  // In ms doubles (the stamp's conversion cached on it): recording an entry asks this
+  // for every directory and candidate, and a margin of tens of ms needs no ns precision.
+  const f = quickForm(s);
+  return Math.max(f.mtimeMs, f.ctimeMs) >= Math.floor(referenceMs - slackMs);
 }
 
 // ------------------------------------------------------------ file contents
@@ -90,6 +222,9 @@ export interface FileFacts {
   probes: HasIncludeProbe[];
   /** A __has_include whose argument is not a literal (a macro): its name is unknown. */
   dynamicProbe: boolean;
+  /** Comment-blind hash and include names (comment-blind.ts): only for files read with
+   *  `lexed` (project sources and headers), since system headers are checked by stat. */
+  blind?: CommentBlindFacts;
 }
 
 const TIME_MACRO = /__(DATE|TIME|TIMESTAMP)__/;
@@ -110,12 +245,11 @@ export function scanText(text: string): Omit<FileFacts, 'hash' | 'size'> {
   return { timeMacro: t ? t[0] : null, probes, dynamicProbe };
 }
 
-export function factsOf(data: Buffer): FileFacts {
-  return {
-    hash: createHash('sha256').update(data).digest('hex'),
-    size: data.length,
-    ...scanText(data.toString('latin1')),
-  };
+export function factsOf(data: Buffer, lexed = false): FileFacts {
+  const hash = createHash('sha256').update(data).digest('hex');
+  const facts: FileFacts = { hash, size: data.length, ...scanText(data.toString('latin1')) };
+  if (lexed) facts.blind = commentBlindFacts(data, hash);
+  return facts;
 }
 
 export interface FileSnapshot {
@@ -145,43 +279,76 @@ export async function snapshotFile(path: string): Promise<FileSnapshot | null> {
   }
 }
 
+/** snapshotFile, synchronously; `lexed` adds the comment-blind facts. */
+export function snapshotFileSync(path: string, lexed = false): FileSnapshot | null {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    if (isMissing(e) || (e as NodeJS.ErrnoException).code === 'EISDIR') return null;
+    throw e;
+  }
+  try {
+    const before = stampOf(fstatSync(fd, { bigint: true }));
+    if (before.kind !== 'file') return null;
+    const data = readFileSync(fd);
+    const after = stampOf(fstatSync(fd, { bigint: true }));
+    return { stamp: after, facts: factsOf(data, lexed), stable: sameStamp(before, after) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Content hashes and scans of files, remembered by stat stamp. Implements the
  * HeaderHasher contract (sha256 hex of the content, null when missing), so it is
  * also the default hasher when no discovery daemon supplies one.
  */
 export class FileInfoCache {
-  private readonly memo = new Map<string, { stamp: StatStamp; facts: FileFacts }>();
+  private readonly memo = new Map<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>();
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
     private readonly maxEntries = 50_000,
   ) {}
 
-  /** Current stamp and facts of `path`; reads it only when the stamp is new or was racy. */
-  async get(path: string): Promise<FileSnapshot | null> {
+  /** Current stamp and facts of `path`; reads it only when the stamp is new or was racy
+   *  (or when `lexed` facts are wanted and were not taken when it was read). */
+  getSync(path: string, lexed = false): FileSnapshot | null {
     const known = this.memo.get(path);
     if (known) {
-      const now = await statStamp(path);
-      if (now && sameStamp(now, known.stamp)) {
+      if (sameQuick(quickStat(path), known.quick) && (!lexed || known.facts.blind)) {
         // Refresh its place in the LRU order.
         this.memo.delete(path);
         this.memo.set(path, known);
-        return { stamp: now, facts: known.facts, stable: true };
+        return { stamp: known.stamp, facts: known.facts, stable: true };
       }
       this.memo.delete(path);
     }
     const readAt = Date.now();
-    const snap = await snapshotFile(path);
+    const snap = snapshotFileSync(path, lexed);
     if (snap && snap.stable && !isRacy(snap.stamp, readAt, this.racySlackMs)) {
-      this.memo.set(path, { stamp: snap.stamp, facts: snap.facts });
+      this.memo.set(path, { stamp: snap.stamp, quick: quickOf(snap.stamp), facts: snap.facts });
       if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value!);
     }
     return snap;
   }
 
+  async get(path: string, lexed = false): Promise<FileSnapshot | null> {
+    return this.getSync(path, lexed);
+  }
+
   async hash(path: string): Promise<string | null> {
-    return (await this.get(path))?.facts.hash ?? null;
+    return this.getSync(path)?.facts.hash ?? null;
+  }
+
+  /** The comment-blind hash (comment-blind.ts), null when the file is missing. */
+  async commentBlindHash(path: string): Promise<string | null> {
+    return this.blindHashSync(path);
+  }
+
+  blindHashSync(path: string): string | null {
+    return this.getSync(path, true)?.facts.blind?.blindHash ?? null;
   }
 
   clear(): void {
@@ -193,9 +360,28 @@ export class FileInfoCache {
 
 export type Listing = ReadonlyMap<string, 'dir' | 'file' | 'symlink' | 'other'>;
 
+export interface DirListing {
+  stamp: StatStamp;
+  names: Listing;
+  /** sha256 of the sorted names and kinds, computed on first use. */
+  digest?: string;
+  quick?: QuickStat;
+}
+
+/** What a listing says, independent of the directory's inode and times: another
+ *  checkout's copy of a directory with the same entries has the same digest. */
+export function listingDigest(l: DirListing): string {
+  if (l.digest === undefined) {
+    const h = createHash('sha256');
+    for (const n of [...l.names.keys()].sort()) h.update(`${n}\0${l.names.get(n)}\n`);
+    l.digest = h.digest('hex');
+  }
+  return l.digest;
+}
+
 /** Directory listings remembered by the directory's stamp, with the same racy rule. */
 export class DirListingCache {
-  private readonly memo = new Map<string, { stamp: StatStamp; names: Listing }>();
+  private readonly memo = new Map<string, DirListing>();
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
@@ -203,15 +389,19 @@ export class DirListingCache {
   ) {}
 
   /** The listing of `dir` and the stamp it belongs to, or null when `dir` is not a directory. */
-  async list(dir: string): Promise<{ stamp: StatStamp; names: Listing } | null> {
-    const before = await statStamp(dir);
-    if (!before || before.kind !== 'dir') return null;
+  async list(dir: string): Promise<DirListing | null> {
+    return this.listSync(dir);
+  }
+
+  listSync(dir: string): DirListing | null {
     const known = this.memo.get(dir);
-    if (known && sameStamp(known.stamp, before)) return known;
+    if (known && sameQuick(quickStat(dir), known.quick!)) return known;
+    const before = statStampSync(dir);
+    if (!before || before.kind !== 'dir') return null;
     const readAt = Date.now();
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch (e) {
       if (isMissing(e)) return null;
       throw e;
@@ -220,8 +410,8 @@ export class DirListingCache {
     for (const d of entries) {
       names.set(d.name, d.isDirectory() ? 'dir' : d.isFile() ? 'file' : d.isSymbolicLink() ? 'symlink' : 'other');
     }
-    const after = await statStamp(dir);
-    const result = { stamp: before, names };
+    const after = statStampSync(dir);
+    const result: DirListing = { stamp: before, names, quick: quickOf(before) };
     if (after && sameStamp(before, after) && !isRacy(before, readAt, this.racySlackMs)) {
       this.memo.set(dir, result);
       if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value!);

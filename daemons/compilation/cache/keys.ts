@@ -4,21 +4,28 @@
 //
 // Fields are framed with their length, so ["ab","c"] and ["a","bc"] never hash alike.
 
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { CacheableArgs, EnvAnalysis } from './args.js';
 
-/** Bump when the key layout or the stored formats change: old entries then simply miss. */
-export const CACHE_FORMAT_VERSION = 'replibuild-cache-1';
+/** Bump when the key layout or the stored formats change: old entries then simply miss.
+ *  2: comment-blind source and header hashes, depend-mode results, sibling markers. */
+export const CACHE_FORMAT_VERSION = 'replibuild-cache-2';
 
 export class KeyHasher {
-  private readonly h: Hash = createHash('sha256');
+  // The framed fields are collected and hashed in one update: a key has a few dozen
+  // fields, and each update() is a call into the crypto binding (the bytes hashed,
+  // and so the keys, are the same as with one update per piece).
+  private readonly parts: (string | Buffer)[] = [];
+  private binary = false;
 
   field(label: string, value: string | Buffer): this {
-    const v = typeof value === 'string' ? Buffer.from(value, 'utf8') : value;
-    this.h.update(`${label}:${v.length}:`);
-    this.h.update(v);
-    this.h.update('\n');
+    if (typeof value === 'string') {
+      this.parts.push(`${label}:${Buffer.byteLength(value, 'utf8')}:`, value, '\n');
+    } else {
+      this.binary = true;
+      this.parts.push(`${label}:${value.length}:`, value, '\n');
+    }
     return this;
   }
 
@@ -29,7 +36,10 @@ export class KeyHasher {
   }
 
   digest(): string {
-    return this.h.digest('hex');
+    const h = createHash('sha256');
+    if (!this.binary) h.update(this.parts.join(''), 'utf8');
+    else for (const p of this.parts) h.update(p);
+    return h.digest('hex');
   }
 }
 
@@ -70,7 +80,9 @@ function common(h: KeyHasher, mode: string, c: KeyContext): KeyHasher {
     .field('compiler', c.compilerId)
     .field('language', c.args.language)
     .field('debug-dir', c.debugDir ?? '')
-    .field('host-cpu', c.args.hostDependent ? hostCpu() : '');
+    .field('host-cpu', c.args.hostDependent ? hostCpu() : '')
+    // Says which hash stands for the source below (and for the manifest's headers).
+    .field('comment-blind', c.args.commentBlind ? '1' : '0');
   h.field('env', String(c.env.hashed.length));
   for (const [k, v] of c.env.hashed) h.field(`env.${k}`, v);
   return h;
@@ -86,6 +98,33 @@ export function directKey(c: KeyContext, sourceHash: string): string {
     .field('source-path', c.args.source)
     .field('source-hash', sourceHash)
     .digest();
+}
+
+/**
+ * The "sibling" key: key1 without the options whose whole effect shows in the
+ * preprocessed output (-I, -D, -include...). A marker stored under it says that this
+ * source has been compiled with these other options before, under some -D/-I set:
+ * only then can a never-seen key1 hope for a preprocessor-mode hit (a -D that changes
+ * no token), so only then is `-E` worth running before the compile of a new key1.
+ */
+export function siblingKey(c: KeyContext, sourceHash: string): string {
+  return common(new KeyHasher(), 'sibling', c)
+    .list('args', cwdIndependentArgs(c.args.nonPreprocessorArgs, c.cwd))
+    .field('source-path', c.args.source)
+    .field('source-hash', sourceHash)
+    .digest();
+}
+
+/**
+ * The result key of a compile that ran without `-E` (ccache's depend mode): key1 and
+ * every header the depfile names with the hash the manifest entry records for it. It
+ * only names the result; what makes a hit correct is the manifest entry's checks.
+ */
+export function dependKey(key1: string, headers: readonly { path: string; hash: string }[]): string {
+  const h = new KeyHasher().field('version', CACHE_FORMAT_VERSION).field('mode', 'depend').field('key1', key1);
+  h.field('headers', String(headers.length));
+  for (const x of headers) h.field('path', x.path).field('hash', x.hash);
+  return h.digest();
 }
 
 /**

@@ -27,7 +27,12 @@
 //     ancestor directory and that directory's stat (mtime, ctime, inode): creating
 //     any entry in a directory changes its mtime and ctime, so "directory
 //     unchanged" proves "candidate still absent" for every candidate below it with
-//     one stat. Candidates directly in the working directory (touched by every
+//     one stat. A directory inside the working directory is recorded by the digest
+//     of its listing (names and kinds) instead: the same proof, read through the
+//     listing cache (one stat while the directory is unchanged), and it also holds
+//     for another checkout's copy of the directory, whose inode and times differ —
+//     without it, entries of one checkout could never hit in another without a
+//     preprocessor run. Candidates directly in the working directory (touched by every
 //     build and editor) and those under a directory changed too recently to trust
 //     its timestamp are recorded one by one and stat'ed at lookup. A candidate
 //     that exists but was not read (a later directory's same-named header, a probe
@@ -44,9 +49,15 @@ import { isAbsolute, posix } from 'node:path';
 import { CorruptEntryError } from './store.js';
 import {
   DirListingCache,
+  listingDigest,
   isRacy,
+  quickMatches,
+  quickMatchesDir,
+  quickStat,
   sameStamp,
   statStamp,
+  statStampSync,
+  type QuickStat,
   type FileInfoCache,
   type FileSnapshot,
   type StatStamp,
@@ -59,6 +70,9 @@ import {
  *  lags behind an edit gives a stale hit. Files it does not watch it must hash itself. */
 export interface HeaderHasher {
   hash(path: string): Promise<string | null>;
+  /** The comment-blind hash (comment-blind.ts) under the same contract. A hasher
+   *  without it gets manifest entries whose project headers carry plain hashes. */
+  commentBlindHash?(path: string): Promise<string | null>;
 }
 
 export const MANIFEST_VERSION = 1;
@@ -82,6 +96,9 @@ export interface DirRecord {
   mtime_ns: string;
   ctime_ns: string;
   ino: string;
+  /** For directories inside the working directory: the listing's digest
+   *  (fs-snapshot.ts listingDigest), which is what is checked then, not the stat. */
+  names?: string;
 }
 
 export interface PresentRecord {
@@ -92,6 +109,9 @@ export interface PresentRecord {
 export interface ManifestEntry {
   result: string;
   created_ms: number;
+  /** The project headers' hashes are comment-blind ones (comment-blind.ts); system
+   *  headers always carry plain content hashes. */
+  blind?: boolean;
   headers: HeaderRecord[];
   dirs: DirRecord[];
   absent: string[];
@@ -113,6 +133,7 @@ function validEntry(e: unknown): e is ManifestEntry {
   return (
     isStr(x.result) &&
     typeof x.created_ms === 'number' &&
+    (x.blind === undefined || typeof x.blind === 'boolean') &&
     Array.isArray(x.headers) &&
     x.headers.every(
       (h: unknown) =>
@@ -120,7 +141,10 @@ function validEntry(e: unknown): e is ManifestEntry {
         typeof (h as HeaderRecord).project === 'boolean',
     ) &&
     Array.isArray(x.dirs) &&
-    x.dirs.every((d: unknown) => typeof d === 'object' && d !== null && isStr((d as DirRecord).path)) &&
+    x.dirs.every(
+      (d: unknown) =>
+        typeof d === 'object' && d !== null && isStr((d as DirRecord).path) && ((d as DirRecord).names === undefined || isStr((d as DirRecord).names)),
+    ) &&
     Array.isArray(x.absent) &&
     x.absent.every(isStr) &&
     Array.isArray(x.present) &&
@@ -233,10 +257,14 @@ export interface RecordInput {
   searchDirs: string[];
   forcedIncludes: boolean;
   dirCache: DirListingCache;
-  /** Wall-clock ms when the `-E` run started. A directory or file changed after
-   *  (this - racySlackMs) may have changed after the preprocessor looked. */
+  /** Wall-clock ms when the `-E` run (or, without one, the compile) started. A
+   *  directory or file changed after (this - racySlackMs) may have changed after the
+   *  preprocessor looked. */
   referenceMs: number;
   racySlackMs: number;
+  /** Record project headers by their comment-blind hash (their snapshots must have
+   *  been taken with the comment-blind facts). */
+  blind?: boolean;
 }
 
 export interface Recorded {
@@ -318,7 +346,9 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
     const l = await list(dir);
     if (l && !untrusted(dir, l.stamp)) {
       if (!dirRecords.has(dir)) {
-        dirRecords.set(dir, { path: storedForm(cwd, dir), mtime_ns: l.stamp.mtime_ns, ctime_ns: l.stamp.ctime_ns, ino: l.stamp.ino });
+        const rec: DirRecord = { path: storedForm(cwd, dir), mtime_ns: l.stamp.mtime_ns, ctime_ns: l.stamp.ctime_ns, ino: l.stamp.ino };
+        if (isUnder(cwd, dir)) rec.names = listingDigest(l);
+        dirRecords.set(dir, rec);
       }
       return;
     }
@@ -402,18 +432,23 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
     }
   });
 
+  const blind = inp.blind === true;
   const entry: ManifestEntry = {
     result: inp.result,
     created_ms: Date.now(),
-    headers: inp.headers.map((h) => ({
-      path: h.path,
-      hash: h.snap.facts.hash,
-      size: h.snap.stamp.size,
-      mtime_ns: h.snap.stamp.mtime_ns,
-      ctime_ns: h.snap.stamp.ctime_ns,
-      ino: h.snap.stamp.ino,
-      project: isProjectPath(cwd, h.path),
-    })),
+    ...(blind ? { blind } : {}),
+    headers: inp.headers.map((h) => {
+      const project = isProjectPath(cwd, h.path);
+      return {
+        path: h.path,
+        hash: recordedHash(h.snap, project && blind),
+        size: h.snap.stamp.size,
+        mtime_ns: h.snap.stamp.mtime_ns,
+        ctime_ns: h.snap.stamp.ctime_ns,
+        ino: h.snap.stamp.ino,
+        project,
+      };
+    }),
     dirs: [...dirRecords.values()].sort((a, b) => a.path.localeCompare(b.path)),
     absent: [...absent].sort(),
     present: [...present.values()].sort((a, b) => a.path.localeCompare(b.path)),
@@ -421,71 +456,119 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   return { entry, problem };
 }
 
+/** The hash a manifest records for a header: comment-blind for project headers of a
+ *  comment-blind entry, the plain content hash otherwise. */
+export function recordedHash(snap: FileSnapshot, blind: boolean): string {
+  if (!blind) return snap.facts.hash;
+  if (!snap.facts.blind) throw new Error('internal: a comment-blind entry needs lexed snapshots of project headers');
+  return snap.facts.blind.blindHash;
+}
+
 // ------------------------------------------------------------ checking
 
-/** Per-lookup memo, shared by the entries of one manifest. */
+/**
+ * Checks entries of one manifest (and memoizes stats across them). This is the hit
+ * path, so it stats synchronously (fs-snapshot.ts) and trusts a header whose stat
+ * stamp (size, mtime, ctime, inode) is the one recorded with its hash: entries are
+ * only stored when every header's stamp is older than the compile's start by the
+ * racy margin, so that stamp cannot have been kept by a later write (git's
+ * racily-clean rule). Only a header whose stamp moved is hashed again, through the
+ * stamp-keyed memo of FileInfoCache. With an injected HeaderHasher (the discovery
+ * daemon's), project headers are asked of it instead, as its contract says.
+ */
 export class EntryChecker {
-  private readonly stats = new Map<string, Promise<StatStamp | null>>();
+  private readonly stats = new Map<string, QuickStat | null>();
   private readonly projectHashes = new Map<string, Promise<string | null>>();
-  private readonly systemOk = new Map<string, Promise<boolean>>();
+  private readonly custom: boolean;
 
   constructor(
     private readonly cwd: string,
     private readonly hasher: HeaderHasher,
     private readonly files: FileInfoCache,
-  ) {}
+    private readonly dirs: DirListingCache = new DirListingCache(),
+  ) {
+    this.custom = (hasher as unknown) !== files;
+  }
 
-  private stat(p: string): Promise<StatStamp | null> {
+  private dirOk(d: DirRecord): boolean {
+    if (d.names !== undefined) {
+      const l = this.dirs.listSync(absLiteral(this.cwd, d.path));
+      return l !== null && listingDigest(l) === d.names;
+    }
+    const st = this.stat(d.path);
+    if (!st) return false;
+    const q = quickMatchesDir(st, d);
+    if (q !== null) return q;
+    const full = statStampSync(absLiteral(this.cwd, d.path));
+    return full !== null && full.kind === 'dir' && full.mtime_ns === d.mtime_ns && full.ctime_ns === d.ctime_ns && full.ino === d.ino;
+  }
+
+  private presentOk(p: PresentRecord): boolean {
+    const st = this.stat(p.path);
+    if (!st) return false;
+    const q = quickMatches(st, p.stamp);
+    return q !== null ? q : sameStamp(statStampSync(absLiteral(this.cwd, p.path)), p.stamp);
+  }
+
+  private stat(p: string): QuickStat | null {
     const abs = absLiteral(this.cwd, p);
     let r = this.stats.get(abs);
-    if (!r) this.stats.set(abs, (r = statStamp(abs)));
+    if (r === undefined) this.stats.set(abs, (r = quickStat(abs)));
     return r;
   }
 
-  private async headerOk(h: HeaderRecord): Promise<boolean> {
+  private stampMatches(h: HeaderRecord): boolean | null {
+    const st = this.stat(h.path);
+    if (!st || st.kind !== 'file') return null;
+    const q = quickMatches(st, h);
+    if (q !== null) return q;
+    const full = statStampSync(absLiteral(this.cwd, h.path));
+    return full !== null && full.size === h.size && full.mtime_ns === h.mtime_ns && full.ctime_ns === h.ctime_ns && full.ino === h.ino;
+  }
+
+  /** True or false when known without the injected hasher, else undefined. */
+  private headerOkSync(h: HeaderRecord, blind: boolean): boolean | undefined {
+    if (h.project && this.custom) return undefined;
+    const same = this.stampMatches(h);
+    if (same === null) return false;
+    if (same) return true;
+    const snap = this.files.getSync(absLiteral(this.cwd, h.path), h.project && blind);
+    if (!snap) return false;
+    return recordedHash(snap, h.project && blind) === h.hash;
+  }
+
+  private async headerOkCustom(h: HeaderRecord, blind: boolean): Promise<boolean> {
     const abs = absLiteral(this.cwd, h.path);
-    if (h.project) {
-      let r = this.projectHashes.get(abs);
-      if (!r) {
-        const hp = hasherPath(this.cwd, h.path);
-        this.projectHashes.set(abs, (r = hp ? this.hasher.hash(hp) : this.files.hash(abs)));
-      }
-      return (await r) === h.hash;
-    }
-    const k = `${abs}\0${h.hash}\0${h.size}\0${h.mtime_ns}\0${h.ctime_ns}\0${h.ino}`;
-    let r = this.systemOk.get(k);
+    const k = blind ? `b\0${abs}` : abs;
+    let r = this.projectHashes.get(k);
     if (!r) {
-      r = (async () => {
-        const st = await this.stat(h.path);
-        if (!st || st.kind !== 'file') return false;
-        if (st.size === h.size && st.mtime_ns === h.mtime_ns && st.ctime_ns === h.ctime_ns && st.ino === h.ino) return true;
-        return (await this.files.hash(abs)) === h.hash;
-      })();
-      this.systemOk.set(k, r);
+      const hp = hasherPath(this.cwd, h.path);
+      if (!hp) r = Promise.resolve(blind ? this.files.blindHashSync(abs) : this.files.getSync(abs)?.facts.hash ?? null);
+      else if (!blind) r = this.hasher.hash(hp);
+      // An entry recorded comment-blind cannot be checked by a hasher that cannot hash so.
+      else r = this.hasher.commentBlindHash ? this.hasher.commentBlindHash(hp) : Promise.resolve(null);
+      this.projectHashes.set(k, r);
     }
-    return r;
+    return (await r) === h.hash;
   }
 
   /** Null when the entry holds, else the first reason found that it does not. */
   async check(e: ManifestEntry): Promise<string | null> {
-    const dirFails = await Promise.all(
-      e.dirs.map(async (d) => {
-        const st = await this.stat(d.path);
-        const ok = st && st.kind === 'dir' && st.mtime_ns === d.mtime_ns && st.ctime_ns === d.ctime_ns && st.ino === d.ino;
-        return ok ? null : `directory ${d.path} changed`;
-      }),
-    );
-    const dirFail = dirFails.find((x) => x !== null);
-    if (dirFail) return dirFail;
-    for (const a of await Promise.all(e.absent.map(async (p) => ((await this.stat(p)) ? p : null)))) {
-      if (a) return `${a} appeared`;
+    for (const d of e.dirs) if (!this.dirOk(d)) return `directory ${d.path} changed`;
+    for (const p of e.absent) if (this.stat(p)) return `${p} appeared`;
+    for (const p of e.present) if (!this.presentOk(p)) return `${p.path} changed`;
+    const blind = e.blind === true;
+    let pending: HeaderRecord[] | null = null;
+    for (const h of e.headers) {
+      const ok = this.headerOkSync(h, blind);
+      if (ok === false) return `header ${h.path} changed or is gone`;
+      if (ok === undefined) (pending ??= []).push(h);
     }
-    for (const p of e.present) {
-      if (!sameStamp(await this.stat(p.path), p.stamp)) return `${p.path} changed`;
+    if (pending) {
+      const oks = await Promise.all(pending.map((h) => this.headerOkCustom(h, blind)));
+      const i = oks.indexOf(false);
+      if (i >= 0) return `header ${pending[i]!.path} changed or is gone`;
     }
-    const headerFails = await Promise.all(e.headers.map(async (h) => ((await this.headerOk(h)) ? null : h.path)));
-    const hf = headerFails.find((x) => x !== null);
-    if (hf) return `header ${hf} changed or is gone`;
     return null;
   }
 }

@@ -4,7 +4,11 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { parseSearchList, preprocessEnv, type SearchList } from '../compiler-search.js';
 import { killProcessGroup } from '../process-group.js';
+
+// Parsing -v and the environment of the -E run are shared with the planner's probe.
+export { parseSearchList, preprocessEnv, type SearchList };
 
 export interface IncludedFile {
   /** As the preprocessor spelled it: include dir + "/" + name, unnormalized. */
@@ -23,13 +27,6 @@ export interface PreprocessOutput {
   hash: string;
 }
 
-export interface SearchList {
-  /** The directories the compiler searches, as -v lists them, trailing slashes removed. */
-  dirs: string[];
-  /** Directories it would search but skipped as nonexistent. */
-  missing: string[];
-}
-
 export interface PreprocessResult {
   exitCode: number;
   stderr: string;
@@ -42,12 +39,6 @@ export class PreprocessCancelledError extends Error {
     super('preprocessing cancelled');
     this.name = 'AbortError';
   }
-}
-
-function stripTrailingSlashes(p: string): string {
-  let s = p;
-  while (s.length > 1 && s.endsWith('/')) s = s.slice(0, -1);
-  return s;
 }
 
 /** Undoes the escapes gcc and clang write in line-marker file names; bytes are
@@ -141,44 +132,6 @@ export function parsePreprocessed(out: Buffer, dropCwdMarker: boolean): Preproce
     }
   }
   return { mainFile, files, hash: h.digest('hex') };
-}
-
-/** Reads the include search list from `-v` output (stderr). Needs C messages. */
-export function parseSearchList(stderr: string): SearchList {
-  const dirs: string[] = [];
-  const missing: string[] = [];
-  let inList = false;
-  for (const line of stderr.split('\n')) {
-    const miss = /^ignoring nonexistent directory "(.*)"$/.exec(line);
-    if (miss) {
-      missing.push(stripTrailingSlashes(miss[1]!));
-      continue;
-    }
-    if (/^#include (".*"|<\.\.\.>) search starts here:$/.test(line)) {
-      inList = true;
-      continue;
-    }
-    if (line.startsWith('End of search list.')) {
-      inList = false;
-      continue;
-    }
-    if (inList && line.startsWith(' ')) {
-      dirs.push(stripTrailingSlashes(line.trim().replace(/ \(framework directory\)$/, '')));
-    }
-  }
-  return { dirs, missing };
-}
-
-/** The environment of the -E run: the compile's own, with messages in English so
- *  that -v can be parsed. Only LC_MESSAGES changes; the character type stays. */
-export function preprocessEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...env };
-  const ctype = env.LC_ALL || env.LC_CTYPE || env.LANG;
-  delete e.LC_ALL;
-  delete e.LANGUAGE;
-  if (ctype) e.LC_CTYPE = ctype;
-  e.LC_MESSAGES = 'C';
-  return e;
 }
 
 export interface PreprocessOptions {

@@ -10,11 +10,22 @@ export interface StoredResult {
   depfileTarget: string;
   stderr: string;
   createdMs: number;
+  /** The depfile's headers (its prerequisites after the source), so a hit need not
+   *  parse the depfile to report them; absent in results written without them. */
+  headers?: string[];
 }
 
 export function encodeResult(r: StoredResult): Buffer {
   return encodeBlob(
-    { kind: 'compile-result', v: 1, depfile: r.depfile, depfile_target: r.depfileTarget, stderr: r.stderr, created_ms: r.createdMs },
+    {
+      kind: 'compile-result',
+      v: 1,
+      depfile: r.depfile,
+      depfile_target: r.depfileTarget,
+      stderr: r.stderr,
+      created_ms: r.createdMs,
+      ...(r.headers ? { headers: r.headers } : {}),
+    },
     r.object,
   );
 }
@@ -25,13 +36,15 @@ export function decodeResult(data: Buffer): StoredResult {
     throw new CorruptEntryError('not a compile result');
   }
   if (payload.length === 0) throw new CorruptEntryError('empty object in a compile result');
-  return {
+  const r: StoredResult = {
     object: payload,
     depfile: h.depfile,
     depfileTarget: h.depfile_target,
     stderr: h.stderr,
     createdMs: typeof h.created_ms === 'number' ? h.created_ms : 0,
   };
+  if (Array.isArray(h.headers) && h.headers.every((x) => typeof x === 'string')) r.headers = h.headers as string[];
+  return r;
 }
 
 /** Make's escaping for a prerequisite name, as gcc writes it. */

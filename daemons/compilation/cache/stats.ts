@@ -135,6 +135,22 @@ export class CacheStats {
   private timer: NodeJS.Timeout | null = null;
   private flushing: Promise<void> = Promise.resolve();
   private seq = 0;
+  /** Work that will still count things (the compile cache stores entries after it has
+   *  answered): reads and flushes wait for it, so they see what a compile led to. */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /** Registers background work whose counts reads and flushes must include. It must not reject. */
+  track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    const done = () => void this.inFlight.delete(work);
+    work.then(done, done);
+  }
+
+  /** Resolves once the work tracked so far is done (work tracked later is not waited
+   *  for: it belongs to compiles that finished after this call). */
+  async settled(): Promise<void> {
+    if (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
 
   constructor(
     readonly statsDir: string,
@@ -193,6 +209,7 @@ export class CacheStats {
 
   /** All processes' flushed counters plus this one's unflushed ones. */
   async read(): Promise<StatCounters> {
+    await this.settled();
     return addCounters(await readCounters(this.statsDir), this.pending);
   }
 
@@ -200,13 +217,19 @@ export class CacheStats {
     if (this.timer || this.flushDelayMs < 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.flush().catch(() => undefined);
+      // The timer does not wait for tracked work: what it adds goes with the next flush.
+      void this.flushNow().catch(() => undefined);
     }, this.flushDelayMs);
     this.timer.unref();
   }
 
   /** Writes what is pending as a new delta file; folds when deltas pile up. */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
+    await this.settled();
+    return this.flushNow();
+  }
+
+  private flushNow(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;

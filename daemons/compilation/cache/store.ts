@@ -6,9 +6,20 @@
 // Every read is checked against the integrity recorded at write time. What fails
 // the check is deleted (content and index line) and reported as a miss: the caller
 // compiles again and a broken object is never handed out.
+//
+// Reads on the hit path skip cacache's index parsing: where an entry is (its content
+// file and integrity) is remembered per key, valid while the key's index bucket file
+// keeps its stat stamp (every put or removal of the key appends to, or rewrites,
+// that file). The content is then read with one synchronous read and checked against
+// the remembered sha512 as cacache would check it, so a corrupt or truncated file is
+// still caught, removed and reported, never returned.
 
+import { createHash } from 'node:crypto';
+import { readFileSync, utimesSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
+import { join } from 'node:path';
 import { cacache, isIntegrityError, isNotFound, type CacacheEntry } from './cacache-api.js';
+import { quickStat, sameQuick, type QuickStat } from './fs-snapshot.js';
 
 export type EntryKind = 'manifest' | 'result' | 'link';
 export const ENTRY_KINDS: readonly EntryKind[] = ['manifest', 'result', 'link'];
@@ -41,17 +52,76 @@ export interface StoreEvents {
   onCorrupt?(kind: EntryKind, key: string, why: string): void;
 }
 
+/** cacache's bucket file for a store key (index-v5/xx/yy/rest of sha256(key)). */
+export function bucketPath(storeDir: string, storeKeyString: string): string {
+  const h = createHash('sha256').update(storeKeyString).digest('hex');
+  return join(storeDir, 'index-v5', h.slice(0, 2), h.slice(2, 4), h.slice(4));
+}
+
+/** Where an entry's content is, as of a stamp of its bucket. */
+interface Located {
+  integrity: string;
+  path: string;
+  bucket: QuickStat;
+}
+
+/** The sha512 digests (base64) an integrity string names; empty when it names none. */
+function sha512Digests(integrity: string): string[] {
+  const out: string[] = [];
+  for (const part of integrity.split(/\s+/)) {
+    if (part.startsWith('sha512-')) out.push(part.slice(7).replace(/\?.*$/, ''));
+  }
+  return out;
+}
+
+/** A blob read from the store, and where it lives (for callers that remember it). */
+export interface StoredBlob {
+  data: Buffer;
+  /** The content file (its stamp changes on touch, rewrite or removal). */
+  path: string;
+}
+
+const MAX_LOCATED = 20_000;
+
 export class CacheStore {
+  private readonly located = new Map<string, Located>();
+
   constructor(
     /** cacache's directory (CacheLayout.store). */
     readonly dir: string,
     private readonly events: StoreEvents = {},
   ) {}
 
+  /** The bucket file of (kind, key): it exists once the key was ever written. */
+  bucketOf(kind: EntryKind, key: string): string {
+    return bucketPath(this.dir, storeKey(kind, key));
+  }
+
   /** The blob under (kind, key), integrity-checked, or null. Refreshes its last-use
    *  time, which cleanup evicts by, unless `touch` is false. */
   async get(kind: EntryKind, key: string, opts: { touch?: boolean } = {}): Promise<Buffer | null> {
+    return (await this.read(kind, key, opts))?.data ?? null;
+  }
+
+  /** get(), with the content file's path. */
+  async read(kind: EntryKind, key: string, opts: { touch?: boolean } = {}): Promise<StoredBlob | null> {
     const k = storeKey(kind, key);
+    const bucket = bucketPath(this.dir, k);
+    const known = this.located.get(k);
+    if (known) {
+      // A result (or link) key names content that never changes meaning: whichever blob
+      // was stored under it is right for it. So a remembered location stays usable
+      // even if the key was written again, and a removed one shows up as a missing
+      // file below: no bucket stat needed. A manifest changes under its key.
+      const now = kind === 'manifest' ? quickStat(bucket) : known.bucket;
+      if (now && sameQuick(now, known.bucket)) {
+        const r = await this.readLocated(kind, key, known, opts);
+        if (r !== 'unsure') return r;
+      }
+      this.located.delete(k);
+    }
+    const bucketBefore = quickStat(bucket);
+    if (!bucketBefore) return null; // never written: no need to ask cacache
     let entry: CacacheEntry | null;
     try {
       entry = await cacache.get.info(this.dir, k);
@@ -60,17 +130,23 @@ export class CacheStore {
       throw e;
     }
     if (!entry) return null;
+    const loc: Located = { integrity: entry.integrity, path: entry.path, bucket: bucketBefore };
+    const r = await this.readLocated(kind, key, loc, opts, entry);
+    if (r !== 'unsure') {
+      if (r) this.remember(k, loc);
+      return r;
+    }
+    // An integrity without sha512 (not one we wrote): let cacache check it.
     try {
       const data = await cacache.get.byDigest(this.dir, entry.integrity);
       if (opts.touch !== false) await this.touchPath(entry.path);
-      return data;
+      return { data, path: entry.path };
     } catch (e) {
       if (isIntegrityError(e)) {
         await this.discard(kind, key, `content does not match its integrity (${(e as Error).message})`, entry);
         return null;
       }
       if (isNotFound(e)) {
-        // Content evicted by a cleanup elsewhere while the index line survived: a plain miss.
         await this.remove(kind, key, false);
         return null;
       }
@@ -78,17 +154,77 @@ export class CacheStore {
     }
   }
 
-  async put(kind: EntryKind, key: string, data: Buffer): Promise<void> {
+  /** Reads and checks located content; 'unsure' when its integrity is not a sha512 one. */
+  private async readLocated(
+    kind: EntryKind,
+    key: string,
+    loc: Located,
+    opts: { touch?: boolean },
+    entry?: CacacheEntry,
+  ): Promise<StoredBlob | null | 'unsure'> {
+    const digests = sha512Digests(loc.integrity);
+    if (digests.length === 0) return 'unsure';
+    let data: Buffer;
+    try {
+      data = readFileSync(loc.path);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      // Content evicted by a cleanup elsewhere while the index line survived: a plain miss.
+      this.located.delete(storeKey(kind, key));
+      await this.remove(kind, key, false);
+      return null;
+    }
+    const actual = createHash('sha512').update(data).digest('base64');
+    if (!digests.includes(actual)) {
+      this.located.delete(storeKey(kind, key));
+      await this.discard(kind, key, `content does not match its integrity (sha512 of ${data.length} bytes)`, entry ?? {
+        key: storeKey(kind, key),
+        integrity: loc.integrity,
+        path: loc.path,
+        size: data.length,
+        time: 0,
+      });
+      return null;
+    }
+    if (opts.touch !== false) this.touchSync(loc.path);
+    return { data, path: loc.path };
+  }
+
+  private remember(k: string, loc: Located): void {
+    this.located.delete(k);
+    this.located.set(k, loc);
+    if (this.located.size > MAX_LOCATED) this.located.delete(this.located.keys().next().value!);
+  }
+
+  /** Stores `data`; returns the content file's path (null when it cannot be found again). */
+  async put(kind: EntryKind, key: string, data: Buffer): Promise<string | null> {
     const k = storeKey(kind, key);
+    const bucket = bucketPath(this.dir, k);
     await cacache.put(this.dir, k, data);
     // Identical content may have been there already (dedup): it is in use again now.
     const entry = await cacache.get.info(this.dir, k).catch(() => null);
-    if (entry) await this.touchPath(entry.path);
+    if (!entry) return null;
+    await this.touchPath(entry.path);
+    // Stamped after our own line: a writer in between only makes the next read slower.
+    const stamp = quickStat(bucket);
+    if (stamp) this.remember(k, { integrity: entry.integrity, path: entry.path, bucket: stamp });
+    return entry.path;
+  }
+
+  /** Marks content as just used (cleanup evicts the least recently used first). */
+  touchSync(path: string): void {
+    const now = new Date();
+    try {
+      utimesSync(path, now, now);
+    } catch {
+      /* gone or not ours: nothing to refresh */
+    }
   }
 
   /** Drops the index entry and, with `content`, its content file too. */
   async remove(kind: EntryKind, key: string, content: boolean, known?: CacacheEntry): Promise<void> {
     const k = storeKey(kind, key);
+    this.located.delete(k);
     const entry = known ?? (await cacache.get.info(this.dir, k).catch(() => null));
     await cacache.rm.entry(this.dir, k, { removeFully: true });
     if (content && entry) await cacache.rm.content(this.dir, entry.integrity).catch(() => undefined);

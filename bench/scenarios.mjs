@@ -1,0 +1,164 @@
+// The synthetic suites: the six scenarios on an N-TU heavy tree for every tool,
+// and no-op scaling on the tiny tree at several N. Each tool gets its own copy
+// of the same generated tree; after every build the program is run and must
+// print the value the model of its tree predicts.
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeBuilder } from './builders.mjs';
+import { removeDir } from './cleanup.mjs';
+import { binaryPath, cloneModel, editConfigComment, editConfigValue, editTu, expectedOutput, generateProject } from './generate.mjs';
+import { measureScenario } from './measure.mjs';
+import { daemonsRss } from './replibuild.mjs';
+
+export const SCENARIOS = [
+  { id: 'cold', title: 'Cold build (empty cache, nothing built)' },
+  { id: 'warm-clean', title: 'Warm-cache clean rebuild (rm -rf build and .replibuild/state, cache kept)' },
+  { id: 'noop', title: 'No-op build (nothing changed)' },
+  { id: 'edit-cpp', title: 'One .cpp edited (a real change)' },
+  { id: 'edit-header', title: 'All-included config header edited (a real change)' },
+  { id: 'comment-header', title: 'Comment-only edit of the all-included config header' },
+];
+
+/** Runs the program of a builder's tree and compares with its model. */
+export function verifyProgram(b) {
+  const bin = binaryPath(b.model, b.tool);
+  const want = expectedOutput(b.model.plan, b.model.state);
+  const r = spawnSync(bin, [], { encoding: 'utf8', timeout: 30_000 });
+  const got = r.status === 0 ? r.stdout.trim() : `exit ${r.status ?? r.error?.message}`;
+  return { correct: got === want, got, want };
+}
+
+async function makeBuilders(tools, model, ctx, tag) {
+  const builders = [];
+  for (const tool of tools) {
+    const dir = join(ctx.tmp, `${tag}-${tool}`);
+    cpSync(model.dir, dir, { recursive: true });
+    const scratch = join(ctx.tmp, `${tag}-${tool}-scratch`);
+    mkdirSync(scratch, { recursive: true });
+    const b = await makeBuilder(tool, { dir, cli: ctx.cli, jobs: ctx.jobs, logDir: ctx.logDir, scratch, availability: ctx.availability, timeoutMs: ctx.timeoutMs });
+    b.model = cloneModel(model, dir);
+    b.scratch = scratch;
+    if (!b.unavailable) {
+      try {
+        await b.setup();
+      } catch (e) {
+        b.unavailable = `setup failed: ${e.message}`;
+        ctx.log(`  ${b.label}: ${b.unavailable}`);
+      }
+    }
+    builders.push(b);
+  }
+  return builders;
+}
+
+async function teardownAll(builders) {
+  for (const b of builders) {
+    try {
+      await b.teardown?.();
+    } catch {
+      /* reported by cleanup */
+    }
+    removeDir(b.dir);
+    removeDir(b.scratch);
+  }
+}
+
+/**
+ * The six scenarios at N heavy TUs.
+ * opts: {n, tools, reps: {cold, noop, 'edit-cpp', 'edit-header', 'comment-header', 'warm-clean'}, ...ctx}
+ */
+export async function runSynthetic(opts) {
+  const { log } = opts;
+  const baseDir = join(opts.tmp, 'synthetic-base');
+  const model = generateProject(baseDir, { n: opts.n, variant: 'heavy', jobs: opts.jobs });
+  log(`synthetic: ${opts.n} TUs, ${model.plan.m} headers, ${model.plan.k} per TU (+ config.hpp), in ${baseDir}`);
+  const builders = await makeBuilders(opts.tools, model, opts, 'syn');
+  removeDir(baseDir);
+  const result = { n: opts.n, headers: model.plan.m, per_tu: model.plan.k, scenarios: {}, start_seconds: null, rss: null, cache_stats: {} };
+  const verify = verifyProgram;
+  const tuToEdit = (rep) => (rep * 37 + 11) % opts.n;
+  // make and ninja have no cache: after a comment edit or an rm -rf they rebuild
+  // everything, every time; one run of that is enough.
+  const onceWithoutCache = (tool) => (tool === 'make' || tool === 'ninja' ? 1 : Infinity);
+  // Repeated cold builds only for the pair the cold-build target compares.
+  const coldPair = (tool) => (tool === 'rb-daemon' || tool === 'ninja' ? Infinity : 1);
+  const specs = {
+    cold: { before: (b, rep) => (rep > 0 ? b.resetCold() : undefined), repsFor: coldPair },
+    noop: {},
+    'edit-cpp': { before: (b, rep) => editTu(b.model, tuToEdit(rep)) },
+    'edit-header': { before: (b) => editConfigValue(b.model) },
+    'comment-header': { before: (b) => editConfigComment(b.model), repsFor: onceWithoutCache },
+    'warm-clean': { before: (b) => b.cleanBuild(), repsFor: onceWithoutCache },
+  };
+  try {
+    const rb = builders.find((b) => b.tool === 'rb-daemon' && !b.unavailable);
+    if (rb) result.start_seconds = rb.startSeconds;
+    for (const id of ['cold', 'noop', 'edit-cpp', 'edit-header', 'comment-header', 'warm-clean']) {
+      log(`synthetic ${opts.n} TUs: ${id}`);
+      result.scenarios[id] = await measureScenario(builders, { name: id, verify, reps: opts.reps[id], ...specs[id] }, log);
+    }
+    if (rb) result.rss = daemonsRss(opts.cli, rb.dir, rb.env);
+    for (const b of builders) if (b.cacheStats) result.cache_stats[b.tool] = b.cacheStats();
+  } finally {
+    await teardownAll(builders);
+  }
+  return result;
+}
+
+/**
+ * No-op scaling on the tiny variant: for each N, a cold build (recorded), then
+ * no-op builds and one-file edits; the daemons' RSS and start-to-ready time at each N.
+ */
+export async function runScaling(opts) {
+  const { log } = opts;
+  const result = { sizes: {} };
+  let prev = null; // {n, seconds: total cold-build time of the tools without replibuild}
+  for (const n of opts.sizes) {
+    if (prev && opts.deadline) {
+      const estimate = (prev.seconds * n) / prev.n;
+      const left = (opts.deadline - Date.now()) / 1000;
+      if (estimate > left) {
+        const why = `skipped: cold builds of make/ninja alone estimated at ${Math.round(estimate)} s, ${Math.round(left)} s of the time budget left`;
+        log(`scaling ${n} TUs ${why}`);
+        result.sizes[n] = { n, skipped: why };
+        continue;
+      }
+    }
+    const baseDir = join(opts.tmp, `tiny-${n}-base`);
+    const model = generateProject(baseDir, { n, variant: 'tiny', jobs: opts.jobs });
+    log(`scaling: tiny tree, ${n} TUs, ${model.plan.m} headers`);
+    const builders = await makeBuilders(opts.tools, model, opts, `tiny${n}`);
+    removeDir(baseDir);
+    const row = { n, headers: model.plan.m, start_seconds: null, rss: null, cold: {}, noop: null, 'edit-cpp': null };
+    try {
+      const rb = builders.find((b) => b.tool === 'rb-daemon' && !b.unavailable);
+      if (rb) row.start_seconds = rb.startSeconds;
+      row.cold = await measureScenario(builders, { name: 'cold', reps: 1, verify: verifyProgram }, log);
+      // A tool whose cold build failed has nothing to no-op on: stop it here.
+      for (const b of builders) {
+        const s = row.cold[b.tool]?.samples?.[0];
+        if (!b.unavailable && s && (!s.ok || s.correct === false)) {
+          b.unavailable = `cold build failed: ${(s.error ?? s.tail ?? 'wrong output').split('\n')[0]}`.slice(0, 300);
+          await b.teardown?.();
+        }
+      }
+      const others = Object.entries(row.cold).filter(([t, e]) => !t.startsWith('rb-') && e.summary?.median != null);
+      if (others.length) prev = { n, seconds: others.reduce((a, [, e]) => a + e.summary.median, 0) };
+      row.noop = await measureScenario(builders, { name: 'noop', reps: opts.reps.scaleNoop, verify: verifyProgram }, log);
+      row['edit-cpp'] = await measureScenario(
+        builders,
+        { name: 'edit-cpp', reps: opts.reps.scaleEdit, before: (b, rep) => editTu(b.model, (rep * 7919 + 3) % n), verify: verifyProgram },
+        log,
+      );
+      if (rb) {
+        row.rss = daemonsRss(opts.cli, rb.dir, rb.env);
+        if (row.rss) log(`  daemons' RSS at ${n} TUs: ${(row.rss.total / 1048576).toFixed(1)} MB`);
+      }
+    } finally {
+      await teardownAll(builders);
+    }
+    result.sizes[n] = row;
+  }
+  return result;
+}
