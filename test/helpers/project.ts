@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
 import { DAEMON_NAMES, type DaemonRecord } from '../../protocol/messages.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -133,4 +134,21 @@ export async function waitFor(pred: () => boolean, ms = 10_000, what = 'conditio
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** A maker of test projects whose daemons are stopped, and whose dirs are removed,
+ *  after each test, even a failed one. Call at the top of a test file. */
+export function projectsPerTest(): (...args: Parameters<typeof makeProject>) => TestProject {
+  const made: TestProject[] = [];
+  afterEach(async () => {
+    for (const p of made.splice(0)) {
+      cliSync(['stop'], p);
+      await p.cleanup();
+    }
+  });
+  return (...args) => {
+    const p = makeProject(...args);
+    made.push(p);
+    return p;
+  };
 }

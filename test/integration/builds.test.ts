@@ -3,22 +3,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../protocol/messages.js';
-import { CLI, REPO, cli, cliSync, makeProject, pidAlive, readRecordFile, waitFor, type TestProject } from '../helpers/project.js';
+import { CLI, REPO, cli, cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
-const projects: TestProject[] = [];
-function project(files: Record<string, string>, daemonConfig = ''): TestProject {
-  const p = makeProject(files, daemonConfig);
-  projects.push(p);
-  return p;
-}
-afterEach(async () => {
-  for (const p of projects.splice(0)) {
-    cliSync(['stop'], p);
-    await p.cleanup();
-  }
-});
+const project = projectsPerTest();
 
 interface Summary {
   compiled: number;
@@ -160,7 +149,7 @@ describe('builds across modes and processes', () => {
     const comp = readRecordFile(p.root, 'compilation')!;
     const childrenFile = join(p.root, '.replibuild/pids/compilation.children.json');
     const build = cli(['compile', '--json'], p);
-    await waitFor(() => existsSync(childrenFile), 30_000, 'a compiler to start');
+    await waitFor(() => existsSync(childrenFile), 60_000, 'a compiler to start');
     const orphans = JSON.parse(readFileSync(childrenFile, 'utf8')) as { pid: number }[];
     process.kill(comp.pid, 'SIGKILL');
     // The orchestrator either fails the build or finishes it in-process; either way
@@ -170,7 +159,7 @@ describe('builds across modes and processes', () => {
     // The next start reaps what the killed daemon left behind.
     const ensure = cliSync(['ensure'], p);
     expect(ensure.code, ensure.stderr).toBe(0);
-    for (const o of orphans) await waitFor(() => !pidAlive(o.pid), 5000, `orphan compiler ${o.pid} to be reaped`);
+    for (const o of orphans) await waitFor(() => !pidAlive(o.pid), 15_000, `orphan compiler ${o.pid} to be reaped`);
     const next = compileJson(p);
     expect(next.code, next.stderr).toBe(0);
     expect(next.failed).toBe(0);

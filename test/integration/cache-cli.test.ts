@@ -4,21 +4,14 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { REPO, cliSync, makeProject, type TestProject } from '../helpers/project.js';
+import { describe, expect, it } from 'vitest';
+import { REPO, cliSync, type TestProject, projectsPerTest } from '../helpers/project.js';
 
-const projects: TestProject[] = [];
-afterEach(async () => {
-  for (const p of projects.splice(0)) {
-    cliSync(['stop'], p);
-    await p.cleanup();
-  }
-});
+const project = projectsPerTest();
 
 /** The static-lib example, with g++ and ar replaced by logging wrappers. */
 function wrappedProject(): TestProject & { log: string; invocations(): string[] } {
-  const p = makeProject();
-  projects.push(p);
+  const p = project();
   rmSync(join(p.root, 'src'), { recursive: true });
   cpSync(join(REPO, 'examples/static-lib'), p.root, { recursive: true });
   const bin = join(p.root, '..', 'wrappers');
@@ -138,8 +131,7 @@ describe('cache commands', () => {
     expect(cliSync(['start'], a).code).toBe(0);
     expect(json(a, ['cache', 'stats', '--json']).misses).toBe(3);
     // A second checkout elsewhere, same cache and the same compiler (a's wrapper).
-    const b = makeProject();
-    projects.push(b);
+    const b = project();
     rmSync(join(b.root, 'src'), { recursive: true });
     cpSync(join(REPO, 'examples/static-lib'), b.root, { recursive: true });
     const s = json({ ...b, env: { ...a.env } }, ['compile', '--json', '--no-daemon']);

@@ -3,22 +3,11 @@
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES, type StatusReport } from '../../protocol/messages.js';
-import { cliSync, makeProject, pidAlive, readRecordFile, waitFor, type TestProject } from '../helpers/project.js';
+import { cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
-const projects: TestProject[] = [];
-function project(...a: Parameters<typeof makeProject>): TestProject {
-  const p = makeProject(...a);
-  projects.push(p);
-  return p;
-}
-afterEach(async () => {
-  for (const p of projects.splice(0)) {
-    cliSync(['stop'], p);
-    await p.cleanup();
-  }
-});
+const project = projectsPerTest();
 
 function status(p: TestProject): { code: number; report: StatusReport } {
   const r = cliSync(['status', '--json'], p);

@@ -4,25 +4,18 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DaemonChannel, RemoteOrchestrator } from '../../client/daemon-channel.js';
 import type { BuildSummary } from '../../protocol/build.js';
 import type { StatusReport } from '../../protocol/messages.js';
-import { CLI, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
+import { CLI, cliSync, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
-const projects: TestProject[] = [];
+const newProject = projectsPerTest();
 function project(files: Record<string, string>): TestProject {
-  const p = makeProject(files);
-  projects.push(p);
+  const p = newProject(files);
   expect(cliSync(['start'], p).code).toBe(0);
   return p;
 }
-afterEach(async () => {
-  for (const p of projects.splice(0)) {
-    cliSync(['stop'], p);
-    await p.cleanup();
-  }
-});
 
 function compile(p: TestProject, extra: string[] = []): BuildSummary & { code: number } {
   const r = cliSync(['compile', '--json', ...extra], p);

@@ -4,17 +4,11 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { StatusReport } from '../../protocol/messages.js';
-import { CLI, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
+import { CLI, cliSync, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
-const projects: TestProject[] = [];
-afterEach(async () => {
-  for (const p of projects.splice(0)) {
-    cliSync(['stop'], p);
-    await p.cleanup();
-  }
-});
+const project = projectsPerTest();
 
 /** Four slow TUs (std::regex), so a signal lands while compilers run. */
 function slowProject(): TestProject {
@@ -24,8 +18,7 @@ function slowProject(): TestProject {
   for (let i = 0; i < 4; i++) {
     files[`src/f${i}.cpp`] = `#include <regex>\n#include <string>\nint f${i}() { std::regex r("a+b*${i}"); return std::regex_match(std::string("aab"), r) ? 0 : ${i + 1}; }\n`;
   }
-  const p = makeProject(files);
-  projects.push(p);
+  const p = project(files);
   return p;
 }
 
