@@ -156,6 +156,13 @@ describe('blanking comments', () => {
     expect(blind('int a; // x ??/\nint b;\n').blindHash).toBe(factsOf(Buffer.from('int a; // x ??/\nint b;\n')).hash);
   });
 
+  it('token hashes ignore comments and white space, not tokens (the guess behind running -E)', () => {
+    const tok = (t: string) => blind(t).tokenHash;
+    expect(tok('// one\nint foo() { return 1; }\n')).toBe(tok('// reworded at length\n\nint foo() {\n  return 1;\n}\n'));
+    expect(tok('int a; /* x */\n')).toBe(tok('int a;\n'));
+    expect(tok('int foo() { return 1; }\n')).not.toBe(tok('int foo() { return 2; }\n'));
+  });
+
   it('CRLF line ends stay', () => {
     expect(blank('// c\r\nint x; /* d */\r\n')).toBe('//  \r\nint x; /*   */\r\n');
   });

@@ -11,11 +11,14 @@
 //                    one `-v` probe per compiler and flags); the result is stored under
 //                    a key of key1 and the headers' hashes (keys.ts dependKey).
 //   preprocessor     only where it can pay: a manifest for key1 exists but no entry
-//   mode             holds (a header changed: perhaps a reworded comment), or the source
-//                    was compiled before under other -D/-I (a "sibling": perhaps a -D
-//                    that changes no token). Then `-E` runs first and key2 (preprocessed
-//                    output + the remaining args) is looked up → result; a miss compiles
-//                    and stores under key2.
+//   mode             holds, and for one of them only project headers changed, keeping
+//                    their token hash (comments and white space aside: a reworded
+//                    comment), with its result under a key2 -E can find again; or the
+//                    manifest could not be read; or the source was compiled before under
+//                    other -D/-I (a "sibling": perhaps a -D that changes no token). Then
+//                    `-E` runs first and key2 (preprocessed output + the remaining args)
+//                    is looked up → result; a miss compiles and stores under key2. A real
+//                    header edit thus compiles at once, as a cold miss does.
 //
 // The trade-off of depend mode: a cold miss no longer pays a second preprocessing
 // (60–150 ms per heavy TU, all of it on the critical path of a cold build), but its
@@ -270,20 +273,25 @@ export class CompileCache {
 
     // Direct mode.
     let existed: boolean;
+    let worthE: boolean;
     try {
       const found = await this.loadManifest(prep.key1);
       existed = found.existed;
+      // A manifest that existed but cannot be read (corrupt, evicted): this TU was seen, -E may hit.
+      worthE = existed;
       if (found.manifest) {
-        const hit = await this.directLookup(job, identity, prep, found.manifest, t0);
-        if (hit) return hit;
+        const looked = await this.directLookup(job, identity, prep, found.manifest, t0);
+        if (!(looked instanceof EntryChecker)) return looked;
+        // Stale entries: -E first only where a comment-level edit may be all that changed
+        // and the entry's result is under a preprocessor key -E can find again.
+        worthE = found.manifest.entries.length === 0 || found.manifest.entries.some((e) => !e.depend && looked.mayPreprocessAlike(e));
       }
     } catch (e) {
       if (isAbort(e)) throw e;
       return this.afterInternalError(e, job, identity, run, opts);
     }
-    // A corrupt manifest counts as one that existed: this TU was seen, -E may hit.
     if (existed) this.noteSibling(prep);
-    if (existed || this.siblings.has(keyS(prep))) return this.preprocessorMode(job, identity, run, opts, prep, t0);
+    if (worthE || (!existed && this.siblings.has(keyS(prep)))) return this.preprocessorMode(job, identity, run, opts, prep, t0);
     return this.dependMode(job, identity, run, opts, prep, t0);
   }
 
@@ -417,7 +425,8 @@ export class CompileCache {
     };
   }
 
-  private async directLookup(job: CompileJob, identity: RunnerIdentity, prep: Prepared, manifest: Manifest, t0: number): Promise<CompileResult | null> {
+  /** A hit, or the checker that found every entry stale (its stats are memoized). */
+  private async directLookup(job: CompileJob, identity: RunnerIdentity, prep: Prepared, manifest: Manifest, t0: number): Promise<CompileResult | EntryChecker> {
     const checker = new EntryChecker(job.cwd, this.hasher, this.files, this.dirs);
     for (const entry of manifest.entries) {
       if ((await checker.check(entry)) !== null) continue;
@@ -427,7 +436,7 @@ export class CompileCache {
       this.stats.hit('direct', out.duration_ms);
       return out;
     }
-    return null;
+    return checker;
   }
 
   private async preprocess(
@@ -588,7 +597,7 @@ export class CompileCache {
 
     // gcc uses a precompiled header found beside an #include of the main file (or an
     // -include) and then lists neither it nor the header in the depfile: look for one.
-    const pch = await this.precompiledHeader(job, prep, searchDirs);
+    const pch = this.precompiledHeader(job, prep, searchDirs);
     if (pch) return { uncacheable: 'precompiled header', detail: `${pch} exists and would be used` };
 
     // The rest (directory listings, index writes) can wait until the caller has its answer.
@@ -598,6 +607,7 @@ export class CompileCache {
       if (!entry) return void notStored({ reason: 'no direct entry', detail: 'a __has_include names a macro, or the hasher lags behind' });
       const key = dependKey(prep.key1, entry.headers);
       entry.result = key;
+      entry.depend = true;
       await this.store.put('result', key, encodeResult({ object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers: names }));
       await this.saveEntry(prep.key1, entry);
       this.noteSibling(prep);
@@ -634,18 +644,27 @@ export class CompileCache {
   }
 
   /** The first `<dir>/<name>.gch` gcc could pick up for an #include of the source or an -include. */
-  private async precompiledHeader(job: CompileJob, prep: Prepared, searchDirs: readonly string[]): Promise<string | null> {
+  private precompiledHeader(job: CompileJob, prep: Prepared, searchDirs: readonly string[]): string | null {
     const names = [...(prep.src.facts.blind?.includes.map((i) => i.name) ?? []), ...prep.args.forcedIncludeNames];
     if (names.length === 0) return null;
     const dirs = new Set<string>([dirOfLiteral(prep.args.source), ...searchDirs]);
     if (prep.args.forcedIncludes) dirs.add('');
+    // Grouped by the directory each candidate would be in: one listing look-up per directory.
+    const byDir = new Map<string, { file: string; cand: string }[]>();
     for (const d of dirs) {
       for (const n of names) {
         const cand = `${joinLiteral(d, n)}.gch`;
         const abs = absLiteral(job.cwd, cand);
-        const l = await this.dirs.list(dirOfLiteral(abs));
-        if (l?.names.has(abs.slice(abs.lastIndexOf('/') + 1))) return cand;
+        const dir = dirOfLiteral(abs);
+        let list = byDir.get(dir);
+        if (!list) byDir.set(dir, (list = []));
+        list.push({ file: abs.slice(abs.lastIndexOf('/') + 1), cand });
       }
+    }
+    for (const [dir, cands] of byDir) {
+      const l = this.dirs.listSync(dir);
+      if (!l) continue;
+      for (const c of cands) if (l.names.has(c.file)) return c.cand;
     }
     return null;
   }

@@ -424,16 +424,13 @@ export function blankComments(d: Buffer): Blanked {
  */
 function tokenHash(d: Buffer, b: Blanked, rawHash: string): string {
   if (b.gaveUp) return rawHash;
-  const h = createHash('sha256');
+  const out = Buffer.allocUnsafe(d.length);
+  let n = 0;
   let from = 0;
   const put = (a: number, z: number) => {
-    let k = a;
-    while (k < z) {
-      while (k < z && (d[k] === SP || d[k] === NL || d[k] === CR || d[k] === TAB || d[k] === VT || d[k] === FF)) k++;
-      let m = k;
-      while (m < z && !(d[m] === SP || d[m] === NL || d[m] === CR || d[m] === TAB || d[m] === VT || d[m] === FF)) m++;
-      if (m > k) h.update(d.subarray(k, m));
-      k = m;
+    for (let k = a; k < z; k++) {
+      const c = d[k]!;
+      if (c !== SP && c !== NL && c !== CR && c !== TAB && c !== VT && c !== FF) out[n++] = c;
     }
   };
   for (const c of b.comments) {
@@ -441,7 +438,7 @@ function tokenHash(d: Buffer, b: Blanked, rawHash: string): string {
     from = c.e;
   }
   put(from, d.length);
-  return h.digest('hex');
+  return createHash('sha256').update(out.subarray(0, n)).digest('hex');
 }
 
 /** Comment-blind facts of a file's content; `rawHash` is its plain sha256 (reused when

@@ -55,7 +55,6 @@ import {
   quickMatchesDir,
   quickStat,
   sameStamp,
-  statStamp,
   statStampSync,
   type QuickStat,
   type FileInfoCache,
@@ -89,6 +88,9 @@ export interface HeaderRecord {
   /** Inside the project (relative, or absolute under cwd): checked through the HeaderHasher.
    *  Else a system header: trusted when its stat is unchanged, hashed when not. */
   project: boolean;
+  /** Project headers of comment-blind entries: the token hash (comment-blind.ts), which
+   *  only tells whether an -E run after a direct miss may be worth it. */
+  tok?: string;
 }
 
 export interface DirRecord {
@@ -112,6 +114,9 @@ export interface ManifestEntry {
   /** The project headers' hashes are comment-blind ones (comment-blind.ts); system
    *  headers always carry plain content hashes. */
   blind?: boolean;
+  /** Recorded in depend mode: `result` is not a preprocessor-mode key, so an -E run
+   *  after this entry goes stale cannot find its result again. */
+  depend?: boolean;
   headers: HeaderRecord[];
   dirs: DirRecord[];
   absent: string[];
@@ -134,6 +139,7 @@ function validEntry(e: unknown): e is ManifestEntry {
     isStr(x.result) &&
     typeof x.created_ms === 'number' &&
     (x.blind === undefined || typeof x.blind === 'boolean') &&
+    (x.depend === undefined || typeof x.depend === 'boolean') &&
     Array.isArray(x.headers) &&
     x.headers.every(
       (h: unknown) =>
@@ -417,7 +423,8 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   // Existing candidates the compiler did not read must stay exactly as they are; a
   // candidate that turns out absent (a dangling symlink, say) is checked on its own.
   const toStat = [...statLater].filter((abs) => !used.has(normalized(abs)));
-  const stamps = await Promise.all(toStat.map((abs) => statStamp(abs)));
+  // Synchronous: a few dozen local stats cost less than as many thread-pool round trips.
+  const stamps = toStat.map((abs) => statStampSync(abs));
   let problem: Recorded['problem'] = null;
   toStat.forEach((abs, i) => {
     const st = stamps[i];
@@ -439,7 +446,7 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
     ...(blind ? { blind } : {}),
     headers: inp.headers.map((h) => {
       const project = isProjectPath(cwd, h.path);
-      return {
+      const rec: HeaderRecord = {
         path: h.path,
         hash: recordedHash(h.snap, project && blind),
         size: h.snap.stamp.size,
@@ -448,6 +455,8 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
         ino: h.snap.stamp.ino,
         project,
       };
+      if (project && blind && h.snap.facts.blind) rec.tok = h.snap.facts.blind.tokenHash;
+      return rec;
     }),
     dirs: [...dirRecords.values()].sort((a, b) => a.path.localeCompare(b.path)),
     absent: [...absent].sort(),
@@ -550,6 +559,33 @@ export class EntryChecker {
       this.projectHashes.set(k, r);
     }
     return (await r) === h.hash;
+  }
+
+  /**
+   * After `check` found the entry stale: could `-E` still produce what it produced for
+   * this entry? Only if nothing but project headers changed and each changed one kept
+   * its token hash (a comment or white-space edit, the case preprocessor mode is for).
+   * A real edit, a new or removed file, a changed system header: -E would almost surely
+   * hash something new, so it is not worth running before the compile. Unknown (no
+   * token hash, an injected hasher): worth it, as before this guess existed.
+   */
+  mayPreprocessAlike(e: ManifestEntry): boolean {
+    for (const d of e.dirs) if (!this.dirOk(d)) return false;
+    for (const p of e.absent) if (this.stat(p)) return false;
+    for (const p of e.present) if (!this.presentOk(p)) return false;
+    const blind = e.blind === true;
+    let changed = false;
+    for (const h of e.headers) {
+      if (h.project && this.custom) return true;
+      if (this.headerOkSync(h, blind)) continue;
+      if (!h.project) return false;
+      if (h.tok === undefined) return true;
+      const snap = this.files.getSync(absLiteral(this.cwd, h.path), true);
+      if (!snap?.facts.blind || snap.facts.blind.tokenHash !== h.tok) return false;
+      changed = true;
+    }
+    // Nothing changed at all: the entry holds and only its result is gone; -E would find that same key.
+    return changed;
   }
 
   /** Null when the entry holds, else the first reason found that it does not. */

@@ -106,21 +106,20 @@ export class CacheStore {
   /** get(), with the content file's path. */
   async read(kind: EntryKind, key: string, opts: { touch?: boolean } = {}): Promise<StoredBlob | null> {
     const k = storeKey(kind, key);
-    const bucket = bucketPath(this.dir, k);
     const known = this.located.get(k);
     if (known) {
       // A result (or link) key names content that never changes meaning: whichever blob
       // was stored under it is right for it. So a remembered location stays usable
       // even if the key was written again, and a removed one shows up as a missing
       // file below: no bucket stat needed. A manifest changes under its key.
-      const now = kind === 'manifest' ? quickStat(bucket) : known.bucket;
+      const now = kind === 'manifest' ? quickStat(bucketPath(this.dir, k)) : known.bucket;
       if (now && sameQuick(now, known.bucket)) {
         const r = await this.readLocated(kind, key, known, opts);
         if (r !== 'unsure') return r;
       }
       this.located.delete(k);
     }
-    const bucketBefore = quickStat(bucket);
+    const bucketBefore = quickStat(bucketPath(this.dir, k));
     if (!bucketBefore) return null; // never written: no need to ask cacache
     let entry: CacacheEntry | null;
     try {
