@@ -71,7 +71,7 @@ export async function makeBuilder(tool, ctx) {
     let guard = null;
     const start = async () => {
       guard = guardDaemons(ctx.cli, ctx.dir, env);
-      const r = await run(process.execPath, [ctx.cli, 'start', '-C', ctx.dir], { env, label: 'start' });
+      const r = await run(ctx.cli, ['start', '-C', ctx.dir], { env, label: 'start' });
       for (const m of r.stdout.matchAll(/pid (\d+)/g)) guard.pids.add(Number(m[1]));
       guard.remember();
       if (!r.ok) throw new Error(`replibuild start failed: ${r.error ?? ''} ${r.tail}`);
@@ -89,9 +89,9 @@ export async function makeBuilder(tool, ctx) {
         if (daemon) this.startSeconds = await start();
       },
       async build(what = 'build') {
-        const args = [ctx.cli, 'compile', '-C', ctx.dir, '--json', '-j', jobs];
+        const args = ['compile', '-C', ctx.dir, '--json', '-j', jobs];
         if (!daemon) args.push('--no-daemon');
-        const r = await run(process.execPath, args, { env, label: what });
+        const r = await run(ctx.cli, args, { env, label: what });
         let summary = null;
         try {
           summary = JSON.parse(r.stdout.trim().split('\n').pop());

@@ -73,6 +73,8 @@ async function main() {
   if (!o.keep) onCleanup(`temp dir ${tmp}`, () => removeDir(tmp));
   const snap = join(tmp, 'replibuild');
   const cli = snapshotReplibuild(REPO, snap);
+  // The profiler needs node's own command line: the script bin/replibuild runs.
+  const cliJs = join(snap, 'dist', 'client', 'cli.js');
   const dir = join(tmp, 'proj');
   const model = generateProject(dir, { n: o.n, variant: o.variant });
   const profDir = join(tmp, 'prof');
@@ -84,7 +86,7 @@ async function main() {
     const pd = join(profDir, phase);
     mkdirSync(pd, { recursive: true });
     const t0 = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${pd}`, cli, ...cliArgs, '-C', dir], {
+    const r = spawnSync(process.execPath, [`--cpu-prof`, `--cpu-prof-dir=${pd}`, cliJs, ...cliArgs, '-C', dir], {
       env: { ...env, ...profEnv },
       encoding: 'utf8',
       maxBuffer: 64 << 20,

@@ -6,7 +6,8 @@ import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { killPids, onCleanup } from './cleanup.mjs';
 
-/** Copies <repo>/dist and package.json into `into`; returns the CLI path there. */
+/** Copies <repo>/dist, bin and package.json into `into`; returns the path of the
+ *  `replibuild` command there (bin/replibuild: what `npm link` puts on PATH). */
 export function snapshotReplibuild(repo, into) {
   const dist = join(repo, 'dist');
   if (!existsSync(join(dist, 'client', 'cli.js'))) {
@@ -14,9 +15,10 @@ export function snapshotReplibuild(repo, into) {
   }
   mkdirSync(into, { recursive: true });
   cpSync(dist, join(into, 'dist'), { recursive: true });
+  cpSync(join(repo, 'bin'), join(into, 'bin'), { recursive: true });
   cpSync(join(repo, 'package.json'), join(into, 'package.json'));
   symlinkSync(resolve(repo, 'node_modules'), join(into, 'node_modules'), 'dir');
-  return join(into, 'dist', 'client', 'cli.js');
+  return join(into, 'bin', 'replibuild');
 }
 
 /** The environment for replibuild: its own cache dir, and never CI mode (CI=true means --no-daemon). */
@@ -27,7 +29,7 @@ export function replibuildEnv(cacheDir) {
 }
 
 export function cliSync(cli, args, { env, cwd, timeoutMs = 120_000 } = {}) {
-  const r = spawnSync(process.execPath, [cli, ...args], { env, cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
+  const r = spawnSync(cli, args, { env, cwd, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 << 20 });
   return { ok: r.status === 0, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', error: r.error?.message ?? null };
 }
 

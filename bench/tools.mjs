@@ -59,7 +59,7 @@ function debVersion(pkg) {
 export function toolVersions(replibuildCli) {
   return {
     node: process.version,
-    replibuild: firstLine(process.execPath, [replibuildCli, '--version']),
+    replibuild: firstLine(replibuildCli, ['--version']),
     'g++': firstLine('g++', ['--version']),
     make: firstLine('make', ['--version']),
     ninja: firstLine('ninja', ['--version']),

@@ -4,6 +4,14 @@
 // every build's path.
 import { parseCompileArgs } from './fast-argv.js';
 
+// bin/replibuild moved NODE_EXTRA_CA_CERTS aside so this process starts without
+// loading certificates; the processes we start get it back.
+const savedCa = process.env.REPLIBUILD_NODE_EXTRA_CA_CERTS;
+if (savedCa !== undefined) {
+  process.env.NODE_EXTRA_CA_CERTS = savedCa;
+  delete process.env.REPLIBUILD_NODE_EXTRA_CA_CERTS;
+}
+
 type Runner = () => Promise<number>;
 
 async function main(argv: string[]): Promise<number> {

@@ -17,9 +17,11 @@ export async function createLocalOrchestrator(root: string, useDaemons: boolean)
   const setup = new SetupPeer(root, useDaemons && config.enabled.setup, silentLogger);
   const compilation = new CompilationPeer(useDaemons && config.enabled.compilation, root, () => config, undefined, silentLogger);
   const cache = await openCache(silentLogger);
+  const service = new OrchestratorService({ root, setup, compilation, linkCache: cache?.linkCache() });
   return {
-    service: new OrchestratorService({ root, setup, compilation, linkCache: cache?.linkCache() }),
+    service,
     close: async () => {
+      await service.settled();
       await compilation.close();
       await cache?.flush().catch(() => undefined);
     },

@@ -11,6 +11,7 @@ import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
 import { procStartTime } from './proc.js';
 import { RpcServer, method, type MethodMap } from './rpc-server.js';
+import { IdleCollector } from './idle-gc.js';
 
 export interface DaemonEnv {
   name: DaemonName;
@@ -143,10 +144,12 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     project: root,
   });
 
+  const idleGc = new IdleCollector();
   server = new RpcServer({
     token,
     identity: { daemon: name, version: VERSION, pid: process.pid },
     onError: (m) => log.error(m),
+    onSettled: () => idleGc.activity(),
     methods: {
       ...service.methods,
       ping: method(noParams, () => ping()),

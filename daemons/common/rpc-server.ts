@@ -36,6 +36,8 @@ export interface RpcServerOptions {
   maxLineBytes?: number;
   maxConnections?: number;
   onError?(message: string): void;
+  /** After each request has been answered (or failed). */
+  onSettled?(): void;
 }
 
 const authParams = obj({ token: str });
@@ -182,6 +184,9 @@ export class RpcServer {
           }
         },
       )
-      .finally(() => inflight.delete(ac));
+      .finally(() => {
+        inflight.delete(ac);
+        this.opts.onSettled?.();
+      });
   }
 }

@@ -5,7 +5,8 @@
 
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { rm, stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { sweepStaleTemps } from '../common/atomic-write.js';
@@ -51,8 +52,10 @@ export interface RunBuildOptions {
 
 export const BUILD_CANCELLED = 'build cancelled';
 
-/** Records are written to disk at most this often during a build, and at its end. */
+/** Records are written to disk at most this often during a build, and at its end;
+ *  less often when a save is slow (a big project): saving takes at most 1/SAVE_SHARE of the time. */
 const SAVE_INTERVAL_MS = 1000;
+const SAVE_SHARE = 20;
 
 /** A counting semaphore whose urgent waiters (links) go before the others. */
 class Slots {
@@ -81,13 +84,9 @@ class Slots {
  *  clock lags, never leads), but Date.now() drops the sub-millisecond part: hence +1.
  *  A write in the first tick after the start can slip through, but that is before the
  *  compiler (not even exec'd yet) can have read the file, so it read the new content. */
-async function changedSince(abs: string, sinceMs: number): Promise<boolean> {
-  try {
-    const st = await stat(abs);
-    return Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1;
-  } catch {
-    return true;
-  }
+function changedSince(abs: string, sinceMs: number): boolean {
+  const st = statSync(abs, { throwIfNoEntry: false });
+  return !st || Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1;
 }
 
 export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
@@ -160,17 +159,29 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
 
   let saveTimer: NodeJS.Timeout | undefined;
   let saving: Promise<void> = Promise.resolve();
+  let lastSaveMs = 0;
   const scheduleSave = () => {
     if (saveTimer) return;
-    saveTimer = setTimeout(() => {
-      saveTimer = undefined;
-      saving = saving.then(() => state.save()).catch(() => undefined);
-    }, SAVE_INTERVAL_MS);
+    saveTimer = setTimeout(
+      () => {
+        saveTimer = undefined;
+        saving = saving
+          .then(async () => {
+            const t = performance.now();
+            await state.save();
+            lastSaveMs = performance.now() - t;
+          })
+          .catch(() => undefined);
+      },
+      Math.max(SAVE_INTERVAL_MS, lastSaveMs * SAVE_SHARE),
+    );
     saveTimer.unref();
   };
 
   let done = 0;
   const total = plan.dirty_tus;
+  /** Objects and outputs a compiler or linker made in this build, not the cache. */
+  const fresh = new Set<string>();
 
   /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
   const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
@@ -195,7 +206,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (h === null) return '';
       const pre = before.get(p);
       if (pre !== undefined) return pre === h ? h : '';
-      return (await changedSince(resolve(root, p), sinceMs)) ? '' : h;
+      return changedSince(resolve(root, p), sinceMs) ? '' : h;
     };
     const objectHash = await hasher.hash(tu.object);
     if (objectHash === null) return null;
@@ -268,7 +279,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         return false;
       }
       if (res.outcome === 'cached') counts.cached++;
-      else counts.compiled++;
+      else {
+        counts.compiled++;
+        fresh.add(tu.object);
+      }
       return true;
     } finally {
       slots.release();
@@ -299,10 +313,13 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (!mayStart()) return false;
       let r;
       try {
-        r = await linkTarget(config, t, opts.compilerIdentity.path, {
-          signal: abort.signal,
-          ...(opts.linkCache ? { caching: { cache: opts.linkCache, compilerId: opts.compilerIdentity.id } } : {}),
-        });
+        const caching = opts.linkCache && {
+          cache: opts.linkCache,
+          compilerId: opts.compilerIdentity.id,
+          hashOf: (p: string) => hasher.hash(p),
+          freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
+        };
+        r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
       } catch (e) {
         if (abort.signal.aborted) return false;
         r = { ok: false, exit_code: 1, ms: 0, command: '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
@@ -325,6 +342,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       });
       scheduleSave();
       counts.linked++;
+      if (!r.cached) fresh.add(t.output);
       const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: r.cached };
       if (request.verbose) ev.command = r.command;
       emit(ev);

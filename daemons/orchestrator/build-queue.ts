@@ -1,6 +1,9 @@
 // The orchestrator's build queue: one build runs at a time per project, the
 // others wait in FIFO order; beyond queue_size a request is refused, and a build
-// that runs past `timeout` is cancelled (its compilers killed by the engine).
+// that goes `timeout` seconds without finishing a step (a compile or a link) is
+// cancelled (its compilers killed by the engine). Counting from the last step, not
+// from the start, is what lets a 20,000-TU cold build run for an hour while a hung
+// compiler is still caught.
 import { RpcError } from '../../protocol/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
 import type { BuildSummary } from '../../protocol/build.js';
@@ -47,9 +50,10 @@ export class BuildQueue {
   }
 
   /** Run `build` when its turn comes. `onQueued` hears the position while it waits.
-   *  The signal given to `build` aborts on timeout or when `signal` (the caller) aborts. */
+   *  The signal given to `build` aborts on timeout or when `signal` (the caller) aborts;
+   *  `build` calls `progress` after each step it finishes, which restarts the timeout. */
   async submit(
-    build: (signal: AbortSignal) => Promise<BuildSummary>,
+    build: (signal: AbortSignal, progress: () => void) => Promise<BuildSummary>,
     opts: { signal?: AbortSignal; onQueued?(position: number): void } = {},
   ): Promise<BuildSummary> {
     // `running` passes from one build straight to the next waiter (see release),
@@ -80,12 +84,19 @@ export class BuildQueue {
     const ac = new AbortController();
     const onCallerAbort = () => ac.abort(new Error('build cancelled: the client went away'));
     opts.signal?.addEventListener('abort', onCallerAbort, { once: true });
+    const timeoutS = this.opts.timeoutS;
     const timer = setTimeout(() => {
       this.timedOut++;
-      ac.abort(new Error(`build timed out after ${this.opts.timeoutS} s (timeout under [daemons.orchestrator])`));
-    }, this.opts.timeoutS * 1000);
+      ac.abort(
+        new Error(
+          `build timed out: no compile or link finished for ${timeoutS} s; raise timeout under [daemons.orchestrator] in .replibuild/daemon_config.toml if a single step can take that long`,
+        ),
+      );
+    }, timeoutS * 1000);
+    // refresh() re-arms the same timer: cheap enough to call after every step.
+    const progress = () => void timer.refresh();
     try {
-      const summary = await build(ac.signal);
+      const summary = await build(ac.signal, progress);
       if (ac.signal.aborted && !summary.ok) {
         summary.error = (ac.signal.reason as Error)?.message ?? summary.error;
       }

@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { tempPathFor } from '../common/atomic-write.js';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** On disk, version 2 stores each (header path, hash) pair once, in `files`, and
@@ -292,16 +292,24 @@ export class BuildState implements BuildStateReader {
   private readonly resolved = new Map<string, SearchContext | undefined>();
   private readonly changedProbes = new Map<string, CompilerSearchRecord>();
 
+  /** size:mtime:inode of the file as this instance last read or wrote it: while the
+   *  file still has it, nobody else wrote meanwhile, and a save need not read it back. */
+  private diskStamp: string | null;
+
   private constructor(
     readonly file: string,
     data: BuildStateData,
+    diskStamp: string | null = null,
   ) {
     this.data = data;
+    this.diskStamp = diskStamp;
   }
 
   static async load(root: string): Promise<BuildState> {
     const file = buildStatePath(root);
-    return new BuildState(file, await readData(file));
+    // Stamped before the read: a write that lands during it leaves another stamp behind.
+    const stamp = await fileStamp(file);
+    return new BuildState(file, await readData(file), stamp);
   }
 
   /** A state not read from disk (tests, planning without a project). */
@@ -393,21 +401,32 @@ export class BuildState implements BuildStateReader {
     this.changedLinks.clear();
     this.changedProbes.clear();
     try {
-      const merged = await readData(this.file);
-      for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
-      for (const [k, v] of links) v ? (merged.links[k] = v) : delete merged.links[k];
-      copySearch(this.data, merged, objects.values());
-      for (const [k, v] of probes) (merged.compiler_search ??= {})[k] = v;
+      // Only another process's write makes the file differ from this.data (which holds
+      // every change made here): read and merge only then. Re-reading a 20,000-TU state
+      // on every save was most of what one edit cost in a big project.
+      const ours = this.diskStamp !== null && (await fileStamp(this.file)) === this.diskStamp;
+      const merged = ours ? this.data : await readData(this.file);
+      if (!ours) {
+        for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
+        for (const [k, v] of links) v ? (merged.links[k] = v) : delete merged.links[k];
+        copySearch(this.data, merged, objects.values());
+        for (const [k, v] of probes) (merged.compiler_search ??= {})[k] = v;
+      }
       pruneSearch(merged);
       await mkdir(dirname(this.file), { recursive: true });
       const tmp = tempPathFor(this.file);
+      let written: string | null;
       try {
         await writeFile(tmp, serializeBuildState(merged));
+        // The temp's inode is ours alone and survives the rename: a later stamp equal to
+        // this one means the file is still the one written here.
+        written = await fileStamp(tmp);
         await rename(tmp, this.file);
       } catch (e) {
         await rm(tmp, { force: true });
         throw e;
       }
+      this.diskStamp = written;
       // Adopt what others recorded meanwhile, then re-apply anything changed during the write.
       for (const [k, v] of this.changedObjects) v ? (merged.objects[k] = v) : delete merged.objects[k];
       for (const [k, v] of this.changedLinks) v ? (merged.links[k] = v) : delete merged.links[k];
@@ -422,6 +441,16 @@ export class BuildState implements BuildStateReader {
       for (const [k, v] of probes) if (!this.changedProbes.has(k)) this.changedProbes.set(k, v);
       throw e;
     }
+  }
+}
+
+/** Identifies one version of the state file; rename keeps all three parts. */
+async function fileStamp(file: string): Promise<string | null> {
+  try {
+    const st = await stat(file, { bigint: true });
+    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+  } catch {
+    return null;
   }
 }
 

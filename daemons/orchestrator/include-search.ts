@@ -41,7 +41,7 @@
 // journal's fast path (nothing changed in watched files) plans nothing, so a new
 // file in an unwatched dir (the compiler's own) is seen at the next planned build.
 
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { dirOfLiteral, joinLiteral } from '../compilation/cache/manifest.js';
 import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../compilation/compiler-search.js';
@@ -74,22 +74,32 @@ export function shadowCandidates(ctx: SearchContext, header: string): string[] {
 
 interface ShadowGroup {
   readonly cands: readonly string[];
-  /** Those that may exist (from the build's listings). */
-  maybe?: readonly string[];
 }
 
-/** Candidates per (context, header), derived once and shared by every TU with that pair. */
+/** Candidates per (context, header), derived once and shared by every TU with that pair.
+ *  Pure (names only, no file system), so one index serves every build of the process. */
 class ShadowIndex {
   private readonly byContext = new Map<string, Map<string, ShadowGroup>>();
+  private size = 0;
 
   group(contextId: string, ctx: SearchContext, header: string): ShadowGroup {
     let m = this.byContext.get(contextId);
     if (!m) this.byContext.set(contextId, (m = new Map()));
     let g = m.get(header);
-    if (!g) m.set(header, (g = { cands: shadowCandidates(ctx, header) }));
+    if (!g) {
+      // A bound on memory for a daemon that sees many projects' worth of contexts.
+      if (++this.size > 200_000) {
+        this.byContext.clear();
+        this.size = 1;
+        this.byContext.set(contextId, (m = new Map()));
+      }
+      m.set(header, (g = { cands: shadowCandidates(ctx, header) }));
+    }
     return g;
   }
 }
+
+const sharedIndex = new ShadowIndex();
 
 // ------------------------------------------------------------ recording
 // (The compiler's own dirs come from the `-v` probe in compilation/compiler-search.ts,
@@ -104,7 +114,9 @@ export interface TuSearch {
 
 /** Records the include search of compiled TUs; one per build. */
 export class ShadowRecorder {
-  private readonly index = new ShadowIndex();
+  private readonly index = sharedIndex;
+  /** What may exist, per group, from this build's listings. */
+  private readonly maybeOf = new Map<ShadowGroup, readonly string[]>();
   /** Listings taken during this build: a quick "may exist" before a fresh stat. A file
    *  created after its directory was listed is taken as absent, so it is not skipped and
    *  can only make a later plan recompile: the safe side. */
@@ -142,24 +154,21 @@ export class ShadowRecorder {
   async describe(job: Pick<CompileJob, 'args' | 'source' | 'cwd'>, headers: readonly string[], sinceMs: number): Promise<TuSearch> {
     const ctx = await this.contextOf(job, headers);
     const search = searchIdOf(ctx);
-    const groups = headers.map((h) => this.index.group(search, ctx, h));
-    await Promise.all(groups.map(async (g) => void (g.maybe ??= await this.listings.maybeExisting(g.cands))));
     const maybe = new Set<string>();
-    for (const g of groups) for (const c of g.maybe!) maybe.add(c);
+    for (const h of headers) {
+      const g = this.index.group(search, ctx, h);
+      let m = this.maybeOf.get(g);
+      if (!m) this.maybeOf.set(g, (m = this.listings.maybeExistingSync(g.cands)));
+      for (const c of m) maybe.add(c);
+    }
     const skip: string[] = [];
-    await Promise.all(
-      [...maybe].map(async (c) => {
-        try {
-          const st = await stat(isAbsolute(c) ? c : resolve(this.opts.root, c));
-          // Changed (or created) since the compile started: it may not have been there when the
-          // compiler looked. Not skipped, so the next plan recompiles once more.
-          if (st.isDirectory() || Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1) return;
-          skip.push(c);
-        } catch {
-          // Gone: a candidate like any other.
-        }
-      }),
-    );
+    for (const c of maybe) {
+      const st = statSync(isAbsolute(c) ? c : resolve(this.opts.root, c), { throwIfNoEntry: false });
+      // Gone: a candidate like any other. Changed (or created) since the compile started: it may
+      // not have been there when the compiler looked; not skipped, so the next plan recompiles once more.
+      if (!st || st.isDirectory() || Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1) continue;
+      skip.push(c);
+    }
     return { context: ctx, skip: skip.sort() };
   }
 }

@@ -10,7 +10,7 @@ import { findOnPath } from '../../config/compiler.js';
 import { formatCommand } from '../compilation/compile-runner.js';
 import { runInProcessGroup } from '../compilation/process-group.js';
 import { linkCommandFor } from './compile-args.js';
-import { archiverIdentity, type LinkCache } from '../compilation/cache/link-cache.js';
+import { archiverIdentity, type LinkCache, type LinkJob } from '../compilation/cache/link-cache.js';
 
 export class LinkCancelledError extends Error {
   constructor(readonly target: string) {
@@ -35,6 +35,9 @@ export interface LinkResult {
 export interface LinkCaching {
   cache: LinkCache;
   compilerId: string;
+  /** See LinkJob: the caller's hashes of the inputs, and whether one is fresh from a compile. */
+  hashOf?: LinkJob['hashOf'];
+  freshInputs?: boolean;
 }
 
 export async function linkTarget(
@@ -76,7 +79,15 @@ export async function linkTarget(
     // The cache restores a stored output into the temp name, or runs the linker there.
     const tool = cmd.tool === 'cxx' ? { id: opts.caching.compilerId, path: program } : await archiverIdentity(program, config.root);
     const o = await opts.caching.cache.link(
-      { cwd: config.root, kind: target.kind, args: cmd.args, output: tmp, inputs: [...cmd.objects, ...cmd.dep_outputs] },
+      {
+        cwd: config.root,
+        kind: target.kind,
+        args: cmd.args,
+        output: tmp,
+        inputs: [...cmd.objects, ...cmd.dep_outputs],
+        ...(opts.caching.hashOf ? { hashOf: opts.caching.hashOf } : {}),
+        ...(opts.caching.freshInputs ? { freshInputs: true } : {}),
+      },
       tool,
       runLinker,
     );

@@ -16,6 +16,7 @@ await runDaemon(async (env) => {
     methods: orchestratorMethods(svc),
     status: () => svc.status(),
     close: async () => {
+      await svc.settled();
       await compilation.close();
       await cache?.flush().catch(() => undefined);
     },

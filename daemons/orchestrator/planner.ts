@@ -205,6 +205,18 @@ export async function hashInputs(paths: readonly string[], hasher: FileHasher): 
   return paths.map((path, i) => ({ path, hash: hashes[i] ?? '' }));
 }
 
+/** `hasher`'s hash(), answering each path from its first answer during one plan. */
+function memoHasher(hasher: FileHasher): FileHasher {
+  const seen = new Map<string, Promise<string | null>>();
+  return {
+    hash: (p: string) => {
+      let h = seen.get(p);
+      if (!h) seen.set(p, (h = hasher.hash(p)));
+      return h;
+    },
+  };
+}
+
 export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   const { config, state, hasher } = input;
   const compilerId = input.compiler.id;
@@ -219,9 +231,13 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
       return [{ target: t.name, source, object: job.object, job, command_hash: compileCommandHash(job, compilerId) }];
     });
   });
+  // Hundreds of TUs share their (system) headers: each file is looked at once per plan.
+  // A file changing during the plan is caught no later than it would be otherwise: the
+  // engine re-hashes what a compile read, before and after it.
+  const once = memoHasher(hasher);
   const tus: TuPlan[] = await Promise.all(
     tuSpecs.map(async (s) => {
-      const reason = await tuReason(s, state.getObject(s.object), compilerId, hasher, input);
+      const reason = await tuReason(s, state.getObject(s.object), compilerId, once, input);
       return { ...s, dirty: reason !== null, reason };
     }),
   );

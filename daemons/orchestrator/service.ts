@@ -60,9 +60,18 @@ export class OrchestratorService implements OrchestratorApi {
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string } | null = null;
   private noopBuilds = 0;
+  /** Work a build leaves for after its answer (the hash cache's save, telling discovery
+   *  the new deps): only speed depends on it, so the client does not wait; the next
+   *  build, clean and close do. */
+  private settling: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = StatCachingHasher.persistent(deps.root);
+  }
+
+  /** Resolves once the last build's after-work is done. */
+  settled(): Promise<void> {
+    return this.settling;
   }
 
   async build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
@@ -71,7 +80,7 @@ export class OrchestratorService implements OrchestratorApi {
     // Settings apply from the next build on; a waiting build keeps its place.
     this.queue ??= new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
     this.queue.reconfigure({ queueSize: queue_size, timeoutS: timeout });
-    const summary = await this.queue.submit((buildSignal) => this.runOne(req, onEvent, buildSignal), {
+    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(req, onEvent, buildSignal, progress), {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
@@ -92,7 +101,8 @@ export class OrchestratorService implements OrchestratorApi {
     return this.state;
   }
 
-  private async runOne(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal: AbortSignal): Promise<BuildSummary> {
+  private async runOne(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal: AbortSignal, progress: () => void): Promise<BuildSummary> {
+    await this.settling;
     const t0 = performance.now();
     const seconds = () => (performance.now() - t0) / 1000;
     await this.hasher.load();
@@ -165,6 +175,7 @@ export class OrchestratorService implements OrchestratorApi {
         max_in_flight: await this.deps.compilation.concurrency(),
         onEvent: (e) => {
           this.track(e);
+          if (e.type === 'tu' || e.type === 'link') progress();
           if (e.type === 'tu' && e.outcome !== 'failed') compiledSources.add(`${e.target}\0${e.source}`);
           onEvent(e);
         },
@@ -172,13 +183,15 @@ export class OrchestratorService implements OrchestratorApi {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.progress = null;
-      // Only speed is lost when this fails.
-      await this.hasher.save().catch(() => undefined);
+      // Only speed is lost when these fail.
+      this.settling = Promise.all([
+        this.hasher.save().catch(() => undefined),
+        changes ? this.sendDeps(config, compiledSources).catch(() => undefined) : undefined,
+      ]).then(() => undefined);
     }
     this.stateStamp = statStamp(buildStatePath(this.deps.root));
 
     if (changes) {
-      await this.sendDeps(config, compiledSources);
       const unwatched = unwatchedHeaders(config, selected, state, ignored);
       // A failed build keeps the epoch (files unchanged since it are still vouched
       // for) but can never be a no-op's witness.
@@ -215,6 +228,7 @@ export class OrchestratorService implements OrchestratorApi {
   }
 
   async clean(): Promise<{ removed: string }> {
+    await this.settling;
     const snap = await this.deps.setup.getConfig();
     if (!snap.project) throw new Error(`cannot clean: the configuration is invalid: ${snap.issues.map(formatIssue).join('; ')}`);
     await cleanProject(snap.project);

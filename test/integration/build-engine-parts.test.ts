@@ -4,7 +4,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CompilerNotFoundError,
@@ -191,6 +191,28 @@ describe('build state on disk', () => {
     a.deleteObject('b.o');
     await a.save();
     expect(Object.keys((await BuildState.load(root)).snapshot().objects)).toEqual(['a.o']);
+  });
+
+  it('the last writer saves again without reading back, yet a save after another writer\'s merges it', async () => {
+    const root = project({});
+    const a = await BuildState.load(root);
+    a.setObject('a.o', rec);
+    await a.save();
+    a.setObject('a2.o', rec);
+    await a.save(); // the file is still a's own: written from memory
+    const b = await BuildState.load(root);
+    expect(Object.keys(b.snapshot().objects).sort()).toEqual(['a.o', 'a2.o']);
+    b.setObject('b.o', rec);
+    await b.save();
+    a.setObject('a3.o', rec);
+    a.deleteObject('a.o');
+    await a.save(); // b wrote since: read and merged
+    expect(Object.keys((await BuildState.load(root)).snapshot().objects).sort()).toEqual(['a2.o', 'a3.o', 'b.o']);
+    // The state file removed under a (replibuild clean): a's next save holds only what changed since.
+    rmSync(buildStatePath(root));
+    a.setObject('a4.o', rec);
+    await a.save();
+    expect(Object.keys((await BuildState.load(root)).snapshot().objects)).toEqual(['a4.o']);
   });
 });
 

@@ -2,6 +2,7 @@
 // running the linker or ar, runnable, and a changed input misses.
 
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkCache, archiverIdentity, type LinkJob } from '../../daemons/compilation/cache/link-cache.js';
@@ -139,5 +140,92 @@ describe('link cache', () => {
     const r = await cache.linkCache().link(job, await gxxIdentity(), runner('g++', job, { n: 0 }));
     expect(r.cached).toBe(false);
     expect(r.uncacheable_reason).toMatch(/writes extra files/);
+  });
+
+  describe('with the orchestrator\'s hints', () => {
+    const appJob = (root: string): LinkJob => ({
+      cwd: root,
+      kind: 'executable',
+      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
+      output: 'build/app',
+      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+    });
+    const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+    it('freshInputs skips the look-up of a stored link but still stores the new one', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await gxxIdentity();
+      const calls = { n: 0 };
+      await links.link(job, id, runner('g++', job, calls));
+      // Stored, yet with freshInputs the linker runs again and no look-up is counted.
+      const r = await links.link({ ...job, freshInputs: true }, id, runner('g++', job, calls));
+      expect(r.cached).toBe(false);
+      expect(calls.n).toBe(2);
+      expect((await counts(cache)).raw).toMatchObject({ link_hits: 0, link_misses: 2 });
+      // And without it, the stored result is served.
+      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+      expect(calls.n).toBe(2);
+    });
+
+    it('hashOf answers for the inputs: with the true hashes a stored link is found without reading them', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await gxxIdentity();
+      await links.link(job, id, runner('g++', job, { n: 0 }));
+      const asked: string[] = [];
+      const hashOf = async (f: string) => {
+        asked.push(f);
+        return sha(p.read(f));
+      };
+      const calls = { n: 0 };
+      expect((await links.link({ ...job, hashOf }, id, runner('g++', job, calls))).cached).toBe(true);
+      expect(calls.n).toBe(0);
+      expect(asked.sort()).toEqual(['build/obj/answer.o', 'build/obj/main.o']);
+    });
+
+    it('an input rewritten after hashOf answered keeps the link out of the cache (its stamp moved)', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await gxxIdentity();
+      const before = p.read('build/obj/answer.o');
+      const hashOf = async (f: string) => {
+        const h = sha(p.read(f));
+        // A stale answer: the object changes right after it was hashed.
+        if (f === 'build/obj/answer.o') {
+          p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+          await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        }
+        return h;
+      };
+      await links.link({ ...job, hashOf }, id, runner('g++', job, { n: 0 }));
+      expect(p.read('build/obj/answer.o').equals(before)).toBe(false);
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+    });
+
+    it('with storeInBackground the store finishes after the answer, and flush() waits for it', async () => {
+      env = await setup({ storeInBackground: true });
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await gxxIdentity();
+      await links.link(job, id, runner('g++', job, { n: 0 }));
+      await cache.flush();
+      p.rm('build/app');
+      const calls = { n: 0 };
+      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+      expect(calls.n).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
   });
 });

@@ -47,8 +47,25 @@ describe('BuildQueue', () => {
         new Promise<BuildSummary>((r) => signal.addEventListener('abort', () => r({ ...ok(), ok: false, error: 'build cancelled' }))),
     );
     expect(summary.ok).toBe(false);
-    expect(summary.error).toMatch(/timed out after 0.05 s/);
+    expect(summary.error).toMatch(/timed out: no compile or link finished for 0.05 s.*timeout under \[daemons.orchestrator\]/);
     expect(q.timedOut).toBe(1);
+  });
+
+  it('a build that keeps finishing steps outlives the timeout; the timeout counts from its last step', async () => {
+    const q = new BuildQueue({ queueSize: 1, timeoutS: 0.5 });
+    let aborted = false;
+    const summary = await q.submit(async (signal, progress) => {
+      signal.addEventListener('abort', () => (aborted = true));
+      // Fifteen steps of 60 ms: 900 ms in all, past the timeout, never 500 ms without a step.
+      for (let i = 0; i < 15; i++) {
+        await new Promise((r) => setTimeout(r, 60));
+        progress();
+      }
+      return ok();
+    });
+    expect(aborted).toBe(false);
+    expect(summary.ok).toBe(true);
+    expect(q.timedOut).toBe(0);
   });
 
   it('a caller that goes away while queued leaves the queue', async () => {

@@ -254,7 +254,7 @@ export class CompileCache {
 
   /** A link cache sharing this cache's store, counters and environment. */
   linkCache(): LinkCache {
-    return new LinkCache(this.store, this.stats, this.env);
+    return new LinkCache(this.store, this.stats, this.env, this.storeInBackground);
   }
 
   // ---------------------------------------------------------------- modes

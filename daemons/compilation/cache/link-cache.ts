@@ -15,7 +15,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../../../protocol/messages.js';
 import { findOnPath } from '../../../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
-import { sameStamp, statStamp, type StatStamp } from './fs-snapshot.js';
+import { sameStamp, statStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
 import type { CacheStats } from './stats.js';
 import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
 import { writeFileAtomicAsync } from '../../common/atomic-write.js';
@@ -30,6 +30,13 @@ export interface LinkJob {
   output: string;
   /** Objects and libraries the link reads (the cache also hashes every existing file named in args). */
   inputs: string[];
+  /** Content sha256 (hex) of an input, from the caller's stat-checked hash cache: saves
+   *  reading hundreds of unchanged objects. Stamps are still taken here first, so an
+   *  input that changes meanwhile keeps the result out of the cache. */
+  hashOf?: (input: string) => Promise<string | null>;
+  /** An input was just compiled or linked (not restored from the cache): a stored link
+   *  of it is unlikely, so skip the look-up and only store. */
+  freshInputs?: boolean;
 }
 
 /** Who links: for the driver, CompilerIdentity (its id); for ar, archiverIdentity(). */
@@ -135,11 +142,12 @@ function libraryCandidates(args: readonly string[]): string[] {
   return out;
 }
 
-async function hashFile(abs: string): Promise<{ hash: string; stamp: StatStamp } | null> {
-  const before = await statStamp(abs);
+/** The file's content hash and the stamp taken before it was read; null if not a file. */
+async function hashFile(abs: string, known?: () => Promise<string | null>): Promise<{ hash: string; stamp: StatStamp } | null> {
+  const before = statStampSync(abs);
   if (!before || before.kind !== 'file') return null;
-  const data = await readFile(abs);
-  return { hash: createHash('sha256').update(data).digest('hex'), stamp: before };
+  const hash = known ? await known() : createHash('sha256').update(await readFile(abs)).digest('hex');
+  return hash === null ? null : { hash, stamp: before };
 }
 
 export class LinkCache {
@@ -147,6 +155,8 @@ export class LinkCache {
     private readonly store: CacheStore,
     private readonly stats: CacheStats,
     private readonly env: NodeJS.ProcessEnv = process.env,
+    /** Store after answering (the caller's flush() waits for it), as the compile cache does. */
+    private readonly storeInBackground = false,
   ) {}
 
   /** Restores the output from the cache, or runs `run` (which must write job.output) and stores it. */
@@ -179,11 +189,14 @@ export class LinkCache {
     for (const name of LINK_ENV) h.field(`env.${name}`, this.env[name] ?? '\0unset');
     const named = [...new Set([...job.inputs, ...namedFiles(job.args, job.output), ...libraryCandidates(job.args)])];
     const stamps: { abs: string; stamp: StatStamp | null }[] = [];
-    for (const f of named) {
-      const abs = resolve(job.cwd, f);
-      if (abs === resolve(job.cwd, job.output)) continue;
-      const hf = await hashFile(abs);
-      if (!hf && job.inputs.includes(f)) return plain(`input ${f} cannot be read`);
+    const inputs = new Set(job.inputs);
+    const outAbs0 = resolve(job.cwd, job.output);
+    const files = named.map((f) => ({ f, abs: resolve(job.cwd, f) })).filter((x) => x.abs !== outAbs0);
+    const hashOf = job.hashOf;
+    const hashed = await Promise.all(files.map(({ f, abs }) => hashFile(abs, hashOf && inputs.has(f) ? () => hashOf(f) : undefined)));
+    for (const [i, { f, abs }] of files.entries()) {
+      const hf = hashed[i];
+      if (!hf && inputs.has(f)) return plain(`input ${f} cannot be read`);
       h.field(`file:${f}`, hf ? hf.hash : '\0absent');
       stamps.push({ abs, stamp: hf?.stamp ?? null });
     }
@@ -191,7 +204,7 @@ export class LinkCache {
     const outAbs = resolve(job.cwd, job.output);
     const mode = job.kind === 'static' ? 0o644 : 0o755;
 
-    const data = await this.store.get('link', key);
+    const data = job.freshInputs ? null : await this.store.get('link', key);
     if (data) {
       try {
         const { header, payload } = decodeBlob(data);
@@ -215,11 +228,21 @@ export class LinkCache {
       // `ar r` adds to an archive that is already there: the result depends on it.
       if (job.kind === 'static' && existedBefore) {
         this.stats.notStored('archive updated in place');
-      } else if (await this.inputsMoved(stamps)) {
+      } else if (this.inputsMoved(stamps)) {
         this.stats.notStored('changed during link');
       } else {
+        // Read now: the caller renames the output once this returns.
         const output = await readFile(outAbs);
-        if (output.length > 0) await this.store.put('link', key, encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output));
+        if (output.length > 0) {
+          const put = this.store
+            .put('link', key, encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output))
+            .then(
+              () => undefined,
+              () => this.stats.error(),
+            );
+          if (this.storeInBackground) this.stats.track(put);
+          else await put;
+        }
       }
     } catch {
       this.stats.error();
@@ -227,9 +250,8 @@ export class LinkCache {
     return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms() };
   }
 
-  private async inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): Promise<boolean> {
-    for (const s of stamps) if (!sameStamp(await statStamp(s.abs), s.stamp)) return true;
-    return false;
+  private inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): boolean {
+    return stamps.some((s) => !sameStamp(statStampSync(s.abs), s.stamp));
   }
 }
 
