@@ -5,11 +5,12 @@
 // A plain function on purpose: the compile cache wraps it, the queue schedules it.
 
 import { tempPathFor } from '../common/atomic-write.js';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { accessSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import type { CompilerIdentity } from './compiler-identity.js';
-import { readDepfile } from './depfile.js';
+import { parseDepfile } from './depfile.js';
 import { runInProcessGroup } from './process-group.js';
 
 export interface RunCompileOptions {
@@ -80,8 +81,10 @@ export async function runCompile(
     compiler_id: identity.id,
   });
 
-  await mkdir(dirname(objAbs), { recursive: true });
-  if (dirname(depAbs) !== dirname(objAbs)) await mkdir(dirname(depAbs), { recursive: true });
+  // Synchronous: the directory almost always exists, and a thread-pool round trip
+  // (several ms when the pool is busy) would sit right before the spawn.
+  mkdirSync(dirname(objAbs), { recursive: true });
+  if (dirname(depAbs) !== dirname(objAbs)) mkdirSync(dirname(depAbs), { recursive: true });
 
   const argv = compileArgv(job, job.object + suffix, job.depfile + suffix);
   const run = await runInProcessGroup(identity.path, argv, {
@@ -109,13 +112,14 @@ export async function runCompile(
 
   try {
     // Before anything moves: -fsyntax-only and friends write a depfile but no object.
-    await access(tmpObj);
-    const dep = await readDepfile(tmpDep);
+    // Synchronous from here to the answer, for the reason mkdir above is.
+    accessSync(tmpObj);
+    const dep = parseDepfile(readFileSync(tmpDep, 'utf8'), tmpDep);
     const srcAbs = resolve(job.cwd, job.source);
     const headers = dep.prereqs.filter((p) => p !== job.source && resolve(job.cwd, p) !== srcAbs);
     // Depfile first, object last: the object's arrival is what says "done".
-    await rename(tmpDep, depAbs);
-    await rename(tmpObj, objAbs);
+    renameSync(tmpDep, depAbs);
+    renameSync(tmpObj, objAbs);
     return result('compiled', 0, stderr, headers);
   } catch (e) {
     await removeTemps();

@@ -3,7 +3,8 @@
 // output, never a truncated one.
 
 import { tempPathFor } from '../common/atomic-write.js';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdirSync, renameSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
 import { findOnPath } from '../../config/compiler.js';
@@ -60,9 +61,10 @@ export async function linkTarget(
   if (!program) {
     return { ok: false, exit_code: 127, stderr: `replibuild: cannot archive ${target.output}: "ar" is not on PATH (install binutils)\n`, ms: ms(), command, cached: false };
   }
-  await mkdir(dirname(outAbs), { recursive: true });
+  // Synchronous, as in the compile runner: cheap local calls right before the spawn.
+  mkdirSync(dirname(outAbs), { recursive: true });
   // ar adds to an existing archive; start from nothing.
-  await rm(tmpAbs, { force: true });
+  rmSync(tmpAbs, { force: true });
   const runLinker = async () => {
     const run = await runInProcessGroup(program, cmd.args, { cwd: config.root, ...(opts.signal ? { signal: opts.signal } : {}) });
     if (run.aborted || opts.signal?.aborted) {
@@ -101,7 +103,7 @@ export async function linkTarget(
     return { ok: false, exit_code: outcome.exit_code, stderr, ms: ms(), command, cached };
   }
   try {
-    await rename(tmpAbs, outAbs);
+    renameSync(tmpAbs, outAbs);
   } catch (e) {
     await rm(tmpAbs, { force: true });
     return { ok: false, exit_code: 1, stderr: `${stderr}replibuild: cannot write ${target.output}: ${(e as Error).message}\n`, ms: ms(), command, cached };

@@ -54,8 +54,10 @@ export function tempCacheDir(): string {
   return mkdtempSync(join(tmpdir(), 'rb-cache-dir-'));
 }
 
+/** Tests compile one TU at a time and expect its -E beside it (what 'spare' does with
+ *  cores to spare): 'always' makes that hold on a two-core machine too. */
 export async function openCache(dir: string, opts: Partial<CompileCacheOptions> = {}): Promise<CompileCache> {
-  return CompileCache.open({ dir, racySlackMs: SLACK_MS, statsFlushDelayMs: -1, ...opts });
+  return CompileCache.open({ dir, racySlackMs: SLACK_MS, statsFlushDelayMs: -1, preprocessAlongside: 'always', ...opts });
 }
 
 let gxx: Promise<CompilerIdentity> | null = null;

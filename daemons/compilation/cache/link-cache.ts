@@ -15,10 +15,11 @@ import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../../../protocol/messages.js';
 import { findOnPath } from '../../../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
-import { sameStamp, statStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
+import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
 import type { CacheStats } from './stats.js';
 import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
 import { writeFileAtomicAsync } from '../../common/atomic-write.js';
+import { nextTurn } from './next-turn.js';
 
 export interface LinkJob {
   /** Directory the tool runs in; relative paths are relative to it. */
@@ -220,7 +221,7 @@ export class LinkCache {
       }
     }
 
-    const existedBefore = (await statStamp(outAbs)) !== null;
+    const existedBefore = statStampSync(outAbs) !== null;
     const r = await run();
     this.stats.link(false);
     if (r.exit_code !== 0) return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms() };
@@ -234,8 +235,10 @@ export class LinkCache {
         // Read now: the caller renames the output once this returns.
         const output = await readFile(outAbs);
         if (output.length > 0) {
-          const put = this.store
-            .put('link', key, encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output))
+          const blob = encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output);
+          // In the background, a macrotask later: the link's answer goes out first.
+          const put = (this.storeInBackground ? nextTurn() : Promise.resolve())
+            .then(() => this.store.put('link', key, blob))
             .then(
               () => undefined,
               () => this.stats.error(),
