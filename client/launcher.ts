@@ -39,11 +39,14 @@ export function tailFile(file: string, lines: number): string {
 
 /**
  * Node flags of a daemon. --expose-gc: it collects when idle (idle-gc.ts).
- * --max-semi-space-size: V8 lets the young generation grow to 16 MB per semi-space
- * (up to 48 MB of RSS) under allocation bursts, and keeps it; 2 MB caps that at a
- * few more scavenges during a build, for each of the four long-lived processes.
+ * --max-semi-space-size=2 for setup and discovery: V8 lets the young generation grow
+ * to 16 MB per semi-space under allocation bursts (a scan, a reload) and keeps it.
+ * Not for compilation and orchestrator, which allocate on every TU of a build: there
+ * the smaller young generation cost more in scavenges than it saved (profiled).
  */
-const DAEMON_NODE_FLAGS = ['--expose-gc', '--max-semi-space-size=2'];
+function daemonNodeFlags(name: DaemonName): string[] {
+  return name === 'setup' || name === 'discovery' ? ['--expose-gc', '--max-semi-space-size=2'] : ['--expose-gc'];
+}
 
 function daemonMain(name: DaemonName): string {
   return fileURLToPath(new URL(`../daemons/${name}/main.js`, import.meta.url));
@@ -52,7 +55,7 @@ function daemonMain(name: DaemonName): string {
 function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {
   const logFd = openSync(paths.logFile(name), 'a');
   try {
-    const child = spawn(process.execPath, [...DAEMON_NODE_FLAGS, daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
+    const child = spawn(process.execPath, [...daemonNodeFlags(name), daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
       cwd: paths.root,
       detached: true, // its own session: a Ctrl-C in the user's shell or a finished `make` must not take it down
       stdio: ['ignore', logFd, logFd, 'ipc'],

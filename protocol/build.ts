@@ -44,6 +44,9 @@ export interface BuildRequest {
   jobs: number;
   keep_going: boolean;
   verbose: boolean;
+  /** Stream an event per TU, link and queue move (default). false (--json): only
+   *  diagnostics and messages, which is all such a client shows. */
+  progress?: boolean;
 }
 
 export interface BuildSummary {

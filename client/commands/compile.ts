@@ -23,7 +23,7 @@ export async function run(args: CompileArgs): Promise<number> {
   try {
     const summary = await runBuildRequest(
       root,
-      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose) },
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json },
       {
         noDaemon: args.daemon === false,
         onEvent: (e) => out.event(e),

@@ -92,8 +92,21 @@ export class RpcServer {
     let authed = false;
     let closing = false;
 
+    // Messages sent in one tick (an answer and the notifications before it, a burst of
+    // cache hits) leave in one write: each write to a socket is a system call that
+    // also wakes the reader.
+    let corked = false;
     const send = (msg: unknown) => {
-      if (!socket.destroyed && socket.writable) socket.write(encodeMessage(msg));
+      if (socket.destroyed || !socket.writable) return;
+      if (!corked) {
+        corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          corked = false;
+          socket.uncork();
+        });
+      }
+      socket.write(encodeMessage(msg));
     };
     // Before authentication any error ends the connection: an unauthenticated
     // peer gets one answer and nothing more.

@@ -25,6 +25,14 @@ export interface FileHasher {
    *  only a stat settles); null when there is no such directory; 'unlisted' when it exists
    *  but cannot be read. Reads no content. */
   listDir?(dir: string): Promise<DirListing>;
+  /** hash() and the file's newest timestamp from one stat; without it, callers stat again. */
+  hashWithTime?(relPath: string): Promise<HashWithTime | null>;
+}
+
+export interface HashWithTime {
+  hash: string;
+  /** max(mtime, ctime) in ms, as the stat that vouched for the hash saw it. */
+  newestMs: number;
 }
 
 export type EntryKind = 'file' | 'dir' | 'maybe';
@@ -110,9 +118,18 @@ export class StatCachingHasher implements FileHasher {
     const abs = resolve(this.root, relPath);
     const inflight = this.pending.get(abs);
     if (inflight) return inflight;
-    const p = this.compute(abs).finally(() => this.pending.delete(abs));
+    const p = this.compute(abs)
+      .then((r) => r?.hash ?? null)
+      .finally(() => this.pending.delete(abs));
     this.pending.set(abs, p);
     return p;
+  }
+
+  /** hash(), with the newer of the file's mtime and ctime (ms) from the same stat: one
+   *  stat answers both "what is it" and "did it change since". Never shares a stat
+   *  taken for another caller. */
+  hashWithTime(relPath: string): Promise<HashWithTime | null> {
+    return this.compute(resolve(this.root, relPath));
   }
 
   /** Forgets cached hashes (all, or of one path). */
@@ -122,7 +139,7 @@ export class StatCachingHasher implements FileHasher {
     this.changed = true;
   }
 
-  private async compute(abs: string): Promise<string | null> {
+  private async compute(abs: string): Promise<HashWithTime | null> {
     try {
       // A synchronous stat: a build asks about hundreds of (mostly system) headers at
       // once, and a local stat costs microseconds where a thread-pool round trip
@@ -133,23 +150,24 @@ export class StatCachingHasher implements FileHasher {
         return null;
       }
       const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
+      const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+      const newestMs = Number(newest / 1000n) / 1000;
       const hit = this.cache.get(abs);
       if (hit && hit.stamp === stamp) {
         this.counters.hits++;
         hit.gen = this.gen;
-        return hit.hash;
+        return { hash: hit.hash, newestMs };
       }
       // Sources, headers and most objects are small: one synchronous read beats a stream's
       // several thread-pool round trips (5 ms for a 2 KB source, measured in a daemon).
       const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.limited(() => sha256File(abs));
       this.counters.reads++;
       const nowNs = BigInt(Date.now()) * 1_000_000n;
-      const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
       if (this.racyNs === 0n || nowNs - newest >= this.racyNs) {
         this.cache.set(abs, { stamp, hash, gen: this.gen });
         this.changed = true;
       } else this.forget(abs);
-      return hash;
+      return { hash, newestMs };
     } catch (e) {
       if (MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
         this.forget(abs);

@@ -10,12 +10,19 @@ export const buildRequestParams = obj({
   jobs: optional(nonNegInt, 0),
   keep_going: optional(bool, false),
   verbose: optional(bool, false),
+  progress: optional(bool, true),
 });
 
 export function orchestratorMethods(svc: OrchestratorService): MethodMap {
   return {
     build: method(buildRequestParams, (req, ctx) =>
-      svc.build(req, (event) => ctx.notify(NOTIFY_PROGRESS, { requestId: ctx.requestId, event }), ctx.signal),
+      svc.build(
+        req,
+        (event) => {
+          if (req.progress || event.type === 'diagnostics' || event.type === 'message') ctx.notify(NOTIFY_PROGRESS, { requestId: ctx.requestId, event });
+        },
+        ctx.signal,
+      ),
     ),
     clean: method(noParams, () => svc.clean()),
   };

@@ -220,3 +220,34 @@ describe('examples', () => {
   });
 });
 
+
+describe('build events over the wire', () => {
+  it('progress: false (what --json asks for) streams diagnostics only; the default streams every step', async () => {
+    const { DaemonChannel, RemoteOrchestrator } = await import('../../client/daemon-channel.js');
+    const p = project({
+      'replibuild.toml': '[project]\nname = "t"\n\n[compiler]\nflags = ["-Wall"]\n\n[targets.app]\nkind = "executable"\nsources = ["src/*.cpp"]\n',
+      'src/main.cpp': 'int main() { int unused = 1; return 0; }\n',
+      'src/b.cpp': 'int b() { return 2; }\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    const ch = new DaemonChannel(p.root, 'orchestrator');
+    try {
+      const orch = new RemoteOrchestrator(ch);
+      const req = { targets: [], jobs: 0, keep_going: false, verbose: false };
+      const quiet: string[] = [];
+      const s1 = await orch.build({ ...req, progress: false }, (e) => quiet.push(e.type));
+      expect(s1).toMatchObject({ ok: true, compiled: 2 });
+      // The warning still arrives: a --json client prints diagnostics to stderr.
+      expect(quiet).toEqual(['diagnostics']);
+      expect(cliSync(['clean'], p).code).toBe(0);
+      const all: string[] = [];
+      await orch.build(req, (e) => all.push(e.type));
+      expect(all.filter((t) => t === 'tu')).toHaveLength(2);
+      expect(all).toContain('plan');
+      expect(all).toContain('link');
+      expect(all).toContain('diagnostics');
+    } finally {
+      ch.close();
+    }
+  });
+});
