@@ -2,9 +2,10 @@
 // replibuild's benchmark suite against make, ninja, ccache and sccache.
 //
 //   npm run bench                  full run (N = 200, no-op scaling at 20 / 2,000 / 20,000, googletest)
-//   npm run bench -- --quick       under 5 minutes (N = 24, scaling at 20 / 2,000, no googletest)
+//   npm run bench -- --quick       under 5 minutes (N = 16, scaling at 20 / 2,000, no googletest)
 //
 // Options: --only=synthetic,scaling,googletest   --n=200   --sizes=20,2000,20000
+//          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
 //          warm-clean scale-noop scale-edit gtest)   --jobs=2   --no-install   --keep (temp dirs)
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
@@ -46,13 +47,14 @@ function parseArgs(argv) {
     else if (k === 'only') o.only = v.split(',');
     else if (k === 'n') o.n = Number(v);
     else if (k === 'sizes') o.sizes = v.split(',').map(Number);
+    else if (k === 'scale-tools') o.scaleTools = v.split(',');
     else if (k === 'reps') o.reps = Object.fromEntries(v.split(',').map((kv) => kv.split(':')).map(([a, b]) => [a, Number(b)]));
     else if (k === 'jobs') o.jobs = Number(v);
     else if (k === 'budget') o.budget = Number(v);
     else if (k === 'out') o.out = v;
     else if (k === 'json') o.json = v;
     else if (k === 'help' || k === 'h') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 11).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -70,7 +72,7 @@ function parseArgs(argv) {
     budgetMin: o.budget ?? (o.quick ? 4.6 : 55),
     // Quick mode leaves make out of the scaling suite (its no-op is no target) to stay under 5 minutes.
     // In priority order: a cold build that meets the deadline is cut short, so make comes last.
-    scaleTools: o.quick ? ['ninja', 'rb-daemon'] : ['ninja', 'rb-daemon', 'make'],
+    scaleTools: o.scaleTools ?? (o.quick ? ['ninja', 'rb-daemon'] : ['ninja', 'rb-daemon', 'make']),
     sizes: o.sizes ?? (o.quick ? [20, 2000] : [20, 2000, 20000]),
     reps,
     suites: o.only ?? ['synthetic', ...(o.quick && !o.googletest ? [] : ['googletest']), 'scaling'],
