@@ -322,7 +322,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         const caching = opts.linkCache && {
           cache: opts.linkCache,
           compilerId: opts.compilerIdentity.id,
-          hashOf: (p: string) => hasher.hash(p),
+          // A stat of its own (hashWithTime shares no in-flight answer): taken after the
+          // link cache's stamps, so a change in between shows as moved, never as a wrong key.
+          hashOf: (p: string) => (hasher.hashWithTime ? hasher.hashWithTime(p).then((r) => r?.hash ?? null) : hasher.hash(p)),
           freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
