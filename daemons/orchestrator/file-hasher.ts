@@ -340,8 +340,10 @@ export class DirListings {
     return l;
   }
 
-  /** maybeExisting, at once: listings taken synchronously, each directory once per
-   *  instance (looked up by the path as given: no resolve() per candidate). */
+  /** The paths whose directory listing shows a non-directory entry of that name (or
+   *  one whose type needs a stat): a superset of what existed when listed. Listings are
+   *  taken synchronously, each directory once per instance (looked up by the path as
+   *  given: no resolve() per candidate). */
   maybeExistingSync(paths: readonly string[]): string[] {
     const out: string[] = [];
     for (const p of paths) {
@@ -360,22 +362,6 @@ export class DirListings {
       if (k !== undefined && k !== 'dir') out.push(p);
     }
     return out;
-  }
-
-  /** The paths whose directory listing shows a non-directory entry of that name (or
-   *  one whose type needs a stat): a superset of what existed when listed. */
-  async maybeExisting(paths: readonly string[]): Promise<string[]> {
-    const out = await Promise.all(
-      paths.map(async (p) => {
-        const s = splitPath(p);
-        if (!s) return true;
-        const l = await this.list(s.dir);
-        if (l === 'unlisted') return true;
-        const k = l?.get(s.base);
-        return k !== undefined && k !== 'dir';
-      }),
-    );
-    return paths.filter((_, i) => out[i]);
   }
 }
 

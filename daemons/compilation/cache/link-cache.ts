@@ -191,8 +191,8 @@ export class LinkCache {
     const named = [...new Set([...job.inputs, ...namedFiles(job.args, job.output), ...libraryCandidates(job.args)])];
     const stamps: { abs: string; stamp: StatStamp | null }[] = [];
     const inputs = new Set(job.inputs);
-    const outAbs0 = resolve(job.cwd, job.output);
-    const files = named.map((f) => ({ f, abs: resolve(job.cwd, f) })).filter((x) => x.abs !== outAbs0);
+    const outAbs = resolve(job.cwd, job.output);
+    const files = named.map((f) => ({ f, abs: resolve(job.cwd, f) })).filter((x) => x.abs !== outAbs);
     const hashOf = job.hashOf;
     const hashed = await Promise.all(files.map(({ f, abs }) => hashFile(abs, hashOf && inputs.has(f) ? () => hashOf(f) : undefined)));
     for (const [i, { f, abs }] of files.entries()) {
@@ -202,7 +202,6 @@ export class LinkCache {
       stamps.push({ abs, stamp: hf?.stamp ?? null });
     }
     const key = h.digest();
-    const outAbs = resolve(job.cwd, job.output);
     const mode = job.kind === 'static' ? 0o644 : 0o755;
 
     const data = job.freshInputs ? null : await this.store.get('link', key);
