@@ -75,7 +75,10 @@ export class BuildOutput {
         this.line(`Linking... ${e.output}${e.cached ? ' (cached)' : ''} (${secs(e.ms)})`);
         break;
       case 'message':
-        this.line(e.text);
+        if (e.warning) {
+          this.clearLive();
+          this.o.stderr.write(`${e.text}\n`);
+        } else this.line(e.text);
         break;
     }
   }

@@ -35,6 +35,9 @@ export interface CompileResult {
   uncacheable_reason?: string;
   /** Hex digest of the compiler identity used (path, size, mtime, version, machine). */
   compiler_id: string;
+  /** What the user must know about the cache (refused, results not stored, and why);
+   *  the orchestrator shows each distinct note once per build, on stderr. */
+  cache_note?: string;
 }
 
 export interface BuildRequest {
@@ -67,7 +70,8 @@ export type BuildEvent =
   | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string }
   | { type: 'diagnostics'; source: string; text: string }
   | { type: 'link'; target: string; output: string; ms: number; cached: boolean; command?: string }
-  | { type: 'message'; text: string };
+  /** `warning`: for the user's terminal (stderr) even when only a summary goes to stdout. */
+  | { type: 'message'; text: string; warning?: boolean };
 
 export type CompilerKind = 'gcc' | 'clang';
 

@@ -11,8 +11,12 @@ import { CompilationService } from './service.js';
 export async function openCache(log: Logger): Promise<CompileCache | undefined> {
   try {
     // The service answers a compile as soon as its object is in place; the cache entry
-    // is written after (its close() waits for those writes).
-    return await CompileCache.open({ log: (line) => log.debug(line), storeInBackground: true });
+    // is written after (its close() waits for those writes). A refused directory still
+    // gives a cache: it bypasses itself, tells each build why, and checks again per build.
+    const cache = await CompileCache.open({ log: (line) => log.debug(line), storeInBackground: true, openRefused: true });
+    const note = cache.guard.note();
+    if (note) log.warn(note);
+    return cache;
   } catch (e) {
     log.warn(`compile cache disabled: ${(e as Error).message}`);
     return undefined;
@@ -33,7 +37,8 @@ const CLEANUP_EVERY_MS = 10 * 60_000;
 export function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger): () => void {
   let running = false;
   const runOnce = async () => {
-    if (running) return;
+    // Never evict from (or write into) a directory the guard refuses now.
+    if (running || !cache.guard.usableNow()) return;
     running = true;
     try {
       const r = await cleanupWithConfig(cache.layout.root, config().compilation, cache.stats);

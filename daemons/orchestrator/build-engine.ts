@@ -182,6 +182,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const total = plan.dirty_tus;
   /** Objects and outputs a compiler or linker made in this build, not the cache. */
   const fresh = new Set<string>();
+  /** What the compile cache asked to tell the user, each shown once per build. */
+  const cacheNotes = new Set<string>();
 
   /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
   const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
@@ -251,6 +253,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       try {
         before = await hashBefore(tu);
         res = await opts.compile(tu.job, abort.signal);
+        if (res.cache_note && !cacheNotes.has(res.cache_note)) {
+          cacheNotes.add(res.cache_note);
+          emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
+        }
       } catch (e) {
         if (abort.signal.aborted) return false;
         // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.

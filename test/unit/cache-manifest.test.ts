@@ -214,3 +214,28 @@ describe('manifest format', () => {
     expect(includeNames('inc/foo.h', ['', 'inc'])).toEqual(['inc/foo.h', 'foo.h']);
   });
 });
+
+describe('directories a TU never searched for a name (issue 10 item 9)', () => {
+  it('a TU that includes nothing does not depend on a missing include dir’s nearest existing directory', async () => {
+    mkdirSync(join(cwd, 'src'), { recursive: true });
+    mkdirSync(join(cwd, 'empty'));
+    write(cwd, 'src/a.cpp', 'int a() { return 1; }\n');
+    const e = await record([], [join(sys, 'not-there', 'include'), 'empty', 'absent/inc']);
+    expect(e.dirs).toEqual([]);
+    expect(e.absent).toEqual([]);
+    // Its stamp moving (another checkout's copy, a file created and removed) changes nothing for it.
+    write(sys, 'other.h', '');
+    write(cwd, 'absent', '');
+    expect(await check(e)).toBeNull();
+  });
+
+  it('a TU that includes a header still depends on every directory searched for it', async () => {
+    write(cwd, 'include/v.h', '#define V 1\n');
+    mkdirSync(join(cwd, 'empty'));
+    write(cwd, 'src/a.cpp', '#include "v.h"\n');
+    const e = await record(['include/v.h'], [join(sys, 'not-there', 'include'), 'empty', 'include']);
+    expect(e.dirs.map((d) => d.path)).toEqual(expect.arrayContaining([sys, 'empty']));
+    write(join(sys, 'not-there', 'include'), 'v.h', '#define V 2\n');
+    expect(await check(e)).not.toBeNull();
+  });
+});

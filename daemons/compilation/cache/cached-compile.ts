@@ -52,7 +52,8 @@ import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } fr
 import { compilerSearch, includeSearchArgs } from '../compiler-search.js';
 import { parseDepfile } from '../depfile.js';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type ArgsAnalysis, type CacheableArgs, type EnvAnalysis, type UncacheableReason } from './args.js';
-import { defaultCacheDir, ensureCacheDir, type CacheLayout } from './cache-dir.js';
+import { defaultCacheDir, type CacheLayout } from './cache-dir.js';
+import { CacheGuard } from './cache-guard.js';
 import {
   DEFAULT_RACY_SLACK_MS,
   DirListingCache,
@@ -115,6 +116,9 @@ export interface CompileCacheOptions {
   manifestMemoBytes?: number;
   /** Answer a compile before its result is written to the store (see afterAnswer). */
   storeInBackground?: boolean;
+  /** Open even when the directory is refused (cache-guard.ts): compiles then bypass the
+   *  cache and carry the reason as their cache_note, and each build checks again. */
+  openRefused?: boolean;
 }
 
 function isAbort(e: unknown): boolean {
@@ -190,11 +194,14 @@ export class CompileCache {
   private readonly siblings = new Set<string>();
   private readonly argsMemo = new Map<string, ArgsAnalysis>();
   private readonly storeInBackground: boolean;
+  readonly layout: CacheLayout;
 
   private constructor(
-    readonly layout: CacheLayout,
+    /** Re-checks the directory per build and says what the user must be told. */
+    readonly guard: CacheGuard,
     opts: CompileCacheOptions,
   ) {
+    const layout = (this.layout = guard.layout);
     this.slack = opts.racySlackMs ?? DEFAULT_RACY_SLACK_MS;
     this.files = new FileInfoCache(this.slack);
     this.dirs = new DirListingCache(this.slack);
@@ -206,7 +213,7 @@ export class CompileCache {
     this.alongside = opts.preprocessAlongside ?? 'spare';
     this.manifestMemoBytes = opts.manifestMemoBytes ?? 16 * 1024 * 1024;
     this.storeInBackground = opts.storeInBackground === true;
-    this.stats = new CacheStats(layout.stats, opts.statsFlushDelayMs ?? 1000);
+    this.stats = new CacheStats(layout.stats, opts.statsFlushDelayMs ?? 1000, () => guard.usableNow());
     this.store = new CacheStore(layout.store, {
       onCorrupt: (kind, key, why) => {
         this.stats.error();
@@ -215,10 +222,12 @@ export class CompileCache {
     });
   }
 
-  /** Opens (creating, mode 0700) the cache directory. Throws CacheDirError when it is unusable. */
+  /** Opens (creating, mode 0700) the cache directory. Throws CacheDirError when it is
+   *  unusable, unless `openRefused`. */
   static async open(opts: CompileCacheOptions = {}): Promise<CompileCache> {
-    const layout = await ensureCacheDir(opts.dir ?? defaultCacheDir());
-    return new CompileCache(layout, opts);
+    const guard = CacheGuard.open(opts.dir ?? defaultCacheDir());
+    if (!opts.openRefused) guard.assertUsable();
+    return new CompileCache(guard, opts);
   }
 
   /**
@@ -235,6 +244,13 @@ export class CompileCache {
     const t0 = performance.now();
     // A cancelled build gets no restored objects either.
     if (opts.signal?.aborted) throw new CompileCancelledError(job.object);
+    // A directory refused now is neither read nor written: the compiler runs.
+    const r = this.guard.enter(job.build_id) ? await this.counted(job, identity, run, opts, t0) : await run(job, identity, opts);
+    const note = this.guard.note();
+    return note ? { ...r, cache_note: note } : r;
+  }
+
+  private async counted(job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, t0: number): Promise<CompileResult> {
     inFlight++;
     try {
       return await this.lookUpOrCompile(job, identity, run, opts, t0);
@@ -256,7 +272,7 @@ export class CompileCache {
 
   /** A link cache sharing this cache's store, counters and environment. */
   linkCache(): LinkCache {
-    return new LinkCache(this.store, this.stats, this.env, this.storeInBackground);
+    return new LinkCache(this.store, this.stats, this.env, this.storeInBackground, this.guard);
   }
 
   // ---------------------------------------------------------------- modes
@@ -872,6 +888,12 @@ export class CompileCache {
   }
 
   private internalError(e: unknown): void {
+    // A full or read-only cache is not a fault of the cache: the user is told (guard.note()).
+    if (this.guard.storeFailed(e)) {
+      this.stats.notStored('cache not writable');
+      this.log(`cache: not stored: ${e instanceof Error ? e.message : String(e)}`);
+      return;
+    }
     this.stats.error();
     this.log(`cache: internal error: ${e instanceof Error ? e.message : String(e)}`);
   }

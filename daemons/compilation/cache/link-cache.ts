@@ -16,6 +16,7 @@ import type { TargetKind } from '../../../protocol/messages.js';
 import { findOnPath } from '../../../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
 import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
+import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
 import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
 import { writeFileAtomicAsync } from '../../common/atomic-write.js';
@@ -158,12 +159,18 @@ export class LinkCache {
     private readonly env: NodeJS.ProcessEnv = process.env,
     /** Store after answering (the caller's flush() waits for it), as the compile cache does. */
     private readonly storeInBackground = false,
+    /** The compile cache's directory check (cache-guard.ts): a refused directory is neither read nor written. */
+    private readonly guard?: Pick<CacheGuard, 'usableNow' | 'storeFailed'>,
   ) {}
 
   /** Restores the output from the cache, or runs `run` (which must write job.output) and stores it. */
   async link(job: LinkJob, tool: ToolIdentity, run: () => Promise<LinkRunResult>): Promise<LinkOutcome> {
     const t0 = performance.now();
     const ms = () => Math.round(performance.now() - t0);
+    if (this.guard && !this.guard.usableNow()) {
+      const r = await run();
+      return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms() };
+    }
     const plain = async (reason: string): Promise<LinkOutcome> => {
       this.stats.uncacheable(`link: ${reason}`);
       const r = await run();
@@ -240,7 +247,7 @@ export class LinkCache {
             .then(() => this.store.put('link', key, blob))
             .then(
               () => undefined,
-              () => this.stats.error(),
+              (e: unknown) => (this.guard?.storeFailed(e) ? this.stats.notStored('cache not writable') : this.stats.error()),
             );
           if (this.storeInBackground) this.stats.track(put);
           else await put;

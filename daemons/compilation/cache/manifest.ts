@@ -302,6 +302,12 @@ function nameTree(names: Iterable<string>): NameNode {
   return root;
 }
 
+function hasNames(node: NameNode): boolean {
+  if (node.terminal) return true;
+  for (const child of node.children.values()) if (hasNames(child)) return true;
+  return false;
+}
+
 function namesBelow(node: NameNode, prefix: string, out: string[]): string[] {
   if (node.terminal) out.push(prefix);
   for (const [c, child] of node.children) namesBelow(child, joinLiteral(prefix, c), out);
@@ -349,6 +355,9 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
 
   /** Every candidate below `node` (names relative to `dir`) is absent as long as `dir` is unchanged. */
   const absentBelow = async (dir: string, node: NameNode, prefix: string) => {
+    // No name was looked up below `dir`: nothing there can change what the TU reads, so
+    // the entry must not depend on it (another checkout's copy would miss for nothing).
+    if (!hasNames(node)) return;
     const l = await list(dir);
     if (l && !untrusted(dir, l.stamp)) {
       if (!dirRecords.has(dir)) {
@@ -396,6 +405,7 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   /** A search directory that does not exist: the candidates below it are absent as
    *  long as its nearest existing ancestor does not change. */
   const fromBase = async (base: string, node: NameNode) => {
+    if (!hasNames(node)) return;
     if (await list(base)) return walk(base, node);
     let child = base;
     let up = dirOfLiteral(child);

@@ -155,6 +155,8 @@ export class CacheStats {
   constructor(
     readonly statsDir: string,
     private readonly flushDelayMs = 1000,
+    /** Checked before each write: counters wait in memory while the directory is refused. */
+    private readonly writable: () => boolean = () => true,
   ) {}
 
   hit(kind: 'direct' | 'preprocessed', ms: number): void {
@@ -235,7 +237,7 @@ export class CacheStats {
       this.timer = null;
     }
     this.flushing = this.flushing.then(async () => {
-      if (isEmpty(this.pending)) return;
+      if (isEmpty(this.pending) || !this.writable()) return;
       const delta = this.pending;
       this.pending = emptyCounters();
       const name = `${DELTA_PREFIX}${Date.now()}-${process.pid}-${this.seq++}-${randomBytes(3).toString('hex')}.json`;
