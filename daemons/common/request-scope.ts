@@ -89,13 +89,18 @@ export interface RequestScopeOptions {
   /** A view older than this is fetched again before use, so what a config no longer
    *  names stops being allowed. Default 2000 ms. */
   maxAgeMs?: number;
+  /** How long the config a change replaced is still honoured. Default 5 minutes. */
+  previousGraceMs?: number;
 }
 
 export class RequestScope {
   private current: { view: ScopeView; at: number } | null = null;
   private fetching: Promise<ScopeView> | null = null;
   private fetchingFresh: Promise<ScopeView> | null = null;
+  /** The view the current one replaced, still honoured until `until`. */
+  private previous: { view: ScopeView; until: number } | null = null;
   private readonly maxAgeMs: number;
+  private readonly graceMs: number;
 
   constructor(
     readonly root: string,
@@ -103,6 +108,7 @@ export class RequestScope {
     private readonly opts: RequestScopeOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 2000;
+    this.graceMs = opts.previousGraceMs ?? 5 * 60_000;
   }
 
   /** The view of the config; fetched when none is held, it is stale, or `fresh`. A fresh
@@ -122,15 +128,19 @@ export class RequestScope {
     return this.fetching;
   }
 
-  /** Throws what `verdict` finds wrong with a request, after asking a fresh view too:
-   *  the config may have changed since the held view was made. */
+  /** Throws what `verdict` finds wrong with a request, after asking a fresh view too
+   *  (the config may have changed since the held view was made), and the config the
+   *  fresh one replaced, for a while: a build that began before an edit of
+   *  replibuild.toml still sends the jobs the config gave when it began. */
   async check(verdict: (view: ScopeView) => RpcError | null): Promise<ScopeView> {
     let view = await this.view();
     if (verdict(view) === null) return view;
     view = await this.view(true);
     const refusal = verdict(view);
-    if (refusal) throw refusal;
-    return view;
+    if (refusal === null) return view;
+    const prev = this.previous;
+    if (prev && performance.now() < prev.until && verdict(prev.view) === null) return prev.view;
+    throw refusal;
   }
 
   /** Refuses the request unless every path (absolute, or relative to the root) may be read. */
@@ -158,7 +168,9 @@ export class RequestScope {
       build: new RealRoots([buildDir]),
       buildDir,
     };
-    this.current = { view, at: performance.now() };
+    const now = performance.now();
+    if (this.current && this.current.view.generation !== view.generation) this.previous = { view: this.current.view, until: now + this.graceMs };
+    this.current = { view, at: now };
     return view;
   }
 }

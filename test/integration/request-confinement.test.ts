@@ -151,6 +151,15 @@ describe('request confinement (issue 10, item 8)', () => {
       expect(existsSync(join(away, 'main.cpp.o'))).toBe(false);
       rmSync(join(p.root, 'build/obj/app/src'));
 
+      // replibuild.toml edited while a build runs: the jobs of the new config pass at once,
+      // and those of the config the build began with still do.
+      p.write('replibuild.toml', toml([join(base, 'ext'), 'include', 'linked']).replace('[compiler]\n', '[compiler]\ndefines = ["EXTRA=1"]\n'));
+      const edited = loadProjectConfig(p.root);
+      const next = compileJobFor(edited, edited.targets[0]!, 'src/main.cpp');
+      expect(next.args).toContain('-DEXTRA=1');
+      expect((await compile(next)).outcome).not.toBe('failed');
+      expect((await compile(legit)).outcome).not.toBe('failed');
+
       await stillUp(conn, p, 'compilation', pid);
     } finally {
       conn.close();
