@@ -78,6 +78,13 @@ export const ErrorCode = {
   ShuttingDown: -32013,
   /** A daemon this one depends on could not be reached. */
   DependencyUnavailable: -32014,
+  /** A path in the request resolves (symlinks followed) outside the project, its
+   *  configured include dirs, the build dir and the compile cache. */
+  PathOutsideProject: -32020,
+  /** The request names a program other than the compiler the project's config resolves. */
+  ProgramNotAllowed: -32021,
+  /** A compile job that is not one the project's config gives (other arguments or outputs). */
+  JobNotInConfig: -32022,
 } as const;
 
 /** Sent by a daemon for streamed progress of a long request; requestId ties it to the call. */

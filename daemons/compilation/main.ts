@@ -1,5 +1,8 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
 import { runDaemon } from '../common/daemon-process.js';
+import { SetupPeer } from '../common/peers.js';
+import { RequestScope } from '../common/request-scope.js';
+import { CompileRequestGuard } from './job-guard.js';
 import { openCache, scheduleCacheCleanup } from './open.js';
 import { compilationMethods } from './server.js';
 import { CompilationService } from './service.js';
@@ -7,6 +10,8 @@ import { CompilationService } from './service.js';
 await runDaemon(async (env) => {
   let config = loadDaemonConfig(env.root);
   const cache = await openCache(env.log);
+  // Requests are held to the compiles the project's config gives; setup says what that is.
+  const guard = new CompileRequestGuard(new RequestScope(env.root, new SetupPeer(env.root, config.enabled.setup, env.log)));
   const svc = new CompilationService({ parallelJobs: config.compilation.parallel_jobs, children: env.children, cache });
   const stopCleanup = cache
     ? scheduleCacheCleanup(
@@ -24,7 +29,7 @@ await runDaemon(async (env) => {
       )
     : () => {};
   return {
-    methods: compilationMethods(svc),
+    methods: compilationMethods(svc, guard),
     status: () => svc.status(),
     close: async () => {
       stopCleanup();

@@ -4,6 +4,7 @@ import { ErrorCode } from '../../protocol/messages.js';
 import { arrayOf, maybe, noParams, obj, str } from '../../protocol/params.js';
 import { method, type MethodMap } from '../common/rpc-server.js';
 import { isCancellation } from './compile-runner.js';
+import type { CompileRequestGuard } from './job-guard.js';
 import type { CompilationService } from './service.js';
 
 export const compileJobParams = obj({
@@ -16,9 +17,11 @@ export const compileJobParams = obj({
   build_id: maybe(str),
 });
 
-export function compilationMethods(svc: CompilationService): MethodMap {
+/** `guard` holds requests to the compiles the project's config gives. */
+export function compilationMethods(svc: CompilationService, guard: CompileRequestGuard): MethodMap {
   return {
     compile: method(obj({ job: compileJobParams }), async ({ job }, ctx) => {
+      await guard.checkJob(job);
       try {
         // The caller's connection closing cancels its compile.
         return await svc.compile(job, ctx.signal);
@@ -27,7 +30,10 @@ export function compilationMethods(svc: CompilationService): MethodMap {
         throw e;
       }
     }),
-    identity: method(obj({ compiler: str, cwd: str }), ({ compiler, cwd }) => svc.identity(compiler, cwd)),
+    identity: method(obj({ compiler: str, cwd: str }), async ({ compiler, cwd }) => {
+      await guard.checkIdentity(compiler, cwd);
+      return svc.identity(compiler, cwd);
+    }),
     cancel: method(obj({ build_id: str }), async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) })),
     concurrency: method(noParams, async () => ({ jobs: await svc.concurrency() })),
     flush_cache_stats: method(noParams, async () => {

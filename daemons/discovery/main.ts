@@ -1,11 +1,15 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
 import { runDaemon } from '../common/daemon-process.js';
 import { SetupPeer } from '../common/peers.js';
+import { RequestScope } from '../common/request-scope.js';
+import { defaultCacheDir } from '../compilation/cache/cache-dir.js';
 import { DiscoveryHost } from './host.js';
 import { discoveryMethods } from './server.js';
 
 await runDaemon(async (env) => {
   const config = loadDaemonConfig(env.root);
-  const host = new DiscoveryHost(env.root, new SetupPeer(env.root, config.enabled.setup, env.log), env.log);
-  return { methods: discoveryMethods(host), status: () => host.status(), close: () => host.close() };
+  const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
+  const host = new DiscoveryHost(env.root, setup, env.log);
+  const scope = new RequestScope(env.root, setup, { cacheDir: defaultCacheDir() });
+  return { methods: discoveryMethods(host, scope), status: () => host.status(), close: () => host.close() };
 });

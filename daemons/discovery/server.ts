@@ -1,9 +1,12 @@
 // The discovery daemon's RPC surface.
 import { arrayOf, nonNegInt, obj, optional, str } from '../../protocol/params.js';
+import type { RequestScope } from '../common/request-scope.js';
 import { method, type MethodMap } from '../common/rpc-server.js';
 import type { DiscoveryHost } from './host.js';
 
-export function discoveryMethods(host: DiscoveryHost): MethodMap {
+/** `scope` holds the paths a request reads to the project, its include dirs, build dir and cache.
+ *  record_deps reads nothing (it keeps names, system headers among them), so it is not held. */
+export function discoveryMethods(host: DiscoveryHost, scope: RequestScope): MethodMap {
   return {
     changes_since: method(obj({ epoch: nonNegInt, journal_id: optional(str, '') }), ({ epoch, journal_id }) =>
       host.changesSince(epoch, journal_id || null),
@@ -11,7 +14,10 @@ export function discoveryMethods(host: DiscoveryHost): MethodMap {
     wait_for_change: method(obj({ epoch: nonNegInt, timeout_ms: optional(nonNegInt, 30_000) }), ({ epoch, timeout_ms }, ctx) =>
       host.waitForChange(epoch, Math.min(timeout_ms, 300_000), ctx.signal),
     ),
-    hash_many: method(obj({ paths: arrayOf(str) }), async ({ paths }) => ({ hashes: await host.hashMany(paths) })),
+    hash_many: method(obj({ paths: arrayOf(str) }), async ({ paths }) => {
+      await scope.checkReadable('hash_many: the path', paths);
+      return { hashes: await host.hashMany(paths) };
+    }),
     record_deps: method(obj({ entries: arrayOf(obj({ source: str, headers: arrayOf(str) })) }), async ({ entries }) => {
       await host.recordDeps(entries);
       return { recorded: entries.length };

@@ -1,0 +1,114 @@
+// Which compile requests the compilation daemon runs: only the compiles the
+// project's config gives, with the compiler it resolves. A job's arguments are a
+// command line (-wrapper, -fplugin=, -specs=, -Wl,-o,... would run or write
+// anything), so no list of bad flags could be complete; instead the job must be
+// the very one the orchestrator derives from the config for that source, and its
+// outputs must really lie in the build dir.
+
+import { resolve } from 'node:path';
+import type { CompileJob } from '../../protocol/build.js';
+import { RpcError } from '../../protocol/jsonrpc.js';
+import { ErrorCode, type ProjectConfig, type ResolvedTarget } from '../../protocol/messages.js';
+import { findOnPath } from '../../config/compiler.js';
+import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
+import { compileJobFor } from '../orchestrator/compile-args.js';
+
+/** What a config allows to run, worked out once per config. */
+interface Allowed {
+  cxx: string;
+  /** Where the config's compiler command resolves (PATH looked up from the root); null: nowhere. */
+  cxxPath: string | null;
+  targetsBySource: Map<string, ResolvedTarget[]>;
+}
+
+function sameArgs(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export class CompileRequestGuard {
+  private readonly allowed = new WeakMap<ProjectConfig, Allowed>();
+
+  constructor(private readonly scope: RequestScope) {}
+
+  /** Refuses an identity probe of anything but the project's compiler, or from elsewhere. */
+  async checkIdentity(compiler: string, cwd: string): Promise<void> {
+    await this.scope.check((view) => this.cwdVerdict(view, cwd) ?? this.programVerdict(view, compiler));
+  }
+
+  /** Refuses a job that is not one the project's config gives. */
+  async checkJob(job: CompileJob): Promise<void> {
+    await this.scope.check((view) => this.jobVerdict(view, job));
+  }
+
+  private allowedOf(project: ProjectConfig, root: string): Allowed {
+    let a = this.allowed.get(project);
+    if (!a) {
+      const targetsBySource = new Map<string, ResolvedTarget[]>();
+      for (const t of project.targets) {
+        for (const s of t.sources) {
+          const list = targetsBySource.get(s);
+          if (list) list.push(t);
+          else targetsBySource.set(s, [t]);
+        }
+      }
+      a = { cxx: project.compiler.cxx, cxxPath: findOnPath(project.compiler.cxx, { cwd: root }), targetsBySource };
+      this.allowed.set(project, a);
+    }
+    return a;
+  }
+
+  private cwdVerdict(view: ScopeView, cwd: string): RpcError | null {
+    const real = realPathOfExisting(resolve(view.root, cwd));
+    if (real !== null && real === view.rootReal) return null;
+    return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
+  }
+
+  private programVerdict(view: ScopeView, compiler: string): RpcError | null {
+    if (!view.project) return notConfigured();
+    const a = this.allowedOf(view.project, view.root);
+    // The same command as configured (even one not installed: the compile then says so),
+    // or another name for the very file it resolves to.
+    if (compiler === a.cxx) return null;
+    if (a.cxxPath !== null && findOnPath(compiler, { cwd: view.root }) === a.cxxPath) return null;
+    return new RpcError(
+      ErrorCode.ProgramNotAllowed,
+      `refusing to run ${compiler}: the project's compiler is ${a.cxx}${a.cxxPath ? ` (${a.cxxPath})` : ''}, as replibuild.toml names or detects it`,
+      { program: compiler },
+    );
+  }
+
+  private jobVerdict(view: ScopeView, job: CompileJob): RpcError | null {
+    const early = this.cwdVerdict(view, job.cwd) ?? this.programVerdict(view, job.compiler);
+    if (early) return early;
+    for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
+      if (!view.build.contains(resolve(view.root, p))) {
+        return new RpcError(
+          ErrorCode.PathOutsideProject,
+          `${what} ${p} is outside the build dir ${view.buildDir}; refused`,
+          { path: p },
+        );
+      }
+    }
+    const project = view.project!;
+    const targets = this.allowedOf(project, view.root).targetsBySource.get(job.source);
+    if (!targets) {
+      // A source the config names is allowed as named (even through a symlink);
+      // anything else must at least lie where a request may read.
+      if (!view.readable.contains(resolve(view.root, job.source))) return outsideProject('the source', job.source, view);
+      return new RpcError(ErrorCode.JobNotInConfig, `${job.source} is not a source of any target in replibuild.toml; refused`, { path: job.source });
+    }
+    for (const t of targets) {
+      const want = compileJobFor(project, t, job.source);
+      if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
+    }
+    return new RpcError(
+      ErrorCode.JobNotInConfig,
+      `the compile of ${job.source} asked for is not the one replibuild.toml gives it (its arguments or outputs differ); refused. If replibuild.toml changed during the build, build again`,
+      { path: job.source },
+    );
+  }
+}
+
+function notConfigured(): RpcError {
+  return new RpcError(ErrorCode.JobNotInConfig, 'no valid replibuild.toml has been loaded, so no compile is allowed yet; fix the config and build again');
+}

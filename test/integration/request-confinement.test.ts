@@ -1,0 +1,172 @@
+// Issue 10, item 8: what the token allows. Real daemons, a raw authenticated
+// connection, and requests no build would make: each is refused with its own error
+// code, nothing is read, written or run, and the daemon stays up. The requests a
+// build makes (and headers in configured include dirs, wherever they lie, including
+// one added to replibuild.toml while the daemons run) still pass.
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RpcConnection } from '../../client/rpc-client.js';
+import { loadProjectConfig } from '../../config/project-config.js';
+import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
+import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import { RpcError } from '../../protocol/jsonrpc.js';
+import { ErrorCode, type DaemonName } from '../../protocol/messages.js';
+import { cliSync, readRecordFile, type TestProject, projectsPerTest } from '../helpers/project.js';
+
+const project = projectsPerTest();
+
+const toml = (includeDirs: string[]) =>
+  `[project]\nname = "t"\n\n[compiler]\ninclude_dirs = ${JSON.stringify(includeDirs)}\n\n` +
+  `[targets.app]\nkind = "executable"\nsources = ["src/*.cpp"]\n`;
+
+/** A project whose include dirs are one outside it, one inside, and one a symlink to outside. */
+function setUp(): { p: TestProject; base: string } {
+  const p = project({ 'src/main.cpp': '#include "e.h"\n#include "v.h"\n#include "l.h"\nint main() { return E + V + L; }\n' });
+  const base = dirname(p.root);
+  for (const [rel, text] of [['ext/e.h', '#define E 0\n'], ['ext2/l.h', '#define L 0\n'], ['ext3/n.h', '#define N 0\n']]) {
+    mkdirSync(dirname(join(base, rel!)), { recursive: true });
+    writeFileSync(join(base, rel!), text!);
+  }
+  p.write('include/v.h', '#define V 0\n');
+  symlinkSync(join(base, 'ext2'), join(p.root, 'linked'));
+  // A symlink inside the project that leads out of it: no way out for a request.
+  symlinkSync('/etc', join(p.root, 'leak'));
+  p.write('replibuild.toml', toml([join(base, 'ext'), 'include', 'linked']));
+  return { p, base };
+}
+
+function build(p: TestProject): { ok: boolean; compiled: number; cached: number } {
+  const r = cliSync(['compile', '--json'], p);
+  expect(r.code, r.stderr + r.stdout).toBe(0);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!);
+}
+
+async function connect(p: TestProject, name: DaemonName): Promise<RpcConnection> {
+  const token = readFileSync(join(p.root, '.replibuild/pids/token'), 'utf8').trim();
+  return (await RpcConnection.open(readRecordFile(p.root, name)!.port, token)).conn;
+}
+
+/** The error code a call fails with (null: it succeeded). */
+async function refusal(call: Promise<unknown>): Promise<{ code: number | null; message: string }> {
+  try {
+    await call;
+    return { code: null, message: '' };
+  } catch (e) {
+    if (!(e instanceof RpcError)) throw e;
+    return { code: e.code, message: e.message };
+  }
+}
+
+async function stillUp(conn: RpcConnection, p: TestProject, name: DaemonName, pid: number): Promise<void> {
+  expect(await conn.call('ping')).toMatchObject({ name, pid });
+  expect(readRecordFile(p.root, name)!.pid).toBe(pid);
+}
+
+describe('request confinement (issue 10, item 8)', () => {
+  it('discovery hashes only files of the project, its include dirs, build dir and cache', async () => {
+    const { p, base } = setUp();
+    expect(cliSync(['start'], p).code).toBe(0);
+    const pid = readRecordFile(p.root, 'discovery')!.pid;
+    const conn = await connect(p, 'discovery');
+    try {
+      const hash = (paths: string[]) => conn.call<{ hashes: (string | null)[] }>('hash_many', { paths });
+      for (const bad of [['../../etc/shadow'], ['/etc/passwd'], ['leak/passwd'], ['src/main.cpp', '/etc/hostname']]) {
+        const r = await refusal(hash(bad));
+        expect(r.code, `hash_many ${bad.join(', ')}`).toBe(ErrorCode.PathOutsideProject);
+        expect(r.message).toContain(bad[bad.length - 1]);
+      }
+      await stillUp(conn, p, 'discovery', pid);
+
+      // Inside, outside (configured), through a configured symlink, in the cache: allowed.
+      mkdirSync(p.cacheDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(p.cacheDir, 'probe'), 'x');
+      const ok = await hash(['src/main.cpp', 'include/v.h', join(base, 'ext/e.h'), 'linked/l.h', join(p.cacheDir, 'probe'), 'build/none.o']);
+      expect(ok.hashes.slice(0, 5).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))).toBe(true);
+      expect(ok.hashes[5]).toBeNull();
+
+      // An include dir added to replibuild.toml is allowed at once, without a restart.
+      const n = join(base, 'ext3/n.h');
+      expect((await refusal(hash([n]))).code).toBe(ErrorCode.PathOutsideProject);
+      p.write('replibuild.toml', toml([join(base, 'ext'), 'include', 'linked', join(base, 'ext3')]));
+      expect((await hash([n])).hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+      await stillUp(conn, p, 'discovery', pid);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('compilation runs only the compiles replibuild.toml gives, with its compiler, writing into the build dir', async () => {
+    const { p, base } = setUp();
+    expect(cliSync(['start'], p).code).toBe(0);
+    expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
+    const pid = readRecordFile(p.root, 'compilation')!.pid;
+    const config = loadProjectConfig(p.root);
+    const legit: CompileJob = compileJobFor(config, config.targets[0]!, 'src/main.cpp');
+    const conn = await connect(p, 'compilation');
+    const compile = (job: CompileJob) => conn.call<CompileResult>('compile', { job });
+    try {
+      // The job a build sends passes.
+      expect((await compile(legit)).outcome).not.toBe('failed');
+
+      // An object or depfile outside the project.
+      const out = join(base, 'x.o');
+      let r = await refusal(compile({ ...legit, object: out, depfile: join(base, 'x.d') }));
+      expect(r.code).toBe(ErrorCode.PathOutsideProject);
+      expect(r.message).toContain(out);
+      expect(existsSync(out)).toBe(false);
+
+      // Another program as the compiler: a shell, or a script; neither runs.
+      const ran = join(base, 'ran');
+      const script = join(base, 'evil.sh');
+      writeFileSync(script, `#!/bin/sh\ntouch ${ran}\necho 12\n`);
+      chmodSync(script, 0o755);
+      for (const program of ['/bin/sh', script]) {
+        r = await refusal(compile({ ...legit, compiler: program }));
+        expect(r.code, program).toBe(ErrorCode.ProgramNotAllowed);
+        expect(r.message).toContain(program);
+        expect((await refusal(conn.call('identity', { compiler: program, cwd: p.root }))).code).toBe(ErrorCode.ProgramNotAllowed);
+      }
+      expect(existsSync(ran)).toBe(false);
+
+      // A link writing outside: the compile's own arguments, without -c, handing ld an output.
+      const linked = join(base, 'linked.bin');
+      const args = [...legit.args.filter((a) => a !== '-c'), `-Wl,-o,${linked}`];
+      r = await refusal(compile({ ...legit, args }));
+      expect(r.code).toBe(ErrorCode.JobNotInConfig);
+      // Nor a plugin, or a source no target has.
+      r = await refusal(compile({ ...legit, args: [...legit.args, `-fplugin=${join(base, 'p.so')}`] }));
+      expect(r.code).toBe(ErrorCode.JobNotInConfig);
+      r = await refusal(compile({ ...legit, source: '/etc/passwd' }));
+      expect(r.code).toBe(ErrorCode.PathOutsideProject);
+      expect(existsSync(linked)).toBe(false);
+
+      // The build dir's object dir swapped for a symlink out of the project.
+      const away = join(base, 'away');
+      mkdirSync(away);
+      rmSync(join(p.root, 'build/obj/app/src'), { recursive: true, force: true });
+      symlinkSync(away, join(p.root, 'build/obj/app/src'));
+      r = await refusal(compile(legit));
+      expect(r.code).toBe(ErrorCode.PathOutsideProject);
+      expect(existsSync(join(away, 'main.cpp.o'))).toBe(false);
+      rmSync(join(p.root, 'build/obj/app/src'));
+
+      // replibuild.toml edited while a build runs: the jobs of the new config pass at once,
+      // and those of the config the build began with still do.
+      p.write('replibuild.toml', toml([join(base, 'ext'), 'include', 'linked']).replace('[compiler]\n', '[compiler]\ndefines = ["EXTRA=1"]\n'));
+      const edited = loadProjectConfig(p.root);
+      const next = compileJobFor(edited, edited.targets[0]!, 'src/main.cpp');
+      expect(next.args).toContain('-DEXTRA=1');
+      expect((await compile(next)).outcome).not.toBe('failed');
+      expect((await compile(legit)).outcome).not.toBe('failed');
+
+      await stillUp(conn, p, 'compilation', pid);
+    } finally {
+      conn.close();
+    }
+    // And the build goes on as before, through the daemons.
+    p.write('src/main.cpp', readFileSync(join(p.root, 'src/main.cpp'), 'utf8') + '// edited\n');
+    expect(build(p).ok).toBe(true);
+    expect(readRecordFile(p.root, 'compilation')!.pid).toBe(pid);
+  });
+});
