@@ -3,6 +3,7 @@
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/common/paths.js';
 import { isOurDaemon, readRecord } from '../daemons/common/pidfiles.js';
+import { DaemonUnavailableError } from './errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;
@@ -25,13 +26,27 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     if (rec && isOurDaemon(rec)) {
       const { DaemonChannel, RemoteOrchestrator } = await import('./daemon-channel.js');
       const ch = new DaemonChannel(root, 'orchestrator');
+      let connected = false;
       try {
-        return await use(new RemoteOrchestrator(ch));
-      } finally {
+        await ch.open();
+        connected = true;
+      } catch (e) {
+        // Running but not taking us (it closed the connection, or did not answer):
+        // the build still gets done, here.
+        if (!(e instanceof DaemonUnavailableError)) throw e;
         ch.close();
+        opts.onNote?.(`replibuild: the orchestrator daemon is not reachable (${e.detail}); building in-process`);
       }
+      if (connected) {
+        try {
+          return await use(new RemoteOrchestrator(ch));
+        } finally {
+          ch.close();
+        }
+      }
+    } else {
+      opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
     }
-    opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
   }
   const { createLocalOrchestrator } = await import('./local-services.js');
   const orch = await createLocalOrchestrator(root, !local);

@@ -4,13 +4,34 @@ import { VERSION, type DaemonName, type DaemonRecord } from '../protocol/message
 import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
 import { isOurDaemon, readRecord, readToken } from '../daemons/common/pidfiles.js';
 import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
-import { RpcConnection } from './rpc-client.js';
+import { ConnectionClosedError, RpcConnection } from './rpc-client.js';
 
 export interface DaemonLink {
   name: DaemonName;
   record: DaemonRecord;
   conn: RpcConnection;
   version: string;
+}
+
+/** Waits before a second and third try when the daemon closed the connection before
+ *  answering auth: a daemon under a flood of unauthenticated connections sheds the
+ *  oldest, and a client can be among them once. */
+const RECLOSE_RETRY_MS = [50, 250];
+
+/** Did the daemon close (or reset) the connection, rather than not answer at all? */
+export function closedByPeer(e: unknown): boolean {
+  return e instanceof ConnectionClosedError && e.how === 'closed';
+}
+
+async function openWithRetries(port: number, token: string, timeoutMs: number): Promise<Awaited<ReturnType<typeof RpcConnection.open>>> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await RpcConnection.open(port, token, timeoutMs);
+    } catch (e) {
+      if (!closedByPeer(e) || attempt >= RECLOSE_RETRY_MS.length) throw e;
+      await new Promise((r) => setTimeout(r, RECLOSE_RETRY_MS[attempt]));
+    }
+  }
 }
 
 /** Connect to a running daemon of the project; throws DaemonUnavailableError when there is none. */
@@ -27,9 +48,9 @@ export async function connectDaemon(
   if (!token) throw new DaemonUnavailableError(name, `no token in ${paths.token}`);
   let opened: Awaited<ReturnType<typeof RpcConnection.open>>;
   try {
-    opened = await RpcConnection.open(record.port, token, opts.timeoutMs ?? 5000);
+    opened = await openWithRetries(record.port, token, opts.timeoutMs ?? 5000);
   } catch (e) {
-    throw new DaemonUnavailableError(name, `port ${record.port}: ${(e as Error).message}`);
+    throw new DaemonUnavailableError(name, `port ${record.port}: ${(e as Error).message}`, e);
   }
   const version = String(opened.identity.version ?? '');
   if (!opts.allowVersionMismatch && version !== VERSION) {

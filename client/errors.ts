@@ -21,7 +21,9 @@ export class NotAProjectError extends UserError {
 export class DaemonUnavailableError extends UserError {
   constructor(
     readonly daemon: string,
-    detail: string,
+    readonly detail: string,
+    /** What connecting failed with, when it got that far. */
+    readonly cause?: unknown,
   ) {
     super(`${daemon} daemon is not reachable: ${detail} (run \`replibuild start\`, or \`replibuild status\` to see why)`);
     this.name = 'DaemonUnavailableError';

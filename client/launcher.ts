@@ -5,9 +5,10 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LauncherMessage } from '../daemons/common/daemon-process.js';
 import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
+import { PRIVATE_FILE_MODE } from '../daemons/common/private-files.js';
 import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/common/pidfiles.js';
 import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
-import { tryConnectDaemon } from './daemon-link.js';
+import { probeDaemon } from './daemon-probe.js';
 import { UserError } from './errors.js';
 
 const READY_TIMEOUT_MS = 20_000;
@@ -53,7 +54,7 @@ function daemonMain(name: DaemonName): string {
 }
 
 function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {
-  const logFd = openSync(paths.logFile(name), 'a');
+  const logFd = openSync(paths.logFile(name), 'a', PRIVATE_FILE_MODE);
   try {
     const child = spawn(process.execPath, [...daemonNodeFlags(name), daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
       cwd: paths.root,
@@ -134,17 +135,19 @@ export async function startDaemons(root: string, opts: StartOptions): Promise<St
     }
     const rec = readRecord(paths, name);
     if (rec && isOurDaemon(rec)) {
-      const link = await tryConnectDaemon(root, name);
-      if (link) {
-        link.conn.close();
+      const verdict = await probeDaemon(root, name, rec);
+      if (verdict.kind === 'answers' || verdict.kind === 'busy') {
+        if (verdict.kind === 'busy') opts.onNote?.(`${name}: pid ${rec.pid} is running but closed every connection (${verdict.detail}); left running`);
         const o: StartOutcome = { name, state: 'already-running', pid: rec.pid, port: rec.port };
         outcomes.push(o);
         opts.onOutcome?.(o);
         continue;
       }
-      opts.onNote?.(`${name}: pid ${rec.pid} does not answer; replacing it`);
-      killUnresponsive(rec);
-      removeRecord(paths, name);
+      if (verdict.kind === 'hung') {
+        opts.onNote?.(`${name}: pid ${rec.pid} does not answer (${verdict.detail}); replacing it`);
+        killUnresponsive(rec);
+      }
+      removeRecord(paths, name, rec.pid);
     } else if (rec) {
       opts.onNote?.(`${name}: removed stale pid file (pid ${rec.pid} is not a replibuild daemon any more)`);
       removeRecord(paths, name);

@@ -2,6 +2,8 @@
 // whose orchestrator is disabled: the same service modules the daemons run.
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import { silentLogger } from '../daemons/common/logger.js';
+import { projectPaths } from '../daemons/common/paths.js';
+import { ensurePrivateDir } from '../daemons/common/private-files.js';
 import { CompilationPeer, SetupPeer } from '../daemons/common/peers.js';
 import { openCache } from '../daemons/compilation/open.js';
 import { OrchestratorService } from '../daemons/orchestrator/service.js';
@@ -14,6 +16,12 @@ export interface LocalOrchestrator {
 /** `useDaemons`: let enabled setup/compilation daemons do their part when they run. */
 export async function createLocalOrchestrator(root: string, useDaemons: boolean): Promise<LocalOrchestrator> {
   const config = loadDaemonConfig(root);
+  try {
+    // State an older version left world-readable is tightened here too, not only at `start`.
+    ensurePrivateDir(projectPaths(root).stateDir);
+  } catch {
+    /* a read-only project: the build reports its own failure to save state */
+  }
   const setup = new SetupPeer(root, useDaemons && config.enabled.setup, silentLogger);
   const compilation = new CompilationPeer(useDaemons && config.enabled.compilation, root, () => config, undefined, silentLogger);
   const cache = await openCache(silentLogger);
@@ -23,6 +31,7 @@ export async function createLocalOrchestrator(root: string, useDaemons: boolean)
     close: async () => {
       await service.settled();
       await compilation.close();
+      setup.close();
       await cache?.flush().catch(() => undefined);
     },
   };

@@ -21,7 +21,12 @@ interface Pending {
 }
 
 export class ConnectionClosedError extends Error {
-  constructor(message = 'connection to the daemon closed') {
+  constructor(
+    message = 'connection to the daemon closed',
+    /** 'timeout': nothing answered in time (a hung daemon looks like this); 'closed': the
+     *  peer closed or reset the connection (a live daemon shedding load does this). */
+    readonly how: 'closed' | 'timeout' = 'closed',
+  ) {
     super(message);
     this.name = 'ConnectionClosedError';
   }
@@ -49,7 +54,7 @@ export class RpcConnection {
       const s = netConnect({ host: '127.0.0.1', port, noDelay: true });
       const timer = setTimeout(() => {
         s.destroy();
-        reject(new ConnectionClosedError(`no answer on port ${port} within ${timeoutMs} ms`));
+        reject(new ConnectionClosedError(`no answer on port ${port} within ${timeoutMs} ms`, 'timeout'));
       }, timeoutMs);
       s.once('connect', () => {
         clearTimeout(timer);

@@ -10,11 +10,23 @@ export class LineDecoder {
   /** Bytes of an oversized line seen so far; >0 while skipping to its end. */
   private skipping = 0;
 
-  constructor(private readonly maxLineBytes: number) {}
+  /** Settable: a server keeps it small until the peer has authenticated. It is read at
+   *  each line, so a change made while handling one line applies to the next one. */
+  constructor(public maxLineBytes: number) {}
+
+  /** Is a line over the bound being skipped (its end not seen yet)? */
+  get overflowing(): boolean {
+    return this.skipping > 0;
+  }
 
   /** Feed a chunk; returns complete lines and overflow reports, in order. */
   push(chunk: Buffer): FrameEvent[] {
-    const out: FrameEvent[] = [];
+    return [...this.feed(chunk)];
+  }
+
+  /** Feed a chunk; yields complete lines and overflow reports, in order, lazily: the
+   *  consumer may change maxLineBytes (or stop) between lines. */
+  *feed(chunk: Buffer): Generator<FrameEvent, void, undefined> {
     let start = 0;
     while (start < chunk.length) {
       const nl = chunk.indexOf(0x0a, start);
@@ -31,18 +43,18 @@ export class LineDecoder {
         this.size += piece.length;
       }
       if (nl === -1) break;
+      start = nl + 1;
       if (this.skipping > 0) {
-        out.push({ kind: 'overflow', bytes: this.skipping });
+        const bytes = this.skipping;
         this.skipping = 0;
+        yield { kind: 'overflow', bytes };
       } else {
         const line = Buffer.concat(this.parts, this.size).toString('utf8').replace(/\r$/, '');
         this.parts = [];
         this.size = 0;
-        if (line.trim() !== '') out.push({ kind: 'line', line });
+        if (line.trim() !== '') yield { kind: 'line', line };
       }
-      start = nl + 1;
     }
-    return out;
   }
 }
 

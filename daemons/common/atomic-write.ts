@@ -40,6 +40,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
 
 export interface AtomicWriteOptions {
   mode?: number;
+  /** Mode of the directory if it has to be made (default: 0777 less the umask). */
+  dirMode?: number;
   /** fsync before the rename, for state that must survive a power cut, not just a crash. */
   sync?: boolean;
 }
@@ -47,7 +49,7 @@ export interface AtomicWriteOptions {
 /** The async form, creating the directory; the mode is set explicitly so a umask
  *  cannot make a restored executable unrunnable. */
 export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await mkdir(dirname(path), { recursive: true, mode: opts.dirMode });
   const tmp = tempPathFor(path);
   try {
     const fh = await open(tmp, 'w', opts.mode ?? 0o644);

@@ -1,6 +1,7 @@
 // Timestamped log lines, appended synchronously: a daemon that crashes has
 // already written what led up to it.
 import { appendFileSync } from 'node:fs';
+import { PRIVATE_FILE_MODE } from './private-files.js';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 
@@ -15,7 +16,7 @@ export function fileLogger(file: string, name: string): Logger {
   const write = (level: LogLevel, msg: string) => {
     const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${name}:${process.pid}] ${msg}\n`;
     try {
-      appendFileSync(file, line);
+      appendFileSync(file, line, { mode: PRIVATE_FILE_MODE });
     } catch {
       /* the project dir may be gone; the watchdog stops us shortly */
     }

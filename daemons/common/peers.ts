@@ -37,6 +37,7 @@ async function either<T>(
 }
 
 export class SetupPeer implements SetupApi {
+  private readonly channel: DaemonChannel | null;
   private readonly remote: RemoteSetup | null;
   private localSvc: SetupService | null = null;
 
@@ -45,7 +46,13 @@ export class SetupPeer implements SetupApi {
     enabled: boolean,
     private readonly log: Logger,
   ) {
-    this.remote = enabled ? new RemoteSetup(new DaemonChannel(root, 'setup')) : null;
+    this.channel = enabled ? new DaemonChannel(root, 'setup') : null;
+    this.remote = this.channel && new RemoteSetup(this.channel);
+  }
+
+  /** Drop the connection to the daemon (an in-process build ends with it). */
+  close(): void {
+    this.channel?.close();
   }
 
   getConfig(opts?: GetConfigOptions): Promise<ConfigSnapshot> {
@@ -58,6 +65,7 @@ export class SetupPeer implements SetupApi {
 }
 
 export class CompilationPeer implements CompilationApi {
+  private readonly channel: DaemonChannel | null;
   private readonly remote: RemoteCompilation | null;
   private localSvc: Promise<CompilationService> | null = null;
 
@@ -68,7 +76,8 @@ export class CompilationPeer implements CompilationApi {
     private readonly children: ChildTracker | undefined,
     private readonly log: Logger,
   ) {
-    this.remote = enabled ? new RemoteCompilation(new DaemonChannel(root, 'compilation')) : null;
+    this.channel = enabled ? new DaemonChannel(root, 'compilation') : null;
+    this.remote = this.channel && new RemoteCompilation(this.channel);
   }
 
   private local(): Promise<CompilationService> {
@@ -96,6 +105,7 @@ export class CompilationPeer implements CompilationApi {
   }
 
   async close(): Promise<void> {
+    this.channel?.close();
     await (await this.localSvc)?.close();
   }
 }

@@ -6,15 +6,17 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { ChildRecord, DaemonName, DaemonRecord } from '../../protocol/messages.js';
 import { writeFileAtomic } from './atomic-write.js';
 import type { ProjectPaths } from './paths.js';
+import { PRIVATE_DIR_MODE, ensurePrivateDir } from './private-files.js';
 import { isSameProcess, procCmdline } from './proc.js';
 
 /** argv marker of a daemon process; lets us tell our daemon from a process that reused its pid. */
 export const DAEMON_ARG = '--replibuild-daemon';
 
+/** The project's daemon dirs, private to the owner; tightens ones an older version made. */
 export function ensureDirs(paths: ProjectPaths): void {
-  mkdirSync(paths.pidsDir, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.logsDir, { recursive: true });
-  mkdirSync(paths.stateDir, { recursive: true });
+  mkdirSync(paths.pidsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  ensurePrivateDir(paths.logsDir);
+  ensurePrivateDir(paths.stateDir);
 }
 
 export function readToken(paths: ProjectPaths): string | null {

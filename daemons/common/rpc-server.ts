@@ -3,6 +3,7 @@
 // the methods do; a daemon's service supplies them.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { AuthGate } from './auth-gate.js';
 import { LineDecoder, encodeMessage } from '../../protocol/framing.js';
 import { RpcError, failure, notification, parseMessage, success } from '../../protocol/jsonrpc.js';
 import { ErrorCode, MAX_LINE_BYTES, type JsonRpcId } from '../../protocol/messages.js';
@@ -33,8 +34,17 @@ export interface RpcServerOptions {
   methods: MethodMap;
   /** What `auth` answers, so a client knows whom it reached. */
   identity: Record<string, unknown>;
+  /** Longest line once authenticated (default MAX_LINE_BYTES). */
   maxLineBytes?: number;
+  /** Longest line before authentication: the auth message is a few hundred bytes, and
+   *  nothing more may be buffered for a peer that has not shown the token (default 4 KiB). */
+  maxAuthLineBytes?: number;
+  /** Connections that may be open besides the unauthenticated ones (default 256). */
   maxConnections?: number;
+  /** Unauthenticated connections held at once (default 32); see AuthGate. */
+  maxUnauthenticated?: number;
+  /** A connection must authenticate within this many ms of connecting (default 1000). */
+  authDeadlineMs?: number;
   onError?(message: string): void;
   /** After each request has been answered (or failed). */
   onSettled?(): void;
@@ -42,15 +52,29 @@ export interface RpcServerOptions {
 
 const authParams = obj({ token: str });
 
+export const DEFAULT_MAX_AUTH_LINE_BYTES = 4096;
+export const DEFAULT_MAX_UNAUTHENTICATED = 32;
+export const DEFAULT_AUTH_DEADLINE_MS = 1000;
+
 export class RpcServer {
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private readonly token: Buffer;
+  private readonly gate: AuthGate;
   requestsServed = 0;
   connectionsTotal = 0;
 
   constructor(private readonly opts: RpcServerOptions) {
     this.token = Buffer.from(opts.token, 'utf8');
+    this.gate = new AuthGate({
+      deadlineMs: opts.authDeadlineMs ?? DEFAULT_AUTH_DEADLINE_MS,
+      maxWaiting: opts.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED,
+    });
+  }
+
+  /** Unauthenticated connections closed so far, by cause. */
+  get unauthenticatedDropped(): { deadline: number; evicted: number } {
+    return { ...this.gate.dropped };
   }
 
   get openConnections(): number {
@@ -60,7 +84,9 @@ export class RpcServer {
   /** Listen on 127.0.0.1 only; port 0 = any free port. Resolves to the bound port. */
   listen(port: number): Promise<number> {
     const server = createServer({ noDelay: true }, (socket) => this.accept(socket));
-    server.maxConnections = this.opts.maxConnections ?? 256;
+    // Node's cap counts every socket; the gate keeps unauthenticated ones to
+    // their own small share, so they can never use up the authenticated clients' room.
+    server.maxConnections = (this.opts.maxConnections ?? 256) + (this.opts.maxUnauthenticated ?? DEFAULT_MAX_UNAUTHENTICATED);
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -87,7 +113,10 @@ export class RpcServer {
   private accept(socket: Socket): void {
     this.sockets.add(socket);
     this.connectionsTotal++;
-    const decoder = new LineDecoder(this.opts.maxLineBytes ?? MAX_LINE_BYTES);
+    this.gate.admit(socket);
+    const maxAuthLine = this.opts.maxAuthLineBytes ?? DEFAULT_MAX_AUTH_LINE_BYTES;
+    const maxLine = this.opts.maxLineBytes ?? MAX_LINE_BYTES;
+    const decoder = new LineDecoder(maxAuthLine);
     const inflight = new Set<AbortController>();
     let authed = false;
     let closing = false;
@@ -120,10 +149,10 @@ export class RpcServer {
 
     socket.on('data', (chunk: Buffer) => {
       if (closing) return;
-      for (const ev of decoder.push(chunk)) {
+      for (const ev of decoder.feed(chunk)) {
         if (closing) return;
         if (ev.kind === 'overflow') {
-          reject(null, new RpcError(ErrorCode.MessageTooLarge, `message too large: a line of ${ev.bytes} bytes exceeds the ${this.opts.maxLineBytes ?? MAX_LINE_BYTES}-byte limit`));
+          reject(null, new RpcError(ErrorCode.MessageTooLarge, `message too large: a line of ${ev.bytes} bytes exceeds the ${decoder.maxLineBytes}-byte limit`));
           continue;
         }
         const msg = parseMessage(ev.line);
@@ -154,10 +183,17 @@ export class RpcServer {
             continue;
           }
           authed = true;
+          this.gate.release(socket);
+          decoder.maxLineBytes = maxLine;
           send(success(req.id, this.opts.identity));
           continue;
         }
         this.dispatch(req.id, req.method, req.params, send, inflight);
+      }
+      // An unauthenticated peer is not waited on for the end of a long line: what it
+      // sent past the small bound is not kept, and it is told and closed now.
+      if (!authed && !closing && decoder.overflowing) {
+        reject(null, new RpcError(ErrorCode.MessageTooLarge, `message too large: the first line must be the auth request, at most ${maxAuthLine} bytes`));
       }
     });
     socket.on('error', () => {
@@ -165,6 +201,7 @@ export class RpcServer {
     });
     socket.on('close', () => {
       this.sockets.delete(socket);
+      this.gate.release(socket);
       for (const ac of inflight) ac.abort(new Error('connection closed'));
     });
   }

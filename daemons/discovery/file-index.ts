@@ -6,6 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 
 export interface FileEntry {
   size: number;
@@ -211,7 +212,7 @@ export async function loadState(file: string, root: string): Promise<LoadedState
 
 /** Readers (and a crash) see the old file or the new one, never a torn mix. */
 export function writeStateAtomic(file: string, state: PersistedState): Promise<void> {
-  return writeFileAtomicAsync(file, JSON.stringify(state), { sync: true });
+  return writeFileAtomicAsync(file, JSON.stringify(state), { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
 }
 
 /** Debounces saves: a burst of edits writes the file once, and saves never overlap. */

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { tempPathFor } from '../common/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
@@ -413,11 +414,11 @@ export class BuildState implements BuildStateReader {
         for (const [k, v] of probes) (merged.compiler_search ??= {})[k] = v;
       }
       pruneSearch(merged);
-      await mkdir(dirname(this.file), { recursive: true });
+      await mkdir(dirname(this.file), { recursive: true, mode: PRIVATE_DIR_MODE });
       const tmp = tempPathFor(this.file);
       let written: string | null;
       try {
-        await writeFile(tmp, serializeBuildState(merged));
+        await writeFile(tmp, serializeBuildState(merged), { mode: PRIVATE_FILE_MODE });
         // The temp's inode is ours alone and survives the rename: a later stamp equal to
         // this one means the file is still the one written here.
         written = await fileStamp(tmp);

@@ -13,6 +13,7 @@ import { createReadStream, readFileSync, readdirSync, statSync, type Dirent } fr
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
 
 export interface FileHasher {
   /** sha256 hex of the file's content; null when it is missing (or not a readable file).
@@ -238,7 +239,7 @@ export class StatCachingHasher implements FileHasher {
     }
     const data: HashCacheFile = { version: HASH_CACHE_VERSION, gen: this.gen, entries };
     try {
-      await writeFileAtomicAsync(this.cacheFile, JSON.stringify(data));
+      await writeFileAtomicAsync(this.cacheFile, JSON.stringify(data), { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
     } catch (e) {
       this.changed = true;
       throw e;
