@@ -1,9 +1,10 @@
 // The compilation daemon's RPC surface over CompilationService.
 import { RpcError } from '../../protocol/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
-import { arrayOf, maybe, noParams, obj, str } from '../../protocol/params.js';
+import { arrayOf, maybe, noParams, nonNegInt, obj, str } from '../../protocol/params.js';
 import { method, type MethodMap } from '../common/rpc-server.js';
 import { isCancellation } from './compile-runner.js';
+import { compilerErrorToRpc } from './compiler-errors.js';
 import type { CompilationService } from './service.js';
 
 export const compileJobParams = obj({
@@ -27,7 +28,13 @@ export function compilationMethods(svc: CompilationService): MethodMap {
         throw e;
       }
     }),
-    identity: method(obj({ compiler: str, cwd: str }), ({ compiler, cwd }) => svc.identity(compiler, cwd)),
+    identity: method(obj({ compiler: str, cwd: str, timeout_ms: maybe(nonNegInt) }), async ({ compiler, cwd, timeout_ms }, ctx) => {
+      try {
+        return await svc.identity(compiler, cwd, { signal: ctx.signal, ...(timeout_ms ? { timeoutMs: timeout_ms } : {}) });
+      } catch (e) {
+        throw compilerErrorToRpc(e) ?? e;
+      }
+    }),
     cancel: method(obj({ build_id: str }), async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) })),
     concurrency: method(noParams, async () => ({ jobs: await svc.concurrency() })),
     flush_cache_stats: method(noParams, async () => {
