@@ -2,7 +2,9 @@
 // in-process otherwise (or when asked: --no-daemon, CI=true).
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord } from '../daemons/common/pidfiles.js';
+import { isOurDaemon, readRecord, reapIfDead } from '../daemons/common/pidfiles.js';
+import type { DaemonRecord } from '../protocol/messages.js';
+import { DaemonUnavailableError, isDaemonUnreachable } from './errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;
@@ -27,11 +29,16 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
       const ch = new DaemonChannel(root, 'orchestrator');
       try {
         return await use(new RemoteOrchestrator(ch));
+      } catch (e) {
+        // Interrupted by the user: the build is over, not moved in-process.
+        if (!isDaemonUnreachable(e) || opts.signal?.aborted) throw e;
+        opts.onNote?.(`replibuild: ${orchestratorLost(root, rec, e)}`);
       } finally {
         ch.close();
       }
+    } else {
+      opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
     }
-    opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
   }
   const { createLocalOrchestrator } = await import('./local-services.js');
   const orch = await createLocalOrchestrator(root, !local);
@@ -40,6 +47,17 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
   } finally {
     await orch.close();
   }
+}
+
+/** What happened to the orchestrator, in one line; and its links and compilers reaped
+ *  if it died, so the in-process build neither races them nor shares the cores. */
+function orchestratorLost(root: string, rec: DaemonRecord, e: unknown): string {
+  if (!isOurDaemon(rec)) {
+    reapIfDead(projectPaths(root), 'orchestrator');
+    return `orchestrator daemon stopped during the build (pid ${rec.pid}); finishing in-process`;
+  }
+  if (e instanceof DaemonUnavailableError) return `orchestrator daemon (pid ${rec.pid}) did not answer; building in-process`;
+  return `lost the connection to the orchestrator daemon (pid ${rec.pid}) during the build; finishing in-process`;
 }
 
 export function runBuildRequest(root: string, req: BuildRequest, opts: BuildClientOptions): Promise<BuildSummary> {

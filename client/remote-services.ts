@@ -14,6 +14,10 @@ export class RemoteSetup implements SetupApi {
   getConfig(opts: GetConfigOptions = {}): Promise<ConfigSnapshot> {
     return this.ch.call('get_config', { rescan: Boolean(opts.rescan) });
   }
+
+  close(): void {
+    this.ch.close();
+  }
 }
 
 export class RemoteCompilation implements CompilationApi {
@@ -44,6 +48,10 @@ export class RemoteCompilation implements CompilationApi {
 
   async concurrency(): Promise<number> {
     return (await this.ch.call<{ jobs: number }>('concurrency', {})).jobs;
+  }
+
+  close(): void {
+    this.ch.close();
   }
 }
 
