@@ -2,8 +2,9 @@
 // in-process otherwise (or when asked: --no-daemon, CI=true).
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord } from '../daemons/common/pidfiles.js';
-import { DaemonUnavailableError } from './errors.js';
+import { isOurDaemon, readRecord, reapIfDead } from '../daemons/common/pidfiles.js';
+import type { DaemonRecord } from '../protocol/messages.js';
+import { DaemonUnavailableError, isDaemonUnreachable } from './errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;
@@ -26,23 +27,14 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     if (rec && isOurDaemon(rec)) {
       const { DaemonChannel, RemoteOrchestrator } = await import('./daemon-channel.js');
       const ch = new DaemonChannel(root, 'orchestrator');
-      let connected = false;
       try {
-        await ch.open();
-        connected = true;
+        return await use(new RemoteOrchestrator(ch));
       } catch (e) {
-        // Running but not taking us (it closed the connection, or did not answer):
-        // the build still gets done, here.
-        if (!(e instanceof DaemonUnavailableError)) throw e;
+        // Interrupted by the user: the build is over, not moved in-process.
+        if (!isDaemonUnreachable(e) || opts.signal?.aborted) throw e;
+        opts.onNote?.(`replibuild: ${orchestratorLost(root, rec, e)}`);
+      } finally {
         ch.close();
-        opts.onNote?.(`replibuild: the orchestrator daemon is not reachable (${e.detail}); building in-process`);
-      }
-      if (connected) {
-        try {
-          return await use(new RemoteOrchestrator(ch));
-        } finally {
-          ch.close();
-        }
       }
     } else {
       opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
@@ -55,6 +47,18 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
   } finally {
     await orch.close();
   }
+}
+
+/** What happened to the orchestrator, in one line; and its links and compilers reaped
+ *  if it died, so the in-process build neither races them nor shares the cores. */
+function orchestratorLost(root: string, rec: DaemonRecord, e: unknown): string {
+  if (!isOurDaemon(rec)) {
+    reapIfDead(projectPaths(root), 'orchestrator');
+    return `orchestrator daemon stopped during the build (pid ${rec.pid}); finishing in-process`;
+  }
+  // Running but not taking us (it closed the connection during auth, or did not answer).
+  if (e instanceof DaemonUnavailableError) return `the orchestrator daemon is not reachable (${e.detail}); building in-process`;
+  return `lost the connection to the orchestrator daemon (pid ${rec.pid}) during the build; finishing in-process`;
 }
 
 export function runBuildRequest(root: string, req: BuildRequest, opts: BuildClientOptions): Promise<BuildSummary> {

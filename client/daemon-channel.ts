@@ -34,11 +34,6 @@ export class DaemonChannel {
     return link.conn.call<R>(method, params, opts);
   }
 
-  /** Connect now; throws what connecting failed with (DaemonUnavailableError, VersionMismatchError). */
-  async open(): Promise<void> {
-    await this.connection();
-  }
-
   /** Is the daemon there to take calls? Connects if it is. */
   async available(): Promise<boolean> {
     try {

@@ -1,4 +1,5 @@
 // Errors the CLI shows to users: each says what went wrong and what to do.
+import { ConnectionClosedError } from './rpc-client.js';
 
 /** An error whose message is meant for the user as is; the CLI prints it without a stack. */
 export class UserError extends Error {
@@ -38,4 +39,10 @@ export class VersionMismatchError extends UserError {
     );
     this.name = 'VersionMismatchError';
   }
+}
+
+/** The daemon could not be reached, or the connection to it dropped: work it was
+ *  doing can be done in-process instead. Any other error is the work's own. */
+export function isDaemonUnreachable(e: unknown): boolean {
+  return e instanceof DaemonUnavailableError || e instanceof ConnectionClosedError;
 }

@@ -1,12 +1,14 @@
 // In-process hosting of the orchestrator for `--no-daemon`, CI, and a project
 // whose orchestrator is disabled: the same service modules the daemons run.
-import { loadDaemonConfig } from '../config/daemon-config.js';
+import { defaultDaemonConfig, loadDaemonConfig } from '../config/daemon-config.js';
+import { ConfigError } from '../config/errors.js';
 import { silentLogger } from '../daemons/common/logger.js';
 import { projectPaths } from '../daemons/common/paths.js';
 import { ensurePrivateDir } from '../daemons/common/private-files.js';
 import { CompilationPeer, SetupPeer } from '../daemons/common/peers.js';
 import { openCache } from '../daemons/compilation/open.js';
 import { OrchestratorService } from '../daemons/orchestrator/service.js';
+import type { DaemonConfig } from '../protocol/messages.js';
 
 export interface LocalOrchestrator {
   service: OrchestratorService;
@@ -15,7 +17,7 @@ export interface LocalOrchestrator {
 
 /** `useDaemons`: let enabled setup/compilation daemons do their part when they run. */
 export async function createLocalOrchestrator(root: string, useDaemons: boolean): Promise<LocalOrchestrator> {
-  const config = loadDaemonConfig(root);
+  const config = daemonConfigOrDefaults(root);
   try {
     // State an older version left world-readable is tightened here too, not only at `start`.
     ensurePrivateDir(projectPaths(root).stateDir);
@@ -35,4 +37,16 @@ export async function createLocalOrchestrator(root: string, useDaemons: boolean)
       await cache?.flush().catch(() => undefined);
     },
   };
+}
+
+/** An invalid daemon_config.toml is reported by the build itself (setup's snapshot
+ *  carries its issues, file:line:col, as the daemons report them), so here the
+ *  defaults stand in until then. */
+function daemonConfigOrDefaults(root: string): DaemonConfig {
+  try {
+    return loadDaemonConfig(root);
+  } catch (e) {
+    if (e instanceof ConfigError) return defaultDaemonConfig();
+    throw e;
+  }
 }

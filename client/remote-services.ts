@@ -1,11 +1,12 @@
 // The remote implementations of the services the orchestrator uses: the same
 // calls as the in-process services, carried over JSON-RPC to a running daemon.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../protocol/build.js';
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../protocol/build.js';
 import { RpcError } from '../protocol/jsonrpc.js';
 import { ErrorCode } from '../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../protocol/setup.js';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../protocol/discovery.js';
 import { CompileCancelledError } from '../daemons/compilation/compile-runner.js';
+import { compilerErrorFromRpc } from '../daemons/compilation/compiler-errors.js';
 import type { DaemonChannel } from './daemon-channel.js';
 
 export class RemoteSetup implements SetupApi {
@@ -28,8 +29,13 @@ export class RemoteCompilation implements CompilationApi {
     }
   }
 
-  identity(compiler: string, cwd: string): Promise<CompilerIdentity> {
-    return this.ch.call('identity', { compiler, cwd });
+  async identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
+    try {
+      const timeout_ms = opts.timeoutMs === undefined ? undefined : Math.ceil(opts.timeoutMs);
+      return await this.ch.call<CompilerIdentity>('identity', { compiler, cwd, timeout_ms }, { signal: opts.signal });
+    } catch (e) {
+      throw compilerErrorFromRpc(e) ?? e;
+    }
   }
 
   async cancel(build_id: string): Promise<number> {

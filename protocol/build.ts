@@ -93,10 +93,17 @@ export interface CompilerIdentity {
   id: string;
 }
 
+export interface IdentityRequest {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
 /** What the orchestrator needs of the compilation service, in-process or remote. */
 export interface CompilationApi {
   compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult>;
-  identity(compiler: string, cwd: string): Promise<CompilerIdentity>;
+  /** `timeoutMs` bounds each probe of the compiler (the build's `timeout`); `signal`
+   *  stops the caller's wait. Fails with a CompilerNotFoundError or CompilerProbeError. */
+  identity(compiler: string, cwd: string, opts?: IdentityRequest): Promise<CompilerIdentity>;
   /** Cancel every job of a build (queued and running). */
   cancel(build_id: string): Promise<number>;
   /** How many compiles run at once. */

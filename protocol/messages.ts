@@ -78,6 +78,8 @@ export const ErrorCode = {
   ShuttingDown: -32013,
   /** A daemon this one depends on could not be reached. */
   DependencyUnavailable: -32014,
+  /** The compiler is missing or does not answer; data: { kind, command, detail, timed_out }. */
+  CompilerUnusable: -32015,
   /** A path in the request resolves (symlinks followed) outside the project, its
    *  configured include dirs, the build dir and the compile cache. */
   PathOutsideProject: -32020,

@@ -1,23 +1,20 @@
 // The orchestrator's view of the other daemons. An enabled daemon is used over
 // RPC; a disabled one, or one that cannot be reached, has its work done
 // in-process here, so a build still works (and says so in the log).
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { DaemonConfig } from '../../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import { DaemonChannel } from '../../client/daemon-channel.js';
 import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from '../../client/remote-services.js';
-import { ConnectionClosedError } from '../../client/rpc-client.js';
-import { DaemonUnavailableError } from '../../client/errors.js';
+import { isDaemonUnreachable } from '../../client/errors.js';
 import type { Logger } from './logger.js';
+import { projectPaths } from './paths.js';
+import { reapIfDead } from './pidfiles.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { CompilationService } from '../compilation/service.js';
 import { openCompilationService } from '../compilation/open.js';
 import { SetupService } from '../setup/service.js';
-
-function unreachable(e: unknown): boolean {
-  return e instanceof DaemonUnavailableError || e instanceof ConnectionClosedError;
-}
 
 /** Try the daemon; when it is not there, the in-process service. */
 async function either<T>(
@@ -29,7 +26,7 @@ async function either<T>(
     try {
       return await remote();
     } catch (e) {
-      if (!unreachable(e)) throw e;
+      if (!isDaemonUnreachable(e)) throw e;
       onFallback(e);
     }
   }
@@ -71,7 +68,7 @@ export class CompilationPeer implements CompilationApi {
 
   constructor(
     enabled: boolean,
-    root: string,
+    private readonly root: string,
     private readonly config: () => DaemonConfig,
     private readonly children: ChildTracker | undefined,
     private readonly log: Logger,
@@ -81,6 +78,12 @@ export class CompilationPeer implements CompilationApi {
   }
 
   private local(): Promise<CompilationService> {
+    if (!this.localSvc && this.remote) {
+      // The daemon we fell back from may have died with compilers running: end them
+      // before ours start, or the cores run twice the jobs (and two compilers one object).
+      const reaped = reapIfDead(projectPaths(this.root), 'compilation');
+      if (reaped) this.log.warn(`reaped ${reaped} compiler(s) the compilation daemon left running`);
+    }
     return (this.localSvc ??= openCompilationService(this.config(), { children: this.children, log: this.log }));
   }
 
@@ -90,8 +93,8 @@ export class CompilationPeer implements CompilationApi {
     return either(this.remote && (() => this.remote!.compile(job, signal)), async () => (await this.local()).compile(job, signal), this.fallback);
   }
 
-  identity(compiler: string, cwd: string): Promise<CompilerIdentity> {
-    return either(this.remote && (() => this.remote!.identity(compiler, cwd)), async () => (await this.local()).identity(compiler, cwd), this.fallback);
+  identity(compiler: string, cwd: string, opts?: IdentityRequest): Promise<CompilerIdentity> {
+    return either(this.remote && (() => this.remote!.identity(compiler, cwd, opts)), async () => (await this.local()).identity(compiler, cwd, opts), this.fallback);
   }
 
   async cancel(build_id: string): Promise<number> {

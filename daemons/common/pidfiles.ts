@@ -117,3 +117,12 @@ export function reapOrphans(paths: ProjectPaths, name: DaemonName): number {
   rmSync(paths.childrenFile(name), { force: true });
   return reaped;
 }
+
+/** Before doing a daemon's work in-process: kill what it left running if it died
+ *  (its compilers would otherwise compete with ours for the cores). A daemon that
+ *  still runs keeps its children: they are its work, not ours to end. */
+export function reapIfDead(paths: ProjectPaths, name: DaemonName): number {
+  const rec = readRecord(paths, name);
+  if (rec && isOurDaemon(rec)) return 0;
+  return reapOrphans(paths, name);
+}

@@ -1,74 +1,77 @@
 // Which compiler exactly are we running? The answer keys the compile cache and
 // the build state, so a compiler upgraded or replaced in place must give a new id.
 
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
 
 import { findOnPath } from '../../config/compiler.js';
 import type { CompilerIdentity, CompilerKind } from '../../protocol/build.js';
+import { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
+import { runInProcessGroup } from './process-group.js';
 
 export type { CompilerIdentity, CompilerKind } from '../../protocol/build.js';
+export { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 export { findOnPath };
 
-export class CompilerNotFoundError extends Error {
-  constructor(
-    readonly command: string,
-    detail: string,
-  ) {
-    super(
-      `compiler "${command}" not found: ${detail}. ` +
-        `Install it, or set [compiler] cxx in replibuild.toml to its full path.`,
-    );
-    this.name = 'CompilerNotFoundError';
-  }
+/** How long one probe command may take when the caller names no limit. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 30_000;
+
+export interface IdentityOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Each probe command (`--version`, `-dumpfullversion`, `-dumpmachine`) is killed,
+   *  with everything it started, after this long. */
+  timeoutMs?: number;
+  /** The caller stops waiting (the probe itself ends by its time limit). */
+  signal?: AbortSignal;
 }
 
-export class CompilerProbeError extends Error {
-  constructor(
-    readonly path: string,
-    detail: string,
-  ) {
-    super(`cannot identify compiler ${path}: ${detail}`);
-    this.name = 'CompilerProbeError';
-  }
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
-function run(path: string, args: string[]): Promise<string> {
-  return new Promise((res, rej) => {
-    execFile(
-      path,
-      args,
-      { timeout: 30_000, maxBuffer: 1024 * 1024, env: { ...process.env, LC_ALL: 'C' } },
-      (err, stdout, stderr) => {
-        if (err) rej(new CompilerProbeError(path, `${args.join(' ')} failed: ${String(stderr).trim() || err.message}`));
-        else res(String(stdout));
-      },
-    );
-  });
+async function run(path: string, args: string[], cwd: string, timeoutMs: number): Promise<string> {
+  // Its own process group: a compiler that is a script must not leave its children behind.
+  const r = await runInProcessGroup(path, args, { cwd, env: { ...process.env, LC_ALL: 'C' }, signal: AbortSignal.timeout(timeoutMs) });
+  const command = `\`${path} ${args.join(' ')}\``;
+  if (r.aborted) throw new CompilerProbeError(path, `${command} did not finish within ${formatSeconds(timeoutMs)}`, true);
+  if (r.spawn_error) throw new CompilerProbeError(path, `${command} could not be started: ${r.spawn_error.message}`);
+  if (r.exit_code !== 0) throw new CompilerProbeError(path, `${command} failed: ${r.stderr.trim() || `exit code ${r.exit_code}`}`);
+  return r.stdout;
 }
 
-async function probe(path: string, st: Stats): Promise<CompilerIdentity> {
-  const versionText = await run(path, ['--version']);
+async function probe(path: string, st: Stats, cwd: string, timeoutMs: number): Promise<CompilerIdentity> {
+  const versionText = await run(path, ['--version'], cwd, timeoutMs);
   const kind: CompilerKind = /clang/i.test(versionText) ? 'clang' : 'gcc';
   // Older clang rejects -dumpfullversion; -dumpversion is the next best thing there.
+  // One that hangs is not asked again.
   const version = (
-    await run(path, ['-dumpfullversion']).catch(() => run(path, ['-dumpversion']))
+    await run(path, ['-dumpfullversion'], cwd, timeoutMs).catch((e: unknown) => {
+      if (e instanceof CompilerProbeError && e.timedOut) throw e;
+      return run(path, ['-dumpversion'], cwd, timeoutMs);
+    })
   ).trim();
-  const machine = (await run(path, ['-dumpmachine'])).trim();
+  const machine = (await run(path, ['-dumpmachine'], cwd, timeoutMs)).trim();
   const fields = { path, size: st.size, mtime_ms: st.mtimeMs, ino: st.ino, version, machine, kind };
   const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
   return { ...fields, id };
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 const memo = new Map<string, { stamp: string; identity: Promise<CompilerIdentity> }>();
 
 /** The identity of `command` (a name on PATH or a path). Stats the binary on every
  *  call and re-runs it only when the stat changed, so this is cheap to call per build. */
-export async function getCompilerIdentity(
-  command: string,
-  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<CompilerIdentity> {
+export async function getCompilerIdentity(command: string, opts: IdentityOptions = {}): Promise<CompilerIdentity> {
   const path = findOnPath(command, opts);
   if (!path) {
     throw new CompilerNotFoundError(
@@ -79,14 +82,14 @@ export async function getCompilerIdentity(
   const st = statSync(path);
   const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
   const hit = memo.get(path);
-  if (hit && hit.stamp === stamp) return hit.identity;
-  const identity = probe(path, st);
+  if (hit && hit.stamp === stamp) return abortable(hit.identity, opts.signal);
+  const identity = probe(path, st, opts.cwd ?? process.cwd(), opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
   memo.set(path, { stamp, identity });
   // A failed probe (a half-written binary, say) must not stick: the next call retries.
   identity.catch(() => {
     if (memo.get(path)?.identity === identity) memo.delete(path);
   });
-  return identity;
+  return abortable(identity, opts.signal);
 }
 
 /** For tests: forget every memoized identity. */

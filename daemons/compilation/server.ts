@@ -1,10 +1,11 @@
 // The compilation daemon's RPC surface over CompilationService.
 import { RpcError } from '../../protocol/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
-import { arrayOf, maybe, noParams, obj, str } from '../../protocol/params.js';
+import { arrayOf, maybe, noParams, nonNegInt, obj, str } from '../../protocol/params.js';
 import { method, type MethodMap } from '../common/rpc-server.js';
 import { isCancellation } from './compile-runner.js';
 import type { CompileRequestGuard } from './job-guard.js';
+import { compilerErrorToRpc } from './compiler-errors.js';
 import type { CompilationService } from './service.js';
 
 export const compileJobParams = obj({
@@ -30,9 +31,13 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
         throw e;
       }
     }),
-    identity: method(obj({ compiler: str, cwd: str }), async ({ compiler, cwd }) => {
+    identity: method(obj({ compiler: str, cwd: str, timeout_ms: maybe(nonNegInt) }), async ({ compiler, cwd, timeout_ms }, ctx) => {
       await guard.checkIdentity(compiler, cwd);
-      return svc.identity(compiler, cwd);
+      try {
+        return await svc.identity(compiler, cwd, { signal: ctx.signal, ...(timeout_ms ? { timeoutMs: timeout_ms } : {}) });
+      } catch (e) {
+        throw compilerErrorToRpc(e) ?? e;
+      }
     }),
     cancel: method(obj({ build_id: str }), async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) })),
     concurrency: method(noParams, async () => ({ jobs: await svc.concurrency() })),

@@ -1,7 +1,7 @@
 // Compilation: the compiler's identity, the compile cache, the job queue
 // (parallel_jobs, one compile per object at a time) and the compilers it runs.
 // The same class serves the daemon and in-process builds.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity } from '../../protocol/build.js';
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { ChildTracker } from '../common/child-tracker.js';
 import type { CompileCache } from './cache/cached-compile.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
@@ -25,8 +25,8 @@ export class CompilationService implements CompilationApi {
     this.queue = new CompileQueue({ parallel_jobs: opts.parallelJobs });
   }
 
-  identity(compiler: string, cwd: string): Promise<CompilerIdentity> {
-    return getCompilerIdentity(compiler, { cwd });
+  identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
+    return getCompilerIdentity(compiler, { cwd, ...opts });
   }
 
   /** runCompile with every compiler process it starts on record. */

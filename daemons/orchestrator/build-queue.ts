@@ -7,6 +7,7 @@
 import { RpcError } from '../../protocol/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
 import type { BuildSummary } from '../../protocol/build.js';
+import { BUILD_CANCELLED } from './build-engine.js';
 
 export interface BuildQueueOptions {
   queueSize: number;
@@ -97,7 +98,8 @@ export class BuildQueue {
     const progress = () => void timer.refresh();
     try {
       const summary = await build(ac.signal, progress);
-      if (ac.signal.aborted && !summary.ok) {
+      // A build that says what it was stuck on keeps its own reason.
+      if (ac.signal.aborted && !summary.ok && (summary.error === undefined || summary.error === BUILD_CANCELLED)) {
         summary.error = (ac.signal.reason as Error)?.message ?? summary.error;
       }
       return summary;

@@ -10,6 +10,7 @@ import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../protocol/messages.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { BuildQueue } from './build-queue.js';
+import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
 import { BuildState, buildStatePath } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
@@ -80,7 +81,7 @@ export class OrchestratorService implements OrchestratorApi {
     // Settings apply from the next build on; a waiting build keeps its place.
     this.queue ??= new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
     this.queue.reconfigure({ queueSize: queue_size, timeoutS: timeout });
-    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(req, onEvent, buildSignal, progress), {
+    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(req, onEvent, buildSignal, progress, timeout, signal), {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
@@ -101,7 +102,16 @@ export class OrchestratorService implements OrchestratorApi {
     return this.state;
   }
 
-  private async runOne(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal: AbortSignal, progress: () => void): Promise<BuildSummary> {
+  /** `timeoutS` bounds the compiler probe as it bounds every other step; `callerSignal`
+   *  (the client went away) ends the wait for it. */
+  private async runOne(
+    req: BuildRequest,
+    onEvent: (e: BuildEvent) => void,
+    signal: AbortSignal,
+    progress: () => void,
+    timeoutS: number,
+    callerSignal?: AbortSignal,
+  ): Promise<BuildSummary> {
     await this.settling;
     const t0 = performance.now();
     const seconds = () => (performance.now() - t0) / 1000;
@@ -118,9 +128,11 @@ export class OrchestratorService implements OrchestratorApi {
     const config = snap.project;
     let identity;
     try {
-      identity = await this.deps.compilation.identity(config.compiler.cxx, config.root);
+      identity = await this.deps.compilation.identity(config.compiler.cxx, config.root, { timeoutMs: timeoutS * 1000, signal: callerSignal });
     } catch (e) {
-      return failed((e as Error).message, seconds());
+      const problem = describeCompilerProblem(e, config.root);
+      if (problem?.diagnostics) onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: problem.diagnostics });
+      return failed(problem?.error ?? (e as Error).message, seconds());
     }
     let selected: string[];
     try {

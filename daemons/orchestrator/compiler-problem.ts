@@ -1,0 +1,39 @@
+// A compiler that cannot be used, told against the setting that named it: the
+// user's to fix, so a plain message (and, for replibuild.toml, a gcc-shaped line
+// an editor can jump to), never an "internal error".
+import { compilerOrigin } from '../../config/compiler-origin.js';
+import { CompilerNotFoundError, CompilerProbeError } from '../compilation/compiler-errors.js';
+
+export interface CompilerProblem {
+  /** For the diagnostics stream, file:line:col first; null when no file names the compiler. */
+  diagnostics: string | null;
+  /** The build's one-line error. */
+  error: string;
+}
+
+/** Null when `e` is not about the compiler (the caller reports it as it is). */
+export function describeCompilerProblem(e: unknown, root: string): CompilerProblem | null {
+  if (!(e instanceof CompilerNotFoundError) && !(e instanceof CompilerProbeError)) return null;
+  if (e instanceof CompilerProbeError && e.timedOut) {
+    return {
+      diagnostics: null,
+      error:
+        `build timed out identifying the compiler: ${e.detail}; ` +
+        'raise timeout under [daemons.orchestrator] in .replibuild/daemon_config.toml if the compiler is merely that slow',
+    };
+  }
+  const origin = compilerOrigin(root);
+  const what =
+    e instanceof CompilerNotFoundError ? `compiler "${e.command}" not found: ${e.detail}` : `compiler ${e.path} does not answer as a compiler: ${e.detail}`;
+  switch (origin.kind) {
+    case 'file':
+      return {
+        diagnostics: `${origin.file}:${origin.line}:${origin.column}: error: compiler.cxx: ${what}\n`,
+        error: `${what} (it is [compiler] cxx in replibuild.toml, line ${origin.line}); install it, or set cxx to the compiler's full path`,
+      };
+    case 'env':
+      return { diagnostics: null, error: `${what} (it is $CXX); install it, set CXX to the compiler's full path, or set [compiler] cxx in replibuild.toml` };
+    case 'default':
+      return { diagnostics: null, error: `${what} (no compiler is set, and none was found on PATH); install g++ or clang++, or set [compiler] cxx in replibuild.toml` };
+  }
+}
