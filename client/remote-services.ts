@@ -50,8 +50,9 @@ export class RemoteCompilation implements CompilationApi {
 export class RemoteDiscovery implements DiscoveryApi {
   constructor(private readonly ch: DaemonChannel) {}
 
-  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult> {
-    return this.ch.call('changes_since', { epoch, journal_id: journalId ?? '' });
+  changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult> {
+    const gen = configGeneration !== undefined ? { config_generation: configGeneration } : {};
+    return this.ch.call('changes_since', { epoch, journal_id: journalId ?? '', ...gen });
   }
 
   async hashMany(paths: string[]): Promise<(string | null)[]> {

@@ -27,6 +27,16 @@ export interface ChangesResult {
   /** One entry per path, the net effect since the given epoch, in order of first change. */
   changes: Change[];
   shadowing: ShadowHit[];
+  /** What the journal covers: only paths this scope watches (see WatchScope.describe);
+   *  anything else the caller must look at itself. Absent from older daemons. */
+  scope?: WatchedScope;
+}
+
+export interface WatchedScope {
+  /** The project root first, then the watched roots outside it (absolute). */
+  roots: string[];
+  ignored: string[];
+  build_dir: string;
 }
 
 export interface DiscoveryStatus {
@@ -53,8 +63,10 @@ export interface DepsEntry {
 
 /** What the orchestrator needs of discovery, in-process or remote. */
 export interface DiscoveryApi {
-  /** Synchronizes with the file events first (cookie), so nothing saved before the call is missed. */
-  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult>;
+  /** Synchronizes with the file events first (cookie), so nothing saved before the call is missed.
+   *  `configGeneration`: the newest setup generation the caller has seen; when discovery's watch
+   *  scope was derived from another, it re-derives it first. */
+  changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult>;
   /** Hashes discovery holds (after the sync of the last changesSince); null = missing. */
   hashMany(paths: string[]): Promise<(string | null)[]>;
   recordDeps(entries: DepsEntry[]): Promise<void>;

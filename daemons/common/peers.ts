@@ -140,8 +140,8 @@ export class DiscoveryPeer {
     }
   }
 
-  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult | null> {
-    return this.attempt((r) => r.changesSince(epoch, journalId));
+  changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult | null> {
+    return this.attempt((r) => r.changesSince(epoch, journalId, configGeneration));
   }
 
   async recordDeps(entries: DepsEntry[]): Promise<void> {

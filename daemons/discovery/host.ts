@@ -1,7 +1,10 @@
 // Keeps a DiscoveryService in step with the project's config: opened with the
 // watch roots, ignored patterns and build dir the config names, and reopened
-// when those change. The first scan runs in the background so the daemon is
-// ready at once; queries wait for it.
+// when those change: on an edit of a config file, and whenever a caller has seen
+// a setup generation other than the one the scope came from (a config that was
+// invalid at start becomes valid when a glob matches a new file, with no file
+// edited). The first scan runs in the background so the daemon is ready at once;
+// queries wait for it.
 import { isAbsolute, resolve } from 'node:path';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
 import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
@@ -31,6 +34,8 @@ function scopeOf(root: string, snap: ConfigSnapshot): Scope {
 export class DiscoveryHost implements DiscoveryApi {
   private svc: Promise<DiscoveryService>;
   private scopeKey = '';
+  /** The setup generation the scope was derived from. */
+  private scopeGeneration = -1;
   private reopening: Promise<void> | null = null;
 
   constructor(
@@ -44,8 +49,10 @@ export class DiscoveryHost implements DiscoveryApi {
   }
 
   private async open(): Promise<DiscoveryService> {
-    const scope = scopeOf(this.root, await this.setup.getConfig());
+    const snap = await this.setup.getConfig();
+    const scope = scopeOf(this.root, snap);
     this.scopeKey = JSON.stringify(scope);
+    this.scopeGeneration = snap.generation;
     const svc = await DiscoveryService.open({ root: this.root, ...scope, watch: this.watch, logger: this.log });
     // A config edit may move the watch roots (include dirs) or the ignored patterns.
     svc.onConfigFileChange(() => void this.checkScope());
@@ -56,8 +63,12 @@ export class DiscoveryHost implements DiscoveryApi {
     if (this.reopening) return this.reopening;
     this.reopening = (async () => {
       try {
-        const scope = scopeOf(this.root, await this.setup.getConfig());
-        if (JSON.stringify(scope) === this.scopeKey) return;
+        const snap = await this.setup.getConfig();
+        const scope = scopeOf(this.root, snap);
+        if (JSON.stringify(scope) === this.scopeKey) {
+          this.scopeGeneration = snap.generation;
+          return;
+        }
         this.log.info('discovery: watch roots or ignored patterns changed; reopening');
         const old = await this.svc.catch(() => null);
         await old?.close();
@@ -72,7 +83,12 @@ export class DiscoveryHost implements DiscoveryApi {
     return this.reopening;
   }
 
-  async changesSince(epoch: number, journalId: string | null): Promise<ChangesResult> {
+  async changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult> {
+    // A reopen journals what the new scope finds (the journal continues), so the answer covers it.
+    if (configGeneration !== undefined && configGeneration !== this.scopeGeneration) {
+      await this.svc.catch(() => undefined);
+      await this.checkScope();
+    }
     return (await this.svc).changesSince(epoch, journalId);
   }
 

@@ -3,6 +3,7 @@
 // disagree about a file (a file one of them skips and another indexes would be
 // reported as changing forever).
 
+import { lstatSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { matchGlob } from '../../config/glob.js';
 
@@ -34,7 +35,10 @@ export class WatchScope {
   /** Extra roots that were not kept (inside the project or another root, or around the project). */
   readonly droppedRoots: readonly string[];
   private readonly buildAbs: string | null;
+  private readonly buildDir: string;
   private readonly patterns: readonly string[];
+  /** Real paths of the roots: a symlink to one of them, or to a dir around one, is not followed. */
+  private readonly realRoots: readonly string[];
 
   constructor(opts: ScopeOptions) {
     this.root = resolve(opts.root);
@@ -43,18 +47,51 @@ export class WatchScope {
     const extras = [...new Set((opts.extraRoots ?? []).map((r) => resolve(this.root, r)))]
       // Shortest first, so a root is compared with every root that could contain it.
       .sort((a, b) => a.length - b.length);
+    const realRoot = realOrSelf(this.root);
+    const realKept = [realRoot];
     for (const r of extras) {
-      // A root around the project would watch its parent tree; its headers fall back to stat+hash.
-      if (kept.some((k) => isWithin(r, k)) || isWithin(this.root, r)) dropped.push(r);
-      else kept.push(r);
+      // A root around the project would watch its parent tree; its headers fall back to stat+hash
+      // (the orchestrator checks whatever no root covers). The same for a symlink to such a dir.
+      const real = realOrSelf(r);
+      const around = isWithin(this.root, r) || isWithin(realRoot, real);
+      if (around || kept.some((k) => isWithin(r, k)) || realKept.some((k) => isWithin(real, k))) dropped.push(r);
+      else {
+        kept.push(r);
+        realKept.push(real);
+      }
     }
     this.roots = kept;
     this.droppedRoots = dropped;
+    this.realRoots = realKept;
     const b = opts.buildDir ?? 'build';
+    this.buildDir = b;
     const bAbs = resolve(this.root, b);
     this.buildAbs = bAbs === this.root || b.trim() === '' ? null : bAbs;
     for (const p of opts.ignored ?? []) matchGlob(p, 'probe'); // throws GlobSyntaxError now, not per event
     this.patterns = [...(opts.ignored ?? [])];
+  }
+
+  /** What decides this scope, for a caller that must judge paths as this scope does
+   *  (the orchestrator, from a changes answer): a scope built from it is the same. */
+  describe(): { roots: string[]; ignored: string[]; build_dir: string } {
+    return { roots: [...this.roots], ignored: [...this.patterns], build_dir: this.buildDir };
+  }
+
+  /** Whether a directory whose real path is `real` holds a root (or is one): following a
+   *  symlink to it would watch that root again, or a whole parent tree ("lnk -> .."). */
+  aliasesRoot(real: string): boolean {
+    return this.realRoots.some((r) => isWithin(r, real));
+  }
+
+  /** aliasesRoot for a path that may be a symlink; false for anything else. */
+  isRootAliasLink(abs: string): boolean {
+    if (this.roots.includes(abs)) return false; // a root reached through a symlink is still the root
+    try {
+      if (!lstatSync(abs).isSymbolicLink()) return false;
+      return this.aliasesRoot(realpathSync.native(abs));
+    } catch {
+      return false;
+    }
   }
 
   /** Index key of an absolute path: root-relative with '/', or absolute outside the project. */
@@ -119,6 +156,14 @@ export class WatchScope {
     }
     for (const p of this.patterns) if (matchGlob(p, rel)) return true;
     return false;
+  }
+}
+
+function realOrSelf(p: string): string {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
   }
 }
 

@@ -8,8 +8,10 @@ import type { DiscoveryHost } from './host.js';
  *  record_deps reads nothing (it keeps names, system headers among them), so it is not held. */
 export function discoveryMethods(host: DiscoveryHost, scope: RequestScope): MethodMap {
   return {
-    changes_since: method(obj({ epoch: nonNegInt, journal_id: optional(str, '') }), ({ epoch, journal_id }) =>
-      host.changesSince(epoch, journal_id || null),
+    changes_since: method(
+      obj({ epoch: nonNegInt, journal_id: optional(str, ''), config_generation: optional(nonNegInt, -1) }),
+      ({ epoch, journal_id, config_generation }) =>
+        host.changesSince(epoch, journal_id || null, config_generation >= 0 ? config_generation : undefined),
     ),
     wait_for_change: method(obj({ epoch: nonNegInt, timeout_ms: optional(nonNegInt, 30_000) }), ({ epoch, timeout_ms }, ctx) =>
       host.waitForChange(epoch, Math.min(timeout_ms, 300_000), ctx.signal),

@@ -178,6 +178,7 @@ export class DiscoveryService {
           usePolling: opts.usePolling ?? false,
           interval: opts.watchInterval ?? 1000,
           isIgnored: (p) => scope.isIgnored(p),
+          isRootAlias: (p) => scope.isRootAliasLink(p),
           isCookieName: (n) => scope.isCookieName(n),
           sink: {
             hint: (abs, self) => svc.hint(abs, self),
@@ -220,7 +221,7 @@ export class DiscoveryService {
   /** Changes since `epoch` of journal `journalId` (both from the caller's previous answer). */
   async changesSince(epoch: number, journalId?: string | null): Promise<ChangesResult> {
     await this.sync();
-    const a = this.journal.changesSince(epoch, journalId);
+    const a = { ...this.journal.changesSince(epoch, journalId), scope: this.scope.describe() };
     const shadowing = [];
     for (const c of a.changes) {
       if (c.kind !== 'added') continue;
@@ -394,6 +395,11 @@ export class DiscoveryService {
     const e = this.index.get(key);
     if (st.kind === 'dir') {
       if (e) this.remove(key);
+      if (this.scope.isRootAliasLink(abs)) {
+        // A link (new, or repointed) to a root or a dir around one: not followed (see walk).
+        if (this.index.hasDir(key)) for (const k of this.index.under(key)) this.remove(k);
+        return;
+      }
       // A directory's own watch reports attribute changes on it: nothing to walk.
       if (mode !== 'self') await this.walk(abs, mode === 'event');
       return;
@@ -469,9 +475,10 @@ export class DiscoveryService {
         if (kind === 'symlink') {
           kind = (await this.io.stat(abs))?.kind ?? 'other';
           if (kind === 'dir') {
-            // Followed like chokidar does, each target once: a link to '..' must end.
+            // Followed like chokidar does, each target once; never one to a root or around
+            // one ('lnk -> ..'): that would index the project again, or its whole parent tree.
             const real = await realpath(abs).catch(() => abs);
-            if (followed.has(real)) continue;
+            if (followed.has(real) || this.scope.aliasesRoot(real)) continue;
             followed.add(real);
           }
         }

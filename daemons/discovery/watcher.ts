@@ -26,6 +26,9 @@ export interface WatcherOptions {
   usePolling: boolean;
   interval: number;
   isIgnored(abs: string): boolean;
+  /** A symlink to a root or to a dir around one: never followed (it would watch the
+   *  project again, or a whole parent tree). Asked of directories only. */
+  isRootAlias(abs: string): boolean;
   isCookieName(name: string): boolean;
   sink: WatcherSink;
 }
@@ -67,7 +70,8 @@ export class TreeWatcher {
       usePolling: opts.usePolling,
       interval: opts.interval,
       binaryInterval: opts.interval,
-      ignored: (p: string) => opts.isIgnored(p) || opts.isCookieName(basename(p)),
+      ignored: (p: string, stats?: { isDirectory(): boolean }) =>
+        opts.isIgnored(p) || opts.isCookieName(basename(p)) || (stats?.isDirectory() === true && opts.isRootAlias(p)),
     });
     const w = new TreeWatcher(fsw, opts);
     fsw.on('raw', (ev, path, details) => w.onRaw(String(ev), path, details));

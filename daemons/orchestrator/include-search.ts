@@ -38,8 +38,10 @@
 // include options passed through to the preprocessor; a system header's quoted
 // include of a new sibling in the compiler's own dirs (their headers' directories
 // are not quote dirs). With the discovery daemon, a no-op build that takes the
-// journal's fast path (nothing changed in watched files) plans nothing, so a new
-// file in an unwatched dir (the compiler's own) is seen at the next planned build.
+// journal's fast path (nothing changed in watched files) plans nothing: it relies on
+// the journal for candidates in watched dirs and, for every other candidate dir (an
+// include dir outside the project or around it, a symlink, the compiler's own dirs),
+// on a stat of the dir (journal-point.ts): a new entry there changes its mtime.
 
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
@@ -100,6 +102,11 @@ class ShadowIndex {
 }
 
 const sharedIndex = new ShadowIndex();
+
+/** shadowCandidates of a stored context, from the index every build of the process shares. */
+export function storedShadowCandidates(contextId: string, ctx: SearchContext, header: string): readonly string[] {
+  return sharedIndex.group(contextId, ctx, header).cands;
+}
 
 // ------------------------------------------------------------ recording
 // (The compiler's own dirs come from the `-v` probe in compilation/compiler-search.ts,

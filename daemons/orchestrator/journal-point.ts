@@ -1,33 +1,41 @@
 // What the orchestrator remembers of its last build so that the next one can
 // plan from the discovery journal alone: the epoch the build started from, and
-// the facts a journal cannot vouch for (config, compiler, outputs, system headers).
+// the facts a journal cannot vouch for (config, compiler, outputs, and whatever
+// lies where discovery does not watch: see watch-coverage.ts).
+//
+// The no-op fast path answers "nothing changed" only if nothing could have: every
+// file a TU read is either watched or hashed (stat-cached), and every directory in
+// which a new file could shadow one it read is either watched (an added file is in
+// the journal) or stat'ed: a file created or removed in a directory changes the
+// directory's mtime. A handful of directory stats per build, never a hash of every header.
 import { statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { matchGlob } from '../../config/glob.js';
+import { dirname, resolve } from 'node:path';
+import { dirOfLiteral } from '../compilation/cache/manifest.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../protocol/messages.js';
 import type { BuildStateReader } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
 import type { FileHasher } from './file-hasher.js';
+import { storedShadowCandidates } from './include-search.js';
+import type { WatchCoverage } from './watch-coverage.js';
 
 export interface JournalPoint {
   epoch: number;
   journal_id: string;
   config_generation: number;
   compiler_id: string;
+  /** WatchCoverage.key of the scope the journal covered: another scope, another point. */
+  scope: string;
   /** Targets the build covered (with their deps). */
   targets: Set<string>;
   tu_count: number;
   /** Whether that build left everything up to date (ok, nothing failed or cancelled). */
   complete: boolean;
-  /** Headers the journal does not watch (system headers, the build dir), with their hashes. */
+  /** Sources and headers the journal does not cover, with their hashes. */
   unwatched: Map<string, string>;
-}
-
-/** A path discovery watches: in the project, outside the build dir, not ignored. */
-export function isWatchedPath(p: string, buildDir: string, ignored: readonly string[]): boolean {
-  if (isAbsolute(p) || p.startsWith('../') || p === buildDir || p.startsWith(buildDir + '/')) return false;
-  return !ignored.some((pat) => matchGlob(pat, p));
+  /** Directories (absolute) the journal does not cover in which a new file could shadow
+   *  a header a TU read, with their stamps (dirStamp). */
+  dirs: Map<string, string>;
 }
 
 /** The journal's vouching, as the planner takes it: null when it cannot vouch at all. */
@@ -35,24 +43,27 @@ export function unchangedPredicate(
   point: JournalPoint | null,
   changes: ChangesResult | null,
   selected: readonly string[],
-  buildDir: string,
-  ignored: readonly string[],
+  coverage: WatchCoverage | null,
 ): ((p: string) => boolean) | null {
-  if (!point || !changes?.complete || changes.journal_id !== point.journal_id) return null;
+  if (!point || !coverage || !changes?.complete || changes.journal_id !== point.journal_id) return null;
+  // A path watched now may not have been watched all along.
+  if (point.scope !== coverage.key) return null;
   // Records of targets the last build did not cover may predate its epoch.
   if (!selected.every((t) => point.targets.has(t))) return null;
   const changed = new Set(changes.changes.map((c) => c.path));
-  return (p) => !changed.has(p) && isWatchedPath(p, buildDir, ignored);
+  return (p) => coverage.covers(p) && !changed.has(coverage.keyOf(p));
 }
 
 /** Whether the last build's point still holds with nothing in the journal: a no-op
- *  needs only the outputs to exist and the unwatched headers to be the same. */
+ *  needs only the outputs to exist, and what the journal does not cover to be the same. */
 export async function stillUpToDate(
   point: JournalPoint,
   config: ProjectConfig,
   selected: readonly string[],
+  coverage: WatchCoverage,
   hasher: FileHasher,
 ): Promise<boolean> {
+  if (point.scope !== coverage.key) return false;
   for (const t of config.targets) {
     if (!selected.includes(t.name)) continue;
     try {
@@ -61,31 +72,77 @@ export async function stillUpToDate(
       return false;
     }
   }
+  for (const [dir, stamp] of point.dirs) if (stamp === RACY || dirStamp(dir) !== stamp) return false;
   const paths = [...point.unwatched.keys()];
   const now = await Promise.all(paths.map((p) => hasher.hash(p)));
   return paths.every((p, i) => now[i] === point.unwatched.get(p));
 }
 
-/** The unwatched headers of the selected targets' TUs, from the state; null if any
- *  has no trustworthy hash (then no point is kept and the next build plans in full). */
-export function unwatchedHeaders(
+/** What a point must check itself for the selected targets' TUs, from the state; null
+ *  if anything lacks a trustworthy record (then no point is kept and the next build
+ *  plans in full, which looks at everything). */
+export function unwatchedFacts(
   config: ProjectConfig,
   selected: readonly string[],
   state: BuildStateReader,
-  ignored: readonly string[],
-): Map<string, string> | null {
-  const out = new Map<string, string>();
+  coverage: WatchCoverage,
+  /** Date.now() when the build began: a dir changed since may have changed after it was looked at. */
+  sinceMs: number,
+): Pick<JournalPoint, 'unwatched' | 'dirs'> | null {
+  const unwatched = new Map<string, string>();
+  const dirs = new Map<string, string>();
+  const seen = new Set<string>();
+  const watchDir = (dir: string) => {
+    let abs = resolve(config.root, dir);
+    if (dirs.has(abs)) return;
+    // A missing dir: its creation changes its nearest existing ancestor.
+    let stamp = dirStamp(abs, sinceMs);
+    while (stamp === ABSENT && dirname(abs) !== abs) stamp = dirStamp((abs = dirname(abs)), sinceMs);
+    dirs.set(abs, stamp);
+  };
   for (const t of config.targets) {
     if (!selected.includes(t.name)) continue;
     for (const source of t.sources) {
       const rec = state.getObject(objectPathFor(t, source));
-      if (!rec) return null;
+      const search = rec?.search !== undefined ? state.getSearch?.(rec.search) : undefined;
+      if (!rec || !search || rec.source_hash === '') return null;
+      if (!coverage.covers(source)) unwatched.set(source, rec.source_hash);
       for (const h of rec.headers) {
-        if (isWatchedPath(h.path, config.build_dir, ignored)) continue;
-        if (h.hash === '') return null;
-        out.set(h.path, h.hash);
+        if (!coverage.covers(h.path)) {
+          if (h.hash === '') return null;
+          unwatched.set(h.path, h.hash);
+        }
+        // Where a new file would be found before this header (include-search.ts).
+        const pair = `${rec.search}\0${h.path}`;
+        if (seen.has(pair)) continue;
+        seen.add(pair);
+        for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!coverage.covers(c)) watchDir(dirOfLiteral(c) || '.');
       }
     }
   }
-  return out;
+  return { unwatched, dirs };
+}
+
+const RACY = 'racy';
+const ABSENT = 'absent';
+/** A directory changed this close to the moment that matters may change again within
+ *  its timestamp tick without its stat changing: such a stamp never matches (the next
+ *  build plans, and looks). */
+const RACY_NS = 2_000_000_000n;
+
+/** Stat of a directory (through symlinks): a file created, removed or renamed in it
+ *  changes its mtime; a dir replaced or a link repointed changes its inode. RACY when
+ *  it changed after `sinceMs` (or within the racy window before it). */
+export function dirStamp(abs: string, sinceMs = Date.now()): string {
+  let st;
+  try {
+    st = statSync(abs, { bigint: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    // Anything but "not there" (EACCES, EIO...) says nothing about what is in it.
+    return code === 'ENOENT' || code === 'ENOTDIR' ? ABSENT : RACY;
+  }
+  const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
+  if (BigInt(Math.floor(sinceMs)) * 1_000_000n - newest < RACY_NS) return RACY;
+  return `${st.isDirectory() ? 'd' : 'f'}:${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
 }

@@ -15,13 +15,14 @@ import { cleanProject, runBuild } from './build-engine.js';
 import { BuildState, buildStatePath } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
-import { stillUpToDate, unchangedPredicate, unwatchedHeaders, type JournalPoint } from './journal-point.js';
+import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
+import { WatchCoverage } from './watch-coverage.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../compilation/cache/link-cache.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {
-  changesSince(epoch: number, journalId: string | null): Promise<ChangesResult | null>;
+  changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult | null>;
   recordDeps(entries: DepsEntry[]): Promise<void>;
 }
 
@@ -61,6 +62,8 @@ export class OrchestratorService implements OrchestratorApi {
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string } | null = null;
   private noopBuilds = 0;
+  /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
+  private configGeneration: number | undefined;
   /** Work a build leaves for after its answer (the hash cache's save, telling discovery
    *  the new deps): only speed depends on it, so the client does not wait; the next
    *  build, clean and close do. */
@@ -114,13 +117,17 @@ export class OrchestratorService implements OrchestratorApi {
   ): Promise<BuildSummary> {
     await this.settling;
     const t0 = performance.now();
+    const startedAt = Date.now();
     const seconds = () => (performance.now() - t0) / 1000;
     await this.hasher.load();
     // The journal is read first: whatever changes after this point is seen by the next build.
     const prev = this.point;
-    const changes = this.deps.discovery ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null) : null;
+    const changes = this.deps.discovery
+      ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null, this.configGeneration)
+      : null;
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const snap = await this.deps.setup.getConfig({ rescan: filesComeOrGo });
+    this.configGeneration = snap.generation;
     if (snap.issues.length || !snap.project) {
       onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: snap.issues.map(formatIssue).join('\n') + '\n' });
       return failed(`the configuration is invalid (${snap.issues.length} issue(s) above); nothing was built`, seconds());
@@ -141,8 +148,8 @@ export class OrchestratorService implements OrchestratorApi {
       return failed((e as Error).message, seconds());
     }
     const state = await this.loadState();
-    const ignored = snap.daemon.discovery.ignored_patterns;
     const point = this.point; // loadState may have dropped it
+    const coverage = changes?.scope ? new WatchCoverage(config.root, changes.scope) : null;
 
     if (
       point?.complete &&
@@ -152,14 +159,15 @@ export class OrchestratorService implements OrchestratorApi {
       snap.generation === point.config_generation &&
       identity.id === point.compiler_id &&
       selected.every((t) => point.targets.has(t)) &&
-      (await stillUpToDate(point, config, selected, this.hasher))
+      coverage !== null &&
+      (await stillUpToDate(point, config, selected, coverage, this.hasher))
     ) {
       this.noopBuilds++;
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
       return { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
     }
 
-    const unchanged = unchangedPredicate(point, changes, selected, config.build_dir, ignored) ?? undefined;
+    const unchanged = unchangedPredicate(point, changes, selected, coverage) ?? undefined;
     const forceDirty = new Map<string, string>();
     for (const s of changes?.shadowing ?? []) {
       for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
@@ -204,21 +212,23 @@ export class OrchestratorService implements OrchestratorApi {
     this.stateStamp = statStamp(buildStatePath(this.deps.root));
 
     if (changes) {
-      const unwatched = unwatchedHeaders(config, selected, state, ignored);
+      const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
       // A failed build keeps the epoch (files unchanged since it are still vouched
       // for) but can never be a no-op's witness.
-      this.point = unwatched
-        ? {
-            epoch: changes.epoch,
-            journal_id: changes.journal_id,
-            config_generation: snap.generation,
-            compiler_id: identity.id,
-            targets: new Set(selected),
-            tu_count: summary.upToDate + summary.compiled + summary.cached,
-            complete: summary.ok,
-            unwatched,
-          }
-        : null;
+      this.point =
+        facts && coverage
+          ? {
+              epoch: changes.epoch,
+              journal_id: changes.journal_id,
+              config_generation: snap.generation,
+              compiler_id: identity.id,
+              scope: coverage.key,
+              targets: new Set(selected),
+              tu_count: summary.upToDate + summary.compiled + summary.cached,
+              complete: summary.ok,
+              ...facts,
+            }
+          : null;
     }
     return summary;
   }

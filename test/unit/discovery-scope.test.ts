@@ -47,3 +47,30 @@ describe('discovery watch scope', () => {
     expect(() => new WatchScope({ root, ignored: ['[oops'] })).toThrow(/glob/);
   });
 });
+
+describe('discovery watch scope and symlinks', () => {
+  it('drops an extra root that is a symlink to a dir around the project, and never follows a link to a root', async () => {
+    const { mkdtempSync, mkdirSync, symlinkSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const base = mkdtempSync(join(tmpdir(), 'rb-scope-'));
+    try {
+      const proj = join(base, 'proj');
+      mkdirSync(join(proj, 'hdr'), { recursive: true });
+      mkdirSync(join(base, 'ext'));
+      symlinkSync(base, join(base, 'up')); // outside, but around the project
+      symlinkSync('..', join(proj, 'parent'));
+      symlinkSync('.', join(proj, 'self'));
+      symlinkSync('hdr', join(proj, 'inc'));
+      const s = new WatchScope({ root: proj, extraRoots: [join(base, 'up'), join(base, 'ext')] });
+      expect(s.roots).toEqual([proj, join(base, 'ext')]);
+      expect(s.droppedRoots).toEqual([join(base, 'up')]);
+      expect(s.isRootAliasLink(join(proj, 'parent'))).toBe(true);
+      expect(s.isRootAliasLink(join(proj, 'self'))).toBe(true);
+      expect(s.isRootAliasLink(join(proj, 'inc'))).toBe(false);
+      expect(s.isRootAliasLink(join(proj, 'hdr'))).toBe(false);
+      expect(s.isRootAliasLink(proj)).toBe(false);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
