@@ -1,10 +1,10 @@
 // Running a build from the CLI: through the orchestrator daemon when it runs,
 // in-process otherwise (or when asked: --no-daemon, CI=true).
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
-import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord, reapIfDead } from '../daemons/common/pidfiles.js';
+import { projectPaths } from '../daemons/host/paths.js';
+import { isOurDaemon, readRecord, reapIfDead } from '../daemons/host/pidfiles.js';
 import type { DaemonRecord } from '../protocol/messages.js';
-import { DaemonUnavailableError, isDaemonUnreachable } from './errors.js';
+import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;
@@ -25,7 +25,7 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     // Fast path: no TOML is parsed when the orchestrator runs.
     const rec = readRecord(projectPaths(root), 'orchestrator');
     if (rec && isOurDaemon(rec)) {
-      const { DaemonChannel, RemoteOrchestrator } = await import('./daemon-channel.js');
+      const { DaemonChannel, RemoteOrchestrator } = await import('../daemons/host/daemon-channel.js');
       const ch = new DaemonChannel(root, 'orchestrator');
       try {
         return await use(new RemoteOrchestrator(ch));
@@ -40,7 +40,7 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
       opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
     }
   }
-  const { createLocalOrchestrator } = await import('./local-services.js');
+  const { createLocalOrchestrator } = await import('../daemons/host/open-orchestrator.js');
   const orch = await createLocalOrchestrator(root, !local);
   try {
     return await use(orch.service);

@@ -2,7 +2,7 @@
 import { ConfigError } from '../config/errors.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../protocol/messages.js';
-import { UserError } from './errors.js';
+import { UserError } from '../daemons/host/errors.js';
 
 export function readDaemonConfig(root: string): DaemonConfig {
   try {

@@ -3,13 +3,13 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { LauncherMessage } from '../daemons/common/daemon-process.js';
-import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
-import { PRIVATE_FILE_MODE } from '../daemons/common/private-files.js';
-import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/common/pidfiles.js';
+import type { LauncherMessage } from '../daemons/host/daemon-process.js';
+import { projectPaths, type ProjectPaths } from '../daemons/host/paths.js';
+import { PRIVATE_FILE_MODE } from '../daemons/host/private-files.js';
+import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/host/pidfiles.js';
 import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
-import { probeDaemon } from './daemon-probe.js';
-import { UserError } from './errors.js';
+import { probeDaemon } from '../daemons/host/daemon-probe.js';
+import { UserError } from '../daemons/host/errors.js';
 
 const READY_TIMEOUT_MS = 20_000;
 

@@ -1,11 +1,11 @@
 // Gathering `replibuild status`: each daemon's state from its record, its
 // process from /proc, and its own figures over RPC; the machine's load.
 import { availableParallelism, loadavg, totalmem } from 'node:os';
-import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord } from '../daemons/common/pidfiles.js';
-import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../daemons/common/proc.js';
+import { projectPaths } from '../daemons/host/paths.js';
+import { isOurDaemon, readRecord } from '../daemons/host/pidfiles.js';
+import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../daemons/host/proc.js';
 import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonSelfStatus, type DaemonStatusRow, type StatusReport } from '../protocol/messages.js';
-import { connectDaemon } from './daemon-link.js';
+import { connectDaemon } from '../daemons/host/daemon-link.js';
 
 const CPU_SAMPLE_MS = 200;
 

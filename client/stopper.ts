@@ -1,10 +1,10 @@
 // Stopping daemons: ask politely, then SIGTERM, then SIGKILL; then make sure
 // nothing they spawned and no pid file is left.
-import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/common/pidfiles.js';
-import { isSameProcess } from '../daemons/common/proc.js';
+import { projectPaths } from '../daemons/host/paths.js';
+import { isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/host/pidfiles.js';
+import { isSameProcess } from '../daemons/host/proc.js';
 import { DAEMON_NAMES, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
-import { tryConnectDaemon } from './daemon-link.js';
+import { tryConnectDaemon } from '../daemons/host/daemon-link.js';
 
 const GRACE_MS = 3000;
 const TERM_MS = 2000;

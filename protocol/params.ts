@@ -1,6 +1,6 @@
 // Small runtime checks for RPC params: the types say what a method takes, these
 // make a daemon refuse anything else with InvalidParams instead of crashing on it.
-import { RpcError } from './jsonrpc.js';
+import { RpcError } from '../rpc/jsonrpc.js';
 import { ErrorCode } from './messages.js';
 
 export type Check<T> = (value: unknown, path: string) => T;

@@ -5,7 +5,7 @@ import { DEFAULT_DAEMON_CONFIG, loadDaemonConfig } from '../../config/daemon-con
 import { ConfigError } from '../../config/errors.js';
 import { findProjectRoot } from '../../config/project-root.js';
 import type { DaemonConfig } from '../../protocol/messages.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../daemons/host/errors.js';
 
 export interface CacheArgs {
   action: 'stats' | 'clear' | 'dir' | 'verify' | 'cleanup';
@@ -29,7 +29,7 @@ function settings(dir: string | undefined): DaemonConfig['compilation'] {
 async function flushDaemonCounts(dir: string | undefined): Promise<void> {
   const root = findProjectRoot(dir ?? process.cwd());
   if (!root) return;
-  const { tryConnectDaemon } = await import('../daemon-link.js');
+  const { tryConnectDaemon } = await import('../../daemons/host/daemon-link.js');
   const link = await tryConnectDaemon(root, 'compilation', 1000).catch(() => null);
   if (!link) return;
   try {
@@ -44,7 +44,7 @@ async function flushDaemonCounts(dir: string | undefined): Promise<void> {
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
 export async function run(args: CacheArgs): Promise<number> {
-  const cache = await import('../../daemons/compilation/cache/index.js');
+  const cache = await import('../../cache/index.js');
   const root = cache.defaultCacheDir();
   const cfg = settings(args.dir);
   switch (args.action) {

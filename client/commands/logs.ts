@@ -1,8 +1,8 @@
 // `replibuild logs [NAME] [-f]`: the daemons' logs, optionally followed.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { projectPaths } from '../../daemons/common/paths.js';
+import { projectPaths } from '../../daemons/host/paths.js';
 import { DAEMON_NAMES, isDaemonName, type DaemonName } from '../../protocol/messages.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../daemons/host/errors.js';
 import { tailFile } from '../launcher.js';
 import { resolveProject } from '../project.js';
 

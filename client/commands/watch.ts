@@ -3,9 +3,9 @@
 import type { DaemonSelfStatus } from '../../protocol/messages.js';
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
-import { UserError } from '../errors.js';
+import { UserError } from '../../daemons/host/errors.js';
 import { resolveProject } from '../project.js';
-import { DaemonChannel } from '../daemon-channel.js';
+import { DaemonChannel } from '../../daemons/host/daemon-channel.js';
 
 export interface WatchArgs {
   dir?: string;

@@ -11,7 +11,7 @@
 
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode, type ProjectConfig } from '../../protocol/messages.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { isWithin } from '../discovery/scope.js';

@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import PQueue from 'p-queue';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import { CompileCancelledError, isCancellation } from './compile-runner.js';
+import { CompileCancelledError, isCancellation } from '../../toolchain/compile-runner.js';
 
 /** The compile itself: the runner, or the cache wrapping it. Must honour the signal. */
 export type CompileFn = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;

@@ -7,7 +7,7 @@
 
 import { resolve } from 'node:path';
 import type { CompileJob } from '../../protocol/build.js';
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode, type ProjectConfig, type ResolvedTarget } from '../../protocol/messages.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';

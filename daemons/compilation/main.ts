@@ -1,9 +1,9 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
-import { runDaemon } from '../common/daemon-process.js';
-import { SetupPeer } from '../common/peers.js';
+import { runDaemon } from '../host/daemon-process.js';
+import { SetupPeer } from '../host/peers.js';
 import { RequestScope } from '../common/request-scope.js';
 import { CompileRequestGuard } from './job-guard.js';
-import { openCache, scheduleCacheCleanup } from './open.js';
+import { openCache, scheduleCacheCleanup } from '../host/open-compilation.js';
 import { compilationMethods } from './server.js';
 import { CompilationService } from './service.js';
 

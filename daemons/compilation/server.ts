@@ -1,11 +1,11 @@
 // The compilation daemon's RPC surface over CompilationService.
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
 import { arrayOf, maybe, noParams, nonNegInt, obj, str } from '../../protocol/params.js';
-import { method, type MethodMap } from '../common/rpc-server.js';
-import { isCancellation } from './compile-runner.js';
+import { method, type MethodMap } from '../../rpc/server.js';
+import { isCancellation } from '../../toolchain/compile-runner.js';
 import type { CompileRequestGuard } from './job-guard.js';
-import { compilerErrorToRpc } from './compiler-errors.js';
+import { compilerErrorToRpc } from '../../toolchain/compiler-errors.js';
 import type { CompilationService } from './service.js';
 
 export const compileJobParams = obj({

@@ -2,11 +2,11 @@
 // (parallel_jobs, one compile per object at a time) and the compilers it runs.
 // The same class serves the daemon and in-process builds.
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
-import type { ChildTracker } from '../common/child-tracker.js';
-import type { CompileCache } from './cache/cached-compile.js';
+import type { ChildTracker } from '../host/child-tracker.js';
+import type { CompileCache } from '../../cache/cached-compile.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
-import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from './compile-runner.js';
-import { getCompilerIdentity } from './compiler-identity.js';
+import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
+import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 
 export interface CompilationServiceOptions {
   parallelJobs: number;

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
 
 export interface FileEntry {
   size: number;

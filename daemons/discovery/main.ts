@@ -1,8 +1,8 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
-import { runDaemon } from '../common/daemon-process.js';
-import { SetupPeer } from '../common/peers.js';
+import { runDaemon } from '../host/daemon-process.js';
+import { SetupPeer } from '../host/peers.js';
 import { RequestScope } from '../common/request-scope.js';
-import { defaultCacheDir } from '../compilation/cache/cache-dir.js';
+import { defaultCacheDir } from '../../cache/cache-dir.js';
 import { DiscoveryHost } from './host.js';
 import { discoveryMethods } from './server.js';
 

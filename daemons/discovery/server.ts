@@ -1,7 +1,7 @@
 // The discovery daemon's RPC surface.
 import { arrayOf, nonNegInt, obj, optional, str } from '../../protocol/params.js';
 import type { RequestScope } from '../common/request-scope.js';
-import { method, type MethodMap } from '../common/rpc-server.js';
+import { method, type MethodMap } from '../../rpc/server.js';
 import type { DiscoveryHost } from './host.js';
 
 /** `scope` holds the paths a request reads to the project, its include dirs, build dir and cache.

@@ -12,13 +12,13 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { sweepStaleTemps } from '../common/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
-import type { CompilerIdentity } from '../compilation/compiler-identity.js';
-import { displayCompileCommand, isCancellation } from '../compilation/compile-runner.js';
+import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
 import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
 import { hashCachePath, StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
-import type { LinkCache } from '../compilation/cache/link-cache.js';
+import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from './compile-args.js';
 

@@ -4,7 +4,7 @@
 // cancelled (its compilers killed by the engine). Counting from the last step, not
 // from the start, is what lets a 20,000-TU cold build run for an hour while a hung
 // compiler is still caught.
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
 import type { BuildSummary } from '../../protocol/build.js';
 import { BUILD_CANCELLED } from './build-engine.js';

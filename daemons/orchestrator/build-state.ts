@@ -9,7 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import { tempPathFor } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 

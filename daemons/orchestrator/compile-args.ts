@@ -135,4 +135,4 @@ export function linkCommandHash(config: ProjectConfig, target: ResolvedTarget, c
 }
 
 // The include-search reading of a command line is shared with the compile cache.
-export { includeSearchArgs, type IncludeSearchArgs } from '../compilation/compiler-search.js';
+export { includeSearchArgs, type IncludeSearchArgs } from '../../toolchain/compiler-search.js';

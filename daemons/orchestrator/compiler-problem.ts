@@ -2,7 +2,7 @@
 // user's to fix, so a plain message (and, for replibuild.toml, a gcc-shaped line
 // an editor can jump to), never an "internal error".
 import { compilerOrigin } from '../../config/compiler-origin.js';
-import { CompilerNotFoundError, CompilerProbeError } from '../compilation/compiler-errors.js';
+import { CompilerNotFoundError, CompilerProbeError } from '../../toolchain/compiler-errors.js';
 
 export interface CompilerProblem {
   /** For the diagnostics stream, file:line:col first; null when no file names the compiler. */

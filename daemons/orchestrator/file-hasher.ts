@@ -13,7 +13,7 @@ import { createReadStream, readFileSync, readdirSync, statSync, type Dirent } fr
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../common/private-files.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
 
 export interface FileHasher {
   /** sha256 hex of the file's content; null when it is missing (or not a readable file).

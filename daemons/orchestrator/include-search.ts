@@ -45,8 +45,8 @@
 
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { dirOfLiteral, joinLiteral } from '../compilation/cache/manifest.js';
-import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../compilation/compiler-search.js';
+import { dirOfLiteral, joinLiteral } from '../../cache/manifest.js';
+import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { searchIdOf, type SearchContext } from './build-state.js';
 import { DirListings, type DirListing, type FileHasher } from './file-hasher.js';

@@ -8,10 +8,10 @@ import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
 import { findOnPath } from '../../config/compiler.js';
-import { formatCommand } from '../compilation/compile-runner.js';
-import { runInProcessGroup } from '../compilation/process-group.js';
+import { formatCommand } from '../../toolchain/compile-runner.js';
+import { runInProcessGroup } from '../../toolchain/process-group.js';
 import { linkCommandFor } from './compile-args.js';
-import { archiverIdentity, type LinkCache, type LinkJob } from '../compilation/cache/link-cache.js';
+import { archiverIdentity, type LinkCache, type LinkJob } from '../../cache/link-cache.js';
 
 export class LinkCancelledError extends Error {
   constructor(readonly target: string) {

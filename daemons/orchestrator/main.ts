@@ -1,9 +1,9 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
-import { runDaemon } from '../common/daemon-process.js';
-import { CompilationPeer, DiscoveryPeer, SetupPeer } from '../common/peers.js';
+import { runDaemon } from '../host/daemon-process.js';
+import { CompilationPeer, DiscoveryPeer, SetupPeer } from '../host/peers.js';
 import { orchestratorMethods } from './server.js';
 import { OrchestratorService } from './service.js';
-import { openCache } from '../compilation/open.js';
+import { openCache } from '../host/open-compilation.js';
 
 await runDaemon(async (env) => {
   const config = loadDaemonConfig(env.root);

@@ -2,7 +2,7 @@
 // notifications on the caller's connection, then answers with the summary.
 import { NOTIFY_PROGRESS } from '../../protocol/messages.js';
 import { arrayOf, bool, noParams, nonNegInt, obj, optional, str } from '../../protocol/params.js';
-import { method, type MethodMap } from '../common/rpc-server.js';
+import { method, type MethodMap } from '../../rpc/server.js';
 import type { OrchestratorService } from './service.js';
 
 export const buildRequestParams = obj({

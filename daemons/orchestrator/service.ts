@@ -18,7 +18,7 @@ import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
 import { selectTargets } from './planner.js';
-import type { LinkCache } from '../compilation/cache/link-cache.js';
+import type { LinkCache } from '../../cache/link-cache.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {

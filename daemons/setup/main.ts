@@ -1,4 +1,4 @@
-import { runDaemon } from '../common/daemon-process.js';
+import { runDaemon } from '../host/daemon-process.js';
 import { setupMethods } from './server.js';
 import { SetupService } from './service.js';
 

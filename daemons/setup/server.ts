@@ -1,6 +1,6 @@
 // The setup daemon's RPC surface over SetupService.
 import { bool, obj, optional } from '../../protocol/params.js';
-import { method, type MethodMap } from '../common/rpc-server.js';
+import { method, type MethodMap } from '../../rpc/server.js';
 import type { SetupService } from './service.js';
 
 export function setupMethods(svc: SetupService): MethodMap {

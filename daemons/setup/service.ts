@@ -8,7 +8,7 @@ import { loadProjectConfig } from '../../config/project-config.js';
 import { PROJECT_FILE } from '../../config/project-root.js';
 import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
-import { projectPaths } from '../common/paths.js';
+import { projectPaths } from '../host/paths.js';
 
 function statKey(file: string): string {
   try {

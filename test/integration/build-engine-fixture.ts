@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
-import type { CompilerIdentity } from '../../daemons/compilation/compiler-identity.js';
-import { runCompile } from '../../daemons/compilation/compile-runner.js';
+import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
 
 export function writeFiles(root: string, files: Record<string, string>): void {
   for (const [rel, text] of Object.entries(files)) {

@@ -10,9 +10,9 @@ import {
   CompilerNotFoundError,
   findOnPath,
   getCompilerIdentity,
-} from '../../daemons/compilation/compiler-identity.js';
-import { runCompile, isCancellation, displayCompileCommand } from '../../daemons/compilation/compile-runner.js';
-import { readDepfile } from '../../daemons/compilation/depfile.js';
+} from '../../toolchain/compiler-identity.js';
+import { runCompile, isCancellation, displayCompileCommand } from '../../toolchain/compile-runner.js';
+import { readDepfile } from '../../toolchain/depfile.js';
 import { BUILD_STATE_VERSION, BuildState, buildStatePath, parseBuildState } from '../../daemons/orchestrator/build-state.js';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';

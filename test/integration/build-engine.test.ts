@@ -3,7 +3,7 @@ import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildEvent, BuildRequest } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../protocol/messages.js';
-import { getCompilerIdentity, type CompilerIdentity } from '../../daemons/compilation/compiler-identity.js';
+import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runBuild, cleanProject } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState, buildStatePath } from '../../daemons/orchestrator/build-state.js';
 import {

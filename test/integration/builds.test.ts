@@ -223,7 +223,7 @@ describe('examples', () => {
 
 describe('build events over the wire', () => {
   it('progress: false (what --json asks for) streams diagnostics only; the default streams every step', async () => {
-    const { DaemonChannel, RemoteOrchestrator } = await import('../../client/daemon-channel.js');
+    const { DaemonChannel, RemoteOrchestrator } = await import('../../daemons/host/daemon-channel.js');
     const p = project({
       'replibuild.toml': '[project]\nname = "t"\n\n[compiler]\nflags = ["-Wall"]\n\n[targets.app]\nkind = "executable"\nsources = ["src/*.cpp"]\n',
       'src/main.cpp': 'int main() { int unused = 1; return 0; }\n',

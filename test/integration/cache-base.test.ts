@@ -5,11 +5,11 @@ import { chmodSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import { getCompilerIdentity } from '../../daemons/compilation/compiler-identity.js';
-import { runCompile } from '../../daemons/compilation/compile-runner.js';
-import { cacache } from '../../daemons/compilation/cache/cacache-api.js';
-import type { CompileRunner } from '../../daemons/compilation/cache/cached-compile.js';
-import { storeKey } from '../../daemons/compilation/cache/store.js';
+import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
+import { cacache } from '../../cache/cacache-api.js';
+import type { CompileRunner } from '../../cache/cached-compile.js';
+import { storeKey } from '../../cache/store.js';
 import { Project, compile, counts, gxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

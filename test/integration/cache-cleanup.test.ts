@@ -3,9 +3,9 @@
 import { readFileSync, utimesSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cacache } from '../../daemons/compilation/cache/cacache-api.js';
-import { cleanup, clear, verify } from '../../daemons/compilation/cache/cleanup.js';
-import { storeKey, storeUsage } from '../../daemons/compilation/cache/store.js';
+import { cacache } from '../../cache/cacache-api.js';
+import { cleanup, clear, verify } from '../../cache/cleanup.js';
+import { storeKey, storeUsage } from '../../cache/store.js';
 import { compile, counts, setup, sleep, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

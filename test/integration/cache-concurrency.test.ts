@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CompileCache } from '../../daemons/compilation/cache/cached-compile.js';
-import { verify } from '../../daemons/compilation/cache/cleanup.js';
-import { readCounters } from '../../daemons/compilation/cache/stats.js';
-import { runCompile } from '../../daemons/compilation/compile-runner.js';
+import { CompileCache } from '../../cache/cached-compile.js';
+import { verify } from '../../cache/cleanup.js';
+import { readCounters } from '../../cache/stats.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
 import { Project, SLACK_MS, buildForChildProcesses, compile, counts, gxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

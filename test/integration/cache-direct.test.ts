@@ -289,7 +289,7 @@ describe('direct mode: includes that leave no trace in the old depfile', () => {
 
   it('project headers are checked through the injected hasher, system headers by stat', async () => {
     const asked: string[] = [];
-    const { FileInfoCache } = await import('../../daemons/compilation/cache/fs-snapshot.js');
+    const { FileInfoCache } = await import('../../cache/fs-snapshot.js');
     const files = new FileInfoCache(20);
     env = await setup({ hasher: { hash: (path) => (asked.push(path), files.hash(path)) } });
     const { p, cache, run } = env;

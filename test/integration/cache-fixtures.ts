@@ -6,10 +6,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import { getCompilerIdentity, type CompilerIdentity } from '../../daemons/compilation/compiler-identity.js';
-import { runCompile } from '../../daemons/compilation/compile-runner.js';
-import { CompileCache, type CompileCacheOptions, type CompileRunner } from '../../daemons/compilation/cache/cached-compile.js';
-import { emptyCounters, type StatCounters } from '../../daemons/compilation/cache/stats.js';
+import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
+import { CompileCache, type CompileCacheOptions, type CompileRunner } from '../../cache/cached-compile.js';
+import { emptyCounters, type StatCounters } from '../../cache/stats.js';
 
 /** Racy-timestamp margin used by the tests; files are written then left alone this long. */
 export const SLACK_MS = 20;

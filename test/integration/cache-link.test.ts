@@ -5,8 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { LinkCache, archiverIdentity, type LinkJob } from '../../daemons/compilation/cache/link-cache.js';
-import { runInProcessGroup } from '../../daemons/compilation/process-group.js';
+import { LinkCache, archiverIdentity, type LinkJob } from '../../cache/link-cache.js';
+import { runInProcessGroup } from '../../toolchain/process-group.js';
 import { compile, counts, gxxIdentity, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import { runCompile } from '../../daemons/compilation/compile-runner.js';
-import type { CompileCache, CompileCacheOptions, CompileRunner } from '../../daemons/compilation/cache/cached-compile.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
+import type { CompileCache, CompileCacheOptions, CompileRunner } from '../../cache/cached-compile.js';
 import { Project, counts, gxxIdentity, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DaemonChannel, RemoteOrchestrator } from '../../client/daemon-channel.js';
+import { DaemonChannel, RemoteOrchestrator } from '../../daemons/host/daemon-channel.js';
 import type { BuildSummary } from '../../protocol/build.js';
 import type { StatusReport } from '../../protocol/messages.js';
 import { CLI, cliSync, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';

@@ -6,11 +6,11 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RpcConnection } from '../../client/rpc-client.js';
+import { RpcConnection } from '../../rpc/client.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode, type DaemonName } from '../../protocol/messages.js';
 import { cliSync, readRecordFile, type TestProject, projectsPerTest } from '../helpers/project.js';
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { procStartTime } from '../../daemons/common/proc.js';
+import { procStartTime } from '../../daemons/host/proc.js';
 import { REPO, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
 
 let child: ChildProcess | null = null;
@@ -23,7 +23,7 @@ it('names both versions and says to restart the daemons', async () => {
   mkdirSync(join(p.root, '.replibuild/pids'), { recursive: true });
   writeFileSync(join(p.root, '.replibuild/pids/token'), token + '\n', { mode: 0o600 });
   const server = `
-    const { RpcServer } = await import(${JSON.stringify(join(REPO, 'dist/daemons/common/rpc-server.js'))});
+    const { RpcServer } = await import(${JSON.stringify(join(REPO, 'dist/rpc/server.js'))});
     const s = new RpcServer({ token: ${JSON.stringify(token)}, methods: {}, identity: { daemon: 'orchestrator', version: '0.0.1-old' } });
     console.log(await s.listen(0));`;
   child = spawn(process.execPath, ['--input-type=module', '-e', server, '--', '--replibuild-daemon', 'orchestrator'], { stdio: ['ignore', 'pipe', 'inherit'] });

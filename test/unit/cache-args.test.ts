@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs } from '../../daemons/compilation/cache/args.js';
+import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs } from '../../cache/args.js';
 
 function ok(args: string[], source?: string): CacheableArgs {
   const a = analyzeArgs(args, source);

@@ -1,8 +1,8 @@
 // The comment blanker behind direct mode's comment-blind hashes: it must never blank
 // what the compiler takes for code (a stale hit), and must keep every line and column.
 import { describe, expect, it } from 'vitest';
-import { blankComments, commentBlindFacts } from '../../daemons/compilation/cache/comment-blind.js';
-import { factsOf } from '../../daemons/compilation/cache/fs-snapshot.js';
+import { blankComments, commentBlindFacts } from '../../cache/comment-blind.js';
+import { factsOf } from '../../cache/fs-snapshot.js';
 
 const blank = (s: string) => blankComments(Buffer.from(s, 'latin1')).text.toString('latin1');
 const blind = (s: string) => factsOf(Buffer.from(s, 'latin1'), true).blind!;

@@ -2,8 +2,8 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, renameSync, rmSync, statS
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheDirError, defaultCacheDir, ensureCacheDir } from '../../daemons/compilation/cache/cache-dir.js';
-import { CacheGuard } from '../../daemons/compilation/cache/cache-guard.js';
+import { CacheDirError, defaultCacheDir, ensureCacheDir } from '../../cache/cache-dir.js';
+import { CacheGuard } from '../../cache/cache-guard.js';
 
 let base: string;
 beforeEach(() => {

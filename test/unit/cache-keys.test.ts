@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs, type EnvAnalysis } from '../../daemons/compilation/cache/args.js';
-import { cwdIndependentArgs, directKey, preprocessorKey, type KeyContext } from '../../daemons/compilation/cache/keys.js';
+import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs, type EnvAnalysis } from '../../cache/args.js';
+import { cwdIndependentArgs, directKey, preprocessorKey, type KeyContext } from '../../cache/keys.js';
 
 function ctx(args: string[], over: Partial<KeyContext> = {}, env: NodeJS.ProcessEnv = {}): KeyContext {
   const a = analyzeArgs(args) as CacheableArgs;

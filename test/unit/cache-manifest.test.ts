@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DirListingCache, FileInfoCache, snapshotFile } from '../../daemons/compilation/cache/fs-snapshot.js';
+import { DirListingCache, FileInfoCache, snapshotFile } from '../../cache/fs-snapshot.js';
 import {
   EntryChecker,
   addEntry,
@@ -11,8 +11,8 @@ import {
   includeNames,
   recordEntry,
   type ManifestEntry,
-} from '../../daemons/compilation/cache/manifest.js';
-import { CorruptEntryError } from '../../daemons/compilation/cache/store.js';
+} from '../../cache/manifest.js';
+import { CorruptEntryError } from '../../cache/store.js';
 
 const SLACK = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePreprocessed, parseSearchList, preprocessEnv, unescapeMarkerName } from '../../daemons/compilation/cache/preprocess.js';
+import { parsePreprocessed, parseSearchList, preprocessEnv, unescapeMarkerName } from '../../cache/preprocess.js';
 
 const OUT = [
   '# 0 "src/a.cpp"',

@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheStats, buildReport, emptyCounters, foldDeltas, readCounters, zeroCounters } from '../../daemons/compilation/cache/stats.js';
+import { CacheStats, buildReport, emptyCounters, foldDeltas, readCounters, zeroCounters } from '../../cache/stats.js';
 
 let dir: string;
 beforeEach(() => {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, truncateSync, writeFileSync, readFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cacache } from '../../daemons/compilation/cache/cacache-api.js';
-import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob, storeKey, storeUsage } from '../../daemons/compilation/cache/store.js';
-import { decodeResult, encodeResult, retargetDepfile } from '../../daemons/compilation/cache/result.js';
-import { parseDepfile } from '../../daemons/compilation/depfile.js';
+import { cacache } from '../../cache/cacache-api.js';
+import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob, storeKey, storeUsage } from '../../cache/store.js';
+import { decodeResult, encodeResult, retargetDepfile } from '../../cache/result.js';
+import { parseDepfile } from '../../toolchain/depfile.js';
 
 let dir: string;
 let corrupt: string[];

@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ChildTracker } from '../../daemons/common/child-tracker.js';
-import { projectPaths } from '../../daemons/common/paths.js';
+import { ChildTracker } from '../../daemons/host/child-tracker.js';
+import { projectPaths } from '../../daemons/host/paths.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const dirs: string[] = [];

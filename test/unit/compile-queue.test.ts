@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { CompileQueue } from '../../daemons/compilation/compile-queue.js';
-import { isCancellation } from '../../daemons/compilation/compile-runner.js';
+import { isCancellation } from '../../toolchain/compile-runner.js';
 
 function job(object: string, build_id?: string, args: string[] = ['-c', 'x.cpp']): CompileJob {
   const j: CompileJob = { cwd: '/p', compiler: 'g++', args, source: 'x.cpp', object, depfile: `${object}.d` };

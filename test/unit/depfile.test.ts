@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { parseDepfile, DepfileParseError } from '../../daemons/compilation/depfile.js';
+import { parseDepfile, DepfileParseError } from '../../toolchain/depfile.js';
 
 describe('parseDepfile', () => {
   it('reads a gcc depfile with continuations', () => {

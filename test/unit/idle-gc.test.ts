@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IdleCollector } from '../../daemons/common/idle-gc.js';
+import { IdleCollector } from '../../daemons/host/idle-gc.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { LineDecoder, encodeMessage } from '../../protocol/framing.js';
-import { parseMessage, RpcError } from '../../protocol/jsonrpc.js';
+import { LineDecoder, encodeMessage } from '../../rpc/framing.js';
+import { parseMessage, RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/messages.js';
 import { arrayOf, bool, int, obj, optional, str } from '../../protocol/params.js';
 

@@ -3,8 +3,8 @@
 // newcomers, so unauthenticated peers can never lock the token holder out.
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RpcServer, method, type RpcServerOptions } from '../../daemons/common/rpc-server.js';
-import { RpcConnection } from '../../client/rpc-client.js';
+import { RpcServer, method, type RpcServerOptions } from '../../rpc/server.js';
+import { RpcConnection } from '../../rpc/client.js';
 import { obj, str } from '../../protocol/params.js';
 import { waitFor } from '../helpers/project.js';
 

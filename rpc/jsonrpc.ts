@@ -8,7 +8,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type JsonRpcSuccess,
-} from './messages.js';
+} from '../protocol/messages.js';
 
 /** An error that crosses the wire as a JSON-RPC error object. */
 export class RpcError extends Error {

@@ -1,10 +1,10 @@
 // Finding a project's daemon and talking to it: through its record in
 // .replibuild/pids, verified by connecting, never by the file alone.
-import { VERSION, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
-import { projectPaths, type ProjectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord, readToken } from '../daemons/common/pidfiles.js';
+import { VERSION, type DaemonName, type DaemonRecord } from '../../protocol/messages.js';
+import { projectPaths, type ProjectPaths } from './paths.js';
+import { isOurDaemon, readRecord, readToken } from './pidfiles.js';
 import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
-import { ConnectionClosedError, RpcConnection } from './rpc-client.js';
+import { ConnectionClosedError, RpcConnection } from '../../rpc/client.js';
 
 export interface DaemonLink {
   name: DaemonName;

@@ -46,11 +46,11 @@ import { readFileSync, renameSync, rmSync, writeFileSync, mkdirSync } from 'node
 import { nextTurn } from './next-turn.js';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { tempSuffix } from '../../common/atomic-write.js';
-import type { CompileJob, CompileResult } from '../../../protocol/build.js';
-import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../compile-runner.js';
-import { compilerSearch, includeSearchArgs } from '../compiler-search.js';
-import { parseDepfile } from '../depfile.js';
+import { tempSuffix } from '../daemons/common/atomic-write.js';
+import type { CompileJob, CompileResult } from '../protocol/build.js';
+import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../toolchain/compile-runner.js';
+import { compilerSearch, includeSearchArgs } from '../toolchain/compiler-search.js';
+import { parseDepfile } from '../toolchain/depfile.js';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type ArgsAnalysis, type CacheableArgs, type EnvAnalysis, type UncacheableReason } from './args.js';
 import { defaultCacheDir, type CacheLayout } from './cache-dir.js';
 import { CacheGuard } from './cache-guard.js';

@@ -4,11 +4,11 @@
 //
 // A plain function on purpose: the compile cache wraps it, the queue schedules it.
 
-import { tempPathFor } from '../common/atomic-write.js';
+import { tempPathFor } from '../daemons/common/atomic-write.js';
 import { accessSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { CompilerIdentity } from './compiler-identity.js';
 import { parseDepfile } from './depfile.js';
 import { runInProcessGroup } from './process-group.js';

@@ -1,9 +1,9 @@
 // Is a daemon that did not answer once really hung? `start` and `ensure` replace a
 // hung daemon by killing it, so the verdict must not come from one failed connect:
 // any local user can make a connect fail for a moment (a flood of connections).
-import type { DaemonName, DaemonRecord } from '../protocol/messages.js';
-import { projectPaths } from '../daemons/common/paths.js';
-import { isOurDaemon, readRecord } from '../daemons/common/pidfiles.js';
+import type { DaemonName, DaemonRecord } from '../../protocol/messages.js';
+import { projectPaths } from './paths.js';
+import { isOurDaemon, readRecord } from './pidfiles.js';
 import { closedByPeer, connectDaemon } from './daemon-link.js';
 import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
 

@@ -1,5 +1,5 @@
 // Errors the CLI shows to users: each says what went wrong and what to do.
-import { ConnectionClosedError } from './rpc-client.js';
+import { ConnectionClosedError } from '../../rpc/client.js';
 
 /** An error whose message is meant for the user as is; the CLI prints it without a stack. */
 export class UserError extends Error {

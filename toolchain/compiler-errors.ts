@@ -1,8 +1,8 @@
 // Why a compiler cannot be used: not there, or it does not answer as a compiler
 // should. These are the user's to fix (replibuild.toml, $CXX, the install), so they
 // cross the wire typed, never as an "internal error", and come back as themselves.
-import { RpcError } from '../../protocol/jsonrpc.js';
-import { ErrorCode } from '../../protocol/messages.js';
+import { RpcError } from '../rpc/jsonrpc.js';
+import { ErrorCode } from '../protocol/messages.js';
 
 export class CompilerNotFoundError extends Error {
   constructor(

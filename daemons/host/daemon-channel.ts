@@ -1,9 +1,9 @@
 // A channel to one daemon of the project, and the remote orchestrator the CLI
 // builds through. Small on purpose: it is on the no-op compile's path.
-import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
-import type { DaemonName } from '../protocol/messages.js';
+import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../../protocol/build.js';
+import type { DaemonName } from '../../protocol/messages.js';
 import { connectDaemon, type DaemonLink } from './daemon-link.js';
-import type { CallOptions } from './rpc-client.js';
+import type { CallOptions } from '../../rpc/client.js';
 
 /** One daemon, connected on first use and again whenever the connection dropped. */
 export class DaemonChannel {

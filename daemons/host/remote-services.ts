@@ -1,12 +1,12 @@
 // The remote implementations of the services the orchestrator uses: the same
 // calls as the in-process services, carried over JSON-RPC to a running daemon.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../protocol/build.js';
-import { RpcError } from '../protocol/jsonrpc.js';
-import { ErrorCode } from '../protocol/messages.js';
-import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../protocol/setup.js';
-import type { ChangesResult, DepsEntry, DiscoveryApi } from '../protocol/discovery.js';
-import { CompileCancelledError } from '../daemons/compilation/compile-runner.js';
-import { compilerErrorFromRpc } from '../daemons/compilation/compiler-errors.js';
+import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
+import { ErrorCode } from '../../protocol/messages.js';
+import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
+import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
+import { CompileCancelledError } from '../../toolchain/compile-runner.js';
+import { compilerErrorFromRpc } from '../../toolchain/compiler-errors.js';
 import type { DaemonChannel } from './daemon-channel.js';
 
 export class RemoteSetup implements SetupApi {

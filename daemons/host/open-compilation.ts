@@ -2,11 +2,11 @@
 // in-process builds alike. A cache that cannot be used (say, a cache dir owned
 // by another user) is reported and the build goes on without it.
 import type { DaemonConfig } from '../../protocol/messages.js';
-import type { ChildTracker } from '../common/child-tracker.js';
+import type { ChildTracker } from './child-tracker.js';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { CompileCache } from './cache/cached-compile.js';
-import { cleanupWithConfig } from './cache/cleanup.js';
-import { CompilationService } from './service.js';
+import { CompileCache } from '../../cache/cached-compile.js';
+import { cleanupWithConfig } from '../../cache/cleanup.js';
+import { CompilationService } from '../compilation/service.js';
 
 export async function openCache(log: Logger): Promise<CompileCache | undefined> {
   try {

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type { ChildRecord, DaemonName, DaemonRecord } from '../../protocol/messages.js';
-import { writeFileAtomic } from './atomic-write.js';
+import { writeFileAtomic } from '../common/atomic-write.js';
 import type { ProjectPaths } from './paths.js';
 import { PRIVATE_DIR_MODE, ensurePrivateDir } from './private-files.js';
 import { isSameProcess, procCmdline } from './proc.js';

@@ -1,14 +1,14 @@
 // In-process hosting of the orchestrator for `--no-daemon`, CI, and a project
 // whose orchestrator is disabled: the same service modules the daemons run.
-import { defaultDaemonConfig, loadDaemonConfig } from '../config/daemon-config.js';
-import { ConfigError } from '../config/errors.js';
-import { silentLogger } from '../daemons/common/logger.js';
-import { projectPaths } from '../daemons/common/paths.js';
-import { ensurePrivateDir } from '../daemons/common/private-files.js';
-import { CompilationPeer, SetupPeer } from '../daemons/common/peers.js';
-import { openCache } from '../daemons/compilation/open.js';
-import { OrchestratorService } from '../daemons/orchestrator/service.js';
-import type { DaemonConfig } from '../protocol/messages.js';
+import { defaultDaemonConfig, loadDaemonConfig } from '../../config/daemon-config.js';
+import { ConfigError } from '../../config/errors.js';
+import { silentLogger } from '../common/logger.js';
+import { projectPaths } from './paths.js';
+import { ensurePrivateDir } from './private-files.js';
+import { CompilationPeer, SetupPeer } from './peers.js';
+import { openCache } from './open-compilation.js';
+import { OrchestratorService } from '../orchestrator/service.js';
+import type { DaemonConfig } from '../../protocol/messages.js';
 
 export interface LocalOrchestrator {
   service: OrchestratorService;

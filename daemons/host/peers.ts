@@ -5,15 +5,15 @@ import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, Ident
 import type { DaemonConfig } from '../../protocol/messages.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
-import { DaemonChannel } from '../../client/daemon-channel.js';
-import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from '../../client/remote-services.js';
-import { isDaemonUnreachable } from '../../client/errors.js';
-import type { Logger } from './logger.js';
+import { DaemonChannel } from './daemon-channel.js';
+import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from './remote-services.js';
+import { isDaemonUnreachable } from './errors.js';
+import type { Logger } from '../common/logger.js';
 import { projectPaths } from './paths.js';
 import { reapIfDead } from './pidfiles.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { CompilationService } from '../compilation/service.js';
-import { openCompilationService } from '../compilation/open.js';
+import { openCompilationService } from './open-compilation.js';
 import { SetupService } from '../setup/service.js';
 
 /** Try the daemon; when it is not there, the in-process service. */

@@ -4,12 +4,12 @@
 import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
 
-import { findOnPath } from '../../config/compiler.js';
-import type { CompilerIdentity, CompilerKind } from '../../protocol/build.js';
+import { findOnPath } from '../config/compiler.js';
+import type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 import { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 import { runInProcessGroup } from './process-group.js';
 
-export type { CompilerIdentity, CompilerKind } from '../../protocol/build.js';
+export type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 export { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 export { findOnPath };
 

@@ -1,8 +1,8 @@
 // A JSON-RPC connection to one daemon: connect, authenticate, call, receive
 // notifications. Used by the CLI and by daemons that ask other daemons.
 import { connect as netConnect, type Socket } from 'node:net';
-import { LineDecoder, encodeMessage } from '../protocol/framing.js';
-import { RpcError, parseMessage } from '../protocol/jsonrpc.js';
+import { LineDecoder, encodeMessage } from './framing.js';
+import { RpcError, parseMessage } from './jsonrpc.js';
 import { ErrorCode, MAX_LINE_BYTES, NOTIFY_PROGRESS, type JsonRpcId, type ProgressNotification } from '../protocol/messages.js';
 
 export interface CallOptions {

@@ -4,8 +4,8 @@
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { parseSearchList, preprocessEnv, type SearchList } from '../compiler-search.js';
-import { killProcessGroup } from '../process-group.js';
+import { parseSearchList, preprocessEnv, type SearchList } from '../toolchain/compiler-search.js';
+import { killProcessGroup } from '../toolchain/process-group.js';
 
 // Parsing -v and the environment of the -E run are shared with the planner's probe.
 export { parseSearchList, preprocessEnv, type SearchList };

@@ -12,14 +12,14 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { TargetKind } from '../../../protocol/messages.js';
-import { findOnPath } from '../../../config/compiler.js';
+import type { TargetKind } from '../protocol/messages.js';
+import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
 import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
 import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
-import { writeFileAtomicAsync } from '../../common/atomic-write.js';
+import { writeFileAtomicAsync } from '../daemons/common/atomic-write.js';
 import { nextTurn } from './next-turn.js';
 
 export interface LinkJob {

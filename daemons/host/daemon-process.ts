@@ -2,15 +2,15 @@
 // Argument parsing, pid files, the ready handshake with the launcher, the
 // watchdog, signals and an orderly shutdown. The service is plain logic.
 import { existsSync, readFileSync } from 'node:fs';
-import { RpcError } from '../../protocol/jsonrpc.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode, VERSION, isDaemonName, type DaemonName, type DaemonSelfStatus, type PingResult } from '../../protocol/messages.js';
 import { noParams } from '../../protocol/params.js';
 import { ChildTracker } from './child-tracker.js';
-import { fileLogger, type Logger } from './logger.js';
+import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
 import { procStartTime } from './proc.js';
-import { RpcServer, method, type MethodMap } from './rpc-server.js';
+import { RpcServer, method, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 
 export interface DaemonEnv {

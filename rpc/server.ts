@@ -4,11 +4,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AuthGate } from './auth-gate.js';
-import { LineDecoder, encodeMessage } from '../../protocol/framing.js';
-import { RpcError, failure, notification, parseMessage, success } from '../../protocol/jsonrpc.js';
-import { ErrorCode, MAX_LINE_BYTES, type JsonRpcId } from '../../protocol/messages.js';
-import type { Check } from '../../protocol/params.js';
-import { obj, str } from '../../protocol/params.js';
+import { LineDecoder, encodeMessage } from './framing.js';
+import { RpcError, failure, notification, parseMessage, success } from './jsonrpc.js';
+import { ErrorCode, MAX_LINE_BYTES, type JsonRpcId } from '../protocol/messages.js';
+import type { Check } from '../protocol/params.js';
+import { obj, str } from '../protocol/params.js';
 
 export interface CallContext {
   requestId: JsonRpcId;
