@@ -156,6 +156,8 @@ export async function buildForChildProcesses(): Promise<{ root: string; dispose(
       }
     }
   };
-  for (const top of ['daemons', 'config', 'protocol']) walk(top);
+  // Every source folder the build compiles, so a new layer is never left out.
+  const { include } = JSON.parse(readFileSync(join(repo, 'tsconfig.json'), 'utf8')) as { include: string[] };
+  for (const top of new Set(include.map((g) => g.split('/')[0]!))) walk(top);
   return { root: out, dispose: () => rmSync(out, { recursive: true, force: true }) };
 }
