@@ -3,7 +3,7 @@
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord, reapIfDead } from '../daemons/host/pidfiles.js';
-import type { DaemonRecord } from '../protocol/messages.js';
+import type { DaemonRecord } from '../daemons/host/pidfiles.js';
 import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/errors.js';
 
 export interface BuildClientOptions {

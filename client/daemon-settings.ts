@@ -1,7 +1,7 @@
 // Reading a project's daemon_config.toml for the CLI, its errors as user errors.
 import { ConfigError } from '../config/errors.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
-import type { DaemonConfig } from '../protocol/messages.js';
+import type { DaemonConfig } from '../config/types.js';
 import { UserError } from '../daemons/host/errors.js';
 
 export function readDaemonConfig(root: string): DaemonConfig {

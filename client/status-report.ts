@@ -4,7 +4,9 @@ import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord } from '../daemons/host/pidfiles.js';
 import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonSelfStatus, type DaemonStatusRow, type StatusReport } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import type { DaemonConfig } from '../config/types.js';
+import type { DaemonSelfStatus, DaemonStatusRow, StatusReport } from '../protocol/status.js';
 import { connectDaemon } from '../daemons/host/daemon-link.js';
 
 const CPU_SAMPLE_MS = 200;

@@ -3,7 +3,8 @@
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/host/pidfiles.js';
 import { isSameProcess } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import type { DaemonRecord } from '../daemons/host/pidfiles.js';
 import { tryConnectDaemon } from '../daemons/host/daemon-link.js';
 
 const GRACE_MS = 3000;

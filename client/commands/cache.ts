@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_DAEMON_CONFIG, loadDaemonConfig } from '../../config/daemon-config.js';
 import { ConfigError } from '../../config/errors.js';
 import { findProjectRoot } from '../../config/project-root.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
+import type { DaemonConfig } from '../../config/types.js';
 import { UserError } from '../../daemons/host/errors.js';
 
 export interface CacheArgs {

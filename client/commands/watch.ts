@@ -1,6 +1,6 @@
 // `replibuild watch`: rebuild on save. Discovery long-polls for journal
 // changes; a burst of saves is debounced into one build.
-import type { DaemonSelfStatus } from '../../protocol/messages.js';
+import type { DaemonSelfStatus } from '../../protocol/status.js';
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { UserError } from '../../daemons/host/errors.js';

@@ -1,7 +1,8 @@
 // Is a daemon that did not answer once really hung? `start` and `ensure` replace a
 // hung daemon by killing it, so the verdict must not come from one failed connect:
 // any local user can make a connect fail for a moment (a flood of connections).
-import type { DaemonName, DaemonRecord } from '../../protocol/messages.js';
+import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonRecord } from './pidfiles.js';
 import { projectPaths } from './paths.js';
 import { isOurDaemon, readRecord } from './pidfiles.js';
 import { closedByPeer, connectDaemon } from './daemon-link.js';

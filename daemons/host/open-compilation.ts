@@ -1,7 +1,7 @@
 // Opening the compilation service with its cache, for the daemon and for
 // in-process builds alike. A cache that cannot be used (say, a cache dir owned
 // by another user) is reported and the build goes on without it.
-import type { DaemonConfig } from '../../protocol/messages.js';
+import type { DaemonConfig } from '../../config/types.js';
 import type { ChildTracker } from './child-tracker.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { CompileCache } from '../../cache/cached-compile.js';

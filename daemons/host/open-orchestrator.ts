@@ -8,7 +8,7 @@ import { ensurePrivateDir } from './private-files.js';
 import { CompilationPeer, SetupPeer } from './peers.js';
 import { openCache } from './open-compilation.js';
 import { OrchestratorService } from '../orchestrator/service.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
+import type { DaemonConfig } from '../../config/types.js';
 
 export interface LocalOrchestrator {
   service: OrchestratorService;

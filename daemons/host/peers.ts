@@ -2,7 +2,7 @@
 // RPC; a disabled one, or one that cannot be reached, has its work done
 // in-process here, so a build still works (and says so in the log).
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
+import type { DaemonConfig } from '../../config/types.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import { DaemonChannel } from './daemon-channel.js';

@@ -2,7 +2,7 @@
 // calls as the in-process services, carried over JSON-RPC to a running daemon.
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
 import { CompileCancelledError } from '../../toolchain/compile-runner.js';

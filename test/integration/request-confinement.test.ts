@@ -11,7 +11,8 @@ import { loadProjectConfig } from '../../config/project-config.js';
 import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode, type DaemonName } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { DaemonName } from '../../protocol/messages.js';
 import { cliSync, readRecordFile, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();
