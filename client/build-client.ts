@@ -4,7 +4,7 @@ import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '..
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord, reapIfDead } from '../daemons/host/pidfiles.js';
 import type { DaemonRecord } from '../daemons/host/pidfiles.js';
-import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/errors.js';
+import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/connection-errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;

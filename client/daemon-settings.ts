@@ -2,7 +2,7 @@
 import { ConfigError } from '../config/errors.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
 import type { DaemonConfig } from '../config/types.js';
-import { UserError } from '../daemons/host/errors.js';
+import { UserError } from '../daemons/common/user-error.js';
 
 export function readDaemonConfig(root: string): DaemonConfig {
   try {

@@ -7,8 +7,7 @@ import { AuthGate } from './auth-gate.js';
 import { RpcErrorCode as ErrorCode } from './error-codes.js';
 import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
 import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, failure, notification, parseMessage, success, type JsonRpcId } from './jsonrpc.js';
-import type { Check } from './params.js';
-import { obj, str } from './params.js';
+import { type Check, obj, str } from './params.js';
 
 export interface CallContext<E = unknown> {
   requestId: JsonRpcId;

@@ -7,7 +7,7 @@ import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import { DaemonChannel } from './daemon-channel.js';
 import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from './remote-services.js';
-import { isDaemonUnreachable } from './errors.js';
+import { isDaemonUnreachable } from './connection-errors.js';
 import type { Logger } from '../common/logger.js';
 import { projectPaths } from './paths.js';
 import { reapIfDead } from './pidfiles.js';
