@@ -2,8 +2,7 @@
 // progress events it streams). Each daemon's server is built from its table with
 // rpc/methods.ts `serve`, and callers reach it through `proxy(table, channel)`; a
 // handler or a call that disagrees with a table fails to type-check.
-import { spec, returns, streams } from '../rpc/methods.js';
-import { arrayOf, bool, maybe, noParams, nonNegInt, obj, optional, str } from '../rpc/params.js';
+import { arrayOf, bool, maybe, noParams, nonNegInt, obj, optional, returns, spec, str, streams } from '../rpc/methods.js';
 import type { BuildEvent, BuildSummary, CompileResult, CompilerIdentity } from './build.js';
 import type { ChangesResult } from './discovery.js';
 import type { DaemonName, PingResult, ShutdownResult } from './messages.js';

@@ -1,13 +1,13 @@
 // The JSON-RPC server every daemon runs: line framing, token authentication,
 // dispatch to typed handlers, streamed notifications. It knows nothing of what
-// the methods do; a daemon's service supplies them (see methods.ts for the tables).
+// the methods do; a daemon's service supplies them (methods.ts builds them from a table).
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AuthGate } from './auth-gate.js';
 import { RpcErrorCode as ErrorCode } from './error-codes.js';
 import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
 import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, failure, notification, parseMessage, success, type JsonRpcId } from './jsonrpc.js';
-import { type Check, obj, str } from './params.js';
+import { type Check, obj, str } from './methods.js';
 
 export interface CallContext<E = unknown> {
   requestId: JsonRpcId;

@@ -8,7 +8,7 @@ import { RpcServer, method, type MethodMap } from '../../rpc/server.js';
 import { RpcConnection } from '../../rpc/client.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { obj } from '../../rpc/params.js';
+import { obj } from '../../rpc/methods.js';
 import { isCancellation } from '../../toolchain/compile-runner.js';
 import { commonMethods } from '../../daemons/host/daemon-process.js';
 import { setupMethods } from '../../daemons/setup/server.js';

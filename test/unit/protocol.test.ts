@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LineDecoder, encodeMessage } from '../../rpc/framing.js';
 import { parseMessage, RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { arrayOf, bool, int, obj, optional, str } from '../../rpc/params.js';
+import { arrayOf, bool, int, obj, optional, str } from '../../rpc/methods.js';
 
 describe('LineDecoder', () => {
   it('splits lines across chunk boundaries and skips blank ones', () => {
