@@ -12,7 +12,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import type { TargetKind } from '../protocol/messages.js';
+import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
 import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';

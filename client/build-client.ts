@@ -2,9 +2,8 @@
 // in-process otherwise (or when asked: --no-daemon, CI=true).
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/host/paths.js';
-import { isOurDaemon, readRecord, reapIfDead } from '../daemons/host/pidfiles.js';
-import type { DaemonRecord } from '../protocol/messages.js';
-import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/errors.js';
+import { isOurDaemon, readRecord, reapIfDead, type DaemonRecord } from '../daemons/host/pidfiles.js';
+import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/connection-errors.js';
 
 export interface BuildClientOptions {
   noDaemon: boolean;
@@ -40,8 +39,8 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
       opts.onNote?.('replibuild: daemons not running, building in-process (`replibuild start` makes later builds faster)');
     }
   }
-  const { createLocalOrchestrator } = await import('../daemons/host/open-orchestrator.js');
-  const orch = await createLocalOrchestrator(root, !local);
+  const { openOrchestrator } = await import('../daemons/host/open-orchestrator.js');
+  const orch = await openOrchestrator({ root, useDaemons: !local, useDiscovery: false });
   try {
     return await use(orch.service);
   } finally {

@@ -131,7 +131,7 @@ main(process.argv).then(
     process.exitCode = code;
   },
   async (e: unknown) => {
-    const { UserError } = await import('../daemons/host/errors.js');
+    const { UserError } = await import('../daemons/common/user-error.js');
     if (e instanceof UserError) {
       console.error(`replibuild: ${e.message}`);
       process.exitCode = e.exitCode;

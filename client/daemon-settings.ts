@@ -1,8 +1,8 @@
 // Reading a project's daemon_config.toml for the CLI, its errors as user errors.
 import { ConfigError } from '../config/errors.js';
 import { loadDaemonConfig } from '../config/daemon-config.js';
-import type { DaemonConfig } from '../protocol/messages.js';
-import { UserError } from '../daemons/host/errors.js';
+import type { DaemonConfig } from '../config/types.js';
+import { UserError } from '../daemons/common/user-error.js';
 
 export function readDaemonConfig(root: string): DaemonConfig {
   try {

@@ -6,10 +6,11 @@ import { fileURLToPath } from 'node:url';
 import type { LauncherMessage } from '../daemons/host/daemon-process.js';
 import { projectPaths, type ProjectPaths } from '../daemons/host/paths.js';
 import { PRIVATE_FILE_MODE } from '../daemons/host/private-files.js';
-import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/host/pidfiles.js';
-import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
+import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord, type DaemonRecord } from '../daemons/host/pidfiles.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import type { DaemonConfig } from '../config/types.js';
 import { probeDaemon } from '../daemons/host/daemon-probe.js';
-import { UserError } from '../daemons/host/errors.js';
+import { UserError } from '../daemons/common/user-error.js';
 
 const READY_TIMEOUT_MS = 20_000;
 

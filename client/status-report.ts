@@ -4,7 +4,11 @@ import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord } from '../daemons/host/pidfiles.js';
 import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonConfig, type DaemonName, type DaemonSelfStatus, type DaemonStatusRow, type StatusReport } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import type { DaemonConfig } from '../config/types.js';
+import { commonTable } from '../protocol/methods.js';
+import type { DaemonStatusRow, StatusReport } from '../protocol/status.js';
+import { proxy } from '../rpc/methods.js';
 import { connectDaemon } from '../daemons/host/daemon-link.js';
 
 const CPU_SAMPLE_MS = 200;
@@ -40,7 +44,7 @@ async function rowFor(root: string, name: DaemonName, config: DaemonConfig): Pro
   try {
     const link = await connectDaemon(root, name, { timeoutMs: 2000, allowVersionMismatch: true });
     try {
-      const s = await link.conn.call<DaemonSelfStatus>('status', {}, { timeoutMs: 3000 });
+      const s = await proxy(commonTable, link.conn).status({}, { timeoutMs: 3000 });
       row.state = 'running';
       row.uptime_s = s.uptime_s;
       row.version = s.version;

@@ -1,10 +1,12 @@
 // Stopping daemons: ask politely, then SIGTERM, then SIGKILL; then make sure
 // nothing they spawned and no pid file is left.
 import { projectPaths } from '../daemons/host/paths.js';
-import { isOurDaemon, readRecord, reapOrphans, removeRecord } from '../daemons/host/pidfiles.js';
+import { isOurDaemon, readRecord, reapOrphans, removeRecord, type DaemonRecord } from '../daemons/host/pidfiles.js';
 import { isSameProcess } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonName, type DaemonRecord } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
 import { tryConnectDaemon } from '../daemons/host/daemon-link.js';
+import { commonTable } from '../protocol/methods.js';
+import { proxy } from '../rpc/methods.js';
 
 const GRACE_MS = 3000;
 const TERM_MS = 2000;
@@ -46,7 +48,7 @@ export async function stopDaemon(root: string, name: DaemonName): Promise<StopOu
   let how: 'shutdown' | 'SIGTERM' | 'SIGKILL' = 'shutdown';
   const link = await tryConnectDaemon(root, name, 1500).catch(() => null);
   if (link) {
-    await link.conn.call('shutdown', {}, { timeoutMs: 1500 }).catch(() => undefined);
+    await proxy(commonTable, link.conn).shutdown({}, { timeoutMs: 1500 }).catch(() => undefined);
     link.conn.close();
   }
   if (!(await waitGone(rec, link ? GRACE_MS : 0))) {

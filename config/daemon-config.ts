@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import type { TomlTable } from 'smol-toml';
-import { DAEMON_NAMES, DEFAULT_PORTS, type DaemonConfig, type DaemonName } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import type { DaemonConfig } from './types.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
 import { locateKey } from './toml-locate.js';
 import { readTomlFile, parseToml } from './toml-source.js';
@@ -10,6 +11,13 @@ import { formatKeyPath, isTable, IssueCollector, TableReader } from './validate.
 export function daemonConfigPath(root: string): string {
   return join(resolve(root), '.replibuild', 'daemon_config.toml');
 }
+
+export const DEFAULT_PORTS: Record<DaemonName, number> = {
+  discovery: 9001,
+  setup: 9002,
+  compilation: 9003,
+  orchestrator: 9004,
+};
 
 /** Fresh, mutable defaults: what a project without daemon_config.toml runs with. */
 export function defaultDaemonConfig(): DaemonConfig {

@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../protocol/messages.js';
+import type { ConfigIssue } from './types.js';
 
 /**
  * One issue as gcc prints a diagnostic. The `error:` tag is what VSCode's `$gcc`

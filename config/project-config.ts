@@ -5,7 +5,7 @@
 
 import { statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { ProjectConfig, ResolvedTarget, TargetKind } from '../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from './types.js';
 import { detectCxx } from './compiler.js';
 import { ConfigError } from './errors.js';
 import { GlobSyntaxError, GlobWalker, isGlobPattern } from './glob.js';

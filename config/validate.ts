@@ -4,7 +4,7 @@
 // loader then uses the default, and the collected issues decide whether the
 // result is thrown away.
 
-import type { ConfigIssue } from '../protocol/messages.js';
+import type { ConfigIssue } from './types.js';
 import { ConfigError } from './errors.js';
 import { closestMatch } from './suggest.js';
 import { locateKey } from './toml-locate.js';

@@ -1,5 +1,5 @@
 // Wire types of the setup daemon.
-import type { ConfigIssue, DaemonConfig, ProjectConfig } from './messages.js';
+import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../config/types.js';
 
 /** What setup serves: the last good config and, when the files on disk are now
  *  invalid, the issues that make them so (a build must then fail with them). */

@@ -1,13 +1,13 @@
 // A JSON-RPC connection to one daemon: connect, authenticate, call, receive
 // notifications. Used by the CLI and by daemons that ask other daemons.
 import { connect as netConnect, type Socket } from 'node:net';
-import { LineDecoder, encodeMessage } from './framing.js';
-import { RpcError, parseMessage } from './jsonrpc.js';
-import { ErrorCode, MAX_LINE_BYTES, NOTIFY_PROGRESS, type JsonRpcId, type ProgressNotification } from '../protocol/messages.js';
+import { RpcErrorCode as ErrorCode } from './error-codes.js';
+import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
+import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, parseMessage, type JsonRpcId, type ProgressNotification } from './jsonrpc.js';
 
-export interface CallOptions {
+export interface CallOptions<E = unknown> {
   /** Progress notifications for this call. */
-  onProgress?(event: unknown): void;
+  onProgress?(event: E): void;
   signal?: AbortSignal;
   /** No answer within this many ms → the call fails (default: none). */
   timeoutMs?: number;
@@ -67,7 +67,7 @@ export class RpcConnection {
     });
     const conn = new RpcConnection(socket);
     try {
-      const identity = (await conn.call('auth', { token }, { timeoutMs })) as Record<string, unknown>;
+      const identity = (await conn.call(AUTH_METHOD, { token }, { timeoutMs })) as Record<string, unknown>;
       return { conn, identity };
     } catch (e) {
       conn.close();
@@ -79,7 +79,7 @@ export class RpcConnection {
     return this.closedError !== null;
   }
 
-  call<R = unknown>(method: string, params: unknown = {}, opts: CallOptions = {}): Promise<R> {
+  call<R = unknown>(method: string, params: unknown = {}, opts: CallOptions<any> = {}): Promise<R> {
     if (this.closedError) return Promise.reject(this.closedError);
     const id = this.nextId++;
     return new Promise<R>((resolve, reject) => {

@@ -2,6 +2,9 @@
 // line. A line longer than the bound is dropped (not buffered), so a client that
 // sends garbage without newlines cannot make a daemon grow without limit.
 
+/** A single JSON-RPC line longer than this is refused; the connection survives. */
+export const MAX_LINE_BYTES = 16 * 1024 * 1024;
+
 export type FrameEvent = { kind: 'line'; line: string } | { kind: 'overflow'; bytes: number };
 
 export class LineDecoder {

@@ -1,14 +1,50 @@
 // JSON-RPC 2.0 envelopes: classify an incoming line, and build replies.
-import {
-  ErrorCode,
-  type JsonRpcErrorObject,
-  type JsonRpcFailure,
-  type JsonRpcId,
-  type JsonRpcNotification,
-  type JsonRpcRequest,
-  type JsonRpcResponse,
-  type JsonRpcSuccess,
-} from '../protocol/messages.js';
+import { RpcErrorCode as ErrorCode } from './error-codes.js';
+
+export type JsonRpcId = number | string;
+
+export interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id: JsonRpcId;
+  method: string;
+  params?: unknown;
+}
+
+export interface JsonRpcNotification {
+  jsonrpc: '2.0';
+  method: string;
+  params?: unknown;
+}
+
+export interface JsonRpcErrorObject {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export interface JsonRpcSuccess {
+  jsonrpc: '2.0';
+  id: JsonRpcId;
+  result: unknown;
+}
+
+export interface JsonRpcFailure {
+  jsonrpc: '2.0';
+  id: JsonRpcId | null;
+  error: JsonRpcErrorObject;
+}
+
+export type JsonRpcResponse = JsonRpcSuccess | JsonRpcFailure;
+
+/** The first request on every connection; the server answers nothing else before it. */
+export const AUTH_METHOD = 'auth';
+
+/** Sent by a server for streamed progress of a long request; requestId ties it to the call. */
+export const NOTIFY_PROGRESS = 'progress';
+export interface ProgressNotification<T = unknown> {
+  requestId: JsonRpcId;
+  event: T;
+}
 
 /** An error that crosses the wire as a JSON-RPC error object. */
 export class RpcError extends Error {
@@ -18,7 +54,9 @@ export class RpcError extends Error {
     readonly data?: unknown,
   ) {
     super(message);
-    this.name = 'RpcError';
+    // A cancelled request reads as an abort, as a DOM AbortError does, so the code that
+    // tells cancellation from failure by name handles a remote one too.
+    this.name = code === ErrorCode.Cancelled ? 'AbortError' : 'RpcError';
   }
 
   toObject(): JsonRpcErrorObject {

@@ -1,29 +1,28 @@
 // The JSON-RPC server every daemon runs: line framing, token authentication,
 // dispatch to typed handlers, streamed notifications. It knows nothing of what
-// the methods do; a daemon's service supplies them.
+// the methods do; a daemon's service supplies them (methods.ts builds them from a table).
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { AuthGate } from './auth-gate.js';
-import { LineDecoder, encodeMessage } from './framing.js';
-import { RpcError, failure, notification, parseMessage, success } from './jsonrpc.js';
-import { ErrorCode, MAX_LINE_BYTES, type JsonRpcId } from '../protocol/messages.js';
-import type { Check } from '../protocol/params.js';
-import { obj, str } from '../protocol/params.js';
+import { RpcErrorCode as ErrorCode } from './error-codes.js';
+import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
+import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, failure, notification, parseMessage, success, type JsonRpcId } from './jsonrpc.js';
+import { type Check, obj, str } from './methods.js';
 
-export interface CallContext {
+export interface CallContext<E = unknown> {
   requestId: JsonRpcId;
-  /** Send a notification on the caller's connection (progress of long work). */
-  notify(method: string, params: unknown): void;
+  /** Stream a progress event of this request to the caller (its onProgress). */
+  progress(event: E): void;
   /** Aborted when the caller's connection closes. */
   signal: AbortSignal;
 }
 
 export interface MethodDef<P = any, R = any> {
-  params: Check<P>;
-  handle(params: P, ctx: CallContext): R | Promise<R>;
+  params: Check<P, any>;
+  handle(params: P, ctx: CallContext<any>): R | Promise<R>;
 }
 
-export function method<P, R>(params: Check<P>, handle: (params: P, ctx: CallContext) => R | Promise<R>): MethodDef<P, R> {
+export function method<P, R>(params: Check<P, any>, handle: (params: P, ctx: CallContext) => R | Promise<R>): MethodDef<P, R> {
   return { params, handle };
 }
 
@@ -167,7 +166,7 @@ export class RpcServer {
         }
         const req = msg.msg;
         if (!authed) {
-          if (req.method !== 'auth') {
+          if (req.method !== AUTH_METHOD) {
             reject(req.id, new RpcError(ErrorCode.Unauthorized, 'unauthorized: authenticate first with {"method":"auth","params":{"token":...}} (the token is in .replibuild/pids/token)'));
             continue;
           }
@@ -217,7 +216,7 @@ export class RpcServer {
     const ctx: CallContext = {
       requestId: id,
       signal: ac.signal,
-      notify: (m, params) => send(notification(m, params)),
+      progress: (event) => send(notification(NOTIFY_PROGRESS, { requestId: id, event })),
     };
     this.requestsServed++;
     Promise.resolve()
@@ -227,6 +226,9 @@ export class RpcServer {
         (err: unknown) => {
           if (err instanceof RpcError) {
             send(failure(id, err));
+          } else if (err instanceof Error && err.name === 'AbortError') {
+            // Cancellation crosses the wire as its code; the caller's RpcError reads as an abort again.
+            send(failure(id, new RpcError(ErrorCode.Cancelled, err.message)));
           } else {
             const message = err instanceof Error ? err.message : String(err);
             this.opts.onError?.(`${name}: ${err instanceof Error ? (err.stack ?? message) : message}`);

@@ -2,7 +2,7 @@
 // should. These are the user's to fix (replibuild.toml, $CXX, the install), so they
 // cross the wire typed, never as an "internal error", and come back as themselves.
 import { RpcError } from '../rpc/jsonrpc.js';
-import { ErrorCode } from '../protocol/messages.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 
 export class CompilerNotFoundError extends Error {
   constructor(

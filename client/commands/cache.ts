@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { DEFAULT_DAEMON_CONFIG, loadDaemonConfig } from '../../config/daemon-config.js';
 import { ConfigError } from '../../config/errors.js';
 import { findProjectRoot } from '../../config/project-root.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
-import { UserError } from '../../daemons/host/errors.js';
+import type { DaemonConfig } from '../../config/types.js';
+import { UserError } from '../../daemons/common/user-error.js';
 
 export interface CacheArgs {
   action: 'stats' | 'clear' | 'dir' | 'verify' | 'cleanup';
@@ -29,11 +29,15 @@ function settings(dir: string | undefined): DaemonConfig['compilation'] {
 async function flushDaemonCounts(dir: string | undefined): Promise<void> {
   const root = findProjectRoot(dir ?? process.cwd());
   if (!root) return;
-  const { tryConnectDaemon } = await import('../../daemons/host/daemon-link.js');
+  const [{ tryConnectDaemon }, { compilationTable }, { proxy }] = await Promise.all([
+    import('../../daemons/host/daemon-link.js'),
+    import('../../protocol/methods.js'),
+    import('../../rpc/methods.js'),
+  ]);
   const link = await tryConnectDaemon(root, 'compilation', 1000).catch(() => null);
   if (!link) return;
   try {
-    await link.conn.call('flush_cache_stats', {}, { timeoutMs: 3000 });
+    await proxy(compilationTable, link.conn).flush_cache_stats({}, { timeoutMs: 3000 });
   } catch {
     /* an older daemon, or busy: the figures are at most a second behind */
   } finally {

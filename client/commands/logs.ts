@@ -2,7 +2,7 @@
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { projectPaths } from '../../daemons/host/paths.js';
 import { DAEMON_NAMES, isDaemonName, type DaemonName } from '../../protocol/messages.js';
-import { UserError } from '../../daemons/host/errors.js';
+import { UserError } from '../../daemons/common/user-error.js';
 import { tailFile } from '../launcher.js';
 import { resolveProject } from '../project.js';
 

@@ -6,7 +6,7 @@ import { loadProjectConfig } from '../../config/project-config.js';
 import { ConfigError } from '../../config/errors.js';
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
-import { UserError } from '../../daemons/host/errors.js';
+import { UserError } from '../../daemons/common/user-error.js';
 import { resolveProject } from '../project.js';
 
 export interface RunArgs {

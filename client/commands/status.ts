@@ -1,4 +1,4 @@
-import type { DaemonStatusRow, StatusReport } from '../../protocol/messages.js';
+import type { DaemonStatusRow, StatusReport } from '../../protocol/status.js';
 import { readDaemonConfig } from '../daemon-settings.js';
 import { resolveProject } from '../project.js';
 import { gatherStatus } from '../status-report.js';

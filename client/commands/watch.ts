@@ -1,9 +1,10 @@
 // `replibuild watch`: rebuild on save. Discovery long-polls for journal
 // changes; a burst of saves is debounced into one build.
-import type { DaemonSelfStatus } from '../../protocol/messages.js';
+import { commonTable, discoveryTable } from '../../protocol/methods.js';
+import { proxy } from '../../rpc/methods.js';
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
-import { UserError } from '../../daemons/host/errors.js';
+import { UserError } from '../../daemons/common/user-error.js';
 import { resolveProject } from '../project.js';
 import { DaemonChannel } from '../../daemons/host/daemon-channel.js';
 
@@ -20,8 +21,9 @@ const stamp = () => new Date().toTimeString().slice(0, 8);
 
 export async function run(args: WatchArgs): Promise<number> {
   const root = resolveProject(args.dir);
-  const discovery = new DaemonChannel(root, 'discovery');
-  if (!(await discovery.available())) {
+  const channel = new DaemonChannel(root, 'discovery');
+  const discovery = { ...proxy(commonTable, channel), ...proxy(discoveryTable, channel) };
+  if (!(await channel.available())) {
     throw new UserError('`replibuild watch` needs the discovery and orchestrator daemons: run `replibuild start` first');
   }
   const debounceMs = args.debounce ?? 100;
@@ -41,16 +43,16 @@ export async function run(args: WatchArgs): Promise<number> {
   };
 
   try {
-    let epoch = ((await discovery.call<DaemonSelfStatus>('status', {})).details.epoch as number) ?? 0;
+    let epoch = ((await discovery.status()).details.epoch as number) ?? 0;
     console.log(`[${stamp()}] watching ${root} (Ctrl-C to stop; the daemons keep running)`);
     await build();
     while (!stop.signal.aborted) {
-      const next = await discovery.call<{ epoch: number }>('wait_for_change', { epoch, timeout_ms: 30_000 }, { signal: stop.signal });
+      const next = await discovery.wait_for_change({ epoch, timeout_ms: 30_000 }, { signal: stop.signal });
       if (next.epoch <= epoch) continue;
       // Debounce: wait until the saves stop for debounceMs.
       let latest = next.epoch;
       for (;;) {
-        const more = await discovery.call<{ epoch: number }>('wait_for_change', { epoch: latest, timeout_ms: debounceMs }, { signal: stop.signal });
+        const more = await discovery.wait_for_change({ epoch: latest, timeout_ms: debounceMs }, { signal: stop.signal });
         if (more.epoch <= latest) break;
         latest = more.epoch;
       }
@@ -63,7 +65,7 @@ export async function run(args: WatchArgs): Promise<number> {
   } finally {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
-    discovery.close();
+    channel.close();
   }
   console.log(`[${stamp()}] stopped watching`);
   return 0;

@@ -12,7 +12,8 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode, type ProjectConfig } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { ProjectConfig } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { isWithin } from '../discovery/scope.js';
 

@@ -8,7 +8,8 @@
 import { resolve } from 'node:path';
 import type { CompileJob } from '../../protocol/build.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode, type ProjectConfig, type ResolvedTarget } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../orchestrator/compile-args.js';

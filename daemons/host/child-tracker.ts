@@ -1,8 +1,8 @@
 // The processes a daemon spawned (compilers, linkers), written to disk as they
 // come and go, so that after a kill -9 of the daemon the next `start` can reap them.
-import type { ChildRecord, DaemonName } from '../../protocol/messages.js';
+import { type ChildRecord, writeChildren } from './pidfiles.js';
+import type { DaemonName } from '../../protocol/messages.js';
 import type { ProjectPaths } from './paths.js';
-import { writeChildren } from './pidfiles.js';
 import { procStartTime } from './proc.js';
 
 /** At most one write of the children file per this many ms. A compiler that starts

@@ -2,11 +2,14 @@
 // builds through. Small on purpose: it is on the no-op compile's path.
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../../protocol/build.js';
 import type { DaemonName } from '../../protocol/messages.js';
-import { connectDaemon, type DaemonLink } from './daemon-link.js';
+import { orchestratorTable } from '../../protocol/methods.js';
 import type { CallOptions } from '../../rpc/client.js';
+import { proxy, type Caller } from '../../rpc/methods.js';
+import { connectDaemon, type DaemonLink } from './daemon-link.js';
 
-/** One daemon, connected on first use and again whenever the connection dropped. */
-export class DaemonChannel {
+/** One daemon, connected on first use and again whenever the connection dropped.
+ *  Calls go through a proxy of the daemon's method table (rpc/methods.ts). */
+export class DaemonChannel implements Caller {
   private link: Promise<DaemonLink> | null = null;
 
   constructor(
@@ -25,13 +28,13 @@ export class DaemonChannel {
     return this.link;
   }
 
-  async call<R>(method: string, params: unknown, opts?: CallOptions): Promise<R> {
+  async call(method: string, params: unknown, opts?: CallOptions<any>): Promise<unknown> {
     let link = await this.connection();
     if (link.conn.closed) {
       this.link = null;
       link = await this.connection();
     }
-    return link.conn.call<R>(method, params, opts);
+    return link.conn.call(method, params, opts);
   }
 
   /** Is the daemon there to take calls? Connects if it is. */
@@ -51,14 +54,17 @@ export class DaemonChannel {
 }
 
 export class RemoteOrchestrator implements OrchestratorApi {
-  constructor(private readonly ch: DaemonChannel) {}
+  private readonly rpc;
+  constructor(ch: Caller) {
+    this.rpc = proxy(orchestratorTable, ch);
+  }
 
   build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
-    return this.ch.call('build', req, { onProgress: (e) => onEvent(e as BuildEvent), signal });
+    return this.rpc.build(req, { onProgress: onEvent, signal });
   }
 
   clean(): Promise<{ removed: string }> {
-    return this.ch.call('clean', {});
+    return this.rpc.clean();
   }
 }
 

@@ -1,9 +1,9 @@
 // Finding a project's daemon and talking to it: through its record in
 // .replibuild/pids, verified by connecting, never by the file alone.
-import { VERSION, type DaemonName, type DaemonRecord } from '../../protocol/messages.js';
+import { VERSION, type DaemonName } from '../../protocol/messages.js';
+import { type DaemonRecord, isOurDaemon, readRecord, readToken } from './pidfiles.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
-import { isOurDaemon, readRecord, readToken } from './pidfiles.js';
-import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
+import { DaemonUnavailableError, VersionMismatchError } from './connection-errors.js';
 import { ConnectionClosedError, RpcConnection } from '../../rpc/client.js';
 
 export interface DaemonLink {

@@ -1,11 +1,13 @@
 // Is a daemon that did not answer once really hung? `start` and `ensure` replace a
 // hung daemon by killing it, so the verdict must not come from one failed connect:
 // any local user can make a connect fail for a moment (a flood of connections).
-import type { DaemonName, DaemonRecord } from '../../protocol/messages.js';
+import type { DaemonName } from '../../protocol/messages.js';
+import { type DaemonRecord, isOurDaemon, readRecord } from './pidfiles.js';
+import { commonTable } from '../../protocol/methods.js';
+import { proxy } from '../../rpc/methods.js';
 import { projectPaths } from './paths.js';
-import { isOurDaemon, readRecord } from './pidfiles.js';
 import { closedByPeer, connectDaemon } from './daemon-link.js';
-import { DaemonUnavailableError, VersionMismatchError } from './errors.js';
+import { DaemonUnavailableError, VersionMismatchError } from './connection-errors.js';
 
 export type ProbeVerdict =
   /** It answered a ping over a fresh connection. */
@@ -35,7 +37,7 @@ export async function probeDaemon(root: string, name: DaemonName, rec: DaemonRec
     try {
       const link = await connectDaemon(root, name, { timeoutMs: PROBE_TIMEOUT_MS, paths });
       try {
-        await link.conn.call('ping', {}, { timeoutMs: PROBE_TIMEOUT_MS });
+        await proxy(commonTable, link.conn).ping({}, { timeoutMs: PROBE_TIMEOUT_MS });
         return { kind: 'answers' };
       } finally {
         link.conn.close();

@@ -3,14 +3,16 @@
 // watchdog, signals and an orderly shutdown. The service is plain logic.
 import { existsSync, readFileSync } from 'node:fs';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode, VERSION, isDaemonName, type DaemonName, type DaemonSelfStatus, type PingResult } from '../../protocol/messages.js';
-import { noParams } from '../../protocol/params.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { VERSION, isDaemonName, type AuthResult, type DaemonName, type PingResult } from '../../protocol/messages.js';
+import { commonTable } from '../../protocol/methods.js';
+import { serve } from '../../rpc/methods.js';
 import { ChildTracker } from './child-tracker.js';
 import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
 import { procStartTime } from './proc.js';
-import { RpcServer, method, type MethodMap } from '../../rpc/server.js';
+import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 
 export interface DaemonEnv {
@@ -67,6 +69,44 @@ function describeListenError(e: NodeJS.ErrnoException, port: number, name: Daemo
     );
   }
   return `cannot listen on 127.0.0.1:${port}: ${e.message}`;
+}
+
+export interface CommonMethodsOptions {
+  name: DaemonName;
+  root: string;
+  /** When the daemon came up (Date.now()). */
+  started: number;
+  counters(): { requestsServed: number; openConnections: number };
+  /** The service's own figures. */
+  details(): Record<string, unknown> | Promise<Record<string, unknown>>;
+  stopping(): boolean;
+  shutdown(): void;
+}
+
+/** ping, status and shutdown: what every daemon answers besides its own methods. */
+export function commonMethods(o: CommonMethodsOptions): MethodMap {
+  const ping = (): PingResult => ({
+    name: o.name,
+    version: VERSION,
+    pid: process.pid,
+    uptime_s: Math.round((Date.now() - o.started) / 100) / 10,
+    project: o.root,
+  });
+  return serve(commonTable, {
+    ping,
+    status: async () => ({
+      ...ping(),
+      requests_served: o.counters().requestsServed,
+      connections: o.counters().openConnections,
+      details: await o.details(),
+    }),
+    shutdown: () => {
+      if (o.stopping()) throw new RpcError(ErrorCode.ShuttingDown, `${o.name} is already stopping`);
+      // Answer first, then stop: the caller waits for the process to exit.
+      setTimeout(o.shutdown, 10);
+      return { stopping: true as const };
+    },
+  });
 }
 
 export async function runDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): Promise<void> {
@@ -136,34 +176,22 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     process.exit(1);
   }
 
-  const ping = (): PingResult => ({
-    name,
-    version: VERSION,
-    pid: process.pid,
-    uptime_s: Math.round((Date.now() - started) / 100) / 10,
-    project: root,
-  });
-
   const idleGc = new IdleCollector();
   server = new RpcServer({
     token,
-    identity: { daemon: name, version: VERSION, pid: process.pid },
+    identity: { daemon: name, version: VERSION, pid: process.pid } satisfies AuthResult,
     onError: (m) => log.error(m),
     onSettled: () => idleGc.activity(),
     methods: {
       ...service.methods,
-      ping: method(noParams, () => ping()),
-      status: method(noParams, async (): Promise<DaemonSelfStatus> => ({
-        ...ping(),
-        requests_served: server!.requestsServed,
-        connections: server!.openConnections,
-        details: await service!.status(),
-      })),
-      shutdown: method(noParams, () => {
-        if (stopping) throw new RpcError(ErrorCode.ShuttingDown, `${name} is already stopping`);
-        // Answer first, then stop: the caller waits for the process to exit.
-        setTimeout(() => void shutdown('shutdown requested'), 10);
-        return { stopping: true as const };
+      ...commonMethods({
+        name,
+        root,
+        started,
+        counters: () => server!,
+        details: () => service!.status(),
+        stopping: () => stopping,
+        shutdown: () => void shutdown('shutdown requested'),
       }),
     },
   });

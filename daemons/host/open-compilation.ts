@@ -1,14 +1,17 @@
-// Opening the compilation service with its cache, for the daemon and for
-// in-process builds alike. A cache that cannot be used (say, a cache dir owned
-// by another user) is reported and the build goes on without it.
-import type { DaemonConfig } from '../../protocol/messages.js';
+// Opening the compilation service with its cache, for the compilation daemon and
+// for the compiles an orchestrator does in-process (CompilationPeer's fallback).
+// A cache that cannot be used (say, a cache dir owned by another user) is reported
+// and the build goes on without it.
+import type { DaemonConfig } from '../../config/types.js';
 import type { ChildTracker } from './child-tracker.js';
-import { silentLogger, type Logger } from '../common/logger.js';
+import type { Logger } from '../common/logger.js';
 import { CompileCache } from '../../cache/cached-compile.js';
 import { cleanupWithConfig } from '../../cache/cleanup.js';
 import { CompilationService } from '../compilation/service.js';
 
-export async function openCache(log: Logger): Promise<CompileCache | undefined> {
+/** The process's compile cache; null when it cannot be used. Each process opens it
+ *  once, through openCompilation or openOrchestrator, and shares it. */
+export async function openCache(log: Logger): Promise<CompileCache | null> {
   try {
     // The service answers a compile as soon as its object is in place; the cache entry
     // is written after (its close() waits for those writes). A refused directory still
@@ -19,22 +22,45 @@ export async function openCache(log: Logger): Promise<CompileCache | undefined> 
     return cache;
   } catch (e) {
     log.warn(`compile cache disabled: ${(e as Error).message}`);
-    return undefined;
+    return null;
   }
 }
 
-export async function openCompilationService(
-  config: DaemonConfig,
-  opts: { children?: ChildTracker; log?: Logger } = {},
-): Promise<CompilationService> {
-  const cache = await openCache(opts.log ?? silentLogger);
-  return new CompilationService({ parallelJobs: config.compilation.parallel_jobs, children: opts.children, cache });
+export interface CompilationOptions {
+  /** parallel_jobs is read from it. */
+  config: DaemonConfig;
+  log: Logger;
+  children?: ChildTracker;
+  /** The cache this process opened already (null: it has none); absent: open it here. */
+  cache?: CompileCache | null;
+  /** Enforce max_cache_size and cache_ttl every few minutes, with the settings this
+   *  gives at each run (the daemon; an in-process build leaves it to `cache cleanup`). */
+  cleanup?: () => DaemonConfig;
+}
+
+export interface OpenCompilation {
+  service: CompilationService;
+  /** Queued jobs dropped, running compilers killed, cache counters saved. */
+  close(): Promise<void>;
+}
+
+export async function openCompilation(o: CompilationOptions): Promise<OpenCompilation> {
+  const cache = o.cache === undefined ? await openCache(o.log) : o.cache;
+  const service = new CompilationService({ parallelJobs: o.config.compilation.parallel_jobs, children: o.children, cache: cache ?? undefined });
+  const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};
+  return {
+    service,
+    close: async () => {
+      stopCleanup();
+      await service.close();
+    },
+  };
 }
 
 const CLEANUP_EVERY_MS = 10 * 60_000;
 
 /** max_cache_size and cache_ttl enforced now and every few minutes, off the build path. */
-export function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger): () => void {
+function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger): () => void {
   let running = false;
   const runOnce = async () => {
     // Never evict from (or write into) a directory the guard refuses now.

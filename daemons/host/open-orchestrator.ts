@@ -1,47 +1,67 @@
-// In-process hosting of the orchestrator for `--no-daemon`, CI, and a project
-// whose orchestrator is disabled: the same service modules the daemons run.
+// The orchestrator and everything it is wired to: its peers (setup, compilation and,
+// for the daemon, discovery), the process's compile cache and the link cache on it.
+// The orchestrator daemon's main and the CLI's in-process builds (--no-daemon, CI, a
+// project whose orchestrator is disabled or not running) both open it here.
 import { defaultDaemonConfig, loadDaemonConfig } from '../../config/daemon-config.js';
 import { ConfigError } from '../../config/errors.js';
-import { silentLogger } from '../common/logger.js';
-import { projectPaths } from './paths.js';
-import { ensurePrivateDir } from './private-files.js';
-import { CompilationPeer, SetupPeer } from './peers.js';
+import type { DaemonConfig } from '../../config/types.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { ChildTracker } from './child-tracker.js';
 import { openCache } from './open-compilation.js';
+import { projectPaths } from './paths.js';
+import { CompilationPeer, DiscoveryPeer, SetupPeer } from './peers.js';
+import { ensurePrivateDir } from './private-files.js';
 import { OrchestratorService } from '../orchestrator/service.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
 
-export interface LocalOrchestrator {
+export interface OrchestratorOptions {
+  root: string;
+  /** Default: silent (an in-process build tells the user what matters as build events). */
+  log?: Logger;
+  children?: ChildTracker;
+  /** Default: the project's daemon_config.toml, or the defaults when it is invalid
+   *  (the build then reports its issues, file:line:col, through setup's snapshot). */
+  config?: DaemonConfig;
+  /** Let the enabled setup and compilation daemons do their part when they run. */
+  useDaemons: boolean;
+  /** Ask the discovery daemon what changed (the orchestrator daemon does); without it
+   *  a build plans by stat and hash. */
+  useDiscovery: boolean;
+}
+
+export interface OpenOrchestrator {
   service: OrchestratorService;
+  /** Waits for the build's after-work, then drops the connections to the other
+   *  daemons (an in-process build's CLI exits with them) and saves the cache's counters. */
   close(): Promise<void>;
 }
 
-/** `useDaemons`: let enabled setup/compilation daemons do their part when they run. */
-export async function createLocalOrchestrator(root: string, useDaemons: boolean): Promise<LocalOrchestrator> {
-  const config = daemonConfigOrDefaults(root);
+export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrchestrator> {
+  const { root, log = silentLogger } = o;
+  const config = o.config ?? daemonConfigOrDefaults(root);
   try {
     // State an older version left world-readable is tightened here too, not only at `start`.
     ensurePrivateDir(projectPaths(root).stateDir);
   } catch {
     /* a read-only project: the build reports its own failure to save state */
   }
-  const setup = new SetupPeer(root, useDaemons && config.enabled.setup, silentLogger);
-  const compilation = new CompilationPeer(useDaemons && config.enabled.compilation, root, () => config, undefined, silentLogger);
-  const cache = await openCache(silentLogger);
-  const service = new OrchestratorService({ root, setup, compilation, linkCache: cache?.linkCache() });
+  // Opened once for the process: the link cache here, and the compiles the peer does in-process.
+  const cache = await openCache(log);
+  const setup = new SetupPeer(root, o.useDaemons && config.enabled.setup, log);
+  const compilation = new CompilationPeer({ root, enabled: o.useDaemons && config.enabled.compilation, config, log, children: o.children, cache });
+  const discovery = o.useDiscovery ? new DiscoveryPeer(root, config.enabled.discovery, log) : undefined;
+  const service = new OrchestratorService({ root, setup, compilation, discovery, linkCache: cache?.linkCache() });
   return {
     service,
     close: async () => {
       await service.settled();
       await compilation.close();
       setup.close();
+      discovery?.close();
       await cache?.flush().catch(() => undefined);
     },
   };
 }
 
-/** An invalid daemon_config.toml is reported by the build itself (setup's snapshot
- *  carries its issues, file:line:col, as the daemons report them), so here the
- *  defaults stand in until then. */
 function daemonConfigOrDefaults(root: string): DaemonConfig {
   try {
     return loadDaemonConfig(root);

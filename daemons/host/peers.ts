@@ -2,18 +2,19 @@
 // RPC; a disabled one, or one that cannot be reached, has its work done
 // in-process here, so a build still works (and says so in the log).
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
-import type { DaemonConfig } from '../../protocol/messages.js';
+import type { DaemonConfig } from '../../config/types.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import { DaemonChannel } from './daemon-channel.js';
 import { RemoteCompilation, RemoteDiscovery, RemoteSetup } from './remote-services.js';
-import { isDaemonUnreachable } from './errors.js';
+import { isDaemonUnreachable } from './connection-errors.js';
 import type { Logger } from '../common/logger.js';
 import { projectPaths } from './paths.js';
 import { reapIfDead } from './pidfiles.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { CompilationService } from '../compilation/service.js';
-import { openCompilationService } from './open-compilation.js';
+import { openCompilation, type OpenCompilation } from './open-compilation.js';
+import type { CompileCache } from '../../cache/cached-compile.js';
 import { SetupService } from '../setup/service.js';
 
 /** Try the daemon; when it is not there, the in-process service. */
@@ -61,33 +62,44 @@ export class SetupPeer implements SetupApi {
   }
 }
 
+export interface CompilationPeerOptions {
+  root: string;
+  /** Use the compilation daemon when it runs; false: always compile in-process. */
+  enabled: boolean;
+  config: DaemonConfig;
+  log: Logger;
+  children?: ChildTracker;
+  /** The process's compile cache (openOrchestrator opened it), for compiles done in-process. */
+  cache: CompileCache | null;
+}
+
 export class CompilationPeer implements CompilationApi {
   private readonly channel: DaemonChannel | null;
   private readonly remote: RemoteCompilation | null;
+  private opened: Promise<OpenCompilation> | null = null;
   private localSvc: Promise<CompilationService> | null = null;
 
-  constructor(
-    enabled: boolean,
-    private readonly root: string,
-    private readonly config: () => DaemonConfig,
-    private readonly children: ChildTracker | undefined,
-    private readonly log: Logger,
-  ) {
-    this.channel = enabled ? new DaemonChannel(root, 'compilation') : null;
+  constructor(private readonly opts: CompilationPeerOptions) {
+    this.channel = opts.enabled ? new DaemonChannel(opts.root, 'compilation') : null;
     this.remote = this.channel && new RemoteCompilation(this.channel);
   }
 
   private local(): Promise<CompilationService> {
-    if (!this.localSvc && this.remote) {
-      // The daemon we fell back from may have died with compilers running: end them
-      // before ours start, or the cores run twice the jobs (and two compilers one object).
-      const reaped = reapIfDead(projectPaths(this.root), 'compilation');
-      if (reaped) this.log.warn(`reaped ${reaped} compiler(s) the compilation daemon left running`);
+    if (!this.localSvc) {
+      const { root, config, log, children, cache } = this.opts;
+      if (this.remote) {
+        // The daemon we fell back from may have died with compilers running: end them
+        // before ours start, or the cores run twice the jobs (and two compilers one object).
+        const reaped = reapIfDead(projectPaths(root), 'compilation');
+        if (reaped) log.warn(`reaped ${reaped} compiler(s) the compilation daemon left running`);
+      }
+      this.opened = openCompilation({ config, log, children, cache });
+      this.localSvc = this.opened.then((o) => o.service);
     }
-    return (this.localSvc ??= openCompilationService(this.config(), { children: this.children, log: this.log }));
+    return this.localSvc;
   }
 
-  private fallback = (e: unknown) => this.log.warn(`compilation daemon unreachable (${(e as Error).message}); compiling in-process`);
+  private fallback = (e: unknown) => this.opts.log.warn(`compilation daemon unreachable (${(e as Error).message}); compiling in-process`);
 
   compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
     return either(this.remote && (() => this.remote!.compile(job, signal)), async () => (await this.local()).compile(job, signal), this.fallback);
@@ -109,13 +121,14 @@ export class CompilationPeer implements CompilationApi {
 
   async close(): Promise<void> {
     this.channel?.close();
-    await (await this.localSvc)?.close();
+    await (await this.opened)?.close();
   }
 }
 
 /** Discovery over RPC. It has no in-process stand-in: without it, builds plan by
  *  stat and hash, so every call here may answer null ("no journal, look yourself"). */
 export class DiscoveryPeer {
+  private readonly channel: DaemonChannel | null;
   private readonly remote: RemoteDiscovery | null;
   private warned = false;
 
@@ -124,7 +137,12 @@ export class DiscoveryPeer {
     enabled: boolean,
     private readonly log: Logger,
   ) {
-    this.remote = enabled ? new RemoteDiscovery(new DaemonChannel(root, 'discovery')) : null;
+    this.channel = enabled ? new DaemonChannel(root, 'discovery') : null;
+    this.remote = this.channel && new RemoteDiscovery(this.channel);
+  }
+
+  close(): void {
+    this.channel?.close();
   }
 
   private async attempt<T>(f: (r: RemoteDiscovery) => Promise<T>): Promise<T | null> {

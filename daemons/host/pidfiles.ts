@@ -3,11 +3,31 @@
 // counts as ours only if both match and its command line is a replibuild daemon.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { ChildRecord, DaemonName, DaemonRecord } from '../../protocol/messages.js';
+import type { DaemonName } from '../../protocol/messages.js';
 import { writeFileAtomic } from '../common/atomic-write.js';
 import type { ProjectPaths } from './paths.js';
 import { PRIVATE_DIR_MODE, ensurePrivateDir } from './private-files.js';
 import { isSameProcess, procCmdline } from './proc.js';
+
+/** Contents of .replibuild/pids/<name>.json, written once the daemon listens. */
+export interface DaemonRecord {
+  name: DaemonName;
+  pid: number;
+  port: number;
+  version: string;
+  /** ISO time the daemon came up. */
+  started: string;
+  /** Kernel start time of the pid (clock ticks since boot, /proc/<pid>/stat field 22):
+   *  together with pid it identifies the process, so a reused pid is not mistaken for ours. */
+  proc_start: number | null;
+}
+
+/** Contents of .replibuild/pids/<name>.children.json: processes the daemon spawned and still owns. */
+export interface ChildRecord {
+  pid: number;
+  proc_start: number | null;
+  command: string;
+}
 
 /** argv marker of a daemon process; lets us tell our daemon from a process that reused its pid. */
 export const DAEMON_ARG = '--replibuild-daemon';

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { sweepStaleTemps } from '../common/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
 import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';

@@ -5,7 +5,7 @@
 // from the start, is what lets a 20,000-TU cold build run for an hour while a hung
 // compiler is still caught.
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
 import type { BuildSummary } from '../../protocol/build.js';
 import { BUILD_CANCELLED } from './build-engine.js';
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { CompileJob } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../config/types.js';
 
 /** sha256 hex of a JSON-able value; used for command hashes. */
 export function hashJson(value: unknown): string {

@@ -12,7 +12,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { dirOfLiteral } from '../../cache/manifest.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
-import type { ProjectConfig } from '../../protocol/messages.js';
+import type { ProjectConfig } from '../../config/types.js';
 import type { BuildStateReader } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
 import type { FileHasher } from './file-hasher.js';

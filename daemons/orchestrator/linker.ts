@@ -6,7 +6,7 @@ import { tempPathFor } from '../common/atomic-write.js';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { formatCommand } from '../../toolchain/compile-runner.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';

@@ -1,24 +1,21 @@
 import { loadDaemonConfig } from '../../config/daemon-config.js';
 import { runDaemon } from '../host/daemon-process.js';
-import { CompilationPeer, DiscoveryPeer, SetupPeer } from '../host/peers.js';
+import { openOrchestrator } from '../host/open-orchestrator.js';
 import { orchestratorMethods } from './server.js';
-import { OrchestratorService } from './service.js';
-import { openCache } from '../host/open-compilation.js';
 
 await runDaemon(async (env) => {
-  const config = loadDaemonConfig(env.root);
-  const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
-  const compilation = new CompilationPeer(config.enabled.compilation, env.root, () => config, env.children, env.log);
-  const discovery = new DiscoveryPeer(env.root, config.enabled.discovery, env.log);
-  const cache = await openCache(env.log);
-  const svc = new OrchestratorService({ root: env.root, setup, compilation, discovery, linkCache: cache?.linkCache() });
+  const orchestrator = await openOrchestrator({
+    root: env.root,
+    log: env.log,
+    children: env.children,
+    // A daemon does not start on an invalid daemon_config.toml.
+    config: loadDaemonConfig(env.root),
+    useDaemons: true,
+    useDiscovery: true,
+  });
   return {
-    methods: orchestratorMethods(svc),
-    status: () => svc.status(),
-    close: async () => {
-      await svc.settled();
-      await compilation.close();
-      await cache?.flush().catch(() => undefined);
-    },
+    methods: orchestratorMethods(orchestrator.service),
+    status: () => orchestrator.service.status(),
+    close: () => orchestrator.close(),
   };
 });

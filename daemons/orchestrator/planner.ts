@@ -9,7 +9,7 @@
 // its output is missing or replaced, or any input (object, dep output) differs.
 
 import type { CompileJob } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../config/types.js';
 import type { BuildStateReader, FileHashRecord, LinkRecord, ObjectRecord } from './build-state.js';
 import {
   compileCommandHash,

@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import { formatIssue } from '../../config/errors.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, OrchestratorApi } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
-import type { ProjectConfig } from '../../protocol/messages.js';
+import type { ProjectConfig } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';

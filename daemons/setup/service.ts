@@ -6,7 +6,7 @@ import { loadDaemonConfig, DEFAULT_DAEMON_CONFIG } from '../../config/daemon-con
 import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { PROJECT_FILE } from '../../config/project-root.js';
-import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../../protocol/messages.js';
+import type { ConfigIssue, DaemonConfig, ProjectConfig } from '../../config/types.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import { projectPaths } from '../host/paths.js';
 

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
-import type { ProjectConfig } from '../../protocol/messages.js';
+import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { CompileQueue } from '../../daemons/compilation/compile-queue.js';

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 

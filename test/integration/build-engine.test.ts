@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterEach } from 'vitest';
 import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildEvent, BuildRequest } from '../../protocol/build.js';
-import type { ProjectConfig } from '../../protocol/messages.js';
+import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runBuild, cleanProject } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState, buildStatePath } from '../../daemons/orchestrator/build-state.js';

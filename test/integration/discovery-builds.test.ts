@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DaemonChannel, RemoteOrchestrator } from '../../daemons/host/daemon-channel.js';
 import type { BuildSummary } from '../../protocol/build.js';
-import type { StatusReport } from '../../protocol/messages.js';
+import type { StatusReport } from '../../protocol/status.js';
 import { CLI, cliSync, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const newProject = projectsPerTest();

@@ -5,7 +5,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import type { StatusReport } from '../../protocol/messages.js';
+import type { StatusReport } from '../../protocol/status.js';
 import { CLI, cliSync, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();

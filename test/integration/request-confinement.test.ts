@@ -9,9 +9,12 @@ import { describe, expect, it } from 'vitest';
 import { RpcConnection } from '../../rpc/client.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
-import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import type { CompileJob } from '../../protocol/build.js';
+import { commonTable, compilationTable, discoveryTable } from '../../protocol/methods.js';
+import { proxy } from '../../rpc/methods.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode, type DaemonName } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import type { DaemonName } from '../../protocol/messages.js';
 import { cliSync, readRecordFile, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -59,7 +62,7 @@ async function refusal(call: Promise<unknown>): Promise<{ code: number | null; m
 }
 
 async function stillUp(conn: RpcConnection, p: TestProject, name: DaemonName, pid: number): Promise<void> {
-  expect(await conn.call('ping')).toMatchObject({ name, pid });
+  expect(await proxy(commonTable, conn).ping()).toMatchObject({ name, pid });
   expect(readRecordFile(p.root, name)!.pid).toBe(pid);
 }
 
@@ -70,7 +73,7 @@ describe('request confinement (issue 10, item 8)', () => {
     const pid = readRecordFile(p.root, 'discovery')!.pid;
     const conn = await connect(p, 'discovery');
     try {
-      const hash = (paths: string[]) => conn.call<{ hashes: (string | null)[] }>('hash_many', { paths });
+      const hash = (paths: string[]) => proxy(discoveryTable, conn).hash_many({ paths });
       for (const bad of [['../../etc/shadow'], ['/etc/passwd'], ['leak/passwd'], ['src/main.cpp', '/etc/hostname']]) {
         const r = await refusal(hash(bad));
         expect(r.code, `hash_many ${bad.join(', ')}`).toBe(ErrorCode.PathOutsideProject);
@@ -104,7 +107,8 @@ describe('request confinement (issue 10, item 8)', () => {
     const config = loadProjectConfig(p.root);
     const legit: CompileJob = compileJobFor(config, config.targets[0]!, 'src/main.cpp');
     const conn = await connect(p, 'compilation');
-    const compile = (job: CompileJob) => conn.call<CompileResult>('compile', { job });
+    const compilation = proxy(compilationTable, conn);
+    const compile = (job: CompileJob) => compilation.compile({ job });
     try {
       // The job a build sends passes.
       expect((await compile(legit)).outcome).not.toBe('failed');
@@ -125,7 +129,7 @@ describe('request confinement (issue 10, item 8)', () => {
         r = await refusal(compile({ ...legit, compiler: program }));
         expect(r.code, program).toBe(ErrorCode.ProgramNotAllowed);
         expect(r.message).toContain(program);
-        expect((await refusal(conn.call('identity', { compiler: program, cwd: p.root }))).code).toBe(ErrorCode.ProgramNotAllowed);
+        expect((await refusal(compilation.identity({ compiler: program, cwd: p.root }))).code).toBe(ErrorCode.ProgramNotAllowed);
       }
       expect(existsSync(ran)).toBe(false);
 

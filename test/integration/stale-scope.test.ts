@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { StatusReport } from '../../protocol/messages.js';
+import type { StatusReport } from '../../protocol/status.js';
 import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const newProject = projectsPerTest();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BuildSummary } from '../../protocol/build.js';
-import { ErrorCode } from '../../protocol/messages.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
 import { BuildQueue } from '../../daemons/orchestrator/build-queue.js';
 
 const ok = (): BuildSummary => ({ ok: true, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds: 0 });

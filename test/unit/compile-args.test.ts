@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import {
   compileCommandHash,
   compileJobFor,

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { detectCxx, findOnPath } from '../../config/compiler.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig, projectConfigPath } from '../../config/project-config.js';
-import type { ConfigIssue } from '../../protocol/messages.js';
+import type { ConfigIssue } from '../../config/types.js';
 
 const dirs: string[] = [];
 afterEach(() => {

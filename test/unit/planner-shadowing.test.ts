@@ -5,7 +5,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { BUILD_STATE_VERSION, BuildState, type BuildStateReader, type LinkRecord, type ObjectRecord, type SearchContext } from '../../daemons/orchestrator/build-state.js';
 import { includeSearchArgs } from '../../daemons/orchestrator/compile-args.js';
 import { existingFiles, type DirListing, type EntryKind, type FileHasher } from '../../daemons/orchestrator/file-hasher.js';

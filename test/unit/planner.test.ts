@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import type { ProjectConfig, ResolvedTarget } from '../../protocol/messages.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { BuildStateReader, LinkRecord, ObjectRecord, SearchContext } from '../../daemons/orchestrator/build-state.js';
 import type { FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { planBuild, selectTargets, UnknownTargetError, type BuildPlan } from '../../daemons/orchestrator/planner.js';

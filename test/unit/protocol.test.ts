@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { LineDecoder, encodeMessage } from '../../rpc/framing.js';
 import { parseMessage, RpcError } from '../../rpc/jsonrpc.js';
-import { ErrorCode } from '../../protocol/messages.js';
-import { arrayOf, bool, int, obj, optional, str } from '../../protocol/params.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { arrayOf, bool, int, obj, optional, str } from '../../rpc/methods.js';
 
 describe('LineDecoder', () => {
   it('splits lines across chunk boundaries and skips blank ones', () => {

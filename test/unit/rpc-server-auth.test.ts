@@ -5,7 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RpcServer, method, type RpcServerOptions } from '../../rpc/server.js';
 import { RpcConnection } from '../../rpc/client.js';
-import { obj, str } from '../../protocol/params.js';
+import { obj, str } from '../../rpc/methods.js';
 import { waitFor } from '../helpers/project.js';
 
 const TOKEN = 'a'.repeat(64);

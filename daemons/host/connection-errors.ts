@@ -1,23 +1,7 @@
-// Errors the CLI shows to users: each says what went wrong and what to do.
+// Why a project's daemon could not be used: it is not there, or it runs another
+// version. Both are the user's to act on (start or restart the daemons).
 import { ConnectionClosedError } from '../../rpc/client.js';
-
-/** An error whose message is meant for the user as is; the CLI prints it without a stack. */
-export class UserError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = 'UserError';
-  }
-}
-
-export class NotAProjectError extends UserError {
-  constructor(start: string) {
-    super(`no replibuild.toml in ${start} or any directory above it (create one, or pass -C DIR)`);
-    this.name = 'NotAProjectError';
-  }
-}
+import { UserError } from '../common/user-error.js';
 
 export class DaemonUnavailableError extends UserError {
   constructor(

@@ -1,0 +1,76 @@
+// The configuration as the code uses it: replibuild.toml and daemon_config.toml after
+// defaults, validation and resolution. Setup serves it over the wire (protocol/setup.ts).
+import type { DaemonName } from '../protocol/messages.js';
+
+/** One problem in a TOML file, pinned to where the user can fix it. */
+export interface ConfigIssue {
+  file: string;
+  line: number | null;
+  column: number | null;
+  /** Dotted key path, e.g. "daemons.compilation.max_cache_size". */
+  key?: string;
+  message: string;
+}
+
+/** .replibuild/daemon_config.toml after defaults and validation. */
+export interface DaemonConfig {
+  enabled: Record<DaemonName, boolean>;
+  /** Port per daemon; 0 = any free port (the chosen one is recorded in <name>.json). */
+  ports: Record<DaemonName, number>;
+  discovery: {
+    watch_interval: number;
+    ignored_patterns: string[];
+    /** Poll at watch_interval instead of native events. */
+    use_polling: boolean;
+  };
+  compilation: {
+    max_cache_size: number;
+    cache_ttl: number;
+    parallel_jobs: number;
+  };
+  orchestrator: {
+    queue_size: number;
+    timeout: number;
+  };
+}
+
+export type TargetKind = 'executable' | 'static' | 'shared';
+
+/** A target of replibuild.toml with project-wide settings and its deps' public dirs folded in.
+ *  Paths are relative to the project root unless noted; sources are the expanded globs. */
+export interface ResolvedTarget {
+  name: string;
+  kind: TargetKind;
+  sources: string[];
+  /** Private, then own public, then deps' public (transitively), then [compiler] include_dirs. */
+  include_dirs: string[];
+  defines: string[];
+  /** Compile flags: [compiler] flags then the target's own. */
+  flags: string[];
+  /** Direct deps, as named in the toml. */
+  deps: string[];
+  /** Every target this one links, transitively, in link order (dependents before dependencies). */
+  link_deps: string[];
+  libs: string[];
+  link_flags: string[];
+  /** Output path relative to the project root: build/bin/NAME, build/lib/libNAME.a or .so. */
+  output: string;
+  /** Object dir relative to the project root: build/obj/NAME. */
+  obj_dir: string;
+}
+
+/** replibuild.toml after validation and resolution. */
+export interface ProjectConfig {
+  root: string;
+  name: string;
+  build_dir: string;
+  compiler: {
+    /** The compiler command as configured or detected, e.g. "g++" or "/usr/bin/clang++". */
+    cxx: string;
+    std: string;
+  };
+  /** Targets in dependency order: every target comes after the ones it depends on. */
+  targets: ResolvedTarget[];
+  /** Every file the config was read from, for watchers. */
+  files: string[];
+}

@@ -1,0 +1,41 @@
+// What `status` answers, and the report `replibuild status --json` prints from it:
+// a daemon's own figures, and each daemon's row as the CLI sees it.
+import type { DaemonName, PingResult } from './messages.js';
+
+/** What a daemon says about itself; `details` is the daemon's own figures. */
+export interface DaemonSelfStatus extends PingResult {
+  requests_served: number;
+  connections: number;
+  details: Record<string, unknown>;
+}
+
+export type DaemonState = 'running' | 'stopped' | 'stale' | 'disabled' | 'unresponsive';
+
+/** One row of `replibuild status --json`. */
+export interface DaemonStatusRow {
+  name: DaemonName;
+  state: DaemonState;
+  pid: number | null;
+  port: number | null;
+  uptime_s: number | null;
+  rss_bytes: number | null;
+  cpu_percent: number | null;
+  version: string | null;
+  requests_served: number | null;
+  details: Record<string, unknown>;
+  message?: string;
+}
+
+export interface StatusReport {
+  project: string;
+  daemons: DaemonStatusRow[];
+  machine: {
+    cpus: number;
+    cpu_percent: number;
+    load_avg: number[];
+    mem_total_bytes: number;
+    mem_available_bytes: number;
+  };
+  all_running: boolean;
+}
+
