@@ -67,6 +67,7 @@ export class TreeReconciler {
     this.drainTimer ??= setTimeout(() => this.drain(), 10);
   }
 
+  /** Starts looking at every path hinted so far. */
   drain(): void {
     if (this.drainTimer) clearTimeout(this.drainTimer);
     this.drainTimer = null;
@@ -81,6 +82,8 @@ export class TreeReconciler {
     await Promise.all([...this.ops.values()]);
   }
 
+  /** Runs `fn` after every operation already started on `key`; an unexpected failure
+   *  marks the path suspect (readFailed) instead of rejecting. */
   serial(key: string, fn: () => Promise<void>): Promise<void> {
     const prev = this.ops.get(key);
     const run = () => fn().catch((e) => this.readFailed(key, e));
