@@ -14,196 +14,24 @@
 // microseconds where a promise round trip through libuv's thread pool costs tens.
 
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, readdirSync, statSync, type BigIntStats } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { isMissing, sameStamp, stampOf, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
+import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
+import { isRacy } from '../fs/racy.js';
 import { commentBlindFacts, type CommentBlindFacts } from './comment-blind.js';
 
-/** Default margin for the coarse file clock (a jiffy is 4–10 ms; NFS can be worse). */
+// Stamps, quick stats and the racy rule live in fs/; the cache's modules import them from here.
+export { sameStamp, statStamp, statStampSync, msFromNs, type FileKind, type StatStamp } from '../fs/stat-stamp.js';
+export { quickMatches, quickMatchesDir, quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
+export { isRacy } from '../fs/racy.js';
+
+/** The cache's racy window (fs/racy.ts). Its reference time is the start of each compile,
+ *  and a result is not stored when a header it read is racy: a window of seconds (as the
+ *  daemons' hash memos use) would refuse to cache every compile of a header saved just
+ *  before the build. It only has to cover the file clock's tick (a jiffy is 4-10 ms;
+ *  NFS can be worse). */
 export const DEFAULT_RACY_SLACK_MS = 50;
-
-export type FileKind = 'file' | 'dir' | 'other';
-
-export interface StatStamp {
-  kind: FileKind;
-  size: number;
-  /** Nanoseconds since the epoch, as decimal strings (beyond 2^53). */
-  mtime_ns: string;
-  ctime_ns: string;
-  ino: string;
-  dev: string;
-}
-
-function stampOf(st: BigIntStats): StatStamp {
-  return {
-    kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other',
-    size: Number(st.size),
-    mtime_ns: st.mtimeNs.toString(),
-    ctime_ns: st.ctimeNs.toString(),
-    ino: st.ino.toString(),
-    dev: st.dev.toString(),
-  };
-}
-
-function isMissing(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP';
-}
-
-/** Stat following symlinks; null when nothing is there. */
-export async function statStamp(path: string): Promise<StatStamp | null> {
-  try {
-    return stampOf(await stat(path, { bigint: true }));
-  } catch (e) {
-    if (isMissing(e)) return null;
-    throw e;
-  }
-}
-
-/** statStamp, synchronously (see the top of the file). */
-export function statStampSync(path: string): StatStamp | null {
-  try {
-    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
-    return st ? stampOf(st) : null;
-  } catch (e) {
-    if (isMissing(e)) return null;
-    throw e;
-  }
-}
-
-// ------------------------------------------------------------ quick stats
-// The hit path compares stamps it recorded against the disk a hundred times per TU.
-// A bigint stat costs twice a plain one in Node 20 (it builds four Date objects), so
-// those comparisons use plain stats: times in ms as doubles, computed exactly as
-// Node computes them from the kernel's (sec, nsec), so that a recorded ns stamp can
-// be turned into the very double a plain stat of the same file gives. Doubles near
-// today's epoch resolve ~0.25 µs; two writes that close could keep a "quick" stamp,
-// but every stamp a memo or manifest trusts is older than the racy margin (50 ms)
-// when taken, and any later change moves ctime to a later time by more than that.
-
-/** A plain stat reduced to what comparisons need. */
-export interface QuickStat {
-  kind: FileKind;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number;
-  dev: number;
-}
-
-/** Plain (non-bigint) stat following symlinks; null when nothing is there. */
-export function quickStat(path: string): QuickStat | null {
-  let st;
-  try {
-    st = statSync(path, { throwIfNoEntry: false });
-  } catch (e) {
-    if (isMissing(e)) return null;
-    throw e;
-  }
-  if (!st) return null;
-  return {
-    kind: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other',
-    size: st.size,
-    mtimeMs: st.mtimeMs,
-    ctimeMs: st.ctimeMs,
-    ino: st.ino,
-    dev: st.dev,
-  };
-}
-
-/** Node's msFromTimeSpec(sec, nsec) for a stamp's decimal nanoseconds. */
-export function msFromNs(ns: string): number {
-  const b = BigInt(ns);
-  let sec = b / 1_000_000_000n;
-  let nsec = b % 1_000_000_000n;
-  if (nsec < 0n) {
-    nsec += 1_000_000_000n;
-    sec -= 1n;
-  }
-  return Number(sec) * 1000 + Number(nsec) / 1e6;
-}
-
-/** Decimal digits that survive the trip through a double. */
-const exactNumber = (dec: string): number | null => (dec.length <= 15 ? Number(dec) : null);
-
-/** Recorded (size, mtime, ctime, ino) in quick form, cached on the record itself under a
- *  symbol, which JSON.stringify leaves out (manifests are re-encoded with their records). */
-const QUICK = Symbol('quick');
-interface QuickForm {
-  mtimeMs: number;
-  ctimeMs: number;
-  ino: number | null;
-  dev: number | null;
-}
-type Recorded = { mtime_ns: string; ctime_ns: string; ino: string; dev?: string } & { [QUICK]?: QuickForm };
-
-function quickForm(r: Recorded): QuickForm {
-  return (r[QUICK] ??= {
-    mtimeMs: msFromNs(r.mtime_ns),
-    ctimeMs: msFromNs(r.ctime_ns),
-    ino: exactNumber(r.ino),
-    dev: r.dev === undefined ? null : exactNumber(r.dev),
-  });
-}
-
-/** Does a quick stat show the recorded stamp? null when it cannot tell (an inode
- *  number beyond 2^53): the caller then compares bigint stamps. */
-export function quickMatches(q: QuickStat, r: Recorded & { size: number; kind?: FileKind }): boolean | null {
-  const f = quickForm(r);
-  if (f.ino === null || (r.dev !== undefined && f.dev === null)) return null;
-  return (
-    (r.kind === undefined || q.kind === r.kind) &&
-    q.size === r.size &&
-    q.mtimeMs === f.mtimeMs &&
-    q.ctimeMs === f.ctimeMs &&
-    q.ino === f.ino &&
-    (f.dev === null || q.dev === f.dev)
-  );
-}
-
-/** quickMatches for directory records (no size). */
-export function quickMatchesDir(q: QuickStat, r: Recorded): boolean | null {
-  const f = quickForm(r);
-  if (f.ino === null) return null;
-  return q.kind === 'dir' && q.mtimeMs === f.mtimeMs && q.ctimeMs === f.ctimeMs && q.ino === f.ino;
-}
-
-export function sameQuick(a: QuickStat | null, b: QuickStat | null): boolean {
-  if (!a || !b) return !a && !b;
-  return a.kind === b.kind && a.size === b.size && a.mtimeMs === b.mtimeMs && a.ctimeMs === b.ctimeMs && a.ino === b.ino && a.dev === b.dev;
-}
-
-/** The quick form of a full stamp (for memos that keep both). */
-export function quickOf(s: StatStamp): QuickStat {
-  return {
-    kind: s.kind,
-    size: s.size,
-    mtimeMs: msFromNs(s.mtime_ns),
-    ctimeMs: msFromNs(s.ctime_ns),
-    ino: Number(s.ino),
-    dev: Number(s.dev),
-  };
-}
-
-export function sameStamp(a: StatStamp | null | undefined, b: StatStamp | null | undefined): boolean {
-  if (!a || !b) return !a && !b;
-  return (
-    a.kind === b.kind &&
-    a.size === b.size &&
-    a.mtime_ns === b.mtime_ns &&
-    a.ctime_ns === b.ctime_ns &&
-    a.ino === b.ino &&
-    a.dev === b.dev
-  );
-}
-
-/** True when the file changed so recently before `referenceMs` that a later change
- *  within the same clock tick could leave the stamp as it is. */
-export function isRacy(s: StatStamp, referenceMs: number, slackMs: number): boolean {
-  // In ms doubles (the stamp's conversion cached on it): recording an entry asks this
-  // for every directory and candidate, and a margin of tens of ms needs no ns precision.
-  const f = quickForm(s);
-  return Math.max(f.mtimeMs, f.ctimeMs) >= Math.floor(referenceMs - slackMs);
-}
 
 // ------------------------------------------------------------ file contents
 

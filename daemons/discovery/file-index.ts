@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
+import { isRacyTime } from '../../fs/racy.js';
+import { msFromNs } from '../../fs/stat-stamp.js';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
 
@@ -15,13 +17,16 @@ export interface FileEntry {
   ino: bigint;
   /** sha256 hex of the content. */
   hash: string;
-  /** Hashed within RACY_NS of its mtime: a later write in the same timestamp tick would
-   *  leave stat unchanged (git's "racily clean" entries), so stat alone never vouches for it. */
+  /** Hashed within the racy window of its newest timestamp (fs/racy.ts): a later write in
+   *  the same timestamp tick would leave stat unchanged, so stat alone never vouches for it. */
   racy: boolean;
 }
 
-/** Coarse kernel clocks and 1-2 s filesystem timestamps both fit in this. */
-export const RACY_NS = 2_000_000_000n;
+/** Discovery's racy window. Entries live as long as the daemon and are persisted for
+ *  the next one, which rescans by stat alone: coarse kernel clocks and filesystems with
+ *  1-2 s timestamps both fit in it. A racy entry costs one re-read at the next rescan. */
+export const RACY_MS = 2000;
+export const RACY_NS = BigInt(RACY_MS) * 1_000_000n;
 
 export function entryFor(st: FileStat, hash: string, nowNs: bigint): FileEntry {
   return {
@@ -30,7 +35,7 @@ export function entryFor(st: FileStat, hash: string, nowNs: bigint): FileEntry {
     ctime_ns: st.ctime_ns,
     ino: st.ino,
     hash,
-    racy: nowNs - st.mtime_ns < RACY_NS || nowNs - st.ctime_ns < RACY_NS,
+    racy: isRacyTime(msFromNs(st.mtime_ns > st.ctime_ns ? st.mtime_ns : st.ctime_ns), msFromNs(nowNs), RACY_MS),
   };
 }
 

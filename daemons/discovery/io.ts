@@ -3,8 +3,10 @@
 
 import { createHash } from 'node:crypto';
 import { open, readdir, stat } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import { kindOf, type FileKind } from '../../fs/stat-stamp.js';
 
-export type FileKind = 'file' | 'dir' | 'other';
+export type { FileKind };
 
 export interface FileStat {
   kind: FileKind;
@@ -12,6 +14,8 @@ export interface FileStat {
   mtime_ns: bigint;
   ctime_ns: bigint;
   ino: bigint;
+  /** Left out by test doubles; stamps then match on the other fields. */
+  dev?: bigint;
 }
 
 export interface DirEntryInfo {
@@ -34,23 +38,6 @@ const ABSENT = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'EPERM', 'ELOOP
 
 export function isAbsentError(e: unknown): boolean {
   return ABSENT.has((e as NodeJS.ErrnoException)?.code ?? '');
-}
-
-/** Counts in-flight operations: a rescan of 20,000 files must not hit EMFILE. */
-class Semaphore {
-  private active = 0;
-  private readonly queue: (() => void)[] = [];
-  constructor(private readonly max: number) {}
-  async use<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((r) => this.queue.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.queue.shift()?.();
-    }
-  }
 }
 
 export async function sha256File(abs: string): Promise<string | null> {
@@ -79,27 +66,22 @@ export async function sha256File(abs: string): Promise<string | null> {
 }
 
 export function nodeIO(maxOpen = 32): DiscoveryIO {
-  const files = new Semaphore(maxOpen);
+  // Bounds open descriptors: a rescan of 20,000 files must not hit EMFILE.
+  const files = new PQueue({ concurrency: maxOpen });
   return {
     async stat(abs) {
       try {
         const s = await stat(abs, { bigint: true });
-        return {
-          kind: s.isFile() ? 'file' : s.isDirectory() ? 'dir' : 'other',
-          size: Number(s.size),
-          mtime_ns: s.mtimeNs,
-          ctime_ns: s.ctimeNs,
-          ino: s.ino,
-        };
+        return { kind: kindOf(s), size: Number(s.size), mtime_ns: s.mtimeNs, ctime_ns: s.ctimeNs, ino: s.ino, dev: s.dev };
       } catch (e) {
         if (isAbsentError(e)) return null;
         throw e;
       }
     },
-    hashFile: (abs) => files.use(() => sha256File(abs)),
+    hashFile: (abs) => files.add(() => sha256File(abs)),
     async readdir(abs) {
       try {
-        const ents = await files.use(() => readdir(abs, { withFileTypes: true }));
+        const ents = await files.add(() => readdir(abs, { withFileTypes: true }));
         return ents.map((d) => ({
           name: d.name,
           kind: d.isSymbolicLink() ? 'symlink' : d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other',

@@ -5,26 +5,18 @@
 // cookie orders the answer after every edit made before the question; and whenever
 // events may have been lost, a rescan plus complete=false instead of a guess.
 
-import { mkdir, realpath } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../common/logger.js';
-import {
-  entryFor,
-  FileIndex,
-  loadState,
-  nowNs,
-  Persister,
-  serializeIndex,
-  statUnchanged,
-  writeStateAtomic,
-  type PersistedState,
-} from './file-index.js';
+import { FileIndex, loadState, Persister, serializeIndex, writeStateAtomic, type PersistedState } from './file-index.js';
 import { HeaderGraph } from './header-graph.js';
 import { nodeIO, type DiscoveryIO } from './io.js';
 import { Journal } from './journal.js';
 import { CONFIG_FILE_KEYS, WatchScope } from './scope.js';
 import { CookieWaiter, SharedRounds, type CookieTarget } from './sync.js';
 import type { ChangeKind, ChangesResult, DiscoveryStatus } from './types.js';
+import { OutsideHashes } from './outside-hashes.js';
+import { TreeReconciler } from './tree-reconciler.js';
 import { TreeWatcher } from './watcher.js';
 
 export type { Change, ChangeKind, ChangesResult, DiscoveryStatus, ShadowHit } from './types.js';
@@ -67,12 +59,9 @@ export interface HashOptions {
 }
 
 type ConfigListener = (path: string, kind: ChangeKind) => void;
-type ReconcileMode = 'event' | 'self' | 'scan';
 
 /** Errors after which native watching cannot be trusted to cover the tree any more. */
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
-const OUTSIDE_CACHE_MAX = 16_384;
-const MAX_WALK_DEPTH = 64;
 
 export class DiscoveryService {
   private readonly scope: WatchScope;
@@ -81,24 +70,15 @@ export class DiscoveryService {
   private readonly stateFile: string;
   private journal: Journal;
   private readonly index: FileIndex;
+  private readonly tree: TreeReconciler;
   private readonly graph: HeaderGraph;
   private watcher: TreeWatcher | null = null;
   private readonly cookies: CookieWaiter;
   private readonly rounds: SharedRounds<void>;
   private readonly persister: Persister;
 
-  /** Paths named by events, not yet looked at; true = only self events (see watcher.ts). */
-  private readonly pending = new Map<string, boolean>();
-  private drainTimer: NodeJS.Timeout | null = null;
-  /** The last operation per path key: work on one path never interleaves. */
-  private readonly ops = new Map<string, Promise<void>>();
-  /** Directories that appeared while watching, whose watch has not shown itself yet:
-   *  files created in them before chokidar watched them made no event. */
-  private readonly unconfirmed = new Set<string>();
-  private readonly confirmed = new Set<string>();
-  /** Keys whose last read failed unexpectedly: their hash is not known, so read on demand. */
-  private readonly suspect = new Set<string>();
-  private readonly outsideCache = new Map<string, { stamp: string; hash: string }>();
+  /** Files outside every watched root, hashed by stat. */
+  private readonly outside: OutsideHashes;
   private readonly configListeners = new Set<ConfigListener>();
   private readonly changeListeners = new Set<() => void>();
   private readonly configKeys: Set<string>;
@@ -128,6 +108,13 @@ export class DiscoveryService {
     this.log = opts.logger ?? silentLogger;
     this.stateFile = opts.stateFile ?? join(scope.root, '.replibuild', 'state', 'discovery-index.json');
     this.index = loaded?.index ?? new FileIndex();
+    this.tree = new TreeReconciler(scope, this.io, this.index, this.log, {
+      record: (key, kind) => this.record(key, kind),
+      dirty: () => this.persister.markDirty(),
+      trouble: (reason) => this.trouble(reason),
+      confirmsNewDirs: () => this.watcher !== null && !this.watcher.polling,
+    });
+    this.outside = new OutsideHashes(this.io);
     this.graph = HeaderGraph.fromJSON(loaded?.deps ?? {});
     this.journal = new Journal({
       id: continuous ? loaded!.journal_id : undefined,
@@ -181,11 +168,11 @@ export class DiscoveryService {
           isRootAlias: (p) => scope.isRootAliasLink(p),
           isCookieName: (n) => scope.isCookieName(n),
           sink: {
-            hint: (abs, self) => svc.hint(abs, self),
-            cookie: (name) => svc.cookies.seen(name),
-            active: (dir) => {
-              if (svc.unconfirmed.delete(dir)) svc.confirmed.add(dir);
+            hint: (abs, self) => {
+              if (!svc.closed || svc.closing) svc.tree.hint(abs, self);
             },
+            cookie: (name) => svc.cookies.seen(name),
+            active: (dir) => svc.tree.confirm(dir),
             trouble: (reason, err) => svc.trouble(reason, err),
           },
         });
@@ -246,14 +233,14 @@ export class DiscoveryService {
       else {
         // Without ordered events a sync is a full stat walk; these few paths need only their own stat.
         await this.flush();
-        await Promise.all(watched.map((a) => this.serial(this.scope.toKey(a), () => this.reconcile(a, 'scan'))));
+        await Promise.all(watched.map((a) => this.tree.serial(this.scope.toKey(a), () => this.tree.reconcile(a, 'scan'))));
       }
     }
     return Promise.all(
       abs.map((a) => {
         const key = this.scope.toKey(a);
-        if (this.scope.isWatched(a) && !this.suspect.has(key)) return this.index.get(key)?.hash ?? null;
-        return this.hashUnwatched(a);
+        if (this.scope.isWatched(a) && !this.tree.suspect.has(key)) return this.index.get(key)?.hash ?? null;
+        return this.outside.hash(a);
       }),
     );
   }
@@ -334,183 +321,6 @@ export class DiscoveryService {
     return this.closing;
   }
 
-  // ------------------------------------------------------------------ events
-
-  private hint(abs: string, self: boolean): void {
-    if (this.closed && !this.closing) return;
-    const prev = this.pending.get(abs);
-    this.pending.set(abs, prev === undefined ? self : prev && self);
-    // A short delay lets an editor's burst of writes be read once; sync does not wait for it.
-    this.drainTimer ??= setTimeout(() => this.drain(), 10);
-  }
-
-  private drain(): void {
-    if (this.drainTimer) clearTimeout(this.drainTimer);
-    this.drainTimer = null;
-    const items = [...this.pending];
-    this.pending.clear();
-    for (const [abs, self] of items) this.serial(this.scope.toKey(abs), () => this.reconcile(abs, self ? 'self' : 'event'));
-  }
-
-  /** Everything hinted so far is looked at, and every operation started so far is done. */
-  private async flush(): Promise<void> {
-    this.drain();
-    await Promise.all([...this.ops.values()]);
-  }
-
-  private serial(key: string, fn: () => Promise<void>): Promise<void> {
-    const prev = this.ops.get(key);
-    const run = () => fn().catch((e) => this.readFailed(key, e));
-    const p = prev ? prev.then(run) : run();
-    this.ops.set(key, p);
-    void p.then(() => {
-      if (this.ops.get(key) === p) this.ops.delete(key);
-    });
-    return p;
-  }
-
-  /** An unexpected I/O error (EIO, EMFILE...): the content is unknown, so say it changed
-   *  and answer hash() for it from disk until an event or rescan reads it again. */
-  private readFailed(key: string, e: unknown): void {
-    this.log.warn(`discovery: reading ${key} failed: ${String(e)}`);
-    if (this.index.delete(key)) this.persister.markDirty();
-    this.suspect.add(key);
-    this.record(key, 'changed');
-  }
-
-  /** Looks at one path and brings the index in line with it. `scan` trusts an unchanged
-   *  stat; events never do (a write in the same mtime tick leaves stat unchanged). */
-  private async reconcile(abs: string, mode: ReconcileMode): Promise<void> {
-    const key = this.scope.toKey(abs);
-    if (key === '') return; // the root itself: its entries have their own events
-    if (this.scope.isIgnored(abs)) {
-      if (this.index.has(key)) this.remove(key);
-      return;
-    }
-    const st = await this.io.stat(abs);
-    if (st === null || st.kind === 'other') {
-      this.removeTree(key, abs);
-      return;
-    }
-    const e = this.index.get(key);
-    if (st.kind === 'dir') {
-      if (e) this.remove(key);
-      if (this.scope.isRootAliasLink(abs)) {
-        // A link (new, or repointed) to a root or a dir around one: not followed (see walk).
-        if (this.index.hasDir(key)) for (const k of this.index.under(key)) this.remove(k);
-        return;
-      }
-      // A directory's own watch reports attribute changes on it: nothing to walk.
-      if (mode !== 'self') await this.walk(abs, mode === 'event');
-      return;
-    }
-    if (!e && this.index.hasDir(key)) for (const k of this.index.under(key)) this.remove(k);
-    if (mode === 'scan' && e && statUnchanged(e, st)) return;
-    const hash = await this.io.hashFile(abs);
-    if (hash === null) {
-      if (e) this.remove(key);
-      return;
-    }
-    this.suspect.delete(key);
-    // The stat from before the read: if the file changed after it, the next look at
-    // this path sees a different stat and reads again, never the reverse.
-    this.index.set(key, entryFor(st, hash, nowNs()));
-    this.persister.markDirty();
-    if (!e) this.record(key, 'added');
-    else if (e.hash !== hash) this.record(key, 'changed');
-  }
-
-  private remove(key: string): void {
-    this.index.delete(key);
-    this.suspect.delete(key);
-    this.persister.markDirty();
-    this.record(key, 'removed');
-  }
-
-  private removeTree(key: string, abs: string): void {
-    if (this.index.has(key)) this.remove(key);
-    if (this.index.hasDir(key)) for (const k of this.index.under(key)) this.remove(k);
-    for (const d of this.unconfirmed) if (d === abs || d.startsWith(abs + '/')) this.unconfirmed.delete(d);
-  }
-
-  private record(key: string, kind: ChangeKind): void {
-    this.journal.record(key, kind);
-    if (this.opened) for (const cb of this.changeListeners) cb();
-    if (this.opened && this.configKeys.has(key)) {
-      for (const cb of this.configListeners) {
-        try {
-          cb(key, kind);
-        } catch (e) {
-          this.log.error(`discovery: config change listener failed: ${String(e)}`);
-        }
-      }
-    }
-  }
-
-  /**
-   * Reconciles every file under `dir` and drops index entries the walk did not find.
-   * `fresh`: the directory just appeared, so it is not known to be watched yet.
-   */
-  private async walk(dir: string, fresh: boolean): Promise<void> {
-    const found = new Set<string>();
-    const files: Promise<void>[] = [];
-    const followed = new Set<string>();
-    const visit = async (d: string, depth: number): Promise<void> => {
-      if (fresh && this.watcher && !this.watcher.polling) this.unconfirmed.add(d);
-      let ents;
-      try {
-        ents = await this.io.readdir(d);
-      } catch (e) {
-        // Not "gone" but unlistable (EIO...): what is in there is unknown, so nobody gets a
-        // complete answer until a rescan lists it.
-        this.trouble(`listing ${d} failed: ${String(e)}`);
-        return;
-      }
-      if (ents === null || depth > MAX_WALK_DEPTH) return;
-      const subdirs: Promise<void>[] = [];
-      for (const ent of ents) {
-        if (this.scope.isIgnoredEntry(d, ent.name)) continue;
-        const abs = join(d, ent.name);
-        let kind = ent.kind;
-        if (kind === 'symlink') {
-          kind = (await this.io.stat(abs))?.kind ?? 'other';
-          if (kind === 'dir') {
-            // Followed like chokidar does, each target once; never one to a root or around
-            // one ('lnk -> ..'): that would index the project again, or its whole parent tree.
-            const real = await realpath(abs).catch(() => abs);
-            if (followed.has(real) || this.scope.aliasesRoot(real)) continue;
-            followed.add(real);
-          }
-        }
-        if (kind === 'file') {
-          const key = this.scope.toKey(abs);
-          found.add(key);
-          files.push(this.serial(key, () => this.reconcile(abs, 'scan')));
-        } else if (kind === 'dir') {
-          subdirs.push(visit(abs, depth + 1));
-        }
-      }
-      await Promise.all(subdirs);
-    };
-    await visit(dir, 0);
-    await Promise.all(files);
-    const gone: Promise<void>[] = [];
-    for (const k of this.index.under(this.scope.toKey(dir))) {
-      if (!found.has(k)) gone.push(this.serial(k, () => this.reconcile(this.scope.toAbs(k), 'scan')));
-    }
-    await Promise.all(gone);
-  }
-
-  /** Stat every watched file, hash where stat moved (or the entry is racy). */
-  private async rescanAll(): Promise<void> {
-    this.counters.rescans++;
-    await Promise.all(this.scope.roots.map((r) => this.walk(r, false)));
-    // Entries of roots no longer configured.
-    for (const k of [...this.index.keys()]) {
-      if (this.scope.rootOf(this.scope.toAbs(k)) === null) this.serial(k, () => this.reconcile(this.scope.toAbs(k), 'scan'));
-    }
-    await this.flush();
-  }
 
   private trouble(reason: string, err?: Error): void {
     if (this.closed) return;
@@ -566,7 +376,7 @@ export class DiscoveryService {
       await this.rescanAll();
       return;
     }
-    const probes = [...this.unconfirmed];
+    const probes = [...this.tree.unconfirmed];
     const r = await this.cookies.round(this.cookieTargets, probes);
     await this.flush();
     // All watches share one inotify queue: one cookie seen orders every root's events,
@@ -577,38 +387,40 @@ export class DiscoveryService {
       this.counters.cookieTimeouts += r.timedOut.length;
       this.log.warn(`discovery: sync cookie not seen in ${r.timedOut.join(', ')}; rescanning there`);
     }
-    const walks = lost.map((d) => this.walk(d, false));
+    const walks = lost.map((d) => this.tree.walk(d, false));
     // New directories: files made there before chokidar watched them made no event.
-    const recheck = new Set([...this.unconfirmed, ...this.confirmed]);
-    this.confirmed.clear();
-    for (const d of recheck) walks.push(this.walk(d, false));
+    const recheck = new Set([...this.tree.unconfirmed, ...this.tree.confirmed]);
+    this.tree.confirmed.clear();
+    for (const d of recheck) walks.push(this.tree.walk(d, false));
     await Promise.all(walks);
     await this.flush();
   }
 
   // ------------------------------------------------------------------ helpers
 
-  private async hashUnwatched(abs: string): Promise<string | null> {
-    const st = await this.io.stat(abs);
-    if (st === null || st.kind !== 'file') {
-      this.outsideCache.delete(abs);
-      return null;
+  /** Everything hinted so far is looked at, and every operation started so far is done. */
+  private flush(): Promise<void> {
+    return this.tree.flush();
+  }
+
+  /** Stat every watched file, hash where stat moved (or the entry is racy). */
+  private rescanAll(): Promise<void> {
+    this.counters.rescans++;
+    return this.tree.rescanAll();
+  }
+
+  private record(key: string, kind: ChangeKind): void {
+    this.journal.record(key, kind);
+    if (this.opened) for (const cb of this.changeListeners) cb();
+    if (this.opened && this.configKeys.has(key)) {
+      for (const cb of this.configListeners) {
+        try {
+          cb(key, kind);
+        } catch (e) {
+          this.log.error(`discovery: config change listener failed: ${String(e)}`);
+        }
+      }
     }
-    const stamp = `${st.size}:${st.mtime_ns}:${st.ctime_ns}:${st.ino}`;
-    const hit = this.outsideCache.get(abs);
-    if (hit && hit.stamp === stamp) {
-      this.outsideCache.delete(abs); // re-insert: Map order is the LRU order
-      this.outsideCache.set(abs, hit);
-      return hit.hash;
-    }
-    const hash = await this.io.hashFile(abs);
-    if (hash === null) return null;
-    if (entryFor(st, hash, nowNs()).racy) this.outsideCache.delete(abs);
-    else {
-      this.outsideCache.set(abs, { stamp, hash });
-      if (this.outsideCache.size > OUTSIDE_CACHE_MAX) this.outsideCache.delete(this.outsideCache.keys().next().value!);
-    }
-    return hash;
   }
 
   /** Native events, all watches in place: a cookie round is a complete sync. */
@@ -621,9 +433,9 @@ export class DiscoveryService {
   }
 
   private stopTimers(): void {
-    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.tree.stopTimers();
     if (this.rescanTimer) clearTimeout(this.rescanTimer);
-    this.drainTimer = this.rescanTimer = null;
+    this.rescanTimer = null;
     this.persister.cancel();
   }
 

@@ -9,6 +9,7 @@ import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import PQueue from 'p-queue';
 import { sweepStaleTemps } from '../common/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
@@ -56,28 +57,6 @@ export const BUILD_CANCELLED = 'build cancelled';
  *  less often when a save is slow (a big project): saving takes at most 1/SAVE_SHARE of the time. */
 const SAVE_INTERVAL_MS = 1000;
 const SAVE_SHARE = 20;
-
-/** A counting semaphore whose urgent waiters (links) go before the others. */
-class Slots {
-  private free: number;
-  private readonly urgent: (() => void)[] = [];
-  private readonly normal: (() => void)[] = [];
-  constructor(n: number) {
-    this.free = Math.max(1, n);
-  }
-  async acquire(urgent = false): Promise<void> {
-    if (this.free > 0) {
-      this.free--;
-      return;
-    }
-    await new Promise<void>((r) => (urgent ? this.urgent : this.normal).push(r));
-  }
-  release(): void {
-    const next = this.urgent.shift() ?? this.normal.shift();
-    if (next) next();
-    else this.free++;
-  }
-}
 
 /** Whether a file may have changed after `sinceMs` (Date.now() just before the compile).
  *  A file written before that moment always has an older timestamp (the kernel's file
@@ -143,7 +122,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   opts.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (opts.signal?.aborted) abort.abort(); // aborted while planning
   const limit = request.jobs > 0 ? request.jobs : (opts.max_in_flight ?? availableParallelism());
-  const slots = new Slots(limit);
+  // Compiles and links in flight; links (priority 1) go before queued compiles.
+  const slots = new PQueue({ concurrency: Math.max(1, limit) });
   let stopped = false; // no new work after a failure, unless keep_going
   const failedSources: string[] = [];
   const failedLinks: string[] = [];
@@ -237,68 +217,64 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return { rec, search: search.context };
   };
 
-  const compileTu = async (tu: TuPlan): Promise<boolean> => {
-    await slots.acquire();
+  const compileTu = (tu: TuPlan): Promise<boolean> => slots.add(() => compileNow(tu));
+  const compileNow = async (tu: TuPlan): Promise<boolean> => {
+    if (!mayStart()) {
+      // Planned dirty, not compiled: its record must not vouch for the object any more
+      // (the change that made it dirty may be older than what the next plan looks at).
+      state.deleteObject(tu.object);
+      scheduleSave();
+      return false;
+    }
+    let res: CompileResult;
+    let before = new Map<string, string | null>();
+    const sinceMs = Date.now();
     try {
-      if (!mayStart()) {
-        // Planned dirty, not compiled: its record must not vouch for the object any more
-        // (the change that made it dirty may be older than what the next plan looks at).
-        state.deleteObject(tu.object);
-        scheduleSave();
-        return false;
+      before = await hashBefore(tu);
+      res = await opts.compile(tu.job, abort.signal);
+      if (res.cache_note && !cacheNotes.has(res.cache_note)) {
+        cacheNotes.add(res.cache_note);
+        emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
       }
-      let res: CompileResult;
-      let before = new Map<string, string | null>();
-      const sinceMs = Date.now();
+    } catch (e) {
+      if (abort.signal.aborted) return false;
+      // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.
+      const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
+      res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
+    }
+    if (res.outcome !== 'failed') {
       try {
-        before = await hashBefore(tu);
-        res = await opts.compile(tu.job, abort.signal);
-        if (res.cache_note && !cacheNotes.has(res.cache_note)) {
-          cacheNotes.add(res.cache_note);
-          emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
+        const rec = await record(tu, res, before, sinceMs);
+        if (rec) {
+          state.setObject(tu.object, rec.rec, rec.search);
+          scheduleSave();
+        } else {
+          res = failure(`${res.stderr}replibuild: ${tu.object} is missing after compiling ${tu.source}\n`, res);
         }
       } catch (e) {
-        if (abort.signal.aborted) return false;
-        // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.
-        const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
-        res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
+        res = failure(`${res.stderr}replibuild: cannot record ${tu.object}: ${(e as Error).message}\n`, res);
       }
-      if (res.outcome !== 'failed') {
-        try {
-          const rec = await record(tu, res, before, sinceMs);
-          if (rec) {
-            state.setObject(tu.object, rec.rec, rec.search);
-            scheduleSave();
-          } else {
-            res = failure(`${res.stderr}replibuild: ${tu.object} is missing after compiling ${tu.source}\n`, res);
-          }
-        } catch (e) {
-          res = failure(`${res.stderr}replibuild: cannot record ${tu.object}: ${(e as Error).message}\n`, res);
-        }
-      }
-      done++;
-      const ev: BuildEvent = { type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total };
-      if (request.verbose) ev.command = displayCompileCommand(tu.job);
-      emit(ev);
-      if (res.stderr) emit({ type: 'diagnostics', source: tu.source, text: res.stderr });
-      if (res.outcome === 'failed') {
-        counts.failed++;
-        failedSources.push(tu.source);
-        // The old object (if any) stays on disk, but nothing vouches for it any more.
-        state.deleteObject(tu.object);
-        scheduleSave();
-        noteFailure();
-        return false;
-      }
-      if (res.outcome === 'cached') counts.cached++;
-      else {
-        counts.compiled++;
-        fresh.add(tu.object);
-      }
-      return true;
-    } finally {
-      slots.release();
     }
+    done++;
+    const ev: BuildEvent = { type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total };
+    if (request.verbose) ev.command = displayCompileCommand(tu.job);
+    emit(ev);
+    if (res.stderr) emit({ type: 'diagnostics', source: tu.source, text: res.stderr });
+    if (res.outcome === 'failed') {
+      counts.failed++;
+      failedSources.push(tu.source);
+      // The old object (if any) stays on disk, but nothing vouches for it any more.
+      state.deleteObject(tu.object);
+      scheduleSave();
+      noteFailure();
+      return false;
+    }
+    if (res.outcome === 'cached') counts.cached++;
+    else {
+      counts.compiled++;
+      fresh.add(tu.object);
+    }
+    return true;
   };
 
   const linkStep = async (t: ResolvedTarget, plannedRelink: boolean): Promise<boolean> => {
@@ -320,8 +296,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: true });
       return true;
     }
-    await slots.acquire(true);
-    try {
+    // Links go before queued compiles: a target waiting on its link holds up the ones that need it.
+    return slots.add(
+      async () => {
       if (!mayStart()) return false;
       let r;
       try {
@@ -361,9 +338,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (request.verbose) ev.command = r.command;
       emit(ev);
       return true;
-    } finally {
-      slots.release();
-    }
+      },
+      { priority: 1 },
+    );
   };
 
   try {

@@ -8,9 +8,10 @@
 // of one project saving around each other do not drop each other's records.
 
 import { createHash } from 'node:crypto';
+import { renameStableKeyOf, statBigSync } from '../../fs/stat-stamp.js';
 import { tempPathFor } from '../common/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** On disk, version 2 stores each (header path, hash) pair once, in `files`, and
@@ -309,7 +310,7 @@ export class BuildState implements BuildStateReader {
   static async load(root: string): Promise<BuildState> {
     const file = buildStatePath(root);
     // Stamped before the read: a write that lands during it leaves another stamp behind.
-    const stamp = await fileStamp(file);
+    const stamp = buildStateStamp(file);
     return new BuildState(file, await readData(file), stamp);
   }
 
@@ -405,7 +406,7 @@ export class BuildState implements BuildStateReader {
       // Only another process's write makes the file differ from this.data (which holds
       // every change made here): read and merge only then. Re-reading a 20,000-TU state
       // on every save was most of what one edit cost in a big project.
-      const ours = this.diskStamp !== null && (await fileStamp(this.file)) === this.diskStamp;
+      const ours = this.diskStamp !== null && buildStateStamp(this.file) === this.diskStamp;
       const merged = ours ? this.data : await readData(this.file);
       if (!ours) {
         for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
@@ -421,7 +422,7 @@ export class BuildState implements BuildStateReader {
         await writeFile(tmp, serializeBuildState(merged), { mode: PRIVATE_FILE_MODE });
         // The temp's inode is ours alone and survives the rename: a later stamp equal to
         // this one means the file is still the one written here.
-        written = await fileStamp(tmp);
+        written = buildStateStamp(tmp);
         await rename(tmp, this.file);
       } catch (e) {
         await rm(tmp, { force: true });
@@ -445,11 +446,13 @@ export class BuildState implements BuildStateReader {
   }
 }
 
-/** Identifies one version of the state file; rename keeps all three parts. */
-async function fileStamp(file: string): Promise<string | null> {
+/** Identifies one version of the state file, as written to its temp and renamed into
+ *  place (renameStableKeyOf); null when it is absent or cannot be stat'ed, which no
+ *  version of ours matches. */
+export function buildStateStamp(file: string): string | null {
   try {
-    const st = await stat(file, { bigint: true });
-    return `${st.size}:${st.mtimeNs}:${st.ino}`;
+    const st = statBigSync(file);
+    return st && renameStableKeyOf(st);
   } catch {
     return null;
   }

@@ -12,6 +12,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
+import PQueue from 'p-queue';
+import { isRacyTime } from '../../fs/racy.js';
+import { StampMemo } from '../../fs/stamp-memo.js';
+import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import { writeFileAtomicAsync } from '../common/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
 
@@ -47,8 +51,10 @@ export async function sha256File(absPath: string): Promise<string> {
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAMETOOLONG']);
 
-/** A file changed this recently may change again within the same timestamp tick
- *  without its stat changing (git's "racy clean" problem): such hashes are not cached. */
+/** The hasher's racy window (fs/racy.ts). Its memo lives as long as a daemon and is
+ *  persisted for the next process, with no reference time of a compile to check against:
+ *  it covers filesystems whose timestamps have 1-2 s resolution, at the price of one
+ *  re-read of a file saved in the last two seconds. */
 const RACY_MS = 2000;
 
 export const HASH_CACHE_VERSION = 1;
@@ -78,15 +84,15 @@ interface HashCacheFile {
 export class StatCachingHasher implements FileHasher {
   private readonly cache = new Map<string, CacheEntry>();
   private readonly pending = new Map<string, Promise<string | null>>();
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
   /** Figures for status and tests: content reads, and answers from the cache after a stat. */
   readonly counters = { reads: 0, hits: 0 };
   /** Existence checks (existing()): stats and directory listings. */
   readonly existence = { stats: 0, listings: 0 };
 
-  private readonly maxOpen: number;
-  private readonly racyNs: bigint;
+  /** Big files hashed at once (streamed); keeps a big plan clear of EMFILE. */
+  private readonly bigReads: PQueue;
+  /** 0: every stamp is trusted (tests that write and hash in the same tick). */
+  private readonly racyWindowMs: number;
   private readonly cacheFile: string | null;
   private loading: Promise<void> | null = null;
   /** Generation this process's save writes; entries used here get it. */
@@ -105,8 +111,8 @@ export class StatCachingHasher implements FileHasher {
       cacheFile?: string;
     } = {},
   ) {
-    this.maxOpen = opts.maxOpen ?? 64;
-    this.racyNs = BigInt(opts.racyWindowMs ?? RACY_MS) * 1_000_000n;
+    this.bigReads = new PQueue({ concurrency: opts.maxOpen ?? 64 });
+    this.racyWindowMs = opts.racyWindowMs ?? RACY_MS;
     this.cacheFile = opts.cacheFile ?? null;
   }
 
@@ -150,9 +156,8 @@ export class StatCachingHasher implements FileHasher {
         this.forget(abs);
         return null;
       }
-      const stamp = `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
-      const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-      const newestMs = Number(newest / 1000n) / 1000;
+      const stamp = stampKeyOf(st);
+      const newestMs = newestMsOf(st);
       const hit = this.cache.get(abs);
       if (hit && hit.stamp === stamp) {
         this.counters.hits++;
@@ -161,10 +166,9 @@ export class StatCachingHasher implements FileHasher {
       }
       // Sources, headers and most objects are small: one synchronous read beats a stream's
       // several thread-pool round trips (5 ms for a 2 KB source, measured in a daemon).
-      const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.limited(() => sha256File(abs));
+      const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.bigReads.add(() => sha256File(abs));
       this.counters.reads++;
-      const nowNs = BigInt(Date.now()) * 1_000_000n;
-      if (this.racyNs === 0n || nowNs - newest >= this.racyNs) {
+      if (this.racyWindowMs === 0 || !isRacyTime(newestMs, Date.now(), this.racyWindowMs)) {
         this.cache.set(abs, { stamp, hash, gen: this.gen });
         this.changed = true;
       } else this.forget(abs);
@@ -248,17 +252,6 @@ export class StatCachingHasher implements FileHasher {
     this.gen++;
     for (const e of this.cache.values()) if (e.gen === this.gen - 1) e.gen = this.gen;
   }
-
-  private async limited<T>(f: () => Promise<T>): Promise<T> {
-    if (this.active >= this.maxOpen) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await f();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
 }
 
 export function createFileHasher(root: string): StatCachingHasher {
@@ -280,10 +273,9 @@ export function listDirectory(abs: string, counters?: { listings: number }): Pro
 
 /** Listings kept across builds, each with the stamp of its directory when listed. A
  *  directory's mtime moves whenever an entry is added, removed or renamed, so an equal
- *  stamp means the same names; a listing taken within RACY_MS of its directory's
- *  last change is not kept (timestamps are coarser than the changes they date). */
-const listingCache = new Map<string, { stamp: string; listing: ReadonlyMap<string, EntryKind> }>();
-const LISTING_CACHE_MAX = 20_000;
+ *  stamp means the same names; a listing taken within the racy window of its
+ *  directory's last change is not kept (timestamps are coarser than the changes they date). */
+const listingCache = new StampMemo<ReadonlyMap<string, EntryKind>>(RACY_MS, 20_000);
 
 function listDirectorySync(abs: string, counters?: { listings: number }): DirListing {
   // Synchronous, like the hasher's stats: local directories, one syscall each, and a
@@ -297,9 +289,9 @@ function listDirectorySync(abs: string, counters?: { listings: number }): DirLis
     return code === 'ENOENT' || code === 'ENOTDIR' ? null : 'unlisted';
   }
   if (!st || !st.isDirectory()) return null;
-  const stamp = `${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
-  const known = listingCache.get(abs);
-  if (known && known.stamp === stamp) return known.listing;
+  const stamp = stampKeyOf(st);
+  const known = listingCache.get(abs, stamp);
+  if (known) return known;
   if (counters) counters.listings++;
   let listing: Map<string, EntryKind>;
   try {
@@ -308,11 +300,7 @@ function listDirectorySync(abs: string, counters?: { listings: number }): DirLis
     const code = (e as NodeJS.ErrnoException).code;
     return code === 'ENOENT' || code === 'ENOTDIR' ? null : 'unlisted';
   }
-  const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-  if (BigInt(Date.now()) * 1_000_000n - newest >= BigInt(RACY_MS) * 1_000_000n) {
-    if (listingCache.size >= LISTING_CACHE_MAX) listingCache.clear();
-    listingCache.set(abs, { stamp, listing });
-  } else listingCache.delete(abs);
+  listingCache.remember(abs, stamp, listing, newestMsOf(st), Date.now());
   return listing;
 }
 

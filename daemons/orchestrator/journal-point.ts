@@ -11,6 +11,8 @@
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { dirOfLiteral } from '../../cache/manifest.js';
+import { isRacyTime } from '../../fs/racy.js';
+import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { BuildStateReader } from './build-state.js';
@@ -125,10 +127,11 @@ export function unwatchedFacts(
 
 const RACY = 'racy';
 const ABSENT = 'absent';
-/** A directory changed this close to the moment that matters may change again within
- *  its timestamp tick without its stat changing: such a stamp never matches (the next
- *  build plans, and looks). */
-const RACY_NS = 2_000_000_000n;
+/** The racy window of directory stamps (fs/racy.ts). A point is kept across builds for
+ *  as long as nothing changes, like the daemons' hash memos, so the same 2 s: a dir
+ *  changed this close to the build may change again within its timestamp tick without
+ *  its stat changing, and such a stamp never matches (the next build plans, and looks). */
+const RACY_MS = 2000;
 
 /** Stat of a directory (through symlinks): a file created, removed or renamed in it
  *  changes its mtime; a dir replaced or a link repointed changes its inode. RACY when
@@ -142,7 +145,6 @@ export function dirStamp(abs: string, sinceMs = Date.now()): string {
     // Anything but "not there" (EACCES, EIO...) says nothing about what is in it.
     return code === 'ENOENT' || code === 'ENOTDIR' ? ABSENT : RACY;
   }
-  const newest = st.mtimeNs > st.ctimeNs ? st.mtimeNs : st.ctimeNs;
-  if (BigInt(Math.floor(sinceMs)) * 1_000_000n - newest < RACY_NS) return RACY;
-  return `${st.isDirectory() ? 'd' : 'f'}:${st.dev}:${st.ino}:${st.mtimeNs}:${st.ctimeNs}`;
+  if (isRacyTime(newestMsOf(st), sinceMs, RACY_MS)) return RACY;
+  return `${kindOf(st)}:${stampKeyOf(st)}`;
 }

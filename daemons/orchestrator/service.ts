@@ -3,7 +3,6 @@
 // given (daemons over RPC, or the same modules in-process). With discovery it
 // plans from the change journal: a no-op build reads and hashes no source.
 import { randomUUID } from 'node:crypto';
-import { statSync } from 'node:fs';
 import { formatIssue } from '../../config/errors.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, OrchestratorApi } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
@@ -12,7 +11,7 @@ import type { SetupApi } from '../../protocol/setup.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
-import { BuildState, buildStatePath } from './build-state.js';
+import { BuildState, buildStatePath, buildStateStamp } from './build-state.js';
 import { objectPathFor } from './compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
@@ -39,15 +38,6 @@ function failed(error: string, seconds = 0): BuildSummary {
   return { ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error };
 }
 
-function statStamp(file: string): string {
-  try {
-    const s = statSync(file, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}`;
-  } catch {
-    return 'absent';
-  }
-}
-
 export class OrchestratorService implements OrchestratorApi {
   private queue: BuildQueue | null = null;
   /** Kept across builds: an unchanged file is stat'ed, not read, on the next build; and
@@ -55,7 +45,7 @@ export class OrchestratorService implements OrchestratorApi {
   private readonly hasher: StatCachingHasher;
   private state: BuildState | null = null;
   /** Stat of the state file as we last wrote or read it: another writer (--no-daemon) changes it. */
-  private stateStamp = '';
+  private stateStamp: string | null = null;
   private point: JournalPoint | null = null;
   /** Whether discovery has heard every TU's headers from this process yet. */
   private depsSent = false;
@@ -94,7 +84,7 @@ export class OrchestratorService implements OrchestratorApi {
 
   private async loadState(): Promise<BuildState> {
     const file = buildStatePath(this.deps.root);
-    const stamp = statStamp(file);
+    const stamp = buildStateStamp(file);
     if (!this.state || stamp !== this.stateStamp) {
       // First build, or someone else wrote the state: what we knew may be stale.
       this.state = await BuildState.load(this.deps.root);
@@ -209,7 +199,7 @@ export class OrchestratorService implements OrchestratorApi {
         changes ? this.sendDeps(config, compiledSources).catch(() => undefined) : undefined,
       ]).then(() => undefined);
     }
-    this.stateStamp = statStamp(buildStatePath(this.deps.root));
+    this.stateStamp = buildStateStamp(buildStatePath(this.deps.root));
 
     if (changes) {
       const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;

@@ -1,7 +1,7 @@
 // Setup: the project's two TOML files, parsed, validated and cached. A file is
 // re-read only when its stat changes, so asking for the config costs two stats.
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { stampKeyOf, statBigSync } from '../../fs/stat-stamp.js';
 import { loadDaemonConfig, DEFAULT_DAEMON_CONFIG } from '../../config/daemon-config.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig } from '../../config/project-config.js';
@@ -12,8 +12,8 @@ import { projectPaths } from '../host/paths.js';
 
 function statKey(file: string): string {
   try {
-    const s = statSync(file, { bigint: true });
-    return `${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+    const st = statBigSync(file);
+    return st ? stampKeyOf(st) : 'absent';
   } catch {
     return 'absent';
   }
