@@ -10,7 +10,7 @@
 // directory's mtime. A handful of directory stats per build, never a hash of every header.
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { dirOfLiteral } from '../../cache/manifest.js';
+import { dirOfLiteral } from '../../cache/literal-paths.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../protocol/messages.js';
 import type { BuildStateReader } from './build-state.js';

@@ -71,9 +71,9 @@ describe('across processes', () => {
     writeFileSync(
       script,
       `import { existsSync } from 'node:fs';
-import { CompileCache } from './daemons/compilation/cache/cached-compile.js';
-import { runCompile } from './daemons/compilation/compile-runner.js';
-import { getCompilerIdentity } from './daemons/compilation/compiler-identity.js';
+import { CompileCache } from './cache/cached-compile.js';
+import { runCompile } from './toolchain/compile-runner.js';
+import { getCompilerIdentity } from './toolchain/compiler-identity.js';
 const [dir, cwd, object, go] = process.argv.slice(2);
 const cache = await CompileCache.open({ dir, racySlackMs: ${SLACK_MS}, statsFlushDelayMs: -1 });
 const id = await getCompilerIdentity('g++');

@@ -156,6 +156,6 @@ export async function buildForChildProcesses(): Promise<{ root: string; dispose(
       }
     }
   };
-  for (const top of ['daemons', 'config', 'protocol']) walk(top);
+  for (const top of ['daemons', 'config', 'protocol', 'rpc', 'toolchain', 'cache']) walk(top);
   return { root: out, dispose: () => rmSync(out, { recursive: true, force: true }) };
 }
