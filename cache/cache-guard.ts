@@ -7,7 +7,7 @@
 // compile of that build goes to the compiler without reading or writing the cache.
 // The same check probes whether the store takes writes, so a read-only or full
 // cache is reported at the start of a build; a store that fails later in the
-// background (cached-compile.ts afterAnswer) is remembered and reported with the
+// background (background-stores.ts) is remembered and reported with the
 // next answers. The orchestrator shows each note once per build (build-engine.ts).
 
 import { closeSync, openSync, rmSync, writeSync, constants } from 'node:fs';

@@ -13,7 +13,10 @@ import { join } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from './cacache-api.js';
 import { cacheLayout } from './cache-dir.js';
 import { decodeManifest } from './manifest.js';
-import { bucketPath, decodeBlob, CacheStore, CorruptEntryError, parseStoreKey, storeUsage, type EntryKind } from './store.js';
+import { CorruptEntryError, decodeBlob } from './blob.js';
+import type { EntryKind } from './tier.js';
+import { TieredStore } from './tiered-store.js';
+import { LocalTier, bucketPath, parseStoreKey, storeUsage } from './tiers/local.js';
 import { decodeResult } from './result.js';
 import type { CacheStats } from './stats.js';
 
@@ -76,7 +79,7 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
   const live: Live[] = [];
   const refs = new Map<string, number>();
   const sizes = new Map<string, number>();
-  const s = new CacheStore(store);
+  const s = new LocalTier(store);
   for (const entry of Object.values(all)) {
     const k = parseStoreKey(entry.key);
     if (!k) continue;
@@ -182,7 +185,8 @@ export interface VerifyReport {
 export async function verify(root: string, stats?: CacheStats): Promise<VerifyReport> {
   const { store } = cacheLayout(root);
   const problems: string[] = [];
-  const s = new CacheStore(store, {
+  // The local tier only, through a store so the integrity check is the one every read makes.
+  const s = new TieredStore([new LocalTier(store)], {
     onCorrupt: (kind, key, why) => {
       problems.push(`${kind} ${key}: ${why}`);
       stats?.error();

@@ -37,7 +37,7 @@
 // character, or an R before a quote, is lexed under each reading, and only comments
 // found, identically, under all of them are blanked. Strict C90 (no // comments),
 // -traditional-cpp, -C/-CC and clang's comment parsing are excluded per compile by
-// the caller (commentBlindArgs in args.ts). A file with a trigraph sequence, a UCN
+// the caller (commentsAreBlind in arg-classes.ts). A file with a trigraph sequence, a UCN
 // outside a literal, an unterminated or malformed raw string or a digit separator
 // after an exponent sign is hashed as it is: rare, and not worth a cleverer lexer.
 //
@@ -418,7 +418,7 @@ export function blankComments(d: Buffer): Blanked {
 /**
  * A hash of the text with every comment and all white space left out: a guess at
  * whether a header edit can leave the preprocessed output alone. It only decides
- * whether running `-E` is worth it after a direct miss (cached-compile.ts); equal
+ * whether running `-E` is worth it after a direct miss (mode-policy.ts); equal
  * token hashes do not make anything a hit. Conflating "a b" with "ab" only means an
  * -E run that finds nothing, as before this guess existed.
  */

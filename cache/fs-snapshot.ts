@@ -16,6 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
 import { isMissing, sameStamp, stampOf, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { isRacy } from '../fs/racy.js';
@@ -133,12 +134,14 @@ export function snapshotFileSync(path: string, lexed = false): FileSnapshot | nu
  * also the default hasher when no discovery daemon supplies one.
  */
 export class FileInfoCache {
-  private readonly memo = new Map<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>();
+  private readonly memo: LRUCache<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>;
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
-    private readonly maxEntries = 50_000,
-  ) {}
+    maxEntries = 50_000,
+  ) {
+    this.memo = new LRUCache({ max: maxEntries });
+  }
 
   /** Current stamp and facts of `path`; reads it only when the stamp is new or was racy
    *  (or when `lexed` facts are wanted and were not taken when it was read). */
@@ -146,9 +149,6 @@ export class FileInfoCache {
     const known = this.memo.get(path);
     if (known) {
       if (sameQuick(quickStat(path), known.quick) && (!lexed || known.facts.blind)) {
-        // Refresh its place in the LRU order.
-        this.memo.delete(path);
-        this.memo.set(path, known);
         return { stamp: known.stamp, facts: known.facts, stable: true };
       }
       this.memo.delete(path);
@@ -157,7 +157,6 @@ export class FileInfoCache {
     const snap = snapshotFileSync(path, lexed);
     if (snap && snap.stable && !isRacy(snap.stamp, readAt, this.racySlackMs)) {
       this.memo.set(path, { stamp: snap.stamp, quick: quickOf(snap.stamp), facts: snap.facts });
-      if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value!);
     }
     return snap;
   }
@@ -209,12 +208,14 @@ export function listingDigest(l: DirListing): string {
 
 /** Directory listings remembered by the directory's stamp, with the same racy rule. */
 export class DirListingCache {
-  private readonly memo = new Map<string, DirListing>();
+  private readonly memo: LRUCache<string, DirListing>;
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
-    private readonly maxEntries = 20_000,
-  ) {}
+    maxEntries = 20_000,
+  ) {
+    this.memo = new LRUCache({ max: maxEntries });
+  }
 
   /** The listing of `dir` and the stamp it belongs to, or null when `dir` is not a directory. */
   async list(dir: string): Promise<DirListing | null> {
@@ -242,7 +243,6 @@ export class DirListingCache {
     const result: DirListing = { stamp: before, names, quick: quickOf(before) };
     if (after && sameStamp(before, after) && !isRacy(before, readAt, this.racySlackMs)) {
       this.memo.set(dir, result);
-      if (this.memo.size > this.maxEntries) this.memo.delete(this.memo.keys().next().value!);
     }
     return result;
   }

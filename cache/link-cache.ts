@@ -18,9 +18,10 @@ import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
 import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
-import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
+import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';
+import type { BackgroundStores } from './background-stores.js';
+import type { TieredStore } from './tiered-store.js';
 import { writeFileAtomicAsync } from '../daemons/common/atomic-write.js';
-import { nextTurn } from './next-turn.js';
 
 export interface LinkJob {
   /** Directory the tool runs in; relative paths are relative to it. */
@@ -154,11 +155,12 @@ async function hashFile(abs: string, known?: () => Promise<string | null>): Prom
 
 export class LinkCache {
   constructor(
-    private readonly store: CacheStore,
+    private readonly store: TieredStore,
     private readonly stats: CacheStats,
     private readonly env: NodeJS.ProcessEnv = process.env,
-    /** Store after answering (the caller's flush() waits for it), as the compile cache does. */
-    private readonly storeInBackground = false,
+    /** Store after answering (the caller's flush() waits for it), as the compile cache
+     *  does; without, a link returns once its result is stored. */
+    private readonly background?: BackgroundStores,
     /** The compile cache's directory check (cache-guard.ts): a refused directory is neither read nor written. */
     private readonly guard?: Pick<CacheGuard, 'usableNow' | 'storeFailed'>,
   ) {}
@@ -242,15 +244,13 @@ export class LinkCache {
         const output = await readFile(outAbs);
         if (output.length > 0) {
           const blob = encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output);
-          // In the background, a macrotask later: the link's answer goes out first.
-          const put = (this.storeInBackground ? nextTurn() : Promise.resolve())
-            .then(() => this.store.put('link', key, blob))
-            .then(
-              () => undefined,
-              (e: unknown) => (this.guard?.storeFailed(e) ? this.stats.notStored('cache not writable') : this.stats.error()),
-            );
-          if (this.storeInBackground) this.stats.track(put);
-          else await put;
+          const put = () =>
+            this.store.put('link', key, blob).catch((e: unknown) => {
+              if (this.guard?.storeFailed(e)) this.stats.notStored('cache not writable');
+              else this.stats.error();
+            });
+          if (this.background) await this.background.later(put);
+          else await put();
         }
       }
     } catch {

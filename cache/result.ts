@@ -1,7 +1,8 @@
 // A stored compile result: the object exactly as the compiler wrote it, the
 // depfile text, and the compiler's stderr (warnings are replayed on a hit).
 
-import { CorruptEntryError, decodeBlob, encodeBlob } from './store.js';
+import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';
+import type { TieredStore } from './tiered-store.js';
 
 export interface StoredResult {
   object: Buffer;
@@ -45,6 +46,19 @@ export function decodeResult(data: Buffer): StoredResult {
   };
   if (Array.isArray(h.headers) && h.headers.every((x) => typeof x === 'string')) r.headers = h.headers as string[];
   return r;
+}
+
+/** The result stored under `key`, or null; one not in our format is discarded (a miss). */
+export async function loadResult(store: TieredStore, key: string): Promise<StoredResult | null> {
+  const data = await store.get('result', key);
+  if (!data) return null;
+  try {
+    return decodeResult(data);
+  } catch (e) {
+    if (!(e instanceof CorruptEntryError)) throw e;
+    await store.discard('result', key, e.message);
+    return null;
+  }
 }
 
 /** Make's escaping for a prerequisite name, as gcc writes it. */

@@ -45,7 +45,7 @@
 
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { dirOfLiteral, joinLiteral } from '../../cache/manifest.js';
+import { dirOfLiteral, joinLiteral } from '../../cache/literal-paths.js';
 import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { searchIdOf, type SearchContext } from './build-state.js';

@@ -10,7 +10,7 @@
 // directory's mtime. A handful of directory stats per build, never a hash of every header.
 import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { dirOfLiteral } from '../../cache/manifest.js';
+import { dirOfLiteral } from '../../cache/literal-paths.js';
 import { isRacyTime } from '../../fs/racy.js';
 import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';

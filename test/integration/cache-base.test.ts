@@ -9,7 +9,7 @@ import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { cacache } from '../../cache/cacache-api.js';
 import type { CompileRunner } from '../../cache/cached-compile.js';
-import { storeKey } from '../../cache/store.js';
+import { storeKey } from '../../cache/tiers/local.js';
 import { Project, compile, counts, gxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

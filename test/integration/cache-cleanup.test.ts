@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cacache } from '../../cache/cacache-api.js';
 import { cleanup, clear, verify } from '../../cache/cleanup.js';
-import { storeKey, storeUsage } from '../../cache/store.js';
+import { storeKey, storeUsage } from '../../cache/tiers/local.js';
 import { compile, counts, setup, sleep, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };

@@ -1,4 +1,4 @@
-// Which mode serves what (cached-compile.ts): depend mode for never-seen TUs (no -E on
+// Which mode serves what (mode-policy.ts): depend mode for never-seen TUs (no -E on
 // the critical path), comment-blind direct hits, preprocessor mode only where it may
 // pay. Processes are counted through onSpawn: a hit spawns nothing, a depend-mode miss
 // spawns the compiler alone, preprocessor mode spawns -E first.

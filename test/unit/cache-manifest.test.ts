@@ -3,16 +3,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DirListingCache, FileInfoCache, snapshotFile } from '../../cache/fs-snapshot.js';
-import {
-  EntryChecker,
-  addEntry,
-  decodeManifest,
-  encodeManifest,
-  includeNames,
-  recordEntry,
-  type ManifestEntry,
-} from '../../cache/manifest.js';
-import { CorruptEntryError } from '../../cache/store.js';
+import { addEntry, decodeManifest, encodeManifest, type ManifestEntry } from '../../cache/manifest.js';
+import { EntryChecker } from '../../cache/manifest-check.js';
+import { recordEntry } from '../../cache/manifest-record.js';
+import { includeNames } from '../../cache/literal-paths.js';
+import { CorruptEntryError } from '../../cache/blob.js';
 
 const SLACK = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

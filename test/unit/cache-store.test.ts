@@ -3,23 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacache } from '../../cache/cacache-api.js';
-import { CacheStore, CorruptEntryError, decodeBlob, encodeBlob, storeKey, storeUsage } from '../../cache/store.js';
+import { CorruptEntryError, decodeBlob, encodeBlob } from '../../cache/blob.js';
+import { openStore, type TieredStore } from '../../cache/tiered-store.js';
+import { storeKey, storeUsage } from '../../cache/tiers/local.js';
 import { decodeResult, encodeResult, retargetDepfile } from '../../cache/result.js';
 import { parseDepfile } from '../../toolchain/depfile.js';
 
 let dir: string;
 let corrupt: string[];
-let store: CacheStore;
+let store: TieredStore;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'rb-store-'));
   corrupt = [];
-  store = new CacheStore(dir, { onCorrupt: (kind, key, why) => corrupt.push(`${kind}:${key}:${why}`) });
+  store = openStore(dir, { onCorrupt: (kind, key, why) => corrupt.push(`${kind}:${key}:${why}`) }).store;
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const contentPath = async (kind: 'result' | 'manifest', key: string) => (await cacache.get.info(dir, storeKey(kind, key)))!.path;
 
-describe('CacheStore', () => {
+describe('the store (local tier)', () => {
   it('stores and returns blobs', async () => {
     await store.put('result', 'k', Buffer.from('hello'));
     expect((await store.get('result', 'k'))!.toString()).toBe('hello');
@@ -57,7 +59,7 @@ describe('CacheStore', () => {
 
   it('many writers of one key leave one complete value', async () => {
     const values = Array.from({ length: 20 }, (_, i) => Buffer.from(`value-${i}-`.repeat(2000)));
-    await Promise.all(values.map((v) => new CacheStore(dir).put('result', 'same', v)));
+    await Promise.all(values.map((v) => openStore(dir).store.put('result', 'same', v)));
     const got = (await store.get('result', 'same'))!;
     expect(values.some((v) => v.equals(got))).toBe(true);
     expect(corrupt).toEqual([]);

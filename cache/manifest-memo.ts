@@ -1,0 +1,88 @@
+// Direct-mode manifests as the compile cache reads and writes them: kept decoded in
+// memory (a bounded LRU by encoded size), valid while their local index bucket and
+// content file keep their stat stamps (another process's write changes both), so a
+// hit does not re-read or re-parse the manifest.
+
+import { LRUCache } from 'lru-cache';
+import { CorruptEntryError } from './blob.js';
+import { quickStat, sameQuick, type QuickStat } from './fs-snapshot.js';
+import { addEntry, decodeManifest, encodeManifest, type Manifest, type ManifestEntry } from './manifest.js';
+import type { TieredStore } from './tiered-store.js';
+import type { LocalTier } from './tiers/local.js';
+
+/** A manifest kept decoded, with the stamps that say it is still the one on disk. */
+interface KnownManifest {
+  manifest: Manifest;
+  bucket: QuickStat;
+  path: string;
+  content: QuickStat;
+  bytes: number;
+}
+
+export class ManifestMemo {
+  private readonly memo: LRUCache<string, KnownManifest>;
+
+  constructor(
+    private readonly store: TieredStore,
+    /** The tier whose stamps validate a remembered manifest. */
+    private readonly local: LocalTier,
+    private readonly maxEntries: number,
+    memoBytes: number,
+  ) {
+    this.memo = new LRUCache({ maxSize: Math.max(1, memoBytes), sizeCalculation: (m) => Math.max(1, m.bytes) });
+  }
+
+  /**
+   * The manifest of key1 and whether one was ever written (its index bucket exists:
+   * also true for one found corrupt and removed). A manifest kept in memory is used
+   * while its bucket and content file keep their stamps; our own touch of the content
+   * (last use, for eviction) is re-stamped so it does not count as a change.
+   */
+  async load(key1: string): Promise<{ manifest: Manifest | null; existed: boolean }> {
+    const bucket = quickStat(this.local.bucketOf('manifest', key1));
+    const known = this.memo.get(key1);
+    if (known) {
+      if (bucket && sameQuick(bucket, known.bucket)) {
+        const content = quickStat(known.path);
+        if (content && sameQuick(content, known.content)) {
+          this.local.touchSync(known.path);
+          known.content = quickStat(known.path) ?? content;
+          return { manifest: known.manifest, existed: true };
+        }
+      }
+      this.memo.delete(key1);
+    }
+    // Never written here: only a further tier could have it.
+    if (!bucket && !this.store.tiersBeyondFirst) return { manifest: null, existed: false };
+    const blob = await this.store.read('manifest', key1);
+    if (!blob) return { manifest: null, existed: bucket !== null };
+    let manifest: Manifest;
+    try {
+      manifest = decodeManifest(blob.data);
+    } catch (e) {
+      if (!(e instanceof CorruptEntryError)) throw e;
+      await this.store.discard('manifest', key1, e.message);
+      return { manifest: null, existed: true };
+    }
+    if (bucket && blob.file) this.remember(key1, manifest, bucket, blob.file, blob.data.length);
+    return { manifest, existed: true };
+  }
+
+  /** Adds `entry` to key1's manifest. */
+  async save(key1: string, entry: ManifestEntry): Promise<void> {
+    // Re-read (or re-validate) just before writing, so entries other processes added meanwhile are kept.
+    const current = (await this.load(key1)).manifest;
+    const next = addEntry(current, entry, this.maxEntries);
+    const data = encodeManifest(next);
+    await this.store.put('manifest', key1, data);
+    const path = this.local.contentFile('manifest', key1);
+    const bucket = quickStat(this.local.bucketOf('manifest', key1));
+    if (path && bucket) this.remember(key1, next, bucket, path, data.length);
+  }
+
+  private remember(key1: string, manifest: Manifest, bucket: QuickStat, path: string, bytes: number): void {
+    const content = quickStat(path);
+    if (!content) return;
+    this.memo.set(key1, { manifest, bucket, path, content, bytes });
+  }
+}

@@ -1,0 +1,63 @@
+// The first step of every compile through the cache: may it be cached at all, and
+// under which direct-mode key.
+
+import { LRUCache } from 'lru-cache';
+import type { CompileJob } from '../protocol/build.js';
+import type { RunnerIdentity } from '../toolchain/compile-runner.js';
+import { analyzeArgs, analyzeEnv, debugDirForKey, type ArgsAnalysis } from './args.js';
+import type { FileInfoCache } from './fs-snapshot.js';
+import { directKey, type KeyContext } from './keys.js';
+import { absLiteral } from './literal-paths.js';
+import { recordedHash, type HeaderHasher } from './manifest.js';
+import type { NotCacheable, Prepared } from './parts.js';
+
+const MAX_ARGS_MEMO = 4096;
+
+export class TuPreparer {
+  /** analyzeArgs, remembered per command line: a build asks the same few hundred
+   *  times, and the analysis is a pure function of the arguments. */
+  private readonly argsMemo = new LRUCache<string, ArgsAnalysis>({ max: MAX_ARGS_MEMO });
+
+  constructor(
+    private readonly files: FileInfoCache,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly hasher: HeaderHasher,
+    private readonly customHasher: boolean,
+  ) {}
+
+  private analyze(job: CompileJob): ArgsAnalysis {
+    const k = `${job.source}\0${job.args.join('\0')}`;
+    let a = this.argsMemo.get(k);
+    if (!a) {
+      a = analyzeArgs(job.args, job.source);
+      this.argsMemo.set(k, a);
+    }
+    return a;
+  }
+
+  /** The compile's keys and source snapshot, or why it is not cacheable. */
+  prepare(job: CompileJob, identity: RunnerIdentity): Prepared | NotCacheable {
+    const args = this.analyze(job);
+    if (!args.cacheable) return { uncacheable: args.reason, detail: args.detail };
+    const env = analyzeEnv(this.env);
+    if ('cacheable' in env) return { uncacheable: env.reason, detail: env.detail };
+    const srcAbs = absLiteral(job.cwd, args.source);
+    // Lexed: the comment-blind hash, and the #include names for the precompiled-header check.
+    const src = this.files.getSync(srcAbs, true);
+    if (!src) return { uncacheable: 'no source file', detail: `${args.source} cannot be read` };
+    if (src.facts.timeMacro) return { uncacheable: '__DATE__/__TIME__', detail: `${args.source} uses ${src.facts.timeMacro}` };
+    const ctx: KeyContext = { compilerId: identity.id, args, env, cwd: job.cwd, debugDir: debugDirForKey(args, job.cwd) };
+    const srcHash = recordedHash(src, args.commentBlind);
+    return {
+      args,
+      env,
+      srcAbs,
+      src,
+      ctx,
+      key1: directKey(ctx, srcHash),
+      srcHash,
+      // An injected hasher that cannot hash comment-blind gets plain header hashes.
+      blind: args.commentBlind && (!this.customHasher || this.hasher.commentBlindHash !== undefined),
+    };
+  }
+}
