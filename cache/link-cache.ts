@@ -21,7 +21,7 @@ import type { CacheStats } from './stats.js';
 import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';
 import type { BackgroundStores } from './background-stores.js';
 import type { TieredStore } from './tiered-store.js';
-import { writeFileAtomicAsync } from '../daemons/common/atomic-write.js';
+import { writeFileAtomicAsync } from '../fs/atomic-write.js';
 
 export interface LinkJob {
   /** Directory the tool runs in; relative paths are relative to it. */

@@ -3,7 +3,7 @@
 
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { tempSuffix } from '../daemons/common/atomic-write.js';
+import { tempSuffix } from '../fs/atomic-write.js';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { parseDepfile } from '../toolchain/depfile.js';

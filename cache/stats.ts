@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomicAsync } from '../daemons/common/atomic-write.js';
+import { writeFileAtomicAsync } from '../fs/atomic-write.js';
 
 export interface StatCounters {
   direct_hits: number;

@@ -3,8 +3,8 @@
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord } from '../daemons/host/pidfiles.js';
-import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import { isAlive, machineCpuTimes, memAvailableBytes, procCpuSeconds, procRssBytes } from '../fs/proc.js';
+import { DAEMON_NAMES, type DaemonName } from '../config/daemon-names.js';
 import type { DaemonConfig } from '../config/types.js';
 import { commonTable } from '../protocol/methods.js';
 import type { DaemonStatusRow, StatusReport } from '../protocol/status.js';

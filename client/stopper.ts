@@ -2,8 +2,8 @@
 // nothing they spawned and no pid file is left.
 import { projectPaths } from '../daemons/host/paths.js';
 import { isOurDaemon, readRecord, reapOrphans, removeRecord, type DaemonRecord } from '../daemons/host/pidfiles.js';
-import { isSameProcess } from '../daemons/host/proc.js';
-import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import { isSameProcess } from '../fs/proc.js';
+import { DAEMON_NAMES, type DaemonName } from '../config/daemon-names.js';
 import { tryConnectDaemon } from '../daemons/host/daemon-link.js';
 import { commonTable } from '../protocol/methods.js';
 import { proxy } from '../rpc/methods.js';

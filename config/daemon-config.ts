@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import type { TomlTable } from 'smol-toml';
-import { DAEMON_NAMES, type DaemonName } from '../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from './daemon-names.js';
 import type { DaemonConfig } from './types.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
 import { locateKey } from './toml-locate.js';

@@ -1,6 +1,6 @@
 // The configuration as the code uses it: replibuild.toml and daemon_config.toml after
 // defaults, validation and resolution. Setup serves it over the wire (protocol/setup.ts).
-import type { DaemonName } from '../protocol/messages.js';
+import type { DaemonName } from './daemon-names.js';
 
 /** One problem in a TOML file, pinned to where the user can fix it. */
 export interface ConfigIssue {

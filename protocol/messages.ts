@@ -1,18 +1,12 @@
-// What every daemon shares on the wire: the daemons' names, the version a client
+// What every daemon shares on the wire: the version a client
 // checks on connecting, and the results of the methods every daemon answers
 // (ping, shutdown; status is in status.ts). Each daemon's own wire types are in build.ts,
 // discovery.ts and setup.ts; its methods are in methods.ts. Nothing here does
 // I/O, so the client can import it without cost.
 
+import type { DaemonName } from '../config/daemon-names.js';
+
 export const VERSION = '0.1.0';
-
-/** Start order: each daemon only asks daemons earlier in this list. */
-export const DAEMON_NAMES = ['setup', 'discovery', 'compilation', 'orchestrator'] as const;
-export type DaemonName = (typeof DAEMON_NAMES)[number];
-
-export function isDaemonName(s: string): s is DaemonName {
-  return (DAEMON_NAMES as readonly string[]).includes(s);
-}
 
 /** What `auth` answers, so a client knows whom it reached. */
 export interface AuthResult {

@@ -5,7 +5,8 @@
 import { arrayOf, bool, maybe, noParams, nonNegInt, obj, optional, returns, spec, str, streams } from '../rpc/methods.js';
 import type { BuildEvent, BuildSummary, CompileResult, CompilerIdentity } from './build.js';
 import type { ChangesResult } from './discovery.js';
-import type { DaemonName, PingResult, ShutdownResult } from './messages.js';
+import type { DaemonName } from '../config/daemon-names.js';
+import type { PingResult, ShutdownResult } from './messages.js';
 import type { ConfigSnapshot } from './setup.js';
 import type { DaemonSelfStatus } from './status.js';
 

@@ -1,6 +1,7 @@
 // What `status` answers, and the report `replibuild status --json` prints from it:
 // a daemon's own figures, and each daemon's row as the CLI sees it.
-import type { DaemonName, PingResult } from './messages.js';
+import type { DaemonName } from '../config/daemon-names.js';
+import type { PingResult } from './messages.js';
 
 /** What a daemon says about itself; `details` is the daemon's own figures. */
 export interface DaemonSelfStatus extends PingResult {

@@ -4,7 +4,7 @@
 //
 // A plain function on purpose: the compile cache wraps it, the queue schedules it.
 
-import { tempPathFor } from '../daemons/common/atomic-write.js';
+import { tempPathFor } from '../fs/atomic-write.js';
 import { accessSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';

@@ -1,5 +1,5 @@
 // `replibuild ensure`: bring back any enabled daemon that died or hangs.
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { startDaemons } from '../launcher.js';
 import { readDaemonConfig } from '../daemon-settings.js';
 import { resolveProject } from '../project.js';

@@ -1,7 +1,7 @@
 // `replibuild logs [NAME] [-f]`: the daemons' logs, optionally followed.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { projectPaths } from '../../daemons/host/paths.js';
-import { DAEMON_NAMES, isDaemonName, type DaemonName } from '../../protocol/messages.js';
+import { DAEMON_NAMES, isDaemonName, type DaemonName } from '../../config/daemon-names.js';
 import { UserError } from '../../daemons/common/user-error.js';
 import { tailFile } from '../launcher.js';
 import { resolveProject } from '../project.js';

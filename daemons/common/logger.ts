@@ -1,7 +1,7 @@
 // Timestamped log lines, appended synchronously: a daemon that crashes has
 // already written what led up to it.
 import { appendFileSync } from 'node:fs';
-import { PRIVATE_FILE_MODE } from '../host/private-files.js';
+import { PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 

@@ -15,7 +15,7 @@ import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
-import { isWithin } from '../discovery/scope.js';
+import { isWithin } from './watch-scope.js';
 
 /**
  * The real path of `abs` (absolute, normalized): symlinks resolved in the part that

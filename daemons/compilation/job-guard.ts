@@ -12,7 +12,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
-import { compileJobFor } from '../orchestrator/compile-args.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
 
 /** What a config allows to run, worked out once per config. */
 interface Allowed {

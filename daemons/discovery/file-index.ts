@@ -7,8 +7,8 @@ import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
 import { isRacyTime } from '../../fs/racy.js';
 import { msFromNs } from '../../fs/stat-stamp.js';
-import { writeFileAtomicAsync } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
+import { writeFileAtomicAsync } from '../../fs/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
 export interface FileEntry {
   size: number;

@@ -12,7 +12,7 @@ import { FileIndex, loadState, Persister, serializeIndex, writeStateAtomic, type
 import { HeaderGraph } from './header-graph.js';
 import { nodeIO, type DiscoveryIO } from './io.js';
 import { Journal } from './journal.js';
-import { CONFIG_FILE_KEYS, WatchScope } from './scope.js';
+import { CONFIG_FILE_KEYS, WatchScope } from '../common/watch-scope.js';
 import { CookieWaiter, SharedRounds, type CookieTarget } from './sync.js';
 import type { ChangeKind, ChangesResult, DiscoveryStatus } from './types.js';
 import { OutsideHashes } from './outside-hashes.js';

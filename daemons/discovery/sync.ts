@@ -5,7 +5,7 @@
 
 import { open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { COOKIE_PREFIX } from './scope.js';
+import { COOKIE_PREFIX } from '../common/watch-scope.js';
 
 /**
  * Runs `work` in rounds shared by concurrent callers. A caller joins the first round

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Logger } from '../common/logger.js';
 import { entryFor, nowNs, statUnchanged, type FileIndex } from './file-index.js';
 import type { DiscoveryIO } from './io.js';
-import type { WatchScope } from './scope.js';
+import type { WatchScope } from '../common/watch-scope.js';
 import type { ChangeKind } from './types.js';
 
 /** `event`: a watcher named the path; `self`: only events on the path itself (a

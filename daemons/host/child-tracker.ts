@@ -1,9 +1,9 @@
 // The processes a daemon spawned (compilers, linkers), written to disk as they
 // come and go, so that after a kill -9 of the daemon the next `start` can reap them.
 import { type ChildRecord, writeChildren } from './pidfiles.js';
-import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonName } from '../../config/daemon-names.js';
 import type { ProjectPaths } from './paths.js';
-import { procStartTime } from './proc.js';
+import { procStartTime } from '../../fs/proc.js';
 
 /** At most one write of the children file per this many ms. A compiler that starts
  *  and ends inside the window never reaches the file, and one killed with its daemon

@@ -1,7 +1,7 @@
 // A channel to one daemon of the project, and the remote orchestrator the CLI
 // builds through. Small on purpose: it is on the no-op compile's path.
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../../protocol/build.js';
-import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonName } from '../../config/daemon-names.js';
 import { orchestratorTable } from '../../protocol/methods.js';
 import type { CallOptions } from '../../rpc/client.js';
 import { proxy, type Caller } from '../../rpc/methods.js';

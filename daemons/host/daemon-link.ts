@@ -1,6 +1,7 @@
 // Finding a project's daemon and talking to it: through its record in
 // .replibuild/pids, verified by connecting, never by the file alone.
-import { VERSION, type DaemonName } from '../../protocol/messages.js';
+import { VERSION } from '../../protocol/messages.js';
+import { type DaemonName } from '../../config/daemon-names.js';
 import { type DaemonRecord, isOurDaemon, readRecord, readToken } from './pidfiles.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DaemonUnavailableError, VersionMismatchError } from './connection-errors.js';

@@ -1,7 +1,7 @@
 // Is a daemon that did not answer once really hung? `start` and `ensure` replace a
 // hung daemon by killing it, so the verdict must not come from one failed connect:
 // any local user can make a connect fail for a moment (a flood of connections).
-import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonName } from '../../config/daemon-names.js';
 import { type DaemonRecord, isOurDaemon, readRecord } from './pidfiles.js';
 import { commonTable } from '../../protocol/methods.js';
 import { proxy } from '../../rpc/methods.js';

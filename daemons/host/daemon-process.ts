@@ -4,14 +4,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { VERSION, isDaemonName, type AuthResult, type DaemonName, type PingResult } from '../../protocol/messages.js';
+import { VERSION, type AuthResult, type PingResult } from '../../protocol/messages.js';
+import { isDaemonName, type DaemonName } from '../../config/daemon-names.js';
 import { commonTable } from '../../protocol/methods.js';
 import { serve } from '../../rpc/methods.js';
 import { ChildTracker } from './child-tracker.js';
 import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
-import { procStartTime } from './proc.js';
+import { procStartTime } from '../../fs/proc.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 

@@ -10,7 +10,7 @@ import type { ChildTracker } from './child-tracker.js';
 import { openCache } from './open-compilation.js';
 import { projectPaths } from './paths.js';
 import { CompilationPeer, DiscoveryPeer, SetupPeer } from './peers.js';
-import { ensurePrivateDir } from './private-files.js';
+import { ensurePrivateDir } from '../../fs/private-files.js';
 import { OrchestratorService } from '../orchestrator/service.js';
 
 export interface OrchestratorOptions {

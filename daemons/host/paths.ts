@@ -1,6 +1,6 @@
 // Where a project's daemon files live (DESIGN.md, Files).
 import { join } from 'node:path';
-import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonName } from '../../config/daemon-names.js';
 
 export interface ProjectPaths {
   root: string;

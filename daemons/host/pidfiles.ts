@@ -3,11 +3,11 @@
 // counts as ours only if both match and its command line is a replibuild daemon.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import type { DaemonName } from '../../protocol/messages.js';
-import { writeFileAtomic } from '../common/atomic-write.js';
+import type { DaemonName } from '../../config/daemon-names.js';
+import { writeFileAtomic } from '../../fs/atomic-write.js';
 import type { ProjectPaths } from './paths.js';
-import { PRIVATE_DIR_MODE, ensurePrivateDir } from './private-files.js';
-import { isSameProcess, procCmdline } from './proc.js';
+import { PRIVATE_DIR_MODE, ensurePrivateDir } from '../../fs/private-files.js';
+import { isSameProcess, procCmdline } from '../../fs/proc.js';
 
 /** Contents of .replibuild/pids/<name>.json, written once the daemon listens. */
 export interface DaemonRecord {

@@ -10,7 +10,7 @@ import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import PQueue from 'p-queue';
-import { sweepStaleTemps } from '../common/atomic-write.js';
+import { sweepStaleTemps } from '../../fs/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
@@ -21,7 +21,7 @@ import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
-import { linkCommandFor } from './compile-args.js';
+import { linkCommandFor } from '../../toolchain/compile-args.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
 

@@ -9,8 +9,8 @@
 
 import { createHash } from 'node:crypto';
 import { renameStableKeyOf, statBigSync } from '../../fs/stat-stamp.js';
-import { tempPathFor } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
+import { tempPathFor } from '../../fs/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 

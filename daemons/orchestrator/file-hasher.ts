@@ -16,8 +16,8 @@ import PQueue from 'p-queue';
 import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
-import { writeFileAtomicAsync } from '../common/atomic-write.js';
-import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../host/private-files.js';
+import { writeFileAtomicAsync } from '../../fs/atomic-write.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
 export interface FileHasher {
   /** sha256 hex of the file's content; null when it is missing (or not a readable file).

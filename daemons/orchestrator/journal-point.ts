@@ -16,7 +16,7 @@ import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { BuildStateReader } from './build-state.js';
-import { objectPathFor } from './compile-args.js';
+import { objectPathFor } from '../../toolchain/compile-args.js';
 import type { FileHasher } from './file-hasher.js';
 import { storedShadowCandidates } from './include-search.js';
 import type { WatchCoverage } from './watch-coverage.js';

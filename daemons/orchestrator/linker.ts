@@ -2,7 +2,7 @@
 // it into place only on success: a failed or killed link leaves the previous
 // output, never a truncated one.
 
-import { tempPathFor } from '../common/atomic-write.js';
+import { tempPathFor } from '../../fs/atomic-write.js';
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
@@ -10,7 +10,7 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { formatCommand } from '../../toolchain/compile-runner.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
-import { linkCommandFor } from './compile-args.js';
+import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { archiverIdentity, type LinkCache, type LinkJob } from '../../cache/link-cache.js';
 
 export class LinkCancelledError extends Error {

@@ -16,7 +16,7 @@ import {
   compileJobFor,
   linkCommandFor,
   linkCommandHash,
-} from './compile-args.js';
+} from '../../toolchain/compile-args.js';
 import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
 

@@ -12,7 +12,7 @@ import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
 import { BuildState, buildStatePath, buildStateStamp } from './build-state.js';
-import { objectPathFor } from './compile-args.js';
+import { objectPathFor } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';

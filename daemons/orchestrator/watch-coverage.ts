@@ -9,7 +9,7 @@
 import { realpathSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { WatchedScope } from '../../protocol/discovery.js';
-import { WatchScope } from '../discovery/scope.js';
+import { WatchScope } from '../common/watch-scope.js';
 
 export class WatchCoverage {
   private readonly scope: WatchScope;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');

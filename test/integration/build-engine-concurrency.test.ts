@@ -6,7 +6,7 @@ import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { CompileQueue } from '../../daemons/compilation/compile-queue.js';
-import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import {

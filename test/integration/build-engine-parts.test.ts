@@ -15,7 +15,7 @@ import { runCompile, isCancellation, displayCompileCommand } from '../../toolcha
 import { readDepfile } from '../../toolchain/depfile.js';
 import { BUILD_STATE_VERSION, BuildState, buildStatePath, parseBuildState } from '../../daemons/orchestrator/build-state.js';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
-import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
 import { CALC_FILES, calcConfig, listFiles, makeTempProject, removeTempProject } from './build-engine-fixture.js';
 
 const roots: string[] = [];

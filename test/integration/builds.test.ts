@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { CLI, REPO, cli, cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();

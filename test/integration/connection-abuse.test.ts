@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
 import { cli, cliSync, readRecordFile, projectsPerTest, type TestProject } from '../helpers/project.js';
 import { rssBytes, startAbusePeer, type AbusePeer } from '../helpers/abuse-peer.js';

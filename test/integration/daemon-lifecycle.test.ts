@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { StatusReport } from '../../protocol/status.js';
 import { cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { cli, cliSync, pidAlive, readRecordFile, waitFor, type CliResult, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();

@@ -8,13 +8,13 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RpcConnection } from '../../rpc/client.js';
 import { loadProjectConfig } from '../../config/project-config.js';
-import { compileJobFor } from '../../daemons/orchestrator/compile-args.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { commonTable, compilationTable, discoveryTable } from '../../protocol/methods.js';
 import { proxy } from '../../rpc/methods.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import type { DaemonName } from '../../protocol/messages.js';
+import type { DaemonName } from '../../config/daemon-names.js';
 import { cliSync, readRecordFile, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();

@@ -7,7 +7,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DAEMON_NAMES } from '../../protocol/messages.js';
+import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { cli, cliSync, readRecordFile, projectsPerTest } from '../helpers/project.js';
 import { startAbusePeer } from '../helpers/abuse-peer.js';
 

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { procStartTime } from '../../daemons/host/proc.js';
+import { procStartTime } from '../../fs/proc.js';
 import { REPO, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
 
 let child: ChildProcess | null = null;

@@ -6,7 +6,7 @@ import {
   linkCommandFor,
   linkCommandHash,
   objectPathFor,
-} from '../../daemons/orchestrator/compile-args.js';
+} from '../../toolchain/compile-args.js';
 
 function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
   return {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { WatchScope } from '../../daemons/discovery/scope.js';
+import { WatchScope } from '../../daemons/common/watch-scope.js';
 
 const root = '/proj';
 const at = (rel: string) => join(root, rel);

@@ -1,7 +1,7 @@
 // The method tables (protocol/methods.ts) against what the daemons really serve:
 // every served method is in its daemon's table, and every table entry is served.
 import { describe, expect, it } from 'vitest';
-import { DAEMON_NAMES, type DaemonName } from '../../protocol/messages.js';
+import { DAEMON_NAMES, type DaemonName } from '../../config/daemon-names.js';
 import { DAEMON_TABLES, commonTable, orchestratorTable, setupTable } from '../../protocol/methods.js';
 import { proxy, serve, type Caller } from '../../rpc/methods.js';
 import { RpcServer, method, type MethodMap } from '../../rpc/server.js';

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { BUILD_STATE_VERSION, BuildState, type BuildStateReader, type LinkRecord, type ObjectRecord, type SearchContext } from '../../daemons/orchestrator/build-state.js';
-import { includeSearchArgs } from '../../daemons/orchestrator/compile-args.js';
+import { includeSearchArgs } from '../../toolchain/compile-args.js';
 import { existingFiles, type DirListing, type EntryKind, type FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { shadowCandidates } from '../../daemons/orchestrator/include-search.js';
 import { planBuild, type BuildPlan } from '../../daemons/orchestrator/planner.js';

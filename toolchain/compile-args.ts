@@ -4,8 +4,8 @@
 
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { CompileJob } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../config/types.js';
+import type { CompileJob } from '../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget, TargetKind } from '../config/types.js';
 
 /** sha256 hex of a JSON-able value; used for command hashes. */
 export function hashJson(value: unknown): string {
@@ -135,4 +135,4 @@ export function linkCommandHash(config: ProjectConfig, target: ResolvedTarget, c
 }
 
 // The include-search reading of a command line is shared with the compile cache.
-export { includeSearchArgs, type IncludeSearchArgs } from '../../toolchain/compiler-search.js';
+export { includeSearchArgs, type IncludeSearchArgs } from './compiler-search.js';

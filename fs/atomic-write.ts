@@ -7,7 +7,7 @@ import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
-import { isAlive } from '../host/proc.js';
+import { isAlive } from './proc.js';
 
 const TEMP_RE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
 
