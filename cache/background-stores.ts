@@ -17,7 +17,14 @@ export class BackgroundStores {
     readonly enabled: boolean,
     private readonly stats: Pick<CacheStats, 'track'>,
     private readonly onError: (e: unknown) => void,
+    /** Asked again just before deferred work runs: the build that queued it has answered,
+     *  and its directory may have been swapped since (cache-guard.ts); false drops the work. */
+    private readonly stillUsable: () => boolean = () => true,
   ) {}
+
+  private guarded(work: () => Promise<void>): () => Promise<void> {
+    return () => (this.stillUsable() ? work() : Promise.resolve());
+  }
 
   /** The store of `key` still running, if any: part of what a lookup of it must see. */
   pending(key: string): Promise<void> | undefined {
@@ -36,7 +43,7 @@ export class BackgroundStores {
       // A macrotask later: the answer goes out first. Started at once, the work's
       // synchronous stretches would run among the answer's own continuations.
       .then(nextTurn)
-      .then(work)
+      .then(this.guarded(work))
       .catch(this.onError)
       .finally(() => {
         if (this.running.get(key) === done) this.running.delete(key);
@@ -48,6 +55,6 @@ export class BackgroundStores {
   /** Runs `work`, which must not reject, now or after the answer (unkeyed: a link). */
   async later(work: () => Promise<void>): Promise<void> {
     if (!this.enabled) return work();
-    this.stats.track(nextTurn().then(work));
+    this.stats.track(nextTurn().then(this.guarded(work)));
   }
 }

@@ -101,7 +101,7 @@ export class CompileCache {
       env,
       slack,
       book,
-      background: new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e)),
+      background: new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow()),
       siblings: new Siblings(),
       alongside: opts.preprocessAlongside ?? 'spare',
     };
