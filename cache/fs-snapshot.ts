@@ -16,7 +16,8 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../fs/bounded-lru.js';
 import { isMissing, sameStamp, stampOf, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { isRacy } from '../fs/racy.js';
@@ -140,7 +141,7 @@ export class FileInfoCache {
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
     maxEntries = 50_000,
   ) {
-    this.memo = new LRUCache({ max: maxEntries });
+    this.memo = boundedLru(maxEntries);
   }
 
   /** Current stamp and facts of `path`; reads it only when the stamp is new or was racy
@@ -214,7 +215,7 @@ export class DirListingCache {
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
     maxEntries = 20_000,
   ) {
-    this.memo = new LRUCache({ max: maxEntries });
+    this.memo = boundedLru(maxEntries);
   }
 
   /** The listing of `dir` and the stamp it belongs to, or null when `dir` is not a directory. */

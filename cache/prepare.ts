@@ -1,7 +1,6 @@
 // The first step of every compile through the cache: may it be cached at all, and
 // under which direct-mode key.
 
-import { LRUCache } from 'lru-cache';
 import type { CompileJob } from '../protocol/build.js';
 import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type ArgsAnalysis } from './args.js';
@@ -10,13 +9,14 @@ import { directKey, type KeyContext } from './keys.js';
 import { absLiteral } from './literal-paths.js';
 import { recordedHash, type HeaderHasher } from './manifest.js';
 import type { NotCacheable, Prepared } from './parts.js';
+import { boundedLru } from '../fs/bounded-lru.js';
 
 const MAX_ARGS_MEMO = 4096;
 
 export class TuPreparer {
   /** analyzeArgs, remembered per command line: a build asks the same few hundred
    *  times, and the analysis is a pure function of the arguments. */
-  private readonly argsMemo = new LRUCache<string, ArgsAnalysis>({ max: MAX_ARGS_MEMO });
+  private readonly argsMemo = boundedLru<string, ArgsAnalysis>(MAX_ARGS_MEMO);
 
   constructor(
     private readonly files: FileInfoCache,

@@ -2,8 +2,9 @@
 // taken at: the shape of every "hash (or listing) by stat" cache. The racy rule decides
 // what may be remembered at all; lru-cache bounds how much.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 import { isRacyTime } from './racy.js';
+import { boundedLru } from './bounded-lru.js';
 
 export class StampMemo<V extends {}> {
   private readonly memo: LRUCache<string, { stamp: string; value: V }>;
@@ -13,7 +14,7 @@ export class StampMemo<V extends {}> {
     private readonly windowMs: number,
     max: number,
   ) {
-    this.memo = new LRUCache({ max });
+    this.memo = boundedLru(max);
   }
 
   /** What was remembered for `path` at `stamp` (stampKeyOf / stampKey); undefined when

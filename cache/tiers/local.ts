@@ -18,10 +18,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
-import { LRUCache } from 'lru-cache';
 import { cacache, isNotFound, type CacacheEntry } from '../cacache-api.js';
 import { quickStat, sameQuick, type QuickStat } from '../fs-snapshot.js';
 import { ENTRY_KINDS, type CacheTier, type EntryKind, type TierBlob, type TierGetOptions } from '../tier.js';
+import { boundedLru } from '../../fs/bounded-lru.js';
 
 const KEY_PREFIX = 'rb1:';
 
@@ -56,7 +56,7 @@ const MAX_LOCATED = 20_000;
 export class LocalTier implements CacheTier {
   readonly name = 'local';
   readonly writable = true;
-  private readonly located = new LRUCache<string, Located>({ max: MAX_LOCATED });
+  private readonly located = boundedLru<string, Located>(MAX_LOCATED);
 
   constructor(
     /** cacache's directory (CacheLayout.store). */
