@@ -13,10 +13,10 @@
 // scenarios report it instead of running it.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { onCleanup, removeDir } from './cleanup.mjs';
 import { timed } from './exec.mjs';
+import { freePort } from './redis.mjs';
 import { guardDaemons, replibuildEnv } from './replibuild.mjs';
 
 export const TOOL_LABELS = {
@@ -29,17 +29,6 @@ export const TOOL_LABELS = {
 };
 
 export const REPLIBUILD_TOOLS = ['rb-daemon', 'rb-local'];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function wipe(dir, names) {
   for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });

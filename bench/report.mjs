@@ -86,6 +86,48 @@ function scalingTables(scaling) {
   return out.join('\n');
 }
 
+/** The team-cache scenario: machine B's clean build against a Redis warmed by machine A. */
+function secondMachineSection(sm, meta) {
+  const L = ['## Second machine: fresh checkout path, fresh local cache, warm Redis', ''];
+  if (sm.error || sm.unavailable) {
+    L.push(`Not run: ${sm.error ?? sm.unavailable}`, '');
+    return L.join('\n');
+  }
+  L.push(
+    `The synthetic tree at ${sm.n} TUs with \`${sm.flags.join(' ')}\` (-g: the checkout's path would be in every object). ` +
+      `Machine A (its own checkout path, its own local cache) builds once and fills a Redis of the run's own (redis-server on 127.0.0.1, one per tool); ` +
+      `machine B — a checkout at another path, an empty local cache, the same Redis — then builds clean, timed. ` +
+      `replibuild: daemons with \`remote_cache = "redis://127.0.0.1:PORT"\` in daemon_config.toml, a fresh REPLIBUILD_CACHE_DIR; it maps the root to "." itself. ` +
+      `make -j${meta.jobs} + ccache: \`CCACHE_REMOTE_STORAGE=redis://127.0.0.1:PORT\`, a fresh CCACHE_DIR, \`CCACHE_BASEDIR\` set to the checkout and the same ` +
+      `\`-fdebug-prefix-map=$(CURDIR)=. -fmacro-prefix-map=$(CURDIR)=.\` in its CXXFLAGS (with -g, ccache hits across paths only with both). ` +
+      `make -j${meta.jobs} without a cache builds everything, for scale. Each rep after the first starts machine B again from nothing built and an empty local cache.`,
+    '',
+  );
+  L.push(scenarioTable(sm.scenarios['second-machine'], sm.tools), '');
+  const notes = [];
+  const rs = sm.notes?.replibuild_stats;
+  if (rs) {
+    notes.push(
+      rs.remote
+        ? `replibuild on B (last rep): ${rs.remote.hits} TUs from Redis (remote hits), ${rs.remote.misses} remote misses, ${rs.remote.errors} remote errors; ${fmtBytes(rs.remote.bytes_read)} read`
+        : `replibuild on B: no remote counters — this replibuild has no remote tier, so B's build was a cold local one (hits ${rs.hits}, misses ${rs.misses})`,
+    );
+  }
+  if (sm.notes?.['rb-daemon']) notes.push(`replibuild: ${sm.notes['rb-daemon']}`);
+  const cc = sm.notes?.ccache_counters;
+  if (cc) notes.push(`ccache on B (last rep): ${cc.remote_storage_hit ?? '?'} remote hits, ${cc.remote_storage_miss ?? '?'} remote misses, ${cc.remote_storage_error ?? 0} remote errors, ${cc.cache_miss ?? '?'} compiled`);
+  const aTimes = Object.entries(sm.machine_a ?? {}).filter(([, e]) => e?.summary?.median != null);
+  if (aTimes.length) notes.push(`machine A's build that filled the Redis (not in the table): ${aTimes.map(([t, e]) => `${TOOL_LABELS[t] ?? t} ${fmtSeconds(e.summary.median)}`).join(', ')}`);
+  for (const [tool, r] of Object.entries(sm.redis ?? {})) notes.push(`Redis after machine A (${TOOL_LABELS[tool] ?? tool}): ${r.keys} keys, ${fmtBytes(r.used_memory)} used (redis ${r.version ?? '?'})`);
+  if (sm.floor) {
+    const f = sm.floor;
+    notes.push(`physical floor: restoring the ${f.files} objects (${fmtBytes(f.bytes)}) means writing them; the same sizes written here take ${fmtSeconds(f.seconds)} (${fmtBytes(f.bytes_per_second)}/s), besides reading them from Redis`);
+  }
+  for (const n of notes) L.push(`- ${n}`);
+  L.push('');
+  return L.join('\n');
+}
+
 export function renderMarkdown(results) {
   const m = results.meta;
   const L = [];
@@ -149,6 +191,9 @@ export function renderMarkdown(results) {
       L.push('');
     }
   }
+
+  const sm = results['second-machine'];
+  if (sm) L.push(secondMachineSection(sm, m));
 
   if (results.scaling?.error) L.push(`## No-op scaling\n\nThe scaling suite failed: ${results.scaling.error}\n`);
   else if (results.scaling) {

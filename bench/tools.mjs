@@ -1,9 +1,11 @@
 // Which tools are here, installing the Debian ones the benchmarks need
-// (ccache, sccache, googletest's sources), and each tool's version.
+// (ccache, sccache, googletest's sources, redis-server for the team-cache
+// scenario: only the binary is used, the system service is never started by us),
+// and each tool's version.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const APT_PACKAGES = { ccache: 'ccache', sccache: 'sccache', googletest: 'googletest' };
+const APT_PACKAGES = { ccache: 'ccache', sccache: 'sccache', googletest: 'googletest', 'redis-server': 'redis-server' };
 export const GOOGLETEST_SRC = '/usr/src/googletest';
 
 /** The full path of `cmd` on PATH, or null. */
@@ -18,7 +20,7 @@ function present(name) {
 }
 
 /**
- * Installs what is missing of ccache, sccache and googletest with apt-get
+ * Installs what is missing of ccache, sccache, googletest and redis-server with apt-get
  * (`apt-get update` once, only when something is missing). Never throws:
  * returns what it did, and a tool still missing afterwards is reported as such.
  */
@@ -66,6 +68,7 @@ export function toolVersions(replibuildCli) {
     cmake: firstLine('cmake', ['--version']),
     ccache: firstLine('ccache', ['--version']),
     sccache: firstLine('sccache', ['--version']),
+    'redis-server': firstLine('redis-server', ['--version']),
     googletest: present('googletest') ? `${debVersion('googletest') ?? 'unknown'} (Debian package, ${GOOGLETEST_SRC})` : null,
   };
 }
@@ -80,5 +83,6 @@ export function availability() {
     ccache: present('ccache') && present('make'),
     sccache: present('sccache') && present('make'),
     googletest: present('googletest'),
+    'redis-server': present('redis-server'),
   };
 }

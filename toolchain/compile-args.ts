@@ -38,10 +38,27 @@ export function needsPic(config: ProjectConfig, target: ResolvedTarget): boolean
   return config.targets.some((t) => t.kind === 'shared' && t.link_deps.includes(target.name));
 }
 
+/**
+ * What makes an object independent of where the checkout lies, so a checkout at
+ * another path (a colleague's, CI's) hits the same cache entry, -g included: the
+ * root becomes "." in the debug info (DW_AT_comp_dir, absolute paths under the
+ * root) and in `__FILE__`. Two maps rather than -ffile-prefix-map: that one also
+ * rewrites profile and coverage paths, which no build of ours asks for. First on
+ * the line, so a map of the user's own (gcc and clang apply the last one given
+ * that matches) still wins. A root with "=" in it cannot be written as OLD=NEW
+ * (the compiler splits at the first "="), so it gets no map: correct, only keyed
+ * on the path.
+ */
+export function pathIndependenceArgs(root: string): string[] {
+  if (root.includes('=') || !root.startsWith('/')) return [];
+  return [`-fdebug-prefix-map=${root}=.`, `-fmacro-prefix-map=${root}=.`];
+}
+
 /** Compiler arguments for one TU, without output or depfile options (the runner adds those). */
 export function compileArgs(config: ProjectConfig, target: ResolvedTarget, source: string): string[] {
   const args: string[] = [];
   if (config.compiler.std) args.push(`-std=${config.compiler.std}`);
+  args.push(...pathIndependenceArgs(config.root));
   args.push(...target.flags);
   if (needsPic(config, target)) args.push('-fPIC');
   for (const dir of target.include_dirs) args.push(`-I${dir}`);

@@ -119,8 +119,9 @@ describe('compile runner', () => {
     const dep = await readDepfile(join(root, job.depfile));
     expect(dep.targets).toEqual([job.object]);
     expect(listFiles(join(root, 'build')).filter((f) => f.includes('.tmp-'))).toEqual([]);
+    // The command as run, the root prefix maps included (a copy-paste gives the same object).
     expect(displayCompileCommand(job)).toBe(
-      'g++ -Wall -std=c++17 -O0 -Iinclude -c src/lib/add.cpp -MD -MF build/obj/calc/src/lib/add.cpp.d -MT build/obj/calc/src/lib/add.cpp.o -o build/obj/calc/src/lib/add.cpp.o',
+      `g++ -Wall -std=c++17 -fdebug-prefix-map=${root}=. -fmacro-prefix-map=${root}=. -O0 -Iinclude -c src/lib/add.cpp -MD -MF build/obj/calc/src/lib/add.cpp.d -MT build/obj/calc/src/lib/add.cpp.o -o build/obj/calc/src/lib/add.cpp.o`,
     );
   });
 

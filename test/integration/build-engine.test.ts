@@ -65,7 +65,9 @@ describe('build engine with the real g++', () => {
     const tus = cold.events.filter((e) => e.type === 'tu');
     expect(tus.map((e) => e.type === 'tu' && e.done).sort()).toEqual([1, 2, 3]);
     const first = tus[0]!;
-    expect(first.type === 'tu' && first.command).toMatch(/^g\+\+ -std=c\+\+17 -O0 -Iinclude -c src\/\S+\.cpp -MD -MF build\/obj\//);
+    // --verbose shows the command as run: the root prefix maps included.
+    expect(first.type === 'tu' && first.command).toMatch(/^g\+\+ -std=c\+\+17 -fdebug-prefix-map=\S+=\. -fmacro-prefix-map=\S+=\. -O0 -Iinclude -c src\/\S+\.cpp -MD -MF build\/obj\//);
+    expect(first.type === 'tu' && first.command).toContain(`-fdebug-prefix-map=${root}=.`);
     const links = cold.events.filter((e) => e.type === 'link');
     expect(links.map((e) => e.type === 'link' && e.target)).toEqual(['calc', 'app']);
     expect(links[1]!.type === 'link' && links[1]!.command).toBe('g++ build/obj/app/src/app/main.cpp.o build/lib/libcalc.a -o build/bin/app');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs, type EnvAnalysis } from '../../cache/args.js';
-import { cwdIndependentArgs, directKey, preprocessorKey, type KeyContext } from '../../cache/keys.js';
+import { cwdIndependentArgs, directKey, preprocessorKey, siblingKey, type KeyContext } from '../../cache/keys.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
 
 function ctx(args: string[], over: Partial<KeyContext> = {}, env: NodeJS.ProcessEnv = {}): KeyContext {
   const a = analyzeArgs(args) as CacheableArgs;
@@ -56,5 +58,29 @@ describe('cwdIndependentArgs', () => {
       '-ffile-prefix-map=/w=x',
       '-O2',
     ]);
+  });
+});
+
+describe('the compiles replibuild issues, in two checkouts at different paths', () => {
+  const target: ResolvedTarget = {
+    name: 'app', kind: 'executable', sources: ['src/a.cpp'], include_dirs: ['include'], defines: ['X=1'],
+    flags: ['-g', '-O2'], deps: [], link_deps: [], libs: [], link_flags: [], output: 'build/bin/app', obj_dir: 'build/obj/app',
+  };
+  const keysAt = (root: string) => {
+    const config = { root, name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets: [target], files: [] } as unknown as ProjectConfig;
+    const job = compileJobFor(config, target, 'src/a.cpp');
+    const c = ctx(job.args, { cwd: job.cwd });
+    return { c, direct: directKey(c, 'h'), sibling: siblingKey(c, 'h'), pp: preprocessorKey(c, 'pp') };
+  };
+  it('share every key with -g: the map lifts the root out of the debug info, and is keyed as <cwd>', () => {
+    const a = keysAt('/home/alice/src/proj');
+    const b = keysAt('/builds/ci/workspace/42/proj');
+    expect(a.c.debugDir).toBeNull();
+    expect(b.c.debugDir).toBeNull();
+    expect(cwdIndependentArgs(a.c.args.keyArgs, a.c.cwd)).toContain('-fdebug-prefix-map=<cwd>=.');
+    expect(cwdIndependentArgs(a.c.args.keyArgs, a.c.cwd)).toContain('-fmacro-prefix-map=<cwd>=.');
+    expect(b.direct).toBe(a.direct);
+    expect(b.sibling).toBe(a.sibling);
+    expect(b.pp).toBe(a.pp);
   });
 });

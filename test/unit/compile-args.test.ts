@@ -6,6 +6,7 @@ import {
   linkCommandFor,
   linkCommandHash,
   objectPathFor,
+  pathIndependenceArgs,
 } from '../../toolchain/compile-args.js';
 
 function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
@@ -55,17 +56,28 @@ const config: ProjectConfig = {
 };
 
 describe('compile jobs', () => {
-  it('orders the arguments: std, flags, -fPIC, includes, defines, -c source', () => {
+  it('orders the arguments: std, the root prefix maps, flags, -fPIC, includes, defines, -c source', () => {
     const job = compileJobFor(config, greet, 'src/greet/g.cpp', { build_id: 'b1' });
     expect(job).toEqual({
       cwd: '/home/u/proj',
       compiler: 'g++',
-      args: ['-std=c++20', '-O2', '-Wall', '-fPIC', '-Isrc/greet', '-Iinclude', '-DGREET_EXPORT', '-DLEVEL=2', '-c', 'src/greet/g.cpp'],
+      args: ['-std=c++20', '-fdebug-prefix-map=/home/u/proj=.', '-fmacro-prefix-map=/home/u/proj=.', '-O2', '-Wall', '-fPIC', '-Isrc/greet', '-Iinclude', '-DGREET_EXPORT', '-DLEVEL=2', '-c', 'src/greet/g.cpp'],
       source: 'src/greet/g.cpp',
       object: 'build/obj/greet/src/greet/g.cpp.o',
       depfile: 'build/obj/greet/src/greet/g.cpp.d',
       build_id: 'b1',
     });
+  });
+
+  it('maps the root to "." ahead of the user\'s flags, so a map of their own still wins', () => {
+    const withMap = { ...config, targets: [{ ...core, flags: ['-fdebug-prefix-map=/home/u/proj=/src'] }] };
+    const args = compileJobFor(withMap, withMap.targets[0]!, 'src/core/a.cpp').args;
+    expect(args.indexOf('-fdebug-prefix-map=/home/u/proj=.')).toBeLessThan(args.indexOf('-fdebug-prefix-map=/home/u/proj=/src'));
+  });
+
+  it('writes no map for a root that OLD=NEW cannot spell', () => {
+    expect(pathIndependenceArgs('/home/u/a=b')).toEqual([]);
+    expect(pathIndependenceArgs('/home/u/p')).toEqual(['-fdebug-prefix-map=/home/u/p=.', '-fmacro-prefix-map=/home/u/p=.']);
   });
 
   it('uses -fPIC for a static library only when a shared library links it', () => {
