@@ -65,7 +65,7 @@ export function cwdIndependentArgs(args: readonly string[], cwd: string): string
 }
 
 export interface KeyContext {
-  /** CompilerIdentity.id */
+  /** CompilerIdentity.cache_id */
   compilerId: string;
   args: CacheableArgs;
   env: EnvAnalysis;

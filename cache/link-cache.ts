@@ -70,11 +70,13 @@ const LINK_ENV = [
 /** Linker options that write files besides the output, or read lists we cannot see. */
 const WRITES_EXTRA = /^-?-(Map|out-implib|dependency-file|print-map|M|trace|Mmap|cref|stats|gdb-index|save-temps|why-extract)(=|$)/;
 
-export async function archiverIdentity(ar: string, cwd = process.cwd()): Promise<ToolIdentity & { size: number; mtime_ms: number; ino: number }> {
+/** No inode in a tool's identity: it keys results a shared cache hands to other machines
+ *  (see CompilerIdentity.cache_id). */
+export async function archiverIdentity(ar: string, cwd = process.cwd()): Promise<ToolIdentity & { size: number; mtime_ms: number }> {
   const path = findOnPath(ar, { cwd });
   if (!path) throw new Error(`archiver "${ar}" not found on PATH; install binutils or name its full path`);
   const st = await stat(path);
-  const fields = { kind: 'ar', path, size: st.size, mtime_ms: st.mtimeMs, ino: st.ino };
+  const fields = { kind: 'ar', path, size: st.size, mtime_ms: st.mtimeMs };
   return { ...fields, id: createHash('sha256').update(JSON.stringify(fields)).digest('hex') };
 }
 
@@ -90,7 +92,7 @@ function driverLinkerStamp(driver: string): Promise<string> {
         const path = name ? (isAbsolute(name) ? name : findOnPath(name)) : null;
         if (!path) return res('ld:unknown');
         stat(path).then(
-          (st) => res(`ld:${path}:${st.size}:${st.mtimeMs}:${st.ino}`),
+          (st) => res(`ld:${path}:${st.size}:${st.mtimeMs}`),
           () => res('ld:unknown'),
         );
       });

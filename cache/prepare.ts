@@ -46,7 +46,7 @@ export class TuPreparer {
     const src = this.files.getSync(srcAbs, true);
     if (!src) return { uncacheable: 'no source file', detail: `${args.source} cannot be read` };
     if (src.facts.timeMacro) return { uncacheable: '__DATE__/__TIME__', detail: `${args.source} uses ${src.facts.timeMacro}` };
-    const ctx: KeyContext = { compilerId: identity.id, args, env, cwd: job.cwd, debugDir: debugDirForKey(args, job.cwd) };
+    const ctx: KeyContext = { compilerId: identity.cache_id, args, env, cwd: job.cwd, debugDir: debugDirForKey(args, job.cwd) };
     const srcHash = recordedHash(src, args.commentBlind);
     return {
       args,

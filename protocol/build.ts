@@ -89,8 +89,13 @@ export interface CompilerIdentity {
   /** `-dumpmachine`, e.g. "x86_64-linux-gnu". */
   machine: string;
   kind: CompilerKind;
-  /** sha256 hex of every field above. */
+  /** sha256 hex of every field above: the build state's "compiler changed" (a reinstall
+   *  of the same version is a new inode, and relinks). */
   id: string;
+  /** sha256 hex of every field but the inode: the compile cache's key. Package managers
+   *  keep a file's mtime from the package, so the same compiler package on another
+   *  machine gives the same value and a shared cache hits there (ccache's mtime check). */
+  cache_id: string;
 }
 
 export interface IdentityRequest {

@@ -52,9 +52,11 @@ async function probe(path: string, st: Stats, cwd: string, timeoutMs: number): P
     })
   ).trim();
   const machine = (await run(path, ['-dumpmachine'], cwd, timeoutMs)).trim();
-  const fields = { path, size: st.size, mtime_ms: st.mtimeMs, ino: st.ino, version, machine, kind };
+  const portable = { path, size: st.size, mtime_ms: st.mtimeMs, version, machine, kind };
+  const fields = { ...portable, ino: st.ino };
   const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
-  return { ...fields, id };
+  const cache_id = createHash('sha256').update(JSON.stringify(portable)).digest('hex');
+  return { ...fields, id, cache_id };
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

@@ -29,7 +29,7 @@ export interface RunBuildOptions {
   config: ProjectConfig;
   request: BuildRequest;
   compile: CompileFunction;
-  compilerIdentity: Pick<CompilerIdentity, 'id' | 'path'>;
+  compilerIdentity: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
   /** Default: one whose cache persists in .replibuild/state/hash-cache.json, loaded
    *  before planning and saved after the build. A hasher passed in is the caller's to
    *  load and save. */
@@ -304,7 +304,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       try {
         const caching = opts.linkCache && {
           cache: opts.linkCache,
-          compilerId: opts.compilerIdentity.id,
+          compilerId: opts.compilerIdentity.cache_id,
           // A stat of its own (hashWithTime shares no in-flight answer): taken after the
           // link cache's stamps, so a change in between shows as moved, never as a wrong key.
           hashOf: (p: string) => (hasher.hashWithTime ? hasher.hashWithTime(p).then((r) => r?.hash ?? null) : hasher.hash(p)),
