@@ -30,6 +30,8 @@ import { TuPreparer } from './prepare.js';
 import { buildReport, CacheStats, type CacheStatsReport } from './stats.js';
 import { openStore, type TieredStore } from './tiered-store.js';
 import { storeUsage } from './tiers/local.js';
+import type { RedisTier, RemoteStatus } from './tiers/redis.js';
+import type { RemoteCacheSettings } from '../config/remote-cache.js';
 
 export type { CompileRunner } from './parts.js';
 
@@ -57,6 +59,10 @@ export interface CompileCacheOptions {
   /** Open even when the directory is refused (cache-guard.ts): compiles then bypass the
    *  cache and carry the reason as their cache_note, and each build checks again. */
   openRefused?: boolean;
+  /** Where the remote tier's connection changes are told (default: `log`). */
+  remoteLog?: (line: string) => void;
+  /** The shared remote tier to read (and, read-write, fill) after the local one. */
+  remote?: RemoteCacheSettings | null;
 }
 
 export class CompileCache {
@@ -70,6 +76,8 @@ export class CompileCache {
     /** Re-checks the directory per build and says what the user must be told. */
     readonly guard: CacheGuard,
     opts: CompileCacheOptions,
+    /** The shared remote tier, when configured. */
+    readonly remote: RedisTier | null = null,
   ) {
     const layout = (this.layout = guard.layout);
     const slack = opts.racySlackMs ?? DEFAULT_RACY_SLACK_MS;
@@ -88,7 +96,9 @@ export class CompileCache {
         stats.error();
         book.log(`cache: ${tier} tier: ${e instanceof Error ? e.message : String(e)}`);
       },
-    });
+      onLaterTier: (_tier, outcome, bytes) => stats.remote(outcome === 'corrupt' ? 'error' : outcome, bytes),
+    }, remote ? [remote] : []);
+    remote?.observe(stats);
     this.store = store;
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
@@ -112,7 +122,18 @@ export class CompileCache {
   static async open(opts: CompileCacheOptions = {}): Promise<CompileCache> {
     const guard = CacheGuard.open(opts.dir ?? defaultCacheDir());
     if (!opts.openRefused) guard.assertUsable();
-    return new CompileCache(guard, opts);
+    let remote: RedisTier | null = null;
+    if (opts.remote) {
+      // Loaded only here: a local-only start never pays for the Redis client.
+      const { RedisTier } = await import('./tiers/redis.js');
+      remote = new RedisTier(opts.remote, opts.remoteLog ?? opts.log ?? (() => undefined));
+    }
+    return new CompileCache(guard, opts, remote);
+  }
+
+  /** The remote tier's connection and circuit, for `status`; null without one. */
+  remoteStatus(): RemoteStatus | null {
+    return this.remote?.status() ?? null;
   }
 
   /**
@@ -150,9 +171,19 @@ export class CompileCache {
     return buildReport(counters, usage, this.layout.root, maxSizeBytes);
   }
 
-  /** Waits for stores still running, then writes the counters out. */
-  flush(): Promise<void> {
+  /** Waits for stores still running (the remote tier's unawaited puts and copy-backs
+   *  too, each bounded by its timeout), then writes the counters out. */
+  async flush(): Promise<void> {
+    await this.stats.settled();
+    await this.store.settled();
     return this.stats.flush();
+  }
+
+  /** flush(), then the remote tier's connection closed (its reconnect timers would keep
+   *  an in-process CLI alive). */
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    await this.remote?.close();
   }
 
   /** A link cache sharing this cache's store, counters, background stores and environment. */

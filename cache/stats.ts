@@ -30,7 +30,30 @@ export interface StatCounters {
   miss_ms_total: number;
   link_hits: number;
   link_misses: number;
+  /** The remote tier, per entry (manifest, result, link) read or written there. */
+  remote_hits: number;
+  remote_misses: number;
+  /** Failed, timed-out and refused-by-Redis calls, and corrupt values found there. */
+  remote_errors: number;
+  /** Calls not made while the circuit was open. */
+  remote_skipped: number;
+  remote_bytes_read: number;
+  remote_bytes_written: number;
+  /** Calls answered, and their summed time, for the mean latency. */
+  remote_calls: number;
+  remote_ms_total: number;
 }
+
+const REMOTE_ZERO = {
+  remote_hits: 0,
+  remote_misses: 0,
+  remote_errors: 0,
+  remote_skipped: 0,
+  remote_bytes_read: 0,
+  remote_bytes_written: 0,
+  remote_calls: 0,
+  remote_ms_total: 0,
+};
 
 export function emptyCounters(): StatCounters {
   return {
@@ -46,6 +69,7 @@ export function emptyCounters(): StatCounters {
     miss_ms_total: 0,
     link_hits: 0,
     link_misses: 0,
+    ...REMOTE_ZERO,
   };
 }
 
@@ -64,6 +88,7 @@ export function addCounters(into: StatCounters, from: Partial<StatCounters> | nu
   for (const k of ['direct_hits', 'preprocessed_hits', 'misses', 'errors', 'evictions', 'compile_failed', 'hit_ms_total', 'miss_ms_total', 'link_hits', 'link_misses'] as const) {
     into[k] += num(from[k]);
   }
+  for (const k of Object.keys(REMOTE_ZERO) as (keyof typeof REMOTE_ZERO)[]) into[k] += num(from[k]);
   addMap(into.uncacheable, from.uncacheable);
   addMap(into.not_stored, from.not_stored);
   return into;
@@ -204,6 +229,39 @@ export class CacheStats {
     this.changed();
   }
 
+  /** This process's remote counts since it started (for `status`); pending is flushed away. */
+  readonly remoteSession = { ...REMOTE_ZERO };
+
+  /** The remote tier's counts (tiers/redis.ts and TieredStore report them). */
+  remote(what: 'hit' | 'miss' | 'error' | 'skipped', bytes = 0): void {
+    this.countRemote(this.remoteSession, what, bytes);
+    this.countRemote(this.pending, what, bytes);
+    this.changed();
+  }
+
+  private countRemote(p: typeof REMOTE_ZERO, what: 'hit' | 'miss' | 'error' | 'skipped', bytes: number): void {
+    if (what === 'hit') {
+      p.remote_hits++;
+      p.remote_bytes_read += bytes;
+    } else if (what === 'miss') p.remote_misses++;
+    else if (what === 'error') p.remote_errors++;
+    else p.remote_skipped++;
+  }
+
+  remoteWrote(bytes: number): void {
+    this.remoteSession.remote_bytes_written += bytes;
+    this.pending.remote_bytes_written += bytes;
+    this.changed();
+  }
+
+  remoteCall(ms: number): void {
+    for (const p of [this.remoteSession, this.pending]) {
+      p.remote_calls++;
+      p.remote_ms_total += ms;
+    }
+    this.changed();
+  }
+
   /** Counters not yet flushed. */
   unflushed(): StatCounters {
     return addCounters(emptyCounters(), this.pending);
@@ -331,6 +389,16 @@ export interface CacheStatsReport {
   mean_miss_ms: number;
   link_hits: number;
   link_misses: number;
+  /** The shared remote tier, per entry; all zero when none is configured. */
+  remote: {
+    hits: number;
+    misses: number;
+    errors: number;
+    skipped: number;
+    bytes_read: number;
+    bytes_written: number;
+    mean_latency_ms: number;
+  };
 }
 
 export function buildReport(
@@ -362,5 +430,14 @@ export function buildReport(
     mean_miss_ms: c.misses === 0 ? 0 : round(c.miss_ms_total / c.misses),
     link_hits: c.link_hits,
     link_misses: c.link_misses,
+    remote: {
+      hits: c.remote_hits,
+      misses: c.remote_misses,
+      errors: c.remote_errors,
+      skipped: c.remote_skipped,
+      bytes_read: c.remote_bytes_read,
+      bytes_written: c.remote_bytes_written,
+      mean_latency_ms: c.remote_calls === 0 ? 0 : round(c.remote_ms_total / c.remote_calls),
+    },
   };
 }

@@ -24,6 +24,10 @@ export interface StoreEvents {
   onCorrupt?(kind: EntryKind, key: string, why: string): void;
   /** A best-effort tier failed (a read then was a miss, a write is lost). */
   onTierError?(tier: string, e: unknown): void;
+  /** What a tier after the first answered: a verified hit (its bytes), a miss, or a
+   *  blob that failed its integrity check (also reported through onCorrupt). Never
+   *  called for the first tier, so a local-only store counts nothing more per read. */
+  onLaterTier?(tier: string, outcome: 'hit' | 'miss' | 'corrupt', bytes: number): void;
 }
 
 export class TieredStore {
@@ -63,12 +67,17 @@ export class TieredStore {
           continue;
         }
       }
-      if (!blob) continue;
+      if (!blob) {
+        if (i > 0) this.events.onLaterTier?.(tier.name, 'miss', 0);
+        continue;
+      }
       if (!checkIntegrity(blob.data, blob.integrity)) {
+        if (i > 0) this.events.onLaterTier?.(tier.name, 'corrupt', blob.data.length);
         await this.removeFrom(i, kind, key, true);
         this.events.onCorrupt?.(kind, key, `content in the ${tier.name} tier does not match its integrity (${blob.data.length} bytes)`);
         continue;
       }
+      if (i > 0) this.events.onLaterTier?.(tier.name, 'hit', blob.data.length);
       for (let j = 0; j < i; j++) if (tiers[j]!.writable) this.background(tiers[j]!, tiers[j]!.put(kind, key, blob.data));
       return blob;
     }
@@ -115,9 +124,9 @@ export class TieredStore {
   }
 }
 
-/** The store of a cache directory: its local tier, then (when configured) the others.
- *  A new tier is added here. */
-export function openStore(storeDir: string, events: StoreEvents = {}): { store: TieredStore; local: LocalTier } {
+/** The store of a cache directory: its local tier, then `further` (the remote tier,
+ *  when one is configured: tiers/redis.ts). */
+export function openStore(storeDir: string, events: StoreEvents = {}, further: readonly CacheTier[] = []): { store: TieredStore; local: LocalTier } {
   const local = new LocalTier(storeDir);
-  return { store: new TieredStore([local], events), local };
+  return { store: new TieredStore([local, ...further], events), local };
 }

@@ -3,6 +3,7 @@ import type { TomlTable } from 'smol-toml';
 import { DAEMON_NAMES, type DaemonName } from './daemon-names.js';
 import type { DaemonConfig } from './types.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
+import { DEFAULT_REMOTE_TIMEOUT_MS, REMOTE_CACHE_MODES, remoteUrlProblem, type RemoteCacheMode } from './remote-cache.js';
 import { locateKey } from './toml-locate.js';
 import { readTomlFile, parseToml } from './toml-source.js';
 import { formatKeyPath, isTable, IssueCollector, TableReader } from './validate.js';
@@ -25,7 +26,7 @@ export function defaultDaemonConfig(): DaemonConfig {
     enabled: { setup: true, discovery: true, compilation: true, orchestrator: true },
     ports: { ...DEFAULT_PORTS },
     discovery: { watch_interval: 1000, ignored_patterns: ['*.tmp', '*.swp'], use_polling: false },
-    compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0 },
+    compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: DEFAULT_REMOTE_TIMEOUT_MS },
     orchestrator: { queue_size: 100, timeout: 300 },
   };
 }
@@ -37,7 +38,7 @@ export const DEFAULT_DAEMON_CONFIG: DaemonConfig = deepFreeze(defaultDaemonConfi
 const SECTION_KEYS: Record<DaemonName, readonly string[]> = {
   setup: ['port'],
   discovery: ['port', 'watch_interval', 'ignored_patterns', 'use_polling'],
-  compilation: ['port', 'max_cache_size', 'cache_ttl', 'parallel_jobs'],
+  compilation: ['port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms'],
   orchestrator: ['port', 'queue_size', 'timeout'],
 };
 
@@ -95,6 +96,7 @@ function readSection(name: DaemonName, t: TableReader, config: DaemonConfig): vo
       c.max_cache_size = t.int('max_cache_size', { min: 1, unit: 'MB' }) ?? c.max_cache_size;
       c.cache_ttl = t.int('cache_ttl', { min: 0, unit: 's' }) ?? c.cache_ttl;
       c.parallel_jobs = t.int('parallel_jobs', { min: 0 }) ?? c.parallel_jobs;
+      readRemoteCache(t, c);
       return;
     }
     case 'orchestrator': {
@@ -106,6 +108,21 @@ function readSection(name: DaemonName, t: TableReader, config: DaemonConfig): vo
     case 'setup':
       return;
   }
+}
+
+function readRemoteCache(t: TableReader, c: DaemonConfig['compilation']): void {
+  const url = t.string('remote_cache');
+  if (url !== undefined && url.trim() !== '') {
+    const problem = remoteUrlProblem(url.trim());
+    if (problem) t.issues.add(t.at('remote_cache'), `${formatKeyPath(t.at('remote_cache'))}: ${problem}`);
+    else c.remote_cache = url.trim();
+  }
+  const mode = t.string('remote_cache_mode');
+  if (mode !== undefined) {
+    if ((REMOTE_CACHE_MODES as readonly string[]).includes(mode)) c.remote_cache_mode = mode as RemoteCacheMode;
+    else t.issues.add(t.at('remote_cache_mode'), `${formatKeyPath(t.at('remote_cache_mode'))} must be "read-write" or "read-only", not ${JSON.stringify(mode)}`);
+  }
+  c.remote_cache_timeout_ms = t.int('remote_cache_timeout_ms', { min: 1, max: 60_000, unit: 'ms' }) ?? c.remote_cache_timeout_ms;
 }
 
 function globProblem(pattern: string): string | null {

@@ -27,6 +27,10 @@ export interface DaemonConfig {
     max_cache_size: number;
     cache_ttl: number;
     parallel_jobs: number;
+    /** redis:// or rediss:// URL of the shared cache; '' = local only. */
+    remote_cache: string;
+    remote_cache_mode: 'read-write' | 'read-only';
+    remote_cache_timeout_ms: number;
   };
   orchestrator: {
     queue_size: number;

@@ -78,6 +78,16 @@ export async function run(args: CacheArgs): Promise<number> {
         ['size', `${mb(r.size_bytes)} of ${mb(r.max_size_bytes)}`],
         ['mean hit / miss', `${r.mean_hit_ms} ms / ${r.mean_miss_ms} ms`],
       ];
+      const x = r.remote;
+      if (x.hits + x.misses + x.errors + x.skipped + x.bytes_written > 0) {
+        // Per entry (manifests, results, links) asked of the shared tier after a local miss.
+        lines.push(
+          ['remote hits / misses', `${x.hits} / ${x.misses}`],
+          ['remote errors', `${x.errors}${x.skipped ? ` (${x.skipped} calls skipped, circuit open)` : ''}`],
+          ['remote read / written', `${mb(x.bytes_read)} / ${mb(x.bytes_written)}`],
+          ['remote mean latency', `${x.mean_latency_ms} ms`],
+        );
+      }
       for (const [k, v] of lines) console.log(`${k.padEnd(20)}${v}`);
       return 0;
     }

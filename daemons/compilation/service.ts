@@ -97,6 +97,33 @@ export class CompilationService implements CompilationApi {
       cache_uncacheable: this.counts.uncacheable,
       cache_hit_rate: looked ? Math.round((this.counts.hits / looked) * 1000) / 10 : null,
       compile_seconds: Math.round(this.compiledMs / 100) / 10,
+      ...remoteDetails(this.opts.cache),
     };
   }
+}
+
+/** The remote tier's state and this daemon's counts of it: `remote_cache` one line for
+ *  people (the URL redacted), `remote` all figures for --json. Nothing without a remote. */
+function remoteDetails(cache: CompileCache | undefined): Record<string, unknown> {
+  const st = cache?.remoteStatus();
+  if (!cache || !st) return {};
+  const c = cache.stats.remoteSession;
+  const mean = c.remote_calls ? Math.round((c.remote_ms_total / c.remote_calls) * 10) / 10 : 0;
+  const counts = {
+    hits: c.remote_hits,
+    misses: c.remote_misses,
+    errors: c.remote_errors,
+    skipped: c.remote_skipped,
+    bytes_read: c.remote_bytes_read,
+    bytes_written: c.remote_bytes_written,
+    mean_latency_ms: mean,
+  };
+  const state = st.state === 'unreachable' ? `unreachable (${st.reason ?? 'unknown'})` : st.state;
+  const circuit = st.circuit === 'closed' ? '' : `, circuit ${st.circuit}`;
+  return {
+    remote_cache:
+      `${st.url} ${st.mode} ${state}${circuit}; hits ${counts.hits}, misses ${counts.misses}, errors ${counts.errors}, ` +
+      `read ${counts.bytes_read} B, written ${counts.bytes_written} B, mean ${mean} ms`,
+    remote: { ...st, ...counts },
+  };
 }

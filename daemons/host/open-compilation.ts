@@ -3,6 +3,7 @@
 // A cache that cannot be used (say, a cache dir owned by another user) is reported
 // and the build goes on without it.
 import type { DaemonConfig } from '../../config/types.js';
+import { remoteCacheSettings, type RemoteCacheSettings } from '../../config/remote-cache.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { Logger } from '../common/logger.js';
 import { CompileCache } from '../../cache/cached-compile.js';
@@ -11,12 +12,26 @@ import { CompilationService } from '../compilation/service.js';
 
 /** The process's compile cache; null when it cannot be used. Each process opens it
  *  once, through openCompilation or openOrchestrator, and shares it. */
-export async function openCache(log: Logger): Promise<CompileCache | null> {
+export async function openCache(log: Logger, config: DaemonConfig): Promise<CompileCache | null> {
+  let remote: RemoteCacheSettings | null = null;
+  try {
+    // REPLIBUILD_REMOTE_CACHE (this process's environment: the CLI's, passed to the
+    // daemons at start) overrides the key.
+    remote = remoteCacheSettings(config.compilation);
+  } catch (e) {
+    log.warn(`remote cache disabled: ${(e as Error).message}`);
+  }
   try {
     // The service answers a compile as soon as its object is in place; the cache entry
     // is written after (its close() waits for those writes). A refused directory still
     // gives a cache: it bypasses itself, tells each build why, and checks again per build.
-    const cache = await CompileCache.open({ log: (line) => log.debug(line), storeInBackground: true, openRefused: true });
+    const cache = await CompileCache.open({
+      log: (line) => log.debug(line),
+      remoteLog: (line) => log.info(line),
+      storeInBackground: true,
+      openRefused: true,
+      remote,
+    });
     const note = cache.guard.note();
     if (note) log.warn(note);
     return cache;
@@ -45,7 +60,7 @@ export interface OpenCompilation {
 }
 
 export async function openCompilation(o: CompilationOptions): Promise<OpenCompilation> {
-  const cache = o.cache === undefined ? await openCache(o.log) : o.cache;
+  const cache = o.cache === undefined ? await openCache(o.log, o.config) : o.cache;
   const service = new CompilationService({ parallelJobs: o.config.compilation.parallel_jobs, children: o.children, cache: cache ?? undefined });
   const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};
   return {
@@ -53,6 +68,8 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
     close: async () => {
       stopCleanup();
       await service.close();
+      // A cache this process opened here is closed here; a shared one by its opener.
+      if (o.cache === undefined) await cache?.close();
     },
   };
 }

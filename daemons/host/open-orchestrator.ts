@@ -45,7 +45,7 @@ export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrch
     /* a read-only project: the build reports its own failure to save state */
   }
   // Opened once for the process: the link cache here, and the compiles the peer does in-process.
-  const cache = await openCache(log);
+  const cache = await openCache(log, config);
   const setup = new SetupPeer(root, o.useDaemons && config.enabled.setup, log);
   const compilation = new CompilationPeer({ root, enabled: o.useDaemons && config.enabled.compilation, config, log, children: o.children, cache });
   const discovery = o.useDiscovery ? new DiscoveryPeer(root, config.enabled.discovery, log) : undefined;
@@ -57,7 +57,7 @@ export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrch
       await compilation.close();
       setup.close();
       discovery?.close();
-      await cache?.flush().catch(() => undefined);
+      await cache?.close();
     },
   };
 }
