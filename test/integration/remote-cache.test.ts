@@ -78,10 +78,8 @@ function buildAndStop(p: TestProject): void {
   expect(cliSync(['stop'], p).code).toBe(0);
 }
 
-// With -g this depends on the path-independence part of issue 12 (-fdebug-prefix-map /
-// -fmacro-prefix-map, on the other branch): on i12-redis alone the -g case fails at
-// "remote.hits > 0", because -g objects (and so their keys) embed the checkout's path.
-// The lead merges both; nothing is weakened here.
+// With -g this holds because every compile maps the project root to "." (-fdebug-prefix-map,
+// -fmacro-prefix-map): a -g object would otherwise embed, and key on, the checkout's path.
 it.each([
   ['without -g', '"-O1"'],
   ['with -g', '"-O1", "-g"'],
@@ -180,6 +178,29 @@ it('read-only mode writes no key', async () => {
   expect(s.remote.misses).toBeGreaterThan(0);
   expect(s.remote.bytes_written).toBe(0);
   expect(runs(p)).toBe(EXPECTED);
+});
+
+it.each([
+  ['noeviction: writes refused with OOM', 'noeviction'],
+  ['allkeys-lru: an eviction storm', 'allkeys-lru'],
+])('a full Redis (%s): builds work and are right, and a second checkout still builds right', async (_, policy) => {
+  // 10 TUs with -g put up well over 1 MB: the limit is reached within the first build.
+  const r = await redis(['--maxmemory', '1mb', '--maxmemory-policy', policy]);
+  const a = withRemote(project(files(`// full ${policy}`)), r.url);
+  buildAndStop(a);
+  expect(runs(a)).toBe(EXPECTED);
+  // The limit was really met: writes refused, or keys evicted.
+  const info = r.cmd('INFO', 'stats');
+  const remote = json(a, ['cache', 'stats', '--json']).remote;
+  if (policy === 'noeviction') expect(remote.errors).toBeGreaterThan(0);
+  else expect(Number(/evicted_keys:(\d+)/.exec(info)?.[1])).toBeGreaterThan(0);
+  const b = withRemote(project(files(`// full ${policy}`)), r.url);
+  buildAndStop(b);
+  expect(runs(b)).toBe(EXPECTED);
+  const s = json(b, ['cache', 'stats', '--json']);
+  // Whatever Redis kept was checked and used; whatever it refused or evicted was compiled.
+  expect(s.hits + s.misses).toBeGreaterThan(0);
+  expect(s.errors).toBe(0);
 });
 
 it('a wrong password: status says authentication failed, without the password; builds work', async () => {
