@@ -109,7 +109,7 @@ function secondMachineSection(sm, meta) {
   if (rs) {
     notes.push(
       rs.remote
-        ? `replibuild on B (last rep): ${rs.remote.hits} TUs from Redis (remote hits), ${rs.remote.misses} remote misses, ${rs.remote.errors} remote errors; ${fmtBytes(rs.remote.bytes_read)} read`
+        ? `replibuild on B (last rep): ${rs.remote.hits} entries from Redis (remote hits: a manifest and a result per TU), ${rs.remote.misses} remote misses, ${rs.remote.errors} remote errors; ${fmtBytes(rs.remote.bytes_read)} read`
         : `replibuild on B: no remote counters — this replibuild has no remote tier, so B's build was a cold local one (hits ${rs.hits}, misses ${rs.misses})`,
     );
   }
