@@ -128,7 +128,9 @@ it('Redis killed mid-build: the build is right and not much slower than local-on
   expect(done.code, done.stderr).toBe(0);
   expect(JSON.parse(done.stdout)).toMatchObject({ failed: 0 });
   expect(runs(p)).toBe(EXPECTED);
-  expect(faultedMs).toBeLessThan(2 * localMs + 10_000);
+  // The issue's bound: within 2× a local-only build (the reference also counts its start
+  // and stop, which leaves room for a loaded machine). The breaker itself is unit-tested.
+  expect(faultedMs).toBeLessThan(2 * localMs);
   await waitFor(() => /unreachable/.test(status(p)), 15_000, 'status to say unreachable');
 
   await r.restart();
