@@ -390,14 +390,29 @@ export interface CacheStatsReport {
   link_hits: number;
   link_misses: number;
   /** The shared remote tier, per entry; all zero when none is configured. */
-  remote: {
-    hits: number;
-    misses: number;
-    errors: number;
-    skipped: number;
-    bytes_read: number;
-    bytes_written: number;
-    mean_latency_ms: number;
+  remote: RemoteReport;
+}
+
+export interface RemoteReport {
+  hits: number;
+  misses: number;
+  errors: number;
+  skipped: number;
+  bytes_read: number;
+  bytes_written: number;
+  mean_latency_ms: number;
+}
+
+/** The remote counts as `cache stats --json` and `status` show them. */
+export function remoteReport(c: typeof REMOTE_ZERO): RemoteReport {
+  return {
+    hits: c.remote_hits,
+    misses: c.remote_misses,
+    errors: c.remote_errors,
+    skipped: c.remote_skipped,
+    bytes_read: c.remote_bytes_read,
+    bytes_written: c.remote_bytes_written,
+    mean_latency_ms: c.remote_calls === 0 ? 0 : Math.round((c.remote_ms_total / c.remote_calls) * 100) / 100,
   };
 }
 
@@ -430,14 +445,6 @@ export function buildReport(
     mean_miss_ms: c.misses === 0 ? 0 : round(c.miss_ms_total / c.misses),
     link_hits: c.link_hits,
     link_misses: c.link_misses,
-    remote: {
-      hits: c.remote_hits,
-      misses: c.remote_misses,
-      errors: c.remote_errors,
-      skipped: c.remote_skipped,
-      bytes_read: c.remote_bytes_read,
-      bytes_written: c.remote_bytes_written,
-      mean_latency_ms: c.remote_calls === 0 ? 0 : round(c.remote_ms_total / c.remote_calls),
-    },
+    remote: remoteReport(c),
   };
 }

@@ -4,6 +4,7 @@
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { ChildTracker } from '../host/child-tracker.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
+import { remoteReport } from '../../cache/stats.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
 import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
 import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
@@ -107,23 +108,13 @@ export class CompilationService implements CompilationApi {
 function remoteDetails(cache: CompileCache | undefined): Record<string, unknown> {
   const st = cache?.remoteStatus();
   if (!cache || !st) return {};
-  const c = cache.stats.remoteSession;
-  const mean = c.remote_calls ? Math.round((c.remote_ms_total / c.remote_calls) * 10) / 10 : 0;
-  const counts = {
-    hits: c.remote_hits,
-    misses: c.remote_misses,
-    errors: c.remote_errors,
-    skipped: c.remote_skipped,
-    bytes_read: c.remote_bytes_read,
-    bytes_written: c.remote_bytes_written,
-    mean_latency_ms: mean,
-  };
+  const counts = remoteReport(cache.stats.remoteSession);
   const state = st.state === 'unreachable' ? `unreachable (${st.reason ?? 'unknown'})` : st.state;
   const circuit = st.circuit === 'closed' ? '' : `, circuit ${st.circuit}`;
   return {
     remote_cache:
       `${st.url} ${st.mode} ${state}${circuit}; hits ${counts.hits}, misses ${counts.misses}, errors ${counts.errors}, ` +
-      `read ${counts.bytes_read} B, written ${counts.bytes_written} B, mean ${mean} ms`,
+      `read ${counts.bytes_read} B, written ${counts.bytes_written} B, mean ${counts.mean_latency_ms} ms`,
     remote: { ...st, ...counts },
   };
 }

@@ -1,9 +1,9 @@
 // Test projects in temp dirs, the real CLI run as a child process, and a
 // cleanup that stops exactly the daemons (and their children) the test started.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
@@ -152,4 +152,18 @@ export function projectsPerTest(): (...args: Parameters<typeof makeProject>) => 
     made.push(p);
     return p;
   };
+}
+
+/** Every object file under the project's build dir, by path relative to the root. */
+export function objects(root: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const x = join(d, f);
+      if (statSync(x).isDirectory()) walk(x);
+      else if (x.endsWith('.o')) out.set(relative(root, x), readFileSync(x));
+    }
+  };
+  walk(join(root, 'build'));
+  return out;
 }

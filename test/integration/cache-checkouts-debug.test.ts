@@ -4,10 +4,10 @@
 // and the keys need not either: B's clean build is all hits, its objects are A's
 // bytes, and nothing in them names A's root (nor B's).
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cliSync, killProjectDaemons, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, killProjectDaemons, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -37,19 +37,6 @@ const FILES = {
   'include/where.h': 'inline const char* header_file() { return __FILE__; }\ninline int header_line() { return __LINE__; }\n',
 };
 const WANT = '8 src/where.cpp:4|include/where.h:2';
-
-function objects(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const x = join(d, f);
-      if (statSync(x).isDirectory()) walk(x);
-      else if (x.endsWith('.o')) out.set(relative(root, x), readFileSync(x));
-    }
-  };
-  walk(join(root, 'build'));
-  return out;
-}
 
 function json(p: Pick<TestProject, 'root' | 'env'>, args: string[]): Record<string, number> {
   const r = cliSync(args, p);

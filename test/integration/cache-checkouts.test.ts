@@ -1,10 +1,10 @@
 // Issue 10, item 9: two checkouts of one project at different paths share a cache.
 // One TU includes nothing, include_dirs lists an empty directory and one with
 // headers: the second checkout's clean build is all cache hits, objects identical.
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -18,19 +18,6 @@ include_dirs = ["empty", "include"]
 kind = "executable"
 sources = ["src/*.cpp"]
 `;
-
-function objects(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const x = join(d, f);
-      if (statSync(x).isDirectory()) walk(x);
-      else if (x.endsWith('.o')) out.set(relative(root, x), readFileSync(x));
-    }
-  };
-  walk(join(root, 'build'));
-  return out;
-}
 
 function json(p: TestProject, args: string[]): Record<string, number> {
   const r = cliSync(args, p);

@@ -1,11 +1,11 @@
 // Issue 12: the shared remote tier on a real redis-server, with real daemons. Every
 // project has its own empty REPLIBUILD_CACHE_DIR, so whatever it finds it found in Redis.
-import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
-import { cli, cliSync, projectsPerTest, waitFor, type TestProject } from '../helpers/project.js';
+import { cli, cliSync, objects, projectsPerTest, waitFor, type TestProject } from '../helpers/project.js';
 import { redisPerTest } from '../helpers/redis.js';
 
 const project = projectsPerTest();
@@ -52,19 +52,6 @@ function json(p: TestProject, args: string[]): Record<string, any> {
 
 function runs(p: TestProject): string {
   return spawnSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' }).stdout.trim();
-}
-
-function objects(root: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const x = join(d, f);
-      if (statSync(x).isDirectory()) walk(x);
-      else if (x.endsWith('.o')) out.set(relative(root, x), readFileSync(x));
-    }
-  };
-  walk(join(root, 'build'));
-  return out;
 }
 
 function status(p: TestProject): string {
