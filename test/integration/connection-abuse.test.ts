@@ -40,15 +40,28 @@ async function watchRss<T>(recs: DaemonRecord[], body: () => Promise<T>): Promis
   }
 }
 
-async function openCounts(peer: AbusePeer): Promise<{ idle: number; slow: number; big: number }> {
+type OpenCounts = { idle: number; slow: number; big: number };
+
+async function openCounts(peer: AbusePeer): Promise<OpenCounts> {
   const s = await peer.send('status');
-  const total = { idle: 0, slow: 0, big: 0 };
-  for (const c of Object.values(s.open) as { idle: number; slow: number; big: number }[]) {
+  const total: OpenCounts = { idle: 0, slow: 0, big: 0 };
+  for (const c of Object.values(s.open) as OpenCounts[]) {
     total.idle += c.idle;
     total.slow += c.slow;
     total.big += c.big;
   }
   return total;
+}
+
+/** The peer's open connections once `settled` holds, or as they are after 20 s. */
+async function countsOnceSettled(peer: AbusePeer, settled: (n: OpenCounts) => boolean): Promise<OpenCounts> {
+  const end = Date.now() + 20_000;
+  let n = await openCounts(peer);
+  while (!settled(n) && Date.now() < end) {
+    await new Promise((res) => setTimeout(res, 200));
+    n = await openCounts(peer);
+  }
+  return n;
 }
 
 function expectThroughDaemons(p: TestProject, r: { code: number; stdout: string; stderr: string }): void {
@@ -80,12 +93,7 @@ describe('unauthenticated connections against real daemons', () => {
 
       // No longer refilled: the deadline closes every idle and slow connection left.
       await peer.send('calm');
-      const end = Date.now() + 20_000;
-      let left = await openCounts(peer);
-      while (left.idle + left.slow > 0 && Date.now() < end) {
-        await new Promise((res) => setTimeout(res, 200));
-        left = await openCounts(peer);
-      }
+      const left = await countsOnceSettled(peer, (n) => n.idle + n.slow === 0);
       expect(left, 'unauthenticated connections still open').toEqual({ idle: 0, slow: 0, big: 0 });
 
       // And the daemons still build (a second, no-op compile).
@@ -104,13 +112,7 @@ describe('unauthenticated connections against real daemons', () => {
     try {
       const { value: left, peak } = await watchRss(recs, async () => {
         await peer.send('big', { ports, count: 14, bytes: 15 * 1024 * 1024 });
-        const end = Date.now() + 20_000;
-        let n = await openCounts(peer);
-        while (n.big > 0 && Date.now() < end) {
-          await new Promise((res) => setTimeout(res, 200));
-          n = await openCounts(peer);
-        }
-        return n.big;
+        return (await countsOnceSettled(peer, (n) => n.big === 0)).big;
       });
       expect(left, 'long-line connections still open').toBe(0);
       const s = await peer.send('status');
