@@ -23,11 +23,6 @@ import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.
 import { isRacy } from '../fs/racy.js';
 import { commentBlindFacts, type CommentBlindFacts } from './comment-blind.js';
 
-// Stamps, quick stats and the racy rule live in fs/; the cache's modules import them from here.
-export { sameStamp, statStamp, statStampSync, msFromNs, type FileKind, type StatStamp } from '../fs/stat-stamp.js';
-export { quickMatches, quickMatchesDir, quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
-export { isRacy } from '../fs/racy.js';
-
 /** The cache's racy window (fs/racy.ts). Its reference time is the start of each compile,
  *  and a result is not stored when a header it read is racy: a window of seconds (as the
  *  daemons' hash memos use) would refuse to cache every compile of a header saved just

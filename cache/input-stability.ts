@@ -3,7 +3,8 @@
 // write in the same clock tick could hide behind the same stamp.
 
 import type { NotStored } from './bookkeeping.js';
-import { isRacy, sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
+import { isRacy } from '../fs/racy.js';
+import { sameStamp, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { absLiteral } from './literal-paths.js';
 import type { CacheParts, Prepared, Preprocessed } from './parts.js';
 

@@ -15,7 +15,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
-import { sameStamp, statStampSync, type StatStamp } from './fs-snapshot.js';
+import { sameStamp, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
 import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';

@@ -1,16 +1,8 @@
 // Checking a direct-mode entry (manifest.ts, step 5 of the scheme) on the hit path.
 
-import {
-  DirListingCache,
-  listingDigest,
-  quickMatches,
-  quickMatchesDir,
-  quickStat,
-  sameStamp,
-  statStampSync,
-  type FileInfoCache,
-  type QuickStat,
-} from './fs-snapshot.js';
+import { DirListingCache, listingDigest, type FileInfoCache } from './fs-snapshot.js';
+import { quickMatches, quickMatchesDir, quickStat, type QuickStat } from '../fs/quick-stat.js';
+import { sameStamp, statStampSync } from '../fs/stat-stamp.js';
 import { absLiteral, hasherPath } from './literal-paths.js';
 import { recordedHash, type DirRecord, type HeaderHasher, type HeaderRecord, type ManifestEntry, type PresentRecord } from './manifest.js';
 

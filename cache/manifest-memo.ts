@@ -5,7 +5,7 @@
 
 import { LRUCache } from 'lru-cache';
 import { CorruptEntryError } from './blob.js';
-import { quickStat, sameQuick, type QuickStat } from './fs-snapshot.js';
+import { quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { addEntry, decodeManifest, encodeManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';

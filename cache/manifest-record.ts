@@ -2,14 +2,9 @@
 // TU read with its hash, and every place a file could appear and capture an include,
 // as directory stamps, listing digests, absent and present candidates.
 
-import {
-  isRacy,
-  listingDigest,
-  statStampSync,
-  type DirListingCache,
-  type FileSnapshot,
-  type StatStamp,
-} from './fs-snapshot.js';
+import { isRacy } from '../fs/racy.js';
+import { listingDigest, type DirListingCache, type FileSnapshot } from './fs-snapshot.js';
+import { statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { absLiteral, dirOfLiteral, includeNames, isProjectPath, isUnder, joinLiteral, normalized, storedForm } from './literal-paths.js';
 import { recordedHash, type DirRecord, type HeaderRecord, type ManifestEntry, type PresentRecord } from './manifest.js';
 

@@ -48,7 +48,8 @@
 // spelling of an already-included path is invisible to the line markers.
 
 import { CorruptEntryError } from './blob.js';
-import type { FileSnapshot, StatStamp } from './fs-snapshot.js';
+import type { FileSnapshot } from './fs-snapshot.js';
+import type { StatStamp } from '../fs/stat-stamp.js';
 
 /** Hash of a file's content as someone who already knows it (the discovery daemon) says.
  *  Contract: `path` is absolute and normalized; the answer is the lowercase hex sha256

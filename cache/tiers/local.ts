@@ -19,7 +19,7 @@ import { readFileSync, utimesSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from '../cacache-api.js';
-import { quickStat, sameQuick, type QuickStat } from '../fs-snapshot.js';
+import { quickStat, sameQuick, type QuickStat } from '../../fs/quick-stat.js';
 import { ENTRY_KINDS, type CacheTier, type EntryKind, type TierBlob, type TierGetOptions } from '../tier.js';
 import { boundedLru } from '../../fs/bounded-lru.js';
 
