@@ -35,7 +35,7 @@ export function isCancellation(err: unknown): boolean {
 }
 
 /** The part of the identity the runner needs. */
-export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id' | 'cache_id'>;
+export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id' | 'cache_id' | 'kind'>;
 
 
 /** The arguments the runner passes, with the given output and depfile names. */
