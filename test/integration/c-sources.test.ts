@@ -165,7 +165,10 @@ describe('compile_commands.json', () => {
     expect(cliSync(['start'], p).code).toBe(0);
     compileJson(p);
     const first = stamp(p);
-    compileJson(p); // no-op
+    compileJson(p);
+    // A no-op on the journal alone: discovery does not take our own write for a change.
+    const status = JSON.parse(cliSync(['status', '--json'], p).stdout) as { daemons: { name: string; details: { noop_builds?: number } }[] };
+    expect(status.daemons.find((d) => d.name === 'orchestrator')!.details.noop_builds).toBe(1);
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// edited\n`);
     expect(compileJson(p)).toMatchObject({ compiled: 1 });
     expect(stamp(p)).toBe(first);
