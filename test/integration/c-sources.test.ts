@@ -142,6 +142,26 @@ describe.runIf(COMPILERS.length === 2)('switching compilers', () => {
   });
 });
 
+describe('C TUs in the planner', () => {
+  it('a new header that shadows one a C source reads (-Ib -Ia) recompiles it, and only it', () => {
+    const p = project({
+      'replibuild.toml': '[project]\nname = "t"\n\n[targets.app]\nkind = "executable"\nsources = ["src/*.cpp", "src/*.c"]\ninclude_dirs = ["b", "a"]\n',
+      'a/who.h': '#define WHO 1\n',
+      'b/README.md': 'overrides of a/ go here\n',
+      'src/who.c': '#include <stdlib.h>\n#include "who.h"\nint who(void) { return WHO + (int)abs(0); }\n',
+      'src/main.cpp': '#include <cstdio>\nextern "C" int who(void);\nint main() { std::printf("%d\\n", who()); return 0; }\n',
+    });
+    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 2 });
+    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
+    p.write('b/who.h', '#define WHO 2\n');
+    const s = compileJson(p, ['--no-daemon']);
+    expect(s.compiled + s.cached).toBe(1);
+    expect(s.upToDate).toBe(1);
+    expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('2\n');
+    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
+  });
+});
+
 describe('a missing C compiler', () => {
   it('is an error only for a project with C sources, named against its setting', () => {
     const p = project({ ...MIXED, 'replibuild.toml': TOML('cc = "no-such-cc-4242"\n') });
