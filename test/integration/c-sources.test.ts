@@ -218,6 +218,16 @@ describe('compile_commands.json', () => {
     expect(p.read('compile_commands.json')).toBe('[]\n');
   });
 
+  it('gives clangd the C command for a C source: C11, c_flags, the include dir', () => {
+    const p = project(MIXED);
+    compileJson(p, ['--no-daemon']);
+    const r = spawnSync('clangd', ['--check=src/c/scale.c'], { cwd: p.root, env: p.env, encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toMatch(/Compile command from CDB is: .*-std=c11 .*-DONLY_C=1 .*-Iinclude/);
+    // The #error in scale.c fires unless it is parsed as C11 with c_flags, as the build does.
+    expect(r.stderr).not.toMatch(/file not found|not compiled as C11/);
+    expect(r.stderr).toMatch(/All checks completed, 0 errors/);
+  });
+
   it('lets clangd find every header of examples/static-lib, which it cannot without it', () => {
     const p = project({});
     cpSync(join(REPO, 'examples', 'static-lib'), p.root, { recursive: true });
