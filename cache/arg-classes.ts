@@ -3,8 +3,9 @@
 // reason not to cache.
 
 import { extname } from 'node:path';
+import { C_EXT, CXX_EXT, type SourceLanguage } from '../config/source-language.js';
 
-export type Language = 'c' | 'c++';
+export type Language = SourceLanguage;
 
 /** Stable short reasons: they are the keys of the "uncacheable" counters. */
 export type UncacheableReason =
@@ -103,8 +104,6 @@ export function startsWithAny(s: string, prefixes: readonly string[]): boolean {
   return prefixes.some((p) => s.startsWith(p));
 }
 
-export const C_EXT = new Set(['.c']);
-export const CXX_EXT = new Set(['.cc', '.cp', '.cxx', '.cpp', '.CPP', '.c++', '.C']);
 export const HEADER_EXT = new Set(['.h', '.hh', '.H', '.hp', '.hxx', '.hpp', '.HPP', '.h++', '.tcc', '.inl']);
 
 /** Language of an input given the -x in force, or why it is not one we cache. */

@@ -29,7 +29,10 @@ export interface RunBuildOptions {
   config: ProjectConfig;
   request: BuildRequest;
   compile: CompileFunction;
+  /** The C++ compiler: its TUs and every link. */
   compilerIdentity: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
+  /** The C compiler: required when the requested targets have C sources. */
+  cCompilerIdentity?: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
   /** Default: one whose cache persists in .replibuild/state/hash-cache.json, loaded
    *  before planning and saved after the build. A hasher passed in is the caller's to
    *  load and save. */
@@ -94,7 +97,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
 
   const state = opts.state ?? (await BuildState.load(root));
   await ownHasher?.load();
-  const shadow = new ShadowRecorder({ root, compiler: opts.compilerIdentity, store: state });
+  const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
+  const shadow = new ShadowRecorder({ root, compilers, store: state });
   let plan;
   try {
     plan = await planBuild({
@@ -102,6 +106,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       targets: request.targets,
       state,
       compiler: opts.compilerIdentity,
+      ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
       hasher,
       build_id,
       unchanged: opts.unchanged,
@@ -207,7 +212,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):
       // record the one it used, so the next plan sees the difference.
-      compiler_id: res.compiler_id || opts.compilerIdentity.id,
+      compiler_id: res.compiler_id || tu.compiler_id,
       source: tu.source,
       source_hash,
       headers,

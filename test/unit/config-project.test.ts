@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectCxx, findOnPath } from '../../config/compiler.js';
+import { detectCc, detectCxx, findOnPath } from '../../config/compiler.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig, projectConfigPath } from '../../config/project-config.js';
 import type { ConfigIssue } from '../../config/types.js';
@@ -115,7 +115,8 @@ describe('project config resolution', () => {
     expect(cfg.root).toBe(root);
     expect(cfg.name).toBe('layered');
     expect(cfg.build_dir).toBe('build');
-    expect(cfg.compiler).toEqual({ cxx: 'clang++', std: 'c++20' });
+    expect(cfg.compiler).toEqual({ cxx: 'clang++', std: 'c++20', cc: detectCc(), c_std: 'c11' });
+    expect(cfg.compile_commands).toBe(true);
     expect(cfg.files).toEqual([join(root, 'replibuild.toml')]);
     expect(cfg.targets.map((t) => t.name)).toEqual(['util', 'net', 'plugin', 'app']);
 
@@ -127,6 +128,9 @@ describe('project config resolution', () => {
       include_dirs: ['util/include', 'third_party/include'],
       defines: ['NDEBUG', 'LEVEL=2'],
       flags: ['-Wall', '-O2'],
+      c_flags: [],
+      std: 'c++20',
+      c_std: 'c11',
       deps: [],
       link_deps: [],
       libs: ['m'],
@@ -147,6 +151,9 @@ describe('project config resolution', () => {
       include_dirs: ['app/include', 'plugin/include', 'net/include', 'util/include', 'third_party/include'],
       defines: ['NDEBUG', 'LEVEL=2', 'APP=1'],
       flags: ['-Wall', '-O2', '-g'],
+      c_flags: [],
+      std: 'c++20',
+      c_std: 'c11',
       deps: ['net', 'plugin'],
       // plugin uses net, net uses util: each library before the ones it needs
       link_deps: ['plugin', 'net', 'util'],
@@ -159,13 +166,15 @@ describe('project config resolution', () => {
 
   it('applies the defaults', () => {
     const root = project('[targets.hello]\nkind = "executable"\nsources = ["main.cpp"]\n', ['main.cpp']);
-    const saved = process.env['CXX'];
+    const saved = { CXX: process.env['CXX'], CC: process.env['CC'] };
     process.env['CXX'] = 'my-c++';
+    process.env['CC'] = 'my-cc';
     try {
       const cfg = loadProjectConfig(root);
       expect(cfg.name).toBe(basename(root));
       expect(cfg.build_dir).toBe('build');
-      expect(cfg.compiler).toEqual({ cxx: 'my-c++', std: 'c++17' });
+      expect(cfg.compiler).toEqual({ cxx: 'my-c++', std: 'c++17', cc: 'my-cc', c_std: 'c11' });
+      expect(cfg.compile_commands).toBe(true);
       expect(cfg.targets).toEqual([
         {
           name: 'hello',
@@ -174,6 +183,9 @@ describe('project config resolution', () => {
           include_dirs: [],
           defines: [],
           flags: [],
+          c_flags: [],
+          std: 'c++17',
+          c_std: 'c11',
           deps: [],
           link_deps: [],
           libs: [],
@@ -183,9 +195,42 @@ describe('project config resolution', () => {
         },
       ]);
     } finally {
-      if (saved === undefined) delete process.env['CXX'];
-      else process.env['CXX'] = saved;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
+  });
+
+  it('gives C sources their compiler, standard and flags, and lets a target override the standards', () => {
+    const root = project(
+      [
+        '[project]',
+        'compile_commands = false',
+        '[compiler]',
+        'cc = " clang "',
+        'c_std = "gnu17"',
+        'flags = ["-O2"]',
+        'c_flags = ["-O1"]',
+        '[targets.lib]',
+        'kind = "static"',
+        'sources = ["a.c", "b.cpp"]',
+        'c_flags = ["-Wall"]',
+        'std = "c++20"',
+        'c_std = "c99"',
+        '[targets.app]',
+        'kind = "executable"',
+        'sources = ["m.cpp"]',
+        'deps = ["lib"]',
+      ].join('\n'),
+      ['a.c', 'b.cpp', 'm.cpp'],
+    );
+    const cfg = loadProjectConfig(root);
+    expect(cfg.compile_commands).toBe(false);
+    expect(cfg.compiler).toMatchObject({ cc: 'clang', c_std: 'gnu17', std: 'c++17' });
+    const [lib, app] = cfg.targets;
+    expect(lib).toMatchObject({ flags: ['-O2'], c_flags: ['-O1', '-Wall'], std: 'c++20', c_std: 'c99' });
+    expect(app).toMatchObject({ flags: ['-O2'], c_flags: ['-O1'], std: 'c++17', c_std: 'gnu17' });
   });
 
   it('normalizes build_dir and keeps its contents out of the sources', () => {
@@ -294,6 +339,29 @@ describe('project config errors', () => {
       [13, 1, 'targets.b.kind must be one of "executable", "static", "shared", not "library"'],
       [15, 10, 'target name "bad name" may only use letters, digits, \'_\', \'.\' and \'-\''],
       [18, 2, 'unknown table [tragets] (did you mean [targets]?)'],
+    ]);
+  });
+
+  it('reports a C standard given for C++ and the reverse, in [compiler] and in a target', () => {
+    const root = project(
+      [
+        '[compiler]',
+        'c_std = "c++17"',
+        'c_flags = "-O2"',
+        '[targets.a]',
+        'kind = "static"',
+        'sources = ["a.c"]',
+        'std = "c11"',
+        'c_std = "gnu17"',
+        'c_flag = ["-O2"]',
+      ].join('\n'),
+      ['a.c'],
+    );
+    expect(where(root)).toEqual([
+      [2, 1, 'compiler.c_std must be a C standard such as "c11" or "gnu17", not "c++17"'],
+      [3, 1, 'compiler.c_flags must be an array of strings, not the string "-O2"'],
+      [7, 1, 'targets.a.std must be a C++ standard such as "c++17" or "gnu++20", not "c11"'],
+      [9, 1, 'unknown key "targets.a.c_flag" (did you mean "targets.a.c_flags"?)'],
     ]);
   });
 
@@ -435,7 +503,7 @@ describe('project config errors', () => {
     }
     const file = join(root, 'replibuild.toml');
     expect(message.split('\n')).toEqual([
-      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir)`,
+      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir, compile_commands)`,
       `${file}:4:1: error: targets.a.kind must be one of "executable", "static", "shared", not "x"`,
     ]);
   });
@@ -468,6 +536,12 @@ describe('compiler detection', () => {
     expect(detectCxx({ PATH: `/nonexistent:${binDir(['clang++', 'g++'])}` })).toBe('g++');
     expect(detectCxx({ PATH: binDir(['clang++']) })).toBe('clang++');
     expect(detectCxx({ PATH: '' })).toBe('clang++');
+  });
+
+  it('takes $CC, else gcc, else clang for C', () => {
+    expect(detectCc({ CC: 'ccache gcc', PATH: binDir(['gcc']) })).toBe('ccache gcc');
+    expect(detectCc({ PATH: binDir(['clang', 'gcc']) })).toBe('gcc');
+    expect(detectCc({ PATH: binDir(['clang']) })).toBe('clang');
   });
 
   it('ignores directories and files that are not executable', () => {
