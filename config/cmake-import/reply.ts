@@ -91,7 +91,11 @@ function readJson<T>(file: string): T {
 /** The codemodel of the newest reply in `buildDir` (its first configuration: a single-
  *  configuration generator has exactly one). */
 export function loadCodemodel(buildDir: string): CmakeCodemodel {
-  const dir = replyDir(buildDir);
+  return readReply(replyDir(buildDir));
+}
+
+/** The codemodel of the newest reply in a reply dir. */
+export function readReply(dir: string): CmakeCodemodel {
   let names: string[];
   try {
     names = readdirSync(dir);
