@@ -291,12 +291,13 @@ function readSources(t: TableReader, name: string, walker: GlobWalker): string[]
 function namedSource(pattern: string, root: string): { path: string; exists: boolean } | null {
   if (isGlobPattern(pattern)) return null;
   let path = normalizeConfigPath(pattern);
-  if (path.startsWith('/')) {
+  const absolute = path.startsWith('/');
+  if (absolute) {
     const rel = relative(root, path);
     if (rel !== '' && !isAbsolute(rel) && !leavesRoot(normalizeConfigPath(rel))) path = normalizeConfigPath(rel);
   }
-  const outside = path.startsWith('/') || leavesRoot(path);
-  if (!outside && !path.split('/').some((seg) => seg.startsWith('.') && seg !== '.' && seg !== '..')) return null;
+  const named = absolute || leavesRoot(path) || path.split('/').some((seg) => seg.startsWith('.') && seg !== '.' && seg !== '..');
+  if (!named) return null;
   let exists = false;
   try {
     exists = statSync(resolve(root, path)).isFile();
