@@ -3,7 +3,7 @@
 // configured source, two programs), with the real cmake, then `replibuild compile`
 // through the daemons: the programs print what CMake's own build of them prints.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO, cliSync } from '../helpers/project.js';
@@ -65,6 +65,24 @@ describe('replibuild init --from-cmake', () => {
     const after = compileJson(s);
     expect(after.compiled).toBeGreaterThan(0);
     expect(run(join(s.root, 'build/bin/app'), [], s.base).out).toMatch(/: edited by hand 20 12\n$/);
+  });
+
+  it('imports a SOURCE_DIR beside the project: its sources and include dirs are named outside the root, and build', () => {
+    const s = scratch();
+    const src = join(s.base, 'src');
+    mkdirSync(join(src, 'include'), { recursive: true });
+    writeFileSync(join(src, 'CMakeLists.txt'), 'cmake_minimum_required(VERSION 3.16)\nproject(beside CXX)\nadd_executable(hi main.cpp)\ntarget_include_directories(hi PRIVATE include)\n');
+    writeFileSync(join(src, 'include/msg.h'), '#define MSG "beside"\n');
+    writeFileSync(join(src, 'main.cpp'), '#include <cstdio>\n#include <msg.h>\nint main() { std::puts(MSG); }\n');
+
+    const init = cliSync(['init', '--from-cmake', '../src'], s);
+    expect(init.code, init.stderr).toBe(0);
+    const toml = readFileSync(join(s.root, 'replibuild.toml'), 'utf8');
+    expect(toml).toContain('sources = [ "../src/main.cpp" ]');
+    expect(toml).toContain('include_dirs = [ "../src/include" ]');
+    expect(cliSync(['start'], s).code).toBe(0);
+    expect(compileJson(s)).toMatchObject({ ok: true, compiled: 1 });
+    expect(run(join(s.root, 'build/bin/hi'), [], s.base).out).toBe('beside\n');
   });
 
   it('never overwrites: an existing replibuild.toml stops it before CMake runs, and nothing is written', () => {
