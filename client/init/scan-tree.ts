@@ -1,10 +1,11 @@
 // `replibuild init` without CMake: a replibuild.toml guessed from the tree. Every
-// C and C++ source is found; a source that defines main() is a program, the rest
-// one static library every program links; an include dir is added wherever a
-// header that something includes lies below one (`#include "geo/point.h"` and
-// include/geo/point.h → "include"), unless it is found beside the includer.
+// C and C++ source is found (CMake build trees left out); a source that defines
+// main() is a program, the rest one static library every program links; an
+// include dir is added wherever a header that something includes lies below one
+// (`#include "geo/point.h"` and include/geo/point.h → "include"), unless it is
+// found beside the includer.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, extname, posix } from 'node:path';
 import { DEFAULT_BUILD_DIR } from '../../config/project-config.js';
 import { expandGlobs } from '../../config/glob.js';
@@ -32,12 +33,28 @@ function nameFrom(raw: string): string {
   return raw.replace(/[^A-Za-z0-9_.-]/g, '_') || 'app';
 }
 
+/** Files not under a CMake build tree (a dir holding CMakeCache.txt): its
+ *  CMakeFiles/ hold compiler-identification sources that define main. */
+function outsideCmakeBuilds(root: string, files: string[]): string[] {
+  const isBuildTree = new Map<string, boolean>();
+  const inBuild = (dir: string): boolean => {
+    if (dir === '.' || dir === '') return false;
+    let v = isBuildTree.get(dir);
+    if (v === undefined) {
+      v = existsSync(posix.join(root, dir, 'CMakeCache.txt')) || inBuild(posix.dirname(dir));
+      isBuildTree.set(dir, v);
+    }
+    return v;
+  };
+  return files.filter((f) => !inBuild(posix.dirname(f)));
+}
+
 /** Null when there is nothing to build. */
 export function scanTree(root: string, projectName: string): ScanResult | null {
   const opts = { buildDir: DEFAULT_BUILD_DIR };
-  const sources = expandGlobs(root, [SOURCE_GLOB], opts);
+  const sources = outsideCmakeBuilds(root, expandGlobs(root, [SOURCE_GLOB], opts));
   if (sources.length === 0) return null;
-  const headers = expandGlobs(root, [HEADER_GLOB], opts);
+  const headers = outsideCmakeBuilds(root, expandGlobs(root, [HEADER_GLOB], opts));
   const headerSet = new Set(headers);
 
   const includeDirs: string[] = [];

@@ -25,6 +25,9 @@ const TREE = {
   'app/main.cpp': '#include <cstdio>\n#include <geo/point.h>\n// int main() in a comment is not a definition\nint main() { std::printf("app %d\\n", norm1(-3, 4)); }\n',
   'tools/cli.c': '#include <stdio.h>\nint absval(int);\nint\nmain(void)\n{\n  printf("cli %d\\n", absval(-9));\n  return 0;\n}\n',
   'build/stale.cpp': 'this is in the build dir: never a source\n',
+  // An in-source CMake build: its compiler-identification sources define main.
+  'cmake-build-debug/CMakeCache.txt': '',
+  'cmake-build-debug/CMakeFiles/3.25.1/CompilerIdCXX/CMakeCXXCompilerId.cpp': 'int main() { return 0; }\n',
 };
 
 describe('replibuild init', () => {
