@@ -127,7 +127,6 @@ export function importCodemodel(model: CmakeCodemodel, opts: ImportOptions): Imp
     if (draft.sources.length === 0) {
       const said = skipped.some((line) => line.startsWith(`${t.name}: `));
       skipped.push(`${t.name}: ${said ? 'left out, as nothing else in it compiles' : 'no C or C++ source to compile'}`);
-      names.delete(t.id);
       continue;
     }
     drafts.set(t.id, draft);

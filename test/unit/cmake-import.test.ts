@@ -179,6 +179,24 @@ describe('targets the demo does not have', () => {
     ]);
   });
 
+  it('a dependency left out is dropped from its users, with a note, whatever the order', () => {
+    const gen: CmakeTarget = {
+      name: 'gen',
+      id: 'g::1',
+      type: 'STATIC_LIBRARY',
+      artifacts: [{ path: 'libgen.a' }],
+      sources: [{ path: 'b/gen.cpp', compileGroupIndex: 0, isGenerated: true }],
+      compileGroups: [{ language: 'CXX', sourceIndexes: [0] }],
+    };
+    const user = exe({ link: { commandFragments: [{ fragment: 'libgen.a', role: 'libraries' }] } });
+    for (const targets of [[gen, user], [user, gen]]) {
+      const r = run(model(targets), { exists: (p) => !p.endsWith('/gen.cpp') });
+      expect(r.draft.targets.map((t) => [t.name, t.deps])).toEqual([['x', []]]);
+      expect(r.skipped).toEqual(['gen: b/gen.cpp is generated at build time by a custom command', 'gen: left out, as nothing else in it compiles']);
+      expect(r.notes).toEqual(['x: its dependency gen was not imported']);
+    }
+  });
+
   it('an include dir that does not exist is left out, with a note', () => {
     const t = exe({ compileGroups: [{ language: 'CXX', sourceIndexes: [0], includes: [{ path: '/w/src/inc' }, { path: '/w/src/gone' }] }] });
     const r = run(model([t]), { isDir: (p) => p !== '/w/src/gone' });
