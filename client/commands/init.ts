@@ -5,8 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
-import { formatIssue } from '../../config/errors.js';
-import { ConfigError } from '../../config/errors.js';
+import { ConfigError, formatIssue } from '../../config/errors.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { PROJECT_FILE } from '../../config/project-root.js';
 import { renderProjectToml, type ProjectDraft } from '../../config/project-draft.js';
