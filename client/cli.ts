@@ -33,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('init [source_dir...]')
+    .usage('[-C DIR] [--from-cmake [SOURCE_DIR] [-- CMAKE_ARGS...]]')
     .description('write a replibuild.toml (from a scan of the tree, or from CMake) and a daemon_config.toml with free ports; never overwrites')
     .addOption(new Option('-C, --dir <dir>', 'the project dir to write into (default: the current dir)'))
     .option('--from-cmake', "import the CMake project at SOURCE_DIR (default: the project dir) through CMake's file API; CMake's own arguments go after --")
