@@ -144,6 +144,15 @@ export function stripTrailingSlashes(p: string): string {
 }
 export const C90 = new Set(['-ansi', '-std=c89', '-std=c90', '-std=iso9899:1990', '-std=iso9899:199409']);
 
+/** See CacheableArgs.checksumsInObject. clang puts each file's MD5 into DWARF 5 line
+ *  tables (its default since clang 14); only an explicit -gdwarf-2 to -gdwarf-4 (the
+ *  last one wins) leaves them out. gcc writes none. */
+export function checksumsInObject(keyArgs: readonly string[], compiler: 'gcc' | 'clang' | undefined, debugLevel: number): boolean {
+  if (compiler !== 'clang' || debugLevel === 0) return false;
+  const dwarf = keyArgs.reduce<number | null>((v, a) => (/^-gdwarf-\d+$/.test(a) ? Number(a.slice('-gdwarf-'.length)) : v), null);
+  return dwarf === null || dwarf >= 5;
+}
+
 /** See CacheableArgs.commentBlind. */
 export function commentsAreBlind(language: Language, keyArgs: readonly string[]): boolean {
   for (const a of keyArgs) {

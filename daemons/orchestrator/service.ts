@@ -16,6 +16,8 @@ import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
+import { CompileCommandsWriter } from './compile-commands.js';
+import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 
@@ -58,9 +60,11 @@ export class OrchestratorService implements OrchestratorApi {
    *  the new deps): only speed depends on it, so the client does not wait; the next
    *  build, clean and close do. */
   private settling: Promise<void> = Promise.resolve();
+  private readonly compileCommands: CompileCommandsWriter;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = StatCachingHasher.persistent(deps.root);
+    this.compileCommands = new CompileCommandsWriter(deps.root);
   }
 
   /** Resolves once the last build's after-work is done. */
@@ -159,6 +163,14 @@ export class OrchestratorService implements OrchestratorApi {
     const forceDirty = new Map<string, string>();
     for (const s of changes?.shadowing ?? []) {
       for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
+    }
+
+    // Past the no-op path (which vouches that the config, so every command, is the same):
+    // the database follows the config before anything compiles, failed builds included.
+    try {
+      this.compileCommands.update(config);
+    } catch (e) {
+      onEvent({ type: 'message', text: `replibuild: cannot write ${COMPILE_COMMANDS_FILE}: ${(e as Error).message}; the build goes on`, warning: true });
     }
 
     const build_id = randomUUID();
