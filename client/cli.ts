@@ -32,6 +32,20 @@ async function main(argv: string[]): Promise<number> {
   const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
 
   program
+    .command('init [source_dir...]')
+    .usage('[-C DIR] [--from-cmake [SOURCE_DIR] [-- CMAKE_ARGS...]]')
+    .description('write a replibuild.toml (from a scan of the tree, or from CMake) and a daemon_config.toml with free ports; never overwrites')
+    .addOption(new Option('-C, --dir <dir>', 'the project dir to write into (default: the current dir)'))
+    .option('--from-cmake', "import the CMake project at SOURCE_DIR (default: the project dir) through CMake's file API; CMake's own arguments go after --")
+    .action((operands: string[], o) => {
+      // Commander hands over the operands after `--` with the others: those are CMake's.
+      const dd = argv.indexOf('--');
+      const cmakeArgs = dd >= 0 ? argv.slice(dd + 1) : [];
+      const paths = operands.slice(0, operands.length - cmakeArgs.length);
+      later(async () => (await import('./commands/init.js')).run({ ...o, paths, cmakeArgs }));
+    });
+
+  program
     .command('start')
     .description("start the project's daemons (setup, discovery, compilation, orchestrator)")
     .addOption(dirOpt())

@@ -4,7 +4,7 @@
 // one pass over the tree, because the CLI runs it in-process on every command.
 
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfig, ResolvedTarget, TargetKind } from './types.js';
 import { detectCc, detectCxx } from './compiler.js';
 import { ConfigError } from './errors.js';
@@ -258,6 +258,12 @@ function readSources(t: TableReader, name: string, walker: GlobWalker): string[]
   const files = new Set<string>();
   patterns.forEach((pattern, i) => {
     const where = t.at('sources').concat(i);
+    const named = namedSource(pattern, walker.root);
+    if (named !== null) {
+      if (named.exists) files.add(named.path);
+      else t.issues.add(where, `${formatKeyPath(where)}: source file "${pattern}" does not exist`);
+      return;
+    }
     let matches: string[];
     try {
       matches = walker.expand(pattern);
@@ -273,6 +279,32 @@ function readSources(t: TableReader, name: string, walker: GlobWalker): string[]
     for (const f of matches) files.add(f);
   });
   return [...files];
+}
+
+/**
+ * A plain path (no glob syntax) that a walk of the project would not reach: outside
+ * the root (`../lib/x.c`, `/opt/src/x.c`) or under a directory the walk skips (a
+ * configured source in `.replibuild/cmake-import/`). Such a file is named, not
+ * searched for, so it is taken as written (absolute ones under the root made
+ * relative); null for everything the glob walker handles.
+ */
+function namedSource(pattern: string, root: string): { path: string; exists: boolean } | null {
+  if (isGlobPattern(pattern)) return null;
+  let path = normalizeConfigPath(pattern);
+  const absolute = path.startsWith('/');
+  if (absolute) {
+    const rel = relative(root, path);
+    if (rel !== '' && !isAbsolute(rel) && !leavesRoot(normalizeConfigPath(rel))) path = normalizeConfigPath(rel);
+  }
+  const named = absolute || leavesRoot(path) || path.split('/').some((seg) => seg.startsWith('.') && seg !== '.' && seg !== '..');
+  if (!named) return null;
+  let exists = false;
+  try {
+    exists = statSync(resolve(root, path)).isFile();
+  } catch {
+    /* reported by the caller */
+  }
+  return { path, exists };
 }
 
 /** Include dirs, normalized; each must be an existing directory. */

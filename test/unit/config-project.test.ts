@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -263,6 +263,21 @@ describe('project config resolution', () => {
     expect(t!.include_dirs).toEqual([inc]);
   });
 
+  it('takes a source named outside the project (../, absolute) or in a dot dir as written', () => {
+    const outside = tempDir();
+    writeFileSync(join(outside, 'x.cpp'), '');
+    writeFileSync(join(outside, 'y.c'), '');
+    const rel = `../${basename(outside)}/x.cpp`;
+    const root = project(
+      `[targets.t]\nkind = "static"\nsources = ["a.cpp", "${rel}", "${outside}/y.c", ".replibuild/cmake-import/v.cpp", "ABS/a.cpp"]\n`,
+      ['a.cpp', '.replibuild/cmake-import/v.cpp'],
+    );
+    // An absolute path into the project is the same source as its relative name.
+    writeFileSync(join(root, 'replibuild.toml'), readFileSync(join(root, 'replibuild.toml'), 'utf8').replace('ABS', root));
+    const [t] = loadProjectConfig(root).targets;
+    expect(t!.sources).toEqual(['a.cpp', rel, `${outside}/y.c`, '.replibuild/cmake-import/v.cpp']);
+  });
+
   it('accepts a relative root', () => {
     const root = project('[targets.t]\nkind = "static"\nsources = ["a.cpp"]\n', ['a.cpp']);
     const cwd = process.cwd();
@@ -396,6 +411,21 @@ describe('project config errors', () => {
       [3, 25, 'targets.app.sources[1]: glob "src/*.cc" matches no files'],
       [3, 37, 'targets.app.sources[2]: source file "src/missing.cpp" does not exist'],
       [3, 56, `targets.app.sources[3]: bad glob "src/{a": '{' is never closed`],
+    ]);
+  });
+
+  it('reports a missing source outside the project at its element; a glob may still not leave the root', () => {
+    const root = project(
+      [
+        '[targets.app]',                                                  // 1
+        'kind = "executable"',                                            // 2
+        'sources = ["main.cpp", "../nowhere/x.cpp", "../*.cpp"]',          // 3
+      ].join('\n'),
+      ['main.cpp'],
+    );
+    expect(where(root)).toEqual([
+      [3, 24, 'targets.app.sources[1]: source file "../nowhere/x.cpp" does not exist'],
+      [3, 44, `targets.app.sources[2]: bad glob "../*.cpp": '..' would leave the project root; sources must be inside the project`],
     ]);
   });
 
