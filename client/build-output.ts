@@ -72,7 +72,8 @@ export class BuildOutput {
         break;
       case 'link':
         if (this.o.verbose && e.command) this.line(e.command);
-        this.line(`Linking... ${e.output}${e.cached ? ' (cached)' : ''} (${secs(e.ms)})`);
+        if (e.unchanged) this.line(`Linking... ${e.output}: not relinked (inputs unchanged)`);
+        else this.line(`Linking... ${e.output}${e.cached ? ' (from cache)' : ''} (${secs(e.ms)})`);
         break;
       case 'message':
         if (e.warning) {

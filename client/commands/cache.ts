@@ -11,6 +11,8 @@ export interface CacheArgs {
   action: 'stats' | 'clear' | 'dir' | 'verify' | 'cleanup';
   dir?: string;
   json?: boolean;
+  /** With `stats`: set every counter to zero (ccache -z). */
+  zero?: boolean;
 }
 
 /** The cache settings of the project we are in, else the defaults. */
@@ -57,6 +59,13 @@ export async function run(args: CacheArgs): Promise<number> {
       return 0;
     case 'stats': {
       await flushDaemonCounts(args.dir);
+      if (args.zero) {
+        // After the flush: a running daemon's counts so far are on disk, so they are zeroed too.
+        if (existsSync(root)) await cache.zeroCounters((await cache.ensureCacheDir(root)).stats);
+        if (args.json) console.log(JSON.stringify({ zeroed: true, cache_dir: root }));
+        else console.log(`cache statistics zeroed (${root})`);
+        return 0;
+      }
       const r = existsSync(root)
         ? await cache.readCacheStats(root, cfg.max_cache_size * 1048576)
         : cache.buildReport(cache.emptyCounters(), { size_bytes: 0, entries: 0 }, root, cfg.max_cache_size * 1048576);

@@ -293,7 +293,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     if (linkReason(state.getLink(t.name), command_hash, inputs, outputHash) === null) {
       // Recompiled objects came out identical: the output is still right.
-      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: true });
+      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: false, unchanged: true });
       return true;
     }
     // Links go before queued compiles: a target waiting on its link holds up the ones that need it.
