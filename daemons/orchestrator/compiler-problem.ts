@@ -26,11 +26,15 @@ export function describeCompilerProblem(e: unknown, root: string): CompilerProbl
   const what =
     e instanceof CompilerNotFoundError ? `compiler "${e.command}" not found: ${e.detail}` : `compiler ${e.path} does not answer as a compiler: ${e.detail}`;
   switch (origin.kind) {
-    case 'file':
+    case 'file': {
+      const problem =
+        e instanceof CompilerNotFoundError ? (e.detail === 'not on PATH' ? 'not found on PATH' : e.detail) : `does not answer as a compiler: ${e.detail}`;
+      const setting = `[compiler] cxx = ${JSON.stringify(e instanceof CompilerNotFoundError ? e.command : e.path)}`;
       return {
-        diagnostics: `${origin.file}:${origin.line}:${origin.column}: error: compiler.cxx: ${what}\n`,
+        diagnostics: `${origin.file}:${origin.line}:${origin.column}: error: ${setting}: ${problem}\n`,
         error: `${what} (it is [compiler] cxx in replibuild.toml, line ${origin.line}); install it, or set cxx to the compiler's full path`,
       };
+    }
     case 'env':
       return { diagnostics: null, error: `${what} (it is $CXX); install it, set CXX to the compiler's full path, or set [compiler] cxx in replibuild.toml` };
     case 'default':
