@@ -63,7 +63,7 @@ export class BuildOutput {
     }
     this.setLive(this.liveLine());
     if (!this.ticker) {
-      this.ticker = setInterval(() => this.setLive(this.liveLine()), TICK_MS);
+      this.ticker = setInterval(() => (this.running.size ? this.setLive(this.liveLine()) : this.stopTicker()), TICK_MS);
       this.ticker.unref();
     }
   }
@@ -117,7 +117,10 @@ export class BuildOutput {
         const text = `[${e.done}/${e.total}] ${verb} ${e.source} (${secs(e.ms)})`;
         if (this.tty && e.outcome !== 'failed' && !this.o.verbose) {
           if (this.running.size) this.showRunning();
-          else this.setLive(text);
+          else {
+            this.stopTicker();
+            this.setLive(text);
+          }
         } else this.line(text);
         break;
       }
