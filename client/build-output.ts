@@ -156,7 +156,8 @@ export class BuildOutput {
     const built = s.compiled + s.cached;
     const pct = built ? Math.round((s.cached / built) * 100) : 0;
     if (s.ok) {
-      const what = built === 0 && s.linked === 0 ? 'up to date' : `${pct}% cached`;
+      // The share of the TUs built that the cache served; links are told on their own lines.
+      const what = built > 0 ? `${pct}% cached` : s.linked > 0 ? 'nothing compiled' : 'up to date';
       this.line(`✅ Complete (${s.seconds.toFixed(1)}s) [${what}]`);
     } else {
       const why = s.error ?? `${s.failed} translation unit(s) failed`;
