@@ -19,12 +19,12 @@ type Runner = () => Promise<number>;
 /** `replibuild -C DIR COMMAND`: move there first, as make and ninja do. */
 async function enterLeadingDirs(args: string[]): Promise<string[]> {
   const lead = takeLeadingDirs(args);
-  if (!lead) return args; // a -C with no directory: commander says so
+  const { UserError } = await import('../daemons/common/user-error.js');
+  if (!lead) throw new UserError('-C needs a directory: replibuild -C DIR COMMAND', 2);
   for (const d of lead.dirs) {
     try {
       process.chdir(d);
     } catch (e) {
-      const { UserError } = await import('../daemons/common/user-error.js');
       const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message;
       throw new UserError(`-C ${d}: ${why}`, 2);
     }
@@ -46,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
     .description('Incremental C++ build accelerator: daemons that watch, plan, compile and cache')
     .version(VERSION)
     .showHelpAfterError('(replibuild --help lists the commands; replibuild COMMAND --help its options)')
-    .exitOverride();
+    .exitOverride()
+    .addHelpText('after', '\nEvery command takes -C DIR, before it as make and ninja take it (replibuild -C DIR compile) or after it.');
 
   const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
   const jobsOpt = () =>

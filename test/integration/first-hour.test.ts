@@ -113,6 +113,9 @@ describe('-C DIR before or after the command, and Entering directory', () => {
     const missing = cliSync(['-C', join(outside, 'nope'), 'compile'], from(p, outside));
     expect(missing.code).toBe(2);
     expect(missing.stderr.trim()).toBe(`replibuild: -C ${join(outside, 'nope')}: no such directory`);
+    const bare = cliSync(['-C'], from(p, outside));
+    expect(bare.code).toBe(2);
+    expect(bare.stderr.trim()).toBe('replibuild: -C needs a directory: replibuild -C DIR COMMAND');
   }, 90_000);
 
   it('from a subdirectory, compile prints Entering and Leaving around root-relative diagnostics; from the root or with --json, not', () => {
