@@ -7,6 +7,7 @@ import { PROJECT_FILE } from './project-root.js';
 import { locateKey, readTomlFile } from './toml-source.js';
 
 export type CompilerOrigin =
+  /** `column` is where the value starts (`cxx = "g++-99"`: at the quote). */
   | { kind: 'file'; file: string; line: number; column: number }
   | { kind: 'env' }
   | { kind: 'default' };
@@ -20,7 +21,10 @@ export function compilerOrigin(root: string, env: NodeJS.ProcessEnv = process.en
     const src = readTomlFile(join(root, PROJECT_FILE));
     const compiler = src?.data['compiler'];
     if (src && isTable(compiler) && typeof compiler[key] === 'string') {
-      return { kind: 'file', file: src.file, ...locateKey(src.text, ['compiler', key]) };
+      const at = locateKey(src.text, ['compiler', key]);
+      const fromKey = src.text.split('\n')[at.line - 1]?.slice(at.column - 1) ?? '';
+      const toValue = /^[^=]*=[ \t]*/.exec(fromKey)?.[0].length ?? 0;
+      return { kind: 'file', file: src.file, line: at.line, column: at.column + toValue };
     }
   } catch {
     // Unreadable now: the build read it a moment ago; say less rather than fail.

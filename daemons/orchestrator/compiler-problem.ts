@@ -29,11 +29,15 @@ export function describeCompilerProblem(e: unknown, root: string, key: 'cxx' | '
   const what =
     e instanceof CompilerNotFoundError ? `compiler "${e.command}" not found: ${e.detail}` : `compiler ${e.path} does not answer as a compiler: ${e.detail}`;
   switch (origin.kind) {
-    case 'file':
+    case 'file': {
+      const problem =
+        e instanceof CompilerNotFoundError ? (e.detail === 'not on PATH' ? 'not found on PATH' : e.detail) : `does not answer as a compiler: ${e.detail}`;
+      const setting = `[compiler] ${key} = ${JSON.stringify(e instanceof CompilerNotFoundError ? e.command : e.path)}`;
       return {
-        diagnostics: `${origin.file}:${origin.line}:${origin.column}: error: compiler.${key}: ${what}\n`,
+        diagnostics: `${origin.file}:${origin.line}:${origin.column}: error: ${setting}: ${problem}\n`,
         error: `${what} (it is [compiler] ${key} in replibuild.toml, line ${origin.line}); install it, or set ${key} to the compiler's full path`,
       };
+    }
     case 'env':
       return { diagnostics: null, error: `${what} (it is $${variable}); install it, set ${variable} to the compiler's full path, or set [compiler] ${key} in replibuild.toml` };
     case 'default':

@@ -304,8 +304,16 @@ describe('project config errors', () => {
   });
 
   it('reports a TOML syntax error at its position', () => {
-    const root = project('[targets.a]\nkind = "static\n');
-    expect(where(root)).toEqual([[2, 15, expect.stringMatching(/^TOML syntax error: /)]]);
+    const root = project('[targets.a]\nkind = "static"\nsources = ["a.cpp",, "b.cpp"]\n');
+    expect(where(root)).toEqual([[3, expect.any(Number), expect.stringMatching(/^TOML syntax error: /)]]);
+  });
+
+  it('says a string is not closed, at its opening quote, for each kind of quote', () => {
+    // smol-toml's own words are "control characters are not allowed in strings".
+    expect(where(project('[targets.a]\nkind = "static\n'))).toEqual([[2, 8, 'TOML syntax error: the string "static is not closed: add the closing " on line 2']]);
+    expect(where(project("[targets.a]\nkind = 'static\n"))).toEqual([[2, 8, "TOML syntax error: the string 'static is not closed: add the closing ' on line 2"]]);
+    expect(where(project('[targets.a]\nsources = ["a.cpp", "b.cpp]\n'))).toEqual([[2, 21, 'TOML syntax error: the string "b.cpp] is not closed: add the closing " on line 2']]);
+    expect(where(project('[targets.a]\nkind = "a\\"b'))).toEqual([[2, 8, 'TOML syntax error: the string "a\\"b is not closed: add the closing " on line 2']]);
   });
 
   it('reports no targets at all', () => {
