@@ -3,6 +3,13 @@ import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { resolveProject } from '../project.js';
 
+/** `why`'s lines for the build whose trace is `id`. */
+async function explainBuild(root: string, id: number | undefined): Promise<string[]> {
+  if (id === undefined) return ['no trace was written for this build: nothing to explain'];
+  const [{ loadTrace }, { explainTrace }] = await Promise.all([import('../../daemons/orchestrator/trace-store.js'), import('../explain.js')]);
+  return explainTrace(loadTrace(root, String(id))).map((l) => `why: ${l}`);
+}
+
 export interface CompileArgs {
   dir?: string;
   targets: string[];
@@ -11,6 +18,8 @@ export interface CompileArgs {
   verbose?: boolean;
   daemon?: boolean; // commander's --no-daemon sets daemon=false
   json?: boolean;
+  /** Print why each TU and link was rebuilt (the build's trace, as `why` shows it). */
+  explain?: boolean;
 }
 
 export async function run(args: CompileArgs): Promise<number> {
@@ -33,6 +42,7 @@ export async function run(args: CompileArgs): Promise<number> {
         signal: ac.signal,
       },
     );
+    if (args.explain && !args.json) out.explain(await explainBuild(root, summary.trace));
     out.finish(summary);
     return summary.ok ? 0 : ac.signal.aborted ? 130 : 1;
   } finally {

@@ -8,6 +8,7 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, Orchestrat
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
+import type { RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
@@ -16,6 +17,8 @@ import { objectPathFor } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
+import { noopTrace } from './build-trace.js';
+import { saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 
@@ -154,13 +157,19 @@ export class OrchestratorService implements OrchestratorApi {
     ) {
       this.noopBuilds++;
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
-      return { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+      const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+      try {
+        noop.trace = saveTrace(config.root, noopTrace({ build_id: randomUUID(), build_dir: config.build_dir, targets: req.targets, tus, seconds: noop.seconds }));
+      } catch {
+        // Only `why` and `report` lose this build; a no-op says nothing more.
+      }
+      return noop;
     }
 
     const unchanged = unchangedPredicate(point, changes, selected, coverage) ?? undefined;
-    const forceDirty = new Map<string, string>();
+    const forceDirty = new Map<string, RebuildReason>();
     for (const s of changes?.shadowing ?? []) {
-      for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
+      for (const src of s.sources) forceDirty.set(src, { kind: 'header-shadowed', header: s.path });
     }
 
     const build_id = randomUUID();
