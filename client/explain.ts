@@ -74,7 +74,8 @@ export function outcomeText(s: TraceStep): string {
     case 'compiled':
       return `compiled${took}${cache}`;
     case 'cached':
-      return s.kind === 'link' ? `link from cache${took}` : `from cache${took}${cache}`;
+      if (s.kind === 'link') return `link from cache${took}`;
+      return `from cache${s.cache?.mode === 'direct' || s.cache?.mode === 'preprocessed' ? ` (${s.cache.mode} mode)` : ''}${took}`;
     case 'linked':
       return `linked${took}`;
     case 'up-to-date':
