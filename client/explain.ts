@@ -54,7 +54,7 @@ export function cacheText(c: CacheLookup): string {
     case 'depend':
     case 'preprocessor': {
       const m = c.miss;
-      const why = m.kind === 'first-compile' ? 'never compiled with this source, command and compiler' : m.kind === 'entries-stale' ? m.detail : 'its manifest could not be read';
+      const why = m.kind === 'first-compile' ? 'first compile of this source text with this command and compiler' : m.kind === 'entries-stale' ? m.detail : 'its manifest could not be read';
       return `cache miss: ${why}`;
     }
     case 'uncacheable':
@@ -66,9 +66,10 @@ export function cacheText(c: CacheLookup): string {
   }
 }
 
-/** What came of the step: "compiled in 1.20s (cache miss: ...)", "not relinked (inputs unchanged)". */
-export function outcomeText(s: TraceStep): string {
-  const took = s.start !== undefined && s.end !== undefined ? ` in ${((s.end - s.start) / 1000).toFixed(2)}s` : '';
+/** What came of the step: "compiled in 1.20s (cache miss: ...)", "not relinked (inputs
+ *  unchanged)"; without the time where a column shows it. */
+export function outcomeText(s: TraceStep, withTime = true): string {
+  const took = withTime && s.start !== undefined && s.end !== undefined ? ` in ${((s.end - s.start) / 1000).toFixed(2)}s` : '';
   const cache = s.cache ? ` (${cacheText(s.cache)})` : '';
   switch (s.outcome) {
     case 'compiled':

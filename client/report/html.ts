@@ -101,7 +101,7 @@ h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8p
 .legend .key { margin-right: 14px; white-space: nowrap; }
 .swatch { display: inline-block; width: 12px; height: 12px; margin-right: 4px; vertical-align: -1px; }
 .critical-key { border: 2.5px solid #f28e2b; width: 8px; height: 8px; }
-table { border-collapse: collapse; } td, th { padding: 2px 12px 2px 0; text-align: left; } th { border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; } td, th { padding: 2px 12px 2px 0; text-align: left; } td:not(:last-child) { white-space: nowrap; } th { border-bottom: 1px solid #ccc; }
 td:nth-child(2) { font-variant-numeric: tabular-nums; }
 #tip { position: fixed; display: none; pointer-events: none; background: #222; color: #fff; padding: 6px 8px; border-radius: 4px; font-size: 12px; white-space: pre; max-width: 640px; z-index: 1; }
 .empty { color: #777; } pre.why { font-size: 12px; }
@@ -137,7 +137,7 @@ export function renderReportHtml(trace: BuildTrace): string {
   ].join(' · ');
   const critical = path.map((i) => trace.steps[i]!);
   const criticalMs = critical.reduce((n, s) => n + (s.end! - s.start!), 0);
-  const slow = slowestTus(trace).map((b) => [b.step.name, secs(b.end - b.start), outcomeText(b.step), b.step.reason ? reasonText(b.step.reason) : '']);
+  const slow = slowestTus(trace).map((b) => [b.step.name, secs(b.end - b.start), b.step.reason ? reasonText(b.step.reason) : '', outcomeText(b.step, false)]);
   const title = `replibuild build ${trace.id}`;
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
@@ -151,9 +151,9 @@ export function renderReportHtml(trace: BuildTrace): string {
 ${bars.length ? timeline(trace, bars, new Set(path)) : '<p class="empty">Nothing ran in this build: every TU and output was up to date.</p>'}
 ${legend()}
 <h2>Critical path (${secs(criticalMs)} of ${trace.seconds.toFixed(2)}s)</h2>
-${table(['step', 'time', 'what came of it'], critical.map((s) => [s.name, secs(s.end! - s.start!), outcomeText(s)]), 'Nothing ran.')}
+${table(['step', 'time', 'what came of it'], critical.map((s) => [s.name, secs(s.end! - s.start!), outcomeText(s, false)]), 'Nothing ran.')}
 <h2>Slowest TUs</h2>
-${table(['TU', 'time', 'what came of it', 'why it was rebuilt'], slow, 'No TU was rebuilt.')}
+${table(['TU', 'time', 'why it was rebuilt', 'what came of it'], slow, 'No TU was rebuilt.')}
 <h2>Headers that cost most</h2>
 <p class="summary">The compile time of the TUs of this build that read each header, added up.</p>
 ${headerTable(trace.header_costs.project, 'No project header was read by a rebuilt TU.')}

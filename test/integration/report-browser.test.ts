@@ -63,7 +63,7 @@ describe('report in a browser', () => {
       await expect.poll(() => tip.isVisible()).toBe(true);
       const text = await tip.textContent();
       expect(text).toBe(tooltipText(trace.steps[i]!));
-      expect(text).toMatch(/^src\/f2\.cpp \[app\]\ncompiled in \d+\.\d\ds \(cache miss: never compiled with this source, command and compiler\)\nwhy: no previous build\njob \d: /);
+      expect(text).toMatch(/^src\/f2\.cpp \[app\]\ncompiled in \d+\.\d\ds \(cache miss: first compile of this source text with this command and compiler\)\nwhy: no previous build\njob \d: /);
       expect(await bar.locator('title').textContent()).toBe(text);
       await tab.mouse.move(2, 2);
       await expect.poll(() => tip.isVisible()).toBe(false);

@@ -50,7 +50,7 @@ for (const mode of ['daemons', 'no-daemon'] as const) {
       const p = project(files());
       if (mode === 'daemons') ok(p, ['start']);
       compile(p);
-      expect(why(p)).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/f2\.cpp: no previous build → compiled in \d+\.\d\ds \(cache miss: never compiled/)]));
+      expect(why(p)).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/f2\.cpp: no previous build → compiled in \d+\.\d\ds \(cache miss: first compile of this source text/)]));
 
       // A real edit of a header two TUs read: exactly those two, the header named, as the cache saw it too.
       p.write('include/common.h', COMMON.replace('return 1', 'return 2'));
@@ -93,7 +93,7 @@ for (const mode of ['daemons', 'no-daemon'] as const) {
       const flagsLines = why(p).filter((l) => l.includes('.cpp:'));
       expect(flagsLines.map((l) => l.split(':')[0]).sort()).toEqual(['src/f0.cpp', 'src/f1.cpp', 'src/f2.cpp', 'src/main.cpp']);
       // (main.cpp reads no MODE: preprocessor mode, if the daemon tries it, may find its -E output stored.)
-      for (const l of flagsLines) expect(l).toMatch(/: flags changed .*→ (compiled in .*\(cache miss: never compiled with this source, command and compiler\)|from cache \(preprocessed mode\) in .*)$/);
+      for (const l of flagsLines) expect(l).toMatch(/: flags changed .*→ (compiled in .*\(cache miss: first compile of this source text with this command and compiler\)|from cache \(preprocessed mode\) in .*)$/);
       const t = lastTrace(p);
       // The daemon, having seen these sources under MODE=1, may try preprocessor mode first (a -D that changes no token).
       for (const s of t.steps.filter((s) => s.kind === 'compile')) {
