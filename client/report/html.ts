@@ -65,7 +65,7 @@ function timeline(trace: BuildTrace, bars: Bar[], critical: Set<number>): string
     const cls = `bar ${b.step.kind} o-${b.step.outcome}${critical.has(b.index) ? ' critical' : ''}`;
     const tip = escapeHtml(tooltipText(b.step));
     out.push(
-      `<rect class="${cls}" data-step="${b.index}" data-tip="${tip}" x="${x(b.start).toFixed(1)}" y="${AXIS_H + b.lane * ROW_H}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${OUTCOME_COLOURS[b.step.outcome]}"><title>${tip}</title></rect>`,
+      `<rect class="${cls}" data-step="${b.index}" x="${x(b.start).toFixed(1)}" y="${AXIS_H + b.lane * ROW_H}" width="${w.toFixed(1)}" height="${BAR_H}" fill="${OUTCOME_COLOURS[b.step.outcome]}"><title>${tip}</title></rect>`,
     );
   }
   out.push('</svg>');
@@ -107,13 +107,18 @@ td:nth-child(2) { font-variant-numeric: tabular-nums; }
 .empty { color: #777; } pre.why { font-size: 12px; }
 `;
 
-// The SVG <title> is the native tooltip; this one shows at once and follows the mouse.
+// Without script, each bar's SVG <title> is its (native, delayed) tooltip. With it, the
+// title moves to an aria-label, so only this tooltip shows: at once, by the mouse.
 const SCRIPT = `
 (function () {
   var tip = document.getElementById('tip');
   document.querySelectorAll('#timeline .bar').forEach(function (bar) {
+    var title = bar.querySelector('title');
+    var text = title ? title.textContent : '';
+    if (title) title.remove();
+    bar.setAttribute('aria-label', text);
     bar.addEventListener('mousemove', function (e) {
-      tip.textContent = bar.getAttribute('data-tip');
+      tip.textContent = text;
       tip.style.display = 'block';
       tip.style.left = Math.min(e.clientX + 12, window.innerWidth - tip.offsetWidth - 8) + 'px';
       tip.style.top = (e.clientY + 14) + 'px';
