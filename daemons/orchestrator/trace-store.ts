@@ -56,37 +56,48 @@ export function saveTrace(root: string, trace: BuildTrace): number {
   return id;
 }
 
+/** "4–23", or "2, 4" where some between are not counted (another build dir's). */
+function idList(ids: number[]): string {
+  return ids.at(-1)! - ids[0]! === ids.length - 1 ? `${ids[0]}–${ids.at(-1)}` : ids.join(', ');
+}
+
 export class TraceNotFoundError extends UserError {
   constructor(what: string, kept: number[]) {
     super(
       kept.length === 0
         ? `no build trace yet: run \`replibuild compile\` first (traces are kept in .replibuild/traces)`
-        : `no build trace ${what}: the kept ones are ${kept[0]}–${kept.at(-1)} (\`last\`, \`last-1\`, ... or an id)`,
+        : `no build trace ${what}: the kept ones are ${idList(kept)} (\`last\`, \`last-1\`, ... or an id)`,
     );
     this.name = 'TraceNotFoundError';
   }
 }
 
-/**
- * The trace `ref` names: an id ("12"), "last" (the default) or "last-K", the K-th
- * before the last. Throws a TraceNotFoundError saying which ones there are.
- */
-export function loadTrace(root: string, ref = 'last'): BuildTrace {
-  const ids = traceIds(root);
-  const rel = /^last(?:-(\d+))?$/.exec(ref);
-  let id: number | undefined;
-  if (rel) id = ids[ids.length - 1 - Number(rel[1] ?? 0)];
-  else if (/^\d+$/.test(ref)) id = ids.includes(Number(ref)) ? Number(ref) : undefined;
-  else throw new UserError(`"${ref}" names no build: give an id (12), \`last\` or \`last-K\``);
-  if (id === undefined) throw new TraceNotFoundError(ref, ids);
+function readTrace(root: string, id: number): BuildTrace {
+  const file = join(tracesDir(root), `${id}.json`);
   let trace: BuildTrace;
   try {
-    trace = JSON.parse(readFileSync(join(tracesDir(root), `${id}.json`), 'utf8')) as BuildTrace;
+    trace = JSON.parse(readFileSync(file, 'utf8')) as BuildTrace;
   } catch (e) {
-    throw new UserError(`cannot read the trace of build ${id} (${join(tracesDir(root), `${id}.json`)}): ${(e as Error).message}`);
+    throw new UserError(`cannot read the trace of build ${id} (${file}): ${(e as Error).message}`);
   }
   if (trace.version !== TRACE_VERSION) {
     throw new UserError(`the trace of build ${id} was written by another replibuild version (format ${String(trace.version)}); build again for a new one`);
   }
   return trace;
+}
+
+/**
+ * The trace `ref` names: an id ("12"), "last" (the default) or "last-K", the K-th
+ * before the last; with `buildDir`, counting only the builds into that directory
+ * (one build profile's). Throws a TraceNotFoundError saying which ones there are.
+ */
+export function loadTrace(root: string, ref = 'last', buildDir?: string): BuildTrace {
+  const ids = buildDir === undefined ? traceIds(root) : traceIds(root).filter((id) => readTrace(root, id).build_dir === buildDir);
+  const rel = /^last(?:-(\d+))?$/.exec(ref);
+  let id: number | undefined;
+  if (rel) id = ids[ids.length - 1 - Number(rel[1] ?? 0)];
+  else if (/^\d+$/.test(ref)) id = ids.includes(Number(ref)) ? Number(ref) : undefined;
+  else throw new UserError(`"${ref}" names no build: give an id (12), \`last\` or \`last-K\``);
+  if (id === undefined) throw new TraceNotFoundError(buildDir === undefined ? ref : `${ref} into ${buildDir}`, ids);
+  return readTrace(root, id);
 }

@@ -115,6 +115,15 @@ describe('trace store', () => {
     expect(() => loadTrace(root, 'yesterday')).toThrow(/"yesterday" names no build/);
   });
 
+  it('counts only the builds into one build dir when asked (a build profile)', () => {
+    const root = tempRoot();
+    for (const dir of ['build', 'build-debug', 'build', 'build-debug', 'build']) saveTrace(root, { ...trace(0), build_dir: dir });
+    expect(loadTrace(root, 'last', 'build-debug').id).toBe(4);
+    expect(loadTrace(root, 'last-1', 'build-debug').id).toBe(2);
+    expect(loadTrace(root, 'last-1', 'build').id).toBe(3);
+    expect(() => loadTrace(root, '3', 'build-debug')).toThrow(/no build trace 3 into build-debug: the kept ones are 2, 4 \(/);
+  });
+
   it('two processes saving at once never share an id or lose a trace', async () => {
     const root = tempRoot();
     const store = join(REPO, 'dist/daemons/orchestrator/trace-store.js');
