@@ -107,7 +107,11 @@ export function stepsFor(trace: BuildTrace, file: string): TraceStep[] {
 export function traceHeading(t: BuildTrace): string {
   const when = t.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const rebuilt = t.steps.filter((s) => s.kind === 'compile').length;
-  const what = t.noop ? `all ${t.tus} TUs up to date (from the change journal)` : `${rebuilt} of ${t.tus} TUs rebuilt`;
+  const what = t.noop
+    ? `all ${t.tus} TUs up to date (from the change journal)`
+    : t.steps.length === 0 && !t.ok
+      ? 'stopped before anything was built'
+      : `${rebuilt} of ${t.tus} TUs rebuilt`;
   return `build ${t.id} (${when}): ${what}, ${t.ok ? 'ok' : 'failed'} in ${t.seconds.toFixed(1)}s`;
 }
 

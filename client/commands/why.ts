@@ -16,7 +16,9 @@ export async function run(args: WhyArgs): Promise<number> {
   const root = resolveProject(args.dir);
   const trace = loadTrace(root, args.build);
   const file = args.file === undefined ? undefined : pickName(trace, root, args.file);
-  const lines = [traceHeading(trace), ...explainTrace(trace, file)];
+  const lines = [traceHeading(trace)];
+  if (trace.error !== undefined) lines.push(`failed: ${trace.error}`);
+  lines.push(...explainTrace(trace, file));
   if (file === undefined && trace.steps.length === 0) {
     const busy = lastBusy(root, trace.id);
     if (busy !== null) lines.push(`the last build that rebuilt something is ${busy}: replibuild why --build ${busy}`);

@@ -2,6 +2,7 @@
 // compile and link took, when, what came of it, the planner's reason and the cache's
 // answer. The engine calls it at each step; it owns no I/O (trace-store.ts writes).
 
+import { randomUUID } from 'node:crypto';
 import type { BuildSummary, CompileResult } from '../../protocol/build.js';
 import { TRACE_VERSION, type BuildTrace, type HeaderCost, type RebuildReason, type StepOutcome, type TraceStep } from '../../protocol/trace.js';
 import type { ResolvedTarget } from '../../config/types.js';
@@ -128,22 +129,25 @@ export class TraceRecorder {
   }
 }
 
-/** The trace of a build answered from the change journal: nothing planned, nothing ran. */
-export function noopTrace(o: { build_id: string; build_dir: string; targets: string[]; tus: number; seconds: number }): BuildTrace {
-  return {
+/** The trace of a build where nothing ran: a no-op answered from the change journal
+ *  (every TU up to date), or one stopped before planning (`error` says why). */
+export function stepFreeTrace(o: { build_dir: string; targets: string[]; tus: number; summary: BuildSummary; noop?: true }): BuildTrace {
+  const t: BuildTrace = {
     version: TRACE_VERSION,
     id: 0,
-    build_id: o.build_id,
-    started_at: new Date(Date.now() - o.seconds * 1000).toISOString(),
+    build_id: randomUUID(),
+    started_at: new Date(Date.now() - o.summary.seconds * 1000).toISOString(),
     build_dir: o.build_dir,
     targets: o.targets,
     jobs: 0,
-    ok: true,
-    seconds: o.seconds,
+    ok: o.summary.ok,
+    seconds: o.summary.seconds,
     tus: o.tus,
-    up_to_date: o.tus,
-    noop: true,
+    up_to_date: o.summary.upToDate,
     steps: [],
     header_costs: { project: [], external: [] },
   };
+  if (o.noop) t.noop = true;
+  if (o.summary.error !== undefined) t.error = o.summary.error;
+  return t;
 }

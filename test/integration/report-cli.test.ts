@@ -22,6 +22,9 @@ describe('report and why on the command line', () => {
     expect(r.stderr).toBe('replibuild: no build trace 7: the kept ones are 1–2 (`last`, `last-1`, ... or an id)\n');
     expect(cliSync(['why', '--build', 'last-1'], p).stdout).toMatch(/^build 1 .*: 1 of 1 TUs rebuilt, ok in /);
     expect(cliSync(['report', 'last-1'], p).stdout.trim()).toBe(join(p.root, '.replibuild/reports/build-1.html'));
+    // A build that stopped before planning is the last build all the same, and says why.
+    expect(cliSync(['compile', '--no-daemon', 'nosuch'], p).code).toBe(1);
+    expect(cliSync(['why'], p).stdout).toMatch(/^build 3 .*: stopped before anything was built, failed in .*\nfailed: unknown target "nosuch": replibuild\.toml defines "app"\nnothing was rebuilt\nthe last build that rebuilt something is 1: replibuild why --build 1\n$/);
   });
 
   it('--open runs xdg-open on the page; without one it prints the path and says to open it', async () => {
