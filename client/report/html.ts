@@ -153,7 +153,7 @@ export function renderReportHtml(trace: BuildTrace): string {
 <h1>${escapeHtml(title)}${trace.ok ? '' : ' — failed'}</h1>
 <p class="summary">${escapeHtml(traceHeading(trace))}${trace.error ? `<br>${escapeHtml(trace.error)}` : ''}<br>${escapeHtml(summary)}</p>
 <h2>Job lanes</h2>
-${bars.length ? timeline(trace, bars, new Set(path)) : '<p class="empty">Nothing ran in this build: every TU and output was up to date.</p>'}
+${bars.length ? timeline(trace, bars, new Set(path)) : `<p class="empty">Nothing ran in this build: ${trace.ok ? 'every TU and output was up to date' : 'it stopped first'}.</p>`}
 ${legend()}
 <h2>Critical path (${secs(criticalMs)} of ${trace.seconds.toFixed(2)}s)</h2>
 ${table(['step', 'time', 'what came of it'], critical.map((s) => [s.name, secs(s.end! - s.start!), outcomeText(s, false)]), 'Nothing ran.')}

@@ -107,7 +107,10 @@ describe('report HTML', () => {
     const t = { ...sample(), steps: [], noop: true, up_to_date: 6 };
     const h = renderReportHtml(t);
     expect(h).not.toContain('<rect');
-    expect(h).toContain('Nothing ran in this build');
+    expect(h).toContain('Nothing ran in this build: every TU and output was up to date.');
+    const stopped = renderReportHtml({ ...t, noop: undefined, ok: false, error: 'unknown target "x"' });
+    expect(stopped).toContain('Nothing ran in this build: it stopped first.');
+    expect(stopped).toContain('unknown target &quot;x&quot;');
   });
 });
 
