@@ -153,7 +153,7 @@ describe('planner', () => {
     recordAll(first, w);
     for (const tu of first.tus) w.state.objects.get(tu.object)!.compiler_id = tu.compiler_id;
     expect((await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'gcc1' })).dirty_tus).toBe(0);
-    expect(reasons(await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'clang1' }))).toEqual({ 'src/core/c.c': 'compiler changed' });
+    expect(reasons(await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'clang1' }))).toEqual({ 'src/core/c.c': { kind: 'compiler-changed' } });
     const cxxSwitch = reasons(await plan(w, { config: mixed, compiler: 'clangxx1', cCompiler: 'gcc1' }));
     expect(Object.keys(cxxSwitch).sort()).toEqual(['src/app/main.cpp', 'src/core/a.cpp', 'src/core/b.cpp', 'src/tool/t.cpp']);
     // A C source planned without a C compiler is the caller's mistake, never a C++ compile.
