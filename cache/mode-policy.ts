@@ -61,11 +61,17 @@ export function staleWorthPreprocessing(manifest: Manifest, checker: EntryChecke
 
 /** The mode of a compile direct mode could not answer. `worthE`: a manifest existed
  *  and was unreadable, or staleWorthPreprocessing said so. Never preprocessor mode for
- *  an object that checksums its files' bytes (clang -g): -E output without comments
- *  cannot tell two such objects apart. */
+ *  an object that checksums its files' bytes (clang -g) or records tokens' columns
+ *  (-g, sanitizers): -E output, without comments and with a comment inside a line
+ *  shrunk to one space, cannot tell two such objects apart. */
 export function missMode(existed: boolean, worthE: boolean, prep: Prepared, siblings: Siblings): 'preprocessor' | 'depend' {
-  if (prep.args.checksumsInObject) return 'depend';
+  if (!keyedByPreprocessing(prep)) return 'depend';
   return worthE || (!existed && siblings.has(prep)) ? 'preprocessor' : 'depend';
+}
+
+/** Can preprocessed output key this compile's result? See missMode. */
+export function keyedByPreprocessing(prep: Prepared): boolean {
+  return !prep.args.checksumsInObject && !prep.args.columnsInObject;
 }
 
 /** A depend-mode compile needs an -E beside it: the depfile cannot list everything when
