@@ -53,6 +53,7 @@
 
 import { createHash } from 'node:crypto';
 import { asIsHash, positionsHash } from './line-tails.js';
+import { APOS, BS, CR, FF, NL, QUOTE, SLASH, SP, STAR, TAB, VT } from './source-bytes.js';
 
 export interface IncludeName {
   name: string;
@@ -75,18 +76,6 @@ export interface CommentBlindFacts {
   /** Why the file was hashed as it is, or null. */
   gaveUp: string | null;
 }
-
-const BS = 0x5c;
-const NL = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const TAB = 0x09;
-const VT = 0x0b;
-const FF = 0x0c;
-const QUOTE = 0x22;
-const APOS = 0x27;
-const SLASH = 0x2f;
-const STAR = 0x2a;
 
 /** The next logical character at or after `i`: line splices are skipped. */
 function sk(d: Uint8Array, i: number): number {

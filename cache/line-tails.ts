@@ -33,14 +33,7 @@
 // hashed as it is (asIsHash) never equals one hashed this way.
 
 import { createHash } from 'node:crypto';
-
-const NL = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const TAB = 0x09;
-const VT = 0x0b;
-const FF = 0x0c;
-const BS = 0x5c;
+import { BS, CR, FF, NL, SP, TAB, VT } from './source-bytes.js';
 
 const POSITIONS_TAG = 'replibuild token positions 1\n';
 const AS_IS_TAG = 'replibuild bytes as they are 1\n';

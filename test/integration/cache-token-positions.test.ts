@@ -67,6 +67,12 @@ const EDITS: Edit[] = [
   },
   { name: 'the header touched, its bytes unchanged', header: HEADER, free: true },
   {
+    name: "the source: a comment at a line's end (after a header name) reworded longer",
+    header: HEADER,
+    source: SOURCE.replace('#include <cassert>\n', '#include <cassert> // for assert, which expands __LINE__\n'),
+    free: true,
+  },
+  {
     name: 'a comment that gains a line (moves __LINE__, assert and the -g line table)',
     header: HEADER.replace('// limits.h: the limits every part agrees on', '// limits.h: the limits\n// every part agrees on'),
     free: false,
@@ -115,6 +121,7 @@ function before(e: Edit): { header: string; source: string } {
   if (e.name.startsWith('text in a string')) return { header: HEADER + 'inline const char *note() { return "limit // 7"; }\n', source: SOURCE };
   if (e.name.startsWith('text in a raw string')) return { header: HEADER + 'inline const char *raw() { return R"(limit // 7   \n)"; }\n', source: SOURCE };
   if (e.name.startsWith('a longer comment inside')) return { header: HEADER.replace('{ return 2 * x; }', '{ /**/ return 2 * x; }'), source: SOURCE };
+  if (e.name.startsWith('the source:')) return { header: HEADER, source: SOURCE.replace('#include <cassert>\n', '#include <cassert> // assert\n') };
   if (e.name.startsWith('a // comment')) return { header: HEADER + 'int extra = 1; // the extra\nint hidden = 2;\n', source: SOURCE };
   return { header: HEADER, source: SOURCE };
 }
