@@ -22,8 +22,9 @@ export function tokensSection(tokens) {
   if (tokens.error) return [...L, `The suite failed: ${tokens.error}`, ''].join('\n');
   L.push(
     'bench/tokens.mjs: a heavy tree whose every TU includes config.hpp; its first line, a comment, is reworded longer before each run (no token moves: ' +
-      'replibuild serves it in direct mode, ccache in preprocessor mode). Both then relink the program. ' +
-      'The floor: writing the objects a hit restores (same sizes, no fsync), at this disk\'s speed; the link comes on top for both tools. ' +
+      'replibuild serves it in direct mode, ccache in preprocessor mode, which runs the preprocessor on every TU). ' +
+      'make relinks the program after ccache; replibuild finds the restored objects identical and does not. ' +
+      'The floor: writing the objects a hit restores (same sizes, no fsync), at this disk\'s speed. ' +
       'The machine is shared with other work: compare the two tools within one table (same run, interleaved), not across runs.',
     '',
   );

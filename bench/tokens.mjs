@@ -2,8 +2,8 @@
 // every TU includes is reworded longer than before (no token moves), on a 40-TU heavy
 // tree built without and with -g, replibuild against make + ccache in one run. Both
 // should serve every TU from their caches (replibuild in direct mode, ccache in
-// preprocessor mode) and relink. The floor beside them: writing the objects a hit
-// restores, at this disk's speed.
+// preprocessor mode). The floor beside them: writing the objects a hit restores, at
+// this disk's speed.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeDir } from './cleanup.mjs';
