@@ -30,6 +30,9 @@ async function main(argv: string[]): Promise<number> {
     .exitOverride();
 
   const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
+  // Every command that builds or reads a build's outputs takes it, the same way.
+  const profileOpt = () =>
+    new Option('--profile <name>', 'build profile, [profiles.NAME] of replibuild.toml (default: [project] default_profile); builds in <build_dir>-NAME');
 
   program
     .command('start')
@@ -74,6 +77,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-v, --verbose', 'print each command')
     .option('--no-daemon', 'build in-process, without the daemons (as CI=true does)')
     .option('--json', 'print only a JSON summary on stdout')
+    .addOption(profileOpt())
     .action((targets, o) => later(async () => (await import('./commands/compile.js')).run({ ...o, targets })));
 
   program
@@ -81,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
     .description('remove the build directory and the build state')
     .addOption(dirOpt())
     .option('--no-daemon', 'do it in-process')
+    .addOption(profileOpt())
     .action((o) => later(async () => (await import('./commands/clean.js')).run(o)));
 
   program
@@ -89,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(dirOpt())
     .option('-v, --verbose', 'print each build command')
     .option('--no-daemon', 'build in-process')
+    .addOption(profileOpt())
     .action((target, args, o) => later(async () => (await import('./commands/run.js')).run({ ...o, target, args })));
 
   program
@@ -99,6 +105,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'keep building other files after an error')
     .option('-v, --verbose', 'print each command')
     .option('--debounce <ms>', 'quiet time after the last save before building', (v) => Number(v), 100)
+    .addOption(profileOpt())
     .action((targets, o) => later(async () => (await import('./commands/watch.js')).run({ ...o, targets })));
 
   const cache = program.command('cache').description("the compile cache shared by all your projects (~/.replibuild/cache, or REPLIBUILD_CACHE_DIR)");

@@ -19,6 +19,11 @@ export function parseCompileArgs(argv: readonly string[]): CompileArgs | null {
       if (v === null) return null;
       out.dir = v;
     } else if (a.startsWith('--dir=')) out.dir = a.slice(6);
+    else if (a === '--profile') {
+      const v = value();
+      if (v === null) return null;
+      out.profile = v;
+    } else if (a.startsWith('--profile=')) out.profile = a.slice(10);
     else if (a === '-j' || a === '--jobs' || /^-j\d+$/.test(a) || a.startsWith('--jobs=')) {
       const v = a.startsWith('--jobs=') ? a.slice(7) : /^-j\d+$/.test(a) ? a.slice(2) : value();
       if (v === null || !/^\d+$/.test(v)) return null;

@@ -210,6 +210,8 @@ function normalizePattern(pattern: string): string {
 export interface GlobOptions {
   /** Build output directory relative to the root; never searched (objects and generated copies live there). */
   buildDir?: string;
+  /** More directories relative to the root that are never searched (other profiles' build dirs). */
+  skipDirs?: readonly string[];
 }
 
 interface Entry {
@@ -228,14 +230,15 @@ type Segment = { kind: 'globstar' } | { kind: 'name'; name: string } | { kind: '
  */
 export class GlobWalker {
   private readonly dirs = new Map<string, Entry[]>();
-  private readonly buildDir: string | null;
+  private readonly skipped: ReadonlySet<string>;
 
   constructor(
     readonly root: string,
     options: GlobOptions = {},
   ) {
-    const b = (options.buildDir ?? '').replace(/\\/g, '/').split('/').filter((s) => s && s !== '.').join('/');
-    this.buildDir = b === '' ? null : b;
+    const dirs = [options.buildDir ?? '', ...(options.skipDirs ?? [])];
+    const norm = (d: string) => d.replace(/\\/g, '/').split('/').filter((s) => s && s !== '.').join('/');
+    this.skipped = new Set(dirs.map(norm).filter((d) => d !== ''));
   }
 
   /** Files matching `pattern`: relative, forward slashes, sorted, unique. Throws GlobSyntaxError. */
@@ -253,7 +256,7 @@ export class GlobWalker {
 
   /** True for directories the walk never enters. */
   isSkippedDir(relPath: string, name: string): boolean {
-    return name.startsWith('.') || name === 'node_modules' || relPath === this.buildDir;
+    return name.startsWith('.') || name === 'node_modules' || this.skipped.has(relPath);
   }
 
   private walk(relDir: string, segs: Segment[], i: number, out: Set<string>, seen: Set<string>): void {

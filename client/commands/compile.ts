@@ -11,6 +11,8 @@ export interface CompileArgs {
   verbose?: boolean;
   daemon?: boolean; // commander's --no-daemon sets daemon=false
   json?: boolean;
+  /** '' or absent: the default profile. */
+  profile?: string;
 }
 
 export async function run(args: CompileArgs): Promise<number> {
@@ -23,7 +25,7 @@ export async function run(args: CompileArgs): Promise<number> {
   try {
     const summary = await runBuildRequest(
       root,
-      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json },
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json, profile: args.profile ?? '' },
       {
         noDaemon: args.daemon === false,
         onEvent: (e) => out.event(e),

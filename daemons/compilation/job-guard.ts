@@ -2,8 +2,8 @@
 // project's config gives, with the compiler it resolves. A job's arguments are a
 // command line (-wrapper, -fplugin=, -specs=, -Wl,-o,... would run or write
 // anything), so no list of bad flags could be complete; instead the job must be
-// the very one the orchestrator derives from the config for that source, and its
-// outputs must really lie in the build dir.
+// the very one the orchestrator derives from the config for that source, in one of
+// the config's build profiles, and its outputs must really lie in a build dir.
 
 import { resolve } from 'node:path';
 import type { CompileJob } from '../../protocol/build.js';
@@ -13,13 +13,14 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
+import { allProfiles } from '../../config/profiles.js';
 
 /** What a config allows to run, worked out once per config. */
 interface Allowed {
-  cxx: string;
-  /** Where the config's compiler command resolves (PATH looked up from the root); null: nowhere. */
-  cxxPath: string | null;
-  targetsBySource: Map<string, ResolvedTarget[]>;
+  /** Each profile's compiler command → where it resolves (PATH looked up from the root); null: nowhere. */
+  cxx: Map<string, string | null>;
+  /** Per profile, source → the targets that compile it. */
+  profiles: { config: ProjectConfig; targetsBySource: Map<string, ResolvedTarget[]> }[];
 }
 
 function sameArgs(a: readonly string[], b: readonly string[]): boolean {
@@ -44,15 +45,20 @@ export class CompileRequestGuard {
   private allowedOf(project: ProjectConfig, root: string): Allowed {
     let a = this.allowed.get(project);
     if (!a) {
-      const targetsBySource = new Map<string, ResolvedTarget[]>();
-      for (const t of project.targets) {
-        for (const s of t.sources) {
-          const list = targetsBySource.get(s);
-          if (list) list.push(t);
-          else targetsBySource.set(s, [t]);
+      const cxx = new Map<string, string | null>();
+      const profiles = allProfiles(project).map((config) => {
+        if (!cxx.has(config.compiler.cxx)) cxx.set(config.compiler.cxx, findOnPath(config.compiler.cxx, { cwd: root }));
+        const targetsBySource = new Map<string, ResolvedTarget[]>();
+        for (const t of config.targets) {
+          for (const s of t.sources) {
+            const list = targetsBySource.get(s);
+            if (list) list.push(t);
+            else targetsBySource.set(s, [t]);
+          }
         }
-      }
-      a = { cxx: project.compiler.cxx, cxxPath: findOnPath(project.compiler.cxx, { cwd: root }), targetsBySource };
+        return { config, targetsBySource };
+      });
+      a = { cxx, profiles };
       this.allowed.set(project, a);
     }
     return a;
@@ -69,11 +75,13 @@ export class CompileRequestGuard {
     const a = this.allowedOf(view.project, view.root);
     // The same command as configured (even one not installed: the compile then says so),
     // or another name for the very file it resolves to.
-    if (compiler === a.cxx) return null;
-    if (a.cxxPath !== null && findOnPath(compiler, { cwd: view.root }) === a.cxxPath) return null;
+    if (a.cxx.has(compiler)) return null;
+    const found = findOnPath(compiler, { cwd: view.root });
+    if (found !== null && [...a.cxx.values()].includes(found)) return null;
+    const named = [...a.cxx].map(([cmd, path]) => `${cmd}${path ? ` (${path})` : ''}`).join(', ');
     return new RpcError(
       ErrorCode.ProgramNotAllowed,
-      `refusing to run ${compiler}: the project's compiler is ${a.cxx}${a.cxxPath ? ` (${a.cxxPath})` : ''}, as replibuild.toml names or detects it`,
+      `refusing to run ${compiler}: the project's compiler is ${named}, as replibuild.toml names or detects it`,
       { program: compiler },
     );
   }
@@ -90,17 +98,19 @@ export class CompileRequestGuard {
         );
       }
     }
-    const project = view.project!;
-    const targets = this.allowedOf(project, view.root).targetsBySource.get(job.source);
-    if (!targets) {
+    const profiles = this.allowedOf(view.project!, view.root).profiles;
+    if (!profiles.some((p) => p.targetsBySource.has(job.source))) {
       // A source the config names is allowed as named (even through a symlink);
       // anything else must at least lie where a request may read.
       if (!view.readable.contains(resolve(view.root, job.source))) return outsideProject('the source', job.source, view);
       return new RpcError(ErrorCode.JobNotInConfig, `${job.source} is not a source of any target in replibuild.toml; refused`, { path: job.source });
     }
-    for (const t of targets) {
-      const want = compileJobFor(project, t, job.source);
-      if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
+    for (const { config, targetsBySource } of profiles) {
+      if (!job.object.startsWith(`${config.build_dir}/`)) continue; // another profile's build dir
+      for (const t of targetsBySource.get(job.source) ?? []) {
+        const want = compileJobFor(config, t, job.source);
+        if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
+      }
     }
     return new RpcError(
       ErrorCode.JobNotInConfig,

@@ -4,6 +4,9 @@ import { orchestratorTable } from '../../protocol/methods.js';
 import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
 import type { OrchestratorService } from './service.js';
+import { UnknownProfileError } from '../../config/profiles.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 
 export function orchestratorMethods(svc: OrchestratorService): MethodMap {
   return serve(orchestratorTable, {
@@ -15,6 +18,9 @@ export function orchestratorMethods(svc: OrchestratorService): MethodMap {
         },
         ctx.signal,
       ),
-    clean: () => svc.clean(),
+    clean: ({ profile }) =>
+      svc.clean(profile).catch((e: unknown) => {
+        throw e instanceof UnknownProfileError ? new RpcError(ErrorCode.UnknownProfile, e.message, { profile }) : e;
+      }),
   });
 }

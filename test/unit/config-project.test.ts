@@ -435,7 +435,7 @@ describe('project config errors', () => {
     }
     const file = join(root, 'replibuild.toml');
     expect(message.split('\n')).toEqual([
-      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir)`,
+      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir, default_profile)`,
       `${file}:4:1: error: targets.a.kind must be one of "executable", "static", "shared", not "x"`,
     ]);
   });
