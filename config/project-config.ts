@@ -202,10 +202,14 @@ function readTargets(top: TableReader, text: string, root: string, walker: GlobW
   }
   const targets = top.table('targets');
   // JS objects list integer-like keys first; a target named "2" must keep its place.
-  const names = (targets?.keys() ?? [])
-    .map((name, order) => ({ name, order, at: locateKey(text, ['targets', name]) }))
-    .sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column || a.order - b.order)
-    .map((x) => x.name);
+  // Only then is the file asked where each target is written (a second parse).
+  const keys = targets?.keys() ?? [];
+  const names = !keys.some((name) => /^(0|[1-9][0-9]*)$/.test(name))
+    ? keys
+    : keys
+        .map((name, order) => ({ name, order, at: locateKey(text, ['targets', name]) }))
+        .sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column || a.order - b.order)
+        .map((x) => x.name);
   if (names.length === 0) {
     issues.add(['targets'], 'no targets: add at least one [targets.NAME] table with kind and sources');
     return [];
