@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { BuildSummary } from '../../protocol/build.js';
 import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -52,19 +53,10 @@ int main(int argc, char**) {
 `,
 };
 
-interface Summary {
-  ok: boolean;
-  compiled: number;
-  cached: number;
-  upToDate: number;
-  linked: number;
-  failed: number;
-}
-
-function compile(p: TestProject, args: string[]): Summary {
+function compile(p: TestProject, args: string[]): BuildSummary {
   const r = cliSync(['compile', '--json', ...args], p);
   expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as Summary;
+  return JSON.parse(r.stdout) as BuildSummary;
 }
 
 function runProgram(p: TestProject, rel: string): { code: number | null; signal: NodeJS.Signals | null; stdout: string } {
