@@ -13,7 +13,8 @@ export const DEFAULT_PROFILE = 'debug';
  *  nothing, so a build without profiles is exactly what it was before they existed. */
 export const BUILTIN_PROFILES: Readonly<Record<string, Partial<CompilerSettings>>> = {
   debug: {},
-  release: { flags: ['-O2'], defines: ['NDEBUG'] },
+  // -O2 for C++ (flags) and C (c_flags) sources alike.
+  release: { flags: ['-O2'], c_flags: ['-O2'], defines: ['NDEBUG'] },
 };
 
 /** Profile names become directory and file names. */
@@ -51,6 +52,7 @@ export function resolveProfile(base: ProfileFreeConfig, profile: string, sources
     build_dir: p.build_dir,
     compiler: scalars as ProjectConfig['compiler'],
     targets: resolveTargets(base.target_settings, sourcesOf, compiler, p.build_dir),
+    compile_commands: base.compile_commands,
     files: base.files,
     profile,
     default_profile: base.default_profile,

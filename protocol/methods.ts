@@ -71,6 +71,8 @@ export const orchestratorTable = {
   build: spec(buildRequestParams, returns<BuildSummary>(), streams<BuildEvent>()),
   /** `profile` '' = the default profile. */
   clean: spec(obj({ profile: optional(str, '') }), returns<{ removed: string }>()),
+  /** Write out the link cache's counters now (for `replibuild cache stats`). */
+  flush_cache_stats: spec(noParams, returns<{ flushed: true }>()),
 };
 
 /** Each daemon's own methods; every daemon also answers commonTable. */

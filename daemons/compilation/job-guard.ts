@@ -1,5 +1,6 @@
 // Which compile requests the compilation daemon runs: only the compiles the
-// project's config gives, with the compiler it resolves. A job's arguments are a
+// project's config gives, with the compiler it resolves for that source ([compiler]
+// cc for a C source, cxx for a C++ one). A job's arguments are a
 // command line (-wrapper, -fplugin=, -specs=, -Wl,-o,... would run or write
 // anything), so no list of bad flags could be complete; instead the job must be
 // the very one the orchestrator derives from the config for that source, in one of
@@ -13,15 +14,27 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
+import { sourceLanguage } from '../../config/source-language.js';
 import { allProfiles } from '../../config/profiles.js';
 
-/** What a config allows to run, worked out once per config. */
-interface Allowed {
-  /** Each profile's compiler command → where it resolves (PATH looked up from the root); null: nowhere. */
-  cxx: Map<string, string | null>;
-  /** Per profile, source → the targets that compile it. */
-  profiles: { config: ProjectConfig; targetsBySource: Map<string, ResolvedTarget[]> }[];
+/** A compiler command of the config and where it resolves (PATH looked up from the
+ *  root); path null: nowhere. */
+interface AllowedProgram {
+  key: 'cxx' | 'cc';
+  command: string;
+  path: string | null;
 }
+
+/** What one profile of a config allows to run. */
+interface AllowedProfile {
+  config: ProjectConfig;
+  cxx: AllowedProgram;
+  cc: AllowedProgram;
+  targetsBySource: Map<string, ResolvedTarget[]>;
+}
+
+/** What a config allows to run, worked out once per config: each profile's (the default one first). */
+type Allowed = AllowedProfile[];
 
 function sameArgs(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -45,9 +58,7 @@ export class CompileRequestGuard {
   private allowedOf(project: ProjectConfig, root: string): Allowed {
     let a = this.allowed.get(project);
     if (!a) {
-      const cxx = new Map<string, string | null>();
-      const profiles = allProfiles(project).map((config) => {
-        if (!cxx.has(config.compiler.cxx)) cxx.set(config.compiler.cxx, findOnPath(config.compiler.cxx, { cwd: root }));
+      a = allProfiles(project).map((config) => {
         const targetsBySource = new Map<string, ResolvedTarget[]>();
         for (const t of config.targets) {
           for (const s of t.sources) {
@@ -56,9 +67,12 @@ export class CompileRequestGuard {
             else targetsBySource.set(s, [t]);
           }
         }
-        return { config, targetsBySource };
+        const program = (key: 'cxx' | 'cc'): AllowedProgram => {
+          const command = config.compiler[key];
+          return { key, command, path: findOnPath(command, { cwd: root }) };
+        };
+        return { config, cxx: program('cxx'), cc: program('cc'), targetsBySource };
       });
-      a = { cxx, profiles };
       this.allowed.set(project, a);
     }
     return a;
@@ -70,24 +84,36 @@ export class CompileRequestGuard {
     return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
   }
 
+  /** An identity probe may ask about any of the config's compilers, in any profile. */
   private programVerdict(view: ScopeView, compiler: string): RpcError | null {
     if (!view.project) return notConfigured();
     const a = this.allowedOf(view.project, view.root);
-    // The same command as configured (even one not installed: the compile then says so),
-    // or another name for the very file it resolves to.
-    if (a.cxx.has(compiler)) return null;
-    const found = findOnPath(compiler, { cwd: view.root });
-    if (found !== null && [...a.cxx.values()].includes(found)) return null;
-    const named = [...a.cxx].map(([cmd, path]) => `${cmd}${path ? ` (${path})` : ''}`).join(', ');
+    if (a.some((p) => isProgram(p.cxx, compiler, view.root) || isProgram(p.cc, compiler, view.root))) return null;
+    const all = [...new Set(a.flatMap((p) => [describe(p.cxx), describe(p.cc)]))];
     return new RpcError(
       ErrorCode.ProgramNotAllowed,
-      `refusing to run ${compiler}: the project's compiler is ${named}, as replibuild.toml names or detects it`,
+      `refusing to run ${compiler}: the project's compilers are ${all.join(' and ')}, as replibuild.toml names or detects them`,
       { program: compiler },
     );
   }
 
+  /** A compile may run only the config's compiler for its source's language. */
+  private jobProgramVerdict(view: ScopeView, job: CompileJob): RpcError | null {
+    if (!view.project) return notConfigured();
+    const a = this.allowedOf(view.project, view.root);
+    const c = sourceLanguage(job.source) === 'c';
+    if (a.some((p) => isProgram(c ? p.cc : p.cxx, job.compiler, view.root))) return null;
+    const want = c ? a[0]!.cc : a[0]!.cxx;
+    const lang = c ? 'C' : 'C++';
+    return new RpcError(
+      ErrorCode.ProgramNotAllowed,
+      `refusing to run ${job.compiler} on ${job.source}: the project's ${lang} compiler is ${describe(want)}, as replibuild.toml names or detects it`,
+      { program: job.compiler },
+    );
+  }
+
   private jobVerdict(view: ScopeView, job: CompileJob): RpcError | null {
-    const early = this.cwdVerdict(view, job.cwd) ?? this.programVerdict(view, job.compiler);
+    const early = this.cwdVerdict(view, job.cwd) ?? this.jobProgramVerdict(view, job);
     if (early) return early;
     for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
       if (!view.build.contains(resolve(view.root, p))) {
@@ -98,17 +124,19 @@ export class CompileRequestGuard {
         );
       }
     }
-    const profiles = this.allowedOf(view.project!, view.root).profiles;
+    const profiles = this.allowedOf(view.project!, view.root);
     if (!profiles.some((p) => p.targetsBySource.has(job.source))) {
       // A source the config names is allowed as named (even through a symlink);
       // anything else must at least lie where a request may read.
       if (!view.readable.contains(resolve(view.root, job.source))) return outsideProject('the source', job.source, view);
       return new RpcError(ErrorCode.JobNotInConfig, `${job.source} is not a source of any target in replibuild.toml; refused`, { path: job.source });
     }
-    for (const { config, targetsBySource } of profiles) {
-      if (!job.object.startsWith(`${config.build_dir}/`)) continue; // another profile's build dir
-      for (const t of targetsBySource.get(job.source) ?? []) {
-        const want = compileJobFor(config, t, job.source);
+    const c = sourceLanguage(job.source) === 'c';
+    for (const p of profiles) {
+      if (!job.object.startsWith(`${p.config.build_dir}/`)) continue; // another profile's build dir
+      if (!isProgram(c ? p.cc : p.cxx, job.compiler, view.root)) continue;
+      for (const t of p.targetsBySource.get(job.source) ?? []) {
+        const want = compileJobFor(p.config, t, job.source);
         if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
       }
     }
@@ -118,6 +146,16 @@ export class CompileRequestGuard {
       { path: job.source },
     );
   }
+}
+
+/** The same command as configured (even one not installed: the compile then says so),
+ *  or another name for the very file it resolves to. */
+function isProgram(p: AllowedProgram, command: string, root: string): boolean {
+  return command === p.command || (p.path !== null && findOnPath(command, { cwd: root }) === p.path);
+}
+
+function describe(p: AllowedProgram): string {
+  return `${p.command}${p.path ? ` (${p.path})` : ''} ([compiler] ${p.key})`;
 }
 
 function notConfigured(): RpcError {

@@ -8,7 +8,8 @@ import { UnknownProfileError } from '../../config/profiles.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
 
-export function orchestratorMethods(svc: OrchestratorService): MethodMap {
+/** `flushCacheStats` writes out the counters of the cache the links go through. */
+export function orchestratorMethods(svc: OrchestratorService, flushCacheStats: () => Promise<void>): MethodMap {
   return serve(orchestratorTable, {
     build: (req, ctx) =>
       svc.build(
@@ -22,5 +23,9 @@ export function orchestratorMethods(svc: OrchestratorService): MethodMap {
       svc.clean(profile).catch((e: unknown) => {
         throw e instanceof UnknownProfileError ? new RpcError(ErrorCode.UnknownProfile, e.message, { profile }) : e;
       }),
+    flush_cache_stats: async () => {
+      await flushCacheStats();
+      return { flushed: true as const };
+    },
   });
 }

@@ -91,6 +91,7 @@ describe('build profiles', () => {
     expect(c.profile).toBe('release');
     expect(c.build_dir).toBe('build-release');
     expect(target(c, 'lib').flags).toEqual(['-Wall', '-O2', '-Wextra']);
+    expect(target(c, 'lib').c_flags).toEqual(['-O2']);
     expect(target(c, 'app').defines).toEqual(['LEVEL=2', 'NDEBUG', 'APP=1']);
     expect(target(c, 'app').output).toBe('build-release/bin/app');
     expect(target(c, 'lib').obj_dir).toBe('build-release/obj/lib');
@@ -98,7 +99,7 @@ describe('build profiles', () => {
     expect(c.targets.map((t) => t.sources)).toEqual([['src/lib.cpp'], ['src/main.cpp']]);
   });
 
-  it('a [profiles.release] table replaces the built-in one; list keys add, cxx and std replace', () => {
+  it('a [profiles.release] table replaces the built-in one; list keys add, cxx, std, cc and c_std replace', () => {
     const root = project(
       COMPILER +
         `
@@ -108,6 +109,9 @@ flags = ["-O3"]
 [profiles.asan]
 cxx = "clang++"
 std = "c++20"
+cc = "clang"
+c_std = "c17"
+c_flags = ["-fsanitize=address"]
 flags = ["-fsanitize=address"]
 include_dirs = ["extra"]
 link_flags = ["-fsanitize=address"]
@@ -121,14 +125,15 @@ libs = ["dl"]
     expect(target(release, 'app').defines).toEqual(['LEVEL=2', 'APP=1']);
 
     const asan = configForProfile(base, 'asan');
-    expect(asan.compiler).toEqual({ cxx: 'clang++', std: 'c++20' });
+    expect(asan.compiler).toEqual({ cxx: 'clang++', std: 'c++20', cc: 'clang', c_std: 'c17' });
+    expect(target(asan, 'app')).toMatchObject({ std: 'c++20', c_std: 'c17', c_flags: ['-fsanitize=address'] });
     expect(asan.build_dir).toBe('build-asan');
     expect(target(asan, 'app').include_dirs).toEqual(['include', 'extra']);
     expect(target(asan, 'app').libs).toEqual(['m', 'dl']);
     expect(target(asan, 'app').link_flags).toEqual(['-fsanitize=address']);
     expect(compileArgs(asan, target(asan, 'app'), 'src/main.cpp')[0]).toBe('-std=c++20');
     // The default profile is untouched by the others.
-    expect(base.compiler).toEqual({ cxx: 'g++', std: 'c++17' });
+    expect(base.compiler).toMatchObject({ cxx: 'g++', std: 'c++17', c_std: 'c11' });
     expect(configForProfile(base, 'asan')).toBe(asan);
   });
 
@@ -186,12 +191,12 @@ fast = 3
 });
 
 describe('applyProfile', () => {
-  const base: CompilerSettings = { cxx: 'g++', std: 'c++17', flags: ['-Wall'], defines: [], include_dirs: [], link_flags: [], libs: [] };
+  const base: CompilerSettings = { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11', flags: ['-Wall'], c_flags: [], defines: [], include_dirs: [], link_flags: [], libs: [] };
 
   it('adds lists and replaces scalars, key by key, for keys it has never heard of too', () => {
-    const more = { ...base, cc: 'gcc', c_flags: ['-std=c11'] } as CompilerSettings;
-    const over = { cc: 'clang', c_flags: ['-O2'], flags: ['-g'] } as Partial<CompilerSettings>;
-    expect(applyProfile(more, over)).toEqual({ ...more, cc: 'clang', c_flags: ['-std=c11', '-O2'], flags: ['-Wall', '-g'] });
+    const more = { ...base, future: 'x', future_flags: ['-a'] } as CompilerSettings;
+    const over = { future: 'y', future_flags: ['-b'], flags: ['-g'], cc: 'clang' } as Partial<CompilerSettings>;
+    expect(applyProfile(more, over)).toEqual({ ...more, future: 'y', future_flags: ['-a', '-b'], flags: ['-Wall', '-g'], cc: 'clang' });
     expect(applyProfile(base, {})).toEqual(base);
   });
 });
