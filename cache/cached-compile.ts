@@ -13,6 +13,7 @@
 // header is only re-hashed when its stat stamp moved.
 
 import type { CompileJob, CompileResult } from '../protocol/build.js';
+import type { CacheMiss } from '../protocol/trace.js';
 import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../toolchain/compile-runner.js';
 import { BackgroundStores } from './background-stores.js';
 import { Bookkeeping } from './bookkeeping.js';
@@ -151,8 +152,10 @@ export class CompileCache {
     // A cancelled build gets no restored objects either.
     if (opts.signal?.aborted) throw new CompileCancelledError(job.object);
     // A directory refused now is neither read nor written: the compiler runs.
-    const r = this.guard.enter(job.build_id) ? await this.counted(job, identity, run, opts, t0) : await run(job, identity, opts);
+    const usable = this.guard.enter(job.build_id);
+    const r = usable ? await this.counted(job, identity, run, opts, t0) : await run(job, identity, opts);
     const note = this.guard.note();
+    if (!usable) return { ...r, ...(note ? { cache_note: note } : {}), cache: { mode: 'off', detail: note ?? 'the cache directory cannot be used' } };
     return note ? { ...r, cache_note: note } : r;
   }
 
@@ -207,15 +210,18 @@ export class CompileCache {
 
     let existed: boolean;
     let worthE: boolean;
+    let miss: CacheMiss = { kind: 'first-compile' };
     try {
       const found = await c.manifests.load(prep.key1);
       existed = found.existed;
       // A manifest that existed but cannot be read (corrupt, evicted): this TU was seen, -E may hit.
       worthE = existed;
+      if (existed) miss = { kind: 'manifest-unreadable' };
       if (found.manifest) {
         const looked = await directLookup(c, job, identity, prep, found.manifest, t0);
         if (!(looked instanceof EntryChecker)) return looked;
         worthE = staleWorthPreprocessing(found.manifest, looked);
+        miss = { kind: 'entries-stale', detail: looked.stale ?? 'the manifest has no entries' };
       }
     } catch (e) {
       if (isAbort(e)) throw e;
@@ -223,7 +229,7 @@ export class CompileCache {
     }
     if (existed) c.siblings.note(prep);
     return missMode(existed, worthE, prep, c.siblings) === 'preprocessor'
-      ? preprocessorMode(c, job, identity, run, opts, prep, t0)
-      : dependMode(c, job, identity, run, opts, prep, t0);
+      ? preprocessorMode(c, job, identity, run, opts, prep, t0, miss)
+      : dependMode(c, job, identity, run, opts, prep, t0, miss);
   }
 }

@@ -20,6 +20,8 @@ export class EntryChecker {
   private readonly stats = new Map<string, QuickStat | null>();
   private readonly projectHashes = new Map<string, Promise<string | null>>();
   private readonly custom: boolean;
+  /** The first reason an entry did not hold, for the trace's cache-miss reason. */
+  stale: string | null = null;
 
   constructor(
     private readonly cwd: string,
@@ -119,8 +121,18 @@ export class EntryChecker {
     return changed;
   }
 
+  noteStale(why: string): void {
+    this.stale ??= why;
+  }
+
   /** Null when the entry holds, else the first reason found that it does not. */
   async check(e: ManifestEntry): Promise<string | null> {
+    const why = await this.firstFailure(e);
+    if (why !== null) this.noteStale(why);
+    return why;
+  }
+
+  private async firstFailure(e: ManifestEntry): Promise<string | null> {
     for (const d of e.dirs) if (!this.dirOk(d)) return `directory ${d.path} changed`;
     for (const p of e.absent) if (this.stat(p)) return `${p} appeared`;
     for (const p of e.present) if (!this.presentOk(p)) return `${p.path} changed`;

@@ -3,6 +3,7 @@
 // the compiles the cache stays out of.
 
 import type { CompileJob, CompileResult } from '../protocol/build.js';
+import type { CacheMiss } from '../protocol/trace.js';
 import type { RunCompileOptions, RunnerIdentity } from '../toolchain/compile-runner.js';
 import type { UncacheableReason } from './args.js';
 import { preprocessorKey } from './keys.js';
@@ -21,16 +22,19 @@ export async function directLookup(c: CacheParts, job: CompileJob, identity: Run
   for (const entry of manifest.entries) {
     if ((await checker.check(entry)) !== null) continue;
     const stored = await loadResult(c.store, entry.result);
-    if (!stored) continue;
+    if (!stored) {
+      checker.noteStale('the result of a matching entry is gone (evicted or corrupt)');
+      continue;
+    }
     const out = restoreResult(job, identity, stored, t0);
     c.book.hit('direct', out.duration_ms);
-    return out;
+    return { ...out, cache: { mode: 'direct' } };
   }
   return checker;
 }
 
 /** -E first; key2 → result; else compile and store under key2. */
-export async function preprocessorMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number): Promise<CompileResult> {
+export async function preprocessorMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number, miss: CacheMiss): Promise<CompileResult> {
   let pp: PreprocessOutcome;
   let key2: string;
   try {
@@ -41,7 +45,7 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
       const r = await run(job, identity, opts);
       if (r.outcome === 'compiled') c.book.uncacheable('preprocessor failed');
       else c.book.miss(r, t0, 'preprocessor failed');
-      return r;
+      return { ...r, cache: { mode: 'uncacheable', detail: 'the preprocessor failed' } };
     }
     key2 = preprocessorKey(prep.ctx, pp.out.hash);
     const stored = await loadResult(c.store, key2);
@@ -50,7 +54,7 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
       c.book.hit('preprocessed', out.duration_ms);
       const seen: Preprocessed = pp;
       await c.background.run(prep.key1, () => addDirectEntry(c, job, prep, seen, key2));
-      return out;
+      return { ...out, cache: { mode: 'preprocessed' } };
     }
   } catch (e) {
     if (isAbort(e)) throw e;
@@ -58,7 +62,7 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
   }
 
   // Compile, then store what it produced if nothing moved underneath it.
-  const r = await run(job, identity, opts);
+  const r: CompileResult = { ...(await run(job, identity, opts)), cache: { mode: 'preprocessor', miss } };
   c.book.miss(r, t0, `${job.source}: miss`);
   if (r.outcome !== 'compiled') return r;
   try {
@@ -71,7 +75,7 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
 }
 
 /** Compile now; the entry comes from the depfile (or from an -E run beside the compile). */
-export async function dependMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number): Promise<CompileResult> {
+export async function dependMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number, miss: CacheMiss): Promise<CompileResult> {
   const needE = mustPreprocess(prep);
   // Its key2 could never be looked up (mode-policy.ts, missMode).
   const spare = !prep.args.checksumsInObject && preprocessBeside(c.alongside);
@@ -82,7 +86,7 @@ export async function dependMode(c: CacheParts, job: CompileJob, identity: Runne
   if (needE || spare) beside = preprocessTu(c, job, identity, prep, opts, startedMs).catch((error: unknown) => ({ error }));
   let r: CompileResult;
   try {
-    r = await compiling;
+    r = { ...(await compiling), cache: { mode: 'depend', miss } };
   } finally {
     // Never leave the -E behind (a cancelled build kills it through the same signal).
     await beside;
@@ -113,7 +117,7 @@ export async function dependMode(c: CacheParts, job: CompileJob, identity: Runne
   }
   if (unc) {
     c.book.uncacheable(unc.uncacheable, `${job.source} not cached: ${unc.detail}`);
-    return { ...r, uncacheable_reason: unc.detail };
+    return { ...r, uncacheable_reason: unc.detail, cache: { mode: 'uncacheable', detail: unc.detail } };
   }
   c.book.miss(r, t0, `${job.source}: miss (depend mode)`);
   return r;
@@ -131,7 +135,7 @@ export async function passThrough(
 ): Promise<CompileResult> {
   c.book.uncacheable(reason);
   const r = await run(job, identity, opts);
-  return { ...r, uncacheable_reason: detail };
+  return { ...r, uncacheable_reason: detail, cache: { mode: 'uncacheable', detail } };
 }
 
 /** A failure of the cache itself must not fail the build: count it and compile. */
@@ -144,5 +148,5 @@ export async function afterInternalError(
   opts: RunCompileOptions,
 ): Promise<CompileResult> {
   c.book.internalError(e);
-  return run(job, identity, opts);
+  return { ...(await run(job, identity, opts)), cache: { mode: 'error' } };
 }

@@ -144,6 +144,11 @@ export class BuildOutput {
     }
   }
 
+  /** Lines that belong with the build's own (compile --explain), before the closing line. */
+  explain(lines: readonly string[]): void {
+    for (const l of lines) this.line(l);
+  }
+
   finish(s: BuildSummary): void {
     this.stopTicker();
     this.running.clear();

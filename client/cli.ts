@@ -113,8 +113,26 @@ async function main(argv: string[]): Promise<number> {
     .option('-v, --verbose', 'print each command')
     .option('--no-daemon', 'build in-process, without the daemons (as CI=true does)')
     .option('--json', 'print only a JSON summary on stdout')
+    .option('--explain', 'then say why each TU and link was rebuilt (as `replibuild why` does)')
     .addOption(profileOpt())
     .action((targets, o) => later(async () => (await import('./commands/compile.js')).run({ ...o, targets })));
+
+  program
+    .command('why [file]')
+    .description('why each TU and link of the last build was rebuilt (or FILE: a source, object, output or changed header)')
+    .addOption(dirOpt())
+    .option('-b, --build <build>', 'an older build: its id, or last-1, last-2, ...', 'last')
+    .addOption(profileOpt())
+    .action((file, o) => later(async () => (await import('./commands/why.js')).run({ ...o, file })));
+
+  program
+    .command('report [build]')
+    .description('write an HTML page of a build (default: the last): job lanes, critical path, hit rate, slowest TUs, costly headers')
+    .addOption(dirOpt())
+    .option('--trace', 'write Chrome trace-event JSON instead (Perfetto, chrome://tracing)')
+    .option('--open', 'open what was written (xdg-open)')
+    .addOption(profileOpt())
+    .action((build, o) => later(async () => (await import('./commands/report.js')).run({ ...o, build })));
 
   program
     .command('clean')

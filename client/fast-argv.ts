@@ -52,6 +52,7 @@ export function parseCompileArgs(argv: readonly string[]): CompileArgs | null {
     if (a === '-k' || a === '--keep-going') out.keepGoing = true;
     else if (a === '-v' || a === '--verbose') out.verbose = true;
     else if (a === '--json') out.json = true;
+    else if (a === '--explain') out.explain = true;
     else if (a === '--no-daemon') out.daemon = false;
     else if (a === '-C' || a === '--dir') {
       const v = value();

@@ -1,5 +1,6 @@
 // Wire types of a build: the compile jobs the orchestrator sends to the
 // compilation daemon, their results, and the progress events streamed to the client.
+import type { CacheLookup } from './trace.js';
 
 /** One translation unit to compile. Paths are relative to `cwd` (the project root),
  *  so diagnostics come out relative and VSCode's $gcc matcher resolves them. */
@@ -38,6 +39,9 @@ export interface CompileResult {
   /** What the user must know about the cache (refused, results not stored, and why);
    *  the orchestrator shows each distinct note once per build, on stderr. */
   cache_note?: string;
+  /** The compile cache's answer: the mode of a hit, or why it missed. Absent when the
+   *  compile did not go through the cache. */
+  cache?: CacheLookup;
 }
 
 export interface BuildRequest {
@@ -64,6 +68,8 @@ export interface BuildSummary {
   seconds: number;
   /** One line a user can act on when ok is false. */
   error?: string;
+  /** The id of this build's trace in .replibuild/traces (`why`, `report`), once written. */
+  trace?: number;
 }
 
 export type BuildEvent =

@@ -4,6 +4,13 @@ import { runBuildRequest } from '../build-client.js';
 import { resolveProject } from '../project.js';
 import { enterDirectory } from '../entering-directory.js';
 
+/** `why`'s lines for the build whose trace is `id`. */
+async function explainBuild(root: string, id: number | undefined): Promise<string[]> {
+  if (id === undefined) return ['no trace was written for this build: nothing to explain'];
+  const [{ loadTrace }, { explainTrace }] = await Promise.all([import('../../daemons/orchestrator/trace-store.js'), import('../explain.js')]);
+  return explainTrace(loadTrace(root, String(id))).map((l) => `why: ${l}`);
+}
+
 export interface CompileArgs {
   dir?: string;
   targets: string[];
@@ -12,6 +19,8 @@ export interface CompileArgs {
   verbose?: boolean;
   daemon?: boolean; // commander's --no-daemon sets daemon=false
   json?: boolean;
+  /** Print why each TU and link was rebuilt (the build's trace, as `why` shows it). */
+  explain?: boolean;
   /** '' or absent: the default profile. */
   profile?: string;
 }
@@ -37,6 +46,7 @@ export async function run(args: CompileArgs): Promise<number> {
         signal: ac.signal,
       },
     );
+    if (args.explain && !args.json) out.explain(await explainBuild(root, summary.trace));
     out.finish(summary);
     return summary.ok ? 0 : ac.signal.aborted ? 130 : 1;
   } finally {

@@ -23,6 +23,8 @@ import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
+import { TraceRecorder } from './build-trace.js';
+import { saveTrace } from './trace-store.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
 
@@ -130,6 +132,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const limit = request.jobs > 0 ? request.jobs : (opts.max_in_flight ?? availableParallelism());
   // Compiles and links in flight; links (priority 1) go before queued compiles.
   const slots = new PQueue({ concurrency: Math.max(1, limit) });
+  const trace = new TraceRecorder({ build_id, build_dir: config.build_dir, targets: request.targets, jobs: Math.max(1, limit), t0: started });
+  trace.planned(plan);
   let stopped = false; // no new work after a failure, unless keep_going
   const failedSources: string[] = [];
   const failedLinks: string[] = [];
@@ -235,8 +239,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       // (the change that made it dirty may be older than what the next plan looks at).
       state.deleteObject(tu.object);
       scheduleSave();
+      trace.compile(tu, null, null);
       return false;
     }
+    const slot = trace.begin();
     let res: CompileResult;
     let before = new Map<string, string | null>();
     const prevCompileMs = state.getObject(tu.object)?.compile_ms;
@@ -251,7 +257,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
       }
     } catch (e) {
-      if (abort.signal.aborted) return false;
+      if (abort.signal.aborted) {
+        trace.compile(tu, slot, null);
+        return false;
+      }
       // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
@@ -273,6 +282,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     done++;
     eta.finish(tu.object, res.outcome === 'compiled' ? res.duration_ms : undefined);
+    trace.compile(tu, slot, res);
     const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
     emit(ev);
@@ -296,27 +306,36 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
 
   const linkStep = async (t: ResolvedTarget, plannedRelink: boolean): Promise<boolean> => {
     const cmd = linkCommandFor(config, t, t.output);
-    const command_hash = plan.links.find((l) => l.target === t.name)!.command_hash;
+    const { command_hash } = plan.links.find((l) => l.target === t.name)!;
     let inputs: FileHashRecord[];
     let outputHash: string | null;
     try {
       [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], hasher), hasher.hash(t.output)]);
     } catch (e) {
       emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
+      trace.link(t.name, t.output, null, 'failed', null);
       counts.failed++;
       failedLinks.push(t.name);
       noteFailure();
       return false;
     }
-    if (linkReason(state.getLink(t.name), command_hash, inputs, outputHash) === null) {
+    const why = linkReason(state.getLink(t.name), command_hash, inputs, outputHash);
+    if (why === null) {
       // Recompiled objects came out identical: the output is still right.
-      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: false, unchanged: true });
+      if (plannedRelink) {
+        emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: false, unchanged: true });
+        trace.link(t.name, t.output, null, 'up-to-date', plan.links.find((l) => l.target === t.name)!.reason);
+      }
       return true;
     }
     // Links go before queued compiles: a target waiting on its link holds up the ones that need it.
     return slots.add(
       async () => {
-      if (!mayStart()) return false;
+      if (!mayStart()) {
+        trace.link(t.name, t.output, null, 'skipped', why);
+        return false;
+      }
+      const slot = trace.begin();
       let r;
       try {
         const caching = opts.linkCache && {
@@ -329,10 +348,14 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
       } catch (e) {
-        if (abort.signal.aborted) return false;
+        if (abort.signal.aborted) {
+          trace.link(t.name, t.output, slot, 'skipped', why);
+          return false;
+        }
         r = { ok: false, exit_code: 1, ms: 0, command: '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
       }
       if (r.stderr) emit({ type: 'diagnostics', source: t.output, text: r.stderr });
+      trace.link(t.name, t.output, slot, !r.ok ? 'failed' : r.cached ? 'cached' : 'linked', why);
       if (!r.ok) {
         counts.failed++;
         failedLinks.push(t.name);
@@ -407,9 +430,18 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     sweepStaleTemps(dirs);
   }
 
-  if (abort.signal.aborted) return summary(BUILD_CANCELLED);
-  if (counts.failed > 0) return summary(failureMessage(failedSources, failedLinks, skipped > 0));
-  return summary();
+  const result = abort.signal.aborted
+    ? summary(BUILD_CANCELLED)
+    : counts.failed > 0
+      ? summary(failureMessage(failedSources, failedLinks, skipped > 0))
+      : summary();
+  try {
+    result.trace = saveTrace(root, trace.finish(result));
+  } catch (e) {
+    // Only `why` and `report` lose this build.
+    emit({ type: 'message', text: `replibuild: cannot write the build trace: ${(e as Error).message}`, warning: true });
+  }
+  return result;
 }
 
 function failure(stderr: string, prev?: CompileResult): CompileResult {

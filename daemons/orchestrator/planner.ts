@@ -9,6 +9,7 @@
 // its output is missing or replaced, or any input (object, dep output) differs.
 
 import type { CompileJob } from '../../protocol/build.js';
+import type { RebuildReason } from '../../protocol/trace.js';
 import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../config/types.js';
 import type { BuildStateReader, FileHashRecord, LinkRecord, ObjectRecord } from './build-state.js';
 import {
@@ -42,8 +43,8 @@ export interface TuPlan {
   compiler_id: string;
   command_hash: string;
   dirty: boolean;
-  /** Why it must compile: 'new', 'source changed', 'header changed: x.h', ...; null when up to date. */
-  reason: string | null;
+  /** Why it must compile (the header that changed, ...); null when up to date. */
+  reason: RebuildReason | null;
 }
 
 export interface LinkPlan {
@@ -56,7 +57,7 @@ export interface LinkPlan {
   /** Whether it will (probably) relink. Where objects are yet to be recompiled, the
    *  engine decides for sure once they exist: an identical object needs no relink. */
   relink: boolean;
-  reason: string | null;
+  reason: RebuildReason | null;
 }
 
 export interface BuildPlan {
@@ -86,7 +87,7 @@ export interface PlanInput {
   unchanged?: (path: string) => boolean;
   /** Sources that must recompile whatever their hashes say, with why (a new header that
    *  may shadow one they include: the old header did not change, the resolution did). */
-  forceDirty?: ReadonlyMap<string, string>;
+  forceDirty?: ReadonlyMap<string, RebuildReason>;
 }
 
 /** The requested targets plus everything they depend on, in the config's dependency order. */
@@ -116,10 +117,10 @@ async function tuReason(
   compilerId: string,
   hasher: FileHasher,
   hints: Pick<PlanInput, 'unchanged' | 'forceDirty'>,
-): Promise<string | null> {
-  if (!rec) return 'new';
-  if (rec.compiler_id !== undefined && rec.compiler_id !== compilerId) return 'compiler changed';
-  if (rec.command_hash !== tu.command_hash) return 'command changed';
+): Promise<RebuildReason | null> {
+  if (!rec) return { kind: 'no-previous-build' };
+  if (rec.compiler_id !== undefined && rec.compiler_id !== compilerId) return { kind: 'compiler-changed' };
+  if (rec.command_hash !== tu.command_hash) return { kind: 'flags-changed' };
   const forced = hints.forceDirty?.get(tu.source);
   if (forced !== undefined) return forced;
   // Files the journal vouches for keep the hashes on record (a hash recorded as '',
@@ -133,15 +134,15 @@ async function tuReason(
   const [objectHash, sourceHash, headerHashes] = vouched
     ? [await hasher.hash(tu.object), rec.source_hash, rec.headers.map((h) => h.hash)]
     : await Promise.all([hasher.hash(tu.object), hasher.hash(tu.source), Promise.all(rec.headers.map((h) => hasher.hash(h.path)))]);
-  if (objectHash === null) return 'object missing';
-  if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return 'object changed';
-  if (sourceHash === null) return 'source missing';
-  if (sourceHash !== rec.source_hash) return 'source changed';
+  if (objectHash === null) return { kind: 'object-missing' };
+  if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return { kind: 'object-changed' };
+  if (sourceHash === null) return { kind: 'source-missing' };
+  if (sourceHash !== rec.source_hash) return { kind: 'source-changed' };
   for (let i = 0; i < rec.headers.length; i++) {
     const h = rec.headers[i]!;
     const now = headerHashes[i];
-    if (now === null) return `header removed: ${h.path}`;
-    if (now !== h.hash) return `header changed: ${h.path}`;
+    if (now === null) return { kind: 'header-removed', header: h.path };
+    if (now !== h.hash) return { kind: 'header-changed', header: h.path };
   }
   return null;
 }
@@ -169,7 +170,7 @@ async function markShadowed(tus: TuPlan[], state: BuildStateReader, hasher: File
     if (!search) {
       // Recorded by an older version, or its context was lost: nothing vouches for the lookup.
       u.dirty = true;
-      u.reason = 'include search paths not recorded';
+      u.reason = { kind: 'search-unrecorded' };
       continue;
     }
     clean.push(u);
@@ -180,7 +181,7 @@ async function markShadowed(tus: TuPlan[], state: BuildStateReader, hasher: File
     const c = found[i];
     if (c === null || c === undefined) return;
     u.dirty = true;
-    u.reason = `new header may shadow an included one: ${c}`;
+    u.reason = { kind: 'header-shadowed', header: c };
   });
 }
 
@@ -190,17 +191,17 @@ export function linkReason(
   command_hash: string,
   inputs: readonly FileHashRecord[],
   outputHash: string | null,
-): string | null {
-  if (!rec) return 'new';
-  if (rec.command_hash !== command_hash) return 'link command changed';
-  if (outputHash === null) return 'output missing';
-  if (rec.output_hash !== undefined && rec.output_hash !== outputHash) return 'output changed';
-  if (rec.inputs.length !== inputs.length) return 'inputs changed';
+): RebuildReason | null {
+  if (!rec) return { kind: 'no-previous-build' };
+  if (rec.command_hash !== command_hash) return { kind: 'link-command-changed' };
+  if (outputHash === null) return { kind: 'output-missing' };
+  if (rec.output_hash !== undefined && rec.output_hash !== outputHash) return { kind: 'output-changed' };
+  if (rec.inputs.length !== inputs.length) return { kind: 'inputs-changed' };
   for (let i = 0; i < inputs.length; i++) {
     const a = inputs[i]!;
     const b = rec.inputs[i]!;
-    if (a.path !== b.path) return 'inputs changed';
-    if (a.hash === '' || a.hash !== b.hash) return `input changed: ${a.path}`;
+    if (a.path !== b.path) return { kind: 'inputs-changed' };
+    if (a.hash === '' || a.hash !== b.hash) return { kind: 'input-changed', input: a.path };
   }
   return null;
 }
@@ -257,13 +258,13 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
     const cmd = linkCommandFor(config, t, t.output);
     const command_hash = linkCommandHash(config, t, compilerId);
     const inputsPaths = [...cmd.objects, ...cmd.dep_outputs];
-    let reason: string | null = null;
+    let reason: RebuildReason | null = null;
     const dirtyTu = tus.find((u) => u.target === t.name && u.dirty);
     const depRelinking = t.kind === 'static' ? undefined : t.link_deps.find((d) => relinking.has(d));
     const rec = state.getLink(t.name);
-    if (!rec) reason = 'new';
-    else if (dirtyTu) reason = `object to be recompiled: ${dirtyTu.object}`;
-    else if (depRelinking) reason = `dependency relinked: ${depRelinking}`;
+    if (!rec) reason = { kind: 'no-previous-build' };
+    else if (dirtyTu) reason = { kind: 'object-recompiled', object: dirtyTu.object };
+    else if (depRelinking) reason = { kind: 'dependency-relinked', target: depRelinking };
     else {
       const [inputs, outputHash] = await Promise.all([hashInputs(inputsPaths, hasher), hasher.hash(t.output)]);
       reason = linkReason(rec, command_hash, inputs, outputHash);

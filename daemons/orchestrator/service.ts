@@ -8,6 +8,7 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompilerId
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
+import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
@@ -19,6 +20,8 @@ import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } 
 import { WatchCoverage } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
+import { stepFreeTrace } from './build-trace.js';
+import { saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 
@@ -97,7 +100,23 @@ export class OrchestratorService implements OrchestratorApi {
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
     this.last = { ok: summary.ok, seconds: summary.seconds, finished: new Date().toISOString() };
+    if (summary.trace === undefined && !summary.ok) {
+      // Stopped before planning (a bad config, no compiler, an unknown target): `why`
+      // and `report` say so, rather than show an older build as the last one.
+      const trace = this.saveTrace(stepFreeTrace({ build_dir: snap0.project?.build_dir ?? '', targets: req.targets, tus: 0, summary }));
+      if (trace !== undefined) return { ...summary, trace };
+    }
     return summary;
+  }
+
+  /** The trace's id, or undefined when it cannot be written: only `why` and `report`
+   *  lose the build, which says nothing more. */
+  private saveTrace(trace: BuildTrace): number | undefined {
+    try {
+      return saveTrace(this.deps.root, trace);
+    } catch {
+      return undefined;
+    }
   }
 
   private runOf(profile: string): ProfileRun {
@@ -186,13 +205,15 @@ export class OrchestratorService implements OrchestratorApi {
     ) {
       this.noopBuilds++;
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
-      return { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+      const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+      const trace = this.saveTrace(stepFreeTrace({ build_dir: config.build_dir, targets: req.targets, tus, summary: noop, noop: true }));
+      return trace === undefined ? noop : { ...noop, trace };
     }
 
     const unchanged = unchangedPredicate(point, changes, selected, coverage) ?? undefined;
-    const forceDirty = new Map<string, string>();
+    const forceDirty = new Map<string, RebuildReason>();
     for (const s of changes?.shadowing ?? []) {
-      for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
+      for (const src of s.sources) forceDirty.set(src, { kind: 'header-shadowed', header: s.path });
     }
 
     // Past the no-op path (which vouches that the config, so every command, is the same):

@@ -167,7 +167,7 @@ describe('a missing C compiler', () => {
     const p = project({ ...MIXED, 'replibuild.toml': TOML('cc = "no-such-cc-4242"\n') });
     const r = cliSync(['compile', '--no-daemon'], p);
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/replibuild\.toml:\d+:1: error: compiler\.cc: compiler "no-such-cc-4242" not found/);
+    expect(r.stderr).toMatch(/replibuild\.toml:\d+:\d+: error: \[compiler\] cc = "no-such-cc-4242": not found on PATH/);
     p.write('replibuild.toml', TOML('cc = "no-such-cc-4242"\n').replace(', "src/c/*.c"', ''));
     p.write('src/main.cpp', 'int main() { return 0; }\n');
     expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 1, failed: 0 });

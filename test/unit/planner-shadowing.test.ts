@@ -170,7 +170,7 @@ describe('planner: new headers that shadow included ones', () => {
     expect((await w.plan()).dirty_tus).toBe(0);
     w.files.set('b/foo.h', 'NEW');
     const p = await w.plan();
-    expect(reasons(p)).toEqual({ 'src/main.cpp': 'new header may shadow an included one: b/foo.h' });
+    expect(reasons(p)).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'b/foo.h' } });
     expect(p.links[0]!.relink).toBe(true);
     w.files.delete('b/foo.h');
     expect((await w.plan()).dirty_tus).toBe(0);
@@ -179,10 +179,10 @@ describe('planner: new headers that shadow included ones', () => {
   it('a foo.h beside the source, and a project file named like a system header', async () => {
     const w = await builtWorld();
     w.files.set('src/foo.h', 'NEW');
-    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': 'new header may shadow an included one: src/foo.h' });
+    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'src/foo.h' } });
     w.files.delete('src/foo.h');
     w.files.set('a/vector', 'MINE');
-    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': 'new header may shadow an included one: a/vector' });
+    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'a/vector' } });
   });
 
   it('files that shadow nothing change nothing', async () => {
@@ -197,23 +197,23 @@ describe('planner: new headers that shadow included ones', () => {
     w.state.objects.get('build/obj/app/src/main.cpp.o')!.shadow_skip = ['b/foo.h'];
     expect((await w.plan()).dirty_tus).toBe(0);
     w.files.set('src/foo.h', 'new');
-    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': 'new header may shadow an included one: src/foo.h' });
+    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'src/foo.h' } });
   });
 
   it('a record without its search context is rebuilt', async () => {
     const w = await builtWorld();
     delete w.state.objects.get('build/obj/app/src/main.cpp.o')!.search;
-    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': 'include search paths not recorded' });
+    expect(reasons(await w.plan())).toEqual({ 'src/main.cpp': { kind: 'search-unrecorded' } });
     const w2 = await builtWorld();
     w2.state.searches.clear();
-    expect(reasons(await w2.plan())).toEqual({ 'src/main.cpp': 'include search paths not recorded' });
+    expect(reasons(await w2.plan())).toEqual({ 'src/main.cpp': { kind: 'search-unrecorded' } });
   });
 
   it('runs with the journal\'s hint too: the compiler\'s dirs are not watched', async () => {
     const w = await builtWorld();
     w.files.set('b/vector', 'NEW');
     const p = await planBuild({ config: w.config, targets: [], state: w.state, compiler: { id: 'cc' }, hasher: w.hasher, unchanged: () => true });
-    expect(reasons(p)).toEqual({ 'src/main.cpp': 'new header may shadow an included one: b/vector' });
+    expect(reasons(p)).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'b/vector' } });
   });
 
   it('lists each directory once per plan, however many TUs share it', async () => {
@@ -226,7 +226,7 @@ describe('planner: new headers that shadow included ones', () => {
     w.files.set('b/vector', 'x');
     const q = await w.plan();
     expect(q.dirty_tus).toBe(200);
-    expect(new Set(q.tus.map((u) => u.reason))).toEqual(new Set(['new header may shadow an included one: b/vector']));
+    expect(new Set(q.tus.map((u) => JSON.stringify(u.reason)))).toEqual(new Set([JSON.stringify({ kind: 'header-shadowed', header: 'b/vector' })]));
   });
 
   it('a hasher that cannot list is asked about the paths instead', async () => {
@@ -234,7 +234,7 @@ describe('planner: new headers that shadow included ones', () => {
     const plain = () => planBuild({ config: w.config, targets: [], state: w.state, compiler: { id: 'cc' }, hasher: new HashOnly(w.files) });
     expect((await plain()).dirty_tus).toBe(0);
     w.files.set('src/foo.h', 'NEW');
-    expect(reasons(await plain())).toEqual({ 'src/main.cpp': 'new header may shadow an included one: src/foo.h' });
+    expect(reasons(await plain())).toEqual({ 'src/main.cpp': { kind: 'header-shadowed', header: 'src/foo.h' } });
   });
 });
 

@@ -129,13 +129,13 @@ describe('planner', () => {
   it('everything is new on a first build', async () => {
     const p = await plan(world());
     expect(p.tus.map((u) => [u.source, u.reason])).toEqual([
-      ['src/core/a.cpp', 'new'],
-      ['src/core/b.cpp', 'new'],
-      ['src/tool/t.cpp', 'new'],
-      ['src/app/main.cpp', 'new'],
+      ['src/core/a.cpp', { kind: 'no-previous-build' }],
+      ['src/core/b.cpp', { kind: 'no-previous-build' }],
+      ['src/tool/t.cpp', { kind: 'no-previous-build' }],
+      ['src/app/main.cpp', { kind: 'no-previous-build' }],
     ]);
     expect(p.dirty_tus).toBe(4);
-    expect(relinks(p)).toEqual({ core: 'new', tool: 'new', app: 'new' });
+    expect(relinks(p)).toEqual({ core: { kind: 'no-previous-build' }, tool: { kind: 'no-previous-build' }, app: { kind: 'no-previous-build' } });
     expect(p.tus[0]!.job.object).toBe('build/obj/core/src/core/a.cpp.o');
     expect(p.links.find((l) => l.target === 'app')!.inputs).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/lib/libcore.a']);
   });
@@ -153,7 +153,7 @@ describe('planner', () => {
     recordAll(first, w);
     for (const tu of first.tus) w.state.objects.get(tu.object)!.compiler_id = tu.compiler_id;
     expect((await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'gcc1' })).dirty_tus).toBe(0);
-    expect(reasons(await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'clang1' }))).toEqual({ 'src/core/c.c': 'compiler changed' });
+    expect(reasons(await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'clang1' }))).toEqual({ 'src/core/c.c': { kind: 'compiler-changed' } });
     const cxxSwitch = reasons(await plan(w, { config: mixed, compiler: 'clangxx1', cCompiler: 'gcc1' }));
     expect(Object.keys(cxxSwitch).sort()).toEqual(['src/app/main.cpp', 'src/core/a.cpp', 'src/core/b.cpp', 'src/tool/t.cpp']);
     // A C source planned without a C compiler is the caller's mistake, never a C++ compile.
@@ -170,20 +170,20 @@ describe('planner', () => {
     const w = await builtWorld();
     w.files.set('src/core/b.cpp', 'B2');
     const p = await plan(w);
-    expect(reasons(p)).toEqual({ 'src/core/b.cpp': 'source changed' });
+    expect(reasons(p)).toEqual({ 'src/core/b.cpp': { kind: 'source-changed' } });
     expect(relinks(p)).toEqual({
-      core: 'object to be recompiled: build/obj/core/src/core/b.cpp.o',
-      app: 'dependency relinked: core',
+      core: { kind: 'object-recompiled', object: 'build/obj/core/src/core/b.cpp.o' },
+      app: { kind: 'dependency-relinked', target: 'core' },
     });
   });
 
   it('a changed header dirties exactly the TUs that read it, system headers included', async () => {
     const w = await builtWorld();
     w.files.set('include/a.h', 'H2');
-    expect(reasons(await plan(w))).toEqual({ 'src/core/a.cpp': 'header changed: include/a.h' });
+    expect(reasons(await plan(w))).toEqual({ 'src/core/a.cpp': { kind: 'header-changed', header: 'include/a.h' } });
     w.files.set('include/a.h', 'H1');
     w.files.set('/usr/include/c++/12/cstdio', 'S2');
-    expect(reasons(await plan(w))).toEqual({ 'src/app/main.cpp': 'header changed: /usr/include/c++/12/cstdio' });
+    expect(reasons(await plan(w))).toEqual({ 'src/app/main.cpp': { kind: 'header-changed', header: '/usr/include/c++/12/cstdio' } });
   });
 
   it('a removed header, a removed object and a replaced object are each a reason', async () => {
@@ -192,25 +192,25 @@ describe('planner', () => {
     w.files.delete('build/obj/tool/src/tool/t.cpp.o');
     w.files.set('build/obj/app/src/app/main.cpp.o', 'someone else wrote this');
     expect(reasons(await plan(w))).toEqual({
-      'src/core/a.cpp': 'header removed: include/core.h',
-      'src/core/b.cpp': 'header removed: include/core.h',
-      'src/tool/t.cpp': 'object missing',
-      'src/app/main.cpp': 'object changed',
+      'src/core/a.cpp': { kind: 'header-removed', header: 'include/core.h' },
+      'src/core/b.cpp': { kind: 'header-removed', header: 'include/core.h' },
+      'src/tool/t.cpp': { kind: 'object-missing' },
+      'src/app/main.cpp': { kind: 'object-changed' },
     });
   });
 
   it('a header recorded as unknown (changed during its compile) never matches', async () => {
     const w = await builtWorld();
     w.state.objects.get('build/obj/core/src/core/b.cpp.o')!.headers[0]!.hash = '';
-    expect(reasons(await plan(w))).toEqual({ 'src/core/b.cpp': 'header changed: include/core.h' });
+    expect(reasons(await plan(w))).toEqual({ 'src/core/b.cpp': { kind: 'header-changed', header: 'include/core.h' } });
   });
 
   it('a changed command or compiler dirties every TU it touches', async () => {
     const w = await builtWorld();
     const defined = { ...config, targets: config.targets.map((x) => (x.name === 'tool' ? { ...x, defines: ['V=2'] } : x)) };
-    expect(reasons(await plan(w, { config: defined }))).toEqual({ 'src/tool/t.cpp': 'command changed' });
+    expect(reasons(await plan(w, { config: defined }))).toEqual({ 'src/tool/t.cpp': { kind: 'flags-changed' } });
     const p = await plan(w, { compiler: 'cc2' });
-    expect(new Set(Object.values(reasons(p)))).toEqual(new Set(['compiler changed']));
+    expect(new Set(Object.values(reasons(p)).map((r) => r?.kind))).toEqual(new Set(['compiler-changed']));
     expect(p.dirty_tus).toBe(4);
   });
 
@@ -220,15 +220,15 @@ describe('planner', () => {
     w.files.set('build/lib/libcore.a', 'rebuilt elsewhere');
     const p = await plan(w);
     expect(p.dirty_tus).toBe(0);
-    expect(relinks(p)).toEqual({ core: 'output changed', tool: 'output missing', app: 'dependency relinked: core' });
+    expect(relinks(p)).toEqual({ core: { kind: 'output-changed' }, tool: { kind: 'output-missing' }, app: { kind: 'dependency-relinked', target: 'core' } });
 
     const w2 = await builtWorld();
     const flagged = { ...config, targets: config.targets.map((x) => (x.name === 'tool' ? { ...x, link_flags: ['-s'] } : x)) };
-    expect(relinks(await plan(w2, { config: flagged }))).toEqual({ tool: 'link command changed' });
+    expect(relinks(await plan(w2, { config: flagged }))).toEqual({ tool: { kind: 'link-command-changed' } });
 
     const w3 = await builtWorld();
     w3.state.links.get('app')!.inputs[1]!.hash = 'old archive';
-    expect(relinks(await plan(w3))).toEqual({ app: 'input changed: build/lib/libcore.a' });
+    expect(relinks(await plan(w3))).toEqual({ app: { kind: 'input-changed', input: 'build/lib/libcore.a' } });
   });
 
   it('selects requested targets with their deps, in dependency order', async () => {
