@@ -105,6 +105,15 @@ for (const mode of ['daemons', 'no-daemon'] as const) {
       expect(compile(p, [...flags, '--profile', 'release'])).toMatchObject({ compiled: 0, linked: 0 });
       expect(runProgram(p, 'build/bin/app').stdout).toBe('asserts 43\n');
       expect(runProgram(p, 'build-release/bin/app').stdout).toBe('NDEBUG optimized 43\npast the assert\n');
+
+      // why (and report) --profile: the last build of that profile, not the last build.
+      const why = (args: string[]) => cliSync(['why', ...args], p);
+      expect(why([]).stdout).not.toContain('1 of 2 TUs rebuilt');
+      expect(why(['--profile', 'debug']).stdout).toContain('1 of 2 TUs rebuilt');
+      expect(why(['--profile', 'release', '--build', 'last-1']).stdout).toContain('1 of 2 TUs rebuilt');
+      const bad = why(['--profile', 'relase']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('unknown profile "relase"');
     });
 
     it('run and clean take --profile; clean leaves the other profile alone', () => {
