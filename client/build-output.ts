@@ -59,7 +59,7 @@ export class BuildOutput {
       case 'tu': {
         const verb = e.outcome === 'compiled' ? 'Compiled' : e.outcome === 'cached' ? 'Cached  ' : 'FAILED  ';
         if (this.o.verbose && e.command) this.line(e.command);
-        const text = `[${e.done}/${e.total}] ${verb} ${e.source} (${secs(e.ms)})`;
+        const text = `[${e.done}/${e.total}] ${verb} ${e.source} (${secs(e.ms)})${e.on ? ` [on ${e.on}]` : ''}`;
         if (this.tty && e.outcome !== 'failed' && !this.o.verbose) this.setLive(text);
         else this.line(text);
         break;

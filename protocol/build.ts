@@ -38,6 +38,8 @@ export interface CompileResult {
   /** What the user must know about the cache (refused, results not stored, and why);
    *  the orchestrator shows each distinct note once per build, on stderr. */
   cache_note?: string;
+  /** The distcc host that compiled it; absent: this machine (or the cache). */
+  compiled_on?: string;
 }
 
 export interface BuildRequest {
@@ -67,7 +69,7 @@ export interface BuildSummary {
 export type BuildEvent =
   | { type: 'queued'; position: number }
   | { type: 'plan'; total_tus: number; dirty_tus: number; links: number }
-  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string }
+  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; on?: string }
   | { type: 'diagnostics'; source: string; text: string }
   | { type: 'link'; target: string; output: string; ms: number; cached: boolean; command?: string }
   /** `warning`: for the user's terminal (stderr) even when only a summary goes to stdout. */

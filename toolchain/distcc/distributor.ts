@@ -1,0 +1,86 @@
+// A compile runner that sends cache misses to distcc hosts: a slot from the pool, the
+// compile on that host, and, when the host or distcc fails, the same job again on
+// another host or here. A job never fails because of a host: its last try is local.
+//
+// A compile error on a host is compiled again here, once: gcc on the host reads the
+// preprocessed text, not the source, so its diagnostics lack the source excerpts a
+// local compile shows; the local run gives the user exactly what `g++` by hand would,
+// and it is the local compiler's verdict that counts.
+
+import type { DistccHost } from '../../config/distcc-hosts.js';
+import type { CompileJob, CompileResult } from '../../protocol/build.js';
+import type { RunCompileOptions, RunnerIdentity } from '../compile-runner.js';
+import { HostPool, type HostFigures, type HostPoolOptions } from './host-pool.js';
+import { compileOnHost, type RemoteCompileSetup } from './remote-compile.js';
+
+export type LocalRunner = (job: CompileJob, identity: RunnerIdentity, opts?: RunCompileOptions) => Promise<CompileResult>;
+
+/** What a distributed compile reports, for the counters that outlive the process. */
+export interface HostEvent {
+  host: string;
+  ok: boolean;
+  ms: number;
+}
+
+export interface DistributorOptions extends HostPoolOptions {
+  hosts: readonly DistccHost[];
+  localSlots: () => number;
+  setup: RemoteCompileSetup;
+  /** The local compile (the daemon's, which records the processes it starts). */
+  local: LocalRunner;
+  /** Each remote attempt, as it ends. */
+  onHostEvent?: (e: HostEvent) => void;
+  log?: (line: string) => void;
+}
+
+/** Hosts one compile may try before it goes local. */
+const MAX_REMOTE_TRIES = 2;
+
+export class Distributor {
+  readonly pool: HostPool;
+
+  constructor(private readonly o: DistributorOptions) {
+    this.pool = new HostPool(o.hosts, o.localSlots, o);
+  }
+
+  /** Compiles in flight at most: local slots plus the hosts' limits. */
+  width(): number {
+    return this.pool.width();
+  }
+
+  figures(): HostFigures[] {
+    return this.pool.figures();
+  }
+
+  readonly run = async (job: CompileJob, identity: RunnerIdentity, opts: RunCompileOptions = {}): Promise<CompileResult> => {
+    const tried = new Set<string>();
+    let localOnly = false;
+    for (;;) {
+      const slot = await this.pool.acquire({ localOnly: localOnly || tried.size >= MAX_REMOTE_TRIES, exclude: tried, ...(opts.signal ? { signal: opts.signal } : {}) });
+      try {
+        if (slot.kind === 'local') return await this.o.local(job, identity, opts);
+        const { host } = slot;
+        const t0 = performance.now();
+        const out = await compileOnHost(this.o.setup, host, job, identity, opts);
+        const ms = Math.round(performance.now() - t0);
+        if (out.kind === 'host-failed') {
+          this.pool.failed(host, out.why);
+          this.o.onHostEvent?.({ host: host.name, ok: false, ms });
+          this.o.log?.(`distcc: ${job.source} on ${host.name} failed: ${out.why}; trying ${tried.size + 1 >= MAX_REMOTE_TRIES ? 'locally' : 'elsewhere'}`);
+          tried.add(host.name);
+          continue;
+        }
+        this.pool.succeeded(host, ms);
+        this.o.onHostEvent?.({ host: host.name, ok: true, ms });
+        if (out.kind === 'local') return out.result;
+        if (out.result.outcome === 'failed') {
+          localOnly = true;
+          continue;
+        }
+        return { ...out.result, compiled_on: host.name };
+      } finally {
+        this.pool.release(slot);
+      }
+    }
+  };
+}
