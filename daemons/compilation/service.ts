@@ -129,7 +129,9 @@ export class CompilationService implements CompilationApi {
     const s = this.queue.stats();
     const looked = this.counts.hits + this.counts.misses;
     return {
-      parallel_jobs: s.concurrency,
+      parallel_jobs: this.localSlots,
+      // With distcc hosts: local slots plus the hosts' limits.
+      ...(this.distributor ? { compile_slots: s.concurrency } : {}),
       jobs_running: s.running,
       jobs_queued: s.queued,
       jobs_completed: s.completed,
