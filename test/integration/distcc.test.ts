@@ -42,8 +42,12 @@ function json(p: TestProject, args: string[]): Record<string, any> {
   return JSON.parse(r.stdout) as Record<string, any>;
 }
 
-function compiledByFarm(): string[] {
-  return farm.hosts.flatMap((h) => h.compiled());
+/** A mark in every host's log; `since(mark)`: the sources the hosts compiled after it. */
+function farmMark(): number[] {
+  return farm.hosts.map((h) => h.compiled().length);
+}
+function compiledSince(mark: number[]): string[] {
+  return farm.hosts.flatMap((h, i) => h.compiled().slice(mark[i]));
 }
 
 it('a clean build with two hosts compiles every TU remotely; the objects are a local build\'s; a warm rebuild contacts no host', () => {
@@ -53,7 +57,7 @@ it('a clean build with two hosts compiles every TU remotely; the objects are a l
 
   const p = sample(farm.hosts.map((h) => h.spec).join(' '));
   expect(cliSync(['start'], p).code).toBe(0);
-  const before = compiledByFarm().length;
+  const before = farmMark();
   const r = cliSync(['compile'], p);
   expect(r.code, r.stderr).toBe(0);
   // Every TU's line names the host it compiled on, and the hosts' own logs agree.
@@ -62,7 +66,7 @@ it('a clean build with two hosts compiles every TU remotely; the objects are a l
     const on = new RegExp(`Compiled ${tu} \\(\\S+\\) \\[on (\\S+)\\]`).exec(r.stdout);
     expect(names, r.stdout).toContain(on?.[1]);
   }
-  expect(compiledByFarm().slice(before).sort()).toEqual(SAMPLE_TUS);
+  expect(compiledSince(before).sort()).toEqual(SAMPLE_TUS);
   expect(calc(p)).toBe(calc(local));
   expect(calc(p)).toBe('mean=3 stddev=1.41421\n');
   // Without -g, an object from a host is byte for byte the local compiler's.
@@ -84,10 +88,10 @@ it('a clean build with two hosts compiles every TU remotely; the objects are a l
 
   // Warm: all from the cache, and no host hears of it.
   cliSync(['clean'], p);
-  const mid = compiledByFarm().length;
+  const mid = farmMark();
   const logs = farm.hosts.map((h) => h.log().length);
   expect(json(p, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
-  expect(compiledByFarm().length).toBe(mid);
+  expect(compiledSince(mid)).toEqual([]);
   expect(farm.hosts.map((h) => h.log().length)).toEqual(logs);
   expect(calc(p)).toBe('mean=3 stddev=1.41421\n');
 });
@@ -99,9 +103,9 @@ it('a -g object from a host differs from a local one only in debug columns: same
   expect(json(local, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
   const p = sample(farm.hosts.map((h) => h.spec).join(' '), flags);
   expect(cliSync(['start'], p).code).toBe(0);
-  const before = compiledByFarm().length;
+  const before = farmMark();
   expect(json(p, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
-  expect(compiledByFarm().slice(before).sort()).toEqual(SAMPLE_TUS);
+  expect(compiledSince(before).sort()).toEqual(SAMPLE_TUS);
   const lo = objects(local.root);
   for (const [k, remote] of objects(p.root)) {
     const a = join(local.root, k);

@@ -1,8 +1,15 @@
 // One compile on one distcc host: `distcc <compiler> args` with DISTCC_HOSTS naming
-// that host alone, and distcc told never to fall back, retry or back off on its own
+// that host alone, and distcc told never to fall back or retry locally on its own
 // (the distributor does that, and counts it). distcc's own messages go to a log file
 // per job, not into the compiler's diagnostics; the log says where the job really ran
 // (distcc keeps some jobs local whatever the hosts: -march=native, say).
+//
+// Each job gets a DISTCC_DIR of its own, removed after it: distcc's backoff state
+// must not outlive the job (the host pool decides when a host is set aside), and
+// turning the backoff off instead is worse: distcc 3.4 with DISTCC_BACKOFF_PERIOD=0
+// retries a refused connection in a loop, leaking a socket each time, until it
+// aborts more than a minute later. With its default backoff, a refused connection
+// is one attempt and exit 116.
 //
 // Exit codes (distcc(1), EXIT CODES): the compiler's own below 100; 100-127 are
 // distcc's (connect failed, protocol error, host lacks the compiler ...); 128+N a
@@ -27,7 +34,7 @@ export type RemoteOutcome =
 export interface RemoteCompileSetup {
   /** The distcc client, "distcc" on PATH by default. */
   program: string;
-  /** DISTCC_DIR (distcc's lock and state files) and the per-job logs: private to us. */
+  /** Where each job's DISTCC_DIR (distcc's locks, state and our log of it) is made: private to us. */
   dir: string;
   env?: NodeJS.ProcessEnv;
 }
@@ -35,15 +42,15 @@ export interface RemoteCompileSetup {
 const FIRST_DISTCC_EXIT = 100;
 
 /** The env that makes distcc use `host` only and report instead of recovering. */
-function distccEnv(setup: RemoteCompileSetup, host: DistccHost, log: string): NodeJS.ProcessEnv {
+function distccEnv(setup: RemoteCompileSetup, host: DistccHost, dir: string): NodeJS.ProcessEnv {
   return {
     ...(setup.env ?? process.env),
     DISTCC_HOSTS: host.spec,
     DISTCC_FALLBACK: '0',
     DISTCC_SKIP_LOCAL_RETRY: '1',
-    DISTCC_BACKOFF_PERIOD: '0',
-    DISTCC_DIR: setup.dir,
-    DISTCC_LOG: log,
+    DISTCC_BACKOFF_PERIOD: '60',
+    DISTCC_DIR: dir,
+    DISTCC_LOG: join(dir, 'distcc.log'),
   };
 }
 
@@ -69,12 +76,13 @@ export async function compileOnHost(
   opts: RunCompileOptions = {},
 ): Promise<RemoteOutcome> {
   mkdirSync(setup.dir, { recursive: true, mode: 0o700 });
-  const logFile = tempPathFor(join(setup.dir, 'job.log'));
+  const dir = tempPathFor(join(setup.dir, 'job'));
+  mkdirSync(dir, { mode: 0o700 });
   try {
-    const result = await runCompile(job, identity, { ...opts, via: { program: setup.program, env: distccEnv(setup, host, logFile) } });
+    const result = await runCompile(job, identity, { ...opts, via: { program: setup.program, env: distccEnv(setup, host, dir) } });
     let log = '';
     try {
-      log = readFileSync(logFile, 'utf8');
+      log = readFileSync(join(dir, 'distcc.log'), 'utf8');
     } catch {
       /* distcc wrote nothing (it could not start) */
     }
@@ -85,6 +93,6 @@ export async function compileOnHost(
     if (where !== null && where.startsWith('localhost')) return { kind: 'local', result };
     return { kind: 'remote', result };
   } finally {
-    rmSync(logFile, { force: true });
+    rmSync(dir, { recursive: true, force: true });
   }
 }
