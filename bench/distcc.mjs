@@ -21,14 +21,19 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const DISTCC_TOOLS = ['rb-local-j2', 'rb-distcc'];
 export const DISTCC_LABELS = { 'rb-local-j2': 'replibuild, local -j2', 'rb-distcc': 'replibuild + 2 distcc hosts (1 core, /1 each)' };
 
-/** The tests' farm helper, compiled from its TypeScript with the project's own compiler. */
+/** The tests' farm helper (and the one helper it imports), compiled from their
+ *  TypeScript with the project's own compiler into the run's temp dir. */
 async function loadFarmHelper(tmp) {
   const ts = (await import('typescript')).default;
-  const src = readFileSync(join(REPO, 'test/helpers/distcc.ts'), 'utf8');
-  const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-  const file = join(tmp, 'distcc-farm-helper.mjs');
-  writeFileSync(file, out);
-  return import(pathToFileURL(file).href);
+  const dir = join(tmp, 'distcc-helpers');
+  mkdirSync(dir, { recursive: true });
+  for (const name of ['distcc', 'free-port']) {
+    const src = readFileSync(join(REPO, 'test/helpers', `${name}.ts`), 'utf8');
+    const out = ts.transpileModule(src, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(join(dir, `${name}.js`), out);
+  }
+  writeFileSync(join(dir, 'package.json'), '{"type": "module"}\n');
+  return import(pathToFileURL(join(dir, 'distcc.js')).href);
 }
 
 /** The host line distcc_hosts gets, written into the tree's daemon_config.toml. */
