@@ -52,7 +52,7 @@ export class CompilationService implements CompilationApi {
           hosts: d.hosts,
           localSlots: () => this.localSlots,
           setup: { program: d.program ?? 'distcc', dir: d.dir },
-          local: this.tracked,
+          record: this.recorded,
           onHostEvent: (e) => opts.cache?.stats.distcc(e.host, e.ok, e.ms),
           ...(d.log ? { log: d.log } : {}),
         })
@@ -71,10 +71,10 @@ export class CompilationService implements CompilationApi {
     return getCompilerIdentity(compiler, { cwd, ...opts });
   }
 
-  /** runCompile with every compiler process it starts on record. */
-  private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> => {
+  /** `o` with every process a compile starts (a compiler, or distcc) put on record. */
+  private readonly recorded = (job: CompileJob, o: RunCompileOptions = {}): RunCompileOptions => {
     const children = this.opts.children;
-    return runCompile(job, identity, {
+    return {
       ...o,
       onSpawn: (pid) => {
         children?.add(pid, displayCompileCommand(job));
@@ -84,8 +84,12 @@ export class CompilationService implements CompilationApi {
         children?.remove(pid);
         o.onExit?.(pid);
       },
-    });
+    };
   };
+
+  /** runCompile with every compiler process it starts on record. */
+  private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> =>
+    runCompile(job, identity, this.recorded(job, o));
 
   async compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
     const identity = await this.identity(job.compiler, job.cwd);

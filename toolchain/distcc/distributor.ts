@@ -9,11 +9,9 @@
 
 import type { DistccHost } from '../../config/distcc-hosts.js';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
-import type { RunCompileOptions, RunnerIdentity } from '../compile-runner.js';
+import { runCompile, type RunCompileOptions, type RunnerIdentity } from '../compile-runner.js';
 import { HostPool, type HostFigures, type HostPoolOptions } from './host-pool.js';
 import { compileOnHost, type RemoteCompileSetup } from './remote-compile.js';
-
-export type LocalRunner = (job: CompileJob, identity: RunnerIdentity, opts?: RunCompileOptions) => Promise<CompileResult>;
 
 /** What a distributed compile reports, for the counters that outlive the process. */
 export interface HostEvent {
@@ -26,8 +24,9 @@ export interface DistributorOptions extends HostPoolOptions {
   hosts: readonly DistccHost[];
   localSlots: () => number;
   setup: RemoteCompileSetup;
-  /** The local compile (the daemon's, which records the processes it starts). */
-  local: LocalRunner;
+  /** The options every compile runs with, local or through distcc (the daemon's put
+   *  the processes it starts on record, so a killed daemon's are reaped). */
+  record?: (job: CompileJob, opts: RunCompileOptions) => RunCompileOptions;
   /** Each remote attempt, as it ends. */
   onHostEvent?: (e: HostEvent) => void;
   log?: (line: string) => void;
@@ -55,13 +54,14 @@ export class Distributor {
   readonly run = async (job: CompileJob, identity: RunnerIdentity, opts: RunCompileOptions = {}): Promise<CompileResult> => {
     const tried = new Set<string>();
     let localOnly = false;
+    const runOpts = this.o.record ? this.o.record(job, opts) : opts;
     for (;;) {
       const slot = await this.pool.acquire({ localOnly: localOnly || tried.size >= MAX_REMOTE_TRIES, exclude: tried, ...(opts.signal ? { signal: opts.signal } : {}) });
       try {
-        if (slot.kind === 'local') return await this.o.local(job, identity, opts);
+        if (slot.kind === 'local') return await runCompile(job, identity, runOpts);
         const { host } = slot;
         const t0 = performance.now();
-        const out = await compileOnHost(this.o.setup, host, job, identity, opts);
+        const out = await compileOnHost(this.o.setup, host, job, identity, runOpts);
         const ms = Math.round(performance.now() - t0);
         if (out.kind === 'host-failed') {
           this.pool.failed(host, out.why);
