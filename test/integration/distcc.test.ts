@@ -232,3 +232,17 @@ it('a compile error on a host shows the diagnostics and exit code of a local com
   expect(diag(rr.stderr)).toMatch(/src\/bad\.cpp:4:\d+: error: .undefined_x. was not declared in this scope\n.*\n\s*\|\s*\^/);
   expect(diag(rr.stderr)).toBe(diag(lr.stderr));
 });
+
+it('a compile distcc keeps local by itself (-march=native) says so: no host in its line, none in the hosts\' logs', () => {
+  const p = sample(farm.hosts.map((h) => h.spec).join(' '), '"-O2", "-march=native"');
+  expect(cliSync(['start'], p).code).toBe(0);
+  const before = farmMark();
+  const r = cliSync(['compile'], p);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.match(/Compiled /g)?.length).toBe(3);
+  expect(r.stdout).not.toMatch(/\[on /);
+  expect(compiledSince(before)).toEqual([]);
+  expect(calc(p)).toBe('mean=3 stddev=1.41421\n');
+  const hosts = json(p, ['status', '--json']).daemons.find((d: any) => d.name === 'compilation').details.distcc_hosts;
+  expect(hosts.map((h: any) => h.jobs)).toEqual([0, 0]);
+});

@@ -70,9 +70,10 @@ export class Distributor {
           tried.add(host.name);
           continue;
         }
+        // distcc ran it here by itself: not a job of the host's.
+        if (out.kind === 'local') return out.result;
         this.pool.succeeded(host, ms);
         this.o.onHostEvent?.({ host: host.name, ok: true, ms });
-        if (out.kind === 'local') return out.result;
         if (out.result.outcome === 'failed') {
           localOnly = true;
           continue;
