@@ -9,7 +9,7 @@ function clock(ms: number): string {
 }
 
 function hostLine(h: HostFigures): string {
-  const state = h.set_aside_until !== null ? `set aside until ${clock(h.set_aside_until)}${h.last_error ? ` (${h.last_error})` : ''}` : `up, ${h.running}/${h.limit} running`;
+  const state = h.excluded !== null ? `not used: ${h.excluded}` : h.set_aside_until !== null ? `set aside until ${clock(h.set_aside_until)}${h.last_error ? ` (${h.last_error})` : ''}` : `up, ${h.running}/${h.limit} running`;
   return `${h.name} ${state}, jobs ${h.jobs}, failures ${h.failures}, mean ${h.mean_ms === null ? '-' : `${h.mean_ms} ms`}`;
 }
 

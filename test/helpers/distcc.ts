@@ -8,9 +8,9 @@
 // port instead. Everything made is undone by teardown(), which callers run in
 // afterAll/finally, even after a failure.
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from './free-port.js';
 
 export interface DistccHostHandle {
@@ -25,8 +25,11 @@ export interface DistccHostHandle {
   netns: string | null;
   /** distccd's pid (its --pid-file), null once stopped. */
   pid: number | null;
-  /** The sources it compiled, from its log ("COMPILE_OK ... g++ src/a.cpp"). */
+  /** The sources it compiled, from its log ("COMPILE_OK ... g++ src/a.cpp"), without
+   *  replibuild's compiler probe (probe.cpp, once per host and daemon start). */
   compiled(): string[];
+  /** How many compiler probes it answered. */
+  probes(): number;
   log(): string;
   /** SIGKILL to distccd and every process it started (in its namespace: all of them). */
   kill(): void;
@@ -49,6 +52,10 @@ export interface FarmOptions {
   cpu?: (i: number) => number;
   /** Also make a namespace with an address and no distccd (`dead`). */
   dead?: boolean;
+  /** Flags host i's compiler silently adds (another compiler, as its objects go), or
+   *  null: its g++ is ours. Namespaces only: a bind mount in the host's own mount
+   *  namespace (ip netns exec makes one) puts a wrapper over the compiler there. */
+  compilerFlags?: (i: number) => string[] | null;
 }
 
 const DISTCC_PORT = 3632;
@@ -96,6 +103,21 @@ async function waitForPid(file: string, out: () => string): Promise<number> {
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`distccd did not start within 10 s: ${out()}`);
+}
+
+/** A command line that runs `argv` with the host's g++ replaced by a wrapper adding `flags`:
+ *  a copy of the real driver (found again through -B) behind a bind mount over it. */
+function oddCompiler(dir: string, i: number, flags: string[], argv: string[]): string[] {
+  const real = realpathSync(spawnSync('sh', ['-c', 'command -v g++'], { encoding: 'utf8' }).stdout.trim());
+  const libexec = dirname(spawnSync(real, ['-print-prog-name=cc1plus'], { encoding: 'utf8' }).stdout.trim());
+  const copy = join(dir, `h${i}-real-g++`);
+  const wrapper = join(dir, `h${i}-g++`);
+  copyFileSync(real, copy);
+  writeFileSync(wrapper, `#!/bin/sh\nexec ${copy} -B${libexec}/ ${flags.join(' ')} "$@"\n`);
+  chmodSync(copy, 0o755);
+  chmodSync(wrapper, 0o755);
+  const quoted = argv.map((a) => `'${a}'`).join(' ');
+  return ['sh', '-c', `mount --bind ${wrapper} ${real} && exec ${quoted}`];
 }
 
 let farmSeq = 0;
@@ -163,7 +185,9 @@ export async function startDistccFarm(opts: FarmOptions): Promise<DistccFarm> {
       const distccd = ['distccd', '--no-detach', '--daemon', '--user', 'nobody', '--allow', allow, '--listen', address, '--port', String(port),
         '--jobs', String(limit), '--pid-file', pidFile, '--log-file', logFile, '--log-level', 'info'];
       const pinned = opts.cpu ? ['taskset', '-c', String(opts.cpu(i)), ...distccd] : distccd;
-      const argv = ns ? ['ip', 'netns', 'exec', ns, ...pinned] : pinned;
+      const odd = opts.compilerFlags?.(i) ?? null;
+      if (odd && !ns) throw new Error('compilerFlags needs network namespaces (root)');
+      const argv = ns ? ['ip', 'netns', 'exec', ns, ...(odd ? oddCompiler(dir, i, odd, pinned) : pinned)] : pinned;
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       child.stdout!.on('data', (d) => (out += d));
@@ -175,7 +199,8 @@ export async function startDistccFarm(opts: FarmOptions): Promise<DistccFarm> {
         name: nameOf(address, port),
         netns: ns,
         pid: null,
-        compiled: () => [...handle.log().matchAll(/COMPILE_OK .* (\S+)$/gm)].map((m) => m[1]!),
+        compiled: () => [...handle.log().matchAll(/COMPILE_OK .* (\S+)$/gm)].map((m) => m[1]!).filter((f) => f !== 'probe.cpp'),
+        probes: () => [...handle.log().matchAll(/COMPILE_OK .* probe\.cpp$/gm)].length,
         log: () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''),
         kill: () => {
           if (handle.pid !== null) killPid(handle.pid);

@@ -246,3 +246,30 @@ it('a compile distcc keeps local by itself (-march=native) says so: no host in i
   const hosts = json(p, ['status', '--json']).daemons.find((d: any) => d.name === 'compilation').details.distcc_hosts;
   expect(hosts.map((h: any) => h.jobs)).toEqual([0, 0]);
 });
+
+it('a host whose compiler makes other objects is found by the probe before its first job and gets none', async () => {
+  // Its g++ adds -fno-ident: no .comment section, so every object differs from ours.
+  const own = await startDistccFarm({ hosts: 1, compilerFlags: () => ['-fno-ident'] }).catch((e: Error) => e);
+  if (own instanceof Error) {
+    // Without namespaces (not root) the host's compiler cannot be swapped under it.
+    expect(own.message).toMatch(/needs network namespaces/);
+    return;
+  }
+  try {
+    const local = sample(null);
+    expect(cliSync(['start'], local).code).toBe(0);
+    expect(json(local, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
+    const p = sample(own.hosts[0]!.spec);
+    expect(cliSync(['start'], p).code).toBe(0);
+    const r = cliSync(['compile'], p);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/\[on /);
+    expect(own.hosts[0]!.probes()).toBe(1);
+    expect(own.hosts[0]!.compiled()).toEqual([]);
+    const lo = objects(local.root);
+    for (const [k, v] of objects(p.root)) expect(v.equals(lo.get(k)!), k).toBe(true);
+    expect(cliSync(['status'], p).stdout).toMatch(/distcc=\S+ not used: its \S*g\+\+ makes other objects than this machine's/);
+  } finally {
+    own.teardown();
+  }
+}, 120_000);

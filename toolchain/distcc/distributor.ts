@@ -12,6 +12,7 @@ import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { runCompile, type RunCompileOptions, type RunnerIdentity } from '../compile-runner.js';
 import { HostPool, type HostFigures, type HostPoolOptions } from './host-pool.js';
 import { compileOnHost, type RemoteCompileSetup } from './remote-compile.js';
+import { probeHost, type ProbeVerdict } from './host-probe.js';
 
 /** What a distributed compile reports, for the counters that outlive the process. */
 export interface HostEvent {
@@ -37,6 +38,8 @@ const MAX_REMOTE_TRIES = 2;
 
 export class Distributor {
   readonly pool: HostPool;
+  /** Each host's probe (host-probe.ts), once it passed or while it runs. */
+  private readonly probes = new Map<string, Promise<ProbeVerdict>>();
 
   constructor(private readonly o: DistributorOptions) {
     this.pool = new HostPool(o.hosts, o.localSlots, o);
@@ -60,6 +63,15 @@ export class Distributor {
       try {
         if (slot.kind === 'local') return await runCompile(job, identity, runOpts);
         const { host } = slot;
+        const verdict = await this.probed(host, job, identity);
+        if (verdict.kind !== 'same') {
+          if (verdict.kind === 'differs') this.pool.exclude(host, verdict.why);
+          else this.pool.failed(host, verdict.why);
+          this.o.onHostEvent?.({ host: host.name, ok: false, ms: 0 });
+          this.o.log?.(`distcc: ${host.name}: ${verdict.why}`);
+          tried.add(host.name);
+          continue;
+        }
         const t0 = performance.now();
         const out = await compileOnHost(this.o.setup, host, job, identity, runOpts);
         const ms = Math.round(performance.now() - t0);
@@ -84,4 +96,21 @@ export class Distributor {
       }
     }
   };
+
+  /** The host's probe: run once, shared by the jobs that wait for it; one that failed
+   *  for the host's reasons runs again at the host's next job. Not cancelled with a
+   *  job: it is short, and the next job needs its answer. */
+  private probed(host: DistccHost, job: CompileJob, identity: RunnerIdentity): Promise<ProbeVerdict> {
+    const key = `${host.name}\0${identity.cache_id}`;
+    let p = this.probes.get(key);
+    if (!p) {
+      const opts = this.o.record ? this.o.record(job, {}) : {};
+      p = probeHost(this.o.setup, host, identity, opts).catch((e: unknown) => ({ kind: 'host-failed' as const, why: `probe: ${(e as Error).message}` }));
+      this.probes.set(key, p);
+      void p.then((v) => {
+        if (v.kind === 'host-failed') this.probes.delete(key);
+      });
+    }
+    return p;
+  }
 }

@@ -23,6 +23,8 @@ export interface HostFigures {
   /** Epoch ms until which it gets no work; null when it is in use. */
   set_aside_until: number | null;
   last_error: string | null;
+  /** Why it gets no work at all until the daemons restart (its compiler is not ours). */
+  excluded: string | null;
 }
 
 export interface HostPoolOptions {
@@ -43,6 +45,7 @@ interface HostState {
   inARow: number;
   asideUntil: number;
   lastError: string | null;
+  excluded: string | null;
 }
 
 interface Waiter {
@@ -65,7 +68,7 @@ export class HostPool {
     private readonly localSlots: () => number,
     opts: HostPoolOptions = {},
   ) {
-    this.states = hosts.map((host) => ({ host, running: 0, jobs: 0, failures: 0, okCount: 0, okMs: 0, inARow: 0, asideUntil: 0, lastError: null }));
+    this.states = hosts.map((host) => ({ host, running: 0, jobs: 0, failures: 0, okCount: 0, okMs: 0, inARow: 0, asideUntil: 0, lastError: null, excluded: null }));
     this.failuresToSetAside = opts.failuresToSetAside ?? 3;
     this.setAsideMs = opts.setAsideMs ?? 60_000;
     this.now = opts.now ?? Date.now;
@@ -130,6 +133,11 @@ export class HostPool {
     }
   }
 
+  /** `host` gets no more work while this process runs. */
+  exclude(host: DistccHost, why: string): void {
+    this.stateOf(host).excluded = why;
+  }
+
   figures(): HostFigures[] {
     const now = this.now();
     return this.states.map((s) => ({
@@ -141,6 +149,7 @@ export class HostPool {
       mean_ms: s.okCount ? Math.round(s.okMs / s.okCount) : null,
       set_aside_until: s.asideUntil > now ? s.asideUntil : null,
       last_error: s.lastError,
+      excluded: s.excluded,
     }));
   }
 
@@ -153,7 +162,7 @@ export class HostPool {
   private pick(w: Waiter): Slot | null {
     if (!w.localOnly) {
       const now = this.now();
-      const s = this.states.find((x) => x.running < x.host.limit && x.asideUntil <= now && !w.exclude.has(x.host.name));
+      const s = this.states.find((x) => x.running < x.host.limit && x.asideUntil <= now && x.excluded === null && !w.exclude.has(x.host.name));
       if (s) {
         s.running++;
         return { kind: 'remote', host: s.host };
