@@ -126,7 +126,7 @@ export function distccSection(r, cell) {
         'hosts are tried first, but with /1 each they hold two compiles at a time, and the queue runs four.',
     );
   }
-  if (r.stats?.length) L.push(`- replibuild's \`cache stats\` per host: ${r.stats.map((h) => `${h.host} jobs ${h.jobs}, failures ${h.failures}, mean ${h.mean_ms} ms`).join('; ')} (a host's mean includes the preprocessing here and the transfer).`);
+  if (r.stats?.length) L.push(`- replibuild's \`cache stats\` per host after the last rep (each rep starts from an empty cache, counters included): ${r.stats.map((h) => `${h.host} jobs ${h.jobs}, failures ${h.failures}, mean ${h.mean_ms} ms`).join('; ')} (a host's mean includes the preprocessing here and the transfer).`);
   L.push(
     '- What it shows: misses went to the hosts and came back right (the program printed the expected value after every build), and what distcc adds to each remote TU ' +
       '(the preprocessing on this machine, the preprocessed text shipped over the veth, a distcc client process; the hosts\' mean times above include them). ' +
