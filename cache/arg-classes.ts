@@ -3,8 +3,9 @@
 // reason not to cache.
 
 import { extname } from 'node:path';
+import { C_EXT, CXX_EXT, type SourceLanguage } from '../config/source-language.js';
 
-export type Language = 'c' | 'c++';
+export type Language = SourceLanguage;
 
 /** Stable short reasons: they are the keys of the "uncacheable" counters. */
 export type UncacheableReason =
@@ -103,8 +104,6 @@ export function startsWithAny(s: string, prefixes: readonly string[]): boolean {
   return prefixes.some((p) => s.startsWith(p));
 }
 
-export const C_EXT = new Set(['.c']);
-export const CXX_EXT = new Set(['.cc', '.cp', '.cxx', '.cpp', '.CPP', '.c++', '.C']);
 export const HEADER_EXT = new Set(['.h', '.hh', '.H', '.hp', '.hxx', '.hpp', '.HPP', '.h++', '.tcc', '.inl']);
 
 /** Language of an input given the -x in force, or why it is not one we cache. */
@@ -144,6 +143,15 @@ export function stripTrailingSlashes(p: string): string {
   return s;
 }
 export const C90 = new Set(['-ansi', '-std=c89', '-std=c90', '-std=iso9899:1990', '-std=iso9899:199409']);
+
+/** See CacheableArgs.checksumsInObject. clang puts each file's MD5 into DWARF 5 line
+ *  tables (its default since clang 14); only an explicit -gdwarf-2 to -gdwarf-4 (the
+ *  last one wins) leaves them out. gcc writes none. */
+export function checksumsInObject(keyArgs: readonly string[], compiler: 'gcc' | 'clang' | undefined, debugLevel: number): boolean {
+  if (compiler !== 'clang' || debugLevel === 0) return false;
+  const dwarf = keyArgs.reduce<number | null>((v, a) => (/^-gdwarf-\d+$/.test(a) ? Number(a.slice('-gdwarf-'.length)) : v), null);
+  return dwarf === null || dwarf >= 5;
+}
 
 /** See CacheableArgs.commentBlind. */
 export function commentsAreBlind(language: Language, keyArgs: readonly string[]): boolean {

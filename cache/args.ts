@@ -15,6 +15,7 @@ import {
   PREPROCESSOR_ONLY_FLAGS,
   SEPARATE_VALUE,
   classifyF,
+  checksumsInObject,
   commentsAreBlind,
   debugLevelAfter,
   languageOf,
@@ -60,6 +61,10 @@ export interface CacheableArgs {
    *  pastes through them), or where the compiler reads them (-C/-CC, clang's
    *  documentation comments and MS comment pasting). */
   commentBlind: boolean;
+  /** The object holds a checksum of every byte of the source and its headers (clang's
+   *  DWARF 5 line tables): comments are not blind, and preprocessed output, which drops
+   *  comments, cannot key a result (no preprocessor-mode lookup). */
+  checksumsInObject: boolean;
   /** 0 = no debug info. */
   debugLevel: number;
   /** -fdebug-prefix-map / -ffile-prefix-map, in command-line order. */
@@ -72,10 +77,10 @@ export type ArgsAnalysis = CacheableArgs | Uncacheable;
 
 
 /**
- * Classifies a compile command line (the arguments only, no compiler). `source`,
- * when given, must be the one input file found (job.source).
+ * Classifies a compile command line (the arguments only; `compiler` is the kind that runs
+ * it, when known). `source`, when given, must be the one input file found (job.source).
  */
-export function analyzeArgs(args: readonly string[], source?: string): ArgsAnalysis {
+export function analyzeArgs(args: readonly string[], source?: string, compiler?: 'gcc' | 'clang'): ArgsAnalysis {
   const keyArgs: string[] = [];
   const ppOnlyIdx = new Set<number>(); // indexes into keyArgs
   const preprocessArgs: string[] = [];
@@ -289,6 +294,7 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
   }
 
   const keepPp = debugLevel >= 3 || recordsSwitches;
+  const checksums = checksumsInObject(keyArgs, compiler, debugLevel);
   return {
     cacheable: true,
     source: input.file,
@@ -300,7 +306,8 @@ export function analyzeArgs(args: readonly string[], source?: string): ArgsAnaly
     forcedIncludes,
     forcedIncludeNames,
     depfileUserHeadersOnly: mmd,
-    commentBlind: commentsAreBlind(input.lang, keyArgs),
+    commentBlind: !checksums && commentsAreBlind(input.lang, keyArgs),
+    checksumsInObject: checksums,
     debugLevel,
     prefixMaps,
     hostDependent,

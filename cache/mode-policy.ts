@@ -60,8 +60,11 @@ export function staleWorthPreprocessing(manifest: Manifest, checker: EntryChecke
 }
 
 /** The mode of a compile direct mode could not answer. `worthE`: a manifest existed
- *  and was unreadable, or staleWorthPreprocessing said so. */
+ *  and was unreadable, or staleWorthPreprocessing said so. Never preprocessor mode for
+ *  an object that checksums its files' bytes (clang -g): -E output without comments
+ *  cannot tell two such objects apart. */
 export function missMode(existed: boolean, worthE: boolean, prep: Prepared, siblings: Siblings): 'preprocessor' | 'depend' {
+  if (prep.args.checksumsInObject) return 'depend';
   return worthE || (!existed && siblings.has(prep)) ? 'preprocessor' : 'depend';
 }
 

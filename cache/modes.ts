@@ -73,7 +73,8 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
 /** Compile now; the entry comes from the depfile (or from an -E run beside the compile). */
 export async function dependMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number): Promise<CompileResult> {
   const needE = mustPreprocess(prep);
-  const spare = preprocessBeside(c.alongside);
+  // Its key2 could never be looked up (mode-policy.ts, missMode).
+  const spare = !prep.args.checksumsInObject && preprocessBeside(c.alongside);
   const startedMs = Date.now();
   let beside: Promise<PreprocessOutcome | { error: unknown }> | null = null;
   // The compile is spawned first: it is the critical path, and each spawn blocks this thread for a few ms.

@@ -25,11 +25,11 @@ export class TuPreparer {
     private readonly customHasher: boolean,
   ) {}
 
-  private analyze(job: CompileJob): ArgsAnalysis {
-    const k = `${job.source}\0${job.args.join('\0')}`;
+  private analyze(job: CompileJob, identity: RunnerIdentity): ArgsAnalysis {
+    const k = `${identity.kind}\0${job.source}\0${job.args.join('\0')}`;
     let a = this.argsMemo.get(k);
     if (!a) {
-      a = analyzeArgs(job.args, job.source);
+      a = analyzeArgs(job.args, job.source, identity.kind);
       this.argsMemo.set(k, a);
     }
     return a;
@@ -37,7 +37,7 @@ export class TuPreparer {
 
   /** The compile's keys and source snapshot, or why it is not cacheable. */
   prepare(job: CompileJob, identity: RunnerIdentity): Prepared | NotCacheable {
-    const args = this.analyze(job);
+    const args = this.analyze(job, identity);
     if (!args.cacheable) return { uncacheable: args.reason, detail: args.detail };
     const env = analyzeEnv(this.env);
     if ('cacheable' in env) return { uncacheable: env.reason, detail: env.detail };

@@ -68,6 +68,11 @@ export function unescapeMarkerName(raw: string): string {
 
 const MARKER = /^# (\d+) "((?:[^"\\]|\\.)*)"((?: \d+)*)\s*$/;
 
+/** Where -include'd files come from: gcc names it "<command-line>", clang "<command line>". */
+const COMMAND_LINE = new Set(['<command-line>', '<command line>']);
+/** Names in line markers that are no file. clang enters them with flag 1 (gcc never does). */
+const PSEUDO_FILES = new Set([...COMMAND_LINE, '<built-in>']);
+
 /**
  * Parses and hashes preprocessed output. With `dropCwdMarker`, the line gcc writes
  * under -g to name the working directory (`# 1 "/path//"`, second line) is left out
@@ -118,17 +123,19 @@ export function parsePreprocessed(out: Buffer, dropCwdMarker: boolean): Preproce
     if (flags.includes('1')) {
       const top = stack[stack.length - 1]!;
       const includer = presumedCommandLine ? null : top.real;
-      stack.push({ real: name });
+      const pseudo = PSEUDO_FILES.has(name);
+      // A file included from a pseudo file (clang's <command line>) has no includer, as in gcc.
+      stack.push({ real: pseudo ? null : name });
       presumedCommandLine = false;
-      if (!seen.has(name)) {
+      if (!pseudo && !seen.has(name)) {
         seen.add(name);
         files.push({ path: name, includer });
       }
     } else if (flags.includes('2')) {
       if (stack.length > 1) stack.pop();
-      presumedCommandLine = name === '<command-line>';
+      presumedCommandLine = COMMAND_LINE.has(name);
     } else {
-      presumedCommandLine = name === '<command-line>';
+      presumedCommandLine = COMMAND_LINE.has(name);
     }
   }
   return { mainFile, files, hash: h.digest('hex') };

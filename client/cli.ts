@@ -2,7 +2,9 @@
 // The `replibuild` command. Each command's module is imported when it runs,
 // and a plain `compile` does not even load the argument parser: start-up is on
 // every build's path.
-import { parseCompileArgs } from './fast-argv.js';
+// First: it records the directory the user ran the command in, before any -C moves us.
+import './entering-directory.js';
+import { JobsArgumentError, parseCompileArgs, parseJobs, takeLeadingDirs } from './fast-argv.js';
 
 // bin/replibuild moved NODE_EXTRA_CA_CERTS aside so this process starts without
 // loading certificates; the processes we start get it back.
@@ -14,8 +16,25 @@ if (savedCa !== undefined) {
 
 type Runner = () => Promise<number>;
 
+/** `replibuild -C DIR COMMAND`: move there first, as make and ninja do. */
+async function enterLeadingDirs(args: string[]): Promise<string[]> {
+  const lead = takeLeadingDirs(args);
+  const { UserError } = await import('../daemons/common/user-error.js');
+  if (!lead) throw new UserError('-C needs a directory: replibuild -C DIR COMMAND', 2);
+  for (const d of lead.dirs) {
+    try {
+      process.chdir(d);
+    } catch (e) {
+      const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (e as Error).message;
+      throw new UserError(`-C ${d}: ${why}`, 2);
+    }
+  }
+  return lead.rest;
+}
+
 async function main(argv: string[]): Promise<number> {
-  const fast = parseCompileArgs(argv.slice(2));
+  const args = argv[2]?.startsWith('-C') || argv[2]?.startsWith('--dir') ? await enterLeadingDirs(argv.slice(2)) : argv.slice(2);
+  const fast = parseCompileArgs(args);
   if (fast) return (await import('./commands/compile.js')).run(fast);
   const { Command, Option } = await import('commander');
   const { VERSION } = await import('../protocol/messages.js');
@@ -26,10 +45,27 @@ async function main(argv: string[]): Promise<number> {
   const program = new Command('replibuild')
     .description('Incremental C++ build accelerator: daemons that watch, plan, compile and cache')
     .version(VERSION)
-    .showHelpAfterError()
-    .exitOverride();
+    .showHelpAfterError('(replibuild --help lists the commands; replibuild COMMAND --help its options)')
+    .exitOverride()
+    .addHelpText('after', '\nEvery command takes -C DIR, before it as make and ninja take it (replibuild -C DIR compile) or after it.');
 
   const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
+  const jobsOpt = () =>
+    new Option('-j, --jobs [n]', 'compile jobs at once (default: parallel_jobs; a bare -j: one per core)').preset('').argParser(parseJobs);
+
+  program
+    .command('init [source_dir...]')
+    .usage('[-C DIR] [--from-cmake [SOURCE_DIR] [-- CMAKE_ARGS...]]')
+    .description('write a replibuild.toml (from a scan of the tree, or from CMake) and a daemon_config.toml with free ports; never overwrites')
+    .addOption(new Option('-C, --dir <dir>', 'the project dir to write into (default: the current dir)'))
+    .option('--from-cmake', "import the CMake project at SOURCE_DIR (default: the project dir) through CMake's file API; CMake's own arguments go after --")
+    .action((operands: string[], o) => {
+      // Commander hands over the operands after `--` with the others: those are CMake's.
+      const dd = argv.indexOf('--');
+      const cmakeArgs = dd >= 0 ? argv.slice(dd + 1) : [];
+      const paths = operands.slice(0, operands.length - cmakeArgs.length);
+      later(async () => (await import('./commands/init.js')).run({ ...o, paths, cmakeArgs }));
+    });
 
   program
     .command('start')
@@ -69,7 +105,7 @@ async function main(argv: string[]): Promise<number> {
     .command('compile [targets...]')
     .description('build the project (or the named targets and what they need), doing only what changed')
     .addOption(dirOpt())
-    .option('-j, --jobs <n>', 'compile jobs at once (default: parallel_jobs)', (v) => Number(v))
+    .addOption(jobsOpt())
     .option('-k, --keep-going', 'keep building other files after an error')
     .option('-v, --verbose', 'print each command')
     .option('--no-daemon', 'build in-process, without the daemons (as CI=true does)')
@@ -95,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     .command('watch [targets...]')
     .description('rebuild on every save (debounced), printing each result; Ctrl-C stops watching, not the daemons')
     .addOption(dirOpt())
-    .option('-j, --jobs <n>', 'compile jobs at once', (v) => Number(v))
+    .addOption(jobsOpt())
     .option('-k, --keep-going', 'keep building other files after an error')
     .option('-v, --verbose', 'print each command')
     .option('--debounce <ms>', 'quiet time after the last save before building', (v) => Number(v), 100)
@@ -105,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
   const cacheAction = (action: string, description: string, json = false) => {
     const c = cache.command(action).description(description).addOption(dirOpt());
     if (json) c.option('--json', 'one JSON object on stdout');
+    if (action === 'stats') c.option('-z, --zero', 'set every counter to zero (the cache itself is kept)');
     c.action((o) => later(async () => (await import('./commands/cache.js')).run({ ...o, action })));
   };
   cacheAction('stats', 'hits, misses, uncacheable by reason, errors, evictions, size, hit rate', true);
@@ -114,8 +151,10 @@ async function main(argv: string[]): Promise<number> {
   cacheAction('cleanup', 'evict beyond max_cache_size (least recently used first) and past cache_ttl');
 
   try {
-    await program.parseAsync(argv);
+    await program.parseAsync(args, { from: 'user' });
   } catch (e) {
+    // Ours (from an option's parser): printed as any user error is.
+    if (e instanceof JobsArgumentError) throw e;
     const code = (e as { exitCode?: number }).exitCode;
     return typeof code === 'number' ? (code === 0 ? 0 : 2) : 2;
   }

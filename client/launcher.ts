@@ -1,7 +1,7 @@
 // Starting a project's daemons: clean what is stale, reap what a killed daemon
 // left behind, spawn each detached, and wait for its ready handshake.
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LauncherMessage } from '../daemons/host/daemon-process.js';
 import { projectPaths, type ProjectPaths } from '../daemons/host/paths.js';
@@ -11,6 +11,7 @@ import { DAEMON_NAMES, type DaemonName } from '../config/daemon-names.js';
 import type { DaemonConfig } from '../config/types.js';
 import { probeDaemon } from '../daemons/host/daemon-probe.js';
 import { UserError } from '../daemons/common/user-error.js';
+import { stopDaemon } from './stopper.js';
 
 const READY_TIMEOUT_MS = 20_000;
 
@@ -30,9 +31,12 @@ export class DaemonStartError extends UserError {
   }
 }
 
-export function tailFile(file: string, lines: number): string {
+/** The last `lines` lines of `file`, from byte `from` on (what one run wrote: the log
+ *  is appended to by every run of the daemon). */
+export function tailFile(file: string, lines: number, from = 0): string {
   try {
-    const all = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const all = readFileSync(file).subarray(from).toString('utf8').trimEnd().split('\n');
+    if (all.length === 1 && all[0] === '') return '';
     return all.slice(-lines).map((l) => `  ${l}`).join('\n');
   } catch {
     return '';
@@ -56,6 +60,9 @@ function daemonMain(name: DaemonName): string {
 
 function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {
   const logFd = openSync(paths.logFile(name), 'a', PRIVATE_FILE_MODE);
+  // Where this run's lines begin: a failure shows only them, not an earlier run's.
+  const logStart = fstatSync(logFd).size;
+  const tail = () => tailFile(paths.logFile(name), 15, logStart);
   try {
     const child = spawn(process.execPath, [...daemonNodeFlags(name), daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
       cwd: paths.root,
@@ -71,7 +78,7 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
         } catch {
           /* gone */
         }
-        reject(new DaemonStartError(name, `no ready handshake within ${READY_TIMEOUT_MS / 1000} s`, tailFile(paths.logFile(name), 15)));
+        reject(new DaemonStartError(name, `no ready handshake within ${READY_TIMEOUT_MS / 1000} s`, tail()));
       }, READY_TIMEOUT_MS);
       const done = () => {
         clearTimeout(timer);
@@ -84,7 +91,7 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
           child.unref();
           resolve({ pid: m.pid, port: m.port });
         } else {
-          reject(new DaemonStartError(name, m.message, tailFile(paths.logFile(name), 15)));
+          reject(new DaemonStartError(name, m.message, tail()));
         }
       });
       child.on('error', (e) => {
@@ -93,7 +100,7 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
       });
       child.on('exit', (code, signal) => {
         done();
-        reject(new DaemonStartError(name, `exited (${signal ?? `code ${code}`}) before it was ready`, tailFile(paths.logFile(name), 15)));
+        reject(new DaemonStartError(name, `exited (${signal ?? `code ${code}`}) before it was ready`, tail()));
       });
     });
   } finally {
@@ -120,12 +127,29 @@ export interface StartOptions {
   onNote?(text: string): void;
 }
 
-/** Start every enabled daemon of the project, in dependency order. Idempotent. */
+/** Start every enabled daemon of the project, in dependency order. Idempotent. All or
+ *  none: when one fails, the ones this call started are stopped again (by their pid),
+ *  so a failed start leaves the project as it found it. */
 export async function startDaemons(root: string, opts: StartOptions): Promise<StartOutcome[]> {
+  const outcomes: StartOutcome[] = [];
+  try {
+    return await startEach(root, opts, outcomes);
+  } catch (e) {
+    const started = outcomes.filter((o): o is Extract<StartOutcome, { state: 'started' }> => o.state === 'started');
+    for (const o of started.reverse()) {
+      // The record is the daemon's own; stop it only while it is still the one we started.
+      if (readRecord(projectPaths(root), o.name)?.pid !== o.pid) continue;
+      const r = await stopDaemon(root, o.name);
+      if (r.state === 'stopped') opts.onNote?.(`${o.name}: stopped again (pid ${o.pid}), since the start failed`);
+    }
+    throw e;
+  }
+}
+
+async function startEach(root: string, opts: StartOptions, outcomes: StartOutcome[]): Promise<StartOutcome[]> {
   const paths = projectPaths(root);
   ensureDirs(paths);
   ensureToken(paths);
-  const outcomes: StartOutcome[] = [];
   for (const name of DAEMON_NAMES) {
     if (opts.only && !opts.only.includes(name)) continue;
     if (!opts.config.enabled[name]) {

@@ -9,10 +9,19 @@ import { delimiter, isAbsolute, resolve } from 'node:path';
  * with a message that names the missing command.
  */
 export function detectCxx(env: NodeJS.ProcessEnv = process.env): string {
-  const fromEnv = env['CXX']?.trim();
+  return detect('CXX', 'g++', 'clang++', env);
+}
+
+/** The C compiler when replibuild.toml names none, found as detectCxx finds the C++ one:
+ *  $CC, else gcc, else clang. */
+export function detectCc(env: NodeJS.ProcessEnv = process.env): string {
+  return detect('CC', 'gcc', 'clang', env);
+}
+
+function detect(variable: string, first: string, second: string, env: NodeJS.ProcessEnv): string {
+  const fromEnv = env[variable]?.trim();
   if (fromEnv) return fromEnv;
-  if (findOnPath('g++', { env })) return 'g++';
-  return 'clang++';
+  return findOnPath(first, { env }) ? first : second;
 }
 
 function isExecutableFile(p: string): boolean {

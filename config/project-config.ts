@@ -4,9 +4,9 @@
 // one pass over the tree, because the CLI runs it in-process on every command.
 
 import { statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { ProjectConfig, ResolvedTarget, TargetKind } from './types.js';
-import { detectCxx } from './compiler.js';
+import { detectCc, detectCxx } from './compiler.js';
 import { ConfigError } from './errors.js';
 import { GlobSyntaxError, GlobWalker, isGlobPattern } from './glob.js';
 import { leavesRoot, normalizeConfigPath } from './paths.js';
@@ -24,12 +24,13 @@ export function projectConfigPath(root: string): string {
 
 export const DEFAULT_BUILD_DIR = 'build';
 export const DEFAULT_CXX_STD = 'c++17';
+export const DEFAULT_C_STD = 'c11';
 export const TARGET_KINDS: readonly TargetKind[] = ['executable', 'static', 'shared'];
 const TARGET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const TOP_KEYS = ['project', 'compiler', 'targets'] as const;
-const PROJECT_KEYS = ['name', 'build_dir'] as const;
-const COMPILER_KEYS = ['cxx', 'std', 'flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
+const PROJECT_KEYS = ['name', 'build_dir', 'compile_commands'] as const;
+const COMPILER_KEYS = ['cxx', 'std', 'cc', 'c_std', 'flags', 'c_flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
 const TARGET_KEYS = [
   'kind',
   'sources',
@@ -37,10 +38,16 @@ const TARGET_KEYS = [
   'public_include_dirs',
   'defines',
   'flags',
+  'c_flags',
+  'std',
+  'c_std',
   'deps',
   'libs',
   'link_flags',
 ] as const;
+
+const CXX_STD = /^(c|gnu)\+\+[0-9][0-9a-z]*$/;
+const C_STD = /^((c|gnu)[0-9][0-9a-z]*|iso9899:[0-9a-z]+)$/;
 
 /** `NAME`, `NAME=VALUE`, or a function-like `NAME(a,b)=...`, as `-D` takes them. */
 const DEFINE = /^[A-Za-z_][A-Za-z0-9_]*(\([^()]*\))?(=.*)?$/s;
@@ -48,7 +55,10 @@ const DEFINE = /^[A-Za-z_][A-Za-z0-9_]*(\([^()]*\))?(=.*)?$/s;
 interface CompilerSettings {
   cxx: string;
   std: string;
+  cc: string;
+  c_std: string;
   flags: string[];
+  c_flags: string[];
   defines: string[];
   include_dirs: string[];
   link_flags: string[];
@@ -64,6 +74,9 @@ interface TargetSpec {
   public_include_dirs: string[];
   defines: string[];
   flags: string[];
+  c_flags: string[];
+  std: string | undefined;
+  c_std: string | undefined;
   deps: string[];
   libs: string[];
   link_flags: string[];
@@ -98,6 +111,7 @@ export function loadProjectConfig(root: string): ProjectConfig {
   project?.rejectUnknown(PROJECT_KEYS);
   const name = project?.string('name', { nonEmpty: true }) ?? basename(absRoot);
   const buildDir = readBuildDir(project);
+  const compileCommands = project?.bool('compile_commands') ?? true;
 
   const walker = new GlobWalker(absRoot, { buildDir });
   const compiler = readCompiler(top.table('compiler'), absRoot);
@@ -109,7 +123,8 @@ export function loadProjectConfig(root: string): ProjectConfig {
     root: absRoot,
     name,
     build_dir: buildDir,
-    compiler: { cxx: compiler.cxx, std: compiler.std },
+    compiler: { cxx: compiler.cxx, std: compiler.std, cc: compiler.cc, c_std: compiler.c_std },
+    compile_commands: compileCommands,
     targets: resolveTargets(specs, compiler, buildDir),
     files: [file],
   };
@@ -131,14 +146,14 @@ function readBuildDir(project: TableReader | undefined): string {
 
 function readCompiler(t: TableReader | undefined, root: string): CompilerSettings {
   t?.rejectUnknown(COMPILER_KEYS);
-  const std = t?.string('std', { nonEmpty: true });
-  if (std !== undefined && !/^(c|gnu)\+\+[0-9][0-9a-z]*$/.test(std)) {
-    t!.issues.add(t!.at('std'), `compiler.std must be a C++ standard such as "c++17" or "gnu++20", not "${std}"`);
-  }
   return {
     cxx: t?.string('cxx', { nonEmpty: true })?.trim() ?? detectCxx(),
-    std: std ?? DEFAULT_CXX_STD,
+    std: (t && readStd(t, 'std')) ?? DEFAULT_CXX_STD,
+    // Detected even for a project without C sources: only a C compile asks for it.
+    cc: t?.string('cc', { nonEmpty: true })?.trim() ?? detectCc(),
+    c_std: (t && readStd(t, 'c_std')) ?? DEFAULT_C_STD,
     flags: t?.stringArray('flags', { nonEmptyItems: true }) ?? [],
+    c_flags: t?.stringArray('c_flags', { nonEmptyItems: true }) ?? [],
     defines: (t && readDefines(t)) ?? [],
     include_dirs: (t && readIncludeDirs(t, 'include_dirs', root)) ?? [],
     link_flags: t?.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
@@ -195,10 +210,23 @@ function readTarget(t: TableReader, name: string, root: string, walker: GlobWalk
     public_include_dirs: readIncludeDirs(t, 'public_include_dirs', root) ?? [],
     defines: readDefines(t) ?? [],
     flags: t.stringArray('flags', { nonEmptyItems: true }) ?? [],
+    c_flags: t.stringArray('c_flags', { nonEmptyItems: true }) ?? [],
+    std: readStd(t, 'std'),
+    c_std: readStd(t, 'c_std'),
     deps: [...new Set(t.stringArray('deps', { nonEmptyItems: true }) ?? [])],
     libs: readLibs(t) ?? [],
     link_flags: t.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
   };
+}
+
+/** `std` (C++) or `c_std` (C): a standard as -std= takes it, checked for the right language. */
+function readStd(t: TableReader, key: 'std' | 'c_std'): string | undefined {
+  const std = t.string(key, { nonEmpty: true })?.trim();
+  if (std === undefined) return undefined;
+  const [pattern, example] = key === 'std' ? [CXX_STD, 'a C++ standard such as "c++17" or "gnu++20"'] : [C_STD, 'a C standard such as "c11" or "gnu17"'];
+  if (pattern.test(std)) return std;
+  t.issues.add(t.at(key), `${formatKeyPath(t.at(key))} must be ${example}, not "${std}"`);
+  return undefined;
 }
 
 function readKind(t: TableReader, name: string): TargetKind | null {
@@ -230,6 +258,12 @@ function readSources(t: TableReader, name: string, walker: GlobWalker): string[]
   const files = new Set<string>();
   patterns.forEach((pattern, i) => {
     const where = t.at('sources').concat(i);
+    const named = namedSource(pattern, walker.root);
+    if (named !== null) {
+      if (named.exists) files.add(named.path);
+      else t.issues.add(where, `${formatKeyPath(where)}: source file "${pattern}" does not exist`);
+      return;
+    }
     let matches: string[];
     try {
       matches = walker.expand(pattern);
@@ -245,6 +279,32 @@ function readSources(t: TableReader, name: string, walker: GlobWalker): string[]
     for (const f of matches) files.add(f);
   });
   return [...files];
+}
+
+/**
+ * A plain path (no glob syntax) that a walk of the project would not reach: outside
+ * the root (`../lib/x.c`, `/opt/src/x.c`) or under a directory the walk skips (a
+ * configured source in `.replibuild/cmake-import/`). Such a file is named, not
+ * searched for, so it is taken as written (absolute ones under the root made
+ * relative); null for everything the glob walker handles.
+ */
+function namedSource(pattern: string, root: string): { path: string; exists: boolean } | null {
+  if (isGlobPattern(pattern)) return null;
+  let path = normalizeConfigPath(pattern);
+  const absolute = path.startsWith('/');
+  if (absolute) {
+    const rel = relative(root, path);
+    if (rel !== '' && !isAbsolute(rel) && !leavesRoot(normalizeConfigPath(rel))) path = normalizeConfigPath(rel);
+  }
+  const named = absolute || leavesRoot(path) || path.split('/').some((seg) => seg.startsWith('.') && seg !== '.' && seg !== '..');
+  if (!named) return null;
+  let exists = false;
+  try {
+    exists = statSync(resolve(root, path)).isFile();
+  } catch {
+    /* reported by the caller */
+  }
+  return { path, exists };
 }
 
 /** Include dirs, normalized; each must be an existing directory. */
@@ -331,6 +391,9 @@ function resolveTargets(specs: TargetSpec[], compiler: CompilerSettings, buildDi
       ]),
       defines: [...compiler.defines, ...s.defines],
       flags: [...compiler.flags, ...s.flags],
+      c_flags: [...compiler.c_flags, ...s.c_flags],
+      std: s.std ?? compiler.std,
+      c_std: s.c_std ?? compiler.c_std,
       deps: s.deps,
       link_deps: linkDeps,
       libs: [...compiler.libs, ...s.libs],

@@ -20,10 +20,42 @@ export function parseToml(text: string, file: string): TomlTable {
     if (!(e instanceof TomlError)) throw e;
     // smol-toml appends a code excerpt after a blank line; editors show the line anyway.
     const reason = e.message.split('\n')[0]!.replace(/^Invalid TOML document:\s*/, '');
+    const open = unclosedString(text, e.line);
+    if (open && /control characters are not allowed in strings|unfinished string/.test(reason)) {
+      throw new ConfigError([
+        { file, line: e.line, column: open.column, message: `TOML syntax error: the string ${open.quote}${open.start} is not closed: add the closing ${open.quote} on line ${e.line}` },
+      ]);
+    }
     throw new ConfigError([
       { file, line: e.line, column: e.column, message: `TOML syntax error: ${reason}` },
     ]);
   }
+}
+
+/**
+ * The one-line string left open on `line` (1-based), if any: smol-toml reports it
+ * as the newline being a control character in the string, which reads as if the
+ * text had something strange in it rather than a missing quote.
+ */
+function unclosedString(text: string, line: number): { column: number; quote: string; start: string } | null {
+  const s = text.split('\n')[line - 1]?.replace(/\r$/, '');
+  if (s === undefined) return null;
+  let open: { column: number; quote: string } | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (open) {
+      if (open.quote === '"' && c === '\\') i++;
+      else if (c === open.quote) open = null;
+    } else if (c === '#') break;
+    else if (c === '"' || c === "'") {
+      // A multi-line string ("""" or ''') may span lines: not this case.
+      if (s.startsWith(c.repeat(3), i)) return null;
+      open = { column: i + 1, quote: c };
+    }
+  }
+  if (!open) return null;
+  const rest = s.slice(open.column).trimEnd();
+  return { ...open, start: rest.length > 20 ? `${rest.slice(0, 20)}…` : rest };
 }
 
 /**

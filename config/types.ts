@@ -52,8 +52,13 @@ export interface ResolvedTarget {
   /** Private, then own public, then deps' public (transitively), then [compiler] include_dirs. */
   include_dirs: string[];
   defines: string[];
-  /** Compile flags: [compiler] flags then the target's own. */
+  /** C++ compile flags: [compiler] flags then the target's own. */
   flags: string[];
+  /** C compile flags (for its `.c` sources): [compiler] c_flags then the target's own. */
+  c_flags: string[];
+  /** Language standards of its C++ and C sources: the target's own, else [compiler]'s. */
+  std: string;
+  c_std: string;
   /** Direct deps, as named in the toml. */
   deps: string[];
   /** Every target this one links, transitively, in link order (dependents before dependencies). */
@@ -72,10 +77,16 @@ export interface ProjectConfig {
   name: string;
   build_dir: string;
   compiler: {
-    /** The compiler command as configured or detected, e.g. "g++" or "/usr/bin/clang++". */
+    /** The C++ compiler command as configured or detected, e.g. "g++" or "/usr/bin/clang++";
+     *  it also links every executable and shared library. */
     cxx: string;
     std: string;
+    /** The C compiler command for `.c` sources, e.g. "gcc" or "clang". */
+    cc: string;
+    c_std: string;
   };
+  /** Write compile_commands.json at the root ([project] compile_commands). */
+  compile_commands: boolean;
   /** Targets in dependency order: every target comes after the ones it depends on. */
   targets: ResolvedTarget[];
   /** Every file the config was read from, for watchers. */

@@ -69,9 +69,15 @@ export interface BuildSummary {
 export type BuildEvent =
   | { type: 'queued'; position: number }
   | { type: 'plan'; total_tus: number; dirty_tus: number; links: number }
-  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; on?: string }
+  /** A TU began compiling (or looking itself up in the cache): the live line shows what
+   *  runs now. `left_ms`: the build's estimate of the time left, when it has one. */
+  | { type: 'tu_start'; target: string; source: string; done: number; total: number; left_ms?: number }
+  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; left_ms?: number; on?: string }
   | { type: 'diagnostics'; source: string; text: string }
-  | { type: 'link'; target: string; output: string; ms: number; cached: boolean; command?: string }
+  /** `cached`: the link cache served the output (no linker ran). `unchanged`: the
+   *  relink planned after a recompile was not needed, the objects came out identical;
+   *  neither linked nor asked the cache. */
+  | { type: 'link'; target: string; output: string; ms: number; cached: boolean; unchanged?: boolean; command?: string }
   /** `warning`: for the user's terminal (stderr) even when only a summary goes to stdout. */
   | { type: 'message'; text: string; warning?: boolean };
 

@@ -69,6 +69,8 @@ export const orchestratorTable = {
   /** Streams the build's events as progress notifications, then answers the summary. */
   build: spec(buildRequestParams, returns<BuildSummary>(), streams<BuildEvent>()),
   clean: spec(noParams, returns<{ removed: string }>()),
+  /** Write out the link cache's counters now (for `replibuild cache stats`). */
+  flush_cache_stats: spec(noParams, returns<{ flushed: true }>()),
 };
 
 /** Each daemon's own methods; every daemon also answers commonTable. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import type { CompileJob } from '../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget, TargetKind } from '../config/types.js';
+import { sourceLanguage } from '../config/source-language.js';
 
 /** sha256 hex of a JSON-able value; used for command hashes. */
 export function hashJson(value: unknown): string {
@@ -54,12 +55,40 @@ export function pathIndependenceArgs(root: string): string[] {
   return [`-fdebug-prefix-map=${root}=.`, `-fmacro-prefix-map=${root}=.`];
 }
 
-/** Compiler arguments for one TU, without output or depfile options (the runner adds those). */
+/** The compiler command that compiles `source`: [compiler] cc for C, cxx for C++. */
+export function compilerFor(config: ProjectConfig, source: string): string {
+  return sourceLanguage(source) === 'c' ? config.compiler.cc : config.compiler.cxx;
+}
+
+/** The identities (or ids) a build compiles with: the C++ compiler's, which also links,
+ *  and the C compiler's when the build has C sources. */
+export interface BuildCompilers<T> {
+  cxx: T;
+  cc?: T;
+}
+
+/** Whichever of `compilers` compiles `source`. A C source without a C compiler is a
+ *  caller's mistake (it asks for one whenever its targets have C sources). */
+export function compilerOf<T>(compilers: BuildCompilers<T>, source: string): T {
+  if (sourceLanguage(source) !== 'c') return compilers.cxx;
+  if (compilers.cc === undefined) throw new Error(`internal error: no C compiler identity for the C source ${source}`);
+  return compilers.cc;
+}
+
+/** Whether any of `targets` has a C source: only then is the C compiler needed. */
+export function hasCSources(targets: readonly Pick<ResolvedTarget, 'sources'>[]): boolean {
+  return targets.some((t) => t.sources.some((s) => sourceLanguage(s) === 'c'));
+}
+
+/** Compiler arguments for one TU, without output or depfile options (the runner adds those).
+ *  A C source gets the C standard and c_flags; a C++ one the C++ standard and flags. */
 export function compileArgs(config: ProjectConfig, target: ResolvedTarget, source: string): string[] {
   const args: string[] = [];
-  if (config.compiler.std) args.push(`-std=${config.compiler.std}`);
+  const c = sourceLanguage(source) === 'c';
+  const std = c ? target.c_std : target.std;
+  if (std) args.push(`-std=${std}`);
   args.push(...pathIndependenceArgs(config.root));
-  args.push(...target.flags);
+  args.push(...(c ? target.c_flags : target.flags));
   if (needsPic(config, target)) args.push('-fPIC');
   for (const dir of target.include_dirs) args.push(`-I${dir}`);
   for (const def of target.defines) args.push(`-D${def}`);
@@ -76,7 +105,7 @@ export function compileJobFor(
   const object = objectPathFor(target, source);
   const job: CompileJob = {
     cwd: config.root,
-    compiler: config.compiler.cxx,
+    compiler: compilerFor(config, source),
     args: compileArgs(config, target, source),
     source,
     object,
@@ -95,7 +124,8 @@ export function compileCommandHash(job: CompileJob, compilerId: string): string 
 export interface LinkCommand {
   target: string;
   kind: TargetKind;
-  /** The program: the C++ compiler driver, or `ar` for static libraries. */
+  /** The program: the C++ compiler driver (C objects too: a target mixing C and C++
+   *  needs libstdc++, and a pure-C one links the same with it), or `ar` for static libraries. */
   tool: 'cxx' | 'ar';
   /** Arguments, with `outputArg` where the output goes. */
   args: string[];

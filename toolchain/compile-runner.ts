@@ -38,7 +38,7 @@ export function isCancellation(err: unknown): boolean {
 }
 
 /** The part of the identity the runner needs. */
-export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id' | 'cache_id'>;
+export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id' | 'cache_id' | 'kind'>;
 
 
 /** The arguments the runner passes, with the given output and depfile names. */
@@ -54,9 +54,15 @@ export function formatCommand(argv: string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
+/** The command the runner runs, as configured and with the final output names in place
+ *  of its temp ones: what `-v` shows and compile_commands.json holds. */
+export function compileCommandArgv(job: CompileJob): string[] {
+  return [job.compiler, ...compileArgv(job, job.object, job.depfile)];
+}
+
 /** The command as a user would run it by hand (final names in place of the temp ones). */
 export function displayCompileCommand(job: CompileJob): string {
-  return formatCommand([job.compiler, ...compileArgv(job, job.object, job.depfile)]);
+  return formatCommand(compileCommandArgv(job));
 }
 
 export async function runCompile(

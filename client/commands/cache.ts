@@ -11,6 +11,8 @@ export interface CacheArgs {
   action: 'stats' | 'clear' | 'dir' | 'verify' | 'cleanup';
   dir?: string;
   json?: boolean;
+  /** With `stats`: set every counter to zero (ccache -z). */
+  zero?: boolean;
 }
 
 /** The cache settings of the project we are in, else the defaults. */
@@ -25,24 +27,29 @@ function settings(dir: string | undefined): DaemonConfig['compilation'] {
   }
 }
 
-/** The compilation daemon writes its counters every second; ask it for them now. */
+/** The daemons write their counters every second (compiles in the compilation
+ *  daemon, links in the orchestrator); ask them for them now. */
 async function flushDaemonCounts(dir: string | undefined): Promise<void> {
   const root = findProjectRoot(dir ?? process.cwd());
   if (!root) return;
-  const [{ tryConnectDaemon }, { compilationTable }, { proxy }] = await Promise.all([
+  const [{ tryConnectDaemon }, { compilationTable, orchestratorTable }, { proxy }] = await Promise.all([
     import('../../daemons/host/daemon-link.js'),
     import('../../protocol/methods.js'),
     import('../../rpc/methods.js'),
   ]);
-  const link = await tryConnectDaemon(root, 'compilation', 1000).catch(() => null);
-  if (!link) return;
-  try {
-    await proxy(compilationTable, link.conn).flush_cache_stats({}, { timeoutMs: 3000 });
-  } catch {
-    /* an older daemon, or busy: the figures are at most a second behind */
-  } finally {
-    link.conn.close();
-  }
+  const flush = async (name: 'compilation' | 'orchestrator') => {
+    const link = await tryConnectDaemon(root, name, 1000).catch(() => null);
+    if (!link) return;
+    try {
+      const table = name === 'compilation' ? compilationTable : orchestratorTable;
+      await proxy(table, link.conn).flush_cache_stats({}, { timeoutMs: 3000 });
+    } catch {
+      /* an older daemon, or busy: the figures are at most a second behind */
+    } finally {
+      link.conn.close();
+    }
+  };
+  await Promise.all([flush('compilation'), flush('orchestrator')]);
 }
 
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
@@ -57,6 +64,13 @@ export async function run(args: CacheArgs): Promise<number> {
       return 0;
     case 'stats': {
       await flushDaemonCounts(args.dir);
+      if (args.zero) {
+        // After the flush: a running daemon's counts so far are on disk, so they are zeroed too.
+        if (existsSync(root)) await cache.zeroCounters((await cache.ensureCacheDir(root)).stats);
+        if (args.json) console.log(JSON.stringify({ zeroed: true, cache_dir: root }));
+        else console.log(`cache statistics zeroed (${root})`);
+        return 0;
+      }
       const r = existsSync(root)
         ? await cache.readCacheStats(root, cfg.max_cache_size * 1048576)
         : cache.buildReport(cache.emptyCounters(), { size_bytes: 0, entries: 0 }, root, cfg.max_cache_size * 1048576);

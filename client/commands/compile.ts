@@ -2,6 +2,7 @@
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { resolveProject } from '../project.js';
+import { enterDirectory } from '../entering-directory.js';
 
 export interface CompileArgs {
   dir?: string;
@@ -20,6 +21,7 @@ export async function run(args: CompileArgs): Promise<number> {
   const onSigint = () => ac.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  const dir = enterDirectory(root, process.stdout, Boolean(args.json));
   try {
     const summary = await runBuildRequest(
       root,
@@ -36,6 +38,7 @@ export async function run(args: CompileArgs): Promise<number> {
     out.finish(summary);
     return summary.ok ? 0 : ac.signal.aborted ? 130 : 1;
   } finally {
+    dir.leave();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

@@ -8,6 +8,7 @@ import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { UserError } from '../../daemons/common/user-error.js';
 import { resolveProject } from '../project.js';
+import { enterDirectory } from '../entering-directory.js';
 
 export interface RunArgs {
   dir?: string;
@@ -32,11 +33,17 @@ export async function run(a: RunArgs): Promise<number> {
 
   // Build output goes to stderr: the program's stdout is the user's.
   const out = new BuildOutput({ json: false, verbose: Boolean(a.verbose), stdout: process.stderr, stderr: process.stderr });
-  const summary = await runBuildRequest(root, { targets: [a.target], jobs: 0, keep_going: false, verbose: Boolean(a.verbose) }, {
-    noDaemon: a.daemon === false,
-    onEvent: (e) => out.event(e),
-  });
-  out.finish(summary);
+  const dir = enterDirectory(root, process.stderr);
+  let summary;
+  try {
+    summary = await runBuildRequest(root, { targets: [a.target], jobs: 0, keep_going: false, verbose: Boolean(a.verbose) }, {
+      noDaemon: a.daemon === false,
+      onEvent: (e) => out.event(e),
+    });
+    out.finish(summary);
+  } finally {
+    dir.leave();
+  }
   if (!summary.ok) return 1;
 
   const t0 = performance.now();

@@ -6,6 +6,7 @@ import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { UserError } from '../../daemons/common/user-error.js';
 import { resolveProject } from '../project.js';
+import { enterDirectory } from '../entering-directory.js';
 import { DaemonChannel } from '../../daemons/host/daemon-channel.js';
 
 export interface WatchArgs {
@@ -42,6 +43,7 @@ export async function run(args: WatchArgs): Promise<number> {
     if (!stop.signal.aborted) out.finish(summary);
   };
 
+  const dir = enterDirectory(root, process.stdout);
   try {
     let epoch = ((await discovery.status()).details.epoch as number) ?? 0;
     console.log(`[${stamp()}] watching ${root} (Ctrl-C to stop; the daemons keep running)`);
@@ -66,6 +68,7 @@ export async function run(args: WatchArgs): Promise<number> {
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
     channel.close();
+    dir.leave();
   }
   console.log(`[${stamp()}] stopped watching`);
   return 0;

@@ -1,7 +1,7 @@
 // What an authenticated request may touch. The token proves only that the caller
 // can read a file of the owner's; a request is still held to what the project's
-// config names: the project, its include dirs (wherever they lie), the build dir
-// and the compile cache. Containment is judged on real paths, so a symlink inside
+// config names: the project, its include dirs and sources (wherever they lie), the
+// build dir and the compile cache. Containment is judged on real paths, so a symlink inside
 // the project that points at /etc opens nothing, while a configured include dir
 // that is itself a symlink (or lies outside) is allowed: the config names it.
 //
@@ -158,6 +158,12 @@ export class RequestScope {
     const root = this.root;
     const includeDirs = new Set<string>();
     for (const t of project?.targets ?? []) for (const d of t.include_dirs) includeDirs.add(resolve(root, d));
+    // A source the config names outside the project (an imported CMake tree beside it):
+    // that file, not its directory, as nothing else there is named.
+    const outsideSources = new Set<string>();
+    for (const t of project?.targets ?? []) {
+      for (const s of t.sources) if (s.startsWith('/') || s.startsWith('../')) outsideSources.add(resolve(root, s));
+    }
     const buildDir = resolve(root, project?.build_dir ?? 'build');
     const extra = this.opts.cacheDir ? [this.opts.cacheDir] : [];
     const view: ScopeView = {
@@ -165,7 +171,7 @@ export class RequestScope {
       root,
       rootReal: realPathOfExisting(root),
       project,
-      readable: new RealRoots([root, ...includeDirs, buildDir, ...extra]),
+      readable: new RealRoots([root, ...includeDirs, ...outsideSources, buildDir, ...extra]),
       build: new RealRoots([buildDir]),
       buildDir,
     };

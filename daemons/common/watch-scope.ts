@@ -6,6 +6,7 @@
 import { lstatSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { matchGlob } from '../../config/glob.js';
+import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 
 /** Sync cookies (see sync.ts). Never content: no journal entry, no index entry. */
 export const COOKIE_PREFIX = '.replibuild-cookie-';
@@ -149,6 +150,9 @@ export class WatchScope {
       // .replibuild holds pids, logs and our own state (written on every change we see);
       // only the daemon config in it is a user's file.
       if (rel.startsWith(DOT_DIR + '/')) return rel !== DAEMON_CONFIG;
+      // Our own output (and its temps while it is written): no source reads it, and
+      // seeing it change would make the build after each write a full plan.
+      if (rel === COMPILE_COMMANDS_FILE || rel.startsWith(COMPILE_COMMANDS_FILE + '.tmp-')) return true;
     }
     if (this.buildAbs !== null) {
       const abs = resolve(root, rel);

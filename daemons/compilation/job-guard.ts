@@ -1,5 +1,6 @@
 // Which compile requests the compilation daemon runs: only the compiles the
-// project's config gives, with the compiler it resolves. A job's arguments are a
+// project's config gives, with the compiler it resolves for that source ([compiler]
+// cc for a C source, cxx for a C++ one). A job's arguments are a
 // command line (-wrapper, -fplugin=, -specs=, -Wl,-o,... would run or write
 // anything), so no list of bad flags could be complete; instead the job must be
 // the very one the orchestrator derives from the config for that source, and its
@@ -13,12 +14,20 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
+import { sourceLanguage } from '../../config/source-language.js';
+
+/** A compiler command of the config and where it resolves (PATH looked up from the
+ *  root); path null: nowhere. */
+interface AllowedProgram {
+  key: 'cxx' | 'cc';
+  command: string;
+  path: string | null;
+}
 
 /** What a config allows to run, worked out once per config. */
 interface Allowed {
-  cxx: string;
-  /** Where the config's compiler command resolves (PATH looked up from the root); null: nowhere. */
-  cxxPath: string | null;
+  cxx: AllowedProgram;
+  cc: AllowedProgram;
   targetsBySource: Map<string, ResolvedTarget[]>;
 }
 
@@ -52,7 +61,11 @@ export class CompileRequestGuard {
           else targetsBySource.set(s, [t]);
         }
       }
-      a = { cxx: project.compiler.cxx, cxxPath: findOnPath(project.compiler.cxx, { cwd: root }), targetsBySource };
+      const program = (key: 'cxx' | 'cc'): AllowedProgram => {
+        const command = project.compiler[key];
+        return { key, command, path: findOnPath(command, { cwd: root }) };
+      };
+      a = { cxx: program('cxx'), cc: program('cc'), targetsBySource };
       this.allowed.set(project, a);
     }
     return a;
@@ -64,22 +77,35 @@ export class CompileRequestGuard {
     return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
   }
 
+  /** An identity probe may ask about either of the config's compilers. */
   private programVerdict(view: ScopeView, compiler: string): RpcError | null {
     if (!view.project) return notConfigured();
     const a = this.allowedOf(view.project, view.root);
-    // The same command as configured (even one not installed: the compile then says so),
-    // or another name for the very file it resolves to.
-    if (compiler === a.cxx) return null;
-    if (a.cxxPath !== null && findOnPath(compiler, { cwd: view.root }) === a.cxxPath) return null;
+    if (isProgram(a.cxx, compiler, view.root) || isProgram(a.cc, compiler, view.root)) return null;
     return new RpcError(
       ErrorCode.ProgramNotAllowed,
-      `refusing to run ${compiler}: the project's compiler is ${a.cxx}${a.cxxPath ? ` (${a.cxxPath})` : ''}, as replibuild.toml names or detects it`,
+      `refusing to run ${compiler}: the project's compilers are ${describe(a.cxx)} and ${describe(a.cc)}, as replibuild.toml names or detects them`,
       { program: compiler },
     );
   }
 
+  /** A compile may run only the config's compiler for its source's language. */
+  private jobProgramVerdict(view: ScopeView, job: CompileJob): RpcError | null {
+    if (!view.project) return notConfigured();
+    const a = this.allowedOf(view.project, view.root);
+    const c = sourceLanguage(job.source) === 'c';
+    const want = c ? a.cc : a.cxx;
+    if (isProgram(want, job.compiler, view.root)) return null;
+    const lang = c ? 'C' : 'C++';
+    return new RpcError(
+      ErrorCode.ProgramNotAllowed,
+      `refusing to run ${job.compiler} on ${job.source}: the project's ${lang} compiler is ${describe(want)}, as replibuild.toml names or detects it`,
+      { program: job.compiler },
+    );
+  }
+
   private jobVerdict(view: ScopeView, job: CompileJob): RpcError | null {
-    const early = this.cwdVerdict(view, job.cwd) ?? this.programVerdict(view, job.compiler);
+    const early = this.cwdVerdict(view, job.cwd) ?? this.jobProgramVerdict(view, job);
     if (early) return early;
     for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
       if (!view.build.contains(resolve(view.root, p))) {
@@ -108,6 +134,16 @@ export class CompileRequestGuard {
       { path: job.source },
     );
   }
+}
+
+/** The same command as configured (even one not installed: the compile then says so),
+ *  or another name for the very file it resolves to. */
+function isProgram(p: AllowedProgram, command: string, root: string): boolean {
+  return command === p.command || (p.path !== null && findOnPath(command, { cwd: root }) === p.path);
+}
+
+function describe(p: AllowedProgram): string {
+  return `${p.command}${p.path ? ` (${p.path})` : ''} ([compiler] ${p.key})`;
 }
 
 function notConfigured(): RpcError {

@@ -33,6 +33,8 @@ export interface OpenOrchestrator {
   /** Waits for the build's after-work, then drops the connections to the other
    *  daemons (an in-process build's CLI exits with them) and saves the cache's counters. */
   close(): Promise<void>;
+  /** Writes the cache's counters (the link hits and misses) out now. */
+  flushCacheStats(): Promise<void>;
 }
 
 export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrchestrator> {
@@ -52,6 +54,9 @@ export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrch
   const service = new OrchestratorService({ root, setup, compilation, discovery, linkCache: cache?.linkCache() });
   return {
     service,
+    flushCacheStats: async () => {
+      await cache?.flush();
+    },
     close: async () => {
       await service.settled();
       await compilation.close();

@@ -1,4 +1,4 @@
-// Where a project's daemon files live (DESIGN.md, Files).
+// Where a project's daemon files live: .replibuild/ (pids, daemon_logs, state, the token, daemon_config.toml).
 import { join } from 'node:path';
 import type { DaemonName } from '../../config/daemon-names.js';
 

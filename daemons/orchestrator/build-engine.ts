@@ -22,6 +22,7 @@ import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
+import { BuildEta } from './build-eta.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
 
@@ -29,7 +30,10 @@ export interface RunBuildOptions {
   config: ProjectConfig;
   request: BuildRequest;
   compile: CompileFunction;
+  /** The C++ compiler: its TUs and every link. */
   compilerIdentity: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
+  /** The C compiler: required when the requested targets have C sources. */
+  cCompilerIdentity?: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
   /** Default: one whose cache persists in .replibuild/state/hash-cache.json, loaded
    *  before planning and saved after the build. A hasher passed in is the caller's to
    *  load and save. */
@@ -94,7 +98,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
 
   const state = opts.state ?? (await BuildState.load(root));
   await ownHasher?.load();
-  const shadow = new ShadowRecorder({ root, compiler: opts.compilerIdentity, store: state });
+  const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
+  const shadow = new ShadowRecorder({ root, compilers, store: state });
   let plan;
   try {
     plan = await planBuild({
@@ -102,6 +107,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       targets: request.targets,
       state,
       compiler: opts.compilerIdentity,
+      ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
       hasher,
       build_id,
       unchanged: opts.unchanged,
@@ -160,6 +166,11 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
 
   let done = 0;
   const total = plan.dirty_tus;
+  const eta = new BuildEta(new Map(plan.tus.filter((u) => u.dirty).map((u) => [u.object, state.getObject(u.object)?.compile_ms])), limit);
+  const withEta = <E extends BuildEvent>(e: E): E => {
+    const left = eta.leftMs();
+    return left === undefined ? e : { ...e, left_ms: left };
+  };
   /** Objects and outputs a compiler or linker made in this build, not the cache. */
   const fresh = new Set<string>();
   /** What the compile cache asked to tell the user, each shown once per build. */
@@ -207,7 +218,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):
       // record the one it used, so the next plan sees the difference.
-      compiler_id: res.compiler_id || opts.compilerIdentity.id,
+      compiler_id: res.compiler_id || tu.compiler_id,
       source: tu.source,
       source_hash,
       headers,
@@ -228,6 +239,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     let res: CompileResult;
     let before = new Map<string, string | null>();
+    const prevCompileMs = state.getObject(tu.object)?.compile_ms;
+    eta.start(tu.object);
+    emit(withEta({ type: 'tu_start', target: tu.target, source: tu.source, done, total }));
     const sinceMs = Date.now();
     try {
       before = await hashBefore(tu);
@@ -245,6 +259,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     if (res.outcome !== 'failed') {
       try {
         const rec = await record(tu, res, before, sinceMs);
+        const compile_ms = res.outcome === 'compiled' ? res.duration_ms : prevCompileMs;
+        if (rec && compile_ms !== undefined) rec.rec.compile_ms = compile_ms;
         if (rec) {
           state.setObject(tu.object, rec.rec, rec.search);
           scheduleSave();
@@ -256,7 +272,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       }
     }
     done++;
-    const ev: BuildEvent = { type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total };
+    eta.finish(tu.object, res.outcome === 'compiled' ? res.duration_ms : undefined);
+    const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
     if (res.compiled_on && res.outcome === 'compiled') ev.on = res.compiled_on;
     emit(ev);
@@ -294,7 +311,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     if (linkReason(state.getLink(t.name), command_hash, inputs, outputHash) === null) {
       // Recompiled objects came out identical: the output is still right.
-      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: true });
+      if (plannedRelink) emit({ type: 'link', target: t.name, output: t.output, ms: 0, cached: false, unchanged: true });
       return true;
     }
     // Links go before queued compiles: a target waiting on its link holds up the ones that need it.

@@ -43,6 +43,8 @@ export interface ObjectRecord {
   search?: string;
   /** Such paths that existed around the compile: it could not see them, they never count. */
   shadow_skip?: string[];
+  /** How long its last real compile (not a cache hit) took: the live line's estimate. */
+  compile_ms?: number;
 }
 
 /** How a TU's includes were looked up (see include-search.ts). */
@@ -139,7 +141,8 @@ function validObject(v: unknown): v is ObjectRecord {
     typeof v.source_hash === 'string' &&
     validHashes(v.headers) &&
     (v.search === undefined || typeof v.search === 'string') &&
-    (v.shadow_skip === undefined || isStrings(v.shadow_skip))
+    (v.shadow_skip === undefined || isStrings(v.shadow_skip)) &&
+    (v.compile_ms === undefined || typeof v.compile_ms === 'number')
   );
 }
 

@@ -47,6 +47,8 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { dirOfLiteral, joinLiteral } from '../../cache/literal-paths.js';
 import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
+import { compilerOf, type BuildCompilers } from '../../toolchain/compile-args.js';
+import { sourceLanguage } from '../../config/source-language.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { searchIdOf, type SearchContext } from './build-state.js';
 import { DirListings, type DirListing, type FileHasher } from './file-hasher.js';
@@ -132,7 +134,8 @@ export class ShadowRecorder {
   constructor(
     private readonly opts: {
       root: string;
-      compiler: { id: string; path: string };
+      /** Each TU's own compiler (C or C++) is probed, in its language. */
+      compilers: BuildCompilers<{ id: string; path: string }>;
       store?: CompilerSearchStore;
     },
   ) {
@@ -142,7 +145,10 @@ export class ShadowRecorder {
   /** The search context of `job` given the headers its compile read. */
   async contextOf(job: Pick<CompileJob, 'args' | 'source' | 'cwd'>, headers: readonly string[]): Promise<SearchContext> {
     const a = includeSearchArgs(job.args, job.source);
-    const sys = await compilerSearch(this.opts.compiler, a.probeArgs, job.cwd, this.opts.store ? { store: this.opts.store } : {});
+    const sys = await compilerSearch(compilerOf(this.opts.compilers, job.source), a.probeArgs, job.cwd, {
+      language: sourceLanguage(job.source),
+      ...(this.opts.store ? { store: this.opts.store } : {}),
+    });
     const given = new Set([...a.iquote, ...a.bracket, ...a.isystem, ...a.idirafter]);
     // Where -v does not print a nonexistent dir, put it first among the compiler's own:
     // a candidate in it is then checked for more headers than strictly needed.

@@ -14,7 +14,7 @@ await runDaemon(async (env) => {
     useDiscovery: true,
   });
   return {
-    methods: orchestratorMethods(orchestrator.service),
+    methods: orchestratorMethods(orchestrator.service, () => orchestrator.flushCacheStats()),
     status: () => orchestrator.service.status(),
     close: () => orchestrator.close(),
   };

@@ -14,6 +14,7 @@ import type { BuildStateReader, FileHashRecord, LinkRecord, ObjectRecord } from 
 import {
   compileCommandHash,
   compileJobFor,
+  compilerOf,
   linkCommandFor,
   linkCommandHash,
 } from '../../toolchain/compile-args.js';
@@ -37,6 +38,8 @@ export interface TuPlan {
   source: string;
   object: string;
   job: CompileJob;
+  /** The identity of the compiler that compiles it (the C or the C++ one). */
+  compiler_id: string;
   command_hash: string;
   dirty: boolean;
   /** Why it must compile: 'new', 'source changed', 'header changed: x.h', ...; null when up to date. */
@@ -70,7 +73,10 @@ export interface PlanInput {
   /** Requested target names; empty = all. */
   targets: string[];
   state: BuildStateReader;
+  /** The C++ compiler (its TUs, and every link). */
   compiler: { id: string };
+  /** The C compiler; needed when the targets have C sources. */
+  cCompiler?: { id: string };
   hasher: FileHasher;
   build_id?: string;
   /** From the discovery journal: true for a watched file known not to have changed since
@@ -220,6 +226,7 @@ function memoHasher(hasher: FileHasher): FileHasher {
 export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   const { config, state, hasher } = input;
   const compilerId = input.compiler.id;
+  const compilers = { cxx: compilerId, ...(input.cCompiler ? { cc: input.cCompiler.id } : {}) };
   const targets = selectTargets(config, input.targets);
 
   const tuSpecs = targets.flatMap((t) => {
@@ -228,7 +235,8 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
       const job = compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {});
       if (seen.has(job.object)) return [];
       seen.add(job.object);
-      return [{ target: t.name, source, object: job.object, job, command_hash: compileCommandHash(job, compilerId) }];
+      const compiler_id = compilerOf(compilers, source);
+      return [{ target: t.name, source, object: job.object, job, compiler_id, command_hash: compileCommandHash(job, compiler_id) }];
     });
   });
   // Hundreds of TUs share their (system) headers: each file is looked at once per plan.
@@ -237,7 +245,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   const once = memoHasher(hasher);
   const tus: TuPlan[] = await Promise.all(
     tuSpecs.map(async (s) => {
-      const reason = await tuReason(s, state.getObject(s.object), compilerId, once, input);
+      const reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
       return { ...s, dirty: reason !== null, reason };
     }),
   );

@@ -5,7 +5,8 @@ import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
 import type { OrchestratorService } from './service.js';
 
-export function orchestratorMethods(svc: OrchestratorService): MethodMap {
+/** `flushCacheStats` writes out the counters of the cache the links go through. */
+export function orchestratorMethods(svc: OrchestratorService, flushCacheStats: () => Promise<void>): MethodMap {
   return serve(orchestratorTable, {
     build: (req, ctx) =>
       svc.build(
@@ -16,5 +17,9 @@ export function orchestratorMethods(svc: OrchestratorService): MethodMap {
         ctx.signal,
       ),
     clean: () => svc.clean(),
+    flush_cache_stats: async () => {
+      await flushCacheStats();
+      return { flushed: true as const };
+    },
   });
 }

@@ -4,18 +4,20 @@
 // plans from the change journal: a no-op build reads and hashes no source.
 import { randomUUID } from 'node:crypto';
 import { formatIssue } from '../../config/errors.js';
-import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, OrchestratorApi } from '../../protocol/build.js';
+import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompilerIdentity, OrchestratorApi } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
-import type { ProjectConfig } from '../../config/types.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
 import { BuildState, buildStatePath, buildStateStamp } from './build-state.js';
-import { objectPathFor } from '../../toolchain/compile-args.js';
+import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
+import { CompileCommandsWriter } from './compile-commands.js';
+import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { selectTargets } from './planner.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 
@@ -58,9 +60,11 @@ export class OrchestratorService implements OrchestratorApi {
    *  the new deps): only speed depends on it, so the client does not wait; the next
    *  build, clean and close do. */
   private settling: Promise<void> = Promise.resolve();
+  private readonly compileCommands: CompileCommandsWriter;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = StatCachingHasher.persistent(deps.root);
+    this.compileCommands = new CompileCommandsWriter(deps.root);
   }
 
   /** Resolves once the last build's after-work is done. */
@@ -123,20 +127,18 @@ export class OrchestratorService implements OrchestratorApi {
       return failed(`the configuration is invalid (${snap.issues.length} issue(s) above); nothing was built`, seconds());
     }
     const config = snap.project;
-    let identity;
+    let selectedTargets: ResolvedTarget[];
     try {
-      identity = await this.deps.compilation.identity(config.compiler.cxx, config.root, { timeoutMs: timeoutS * 1000, signal: callerSignal });
-    } catch (e) {
-      const problem = describeCompilerProblem(e, config.root);
-      if (problem?.diagnostics) onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: problem.diagnostics });
-      return failed(problem?.error ?? (e as Error).message, seconds());
-    }
-    let selected: string[];
-    try {
-      selected = selectTargets(config, req.targets).map((t) => t.name);
+      selectedTargets = selectTargets(config, req.targets);
     } catch (e) {
       return failed((e as Error).message, seconds());
     }
+    const selected = selectedTargets.map((t) => t.name);
+    const compilers = await this.compilers(config, selectedTargets, onEvent, timeoutS, callerSignal);
+    if ('error' in compilers) return failed(compilers.error, seconds());
+    const { cxx: identity, cc: cIdentity } = compilers;
+    // Both compilers vouch for a no-op: either one replaced rebuilds its TUs.
+    const compilersId = cIdentity ? `${identity.id}+${cIdentity.id}` : identity.id;
     const state = await this.loadState();
     const point = this.point; // loadState may have dropped it
     const coverage = changes?.scope ? new WatchCoverage(config.root, changes.scope) : null;
@@ -147,7 +149,7 @@ export class OrchestratorService implements OrchestratorApi {
       changes.journal_id === point.journal_id &&
       changes.changes.length === 0 &&
       snap.generation === point.config_generation &&
-      identity.id === point.compiler_id &&
+      compilersId === point.compiler_id &&
       selected.every((t) => point.targets.has(t)) &&
       coverage !== null &&
       (await stillUpToDate(point, config, selected, coverage, this.hasher))
@@ -163,6 +165,14 @@ export class OrchestratorService implements OrchestratorApi {
       for (const src of s.sources) forceDirty.set(src, `new header may shadow an included one: ${s.path}`);
     }
 
+    // Past the no-op path (which vouches that the config, so every command, is the same):
+    // the database follows the config before anything compiles, failed builds included.
+    try {
+      this.compileCommands.update(config);
+    } catch (e) {
+      onEvent({ type: 'message', text: `replibuild: cannot write ${COMPILE_COMMANDS_FILE}: ${(e as Error).message}; the build goes on`, warning: true });
+    }
+
     const build_id = randomUUID();
     const onAbort = () => void this.deps.compilation.cancel(build_id).catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -175,6 +185,7 @@ export class OrchestratorService implements OrchestratorApi {
         request: req,
         compile: (job, s) => this.deps.compilation.compile(job, s),
         compilerIdentity: identity,
+        ...(cIdentity ? { cCompilerIdentity: cIdentity } : {}),
         hasher: this.hasher,
         signal,
         build_id,
@@ -211,7 +222,7 @@ export class OrchestratorService implements OrchestratorApi {
               epoch: changes.epoch,
               journal_id: changes.journal_id,
               config_generation: snap.generation,
-              compiler_id: identity.id,
+              compiler_id: compilersId,
               scope: coverage.key,
               targets: new Set(selected),
               tu_count: summary.upToDate + summary.compiled + summary.cached,
@@ -221,6 +232,30 @@ export class OrchestratorService implements OrchestratorApi {
           : null;
     }
     return summary;
+  }
+
+  /** The identities the build compiles with (the C compiler's only when the targets have
+   *  C sources: a C++ project needs none), or the error to fail with, its diagnostics sent.
+   *  `timeoutS` bounds each probe as it bounds every other step; `callerSignal` (the
+   *  client went away) ends the wait. */
+  private async compilers(
+    config: ProjectConfig,
+    targets: readonly ResolvedTarget[],
+    onEvent: (e: BuildEvent) => void,
+    timeoutS: number,
+    callerSignal?: AbortSignal,
+  ): Promise<BuildCompilers<CompilerIdentity> | { error: string }> {
+    const found: Partial<BuildCompilers<CompilerIdentity>> = {};
+    for (const key of hasCSources(targets) ? (['cxx', 'cc'] as const) : (['cxx'] as const)) {
+      try {
+        found[key] = await this.deps.compilation.identity(config.compiler[key], config.root, { timeoutMs: timeoutS * 1000, signal: callerSignal });
+      } catch (e) {
+        const problem = describeCompilerProblem(e, config.root, key);
+        if (problem?.diagnostics) onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: problem.diagnostics });
+        return { error: problem?.error ?? (e as Error).message };
+      }
+    }
+    return found as BuildCompilers<CompilerIdentity>;
   }
 
   /** Tell discovery which headers each compiled TU read (all TUs, the first time),

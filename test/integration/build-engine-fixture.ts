@@ -40,6 +40,9 @@ export function target(spec: TargetSpec): ResolvedTarget {
     include_dirs: [],
     defines: [],
     flags: ['-O0'],
+    c_flags: ['-O0'],
+    std: 'c++17',
+    c_std: 'c11',
     deps: [],
     link_deps: [],
     libs: [],
@@ -51,7 +54,7 @@ export function target(spec: TargetSpec): ResolvedTarget {
 }
 
 export function projectConfig(root: string, targets: ResolvedTarget[]): ProjectConfig {
-  return { root, name: 'test', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets, files: [] };
+  return { root, name: 'test', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' }, compile_commands: true, targets, files: [] };
 }
 
 /** A static library (two TUs) and an executable (one TU) linking it.

@@ -1,10 +1,11 @@
 // Issue 3: `replibuild compile` through real daemons and in-process, with the
-// real g++, on temp projects. Counts come from --json summaries.
+// real g++ (and clang++), on temp projects. Counts come from --json summaries.
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
+import { COMPILERS, withCompilers } from '../helpers/compilers.js';
 import { CLI, REPO, cli, cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -50,15 +51,22 @@ function runBinary(p: TestProject, rel: string): string {
   return execFileSync(join(p.root, rel), { encoding: 'utf8' });
 }
 
-for (const mode of ['daemons', 'no-daemon'] as const) {
-  describe(`incremental builds (${mode})`, () => {
+// Through the daemons under each compiler (depfiles, diagnostics); in-process under the first.
+const RUNS = [...COMPILERS.map((c) => ['daemons', c] as const), ['no-daemon', COMPILERS[0]!] as const];
+
+for (const [mode, compilers] of RUNS) {
+  describe(`incremental builds (${mode}, ${compilers.name})`, () => {
     const flags = mode === 'no-daemon' ? ['--no-daemon'] : [];
+    const withPair = (p: TestProject) => {
+      p.env = withCompilers(p.env, compilers);
+      return p;
+    };
     const start = (p: TestProject) => {
       if (mode === 'daemons') expect(cliSync(['start'], p).code).toBe(0);
     };
 
     it('cold, no-op, one .cpp, a header in k TUs, touch, a define', () => {
-      const p = project(multiProject(6, 3));
+      const p = withPair(project(multiProject(6, 3)));
       start(p);
       let s = compileJson(p, flags);
       expect(s.code, s.stderr).toBe(0);
@@ -91,7 +99,7 @@ for (const mode of ['daemons', 'no-daemon'] as const) {
     });
 
     it('a compile error: exit 1, a $gcc-shaped diagnostic, good objects kept', () => {
-      const p = project(multiProject(3, 0));
+      const p = withPair(project(multiProject(3, 0)));
       start(p);
       expect(compileJson(p, flags).code).toBe(0);
       p.write('src/f1.cpp', 'int f1() {\n  return undefined_name;\n}\n');

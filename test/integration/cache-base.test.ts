@@ -10,7 +10,7 @@ import { runCompile } from '../../toolchain/compile-runner.js';
 import { cacache } from '../../cache/cacache-api.js';
 import type { CompileRunner } from '../../cache/cached-compile.js';
 import { storeKey } from '../../cache/tiers/local.js';
-import { Project, compile, counts, gxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
+import { Project, compile, counts, cxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };
 const extra: Project[] = [];
@@ -124,7 +124,7 @@ describe('working directory and debug info', () => {
     expect(r.headers).toContain('include/foo.h');
     // Byte for byte what the compiler makes there.
     const fresh = b.job('src/a.cpp', ['-Iinclude', '-O2'], 'build/fresh.o');
-    await runCompile(fresh, await gxxIdentity());
+    await runCompile(fresh, await cxxIdentity());
     expect(b.read('build/src/a.cpp.o').equals(b.read('build/fresh.o'))).toBe(true);
     // And it checked b's headers, not a's: a change in b alone misses.
     b.write('include/foo.h', 'int foo() { return 2; }\n');
@@ -149,7 +149,7 @@ describe('working directory and debug info', () => {
     const r = await compile(env.cache, b.job('src/a.cpp', args(b)), env.run);
     expect(r.outcome).toBe('cached');
     const fresh = b.job('src/a.cpp', args(b), 'build/fresh.o');
-    await runCompile(fresh, await gxxIdentity());
+    await runCompile(fresh, await cxxIdentity());
     expect(b.read('build/src/a.cpp.o').equals(b.read('build/fresh.o'))).toBe(true);
   });
 });
@@ -286,7 +286,7 @@ describe('not cached, counted by reason (ccache base "Called for link", "Multipl
     p.write('src/a.cpp', 'int a;\n');
     const job: CompileJob = { cwd: p.root, compiler: 'g++', args, source: 'src/a.cpp', object: 'build/a.o', depfile: 'build/a.d' };
     stub.calls = 0;
-    const r = await cache.compile(job, await gxxIdentity(), stub);
+    const r = await cache.compile(job, await cxxIdentity(), stub);
     expect(stub.calls).toBe(1);
     expect(r.uncacheable_reason).toBeTruthy();
     const c = await counts(cache);
@@ -299,7 +299,7 @@ describe('not cached, counted by reason (ccache base "Called for link", "Multipl
     const { p, cache, run } = env;
     p.write('include/pch.h', 'inline int pch() { return 1; }\n');
     p.write('src/a.cpp', '#include "pch.h"\nint f() { return pch(); }\n');
-    const id = await gxxIdentity();
+    const id = await cxxIdentity();
     const { execFileSync } = await import('node:child_process');
     execFileSync(id.path, ['-x', 'c++-header', 'include/pch.h', '-o', 'include/pch.h.gch'], { cwd: p.root });
     await p.settle();

@@ -6,7 +6,8 @@
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
 import { cliSync, killProjectDaemons, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -67,64 +68,73 @@ function secondCheckout(a: TestProject, b: TestProject): { root: string; env: No
   };
 }
 
-it('another checkout with -g: all hits, the same bytes, no root in the objects, a right program', () => {
-  const a = project(FILES);
-  expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
-  expect(run(a.root)).toBe(WANT);
-  expect(cliSync(['stop'], a).code).toBe(0);
+// The prefix maps, -g and __FILE__ are where the compilers differ (clang's DWARF 5 checksums too).
+describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c: CompilerPair) => {
+  const proj = (files?: Record<string, string>): TestProject => {
+    const p = project(files);
+    p.env = withCompilers(p.env, c);
+    return p;
+  };
 
-  const b = secondCheckout(a, project());
-  try {
-    const before = json(b, ['cache', 'stats', '--json']);
-    expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
-    const after = json(b, ['cache', 'stats', '--json']);
-    expect(after.hits! - before.hits!).toBe(3);
-    expect(after.misses).toBe(before.misses);
-    // The link reads the same objects with the same relative command: A's program is a hit too.
-    expect(after.link_hits! - before.link_hits!).toBe(1);
+  it('another checkout with -g: all hits, the same bytes, no root in the objects, a right program', () => {
+    const a = proj(FILES);
+    expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
+    expect(run(a.root)).toBe(WANT);
+    expect(cliSync(['stop'], a).code).toBe(0);
 
-    const oa = objects(a.root);
-    const ob = objects(b.root);
-    expect([...ob.keys()].sort()).toEqual([...oa.keys()].sort());
-    for (const [k, v] of oa) expect(ob.get(k)!.equals(v), k).toBe(true);
+    const b = secondCheckout(a, proj());
+    try {
+      const before = json(b, ['cache', 'stats', '--json']);
+      expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
+      const after = json(b, ['cache', 'stats', '--json']);
+      expect(after.hits! - before.hits!).toBe(3);
+      expect(after.misses).toBe(before.misses);
+      // The link reads the same objects with the same relative command: A's program is a hit too.
+      expect(after.link_hits! - before.link_hits!).toBe(1);
 
-    // The debug info is there (-g), and names neither checkout.
-    for (const k of ob.keys()) {
-      const obj = join(b.root, k);
-      const info = spawnSync('readelf', ['--debug-dump=info', obj], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      expect(info.status).toBe(0);
-      expect(info.stdout).toContain('DW_AT_comp_dir');
-      const str = spawnSync('strings', ['-a', obj], { encoding: 'utf8', maxBuffer: 64 << 20 });
-      for (const text of [info.stdout, str.stdout]) {
-        expect(text, k).not.toContain(a.root);
-        expect(text, k).not.toContain(b.root);
+      const oa = objects(a.root);
+      const ob = objects(b.root);
+      expect([...ob.keys()].sort()).toEqual([...oa.keys()].sort());
+      for (const [k, v] of oa) expect(ob.get(k)!.equals(v), k).toBe(true);
+
+      // The debug info is there (-g), and names neither checkout.
+      for (const k of ob.keys()) {
+        const obj = join(b.root, k);
+        const info = spawnSync('readelf', ['--debug-dump=info', obj], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        expect(info.status).toBe(0);
+        expect(info.stdout).toContain('DW_AT_comp_dir');
+        const str = spawnSync('strings', ['-a', obj], { encoding: 'utf8', maxBuffer: 64 << 20 });
+        for (const text of [info.stdout, str.stdout]) {
+          expect(text, k).not.toContain(a.root);
+          expect(text, k).not.toContain(b.root);
+        }
       }
+      expect(run(b.root)).toBe(WANT);
+    } finally {
+      b.stop();
     }
-    expect(run(b.root)).toBe(WANT);
-  } finally {
-    b.stop();
-  }
-});
+  });
 
-it('__FILE__ and __LINE__ print the project-relative path from both checkouts, from the shared entries', () => {
-  const a = project(FILES);
-  expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
-  expect(cliSync(['stop'], a).code).toBe(0);
-  const b = secondCheckout(a, project());
-  try {
-    // B takes A's objects; then A, rebuilt clean, takes them back: one entry, right in both places.
-    expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
-    rmSync(join(a.root, 'build'), { recursive: true });
-    rmSync(join(a.root, '.replibuild/state'), { recursive: true, force: true });
-    expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
-    for (const root of [a.root, b.root]) {
-      const out = run(root);
-      expect(out).toBe(WANT);
-      expect(out).not.toContain(a.root);
-      expect(out).not.toContain(b.root);
+  it('__FILE__ and __LINE__ print the project-relative path from both checkouts, from the shared entries', () => {
+    const a = proj(FILES);
+    expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 3, failed: 0 });
+    expect(cliSync(['stop'], a).code).toBe(0);
+    const b = secondCheckout(a, proj());
+    try {
+      // B takes A's objects; then A, rebuilt clean, takes them back: one entry, right in both places.
+      expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
+      rmSync(join(a.root, 'build'), { recursive: true });
+      rmSync(join(a.root, '.replibuild/state'), { recursive: true, force: true });
+      expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
+      for (const root of [a.root, b.root]) {
+        const out = run(root);
+        expect(out).toBe(WANT);
+        expect(out).not.toContain(a.root);
+        expect(out).not.toContain(b.root);
+      }
+    } finally {
+      b.stop();
+      cliSync(['stop'], a);
     }
-  } finally {
-    b.stop();
-    cliSync(['stop'], a);
-  }
+  });
 });

@@ -9,7 +9,7 @@ import { CompileCache } from '../../cache/cached-compile.js';
 import { verify } from '../../cache/cleanup.js';
 import { readCounters } from '../../cache/stats.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
-import { Project, SLACK_MS, buildForChildProcesses, compile, counts, gxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
+import { Project, SLACK_MS, buildForChildProcesses, compile, counts, cxxIdentity, openCache, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };
 afterEach(() => env?.dispose());
@@ -24,7 +24,7 @@ describe('in one process', () => {
     p.write('src/a.cpp', SRC);
     await p.settle();
     const caches = await Promise.all(Array.from({ length: 5 }, () => openCache(dir)));
-    const id = await gxxIdentity();
+    const id = await cxxIdentity();
     const results = await Promise.all(
       caches.map((c, i) => c.compile(p.job('src/a.cpp', ['-Iinclude', '-O1'], `build/${i}/a.o`), id, runCompile)),
     );

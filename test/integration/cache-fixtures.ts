@@ -1,5 +1,5 @@
 // Shared set-up for the cache tests, in the manner of ccache's suites: a wiped
-// cache directory and a tiny C++ project per test, the real g++, counters and
+// cache directory and a tiny C++ project per test, the real g++ (or clang++), counters and
 // byte-for-byte object comparisons.
 
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/comp
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { CompileCache, type CompileCacheOptions, type CompileRunner } from '../../cache/cached-compile.js';
 import { emptyCounters, type StatCounters } from '../../cache/stats.js';
+import type { CompilerPair } from '../helpers/compilers.js';
 
 /** Racy-timestamp margin used by the tests; files are written then left alone this long. */
 export const SLACK_MS = 20;
@@ -43,7 +44,7 @@ export class Project {
     return sleep(SLACK_MS * 2 + 10);
   }
   job(source: string, args: string[], object = `build/${source}.o`, cwd = this.root): CompileJob {
-    return { cwd, compiler: 'g++', args: [...args, '-c', source], source, object, depfile: object.replace(/\.o$/, '.d') };
+    return { cwd, compiler: cxx, args: [...args, '-c', source], source, object, depfile: object.replace(/\.o$/, '.d') };
   }
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
@@ -60,9 +61,18 @@ export async function openCache(dir: string, opts: Partial<CompileCacheOptions> 
   return CompileCache.open({ dir, racySlackMs: SLACK_MS, statsFlushDelayMs: -1, preprocessAlongside: 'always', ...opts });
 }
 
-let gxx: Promise<CompilerIdentity> | null = null;
-export function gxxIdentity(): Promise<CompilerIdentity> {
-  return (gxx ??= getCompilerIdentity('g++'));
+/** The C++ compiler jobs and identities use: g++, or the pair a suite of the g++/clang++
+ *  matrix picks (useCompiler, in its beforeEach). */
+let cxx = 'g++';
+export function useCompiler(c: CompilerPair): void {
+  cxx = c.cxx;
+}
+
+const identities = new Map<string, Promise<CompilerIdentity>>();
+export function cxxIdentity(): Promise<CompilerIdentity> {
+  let id = identities.get(cxx);
+  if (!id) identities.set(cxx, (id = getCompilerIdentity(cxx)));
+  return id;
 }
 
 /** Counts the real compiles, to prove a hit ran no compiler. */
@@ -104,7 +114,7 @@ export function zero(): StatCounters {
 }
 
 export async function compile(cache: CompileCache, job: CompileJob, run: CompileRunner = runCompile): Promise<CompileResult> {
-  return cache.compile(job, await gxxIdentity(), run);
+  return cache.compile(job, await cxxIdentity(), run);
 }
 
 export interface Env {

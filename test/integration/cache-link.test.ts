@@ -7,7 +7,7 @@ import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkCache, archiverIdentity, type LinkJob } from '../../cache/link-cache.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
-import { compile, counts, gxxIdentity, setup, type Env } from './cache-fixtures.js';
+import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };
 afterEach(() => env?.dispose());
@@ -43,7 +43,7 @@ describe('link cache', () => {
       inputs: ['build/obj/main.o', 'build/obj/answer.o'],
     };
     const links = new LinkCache(cache.store, cache.stats);
-    const id = await gxxIdentity();
+    const id = await cxxIdentity();
     const calls = { n: 0 };
     expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(false);
     const linked = p.read('build/bin/app');
@@ -72,7 +72,7 @@ describe('link cache', () => {
       inputs: ['build/obj/main.o', 'build/obj/answer.o'],
     };
     const links = cache.linkCache();
-    const id = await gxxIdentity();
+    const id = await cxxIdentity();
     const calls = { n: 0 };
     await links.link(job, id, runner('g++', job, calls));
     p.write('src/answer.cpp', 'int answer() { return 7; }\n');
@@ -137,7 +137,7 @@ describe('link cache', () => {
       output: 'build/app',
       inputs: ['build/obj/main.o', 'build/obj/answer.o'],
     };
-    const r = await cache.linkCache().link(job, await gxxIdentity(), runner('g++', job, { n: 0 }));
+    const r = await cache.linkCache().link(job, await cxxIdentity(), runner('g++', job, { n: 0 }));
     expect(r.cached).toBe(false);
     expect(r.uncacheable_reason).toMatch(/writes extra files/);
   });
@@ -158,7 +158,7 @@ describe('link cache', () => {
       await project(env);
       const job = appJob(p.root);
       const links = cache.linkCache();
-      const id = await gxxIdentity();
+      const id = await cxxIdentity();
       const calls = { n: 0 };
       await links.link(job, id, runner('g++', job, calls));
       // Stored, yet with freshInputs the linker runs again and no look-up is counted.
@@ -177,7 +177,7 @@ describe('link cache', () => {
       await project(env);
       const job = appJob(p.root);
       const links = cache.linkCache();
-      const id = await gxxIdentity();
+      const id = await cxxIdentity();
       await links.link(job, id, runner('g++', job, { n: 0 }));
       const asked: string[] = [];
       const hashOf = async (f: string) => {
@@ -196,7 +196,7 @@ describe('link cache', () => {
       await project(env);
       const job = appJob(p.root);
       const links = cache.linkCache();
-      const id = await gxxIdentity();
+      const id = await cxxIdentity();
       const before = p.read('build/obj/answer.o');
       const hashOf = async (f: string) => {
         const h = sha(p.read(f));
@@ -218,7 +218,7 @@ describe('link cache', () => {
       await project(env);
       const job = appJob(p.root);
       const links = cache.linkCache();
-      const id = await gxxIdentity();
+      const id = await cxxIdentity();
       await links.link(job, id, runner('g++', job, { n: 0 }));
       await cache.flush();
       p.rm('build/app');

@@ -174,4 +174,39 @@ describe('request confinement (issue 10, item 8)', () => {
     expect(build(p).ok).toBe(true);
     expect(readRecordFile(p.root, 'compilation')!.pid).toBe(pid);
   });
+
+  it('a C source runs only with [compiler] cc and a C++ source only with cxx', async () => {
+    const p = project({
+      'replibuild.toml': '[project]\nname = "t"\n\n[compiler]\ncxx = "g++"\ncc = "gcc"\n\n[targets.app]\nkind = "executable"\nsources = ["src/*.cpp", "src/*.c"]\n',
+      'src/main.cpp': 'extern "C" int c_part(void);\nint main() { return c_part(); }\n',
+      'src/part.c': 'int c_part(void) { return 0; }\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    expect(build(p)).toMatchObject({ ok: true, compiled: 2 });
+    const config = loadProjectConfig(p.root);
+    const cJob = compileJobFor(config, config.targets[0]!, 'src/part.c');
+    const cxxJob = compileJobFor(config, config.targets[0]!, 'src/main.cpp');
+    expect([cJob.compiler, cxxJob.compiler]).toEqual(['gcc', 'g++']);
+    const conn = await connect(p, 'compilation');
+    const compilation = proxy(compilationTable, conn);
+    try {
+      expect((await compilation.compile({ job: cJob })).outcome).not.toBe('failed');
+      expect((await compilation.compile({ job: cxxJob })).outcome).not.toBe('failed');
+      // Each the other's compiler: both are the project's, neither is allowed for that source.
+      let r = await refusal(compilation.compile({ job: { ...cJob, compiler: 'g++' } }));
+      expect(r.code).toBe(ErrorCode.ProgramNotAllowed);
+      expect(r.message).toContain("the project's C compiler is gcc");
+      r = await refusal(compilation.compile({ job: { ...cxxJob, compiler: 'gcc' } }));
+      expect(r.code).toBe(ErrorCode.ProgramNotAllowed);
+      expect(r.message).toContain("the project's C++ compiler is g++");
+      // Another name for the very file is the same compiler.
+      expect((await compilation.compile({ job: { ...cJob, compiler: join('/usr/bin', 'gcc') } })).outcome).not.toBe('failed');
+      // Identity probes: either of the project's compilers, nothing else.
+      await compilation.identity({ compiler: 'gcc', cwd: p.root });
+      await compilation.identity({ compiler: 'g++', cwd: p.root });
+      expect((await refusal(compilation.identity({ compiler: 'clang', cwd: p.root }))).code).toBe(ErrorCode.ProgramNotAllowed);
+    } finally {
+      conn.close();
+    }
+  });
 });

@@ -1,20 +1,25 @@
 // A new header that shadows one a TU included must recompile that TU, also without
-// the discovery daemon: the real CLI in-process (--no-daemon, CI=true), the real g++.
+// the discovery daemon: the real CLI in-process (--no-daemon, CI=true), the real g++
+// and clang++ (their own include dirs differ: <cstdio> is found elsewhere).
 // And a no-op --no-daemon build reads no file content (the persisted hash cache).
-import { describe, it, expect, afterEach } from 'vitest';
+import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliSync, makeProject, type TestProject } from '../helpers/project.js';
 import { hashCachePath } from '../../daemons/orchestrator/file-hasher.js';
+import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
 
 const projects: TestProject[] = [];
+/** The compilers of the suite running now (default: whatever $CXX and $CC say). */
+let pair: CompilerPair | null = null;
 afterEach(async () => {
   for (const p of projects.splice(0)) await p.cleanup();
 });
 
 function project(files: Record<string, string>): TestProject {
   const p = makeProject(files, '[daemons]\nenable_discovery = false\n');
+  if (pair) p.env = withCompilers(p.env, pair);
   p.env.CI = 'true';
   projects.push(p);
   return p;
@@ -43,89 +48,98 @@ const run = (p: TestProject) => execFileSync(join(p.root, 'build/bin/app'), { en
 
 const PRINT_WHO = '#include <cstdio>\n#include "foo.h"\nint main() { std::puts(WHO); return 0; }\n';
 
-describe('new headers that shadow included ones (--no-daemon)', () => {
-  it('-Ib -Ia: a new b/foo.h recompiles; removing it recompiles back; unrelated files change nothing', () => {
-    const p = project({
-      'replibuild.toml': toml(['b', 'a']),
-      'a/foo.h': '#pragma once\n#define WHO "a"\n',
-      'b/README.md': 'headers that override a/ go here\n',
-      'src/main.cpp': PRINT_WHO,
-    });
-    expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
-    expect(run(p)).toBe('a\n');
-    expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1 });
-
-    p.write('b/foo.h', '#pragma once\n#define WHO "b"\n');
-    const shadowed = build(p);
-    expect(rebuilt(shadowed)).toBe(1);
-    expect(run(p)).toBe('b\n');
-    expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1 });
-
-    rmSync(join(p.root, 'b/foo.h'));
-    const back = build(p);
-    expect(back.ok).toBe(true);
-    expect(rebuilt(back)).toBe(1);
-    expect(run(p)).toBe('a\n');
-
-    // Files that shadow nothing: other names, other dirs, a name only one letter off.
-    p.write('b/bar.h', '#pragma once\n');
-    p.write('a/foo.hpp', '#pragma once\n');
-    p.write('c/foo.h', '#pragma once\n#define WHO "c"\n');
-    p.write('src/notes.txt', 'x\n');
-    expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1, linked: 0 });
-    expect(run(p)).toBe('a\n');
+describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c: CompilerPair) => {
+  beforeEach(() => {
+    pair = c;
+    return () => {
+      pair = null;
+    };
   });
 
-  it('a new foo.h beside the source shadows include/foo.h for #include "foo.h"', () => {
-    const p = project({
-      'replibuild.toml': toml(['include']),
-      'include/foo.h': '#pragma once\n#define WHO "include"\n',
-      'src/main.cpp': PRINT_WHO,
-    });
-    build(p);
-    expect(run(p)).toBe('include\n');
-    p.write('src/foo.h', '#pragma once\n#define WHO "src"\n');
-    expect(rebuilt(build(p))).toBe(1);
-    expect(run(p)).toBe('src\n');
-    expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
-  });
+  describe('new headers that shadow included ones (--no-daemon)', () => {
+    it('-Ib -Ia: a new b/foo.h recompiles; removing it recompiles back; unrelated files change nothing', () => {
+      const p = project({
+        'replibuild.toml': toml(['b', 'a']),
+        'a/foo.h': '#pragma once\n#define WHO "a"\n',
+        'b/README.md': 'headers that override a/ go here\n',
+        'src/main.cpp': PRINT_WHO,
+      });
+      expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
+      expect(run(p)).toBe('a\n');
+      expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1 });
 
-  it('a project include/cstdio shadows the system <cstdio>, and its removal recompiles back', () => {
-    const p = project({
-      'replibuild.toml': toml(['include']),
-      'include/app.h': '#pragma once\n',
-      'src/main.cpp':
-        '#include <cstdio>\n#include "app.h"\n#ifndef SHADOWED\n#define SHADOWED 0\n#endif\n' +
-        'int main() { std::printf("%d\\n", SHADOWED); return 0; }\n',
-    });
-    build(p);
-    expect(run(p)).toBe('0\n');
-    p.write('include/cstdio', '#pragma once\n#include_next <cstdio>\n#define SHADOWED 1\n');
-    expect(rebuilt(build(p))).toBe(1);
-    expect(run(p)).toBe('1\n');
-    // The shadowing header is now read, and the system one behind it (#include_next) too:
-    // neither makes the TU look shadowed for ever.
-    expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
-    rmSync(join(p.root, 'include/cstdio'));
-    expect(rebuilt(build(p))).toBe(1);
-    expect(run(p)).toBe('0\n');
-  });
+      p.write('b/foo.h', '#pragma once\n#define WHO "b"\n');
+      const shadowed = build(p);
+      expect(rebuilt(shadowed)).toBe(1);
+      expect(run(p)).toBe('b\n');
+      expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1 });
 
-  it('a file that could never be found first (ambiguous -Iinc -Iinc/sub) does not rebuild for ever', () => {
-    const p = project({
-      'replibuild.toml': toml(['inc', 'inc/sub']),
-      'inc/sub/x.h': '#pragma once\n#define WHO "sub"\n',
-      // Reachable as "x.h" from inc/, but the source asks for "sub/x.h": never read.
-      'inc/x.h': '#pragma once\n#define WHO "top"\n',
-      'src/main.cpp': '#include <cstdio>\n#include "sub/x.h"\nint main() { std::puts(WHO); return 0; }\n',
+      rmSync(join(p.root, 'b/foo.h'));
+      const back = build(p);
+      expect(back.ok).toBe(true);
+      expect(rebuilt(back)).toBe(1);
+      expect(run(p)).toBe('a\n');
+
+      // Files that shadow nothing: other names, other dirs, a name only one letter off.
+      p.write('b/bar.h', '#pragma once\n');
+      p.write('a/foo.hpp', '#pragma once\n');
+      p.write('c/foo.h', '#pragma once\n#define WHO "c"\n');
+      p.write('src/notes.txt', 'x\n');
+      expect(build(p)).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 1, linked: 0 });
+      expect(run(p)).toBe('a\n');
     });
-    expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
-    expect(run(p)).toBe('sub\n');
-    expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
-    // The same file seen through a new earlier dir would be found: that one counts.
-    p.write('src/sub/x.h', '#pragma once\n#define WHO "src"\n');
-    expect(rebuilt(build(p))).toBe(1);
-    expect(run(p)).toBe('src\n');
+
+    it('a new foo.h beside the source shadows include/foo.h for #include "foo.h"', () => {
+      const p = project({
+        'replibuild.toml': toml(['include']),
+        'include/foo.h': '#pragma once\n#define WHO "include"\n',
+        'src/main.cpp': PRINT_WHO,
+      });
+      build(p);
+      expect(run(p)).toBe('include\n');
+      p.write('src/foo.h', '#pragma once\n#define WHO "src"\n');
+      expect(rebuilt(build(p))).toBe(1);
+      expect(run(p)).toBe('src\n');
+      expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
+    });
+
+    it('a project include/cstdio shadows the system <cstdio>, and its removal recompiles back', () => {
+      const p = project({
+        'replibuild.toml': toml(['include']),
+        'include/app.h': '#pragma once\n',
+        'src/main.cpp':
+          '#include <cstdio>\n#include "app.h"\n#ifndef SHADOWED\n#define SHADOWED 0\n#endif\n' +
+          'int main() { std::printf("%d\\n", SHADOWED); return 0; }\n',
+      });
+      build(p);
+      expect(run(p)).toBe('0\n');
+      p.write('include/cstdio', '#pragma once\n#include_next <cstdio>\n#define SHADOWED 1\n');
+      expect(rebuilt(build(p))).toBe(1);
+      expect(run(p)).toBe('1\n');
+      // The shadowing header is now read, and the system one behind it (#include_next) too:
+      // neither makes the TU look shadowed for ever.
+      expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
+      rmSync(join(p.root, 'include/cstdio'));
+      expect(rebuilt(build(p))).toBe(1);
+      expect(run(p)).toBe('0\n');
+    });
+
+    it('a file that could never be found first (ambiguous -Iinc -Iinc/sub) does not rebuild for ever', () => {
+      const p = project({
+        'replibuild.toml': toml(['inc', 'inc/sub']),
+        'inc/sub/x.h': '#pragma once\n#define WHO "sub"\n',
+        // Reachable as "x.h" from inc/, but the source asks for "sub/x.h": never read.
+        'inc/x.h': '#pragma once\n#define WHO "top"\n',
+        'src/main.cpp': '#include <cstdio>\n#include "sub/x.h"\nint main() { std::puts(WHO); return 0; }\n',
+      });
+      expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
+      expect(run(p)).toBe('sub\n');
+      expect(build(p)).toMatchObject({ compiled: 0, cached: 0, upToDate: 1 });
+      // The same file seen through a new earlier dir would be found: that one counts.
+      p.write('src/sub/x.h', '#pragma once\n#define WHO "src"\n');
+      expect(rebuilt(build(p))).toBe(1);
+      expect(run(p)).toBe('src\n');
+    });
   });
 });
 

@@ -118,6 +118,26 @@ describe('analyzeArgs: keys', () => {
   });
 });
 
+describe('analyzeArgs: objects that checksum their files (clang -g, DWARF 5)', () => {
+  const of = (args: string[], compiler?: 'gcc' | 'clang') => {
+    const a = analyzeArgs(['-c', 'a.cpp', ...args], 'a.cpp', compiler);
+    if (!a.cacheable) throw new Error(a.reason);
+    return { checksums: a.checksumsInObject, blind: a.commentBlind };
+  };
+  it('clang with debug info, unless an older DWARF is asked for last', () => {
+    expect(of(['-g'], 'clang')).toEqual({ checksums: true, blind: false });
+    expect(of(['-gline-tables-only'], 'clang')).toEqual({ checksums: true, blind: false });
+    expect(of(['-g', '-gdwarf-4'], 'clang')).toEqual({ checksums: false, blind: true });
+    expect(of(['-gdwarf-4', '-gdwarf-5', '-g'], 'clang')).toEqual({ checksums: true, blind: false });
+    expect(of(['-g', '-g0'], 'clang')).toEqual({ checksums: false, blind: true });
+    expect(of([], 'clang')).toEqual({ checksums: false, blind: true });
+  });
+  it('never gcc, nor a compiler of unknown kind', () => {
+    expect(of(['-g'], 'gcc')).toEqual({ checksums: false, blind: true });
+    expect(of(['-g'])).toEqual({ checksums: false, blind: true });
+  });
+});
+
 describe('debugDirForKey', () => {
   const cwd = '/home/u/proj';
   it('is null without debug info', () => {

@@ -64,7 +64,7 @@ describe('cwdIndependentArgs', () => {
 describe('the compiles replibuild issues, in two checkouts at different paths', () => {
   const target: ResolvedTarget = {
     name: 'app', kind: 'executable', sources: ['src/a.cpp'], include_dirs: ['include'], defines: ['X=1'],
-    flags: ['-g', '-O2'], deps: [], link_deps: [], libs: [], link_flags: [], output: 'build/bin/app', obj_dir: 'build/obj/app',
+    flags: ['-g', '-O2'], c_flags: [], std: 'c++17', c_std: 'c11', deps: [], link_deps: [], libs: [], link_flags: [], output: 'build/bin/app', obj_dir: 'build/obj/app',
   };
   const keysAt = (root: string) => {
     const config = { root, name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets: [target], files: [] } as unknown as ProjectConfig;

@@ -38,6 +38,32 @@ describe('parsePreprocessed', () => {
     ]);
   });
 
+  it("reads clang's markers: <built-in> and <command line> are entered, but are no files", () => {
+    // clang++ -Iinc -include forced.h -E src/a.cpp
+    const clang = [
+      '# 1 "src/a.cpp"',
+      '# 1 "<built-in>" 1',
+      '# 1 "<built-in>" 3',
+      '# 404 "<built-in>" 3',
+      '# 1 "<command line>" 1',
+      '# 1 "<built-in>" 2',
+      '# 1 "forced.h" 1',
+      '# 2 "<built-in>" 2',
+      '# 1 "src/a.cpp" 2',
+      '# 1 "inc/y.h" 1',
+      'int y;',
+      '# 2 "src/a.cpp" 2',
+      'int x;',
+      '',
+    ].join('\n');
+    const r = parsePreprocessed(Buffer.from(clang), false)!;
+    expect(r.mainFile).toBe('src/a.cpp');
+    expect(r.files).toEqual([
+      { path: 'forced.h', includer: null },
+      { path: 'inc/y.h', includer: 'src/a.cpp' },
+    ]);
+  });
+
   it('drops the working-directory line from the hash only when asked', () => {
     const other = OUT.replace('/home/u/p//', '/elsewhere//');
     expect(parsePreprocessed(Buffer.from(other), true)!.hash).toBe(parsePreprocessed(Buffer.from(OUT), true)!.hash);

@@ -3,6 +3,8 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import {
   compileCommandHash,
   compileJobFor,
+  compilerOf,
+  hasCSources,
   linkCommandFor,
   linkCommandHash,
   objectPathFor,
@@ -14,6 +16,9 @@ function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<Res
     include_dirs: [],
     defines: [],
     flags: [],
+    c_flags: [],
+    std: 'c++20',
+    c_std: 'c11',
     deps: [],
     link_deps: [],
     libs: [],
@@ -50,7 +55,8 @@ const config: ProjectConfig = {
   root: '/home/u/proj',
   name: 'proj',
   build_dir: 'build',
-  compiler: { cxx: 'g++', std: 'c++20' },
+  compiler: { cxx: 'g++', std: 'c++20', cc: 'gcc', c_std: 'c11' },
+  compile_commands: true,
   targets: [core, greet, app],
   files: [],
 };
@@ -67,6 +73,31 @@ describe('compile jobs', () => {
       depfile: 'build/obj/greet/src/greet/g.cpp.d',
       build_id: 'b1',
     });
+  });
+
+  it('compiles a C source with the C compiler, the C standard and c_flags; C++ flags stay off it', () => {
+    const mixed = { ...greet, sources: ['src/greet/g.cpp', 'src/greet/c.c'], c_flags: ['-O1'], c_std: 'gnu99' };
+    const cfg = { ...config, targets: [core, mixed, app] };
+    const job = compileJobFor(cfg, mixed, 'src/greet/c.c');
+    expect(job.compiler).toBe('gcc');
+    expect(job.args).toEqual([
+      '-std=gnu99', '-fdebug-prefix-map=/home/u/proj=.', '-fmacro-prefix-map=/home/u/proj=.', '-O1', '-fPIC',
+      '-Isrc/greet', '-Iinclude', '-DGREET_EXPORT', '-DLEVEL=2', '-c', 'src/greet/c.c',
+    ]);
+    expect(job.object).toBe('build/obj/greet/src/greet/c.c.o');
+    // The C++ source of the same target is untouched, and both link with the C++ driver.
+    expect(compileJobFor(cfg, mixed, 'src/greet/g.cpp')).toMatchObject({ compiler: 'g++', args: expect.arrayContaining(['-std=c++20', '-O2', '-Wall']) });
+    expect(linkCommandFor(cfg, mixed, 'out.so')).toMatchObject({ tool: 'cxx', objects: ['build/obj/greet/src/greet/g.cpp.o', 'build/obj/greet/src/greet/c.c.o'] });
+    // Upper-case .C is C++, as gcc takes it.
+    expect(compileJobFor(cfg, mixed, 'src/greet/u.C').compiler).toBe('g++');
+  });
+
+  it('picks each TU\'s own compiler identity; a C source without a C compiler is refused', () => {
+    expect(compilerOf({ cxx: 'X', cc: 'C' }, 'a.c')).toBe('C');
+    expect(compilerOf({ cxx: 'X', cc: 'C' }, 'a.cpp')).toBe('X');
+    expect(() => compilerOf({ cxx: 'X' }, 'a.c')).toThrow(/no C compiler/);
+    expect(hasCSources([{ sources: ['a.cpp'] }])).toBe(false);
+    expect(hasCSources([{ sources: ['a.cpp'] }, { sources: ['x/b.c'] }])).toBe(true);
   });
 
   it('maps the root to "." ahead of the user\'s flags, so a map of their own still wins', () => {

@@ -1,8 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { detectCxx, findOnPath } from '../../config/compiler.js';
+import { detectCc, detectCxx, findOnPath } from '../../config/compiler.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadProjectConfig, projectConfigPath } from '../../config/project-config.js';
 import type { ConfigIssue } from '../../config/types.js';
@@ -115,7 +115,8 @@ describe('project config resolution', () => {
     expect(cfg.root).toBe(root);
     expect(cfg.name).toBe('layered');
     expect(cfg.build_dir).toBe('build');
-    expect(cfg.compiler).toEqual({ cxx: 'clang++', std: 'c++20' });
+    expect(cfg.compiler).toEqual({ cxx: 'clang++', std: 'c++20', cc: detectCc(), c_std: 'c11' });
+    expect(cfg.compile_commands).toBe(true);
     expect(cfg.files).toEqual([join(root, 'replibuild.toml')]);
     expect(cfg.targets.map((t) => t.name)).toEqual(['util', 'net', 'plugin', 'app']);
 
@@ -127,6 +128,9 @@ describe('project config resolution', () => {
       include_dirs: ['util/include', 'third_party/include'],
       defines: ['NDEBUG', 'LEVEL=2'],
       flags: ['-Wall', '-O2'],
+      c_flags: [],
+      std: 'c++20',
+      c_std: 'c11',
       deps: [],
       link_deps: [],
       libs: ['m'],
@@ -147,6 +151,9 @@ describe('project config resolution', () => {
       include_dirs: ['app/include', 'plugin/include', 'net/include', 'util/include', 'third_party/include'],
       defines: ['NDEBUG', 'LEVEL=2', 'APP=1'],
       flags: ['-Wall', '-O2', '-g'],
+      c_flags: [],
+      std: 'c++20',
+      c_std: 'c11',
       deps: ['net', 'plugin'],
       // plugin uses net, net uses util: each library before the ones it needs
       link_deps: ['plugin', 'net', 'util'],
@@ -159,13 +166,15 @@ describe('project config resolution', () => {
 
   it('applies the defaults', () => {
     const root = project('[targets.hello]\nkind = "executable"\nsources = ["main.cpp"]\n', ['main.cpp']);
-    const saved = process.env['CXX'];
+    const saved = { CXX: process.env['CXX'], CC: process.env['CC'] };
     process.env['CXX'] = 'my-c++';
+    process.env['CC'] = 'my-cc';
     try {
       const cfg = loadProjectConfig(root);
       expect(cfg.name).toBe(basename(root));
       expect(cfg.build_dir).toBe('build');
-      expect(cfg.compiler).toEqual({ cxx: 'my-c++', std: 'c++17' });
+      expect(cfg.compiler).toEqual({ cxx: 'my-c++', std: 'c++17', cc: 'my-cc', c_std: 'c11' });
+      expect(cfg.compile_commands).toBe(true);
       expect(cfg.targets).toEqual([
         {
           name: 'hello',
@@ -174,6 +183,9 @@ describe('project config resolution', () => {
           include_dirs: [],
           defines: [],
           flags: [],
+          c_flags: [],
+          std: 'c++17',
+          c_std: 'c11',
           deps: [],
           link_deps: [],
           libs: [],
@@ -183,9 +195,42 @@ describe('project config resolution', () => {
         },
       ]);
     } finally {
-      if (saved === undefined) delete process.env['CXX'];
-      else process.env['CXX'] = saved;
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
     }
+  });
+
+  it('gives C sources their compiler, standard and flags, and lets a target override the standards', () => {
+    const root = project(
+      [
+        '[project]',
+        'compile_commands = false',
+        '[compiler]',
+        'cc = " clang "',
+        'c_std = "gnu17"',
+        'flags = ["-O2"]',
+        'c_flags = ["-O1"]',
+        '[targets.lib]',
+        'kind = "static"',
+        'sources = ["a.c", "b.cpp"]',
+        'c_flags = ["-Wall"]',
+        'std = "c++20"',
+        'c_std = "c99"',
+        '[targets.app]',
+        'kind = "executable"',
+        'sources = ["m.cpp"]',
+        'deps = ["lib"]',
+      ].join('\n'),
+      ['a.c', 'b.cpp', 'm.cpp'],
+    );
+    const cfg = loadProjectConfig(root);
+    expect(cfg.compile_commands).toBe(false);
+    expect(cfg.compiler).toMatchObject({ cc: 'clang', c_std: 'gnu17', std: 'c++17' });
+    const [lib, app] = cfg.targets;
+    expect(lib).toMatchObject({ flags: ['-O2'], c_flags: ['-O1', '-Wall'], std: 'c++20', c_std: 'c99' });
+    expect(app).toMatchObject({ flags: ['-O2'], c_flags: ['-O1'], std: 'c++17', c_std: 'gnu17' });
   });
 
   it('normalizes build_dir and keeps its contents out of the sources', () => {
@@ -218,6 +263,21 @@ describe('project config resolution', () => {
     expect(t!.include_dirs).toEqual([inc]);
   });
 
+  it('takes a source named outside the project (../, absolute) or in a dot dir as written', () => {
+    const outside = tempDir();
+    writeFileSync(join(outside, 'x.cpp'), '');
+    writeFileSync(join(outside, 'y.c'), '');
+    const rel = `../${basename(outside)}/x.cpp`;
+    const root = project(
+      `[targets.t]\nkind = "static"\nsources = ["a.cpp", "${rel}", "${outside}/y.c", ".replibuild/cmake-import/v.cpp", "ABS/a.cpp"]\n`,
+      ['a.cpp', '.replibuild/cmake-import/v.cpp'],
+    );
+    // An absolute path into the project is the same source as its relative name.
+    writeFileSync(join(root, 'replibuild.toml'), readFileSync(join(root, 'replibuild.toml'), 'utf8').replace('ABS', root));
+    const [t] = loadProjectConfig(root).targets;
+    expect(t!.sources).toEqual(['a.cpp', rel, `${outside}/y.c`, '.replibuild/cmake-import/v.cpp']);
+  });
+
   it('accepts a relative root', () => {
     const root = project('[targets.t]\nkind = "static"\nsources = ["a.cpp"]\n', ['a.cpp']);
     const cwd = process.cwd();
@@ -244,8 +304,16 @@ describe('project config errors', () => {
   });
 
   it('reports a TOML syntax error at its position', () => {
-    const root = project('[targets.a]\nkind = "static\n');
-    expect(where(root)).toEqual([[2, 15, expect.stringMatching(/^TOML syntax error: /)]]);
+    const root = project('[targets.a]\nkind = "static"\nsources = ["a.cpp",, "b.cpp"]\n');
+    expect(where(root)).toEqual([[3, expect.any(Number), expect.stringMatching(/^TOML syntax error: /)]]);
+  });
+
+  it('says a string is not closed, at its opening quote, for each kind of quote', () => {
+    // smol-toml's own words are "control characters are not allowed in strings".
+    expect(where(project('[targets.a]\nkind = "static\n'))).toEqual([[2, 8, 'TOML syntax error: the string "static is not closed: add the closing " on line 2']]);
+    expect(where(project("[targets.a]\nkind = 'static\n"))).toEqual([[2, 8, "TOML syntax error: the string 'static is not closed: add the closing ' on line 2"]]);
+    expect(where(project('[targets.a]\nsources = ["a.cpp", "b.cpp]\n'))).toEqual([[2, 21, 'TOML syntax error: the string "b.cpp] is not closed: add the closing " on line 2']]);
+    expect(where(project('[targets.a]\nkind = "a\\"b'))).toEqual([[2, 8, 'TOML syntax error: the string "a\\"b is not closed: add the closing " on line 2']]);
   });
 
   it('reports no targets at all', () => {
@@ -297,6 +365,29 @@ describe('project config errors', () => {
     ]);
   });
 
+  it('reports a C standard given for C++ and the reverse, in [compiler] and in a target', () => {
+    const root = project(
+      [
+        '[compiler]',
+        'c_std = "c++17"',
+        'c_flags = "-O2"',
+        '[targets.a]',
+        'kind = "static"',
+        'sources = ["a.c"]',
+        'std = "c11"',
+        'c_std = "gnu17"',
+        'c_flag = ["-O2"]',
+      ].join('\n'),
+      ['a.c'],
+    );
+    expect(where(root)).toEqual([
+      [2, 1, 'compiler.c_std must be a C standard such as "c11" or "gnu17", not "c++17"'],
+      [3, 1, 'compiler.c_flags must be an array of strings, not the string "-O2"'],
+      [7, 1, 'targets.a.std must be a C++ standard such as "c++17" or "gnu++20", not "c11"'],
+      [9, 1, 'unknown key "targets.a.c_flag" (did you mean "targets.a.c_flags"?)'],
+    ]);
+  });
+
   it('reports a target without kind or sources at its header', () => {
     const root = project('[targets.a]\nkind = "static"\n\n[targets.b]\nsources = ["a.cpp"]\n', ['a.cpp']);
     expect(where(root)).toEqual([
@@ -328,6 +419,21 @@ describe('project config errors', () => {
       [3, 25, 'targets.app.sources[1]: glob "src/*.cc" matches no files'],
       [3, 37, 'targets.app.sources[2]: source file "src/missing.cpp" does not exist'],
       [3, 56, `targets.app.sources[3]: bad glob "src/{a": '{' is never closed`],
+    ]);
+  });
+
+  it('reports a missing source outside the project at its element; a glob may still not leave the root', () => {
+    const root = project(
+      [
+        '[targets.app]',                                                  // 1
+        'kind = "executable"',                                            // 2
+        'sources = ["main.cpp", "../nowhere/x.cpp", "../*.cpp"]',          // 3
+      ].join('\n'),
+      ['main.cpp'],
+    );
+    expect(where(root)).toEqual([
+      [3, 24, 'targets.app.sources[1]: source file "../nowhere/x.cpp" does not exist'],
+      [3, 44, `targets.app.sources[2]: bad glob "../*.cpp": '..' would leave the project root; sources must be inside the project`],
     ]);
   });
 
@@ -435,7 +541,7 @@ describe('project config errors', () => {
     }
     const file = join(root, 'replibuild.toml');
     expect(message.split('\n')).toEqual([
-      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir)`,
+      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir, compile_commands)`,
       `${file}:4:1: error: targets.a.kind must be one of "executable", "static", "shared", not "x"`,
     ]);
   });
@@ -468,6 +574,12 @@ describe('compiler detection', () => {
     expect(detectCxx({ PATH: `/nonexistent:${binDir(['clang++', 'g++'])}` })).toBe('g++');
     expect(detectCxx({ PATH: binDir(['clang++']) })).toBe('clang++');
     expect(detectCxx({ PATH: '' })).toBe('clang++');
+  });
+
+  it('takes $CC, else gcc, else clang for C', () => {
+    expect(detectCc({ CC: 'ccache gcc', PATH: binDir(['gcc']) })).toBe('ccache gcc');
+    expect(detectCc({ PATH: binDir(['clang', 'gcc']) })).toBe('gcc');
+    expect(detectCc({ PATH: binDir(['clang']) })).toBe('clang');
   });
 
   it('ignores directories and files that are not executable', () => {

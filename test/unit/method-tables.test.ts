@@ -23,7 +23,7 @@ const served: Record<DaemonName, MethodMap> = {
   setup: setupMethods(stub),
   discovery: discoveryMethods(stub, stub),
   compilation: compilationMethods(stub, stub),
-  orchestrator: orchestratorMethods(stub),
+  orchestrator: orchestratorMethods(stub, stub),
 };
 
 const common = commonMethods({

@@ -73,6 +73,9 @@ function target(name: string, sources: string[]): ResolvedTarget {
     include_dirs: ['b', 'a'],
     defines: [],
     flags: [],
+    c_flags: [],
+    std: 'c++17',
+    c_std: 'c11',
     deps: [],
     link_deps: [],
     libs: [],
@@ -83,7 +86,7 @@ function target(name: string, sources: string[]): ResolvedTarget {
 }
 
 function configWith(sources: string[]): ProjectConfig {
-  return { root: '/p', name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets: [target('app', sources)], files: [] };
+  return { root: '/p', name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' }, compile_commands: true, targets: [target('app', sources)], files: [] };
 }
 
 /** A built world: every TU read a/foo.h (found under -Ia) and <vector>. */

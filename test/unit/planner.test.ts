@@ -32,6 +32,9 @@ function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<Res
     include_dirs: ['include'],
     defines: [],
     flags: [],
+    c_flags: [],
+    std: 'c++17',
+    c_std: 'c11',
     deps: [],
     link_deps: [],
     libs: [],
@@ -46,7 +49,8 @@ const config: ProjectConfig = {
   root: '/p',
   name: 'p',
   build_dir: 'build',
-  compiler: { cxx: 'g++', std: 'c++17' },
+  compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' },
+  compile_commands: true,
   targets: [
     t({ name: 'core', kind: 'static', sources: ['src/core/a.cpp', 'src/core/b.cpp'] }),
     t({ name: 'tool', kind: 'executable', sources: ['src/tool/t.cpp'] }),
@@ -59,6 +63,7 @@ const config: ProjectConfig = {
 const HEADERS: Record<string, string[]> = {
   'src/core/a.cpp': ['include/core.h', 'include/a.h'],
   'src/core/b.cpp': ['include/core.h'],
+  'src/core/c.c': ['include/core.h'],
   'src/tool/t.cpp': [],
   'src/app/main.cpp': ['include/core.h', '/usr/include/c++/12/cstdio'],
 };
@@ -101,12 +106,13 @@ function recordAll(plan: BuildPlan, w: ReturnType<typeof world>, compilerId = 'c
   }
 }
 
-const plan = (w: ReturnType<typeof world>, opts: { targets?: string[]; compiler?: string; config?: ProjectConfig } = {}) =>
+const plan = (w: ReturnType<typeof world>, opts: { targets?: string[]; compiler?: string; cCompiler?: string; config?: ProjectConfig } = {}) =>
   planBuild({
     config: opts.config ?? config,
     targets: opts.targets ?? [],
     state: w.state,
     compiler: { id: opts.compiler ?? 'cc1' },
+    ...(opts.cCompiler ? { cCompiler: { id: opts.cCompiler } } : {}),
     hasher: w.hasher,
   });
 
@@ -132,6 +138,26 @@ describe('planner', () => {
     expect(relinks(p)).toEqual({ core: 'new', tool: 'new', app: 'new' });
     expect(p.tus[0]!.job.object).toBe('build/obj/core/src/core/a.cpp.o');
     expect(p.links.find((l) => l.target === 'app')!.inputs).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/lib/libcore.a']);
+  });
+
+  it('a C TU is keyed by the C compiler: replacing either compiler recompiles only its own TUs', async () => {
+    const mixed: ProjectConfig = {
+      ...config,
+      targets: config.targets.map((t) => (t.name === 'core' ? { ...t, sources: [...t.sources, 'src/core/c.c'] } : t)),
+    };
+    const w = world();
+    w.files.set('src/core/c.c', 'CSRC');
+    const first = await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'gcc1' });
+    expect(first.tus.map((u) => [u.source, u.compiler_id, u.job.compiler])).toContainEqual(['src/core/c.c', 'gcc1', 'gcc']);
+    expect(first.tus.find((u) => u.source === 'src/core/a.cpp')).toMatchObject({ compiler_id: 'gxx1', job: { compiler: 'g++' } });
+    recordAll(first, w);
+    for (const tu of first.tus) w.state.objects.get(tu.object)!.compiler_id = tu.compiler_id;
+    expect((await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'gcc1' })).dirty_tus).toBe(0);
+    expect(reasons(await plan(w, { config: mixed, compiler: 'gxx1', cCompiler: 'clang1' }))).toEqual({ 'src/core/c.c': 'compiler changed' });
+    const cxxSwitch = reasons(await plan(w, { config: mixed, compiler: 'clangxx1', cCompiler: 'gcc1' }));
+    expect(Object.keys(cxxSwitch).sort()).toEqual(['src/app/main.cpp', 'src/core/a.cpp', 'src/core/b.cpp', 'src/tool/t.cpp']);
+    // A C source planned without a C compiler is the caller's mistake, never a C++ compile.
+    await expect(plan(w, { config: mixed })).rejects.toThrow(/no C compiler/);
   });
 
   it('nothing to do after a build', async () => {
