@@ -4,6 +4,7 @@
 import { REPLIBUILD_TOOLS, TOOL_LABELS } from './builders.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
+import { coldOrderSection } from './cold-order.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -220,6 +221,7 @@ export function renderMarkdown(results) {
     }
     L.push('');
   }
+  if (results['cold-order']) L.push(coldOrderSection(results['cold-order']));
   if (results.errors?.length) {
     L.push('## Errors');
     L.push('');

@@ -1,15 +1,20 @@
 // Longest work first, with the real g++: a build records each TU's compile time
 // and each target's link time, and the next build that recompiles them starts
 // the TU with the longest recorded remaining work first; the program is the same.
+// In-process (the engine), then through the real daemons.
 
 import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import type { BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { BuildEvent, BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
+import { runBuildRequest } from '../../client/build-client.js';
+import { cliSync, projectsPerTest } from '../helpers/project.js';
 
 const REQUEST: BuildRequest = { targets: [], jobs: 1, keep_going: false, verbose: false };
 const ADD = 'build/obj/calc/src/lib/add.cpp.o';
@@ -67,5 +72,46 @@ describe('longest work first', () => {
     // The new times replace the made-up ones.
     const after = await BuildState.load(root);
     expect(after.getObject(MAIN)?.compile_ms).toBeLessThan(60_000);
+  });
+});
+
+const project = projectsPerTest();
+
+describe('longest work first through the daemons', () => {
+  it('the orchestrator reads the recorded times and sends the slowest TU first', async () => {
+    const files: Record<string, string> = {
+      'src/main.cpp': '#include <cstdio>\nint fa(); int fb(); int fc();\nint main() { std::printf("%d\\n", fa() + fb() + fc()); return 0; }\n',
+      'src/a.cpp': 'int fa() { return 1; }\n',
+      'src/b.cpp': 'int fb() { return 20; }\n',
+      'src/c.cpp': 'int fc() { return 300; }\n',
+    };
+    const p = project(files);
+    expect(cliSync(['start'], p).code).toBe(0);
+    const build = async () => {
+      const events: BuildEvent[] = [];
+      const notes: string[] = [];
+      const summary = await runBuildRequest(
+        p.root,
+        { targets: [], jobs: 1, keep_going: false, verbose: false },
+        { noDaemon: false, onEvent: (e) => events.push(e), onNote: (t) => notes.push(t) },
+      );
+      expect(summary.ok, summary.error).toBe(true);
+      expect(notes, 'the build ran through the daemons, not in this process').toEqual([]);
+      return events.flatMap((e) => (e.type === 'tu_start' ? [e.source] : []));
+    };
+    expect(await build()).toHaveLength(4);
+    expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('321\n');
+
+    const state = await BuildState.load(p.root);
+    const bySource = new Map(['src/a.cpp', 'src/b.cpp', 'src/c.cpp', 'src/main.cpp'].map((s) => [s, `build/obj/app/${s}.o`]));
+    for (const o of bySource.values()) expect(state.getObject(o)?.compile_ms, o).toBeGreaterThan(0);
+    const recorded: Record<string, number> = { 'src/a.cpp': 300, 'src/b.cpp': 9000, 'src/c.cpp': 20, 'src/main.cpp': 4000 };
+    for (const [s, o] of bySource) state.setObject(o, { ...state.getObject(o)!, compile_ms: recorded[s]! });
+    await state.save();
+
+    // New flags: every TU is dirty, and the compile cache has none of them.
+    p.write('replibuild.toml', p.read('replibuild.toml') + '\n[compiler]\nflags = ["-O1"]\n');
+    expect(await build()).toEqual(['src/b.cpp', 'src/main.cpp', 'src/a.cpp', 'src/c.cpp']);
+    expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('321\n');
   });
 });
