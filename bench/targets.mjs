@@ -80,5 +80,14 @@ export function evaluateTargets(results) {
     const ok = a != null && b != null ? a < b : null;
     out.push(judge('comment-ccache', "issue 4: comment-only edit of the all-included header faster than make + ccache's", `replibuild ${s(a)} vs ccache ${s(b)}: ${r(a / b)}`, ok, 'no comment-edit figures for both'));
   }
+  // Issue 17: the header-heavy tree's cold build at least 1.4x faster than ninja -j2
+  // (only with --only=cold-order; automatic PCH is what would reach it).
+  if (results['cold-order']) {
+    const co = results['cold-order'].cold;
+    const a = med(co, 'rb-daemon');
+    const b = med(co, 'ninja');
+    const ok = a != null && b != null ? a * 1.4 <= b : null;
+    out.push(judge('cold-pch', 'issue 17: cold build of the header-heavy tree at least 1.4× faster than ninja -j2', `replibuild ${s(a)} vs ninja ${s(b)}: ${r(a / b)}`, ok, 'no cold figures for both'));
+  }
   return out;
 }
