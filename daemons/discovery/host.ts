@@ -81,9 +81,12 @@ export class DiscoveryHost implements DiscoveryApi {
           return;
         }
         this.log.info('discovery: watch roots or ignored patterns changed; reopening');
-        const old = await this.svc.catch(() => null);
-        await old?.close();
-        this.svc = this.open();
+        // Callers from now on wait for the new service rather than reach the closing one.
+        const old = this.svc;
+        this.svc = (async () => {
+          await (await old.catch(() => null))?.close();
+          return this.open();
+        })();
         await this.svc;
       } catch (e) {
         this.log.error(`discovery: reopening failed: ${(e as Error).message}`);
@@ -100,7 +103,7 @@ export class DiscoveryHost implements DiscoveryApi {
       await this.svc.catch(() => undefined);
       await this.checkScope();
     }
-    return (await this.svc).changesSince(epoch, journalId);
+    return this.use((svc) => svc.changesSince(epoch, journalId));
   }
 
   /** Resolves once something is journaled after `epoch` (at once if already so), or
@@ -123,12 +126,27 @@ export class DiscoveryHost implements DiscoveryApi {
   }
 
   async hashMany(paths: string[]): Promise<(string | null)[]> {
-    return (await this.svc).hashMany(paths, { sync: false });
+    return this.use((svc) => svc.hashMany(paths, { sync: false }));
   }
 
   async recordDeps(entries: DepsEntry[]): Promise<void> {
-    const svc = await this.svc;
-    for (const e of entries) svc.recordDeps(e.source, e.headers);
+    await this.use((svc) => {
+      for (const e of entries) svc.recordDeps(e.source, e.headers);
+    });
+  }
+
+  /** Runs `fn` on the current service; a call that met a service closed by a reopen
+   *  under it runs again on the new one (a reopen is a config edit: rare, never a loop). */
+  private async use<T>(fn: (svc: DiscoveryService) => T | Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const current = this.svc;
+      const svc = await current;
+      try {
+        return await fn(svc);
+      } catch (e) {
+        if (attempt >= 2 || current === this.svc) throw e;
+      }
+    }
   }
 
   async status(): Promise<Record<string, unknown>> {

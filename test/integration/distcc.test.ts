@@ -94,7 +94,7 @@ it('a clean build with two hosts compiles every TU remotely; the objects are a l
   expect(compiledSince(mid)).toEqual([]);
   expect(farm.hosts.map((h) => h.log().length)).toEqual(logs);
   expect(calc(p)).toBe('mean=3 stddev=1.41421\n');
-});
+}, 150_000); // three builds and four daemon starts: a loaded 2-core CI machine needs more than 60 s
 
 it('a -g object from a host differs from a local one only in debug columns: same code, data and line table, comp_dir ".", no host temp dir', () => {
   const flags = '"-O2", "-g"';
