@@ -5,6 +5,7 @@ import { REPLIBUILD_TOOLS, TOOL_LABELS } from './builders.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { distccSection } from './distcc.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
+import { tokensSection } from './tokens-report.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -225,6 +226,7 @@ export function renderMarkdown(results) {
     }
     L.push('');
   }
+  if (results.tokens) L.push(tokensSection(results.tokens));
   if (results.errors?.length) {
     L.push('## Errors');
     L.push('');

@@ -28,7 +28,7 @@ function withRemote(text, url) {
 }
 
 /** Every regular file under dir with its size (the objects and program a hit restores). */
-function outputBytes(dir) {
+export function outputBytes(dir) {
   const sizes = [];
   const walk = (d) => {
     let names;
@@ -50,7 +50,7 @@ function outputBytes(dir) {
 
 /** The physical floor of restoring these files here: writing as many files of the
  *  same sizes (no fsync, as a build does not sync), best of three. */
-function writeFloor(scratch, sizes) {
+export function writeFloor(scratch, sizes) {
   const dir = join(scratch, 'floor');
   let best = Infinity;
   for (let rep = 0; rep < 3; rep++) {

@@ -2,6 +2,8 @@
 // issue 5), judged on the figures of this run: met, missed, or not measured
 // (with the reason).
 
+import { tokensTargets } from './tokens-report.mjs';
+
 const med = (scn, tool) => scn?.[tool]?.summary?.median ?? null;
 
 /** A row's relative noise in this run: half its samples' range over their median (0 for
@@ -123,5 +125,6 @@ export function evaluateTargets(results) {
     const noise = spread(syn?.['comment-header'], 'rb-daemon') + spread(syn?.['comment-header'], 'ccache');
     out.push(judge('comment-ccache', "issue 4: comment-only edit of the all-included header faster than make + ccache's", `replibuild ${s(a)} vs ccache ${s(b)}: ${r(a / b)}`, ok, 'no comment-edit figures for both', past(a, b, noise)));
   }
+  out.push(...tokensTargets(results.tokens));
   return out;
 }

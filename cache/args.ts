@@ -16,6 +16,7 @@ import {
   SEPARATE_VALUE,
   classifyF,
   checksumsInObject,
+  columnsInObject,
   commentsAreBlind,
   debugLevelAfter,
   languageOf,
@@ -65,6 +66,10 @@ export interface CacheableArgs {
    *  DWARF 5 line tables): comments are not blind, and preprocessed output, which drops
    *  comments, cannot key a result (no preprocessor-mode lookup). */
   checksumsInObject: boolean;
+  /** The object records tokens' columns (-g's line tables, sanitizers, OpenMP). -E output
+   *  keeps a line's first column but not those after a comment inside a line, so it
+   *  cannot key such a result either (no preprocessor-mode lookup). */
+  columnsInObject: boolean;
   /** 0 = no debug info. */
   debugLevel: number;
   /** -fdebug-prefix-map / -ffile-prefix-map, in command-line order. */
@@ -308,6 +313,7 @@ export function analyzeArgs(args: readonly string[], source?: string, compiler?:
     depfileUserHeadersOnly: mmd,
     commentBlind: !checksums && commentsAreBlind(input.lang, keyArgs),
     checksumsInObject: checksums,
+    columnsInObject: columnsInObject(keyArgs, debugLevel),
     debugLevel,
     prefixMaps,
     hostDependent,

@@ -6,12 +6,15 @@
 // its hash and is a direct hit, with no -E run.
 //
 // What the hash must still see, so that equal hashes mean equal compiles:
-//  - Every newline and every column. Bodies are blanked byte for byte (newline, CR,
+//  - Every token's line and column. Bodies are blanked byte for byte (newline, CR,
 //    tab, VT and FF kept as they are; tabs move display columns), so __LINE__, the
-//    line:col of every diagnostic and the line/column tables of -g are unchanged. A
-//    longer or shorter comment therefore changes the hash: same-length rewordings
-//    (a revision number, a date, a typo) are direct hits, the others are left to
-//    preprocessor mode, which hashes -E output and sees no comment at all.
+//    line:col of every diagnostic and the line/column tables of -g are unchanged.
+//    What follows a line's last token moves nothing and is hashed without its text
+//    (line-tails.ts): a comment of any length on its own line or at a line's end, and
+//    blanks, are direct hits. A comment with a token after it on its line keeps its
+//    length in the hash (a same-length rewording is a hit); one that changes length,
+//    or adds a line, is left to preprocessor mode, which hashes -E output (there,
+//    columns are kept as padding and lines as line markers).
 //  - Where comments are. The delimiters (/* */ and //) stay, so a comment and the
 //    same number of spaces never hash alike (gcc's -Wimplicit-fallthrough=1 takes
 //    any comment before a case label as a fallthrough marker).
@@ -49,6 +52,8 @@
 // have to reproduce gcc's tab expansion and range underlining).
 
 import { createHash } from 'node:crypto';
+import { asIsHash, positionsHash } from './line-tails.js';
+import { APOS, BS, CR, FF, NL, QUOTE, SLASH, SP, STAR, TAB, VT } from './source-bytes.js';
 
 export interface IncludeName {
   name: string;
@@ -56,8 +61,9 @@ export interface IncludeName {
 }
 
 export interface CommentBlindFacts {
-  /** sha256 hex of the text with the safe comments' bodies blanked (the plain content
-   *  hash when nothing was blanked). */
+  /** sha256 hex of the text with the safe comments' bodies blanked and each line's
+   *  tail reduced to its comment delimiters (line-tails.ts); tagged, so it never equals
+   *  a plain content hash. */
   blindHash: string;
   /** How many comments were blanked. */
   blanked: number;
@@ -70,18 +76,6 @@ export interface CommentBlindFacts {
   /** Why the file was hashed as it is, or null. */
   gaveUp: string | null;
 }
-
-const BS = 0x5c;
-const NL = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
-const TAB = 0x09;
-const VT = 0x0b;
-const FF = 0x0c;
-const QUOTE = 0x22;
-const APOS = 0x27;
-const SLASH = 0x2f;
-const STAR = 0x2a;
 
 /** The next logical character at or after `i`: line splices are skipped. */
 function sk(d: Uint8Array, i: number): number {
@@ -114,6 +108,8 @@ interface Span {
 
 interface LexResult {
   spans: Span[];
+  /** String, character and raw-string literals and header names (their white space is theirs). */
+  lits: { s: number; e: number }[];
   includes: IncludeName[];
   computed: boolean;
   giveUp: string | null;
@@ -163,9 +159,10 @@ function skipRaw(d: Buffer, q: number): number {
 function lex(d: Buffer, sep: boolean, raw: boolean): LexResult {
   const n = d.length;
   const spans: Span[] = [];
+  const lits: { s: number; e: number }[] = [];
   const includes: IncludeName[] = [];
   let computed = false;
-  const out = (giveUp: string | null): LexResult => ({ spans, includes, computed, giveUp });
+  const out = (giveUp: string | null): LexResult => ({ spans, lits, includes, computed, giveUp });
   // 0: nothing; 1: after "#"; 2: after "#include", a header name may follow;
   // 3: after __has_include; 4: after "__has_include(", a header name may follow.
   let st = 0;
@@ -241,6 +238,7 @@ function lex(d: Buffer, sep: boolean, raw: boolean): LexResult {
           else computed = true;
         }
         st = 0;
+        lits.push({ s: i, e: p + 1 });
         i = d[p] === close ? sk(d, p + 1) : p;
         continue;
       }
@@ -262,6 +260,7 @@ function lex(d: Buffer, sep: boolean, raw: boolean): LexResult {
         if (ch === NL || ch === CR) break; // unterminated: ends with the line
         p = ch === BS ? sk(d, sk(d, p + 1) + 1) : sk(d, p + 1);
       }
+      lits.push({ s: i, e: Math.min(p, n) });
       i = Math.min(p, n);
       st = 0;
       continue;
@@ -311,6 +310,7 @@ function lex(d: Buffer, sep: boolean, raw: boolean): LexResult {
       if (raw && d[p] === QUOTE && RAW_PREFIXES.has(word)) {
         const e = skipRaw(d, p);
         if (e < 0) return out('unterminated or malformed raw string');
+        lits.push({ s: p, e });
         i = sk(d, e);
         st = 0;
         continue;
@@ -372,10 +372,17 @@ export interface Blanked {
   gaveUp: string | null;
   /** Every comment span of the first reading (blankable or not), for tokenHash. */
   comments: readonly { s: number; e: number }[];
+  /** The blankable comments all readings agree on (empty bodies too), for line-tails.ts. */
+  kept: readonly CommentSpan[];
+  /** What some reading takes for a literal, a header name or a comment not in `kept`. */
+  guarded: readonly { s: number; e: number }[];
 }
 
+/** Start of the opener, first body byte, end of the body, end of the closer (physical offsets). */
+export type CommentSpan = Pick<Span, 's' | 'bs' | 'be' | 'e'>;
+
 export function blankComments(d: Buffer): Blanked {
-  const asIs = (why: string): Blanked => ({ text: d, blanked: 0, includes: [], computedInclude: true, gaveUp: why, comments: [] });
+  const asIs = (why: string): Blanked => ({ text: d, blanked: 0, includes: [], computedInclude: true, gaveUp: why, comments: [], kept: [], guarded: [] });
   if (hasTrigraph(d)) return asIs('trigraph');
   const seps = mayHaveDigitSeparator(d) ? [false, true] : [false];
   const raws = mayHaveRawString(d) ? [false, true] : [false];
@@ -404,7 +411,10 @@ export function blankComments(d: Buffer): Blanked {
   const computedInclude = runs.some((r) => r.computed);
   const blanked = keep.filter((s) => s.be > s.bs);
   const comments = first.spans;
-  if (blanked.length === 0) return { text: d, blanked: 0, includes, computedInclude, gaveUp: null, comments };
+  const keptAt = new Set(keep.map((s) => `${s.s}:${s.e}`));
+  const guarded = runs.flatMap((r) => [...r.lits, ...r.spans.filter((s) => !keptAt.has(`${s.s}:${s.e}`))]);
+  const facts = { includes, computedInclude, gaveUp: null, comments, kept: keep, guarded };
+  if (blanked.length === 0) return { text: d, blanked: 0, ...facts };
   const text = Buffer.from(d);
   for (const s of blanked) {
     for (let k = s.bs; k < s.be; k++) {
@@ -412,7 +422,7 @@ export function blankComments(d: Buffer): Blanked {
       if (c !== NL && c !== CR && c !== TAB && c !== VT && c !== FF) text[k] = SP;
     }
   }
-  return { text, blanked: blanked.length, includes, computedInclude, gaveUp: null, comments };
+  return { text, blanked: blanked.length, ...facts };
 }
 
 /**
@@ -441,12 +451,11 @@ function tokenHash(d: Buffer, b: Blanked, rawHash: string): string {
   return createHash('sha256').update(out.subarray(0, n)).digest('hex');
 }
 
-/** Comment-blind facts of a file's content; `rawHash` is its plain sha256 (reused when
- *  nothing is blanked, so such files cost no second hash). */
+/** Comment-blind facts of a file's content; `rawHash` is its plain sha256. */
 export function commentBlindFacts(data: Buffer, rawHash: string): CommentBlindFacts {
   const b = blankComments(data);
   return {
-    blindHash: b.blanked ? createHash('sha256').update(b.text).digest('hex') : rawHash,
+    blindHash: b.gaveUp ? asIsHash(data) : positionsHash(data, b.text, b.kept, b.guarded),
     tokenHash: tokenHash(data, b, rawHash),
     blanked: b.blanked,
     includes: b.includes,

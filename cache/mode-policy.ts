@@ -3,8 +3,9 @@
 //   direct mode      key1 (args, source, env, compiler) → manifest → an entry whose
 //                    headers (and absent files, see manifest.ts) still hold → result.
 //                    No preprocessor, no compiler: a few stats and hash look-ups.
-//                    Sources and project headers are hashed comment-blind
-//                    (comment-blind.ts), so a same-length comment edit is a hit here.
+//                    Sources and project headers are hashed by their tokens and
+//                    each token's line and column (comment-blind.ts, line-tails.ts),
+//                    so an edit that moves no token is a hit here.
 //   depend mode      a TU never seen (no manifest for key1, no sibling, below): it is
 //                    compiled at once, and the entry is built from the depfile's
 //                    headers and the compiler's include search list (compiler-search.ts,
@@ -24,9 +25,10 @@
 //
 // The trade-off of depend mode: a cold miss no longer pays a second preprocessing
 // (60–150 ms per heavy TU, all of it on the critical path of a cold build), but its
-// result has no key2, so the first length-changing comment edit of a header after
-// it compiles once more instead of hitting in preprocessor mode (a same-length edit
-// is a direct hit regardless). To keep most of preprocessor mode's reach anyway, the
+// result has no key2, so the first edit of a header after it that only -E cannot
+// see (a comment inside a line reworded at another length) compiles once more
+// instead of hitting in preprocessor mode (an edit that moves no token is a direct
+// hit regardless). To keep most of preprocessor mode's reach anyway, the
 // `-E` runs *beside* the compile when two cores are idle (this process runs at least
 // two compiles fewer than the machine has cores: an interactive one-file build on four
 // cores or more, the tail of a cold one), off the critical path; its key2 is then
@@ -61,11 +63,17 @@ export function staleWorthPreprocessing(manifest: Manifest, checker: EntryChecke
 
 /** The mode of a compile direct mode could not answer. `worthE`: a manifest existed
  *  and was unreadable, or staleWorthPreprocessing said so. Never preprocessor mode for
- *  an object that checksums its files' bytes (clang -g): -E output without comments
- *  cannot tell two such objects apart. */
+ *  an object that checksums its files' bytes (clang -g) or records tokens' columns
+ *  (-g, sanitizers): -E output, without comments and with a comment inside a line
+ *  shrunk to one space, cannot tell two such objects apart. */
 export function missMode(existed: boolean, worthE: boolean, prep: Prepared, siblings: Siblings): 'preprocessor' | 'depend' {
-  if (prep.args.checksumsInObject) return 'depend';
+  if (!keyedByPreprocessing(prep)) return 'depend';
   return worthE || (!existed && siblings.has(prep)) ? 'preprocessor' : 'depend';
+}
+
+/** Can preprocessed output key this compile's result? See missMode. */
+export function keyedByPreprocessing(prep: Prepared): boolean {
+  return !prep.args.checksumsInObject && !prep.args.columnsInObject;
 }
 
 /** A depend-mode compile needs an -E beside it: the depfile cannot list everything when

@@ -9,7 +9,7 @@ import type { UncacheableReason } from './args.js';
 import { preprocessorKey } from './keys.js';
 import type { Manifest } from './manifest.js';
 import { EntryChecker } from './manifest-check.js';
-import { mustPreprocess, preprocessBeside } from './mode-policy.js';
+import { keyedByPreprocessing, mustPreprocess, preprocessBeside } from './mode-policy.js';
 import { isAbort, type CacheParts, type CompileRunner, type NotCacheable, type Prepared, type Preprocessed, type PreprocessOutcome } from './parts.js';
 import { preprocessTu } from './preprocess-tu.js';
 import { addDirectEntry, storeDepend, storePreprocessed } from './recording.js';
@@ -78,7 +78,7 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
 export async function dependMode(c: CacheParts, job: CompileJob, identity: RunnerIdentity, run: CompileRunner, opts: RunCompileOptions, prep: Prepared, t0: number, miss: CacheMiss): Promise<CompileResult> {
   const needE = mustPreprocess(prep);
   // Its key2 could never be looked up (mode-policy.ts, missMode).
-  const spare = !prep.args.checksumsInObject && preprocessBeside(c.alongside);
+  const spare = keyedByPreprocessing(prep) && preprocessBeside(c.alongside);
   const startedMs = Date.now();
   let beside: Promise<PreprocessOutcome | { error: unknown }> | null = null;
   // The compile is spawned first: it is the critical path, and each spawn blocks this thread for a few ms.

@@ -43,9 +43,9 @@ try {
   step('cold build', ['compile']);
   run();
   step('nothing changed: nothing to do', ['compile']);
-  edit('include/mathlib/stats.h', '// Arithmetic mean of', '// Arithmetic MEAN of');
+  edit('include/mathlib/stats.h', '// Arithmetic mean of', '// The arithmetic mean (the average) of');
   step(
-    'a header comment reworded, same length: hashes skip comment bodies, so all three TUs are direct-mode hits; the objects are the same, so nothing is relinked',
+    'a header comment reworded longer: hashes keep tokens and their lines and columns, not what follows the last token of a line, so all three TUs are direct-mode hits; the objects are the same, so nothing is relinked',
     ['compile'],
   );
   const before = stats();

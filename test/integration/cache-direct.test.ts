@@ -238,13 +238,15 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
     it('a comment-only header edit: direct miss, preprocessor hit, then direct hit', async () => {
       env = await setup();
       const { p, cache, run } = env;
-      p.write('include/foo.h', '// the answer\nint foo() { return 42; }\n');
+      // The comment sits before a token, so its length is a column (line-tails.ts): direct
+      // mode misses; -E shrinks a comment inside a line to a space, so it hits (no -g).
+      p.write('include/foo.h', 'int foo() { /* the answer */ return 42; }\n');
       p.write('src/a.cpp', '#include "foo.h"\nint bar() { return foo(); }\n');
       await p.settle();
       const job = p.job('src/a.cpp', ['-Iinclude', '-O1']);
       await compile(cache, job, run);
       const o1 = p.read(job.object);
-      p.write('include/foo.h', '// the answer, reworded at length\nint foo() { return 42; }\n');
+      p.write('include/foo.h', 'int foo() { /* the answer, reworded at length */ return 42; }\n');
       await p.settle();
       p.rm('build');
       expect((await compile(cache, job, run)).outcome).toBe('cached');

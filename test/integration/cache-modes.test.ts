@@ -192,18 +192,19 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
     it('a real header edit compiles without running -E first; a reworded comment after it runs -E', async () => {
       env = await setup(never);
       const { p, cache, run } = env;
-      p.write('include/foo.h', '// one\nint foo() { return 1; }\n');
+      p.write('include/foo.h', 'int foo() { /* one */ return 1; }\n');
       p.write('src/a.cpp', '#include "foo.h"\nint bar() { return foo(); }\n');
       await p.settle();
       const job = p.job('src/a.cpp', ['-Iinclude']);
       await spawns(cache, job, run);
-      p.write('include/foo.h', '// one\nint foo() { return 2; }\n');
+      p.write('include/foo.h', 'int foo() { /* one */ return 2; }\n');
       await p.settle();
       // Tokens changed: -E would hash something new, so the compile starts at once.
       expect(await spawns(cache, job, run)).toMatchObject({ outcome: 'compiled', spawned: 1 });
-      // A comment reworded at another length: only tokens matter to -E, but the entry that
+      // A comment reworded at another length before a token (direct mode keeps its column;
+      // -E shrinks it to a space), but the entry that
       // held before came from depend mode (no preprocessed key was stored), so -E cannot hit.
-      p.write('include/foo.h', '// reworded at length\nint foo() { return 2; }\n');
+      p.write('include/foo.h', 'int foo() { /* reworded at length */ return 2; }\n');
       await p.settle();
       expect(await spawns(cache, job, run)).toMatchObject({ outcome: 'compiled', spawned: 1 });
       expect(await counts(cache)).toMatchObject({ direct: 0, preprocessed: 0, misses: 3 });
@@ -212,12 +213,12 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
     it('with a spare core, -E runs beside a cold compile, so a reworded comment later is a preprocessor hit', async () => {
       env = await setup({ preprocessAlongside: 'always' });
       const { p, cache, run } = env;
-      p.write('include/foo.h', '// one\nint foo() { return 1; }\n');
+      p.write('include/foo.h', 'int foo() { /* one */ return 1; }\n');
       p.write('src/a.cpp', '#include "foo.h"\nint bar() { return foo(); }\n');
       await p.settle();
       const job = p.job('src/a.cpp', ['-Iinclude']);
       expect(await spawns(cache, job, run)).toMatchObject({ outcome: 'compiled', spawned: 2 });
-      p.write('include/foo.h', '// reworded at length\nint foo() { return 1; }\n');
+      p.write('include/foo.h', 'int foo() { /* reworded at length */ return 1; }\n');
       await p.settle();
       expect(await spawns(cache, job, run)).toMatchObject({ outcome: 'cached', spawned: 1 });
       expect(await counts(cache)).toMatchObject({ direct: 0, preprocessed: 1, misses: 1 });

@@ -138,6 +138,28 @@ describe('analyzeArgs: objects that checksum their files (clang -g, DWARF 5)', (
   });
 });
 
+describe('analyzeArgs: objects that record columns (no preprocessor-mode key)', () => {
+  const cols = (args: string[]) => {
+    const a = analyzeArgs(['-c', 'a.cpp', ...args], 'a.cpp', 'gcc');
+    if (!a.cacheable) throw new Error(a.reason);
+    return a.columnsInObject;
+  };
+  it('-g (column info is the default), sanitizers and OpenMP; not -gno-column-info nor -g0', () => {
+    expect(cols([])).toBe(false);
+    expect(cols(['-O2'])).toBe(false);
+    expect(cols(['-g'])).toBe(true);
+    expect(cols(['-g', '-gno-column-info'])).toBe(false);
+    expect(cols(['-gno-column-info', '-gcolumn-info', '-g'])).toBe(true);
+    expect(cols(['-g', '-g0'])).toBe(false);
+    expect(cols(['-fsanitize=undefined'])).toBe(true);
+    expect(cols(['-fopenmp'])).toBe(true);
+  });
+  it('a trailing-whitespace warning makes comments and blanks count (gcc 15)', () => {
+    const a = analyzeArgs(['-c', 'a.cpp', '-Wtrailing-whitespace'], 'a.cpp', 'gcc');
+    expect(a.cacheable && a.commentBlind).toBe(false);
+  });
+});
+
 describe('debugDirForKey', () => {
   const cwd = '/home/u/proj';
   it('is null without debug info', () => {

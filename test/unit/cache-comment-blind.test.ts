@@ -23,7 +23,9 @@ describe('blanking comments', () => {
   it('same-length comment edits hash alike; other edits do not', () => {
     const v = (rev: string, value = '3') => `// config header (comment revision ${rev})\n#pragma once\n#define X ${value}\n`;
     expect(same(v('0'), v('1'))).toBe(true);
-    expect(same(v('9'), v('10'))).toBe(false); // a column moved: not provably the same compile
+    // Nothing follows the comment on its line: no token moved (line-tails.ts).
+    expect(same(v('9'), v('10'))).toBe(true);
+    expect(same('int a; /* x */ int b;\n', 'int a; /* xy */ int b;\n')).toBe(false); // b moved
     expect(same(v('0'), v('0', '4'))).toBe(false);
     expect(same('int a; /* x */ int b;\n', 'int a; /* y */ int b;\n')).toBe(true);
     // A comment and the same number of spaces are not the same file (-Wimplicit-fallthrough=1).
@@ -153,7 +155,8 @@ describe('blanking comments', () => {
   it('gives up (hashes the file as it is) on trigraphs and UCNs outside literals', () => {
     expect(blankComments(Buffer.from('int a; // x ??/\nint b;\n')).gaveUp).toBe('trigraph');
     expect(blankComments(Buffer.from('int \\u00e9t\\u00e9 = 1; // c\n')).gaveUp).toBe('universal character name');
-    expect(blind('int a; // x ??/\nint b;\n').blindHash).toBe(factsOf(Buffer.from('int a; // x ??/\nint b;\n')).hash);
+    expect(same('int a; // x ??/\nint b;\n', 'int a; // xy ??/\nint b;\n')).toBe(false);
+    expect(same('int a; // x ??/\nint b;\n', 'int a; // x ??/\nint b;\n')).toBe(true);
   });
 
   it('token hashes ignore comments and white space, not tokens (the guess behind running -E)', () => {
@@ -167,9 +170,11 @@ describe('blanking comments', () => {
     expect(blank('// c\r\nint x; /* d */\r\n')).toBe('//  \r\nint x; /*   */\r\n');
   });
 
-  it('a file without comments hashes as its plain content hash', () => {
-    const data = Buffer.from('int x = 1;\n');
-    expect(commentBlindFacts(data, 'RAW').blindHash).toBe('RAW');
+  it('a comment-blind hash never equals a plain content hash (domain-tagged)', () => {
+    for (const t of ['int x = 1;\n', 'int a; // x ??/\nint b;\n']) {
+      const data = Buffer.from(t);
+      expect(commentBlindFacts(data, factsOf(data).hash).blindHash).not.toBe(factsOf(data).hash);
+    }
   });
 
   it('never moves a newline or changes the length, and is idempotent (random texts)', () => {
@@ -190,5 +195,70 @@ describe('blanking comments', () => {
       // Only comment bodies change, and only to spaces.
       for (let k = 0; k < s.length; k++) if (out[k] !== s[k]) expect(out[k]).toBe(' ');
     }
+  });
+});
+
+// What a line's tail may drop (line-tails.ts): comments and blanks after its last token.
+describe('token positions: line tails', () => {
+  it('a comment of any length on its own line or at a line end, and blanks, leave the hash alone', () => {
+    const base = '// header\n#define N 3 // three\nint f(); /* short */\n\nint g();\n';
+    expect(same(base, '// a header with a much longer description\n#define N 3 // three, as agreed\nint f(); /* a longer block */\n\nint g();\n')).toBe(true);
+    expect(same(base, '// header   \n#define N 3    // three\t\nint f();/* short */  \n \t \nint g();  \n')).toBe(true);
+    // Middle lines of a block comment, and its last one when nothing follows.
+    expect(same('/* a\n b\n c */\nint x;\n', '/* a longer\n   b, reworded at length\n                c */\nint x;\n')).toBe(true);
+    expect(same('int x; /* a\n b */\n', 'int x; /* ab\n bcd */  \n')).toBe(true);
+  });
+
+  it('whatever moves a token is not free: a line more or less, a longer comment before a token', () => {
+    expect(same('// one\nint x;\n', '// one\n// two\nint x;\n')).toBe(false);
+    expect(same('int x;\n\nint y;\n', 'int x;\nint y;\n')).toBe(false);
+    expect(same('/* a */ int x;\n', '/* ab */ int x;\n')).toBe(false);
+    expect(same('/* a\n b */ int x;\n', '/* a\n bc */ int x;\n')).toBe(false); // x's column
+    expect(same('/* a\n b */\nint x;\n', '/* a\n\n b */\nint x;\n')).toBe(false); // x's line
+    expect(same('int  x;\n', 'int x;\n')).toBe(false);
+    expect(same('  int x;\n', 'int x;\n')).toBe(false); // -Wmisleading-indentation reads it
+  });
+
+  it('a comment is not the same as no comment, nor a line comment a block one', () => {
+    expect(same('int a; // x\n', 'int a;\n')).toBe(false);
+    expect(same('int a; // x\n', 'int a; /* x */\n')).toBe(false);
+    expect(same('int a; /* x */\n', 'int a; /* x */ /* y */\n')).toBe(false);
+  });
+
+  it('text inside literals and raw strings that looks like a comment or a blank is kept', () => {
+    expect(same('const char *s = "a // b";\n', 'const char *s = "a // bc";\n')).toBe(false);
+    expect(same('const char *s = "x  \n', 'const char *s = "x\n')).toBe(false); // unterminated: the blanks are its
+    expect(same('auto r = R"(a  \n// b\n)";\n', 'auto r = R"(a\n// b\n)";\n')).toBe(false);
+    expect(same('auto r = R"(a\n// b\n)";\n', 'auto r = R"(a\n// bc\n)";\n')).toBe(false);
+    expect(same('#include "a b.h"  \n', '#include "a b.h"\n')).toBe(true);
+    expect(same('#include <a  \n', '#include <a\n')).toBe(false);
+  });
+
+  it('splices: a // comment ending in a backslash, blanks after a backslash, a line a splice continues', () => {
+    // The backslash makes the next line part of the comment: never free.
+    expect(same('int a; // c \\\nint b;\n', 'int a; // cd \\\nint b;\n')).toBe(false);
+    expect(same('#define X 1 \\  \n+ 2\n', '#define X 1 \\\n+ 2\n')).toBe(false); // gcc warns about the blanks
+    expect(same('int a = 1 \\\n   \n', 'int a = 1 \\\n\n')).toBe(false);
+    // A comment delimiter split by a splice is kept as it is.
+    expect(same('int a; /\\\n* x */\n', 'int a; /\\\n* xy */\n')).toBe(false);
+  });
+
+  it('where readings of the file disagree (a digit separator or a char literal), nothing is dropped', () => {
+    expect(same("int x = 1'000; // a\n", "int x = 1'000; // ab\n")).toBe(false);
+  });
+
+  it('CR LF line ends: tails are free, the line ends are not', () => {
+    expect(same('int a; // c\r\nint b;\r\n', 'int a; // longer\r\nint b;  \r\n')).toBe(true);
+    expect(same('int a; // c\r\nint b;\r\n', 'int a; // c\nint b;\n')).toBe(false);
+  });
+
+  it('trigraphs are off: such a file is hashed as it is', () => {
+    expect(same('int a; // x ??=\n', 'int a; // xy ??=\n')).toBe(false);
+  });
+
+  it('framing: a kept part cannot pose as a tail (no two files write the same bytes)', () => {
+    expect(same('a / /*c*/\n', 'a //**/\n')).toBe(false);
+    expect(same('x // c\n', 'x //\n')).toBe(true);
+    expect(same('1:x\n', 'x\n')).toBe(false);
   });
 });
