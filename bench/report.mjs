@@ -6,6 +6,7 @@ import { SCENARIOS } from './scenarios.mjs';
 import { distccSection } from './distcc.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { tokensSection } from './tokens-report.mjs';
+import { coldOrderSection } from './cold-order.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -227,6 +228,7 @@ export function renderMarkdown(results) {
     L.push('');
   }
   if (results.tokens) L.push(tokensSection(results.tokens));
+  if (results['cold-order']) L.push(coldOrderSection(results['cold-order']));
   if (results.errors?.length) {
     L.push('## Errors');
     L.push('');

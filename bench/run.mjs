@@ -4,7 +4,7 @@
 //   npm run bench                  full run (N = 200, no-op scaling at 20 / 2,000 / 20,000, googletest)
 //   npm run bench -- --quick       under 5 minutes (N = 16, scaling at 20 / 2,000, no googletest)
 //
-// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens   --n=200   --sizes=20,2000,20000
+// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order   --n=200   --sizes=20,2000,20000
 //          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
 //          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer)   --jobs=2   --no-install   --keep (temp dirs)
@@ -25,6 +25,7 @@ import { calibrateTu } from './calibrate.mjs';
 import { checkTargets } from './check.mjs';
 import { onCleanup, removeDir, runCleanups } from './cleanup.mjs';
 import { harnessOverhead } from './exec.mjs';
+import { runColdOrder } from './cold-order.mjs';
 import { runGoogletest } from './googletest.mjs';
 import { renderMarkdown } from './report.mjs';
 import { snapshotReplibuild } from './replibuild.mjs';
@@ -172,6 +173,7 @@ async function main() {
     scaling: null,
     googletest: null,
     tokens: null,
+    'cold-order': null,
     targets: [],
     errors: [],
   };
@@ -179,7 +181,7 @@ async function main() {
     // Suites not run now keep their figures from the previous run, marked as such.
     try {
       const prev = JSON.parse(readFileSync(opts.json, 'utf8'));
-      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens'].filter((k) => !opts.suites.includes(k) && prev[k]);
+      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens', 'cold-order'].filter((k) => !opts.suites.includes(k) && prev[k]);
       for (const k of kept) results[k] = prev[k];
       results.meta.merged = [...(prev.meta.merged ?? []).filter((m) => kept.includes(m.suite)), ...kept.filter((k) => !(prev.meta.merged ?? []).some((m) => m.suite === k)).map((k) => ({ suite: k, date: prev.meta.date, command: prev.meta.command, load_start: prev.meta.machine.load_start, replibuild_source: prev.meta.replibuild_source ?? null, calibration: prev.meta.calibration ?? null }))];
       log(`merging ${kept.join(', ') || 'nothing'} from ${opts.json}`);
@@ -214,6 +216,8 @@ async function main() {
       scaling: () =>
         runScaling({ ...ctx, sizes: opts.sizes, tools: opts.scaleTools, reps: { scaleNoop: opts.reps['scale-noop'], scaleEdit: opts.reps['scale-edit'] } }),
       tokens: () => runTokens({ ...ctx, reps: opts.reps['comment-longer'] }),
+      // Issue 17's header-heavy tree; only on request (--only=cold-order).
+      'cold-order': () => runColdOrder({ ...ctx, reps: opts.reps.cold }),
       googletest: async () => {
         const left = (deadline - Date.now()) / 60_000;
         if (left < 6) return { unavailable: `skipped: ${left.toFixed(1)} min of the ${opts.budgetMin} min budget left, googletest needs about 6` };

@@ -23,6 +23,7 @@ import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
+import { longestWorkFirst } from './compile-order.js';
 import { TraceRecorder } from './build-trace.js';
 import { saveTrace } from './trace-store.js';
 
@@ -366,11 +367,14 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         return false;
       }
       const newOutputHash = await hasher.hash(t.output);
+      // A cache hit says nothing of what linking takes: keep the last real time.
+      const link_ms = r.cached ? state.getLink(t.name)?.link_ms : r.ms;
       state.setLink(t.name, {
         command_hash,
         output: t.output,
         inputs,
         ...(newOutputHash !== null ? { output_hash: newOutputHash } : {}),
+        ...(link_ms !== undefined ? { link_ms } : {}),
       });
       scheduleSave();
       counts.linked++;
@@ -385,9 +389,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
 
   try {
-    // All TUs are queued now, in dependency order, so libraries' objects come first.
+    // All TUs are queued now, the longest remaining work first (compile-order.ts).
     const tuDone = new Map<string, Promise<boolean>>();
-    for (const tu of plan.tus) tuDone.set(tu.object, tu.dirty ? compileTu(tu) : Promise.resolve(true));
+    for (const tu of longestWorkFirst(plan.tus, plan.targets, state)) tuDone.set(tu.object, compileTu(tu));
+    for (const tu of plan.tus) if (!tu.dirty) tuDone.set(tu.object, Promise.resolve(true));
     const targetDone = new Map<string, Promise<boolean>>();
     for (const t of plan.targets) {
       const lp = plan.links.find((l) => l.target === t.name)!;

@@ -44,7 +44,8 @@ export interface ObjectRecord {
   search?: string;
   /** Such paths that existed around the compile: it could not see them, they never count. */
   shadow_skip?: string[];
-  /** How long its last real compile (not a cache hit) took: the live line's estimate. */
+  /** How long its last real compile (not a cache hit) took: the live line's estimate
+   *  and the compile order's (compile-order.ts). */
   compile_ms?: number;
 }
 
@@ -74,6 +75,8 @@ export interface LinkRecord {
   output: string;
   inputs: FileHashRecord[];
   output_hash?: string;
+  /** How long its last real link (not a cache hit) took: the compile order's estimate. */
+  link_ms?: number;
 }
 
 export interface BuildStateData {
@@ -155,7 +158,13 @@ function validObject(v: unknown): v is ObjectRecord {
 }
 
 function validLink(v: unknown): v is LinkRecord {
-  return isRecordOf(v) && typeof v.command_hash === 'string' && typeof v.output === 'string' && validHashes(v.inputs);
+  return (
+    isRecordOf(v) &&
+    typeof v.command_hash === 'string' &&
+    typeof v.output === 'string' &&
+    validHashes(v.inputs) &&
+    (v.link_ms === undefined || typeof v.link_ms === 'number')
+  );
 }
 
 /** One shared record per (path, hash): in memory as on disk, identical header
