@@ -78,12 +78,13 @@ function scalingTables(scaling) {
     out.push('');
   }
   out.push("### replibuild daemons: start-to-ready and memory, tiny variant\n");
-  out.push('| TUs | `replibuild start` (to all four ready) | RSS total | setup | discovery | compilation | orchestrator |', '| --- | --- | --- | --- | --- | --- | --- |');
+  out.push('RSS idle after the builds (read once the daemons\' idle collection has run); peak: the sum of each daemon\'s VmHWM, which bounds the peak of the total from above. Of each daemon\'s RSS, about 40 MB are the node binary\'s own pages, shared by the four processes but counted in each.\n');
+  out.push('| TUs | `replibuild start` (to all four ready) | RSS total | peak | setup | discovery | compilation | orchestrator |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const n of sizes) {
     const row = scaling.sizes[n];
     if (row.skipped) continue;
     const e = row.rss?.each ?? {};
-    out.push(`| ${n.toLocaleString('en-US')} | ${fmtSeconds(row.start_seconds)} | ${fmtBytes(row.rss?.total)} | ${fmtBytes(e.setup)} | ${fmtBytes(e.discovery)} | ${fmtBytes(e.compilation)} | ${fmtBytes(e.orchestrator)} |`);
+    out.push(`| ${n.toLocaleString('en-US')} | ${fmtSeconds(row.start_seconds)} | ${fmtBytes(row.rss?.total)} | ${fmtBytes(row.rss?.peak_total)} | ${fmtBytes(e.setup)} | ${fmtBytes(e.discovery)} | ${fmtBytes(e.compilation)} | ${fmtBytes(e.orchestrator)} |`);
   }
   out.push('');
   return out.join('\n');
@@ -168,7 +169,9 @@ export function renderMarkdown(results) {
   for (const [k, v] of Object.entries(m.versions)) L.push(`| ${k} | ${v ?? 'not found'} |`);
   L.push('');
 
-  L.push('## Targets (issue 6)');
+  L.push('## Targets (issues 6 and 16)');
+  L.push('');
+  L.push('`npm run bench -- --check` fails (exit 1) when a row misses its target by more than the run\'s noise: half the range of its repeats over their median, summed over both sides of a ratio (bench/check.mjs; a row measured once, or a memory figure, is judged strictly; a row not measured is no failure). `node bench/run.mjs --check --render-only` checks the stored results.json without measuring.');
   L.push('');
   L.push('| target | measured | status |', '| --- | --- | --- |');
   for (const t of results.targets) L.push(`| ${t.target} | ${t.measured ?? '—'} | ${t.status === 'met' ? '**met**' : t.status === 'missed' ? '**missed**' : t.status} |`);

@@ -11,6 +11,7 @@
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
 //          --merge (keep the other suites' results from the existing results.json)
 //          --render-only (rewrite BENCHMARKS.md from results.json, measuring nothing)
+//          --check (exit 1 when a row misses its target by more than the run's noise; see check.mjs)
 //          --budget=MIN (time budget: quick 4.6, full 55; scaling sizes that cannot fit are
 //          skipped, a build still running at the deadline is stopped and reported)
 //
@@ -21,6 +22,7 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { calibrateTu } from './calibrate.mjs';
+import { checkTargets } from './check.mjs';
 import { onCleanup, removeDir, runCleanups } from './cleanup.mjs';
 import { harnessOverhead } from './exec.mjs';
 import { runColdOrder } from './cold-order.mjs';
@@ -48,6 +50,7 @@ function parseArgs(argv) {
     else if (k === 'googletest') o.googletest = true;
     else if (k === 'merge') o.merge = true;
     else if (k === 'render-only') o.renderOnly = true;
+    else if (k === 'check') o.check = true;
     else if (k === 'only') o.only = v.split(',');
     else if (k === 'n') o.n = Number(v);
     else if (k === 'sizes') o.sizes = v.split(',').map(Number);
@@ -58,7 +61,7 @@ function parseArgs(argv) {
     else if (k === 'out') o.out = v;
     else if (k === 'json') o.json = v;
     else if (k === 'help' || k === 'h') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 15).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -127,6 +130,7 @@ async function main() {
     writeFileSync(opts.json, JSON.stringify(results, null, 1) + '\n');
     writeFileSync(opts.out, renderMarkdown(results) + '\n');
     process.stderr.write(`[bench] rewrote ${opts.out} from ${opts.json}\n`);
+    if (opts.check) guard(results.targets);
     return;
   }
   const t0 = Date.now();
@@ -247,7 +251,16 @@ async function main() {
     log(`wrote ${opts.out} and ${opts.json} (${((Date.now() - t0) / 60000).toFixed(1)} min)`);
     for (const t of results.targets) log(`target ${t.status.padEnd(12)} ${t.target}: ${t.measured ?? ''}`);
     runCleanups();
+    if (opts.check) guard(results.targets);
   }
+}
+
+/** --check: print each row's verdict; exit code 1 when one fell past its target beyond the noise. */
+function guard(targets) {
+  const { failed, lines } = checkTargets(targets);
+  for (const l of lines) process.stderr.write(`[bench check] ${l}\n`);
+  process.stderr.write(`[bench check] ${failed.length ? `${failed.length} row(s) past their target beyond this run's noise: ${failed.map((t) => t.id).join(', ')}` : 'no row past its target beyond the noise'}\n`);
+  if (failed.length) process.exitCode = 1;
 }
 
 main().catch((e) => {

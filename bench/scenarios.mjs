@@ -7,6 +7,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBuilder } from './builders.mjs';
 import { removeDir } from './cleanup.mjs';
+import { daemonsMemory } from './scale-memory.mjs';
 import { binaryPath, cloneModel, editConfigComment, editConfigValue, editTu, expectedOutput, generateProject } from './generate.mjs';
 import { measureScenario } from './measure.mjs';
 import { daemonsRss } from './replibuild.mjs';
@@ -152,8 +153,8 @@ export async function runScaling(opts) {
         log,
       );
       if (rb) {
-        row.rss = daemonsRss(opts.cli, rb.dir, rb.env);
-        if (row.rss) log(`  daemons' RSS at ${n} TUs: ${(row.rss.total / 1048576).toFixed(1)} MB`);
+        row.rss = await daemonsMemory(opts.cli, rb.dir, rb.env);
+        if (row.rss) log(`  daemons' RSS at ${n} TUs: ${(row.rss.total / 1048576).toFixed(1)} MB idle, ${(row.rss.peak_total / 1048576).toFixed(1)} MB peak (sum of VmHWM) ${JSON.stringify(row.rss.each)}`);
       }
     } finally {
       await teardownAll(builders);

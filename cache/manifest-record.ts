@@ -7,6 +7,7 @@ import { listingDigest, type DirListingCache, type FileSnapshot } from './fs-sna
 import { statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { absLiteral, dirOfLiteral, includeNames, isProjectPath, isUnder, joinLiteral, normalized, storedForm } from './literal-paths.js';
 import { recordedHash, type DirRecord, type HeaderRecord, type ManifestEntry, type PresentRecord } from './manifest.js';
+import { byCodeUnit } from '../config/glob.js';
 
 export interface RecordInput {
   cwd: string;
@@ -223,9 +224,9 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
       if (project && blind && h.snap.facts.blind) rec.tok = h.snap.facts.blind.tokenHash;
       return rec;
     }),
-    dirs: [...dirRecords.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    dirs: [...dirRecords.values()].sort((a, b) => byCodeUnit(a.path, b.path)),
     absent: [...absent].sort(),
-    present: [...present.values()].sort((a, b) => a.path.localeCompare(b.path)),
+    present: [...present.values()].sort((a, b) => byCodeUnit(a.path, b.path)),
   };
   return { entry, problem };
 }

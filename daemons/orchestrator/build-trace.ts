@@ -7,6 +7,7 @@ import type { BuildSummary, CompileResult } from '../../protocol/build.js';
 import { TRACE_VERSION, type BuildTrace, type HeaderCost, type RebuildReason, type StepOutcome, type TraceStep } from '../../protocol/trace.js';
 import type { ResolvedTarget } from '../../config/types.js';
 import type { BuildPlan, TuPlan } from './planner.js';
+import { byCodeUnit } from '../../config/glob.js';
 
 /** A job slot held by a running step. */
 export interface Slot {
@@ -120,7 +121,7 @@ export class TraceRecorder {
 
   private headerCosts(): BuildTrace['header_costs'] {
     const all: HeaderCost[] = [...this.headerMs].map(([path, c]) => ({ path, ms: Math.round(c.ms), includers: c.includers }));
-    all.sort((a, b) => b.ms - a.ms || a.path.localeCompare(b.path));
+    all.sort((a, b) => b.ms - a.ms || byCodeUnit(a.path, b.path));
     const external = (p: string) => p.startsWith('/') || p.startsWith('../');
     return {
       project: all.filter((h) => !external(h.path)).slice(0, HEADERS_KEPT),
