@@ -4,6 +4,7 @@
 import { REPLIBUILD_TOOLS, TOOL_LABELS } from './builders.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
+import { warmSection } from './warm.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -194,6 +195,7 @@ export function renderMarkdown(results) {
 
   const sm = results['second-machine'];
   if (sm) L.push(secondMachineSection(sm, m));
+  if (results.warm) L.push(warmSection(results.warm, m, scenarioTable));
 
   if (results.scaling?.error) L.push(`## No-op scaling\n\nThe scaling suite failed: ${results.scaling.error}\n`);
   else if (results.scaling) {

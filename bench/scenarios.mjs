@@ -29,7 +29,7 @@ export function verifyProgram(b) {
   return { correct: got === want, got, want };
 }
 
-async function makeBuilders(tools, model, ctx, tag) {
+export async function makeBuilders(tools, model, ctx, tag) {
   const builders = [];
   for (const tool of tools) {
     const dir = join(ctx.tmp, `${tag}-${tool}`);
@@ -52,7 +52,7 @@ async function makeBuilders(tools, model, ctx, tag) {
   return builders;
 }
 
-async function teardownAll(builders) {
+export async function teardownAll(builders) {
   for (const b of builders) {
     try {
       await b.teardown?.();
