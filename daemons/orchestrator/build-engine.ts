@@ -23,7 +23,7 @@ import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
-import { TraceRecorder } from './build-trace.js';
+import { TraceRecorder, type Slot } from './build-trace.js';
 import { saveTrace } from './trace-store.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
@@ -232,8 +232,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return { rec, search: search.context };
   };
 
-  const compileTu = (tu: TuPlan): Promise<boolean> => slots.add(() => compileNow(tu));
-  const compileNow = async (tu: TuPlan): Promise<boolean> => {
+  const compileTu = async (tu: TuPlan): Promise<boolean> => { const r = await slots.add(() => compileNow(tu)); return typeof r === 'function' ? r() : r; };
+  const compileNow = async (tu: TuPlan): Promise<boolean | (() => Promise<boolean>)> => {
     if (!mayStart()) {
       // Planned dirty, not compiled: its record must not vouch for the object any more
       // (the change that made it dirty may be older than what the next plan looks at).
@@ -265,6 +265,13 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
     }
+    // A hit is recorded (its headers hashed) after its job slot is free, so the compilation daemon
+    // has the next TU meanwhile; a compile or a failure keeps its slot until recorded, as before.
+    if (res.outcome !== 'cached') return finish(tu, slot, res, before, sinceMs, prevCompileMs);
+    trace.compile(tu, slot, res);
+    return () => finish(tu, null, res, before, sinceMs, prevCompileMs);
+  };
+  const finish = async (tu: TuPlan, slot: Slot | null, res: CompileResult, before: Map<string, string | null>, sinceMs: number, prevCompileMs?: number): Promise<boolean> => {
     if (res.outcome !== 'failed') {
       try {
         const rec = await record(tu, res, before, sinceMs);
@@ -282,7 +289,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     done++;
     eta.finish(tu.object, res.outcome === 'compiled' ? res.duration_ms : undefined);
-    trace.compile(tu, slot, res);
+    if (slot) trace.compile(tu, slot, res);
     const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
     emit(ev);
