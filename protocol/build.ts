@@ -42,6 +42,8 @@ export interface CompileResult {
   /** The compile cache's answer: the mode of a hit, or why it missed. Absent when the
    *  compile did not go through the cache. */
   cache?: CacheLookup;
+  /** The distcc host that compiled it; absent: this machine (or the cache). */
+  compiled_on?: string;
 }
 
 export interface BuildRequest {
@@ -54,6 +56,8 @@ export interface BuildRequest {
   /** Stream an event per TU, link and queue move (default). false (--json): only
    *  diagnostics and messages, which is all such a client shows. */
   progress?: boolean;
+  /** Build profile ([profiles.NAME]); '' or absent = the project's default_profile. */
+  profile?: string;
 }
 
 export interface BuildSummary {
@@ -76,7 +80,7 @@ export type BuildEvent =
   /** A TU began compiling (or looking itself up in the cache): the live line shows what
    *  runs now. `left_ms`: the build's estimate of the time left, when it has one. */
   | { type: 'tu_start'; target: string; source: string; done: number; total: number; left_ms?: number }
-  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; left_ms?: number }
+  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; left_ms?: number; on?: string }
   | { type: 'diagnostics'; source: string; text: string }
   /** `cached`: the link cache served the output (no linker ran). `unchanged`: the
    *  relink planned after a recompile was not needed, the objects came out identical;
@@ -130,5 +134,6 @@ export interface CompilationApi {
 /** What the client needs of the orchestrator, in-process or remote. */
 export interface OrchestratorApi {
   build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary>;
-  clean(): Promise<{ removed: string }>;
+  /** Removes the build dir and build state of `profile` ('' or absent: the default one). */
+  clean(profile?: string): Promise<{ removed: string }>;
 }

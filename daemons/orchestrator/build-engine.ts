@@ -15,7 +15,7 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult 
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
-import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
+import { BuildState, buildStatePath, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
 import { hashCachePath, StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
@@ -98,7 +98,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
   if (opts.signal?.aborted) return summary(BUILD_CANCELLED);
 
-  const state = opts.state ?? (await BuildState.load(root));
+  const state = opts.state ?? (await BuildState.load(root, stateProfileOf(config)));
   await ownHasher?.load();
   const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
   const shadow = new ShadowRecorder({ root, compilers, store: state });
@@ -292,6 +292,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     if (slot) trace.compile(tu, slot, res);
     const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
+    if (res.compiled_on && res.outcome === 'compiled') ev.on = res.compiled_on;
     emit(ev);
     if (res.stderr) emit({ type: 'diagnostics', source: tu.source, text: res.stderr });
     if (res.outcome === 'failed') {
@@ -486,7 +487,8 @@ function insideRoot(root: string, rel: string): string {
   return abs;
 }
 
-/** Removes the build dir, every target's objects and output (when outside it), and the build state. */
+/** Removes the build dir, every target's objects and output (when outside it), and the
+ *  build state: of the config's profile only, the other profiles' build dirs are left. */
 export async function cleanProject(config: ProjectConfig): Promise<void> {
   const root = resolve(config.root);
   const paths = new Set<string>([insideRoot(root, config.build_dir)]);
@@ -495,6 +497,6 @@ export async function cleanProject(config: ProjectConfig): Promise<void> {
     paths.add(insideRoot(root, t.output));
   }
   for (const p of paths) await rm(p, { recursive: true, force: true });
-  await rm(buildStatePath(root), { force: true });
+  await rm(buildStatePath(root, stateProfileOf(config)), { force: true });
   await rm(hashCachePath(root), { force: true });
 }
