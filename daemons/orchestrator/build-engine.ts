@@ -265,11 +265,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
     }
-    // A hit is recorded (its headers hashed) after its job slot is free, so the compilation daemon
-    // has the next TU meanwhile; a compile or a failure keeps its slot until recorded, as before.
-    if (res.outcome !== 'cached') return finish(tu, slot, res, before, sinceMs, prevCompileMs);
-    trace.compile(tu, slot, res);
-    return () => finish(tu, null, res, before, sinceMs, prevCompileMs);
+    // A hit is recorded after its slot is free (the compilation daemon has the next TU meanwhile); a compile or failure in it.
+    if (res.outcome === 'cached') trace.compile(tu, slot, res);
+    return res.outcome === 'cached' ? () => finish(tu, null, res, before, sinceMs, prevCompileMs) : finish(tu, slot, res, before, sinceMs, prevCompileMs);
   };
   const finish = async (tu: TuPlan, slot: Slot | null, res: CompileResult, before: Map<string, string | null>, sinceMs: number, prevCompileMs?: number): Promise<boolean> => {
     if (res.outcome !== 'failed') {
