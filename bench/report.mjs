@@ -7,6 +7,7 @@ import { distccSection } from './distcc.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { tokensSection } from './tokens-report.mjs';
 import { coldOrderSection } from './cold-order.mjs';
+import { warmSection } from './warm.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -200,6 +201,7 @@ export function renderMarkdown(results) {
 
   const sm = results['second-machine'];
   if (sm) L.push(secondMachineSection(sm, m));
+  if (results.warm) L.push(warmSection(results.warm, m, scenarioTable));
   if (results.distcc) L.push(distccSection(results.distcc, cell));
 
   if (results.scaling?.error) L.push(`## No-op scaling\n\nThe scaling suite failed: ${results.scaling.error}\n`);

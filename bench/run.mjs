@@ -4,7 +4,8 @@
 //   npm run bench                  full run (N = 200, no-op scaling at 20 / 2,000 / 20,000, googletest)
 //   npm run bench -- --quick       under 5 minutes (N = 16, scaling at 20 / 2,000, no googletest)
 //
-// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order   --n=200   --sizes=20,2000,20000
+// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order,warm (warm: not in the default run) --warm-flags=-O2,-g
+//           --n=200   --sizes=20,2000,20000
 //          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
 //          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer)   --jobs=2   --no-install   --keep (temp dirs)
@@ -32,6 +33,7 @@ import { snapshotReplibuild } from './replibuild.mjs';
 import { runScaling, runSynthetic } from './scenarios.mjs';
 import { runSecondMachine } from './second-machine.mjs';
 import { runTokens } from './tokens.mjs';
+import { runWarm } from './warm.mjs';
 import { runDistcc } from './distcc.mjs';
 import { evaluateTargets } from './targets.mjs';
 import { availability, ensureTools, toolVersions } from './tools.mjs';
@@ -57,6 +59,7 @@ function parseArgs(argv) {
     else if (k === 'scale-tools') o.scaleTools = v.split(',');
     else if (k === 'reps') o.reps = Object.fromEntries(v.split(',').map((kv) => kv.split(':')).map(([a, b]) => [a, Number(b)]));
     else if (k === 'jobs') o.jobs = Number(v);
+    else if (k === 'warm-flags') o.warmFlags = v.split(',');
     else if (k === 'budget') o.budget = Number(v);
     else if (k === 'out') o.out = v;
     else if (k === 'json') o.json = v;
@@ -169,6 +172,7 @@ async function main() {
     },
     synthetic: null,
     'second-machine': null,
+    warm: null,
     distcc: null,
     scaling: null,
     googletest: null,
@@ -181,7 +185,7 @@ async function main() {
     // Suites not run now keep their figures from the previous run, marked as such.
     try {
       const prev = JSON.parse(readFileSync(opts.json, 'utf8'));
-      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens', 'cold-order'].filter((k) => !opts.suites.includes(k) && prev[k]);
+      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens', 'cold-order', 'warm'].filter((k) => !opts.suites.includes(k) && prev[k]);
       for (const k of kept) results[k] = prev[k];
       results.meta.merged = [...(prev.meta.merged ?? []).filter((m) => kept.includes(m.suite)), ...kept.filter((k) => !(prev.meta.merged ?? []).some((m) => m.suite === k)).map((k) => ({ suite: k, date: prev.meta.date, command: prev.meta.command, load_start: prev.meta.machine.load_start, replibuild_source: prev.meta.replibuild_source ?? null, calibration: prev.meta.calibration ?? null }))];
       log(`merging ${kept.join(', ') || 'nothing'} from ${opts.json}`);
@@ -211,6 +215,7 @@ async function main() {
 
     const suites = {
       synthetic: () => runSynthetic({ ...ctx, n: opts.n, tools: ALL_TOOLS, reps: opts.reps }),
+      warm: () => runWarm({ ...ctx, n: opts.n, reps: opts.reps, warmFlags: opts.warmFlags }),
       'second-machine': () => runSecondMachine({ ...ctx, n: opts.n, reps: opts.reps['second-machine'] }),
       distcc: () => runDistcc({ ...ctx, n: opts.n, reps: opts.reps.distcc }),
       scaling: () =>

@@ -27,8 +27,8 @@ function withRemote(text, url) {
   return text.replace(/\[daemons\.compilation\]\n/, `[daemons.compilation]\nremote_cache = "${url}"\n`);
 }
 
-/** Every regular file under dir with its size (the objects and program a hit restores). */
-export function outputBytes(dir) {
+/** Every regular file under dir whose name matches `keep` (default: the objects a hit restores), with its size. */
+export function outputBytes(dir, keep = /\.o$/) {
   const sizes = [];
   const walk = (d) => {
     let names;
@@ -41,7 +41,7 @@ export function outputBytes(dir) {
       const p = join(d, f);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else if (/\.o$/.test(f)) sizes.push(st.size);
+      else if (keep.test(f)) sizes.push(st.size);
     }
   };
   walk(dir);

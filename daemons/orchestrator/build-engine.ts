@@ -6,17 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { statSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { sweepStaleTemps } from '../../fs/atomic-write.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
-import { BuildState, buildStatePath, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
-import { hashCachePath, StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { BuildState, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
+import { StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -24,7 +23,7 @@ import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, 
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
 import { longestWorkFirst } from './compile-order.js';
-import { TraceRecorder } from './build-trace.js';
+import { TraceRecorder, type Slot } from './build-trace.js';
 import { saveTrace } from './trace-store.js';
 
 export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
@@ -233,8 +232,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return { rec, search: search.context };
   };
 
-  const compileTu = (tu: TuPlan): Promise<boolean> => slots.add(() => compileNow(tu));
-  const compileNow = async (tu: TuPlan): Promise<boolean> => {
+  const compileTu = async (tu: TuPlan): Promise<boolean> => { const r = await slots.add(() => compileNow(tu)); return typeof r === 'function' ? r() : r; };
+  const compileNow = async (tu: TuPlan): Promise<boolean | (() => Promise<boolean>)> => {
     if (!mayStart()) {
       // Planned dirty, not compiled: its record must not vouch for the object any more
       // (the change that made it dirty may be older than what the next plan looks at).
@@ -266,6 +265,11 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
     }
+    // A hit is recorded after its slot is free (the compilation daemon has the next TU meanwhile); a compile or failure in it.
+    if (res.outcome === 'cached') trace.compile(tu, slot, res);
+    return res.outcome === 'cached' ? () => finish(tu, null, res, before, sinceMs, prevCompileMs) : finish(tu, slot, res, before, sinceMs, prevCompileMs);
+  };
+  const finish = async (tu: TuPlan, slot: Slot | null, res: CompileResult, before: Map<string, string | null>, sinceMs: number, prevCompileMs?: number): Promise<boolean> => {
     if (res.outcome !== 'failed') {
       try {
         const rec = await record(tu, res, before, sinceMs);
@@ -283,7 +287,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     }
     done++;
     eta.finish(tu.object, res.outcome === 'compiled' ? res.duration_ms : undefined);
-    trace.compile(tu, slot, res);
+    if (slot) trace.compile(tu, slot, res);
     const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
     if (res.compiled_on && res.outcome === 'compiled') ev.on = res.compiled_on;
@@ -469,32 +473,4 @@ function failureMessage(sources: string[], links: string[], stoppedEarly: boolea
   let msg = `build failed: ${parts.join('; ')}; see the diagnostics above`;
   if (stoppedEarly) msg += ' (stopped at the first failure; --keep-going builds the rest)';
   return msg;
-}
-
-export class UnsafeCleanError extends Error {
-  constructor(readonly path: string, readonly root: string) {
-    super(`refusing to delete ${path}: it is not a directory inside the project ${root}; check build_dir and the targets' output paths in replibuild.toml`);
-    this.name = 'UnsafeCleanError';
-  }
-}
-
-function insideRoot(root: string, rel: string): string {
-  const abs = resolve(root, rel);
-  const r = relative(root, abs);
-  if (r === '' || r.startsWith('..') || isAbsolute(r)) throw new UnsafeCleanError(abs, root);
-  return abs;
-}
-
-/** Removes the build dir, every target's objects and output (when outside it), and the
- *  build state: of the config's profile only, the other profiles' build dirs are left. */
-export async function cleanProject(config: ProjectConfig): Promise<void> {
-  const root = resolve(config.root);
-  const paths = new Set<string>([insideRoot(root, config.build_dir)]);
-  for (const t of config.targets) {
-    paths.add(insideRoot(root, t.obj_dir));
-    paths.add(insideRoot(root, t.output));
-  }
-  for (const p of paths) await rm(p, { recursive: true, force: true });
-  await rm(buildStatePath(root, stateProfileOf(config)), { force: true });
-  await rm(hashCachePath(root), { force: true });
 }

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { BuildEvent, BuildRequest } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
-import { runBuild, cleanProject } from '../../daemons/orchestrator/build-engine.js';
+import { runBuild } from '../../daemons/orchestrator/build-engine.js';
+import { cleanProject } from '../../daemons/orchestrator/clean-project.js';
 import { BuildState, buildStatePath } from '../../daemons/orchestrator/build-state.js';
 import {
   CALC_FILES,

@@ -1,0 +1,77 @@
+// A warm clean rebuild through the engine and the real compile cache: each hit is
+// recorded after its job slot is freed (build-engine.ts), and must still be recorded,
+// headers and all, before its target links and before the build answers.
+
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BuildEvent, BuildRequest, CompileJob } from '../../protocol/build.js';
+import type { ProjectConfig } from '../../config/types.js';
+import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { runCompile } from '../../toolchain/compile-runner.js';
+import { runBuild } from '../../daemons/orchestrator/build-engine.js';
+import type { CompileCache } from '../../cache/cached-compile.js';
+import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
+import { openCache, tempCacheDir } from './cache-fixtures.js';
+
+const REQUEST: BuildRequest = { targets: [], jobs: 2, keep_going: false, verbose: false };
+
+let identity: CompilerIdentity;
+const dirs: string[] = [];
+const caches: CompileCache[] = [];
+
+beforeAll(async () => {
+  identity = await getCompilerIdentity('g++');
+});
+
+afterEach(async () => {
+  for (const c of caches.splice(0)) await c.close();
+  for (const d of dirs.splice(0)) removeTempProject(d);
+});
+
+async function build(config: ProjectConfig, cache: CompileCache) {
+  const compiled: string[] = [];
+  const events: BuildEvent[] = [];
+  const compile = async (job: CompileJob, signal: AbortSignal) => {
+    const r = await cache.compile(job, identity, runCompile, { signal });
+    if (r.outcome === 'compiled') compiled.push(job.object);
+    return r;
+  };
+  const summary = await runBuild({ config, request: REQUEST, compile, compilerIdentity: identity, onEvent: (e) => events.push(e) });
+  return { summary, compiled: compiled.sort(), events };
+}
+
+describe('warm clean rebuild through the engine', () => {
+  it('every hit is recorded before its link and before the build ends: the next build is a no-op, a header edit reaches the hits', async () => {
+    const root = makeTempProject(CALC_FILES);
+    const cacheDir = tempCacheDir();
+    dirs.push(root, cacheDir);
+    const cache = await openCache(cacheDir);
+    caches.push(cache);
+    const config = calcConfig(root);
+
+    expect((await build(config, cache)).summary).toMatchObject({ ok: true, compiled: 3, cached: 0 });
+    await cache.flush();
+    rmSync(join(root, 'build'), { recursive: true });
+    rmSync(join(root, '.replibuild', 'state'), { recursive: true, force: true });
+
+    const warm = await build(config, cache);
+    expect(warm.summary).toMatchObject({ ok: true, compiled: 0, cached: 3, linked: 2, failed: 0 });
+    expect(warm.compiled).toEqual([]);
+    expect(runProgram(root, 'build/bin/app')).toBe('5 8 0\n');
+    // A target links only after each of its TUs was told (and so recorded) as done.
+    const order = warm.events.filter((e) => e.type === 'tu' || e.type === 'link').map((e) => (e.type === 'tu' ? e.source : `link ${e.target}`));
+    expect(order.indexOf('link calc')).toBeGreaterThan(Math.max(order.indexOf('src/lib/add.cpp'), order.indexOf('src/lib/twice.cpp')));
+    expect(order.indexOf('link app')).toBeGreaterThan(order.indexOf('src/app/main.cpp'));
+    expect(warm.events.filter((e) => e.type === 'tu').every((e) => e.type === 'tu' && e.outcome === 'cached')).toBe(true);
+
+    // The hits' records hold: nothing to do next...
+    expect((await build(config, cache)).summary).toMatchObject({ ok: true, compiled: 0, cached: 0, upToDate: 3, linked: 0 });
+    // ...and they name the headers the hits read: an edit of one reaches exactly its includers.
+    writeFileSync(join(root, 'include/calc/extra.h'), '#pragma once\nconstexpr int kExtra = 2;\n');
+    const edited = await build(config, cache);
+    expect(edited.summary).toMatchObject({ ok: true, upToDate: 1 });
+    expect(edited.compiled).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/obj/calc/src/lib/add.cpp.o']);
+    expect(runProgram(root, 'build/bin/app')).toBe('6 9 1\n');
+  });
+});
