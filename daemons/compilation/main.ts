@@ -11,6 +11,7 @@ await runDaemon(async (env) => {
   // Requests are held to the compiles the project's config gives; setup says what that is.
   const guard = new CompileRequestGuard(new RequestScope(env.root, new SetupPeer(env.root, config.enabled.setup, env.log)));
   const compilation = await openCompilation({
+    root: env.root,
     config,
     log: env.log,
     children: env.children,

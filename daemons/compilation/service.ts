@@ -15,6 +15,8 @@ export interface CompilationServiceOptions {
   children?: ChildTracker;
   /** Serve and store objects through the cache; absent: always compile. */
   cache?: CompileCache;
+  /** Where compiler identities are kept between processes (toolchain/identity-store.ts). */
+  identityStore?: string;
 }
 
 export class CompilationService implements CompilationApi {
@@ -27,7 +29,7 @@ export class CompilationService implements CompilationApi {
   }
 
   identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
-    return getCompilerIdentity(compiler, { cwd, ...opts });
+    return getCompilerIdentity(compiler, { cwd, ...opts, ...(this.opts.identityStore ? { store: this.opts.identityStore } : {}) });
   }
 
   /** runCompile with every compiler process it starts on record. */

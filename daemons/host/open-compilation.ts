@@ -9,6 +9,8 @@ import type { Logger } from '../common/logger.js';
 import { CompileCache } from '../../cache/cached-compile.js';
 import { cleanupWithConfig } from '../../cache/cleanup.js';
 import { CompilationService } from '../compilation/service.js';
+import { projectPaths } from './paths.js';
+import { join } from 'node:path';
 
 /** The process's compile cache; null when it cannot be used. Each process opens it
  *  once, through openCompilation or openOrchestrator, and shares it. */
@@ -42,6 +44,8 @@ export async function openCache(log: Logger, config: DaemonConfig): Promise<Comp
 }
 
 export interface CompilationOptions {
+  /** The project: its state dir keeps the compiler identities probed (compilers.json). */
+  root: string;
   /** parallel_jobs is read from it. */
   config: DaemonConfig;
   log: Logger;
@@ -61,7 +65,12 @@ export interface OpenCompilation {
 
 export async function openCompilation(o: CompilationOptions): Promise<OpenCompilation> {
   const cache = o.cache === undefined ? await openCache(o.log, o.config) : o.cache;
-  const service = new CompilationService({ parallelJobs: o.config.compilation.parallel_jobs, children: o.children, cache: cache ?? undefined });
+  const service = new CompilationService({
+    parallelJobs: o.config.compilation.parallel_jobs,
+    children: o.children,
+    cache: cache ?? undefined,
+    identityStore: join(projectPaths(o.root).stateDir, 'compilers.json'),
+  });
   const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};
   return {
     service,

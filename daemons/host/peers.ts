@@ -93,7 +93,7 @@ export class CompilationPeer implements CompilationApi {
         const reaped = reapIfDead(projectPaths(root), 'compilation');
         if (reaped) log.warn(`reaped ${reaped} compiler(s) the compilation daemon left running`);
       }
-      this.opened = openCompilation({ config, log, children, cache });
+      this.opened = openCompilation({ root, config, log, children, cache });
       this.localSvc = this.opened.then((o) => o.service);
     }
     return this.localSvc;
