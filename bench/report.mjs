@@ -4,6 +4,7 @@
 import { REPLIBUILD_TOOLS, TOOL_LABELS } from './builders.mjs';
 import { SCENARIOS } from './scenarios.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
+import { noopFloorTable } from './noop-floor.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -200,6 +201,7 @@ export function renderMarkdown(results) {
     L.push('## No-op scaling (tiny variant: same include graph, trivial bodies)');
     L.push('');
     L.push(scalingTables(results.scaling));
+    L.push(noopFloorTable(results.scaling));
   }
 
   const gt = results.googletest;

@@ -2,6 +2,8 @@
 // issue 5), judged on the figures of this run: met, missed, or not measured
 // (with the reason).
 
+import { floorTargets } from './noop-floor.mjs';
+
 const med = (scn, tool) => scn?.[tool]?.summary?.median ?? null;
 
 function judge(id, text, measuredText, ok, missingReason) {
@@ -80,5 +82,6 @@ export function evaluateTargets(results) {
     const ok = a != null && b != null ? a < b : null;
     out.push(judge('comment-ccache', "issue 4: comment-only edit of the all-included header faster than make + ccache's", `replibuild ${s(a)} vs ccache ${s(b)}: ${r(a / b)}`, ok, 'no comment-edit figures for both'));
   }
+  out.push(...floorTargets(results, judge, s));
   return out;
 }
