@@ -64,6 +64,6 @@ export function runBuildRequest(root: string, req: BuildRequest, opts: BuildClie
   return withOrchestrator(root, opts, (o) => o.build(req, opts.onEvent, opts.signal));
 }
 
-export function runClean(root: string, opts: BuildClientOptions): Promise<{ removed: string }> {
-  return withOrchestrator(root, opts, (o) => o.clean());
+export function runClean(root: string, profile: string, opts: BuildClientOptions): Promise<{ removed: string }> {
+  return withOrchestrator(root, opts, (o) => o.clean(profile));
 }

@@ -50,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
     .addHelpText('after', '\nEvery command takes -C DIR, before it as make and ninja take it (replibuild -C DIR compile) or after it.');
 
   const dirOpt = () => new Option('-C, --dir <dir>', 'run in the project at or above DIR');
+  // Every command that builds or reads a build's outputs takes it, the same way.
+  const profileOpt = () =>
+    new Option('--profile <name>', 'build profile, [profiles.NAME] of replibuild.toml (default: [project] default_profile); builds in <build_dir>-NAME');
   const jobsOpt = () =>
     new Option('-j, --jobs [n]', 'compile jobs at once (default: parallel_jobs; a bare -j: one per core)').preset('').argParser(parseJobs);
 
@@ -111,6 +114,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--no-daemon', 'build in-process, without the daemons (as CI=true does)')
     .option('--json', 'print only a JSON summary on stdout')
     .option('--explain', 'then say why each TU and link was rebuilt (as `replibuild why` does)')
+    .addOption(profileOpt())
     .action((targets, o) => later(async () => (await import('./commands/compile.js')).run({ ...o, targets })));
 
   program
@@ -118,6 +122,7 @@ async function main(argv: string[]): Promise<number> {
     .description('why each TU and link of the last build was rebuilt (or FILE: a source, object, output or changed header)')
     .addOption(dirOpt())
     .option('-b, --build <build>', 'an older build: its id, or last-1, last-2, ...', 'last')
+    .addOption(profileOpt())
     .action((file, o) => later(async () => (await import('./commands/why.js')).run({ ...o, file })));
 
   program
@@ -126,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(dirOpt())
     .option('--trace', 'write Chrome trace-event JSON instead (Perfetto, chrome://tracing)')
     .option('--open', 'open what was written (xdg-open)')
+    .addOption(profileOpt())
     .action((build, o) => later(async () => (await import('./commands/report.js')).run({ ...o, build })));
 
   program
@@ -133,6 +139,7 @@ async function main(argv: string[]): Promise<number> {
     .description('remove the build directory and the build state')
     .addOption(dirOpt())
     .option('--no-daemon', 'do it in-process')
+    .addOption(profileOpt())
     .action((o) => later(async () => (await import('./commands/clean.js')).run(o)));
 
   program
@@ -141,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
     .addOption(dirOpt())
     .option('-v, --verbose', 'print each build command')
     .option('--no-daemon', 'build in-process')
+    .addOption(profileOpt())
     .action((target, args, o) => later(async () => (await import('./commands/run.js')).run({ ...o, target, args })));
 
   program
@@ -151,6 +159,7 @@ async function main(argv: string[]): Promise<number> {
     .option('-k, --keep-going', 'keep building other files after an error')
     .option('-v, --verbose', 'print each command')
     .option('--debounce <ms>', 'quiet time after the last save before building', (v) => Number(v), 100)
+    .addOption(profileOpt())
     .action((targets, o) => later(async () => (await import('./commands/watch.js')).run({ ...o, targets })));
 
   const cache = program.command('cache').description("the compile cache shared by all your projects (~/.replibuild/cache, or REPLIBUILD_CACHE_DIR)");

@@ -59,6 +59,11 @@ export function parseCompileArgs(argv: readonly string[]): CompileArgs | null {
       if (v === null) return null;
       out.dir = v;
     } else if (a.startsWith('--dir=')) out.dir = a.slice(6);
+    else if (a === '--profile') {
+      const v = value();
+      if (v === null) return null;
+      out.profile = v;
+    } else if (a.startsWith('--profile=')) out.profile = a.slice(10);
     else if (a === '-j' || a === '--jobs') {
       const next = argv[i + 1];
       out.jobs = parseJobs(next === undefined || next.startsWith('-') ? '' : value()!);

@@ -1,5 +1,7 @@
-// Globs for `sources` and `ignored_patterns`. Our own matcher because Node 20
-// has no fs.glob and one more dependency is one more thing to trust.
+// Globs for `sources` and `ignored_patterns`, matched by minimatch (the matcher
+// npm's own glob uses); what is ours is the syntax check, which names what is wrong
+// with a pattern instead of taking it literally, and the tree walk (GlobWalker),
+// which skips build dirs and dot-directories and reads each directory once.
 //
 // Syntax: `*` any run of characters but `/` (a leading dot included, so `*.swp`
 // catches vim's `.main.cpp.swp`), `?` one such character, `[abc]`, `[a-z]`,
@@ -9,6 +11,7 @@
 
 import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
+import { braceExpand, GLOBSTAR, Minimatch, type MinimatchOptions } from 'minimatch';
 
 export class GlobSyntaxError extends Error {
   constructor(
@@ -23,146 +26,72 @@ export class GlobSyntaxError extends Error {
 /** Braces multiply; past this many alternatives the pattern is surely a mistake. */
 const MAX_ALTERNATIVES = 1024;
 
+/** No negation or comments: a source pattern is a path, `!` and `#` are characters. */
+const OPTIONS: MinimatchOptions = { dot: true, nonegate: true, nocomment: true, braceExpandMax: MAX_ALTERNATIVES + 1 };
+
 /** Does `s` use any glob syntax, or is it a plain path? */
 export function isGlobPattern(s: string): boolean {
   return /[*?[\]{}]/.test(s);
 }
 
-/** `a{b,c{d,e}}f` → `abf`, `acdf`, `acef`. Escapes and `[...]` sets are kept as written. */
+/** `a{b,c{d,e}}f` → `abf`, `acdf`, `acef`. */
 export function expandBraces(pattern: string): string[] {
-  const out: string[] = [];
-  expandInto(pattern, pattern, out);
-  return out;
+  checkSyntax(pattern);
+  return braceExpand(pattern, OPTIONS);
 }
 
-function expandInto(pattern: string, original: string, out: string[]): void {
-  const open = findTopLevelBrace(pattern, original);
-  if (open < 0) {
-    if (out.length >= MAX_ALTERNATIVES) {
-      throw new GlobSyntaxError(original, `braces expand to more than ${MAX_ALTERNATIVES} patterns`);
-    }
-    out.push(pattern);
-    return;
-  }
-  const alternatives: string[] = [];
+/**
+ * Throws what is wrong with `pattern`, where a matcher would quietly take an unclosed
+ * `{` or `[` literally or a backwards range as matching nothing: in a config, each of
+ * these is a typo that would otherwise surface as "matches no files".
+ */
+function checkSyntax(pattern: string): void {
   let depth = 0;
-  let start = open + 1;
-  for (let i = open + 1; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === '\\') i++;
-    else if (c === '[') i = closeOfSet(pattern, i, original);
-    else if (c === '{') depth++;
-    else if (c === '}' && depth > 0) depth--;
-    else if (c === ',' && depth === 0) {
-      alternatives.push(pattern.slice(start, i));
-      start = i + 1;
-    } else if (c === '}') {
-      alternatives.push(pattern.slice(start, i));
-      const before = pattern.slice(0, open);
-      const after = pattern.slice(i + 1);
-      for (const alt of alternatives) expandInto(before + alt + after, original, out);
-      return;
-    }
-  }
-  throw new GlobSyntaxError(original, "'{' is never closed");
-}
-
-function findTopLevelBrace(pattern: string, original: string): number {
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i];
     if (c === '\\') i++;
-    else if (c === '[') i = closeOfSet(pattern, i, original);
-    else if (c === '{') return i;
-    else if (c === '}') throw new GlobSyntaxError(original, "'}' has no matching '{'");
+    else if (c === '[') i = closeOfSet(pattern, i);
+    else if (c === '{') depth++;
+    else if (c === '}' && depth === 0) throw new GlobSyntaxError(pattern, "'}' has no matching '{'");
+    else if (c === '}') depth--;
   }
-  return -1;
+  if (depth > 0) throw new GlobSyntaxError(pattern, "'{' is never closed");
+  if (pattern.includes('{') && braceExpand(pattern, OPTIONS).length > MAX_ALTERNATIVES) {
+    throw new GlobSyntaxError(pattern, `braces expand to more than ${MAX_ALTERNATIVES} patterns`);
+  }
 }
 
-/** Index of the `]` closing the set opened at `open`. A `]` right after `[` or `[!` is a member. */
-function closeOfSet(pattern: string, open: number, original: string): number {
+/** Index of the `]` closing the set opened at `open`, after checking its ranges.
+ *  A `]` right after `[` or `[!` is a member. */
+function closeOfSet(pattern: string, open: number): number {
   let i = open + 1;
   if (pattern[i] === '!' || pattern[i] === '^') i++;
   if (pattern[i] === ']') i++;
   for (; i < pattern.length; i++) {
     if (pattern[i] === '\\') i++;
-    else if (pattern[i] === ']') return i;
-  }
-  throw new GlobSyntaxError(original, "'[' is never closed (write \\[ for a literal bracket)");
-}
-
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
-
-function escapeRegex(s: string): string {
-  return s.replace(REGEX_SPECIAL, '\\$&');
-}
-
-/** Regex source for one path segment (no `/` in it, braces already expanded). */
-function segmentSource(seg: string, original: string): string {
-  let out = '';
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]!;
-    if (c === '\\') {
-      i++;
-      out += escapeRegex(seg[i] ?? '\\');
-    } else if (c === '*') {
-      while (seg[i + 1] === '*') i++;
-      out += '[^/]*';
-    } else if (c === '?') {
-      out += '[^/]';
-    } else if (c === '[') {
-      const close = closeOfSet(seg, i, original);
-      out += setSource(seg.slice(i + 1, close), original);
-      i = close;
-    } else {
-      out += escapeRegex(c);
+    else if (pattern[i] === ']') {
+      const body = pattern.slice(open + 1, i).replace(/^[!^]/, '');
+      try {
+        new RegExp(`[${body.replace(/^\]/, '\\]').replace(/\//g, '')}]`);
+      } catch {
+        throw new GlobSyntaxError(pattern, `bad character set [${body}] (is a range written backwards?)`);
+      }
+      return i;
     }
   }
-  return out;
+  throw new GlobSyntaxError(pattern, "'[' is never closed (write \\[ for a literal bracket)");
 }
 
-function setSource(body: string, original: string): string {
-  let negate = false;
-  if (body[0] === '!' || body[0] === '^') {
-    negate = true;
-    body = body.slice(1);
-  }
-  const chars: { c: string; escaped: boolean }[] = [];
-  for (let i = 0; i < body.length; i++) {
-    if (body[i] === '\\' && i + 1 < body.length) chars.push({ c: body[++i]!, escaped: true });
-    else chars.push({ c: body[i]!, escaped: false });
-  }
-  let members = '';
-  chars.forEach(({ c, escaped }, k) => {
-    const isRange = c === '-' && !escaped && k > 0 && k < chars.length - 1;
-    if (isRange) members += '-';
-    else if (c !== '/') members += c.replace(/[\\\]^-]/, '\\$&');
-  });
-  // A set never matches `/`, negated or not: it stands for one character of a name.
-  const source = negate ? `[^/${members}]` : members === '' ? '(?!)' : `[${members}]`;
-  try {
-    new RegExp(source);
-  } catch {
-    throw new GlobSyntaxError(original, `bad character set [${body}] (is a range written backwards?)`);
-  }
-  return source;
-}
-
-/** Whole-path regex source for a brace-free pattern. */
-function pathSource(pattern: string, original: string): string {
-  const segs = pattern.split('/');
-  let out = '';
-  segs.forEach((seg, k) => {
-    const last = k === segs.length - 1;
-    if (seg === '**') out += last ? '.*' : '(?:[^/]*/)*';
-    else out += segmentSource(seg, original) + (last ? '' : '/');
-  });
-  return out;
+function parse(pattern: string): Minimatch {
+  checkSyntax(pattern);
+  return new Minimatch(pattern, OPTIONS);
 }
 
 /** A regex matching whole relative paths (forward slashes) against `pattern`. */
 export function compileGlob(pattern: string): RegExp {
-  const sources = expandBraces(pattern).map((p) => pathSource(p, pattern));
-  return new RegExp(`^(?:${sources.join('|')})$`);
+  const re = parse(pattern).makeRe();
+  if (!re) throw new GlobSyntaxError(pattern, 'it cannot match anything');
+  return re;
 }
 
 // The watcher asks for every event; compile each pattern once.
@@ -210,6 +139,8 @@ function normalizePattern(pattern: string): string {
 export interface GlobOptions {
   /** Build output directory relative to the root; never searched (objects and generated copies live there). */
   buildDir?: string;
+  /** More directories relative to the root that are never searched (other profiles' build dirs). */
+  skipDirs?: readonly string[];
 }
 
 interface Entry {
@@ -228,32 +159,28 @@ type Segment = { kind: 'globstar' } | { kind: 'name'; name: string } | { kind: '
  */
 export class GlobWalker {
   private readonly dirs = new Map<string, Entry[]>();
-  private readonly buildDir: string | null;
+  private readonly skipped: ReadonlySet<string>;
 
   constructor(
     readonly root: string,
     options: GlobOptions = {},
   ) {
-    const b = (options.buildDir ?? '').replace(/\\/g, '/').split('/').filter((s) => s && s !== '.').join('/');
-    this.buildDir = b === '' ? null : b;
+    const dirs = [options.buildDir ?? '', ...(options.skipDirs ?? [])];
+    const norm = (d: string) => d.replace(/\\/g, '/').split('/').filter((s) => s && s !== '.').join('/');
+    this.skipped = new Set(dirs.map(norm).filter((d) => d !== ''));
   }
 
   /** Files matching `pattern`: relative, forward slashes, sorted, unique. Throws GlobSyntaxError. */
   expand(pattern: string): string[] {
-    const norm = normalizePattern(pattern);
     const found = new Set<string>();
-    for (const alt of expandBraces(norm)) {
-      const segs = normalizePattern(alt)
-        .split('/')
-        .map((seg) => compileSegment(seg, pattern));
-      this.walk('', segs, 0, found, new Set());
-    }
+    // One list of segments per alternative of the braces.
+    for (const parts of parse(normalizePattern(pattern)).set) this.walk('', segmentsOf(parts, pattern), 0, found, new Set());
     return [...found].sort(byCodeUnit);
   }
 
   /** True for directories the walk never enters. */
   isSkippedDir(relPath: string, name: string): boolean {
-    return name.startsWith('.') || name === 'node_modules' || relPath === this.buildDir;
+    return name.startsWith('.') || name === 'node_modules' || this.skipped.has(relPath);
   }
 
   private walk(relDir: string, segs: Segment[], i: number, out: Set<string>, seen: Set<string>): void {
@@ -320,10 +247,21 @@ export class GlobWalker {
   }
 }
 
-function compileSegment(seg: string, original: string): Segment {
-  if (seg === '**') return { kind: 'globstar' };
-  if (!/[*?[\\]/.test(seg)) return { kind: 'name', name: seg };
-  return { kind: 'regex', re: new RegExp(`^${segmentSource(seg, original)}$`) };
+/** An alternative's parts as the walk takes them; braces may have brought in what
+ *  normalizePattern refuses in the whole pattern (`{/etc,src}`, `{..,src}`). */
+function segmentsOf(parts: Minimatch['set'][number], original: string): Segment[] {
+  if (parts.length > 1 && parts[0] === '') {
+    throw new GlobSyntaxError(original, 'source globs are relative to the project root, not absolute');
+  }
+  const segs: Segment[] = [];
+  for (const part of parts) {
+    if (part === GLOBSTAR) segs.push({ kind: 'globstar' });
+    else if (typeof part !== 'string') segs.push({ kind: 'regex', re: part });
+    else if (part === '..') throw new GlobSyntaxError(original, "'..' would leave the project root; sources must be inside the project");
+    else if (part !== '' && part !== '.') segs.push({ kind: 'name', name: part });
+  }
+  if (segs.length === 0) throw new GlobSyntaxError(original, 'the pattern is empty');
+  return segs;
 }
 
 function joinRel(dir: string, name: string): string {

@@ -5,14 +5,16 @@
 
 import { statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import type { ProjectConfig, ResolvedTarget, TargetKind } from './types.js';
+import type { CompilerSettings, ProfileConfig, ProjectConfig, TargetKind, TargetSettings } from './types.js';
 import { detectCc, detectCxx } from './compiler.js';
 import { ConfigError } from './errors.js';
 import { GlobSyntaxError, GlobWalker, isGlobPattern } from './glob.js';
 import { leavesRoot, normalizeConfigPath } from './paths.js';
 import { PROJECT_FILE } from './project-root.js';
 import { closestMatch } from './suggest.js';
-import { findCycles, linkOrder, topologicalOrder } from './target-graph.js';
+import { BUILTIN_PROFILES, DEFAULT_PROFILE, PROFILE_NAME, profileBuildDir, resolveProfile } from './profiles.js';
+import { graphOf } from './resolve-targets.js';
+import { findCycles } from './target-graph.js';
 import { locateKey } from './toml-locate.js';
 import { readTomlFile } from './toml-source.js';
 import { formatKeyPath, isTable, IssueCollector, TableReader, describeValue, type KeyPath } from './validate.js';
@@ -28,8 +30,8 @@ export const DEFAULT_C_STD = 'c11';
 export const TARGET_KINDS: readonly TargetKind[] = ['executable', 'static', 'shared'];
 const TARGET_NAME = /^[A-Za-z0-9_.-]+$/;
 
-const TOP_KEYS = ['project', 'compiler', 'targets'] as const;
-const PROJECT_KEYS = ['name', 'build_dir', 'compile_commands'] as const;
+const TOP_KEYS = ['project', 'compiler', 'profiles', 'targets'] as const;
+const PROJECT_KEYS = ['name', 'build_dir', 'compile_commands', 'default_profile'] as const;
 const COMPILER_KEYS = ['cxx', 'std', 'cc', 'c_std', 'flags', 'c_flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
 const TARGET_KEYS = [
   'kind',
@@ -52,35 +54,11 @@ const C_STD = /^((c|gnu)[0-9][0-9a-z]*|iso9899:[0-9a-z]+)$/;
 /** `NAME`, `NAME=VALUE`, or a function-like `NAME(a,b)=...`, as `-D` takes them. */
 const DEFINE = /^[A-Za-z_][A-Za-z0-9_]*(\([^()]*\))?(=.*)?$/s;
 
-interface CompilerSettings {
-  cxx: string;
-  std: string;
-  cc: string;
-  c_std: string;
-  flags: string[];
-  c_flags: string[];
-  defines: string[];
-  include_dirs: string[];
-  link_flags: string[];
-  libs: string[];
-}
-
-interface TargetSpec {
-  name: string;
+type TargetSpec = Omit<TargetSettings, 'kind'> & {
   path: KeyPath;
   kind: TargetKind | null;
   sources: string[];
-  include_dirs: string[];
-  public_include_dirs: string[];
-  defines: string[];
-  flags: string[];
-  c_flags: string[];
-  std: string | undefined;
-  c_std: string | undefined;
-  deps: string[];
-  libs: string[];
-  link_flags: string[];
-}
+};
 
 /**
  * Loads, validates and resolves `<root>/replibuild.toml`.
@@ -112,22 +90,53 @@ export function loadProjectConfig(root: string): ProjectConfig {
   const name = project?.string('name', { nonEmpty: true }) ?? basename(absRoot);
   const buildDir = readBuildDir(project);
   const compileCommands = project?.bool('compile_commands') ?? true;
+  const compilerTable = top.table('compiler');
+  const written = compilerTable ? readCompilerTable(compilerTable, absRoot) : {};
+  const profileTables = readProfiles(top, absRoot);
+  const defaultProfile = readDefaultProfile(project, [...profileTables.keys()]);
+  const profiles: Record<string, ProfileConfig> = {};
+  for (const [n, compiler] of profileTables) profiles[n] = { build_dir: profileBuildDir(buildDir, n, defaultProfile), compiler };
 
-  const walker = new GlobWalker(absRoot, { buildDir });
-  const compiler = readCompiler(top.table('compiler'), absRoot);
+  const walker = new GlobWalker(absRoot, { buildDir, skipDirs: Object.values(profiles).map((p) => p.build_dir) });
   const specs = readTargets(top, source.text, absRoot, walker);
   checkDeps(specs, issues);
   issues.throwIfAny();
 
-  return {
+  const sources = new Map(specs.map((s) => [s.name, s.sources]));
+  const base = {
     root: absRoot,
     name,
-    build_dir: buildDir,
-    compiler: { cxx: compiler.cxx, std: compiler.std, cc: compiler.cc, c_std: compiler.c_std },
     compile_commands: compileCommands,
-    targets: resolveTargets(specs, compiler, buildDir),
     files: [file],
+    default_profile: defaultProfile,
+    profiles,
+    base_compiler: withDefaults(written),
+    target_settings: specs.map(settingsOf),
   };
+  return resolveProfile(base, defaultProfile, (target) => sources.get(target)!);
+}
+
+/** [compiler] as written, the unwritten keys at their defaults. */
+function withDefaults(written: Partial<CompilerSettings>): CompilerSettings {
+  return {
+    cxx: written.cxx ?? detectCxx(),
+    std: DEFAULT_CXX_STD,
+    // Detected even for a project without C sources: only a C compile asks for it.
+    cc: written.cc ?? detectCc(),
+    c_std: DEFAULT_C_STD,
+    flags: [],
+    c_flags: [],
+    defines: [],
+    include_dirs: [],
+    link_flags: [],
+    libs: [],
+    ...written,
+  };
+}
+
+function settingsOf(spec: TargetSpec): TargetSettings {
+  const { path: _path, sources: _sources, ...own } = spec;
+  return { ...own, kind: own.kind! };
 }
 
 function readBuildDir(project: TableReader | undefined): string {
@@ -144,21 +153,54 @@ function readBuildDir(project: TableReader | undefined): string {
   return dir;
 }
 
-function readCompiler(t: TableReader | undefined, root: string): CompilerSettings {
-  t?.rejectUnknown(COMPILER_KEYS);
-  return {
-    cxx: t?.string('cxx', { nonEmpty: true })?.trim() ?? detectCxx(),
-    std: (t && readStd(t, 'std')) ?? DEFAULT_CXX_STD,
-    // Detected even for a project without C sources: only a C compile asks for it.
-    cc: t?.string('cc', { nonEmpty: true })?.trim() ?? detectCc(),
-    c_std: (t && readStd(t, 'c_std')) ?? DEFAULT_C_STD,
-    flags: t?.stringArray('flags', { nonEmptyItems: true }) ?? [],
-    c_flags: t?.stringArray('c_flags', { nonEmptyItems: true }) ?? [],
-    defines: (t && readDefines(t)) ?? [],
-    include_dirs: (t && readIncludeDirs(t, 'include_dirs', root)) ?? [],
-    link_flags: t?.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
-    libs: (t && readLibs(t)) ?? [],
+/** The keys a [compiler] table (or a [profiles.NAME] table: the same schema) sets. */
+function readCompilerTable(t: TableReader, root: string): Partial<CompilerSettings> {
+  t.rejectUnknown(COMPILER_KEYS);
+  const read: Partial<CompilerSettings> = {
+    cxx: t.string('cxx', { nonEmpty: true })?.trim(),
+    std: readStd(t, 'std'),
+    cc: t.string('cc', { nonEmpty: true })?.trim(),
+    c_std: readStd(t, 'c_std'),
+    flags: t.stringArray('flags', { nonEmptyItems: true }),
+    c_flags: t.stringArray('c_flags', { nonEmptyItems: true }),
+    defines: readDefines(t),
+    include_dirs: readIncludeDirs(t, 'include_dirs', root),
+    link_flags: t.stringArray('link_flags', { nonEmptyItems: true }),
+    libs: readLibs(t),
   };
+  return Object.fromEntries(Object.entries(read).filter(([, v]) => v !== undefined));
+}
+
+/** The built-in profiles, each replaced by a [profiles.NAME] table of its name, and the project's own. */
+function readProfiles(top: TableReader, root: string): Map<string, Partial<CompilerSettings>> {
+  const out = new Map(Object.entries(BUILTIN_PROFILES).map(([n, c]) => [n, { ...c }]));
+  const profiles = top.table('profiles');
+  for (const name of profiles?.keys() ?? []) {
+    const path = ['profiles', name];
+    const value = profiles!.data[name];
+    if (!isTable(value)) {
+      top.issues.add(path, `${formatKeyPath(path)} must be a table, written [${formatKeyPath(path)}], not ${describeValue(value)}`);
+      continue;
+    }
+    if (!PROFILE_NAME.test(name)) {
+      top.issues.add(path, `profile name ${JSON.stringify(name)} may only use letters, digits, '_', '.' and '-', and not start with '.' or '-'`);
+    }
+    out.set(name, readCompilerTable(new TableReader(top.issues, value, path), root));
+  }
+  return out;
+}
+
+function readDefaultProfile(project: TableReader | undefined, known: string[]): string {
+  const name = project?.string('default_profile', { nonEmpty: true });
+  if (name === undefined) return DEFAULT_PROFILE;
+  if (known.includes(name)) return name;
+  const guess = closestMatch(name, known);
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  project!.issues.add(
+    project!.at('default_profile'),
+    `project.default_profile is "${name}", which is not a profile${hint}: use one of ${[...known].sort().join(', ')}, or add a [profiles.${name}] table`,
+  );
+  return DEFAULT_PROFILE;
 }
 
 function readTargets(top: TableReader, text: string, root: string, walker: GlobWalker): TargetSpec[] {
@@ -172,10 +214,14 @@ function readTargets(top: TableReader, text: string, root: string, walker: GlobW
   }
   const targets = top.table('targets');
   // JS objects list integer-like keys first; a target named "2" must keep its place.
-  const names = (targets?.keys() ?? [])
-    .map((name, order) => ({ name, order, at: locateKey(text, ['targets', name]) }))
-    .sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column || a.order - b.order)
-    .map((x) => x.name);
+  // Only then is the file asked where each target is written (a second parse).
+  const keys = targets?.keys() ?? [];
+  const names = !keys.some((name) => /^(0|[1-9][0-9]*)$/.test(name))
+    ? keys
+    : keys
+        .map((name, order) => ({ name, order, at: locateKey(text, ['targets', name]) }))
+        .sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column || a.order - b.order)
+        .map((x) => x.name);
   if (names.length === 0) {
     issues.add(['targets'], 'no targets: add at least one [targets.NAME] table with kind and sources');
     return [];
@@ -365,56 +411,4 @@ function checkDeps(specs: TargetSpec[], issues: IssueCollector): void {
     const first = byName.get(cycle[0]!)!;
     issues.add(depPath(first, cycle[1]!), `dependency cycle: ${cycle.join(' -> ')}`);
   }
-}
-
-function graphOf(specs: TargetSpec[]): Map<string, string[]> {
-  const names = new Set(specs.map((s) => s.name));
-  return new Map(specs.map((s) => [s.name, s.deps.filter((d) => names.has(d))]));
-}
-
-function resolveTargets(specs: TargetSpec[], compiler: CompilerSettings, buildDir: string): ResolvedTarget[] {
-  const graph = graphOf(specs);
-  const byName = new Map(specs.map((s) => [s.name, s]));
-  return topologicalOrder(graph).map((name) => {
-    const s = byName.get(name)!;
-    const linkDeps = linkOrder(name, graph);
-    const kind = s.kind!;
-    return {
-      name,
-      kind,
-      sources: s.sources,
-      include_dirs: unique([
-        ...s.include_dirs,
-        ...s.public_include_dirs,
-        ...linkDeps.flatMap((d) => byName.get(d)!.public_include_dirs),
-        ...compiler.include_dirs,
-      ]),
-      defines: [...compiler.defines, ...s.defines],
-      flags: [...compiler.flags, ...s.flags],
-      c_flags: [...compiler.c_flags, ...s.c_flags],
-      std: s.std ?? compiler.std,
-      c_std: s.c_std ?? compiler.c_std,
-      deps: s.deps,
-      link_deps: linkDeps,
-      libs: [...compiler.libs, ...s.libs],
-      link_flags: [...compiler.link_flags, ...s.link_flags],
-      output: outputPath(buildDir, name, kind),
-      obj_dir: `${buildDir}/obj/${name}`,
-    };
-  });
-}
-
-function outputPath(buildDir: string, name: string, kind: TargetKind): string {
-  switch (kind) {
-    case 'executable':
-      return `${buildDir}/bin/${name}`;
-    case 'static':
-      return `${buildDir}/lib/lib${name}.a`;
-    case 'shared':
-      return `${buildDir}/lib/lib${name}.so`;
-  }
-}
-
-function unique(items: string[]): string[] {
-  return [...new Set(items)];
 }

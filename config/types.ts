@@ -68,10 +68,52 @@ export interface ResolvedTarget {
   obj_dir: string;
 }
 
-/** replibuild.toml after validation and resolution. */
+/** What a [compiler] table holds. A [profiles.NAME] table holds any part of it: its
+ *  list keys add to [compiler]'s, its other keys replace them (config/profiles.ts). */
+export interface CompilerSettings {
+  cxx: string;
+  std: string;
+  cc: string;
+  c_std: string;
+  flags: string[];
+  c_flags: string[];
+  defines: string[];
+  include_dirs: string[];
+  link_flags: string[];
+  libs: string[];
+}
+
+/** One build profile: [profiles.NAME], or a built-in one (debug, release). */
+export interface ProfileConfig {
+  /** build_dir for the default profile, `<build_dir>-NAME` for any other. */
+  build_dir: string;
+  /** Only the keys the profile sets. */
+  compiler: Partial<CompilerSettings>;
+}
+
+/** A target's own settings as written in its table, its sources aside (they are the
+ *  same in every profile: see ProjectConfig.targets). */
+export interface TargetSettings {
+  name: string;
+  kind: TargetKind;
+  include_dirs: string[];
+  public_include_dirs: string[];
+  defines: string[];
+  flags: string[];
+  c_flags: string[];
+  /** Absent: [compiler]'s (after the profile). */
+  std?: string;
+  c_std?: string;
+  deps: string[];
+  libs: string[];
+  link_flags: string[];
+}
+
+/** replibuild.toml after validation and resolution, for one build profile. */
 export interface ProjectConfig {
   root: string;
   name: string;
+  /** The profile's build dir (see ProfileConfig.build_dir). */
   build_dir: string;
   compiler: {
     /** The C++ compiler command as configured or detected, e.g. "g++" or "/usr/bin/clang++";
@@ -88,4 +130,14 @@ export interface ProjectConfig {
   targets: ResolvedTarget[];
   /** Every file the config was read from, for watchers. */
   files: string[];
+  /** The profile this config is resolved for; configForProfile (config/profiles.ts) gives another. */
+  profile: string;
+  /** [project] default_profile: the profile of a build that names none. */
+  default_profile: string;
+  /** Every profile, the built-in ones included. */
+  profiles: Record<string, ProfileConfig>;
+  /** [compiler] with its defaults: what every profile adds to. */
+  base_compiler: CompilerSettings;
+  /** The targets' own settings, in the order the file lists them: what a profile is resolved from. */
+  target_settings: TargetSettings[];
 }

@@ -54,6 +54,8 @@ export interface BuildRequest {
   /** Stream an event per TU, link and queue move (default). false (--json): only
    *  diagnostics and messages, which is all such a client shows. */
   progress?: boolean;
+  /** Build profile ([profiles.NAME]); '' or absent = the project's default_profile. */
+  profile?: string;
 }
 
 export interface BuildSummary {
@@ -130,5 +132,6 @@ export interface CompilationApi {
 /** What the client needs of the orchestrator, in-process or remote. */
 export interface OrchestratorApi {
   build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary>;
-  clean(): Promise<{ removed: string }>;
+  /** Removes the build dir and build state of `profile` ('' or absent: the default one). */
+  clean(profile?: string): Promise<{ removed: string }>;
 }

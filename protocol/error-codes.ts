@@ -14,6 +14,8 @@ export const ErrorCode = {
   DependencyUnavailable: -32014,
   /** The compiler is missing or does not answer; data: { kind, command, detail, timed_out }. */
   CompilerUnusable: -32015,
+  /** The request names a build profile the project's config does not define. */
+  UnknownProfile: -32016,
   /** A path in the request resolves (symlinks followed) outside the project, its
    *  configured include dirs, the build dir and the compile cache. */
   PathOutsideProject: -32020,

@@ -64,12 +64,14 @@ export const buildRequestParams = obj({
   keep_going: optional(bool, false),
   verbose: optional(bool, false),
   progress: optional(bool, true),
+  profile: optional(str, ''),
 });
 
 export const orchestratorTable = {
   /** Streams the build's events as progress notifications, then answers the summary. */
   build: spec(buildRequestParams, returns<BuildSummary>(), streams<BuildEvent>()),
-  clean: spec(noParams, returns<{ removed: string }>()),
+  /** `profile` '' = the default profile. */
+  clean: spec(obj({ profile: optional(str, '') }), returns<{ removed: string }>()),
   /** Write out the link cache's counters now (for `replibuild cache stats`). */
   flush_cache_stats: spec(noParams, returns<{ flushed: true }>()),
 };

@@ -21,6 +21,8 @@ export interface CompileArgs {
   json?: boolean;
   /** Print why each TU and link was rebuilt (the build's trace, as `why` shows it). */
   explain?: boolean;
+  /** '' or absent: the default profile. */
+  profile?: string;
 }
 
 export async function run(args: CompileArgs): Promise<number> {
@@ -34,7 +36,7 @@ export async function run(args: CompileArgs): Promise<number> {
   try {
     const summary = await runBuildRequest(
       root,
-      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json },
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json, profile: args.profile ?? '' },
       {
         noDaemon: args.daemon === false,
         onEvent: (e) => out.event(e),

@@ -9,17 +9,20 @@ import { loadTrace } from '../../daemons/orchestrator/trace-store.js';
 import { toChromeTrace } from '../report/chrome-trace.js';
 import { renderReportHtml } from '../report/html.js';
 import { resolveProject } from '../project.js';
+import { profileBuildDirOf } from '../profile.js';
 
 export interface ReportArgs {
   dir?: string;
   build?: string;
   trace?: boolean;
   open?: boolean;
+  /** Count only the builds of this profile. */
+  profile?: string;
 }
 
 export async function run(args: ReportArgs): Promise<number> {
   const root = resolveProject(args.dir);
-  const trace = loadTrace(root, args.build ?? 'last');
+  const trace = loadTrace(root, args.build ?? 'last', profileBuildDirOf(root, args.profile));
   const file = join(root, '.replibuild', 'reports', args.trace ? `build-${trace.id}.trace.json` : `build-${trace.id}.html`);
   const text = args.trace ? JSON.stringify(toChromeTrace(trace)) : renderReportHtml(trace);
   await writeFileAtomicAsync(file, text, { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });

@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadProjectConfig } from '../../config/project-config.js';
+import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
 import { ConfigError } from '../../config/errors.js';
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
@@ -16,15 +17,16 @@ export interface RunArgs {
   args: string[];
   daemon?: boolean;
   verbose?: boolean;
+  profile?: string;
 }
 
 export async function run(a: RunArgs): Promise<number> {
   const root = resolveProject(a.dir);
   let config;
   try {
-    config = loadProjectConfig(root);
+    config = configForProfile(loadProjectConfig(root), a.profile);
   } catch (e) {
-    if (e instanceof ConfigError) throw new UserError(e.message, 2);
+    if (e instanceof ConfigError || e instanceof UnknownProfileError) throw new UserError(e.message, 2);
     throw e;
   }
   const target = config.targets.find((t) => t.name === a.target);
@@ -36,7 +38,7 @@ export async function run(a: RunArgs): Promise<number> {
   const dir = enterDirectory(root, process.stderr);
   let summary;
   try {
-    summary = await runBuildRequest(root, { targets: [a.target], jobs: 0, keep_going: false, verbose: Boolean(a.verbose) }, {
+    summary = await runBuildRequest(root, { targets: [a.target], jobs: 0, keep_going: false, verbose: Boolean(a.verbose), profile: config.profile }, {
       noDaemon: a.daemon === false,
       onEvent: (e) => out.event(e),
     });

@@ -16,6 +16,7 @@ export interface WatchArgs {
   keepGoing?: boolean;
   verbose?: boolean;
   debounce?: number;
+  profile?: string;
 }
 
 const stamp = () => new Date().toTimeString().slice(0, 8);
@@ -37,7 +38,7 @@ export async function run(args: WatchArgs): Promise<number> {
     const out = new BuildOutput({ json: false, verbose: Boolean(args.verbose), stdout: process.stdout, stderr: process.stderr });
     const summary = await runBuildRequest(
       root,
-      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose) },
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), profile: args.profile ?? '' },
       { noDaemon: false, onEvent: (e) => out.event(e), signal: stop.signal },
     );
     if (!stop.signal.aborted) out.finish(summary);

@@ -4,17 +4,20 @@ import { relative, resolve } from 'node:path';
 import { loadTrace, traceIds } from '../../daemons/orchestrator/trace-store.js';
 import { explainTrace, stepsFor, traceHeading } from '../explain.js';
 import { resolveProject } from '../project.js';
+import { profileBuildDirOf } from '../profile.js';
 import type { BuildTrace } from '../../protocol/trace.js';
 
 export interface WhyArgs {
   dir?: string;
   file?: string;
   build?: string;
+  /** Count only the builds of this profile. */
+  profile?: string;
 }
 
 export async function run(args: WhyArgs): Promise<number> {
   const root = resolveProject(args.dir);
-  const trace = loadTrace(root, args.build);
+  const trace = loadTrace(root, args.build, profileBuildDirOf(root, args.profile));
   const file = args.file === undefined ? undefined : pickName(trace, root, args.file);
   const lines = [traceHeading(trace)];
   if (trace.error !== undefined) lines.push(`failed: ${trace.error}`);

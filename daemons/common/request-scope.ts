@@ -15,6 +15,7 @@ import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { SetupApi } from '../../protocol/setup.js';
+import { allProfiles } from '../../config/profiles.js';
 import { isWithin } from './watch-scope.js';
 
 /**
@@ -70,9 +71,9 @@ export interface ScopeView {
   project: ProjectConfig | null;
   /** Where a request may read: the project, its include dirs, the build dir, the cache. */
   readable: RealRoots;
-  /** Where a compile may write: the build dir. */
+  /** Where a compile may write: the build dirs of every profile. */
   build: RealRoots;
-  /** The build dir as configured, absolute (for messages). */
+  /** The default profile's build dir, absolute (for messages). */
   buildDir: string;
 }
 
@@ -157,22 +158,27 @@ export class RequestScope {
     const project = snap.project;
     const root = this.root;
     const includeDirs = new Set<string>();
-    for (const t of project?.targets ?? []) for (const d of t.include_dirs) includeDirs.add(resolve(root, d));
+    const buildDirs: string[] = [];
+    // Any profile's build may send its requests: its include dirs and build dir are the config's too.
+    for (const config of project ? allProfiles(project) : []) {
+      for (const t of config.targets) for (const d of t.include_dirs) includeDirs.add(resolve(root, d));
+      buildDirs.push(resolve(root, config.build_dir));
+    }
     // A source the config names outside the project (an imported CMake tree beside it):
     // that file, not its directory, as nothing else there is named.
     const outsideSources = new Set<string>();
     for (const t of project?.targets ?? []) {
       for (const s of t.sources) if (s.startsWith('/') || s.startsWith('../')) outsideSources.add(resolve(root, s));
     }
-    const buildDir = resolve(root, project?.build_dir ?? 'build');
+    const buildDir = buildDirs[0] ?? resolve(root, 'build');
     const extra = this.opts.cacheDir ? [this.opts.cacheDir] : [];
     const view: ScopeView = {
       generation: snap.generation,
       root,
       rootReal: realPathOfExisting(root),
       project,
-      readable: new RealRoots([root, ...includeDirs, ...outsideSources, buildDir, ...extra]),
-      build: new RealRoots([buildDir]),
+      readable: new RealRoots([root, ...includeDirs, ...outsideSources, buildDir, ...buildDirs, ...extra]),
+      build: new RealRoots([buildDir, ...buildDirs]),
       buildDir,
     };
     const now = performance.now();

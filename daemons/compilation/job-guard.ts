@@ -3,8 +3,8 @@
 // cc for a C source, cxx for a C++ one). A job's arguments are a
 // command line (-wrapper, -fplugin=, -specs=, -Wl,-o,... would run or write
 // anything), so no list of bad flags could be complete; instead the job must be
-// the very one the orchestrator derives from the config for that source, and its
-// outputs must really lie in the build dir.
+// the very one the orchestrator derives from the config for that source, in one of
+// the config's build profiles, and its outputs must really lie in a build dir.
 
 import { resolve } from 'node:path';
 import type { CompileJob } from '../../protocol/build.js';
@@ -15,6 +15,7 @@ import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 import { sourceLanguage } from '../../config/source-language.js';
+import { allProfiles } from '../../config/profiles.js';
 
 /** A compiler command of the config and where it resolves (PATH looked up from the
  *  root); path null: nowhere. */
@@ -24,12 +25,16 @@ interface AllowedProgram {
   path: string | null;
 }
 
-/** What a config allows to run, worked out once per config. */
-interface Allowed {
+/** What one profile of a config allows to run. */
+interface AllowedProfile {
+  config: ProjectConfig;
   cxx: AllowedProgram;
   cc: AllowedProgram;
   targetsBySource: Map<string, ResolvedTarget[]>;
 }
+
+/** What a config allows to run, worked out once per config: each profile's (the default one first). */
+type Allowed = AllowedProfile[];
 
 function sameArgs(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
@@ -53,19 +58,21 @@ export class CompileRequestGuard {
   private allowedOf(project: ProjectConfig, root: string): Allowed {
     let a = this.allowed.get(project);
     if (!a) {
-      const targetsBySource = new Map<string, ResolvedTarget[]>();
-      for (const t of project.targets) {
-        for (const s of t.sources) {
-          const list = targetsBySource.get(s);
-          if (list) list.push(t);
-          else targetsBySource.set(s, [t]);
+      a = allProfiles(project).map((config) => {
+        const targetsBySource = new Map<string, ResolvedTarget[]>();
+        for (const t of config.targets) {
+          for (const s of t.sources) {
+            const list = targetsBySource.get(s);
+            if (list) list.push(t);
+            else targetsBySource.set(s, [t]);
+          }
         }
-      }
-      const program = (key: 'cxx' | 'cc'): AllowedProgram => {
-        const command = project.compiler[key];
-        return { key, command, path: findOnPath(command, { cwd: root }) };
-      };
-      a = { cxx: program('cxx'), cc: program('cc'), targetsBySource };
+        const program = (key: 'cxx' | 'cc'): AllowedProgram => {
+          const command = config.compiler[key];
+          return { key, command, path: findOnPath(command, { cwd: root }) };
+        };
+        return { config, cxx: program('cxx'), cc: program('cc'), targetsBySource };
+      });
       this.allowed.set(project, a);
     }
     return a;
@@ -77,14 +84,15 @@ export class CompileRequestGuard {
     return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
   }
 
-  /** An identity probe may ask about either of the config's compilers. */
+  /** An identity probe may ask about any of the config's compilers, in any profile. */
   private programVerdict(view: ScopeView, compiler: string): RpcError | null {
     if (!view.project) return notConfigured();
     const a = this.allowedOf(view.project, view.root);
-    if (isProgram(a.cxx, compiler, view.root) || isProgram(a.cc, compiler, view.root)) return null;
+    if (a.some((p) => isProgram(p.cxx, compiler, view.root) || isProgram(p.cc, compiler, view.root))) return null;
+    const all = [...new Set(a.flatMap((p) => [describe(p.cxx), describe(p.cc)]))];
     return new RpcError(
       ErrorCode.ProgramNotAllowed,
-      `refusing to run ${compiler}: the project's compilers are ${describe(a.cxx)} and ${describe(a.cc)}, as replibuild.toml names or detects them`,
+      `refusing to run ${compiler}: the project's compilers are ${all.join(' and ')}, as replibuild.toml names or detects them`,
       { program: compiler },
     );
   }
@@ -94,8 +102,8 @@ export class CompileRequestGuard {
     if (!view.project) return notConfigured();
     const a = this.allowedOf(view.project, view.root);
     const c = sourceLanguage(job.source) === 'c';
-    const want = c ? a.cc : a.cxx;
-    if (isProgram(want, job.compiler, view.root)) return null;
+    if (a.some((p) => isProgram(c ? p.cc : p.cxx, job.compiler, view.root))) return null;
+    const want = c ? a[0]!.cc : a[0]!.cxx;
     const lang = c ? 'C' : 'C++';
     return new RpcError(
       ErrorCode.ProgramNotAllowed,
@@ -116,17 +124,21 @@ export class CompileRequestGuard {
         );
       }
     }
-    const project = view.project!;
-    const targets = this.allowedOf(project, view.root).targetsBySource.get(job.source);
-    if (!targets) {
+    const profiles = this.allowedOf(view.project!, view.root);
+    if (!profiles.some((p) => p.targetsBySource.has(job.source))) {
       // A source the config names is allowed as named (even through a symlink);
       // anything else must at least lie where a request may read.
       if (!view.readable.contains(resolve(view.root, job.source))) return outsideProject('the source', job.source, view);
       return new RpcError(ErrorCode.JobNotInConfig, `${job.source} is not a source of any target in replibuild.toml; refused`, { path: job.source });
     }
-    for (const t of targets) {
-      const want = compileJobFor(project, t, job.source);
-      if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
+    const c = sourceLanguage(job.source) === 'c';
+    for (const p of profiles) {
+      if (!job.object.startsWith(`${p.config.build_dir}/`)) continue; // another profile's build dir
+      if (!isProgram(c ? p.cc : p.cxx, job.compiler, view.root)) continue;
+      for (const t of p.targetsBySource.get(job.source) ?? []) {
+        const want = compileJobFor(p.config, t, job.source);
+        if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
+      }
     }
     return new RpcError(
       ErrorCode.JobNotInConfig,

@@ -8,6 +8,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
 import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
+import { allProfiles, profileBuildDirs } from '../../config/profiles.js';
 import type { Logger } from '../common/logger.js';
 import { DiscoveryService } from './service.js';
 
@@ -21,14 +22,24 @@ interface Scope {
 
 function scopeOf(root: string, snap: ConfigSnapshot): Scope {
   const dirs = new Set<string>();
-  for (const t of snap.project?.targets ?? []) for (const d of t.include_dirs) dirs.add(isAbsolute(d) ? d : resolve(root, d));
+  for (const config of snap.project ? allProfiles(snap.project) : []) {
+    for (const t of config.targets) for (const d of t.include_dirs) dirs.add(isAbsolute(d) ? d : resolve(root, d));
+  }
+  // The other profiles' build dirs are outputs as the build dir is: never journal entries.
+  const buildDir = snap.project?.build_dir ?? 'build';
+  const otherBuildDirs = snap.project ? profileBuildDirs(snap.project).filter((d) => d !== buildDir) : [];
   return {
     watchRoots: [...dirs].sort(),
-    ignored: snap.daemon.discovery.ignored_patterns,
-    buildDir: snap.project?.build_dir ?? 'build',
+    ignored: [...snap.daemon.discovery.ignored_patterns, ...otherBuildDirs.map(anchoredPattern)],
+    buildDir,
     usePolling: snap.daemon.discovery.use_polling,
     watchInterval: snap.daemon.discovery.watch_interval,
   };
+}
+
+/** An ignored pattern matching exactly `dir` (relative to the root) and what is under it. */
+function anchoredPattern(dir: string): string {
+  return '/' + dir.replace(/[*?[\]{}\\]/g, '\\$&');
 }
 
 export class DiscoveryHost implements DiscoveryApi {

@@ -63,8 +63,8 @@ export class RemoteOrchestrator implements OrchestratorApi {
     return this.rpc.build(req, { onProgress: onEvent, signal });
   }
 
-  clean(): Promise<{ removed: string }> {
-    return this.rpc.clean();
+  clean(profile = ''): Promise<{ removed: string }> {
+    return this.rpc.clean({ profile });
   }
 }
 

@@ -15,7 +15,7 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult 
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
-import { BuildState, buildStatePath, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
+import { BuildState, buildStatePath, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
 import { hashCachePath, StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
@@ -98,7 +98,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
   if (opts.signal?.aborted) return summary(BUILD_CANCELLED);
 
-  const state = opts.state ?? (await BuildState.load(root));
+  const state = opts.state ?? (await BuildState.load(root, stateProfileOf(config)));
   await ownHasher?.load();
   const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
   const shadow = new ShadowRecorder({ root, compilers, store: state });
@@ -479,7 +479,8 @@ function insideRoot(root: string, rel: string): string {
   return abs;
 }
 
-/** Removes the build dir, every target's objects and output (when outside it), and the build state. */
+/** Removes the build dir, every target's objects and output (when outside it), and the
+ *  build state: of the config's profile only, the other profiles' build dirs are left. */
 export async function cleanProject(config: ProjectConfig): Promise<void> {
   const root = resolve(config.root);
   const paths = new Set<string>([insideRoot(root, config.build_dir)]);
@@ -488,6 +489,6 @@ export async function cleanProject(config: ProjectConfig): Promise<void> {
     paths.add(insideRoot(root, t.output));
   }
   for (const p of paths) await rm(p, { recursive: true, force: true });
-  await rm(buildStatePath(root), { force: true });
+  await rm(buildStatePath(root, stateProfileOf(config)), { force: true });
   await rm(hashCachePath(root), { force: true });
 }

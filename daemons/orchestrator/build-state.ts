@@ -13,6 +13,7 @@ import { tempPathFor } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import type { ProjectConfig } from '../../config/types.js';
 
 /** On disk, version 2 stores each (header path, hash) pair once, in `files`, and
  *  objects name theirs by index: a TU reads ~100 headers, most of them the same
@@ -115,8 +116,15 @@ export function searchIdOf(ctx: SearchContext): string {
   return searchContextId({ quote: ctx.quote, chain: searchChainId(ctx.chain) });
 }
 
-export function buildStatePath(root: string): string {
-  return join(root, '.replibuild', 'state', 'build-state.json');
+/** The state of the default profile's build dir is where it always was; another
+ *  profile's build dir has its own beside it. */
+export function buildStatePath(root: string, profile?: string): string {
+  return join(root, '.replibuild', 'state', profile ? `build-state.${profile}.json` : 'build-state.json');
+}
+
+/** The `profile` argument of buildStatePath and BuildState.load for a config's build dir. */
+export function stateProfileOf(config: Pick<ProjectConfig, 'profile' | 'default_profile'>): string | undefined {
+  return config.profile === config.default_profile ? undefined : config.profile;
 }
 
 function emptyData(): BuildStateData {
@@ -310,8 +318,8 @@ export class BuildState implements BuildStateReader {
     this.diskStamp = diskStamp;
   }
 
-  static async load(root: string): Promise<BuildState> {
-    const file = buildStatePath(root);
+  static async load(root: string, profile?: string): Promise<BuildState> {
+    const file = buildStatePath(root, profile);
     // Stamped before the read: a write that lands during it leaves another stamp behind.
     const stamp = buildStateStamp(file);
     return new BuildState(file, await readData(file), stamp);

@@ -4,6 +4,9 @@ import { orchestratorTable } from '../../protocol/methods.js';
 import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
 import type { OrchestratorService } from './service.js';
+import { UnknownProfileError } from '../../config/profiles.js';
+import { ErrorCode } from '../../protocol/error-codes.js';
+import { RpcError } from '../../rpc/jsonrpc.js';
 
 /** `flushCacheStats` writes out the counters of the cache the links go through. */
 export function orchestratorMethods(svc: OrchestratorService, flushCacheStats: () => Promise<void>): MethodMap {
@@ -16,7 +19,10 @@ export function orchestratorMethods(svc: OrchestratorService, flushCacheStats: (
         },
         ctx.signal,
       ),
-    clean: () => svc.clean(),
+    clean: ({ profile }) =>
+      svc.clean(profile).catch((e: unknown) => {
+        throw e instanceof UnknownProfileError ? new RpcError(ErrorCode.UnknownProfile, e.message, { profile }) : e;
+      }),
     flush_cache_stats: async () => {
       await flushCacheStats();
       return { flushed: true as const };

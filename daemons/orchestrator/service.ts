@@ -12,7 +12,8 @@ import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { cleanProject, runBuild } from './build-engine.js';
-import { BuildState, buildStatePath, buildStateStamp } from './build-state.js';
+import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
+import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
 import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
@@ -39,6 +40,18 @@ export interface OrchestratorDeps {
   linkCache?: LinkCache;
 }
 
+/** What the orchestrator keeps across builds of one profile (one build dir). */
+interface ProfileRun {
+  state: BuildState | null;
+  /** The state file it was read from, and its stat as we last wrote or read it:
+   *  another writer (--no-daemon) changes it. */
+  stateFile: string | null;
+  stateStamp: string | null;
+  point: JournalPoint | null;
+  /** Whether discovery has heard every TU's headers from this process yet. */
+  depsSent: boolean;
+}
+
 function failed(error: string, seconds = 0): BuildSummary {
   return { ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error };
 }
@@ -48,12 +61,10 @@ export class OrchestratorService implements OrchestratorApi {
   /** Kept across builds: an unchanged file is stat'ed, not read, on the next build; and
    *  persisted, so the next process (--no-daemon, a restarted daemon) does the same. */
   private readonly hasher: StatCachingHasher;
-  private state: BuildState | null = null;
-  /** Stat of the state file as we last wrote or read it: another writer (--no-daemon) changes it. */
-  private stateStamp: string | null = null;
-  private point: JournalPoint | null = null;
-  /** Whether discovery has heard every TU's headers from this process yet. */
-  private depsSent = false;
+  /** By profile name. A build's journal point holds only with the state it was made with. */
+  private readonly runs = new Map<string, ProfileRun>();
+  /** The run of the build in progress or the last one: what status reports. */
+  private lastRun: ProfileRun | null = null;
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string } | null = null;
   private noopBuilds = 0;
@@ -81,7 +92,10 @@ export class OrchestratorService implements OrchestratorApi {
     // Settings apply from the next build on; a waiting build keeps its place.
     this.queue ??= new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
     this.queue.reconfigure({ queueSize: queue_size, timeoutS: timeout });
-    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(req, onEvent, buildSignal, progress, timeout, signal), {
+    // The run is picked by the profile as the config names it now; the state file is
+    // checked against the config the build then reads (loadState).
+    const run = this.runOf(req.profile || snap0.project?.default_profile || '');
+    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(run, req, onEvent, buildSignal, progress, timeout, signal), {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
@@ -105,22 +119,31 @@ export class OrchestratorService implements OrchestratorApi {
     }
   }
 
-  private async loadState(): Promise<BuildState> {
-    const file = buildStatePath(this.deps.root);
+  private runOf(profile: string): ProfileRun {
+    let run = this.runs.get(profile);
+    if (!run) this.runs.set(profile, (run = { state: null, stateFile: null, stateStamp: null, point: null, depsSent: false }));
+    return run;
+  }
+
+  private async loadState(run: ProfileRun, config: ProjectConfig): Promise<BuildState> {
+    const profile = stateProfileOf(config);
+    const file = buildStatePath(this.deps.root, profile);
     const stamp = buildStateStamp(file);
-    if (!this.state || stamp !== this.stateStamp) {
+    if (!run.state || file !== run.stateFile || stamp !== run.stateStamp) {
       // First build, or someone else wrote the state: what we knew may be stale.
-      this.state = await BuildState.load(this.deps.root);
-      this.stateStamp = stamp;
-      this.point = null;
-      this.depsSent = false;
+      run.state = await BuildState.load(this.deps.root, profile);
+      run.stateFile = file;
+      run.stateStamp = stamp;
+      run.point = null;
+      run.depsSent = false;
     }
-    return this.state;
+    return run.state;
   }
 
   /** `timeoutS` bounds the compiler probe as it bounds every other step; `callerSignal`
    *  (the client went away) ends the wait for it. */
   private async runOne(
+    run: ProfileRun,
     req: BuildRequest,
     onEvent: (e: BuildEvent) => void,
     signal: AbortSignal,
@@ -134,7 +157,8 @@ export class OrchestratorService implements OrchestratorApi {
     const seconds = () => (performance.now() - t0) / 1000;
     await this.hasher.load();
     // The journal is read first: whatever changes after this point is seen by the next build.
-    const prev = this.point;
+    this.lastRun = run;
+    const prev = run.point;
     const changes = this.deps.discovery
       ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null, this.configGeneration)
       : null;
@@ -145,7 +169,13 @@ export class OrchestratorService implements OrchestratorApi {
       onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: snap.issues.map(formatIssue).join('\n') + '\n' });
       return failed(`the configuration is invalid (${snap.issues.length} issue(s) above); nothing was built`, seconds());
     }
-    const config = snap.project;
+    let config: ProjectConfig;
+    try {
+      config = configForProfile(snap.project, req.profile);
+    } catch (e) {
+      if (e instanceof UnknownProfileError) return failed(e.message, seconds());
+      throw e;
+    }
     let selectedTargets: ResolvedTarget[];
     try {
       selectedTargets = selectTargets(config, req.targets);
@@ -158,8 +188,8 @@ export class OrchestratorService implements OrchestratorApi {
     const { cxx: identity, cc: cIdentity } = compilers;
     // Both compilers vouch for a no-op: either one replaced rebuilds its TUs.
     const compilersId = cIdentity ? `${identity.id}+${cIdentity.id}` : identity.id;
-    const state = await this.loadState();
-    const point = this.point; // loadState may have dropped it
+    const state = await this.loadState(run, config);
+    const point = run.point; // loadState may have dropped it
     const coverage = changes?.scope ? new WatchCoverage(config.root, changes.scope) : null;
 
     if (
@@ -188,8 +218,10 @@ export class OrchestratorService implements OrchestratorApi {
 
     // Past the no-op path (which vouches that the config, so every command, is the same):
     // the database follows the config before anything compiles, failed builds included.
+    // It holds the default profile's commands whichever profile builds, so that switching
+    // profiles does not rewrite it (and send an editor reindexing) each time.
     try {
-      this.compileCommands.update(config);
+      this.compileCommands.update(configForProfile(snap.project));
     } catch (e) {
       onEvent({ type: 'message', text: `replibuild: cannot write ${COMPILE_COMMANDS_FILE}: ${(e as Error).message}; the build goes on`, warning: true });
     }
@@ -228,16 +260,16 @@ export class OrchestratorService implements OrchestratorApi {
       // Only speed is lost when these fail.
       this.settling = Promise.all([
         this.hasher.save().catch(() => undefined),
-        changes ? this.sendDeps(config, compiledSources).catch(() => undefined) : undefined,
+        changes ? this.sendDeps(run, config, compiledSources).catch(() => undefined) : undefined,
       ]).then(() => undefined);
     }
-    this.stateStamp = buildStateStamp(buildStatePath(this.deps.root));
+    run.stateStamp = buildStateStamp(run.stateFile!);
 
     if (changes) {
       const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
       // A failed build keeps the epoch (files unchanged since it are still vouched
       // for) but can never be a no-op's witness.
-      this.point =
+      run.point =
         facts && coverage
           ? {
               epoch: changes.epoch,
@@ -281,28 +313,34 @@ export class OrchestratorService implements OrchestratorApi {
 
   /** Tell discovery which headers each compiled TU read (all TUs, the first time),
    *  so it can name the sources a new shadowing header affects. */
-  private async sendDeps(config: ProjectConfig, compiled: Set<string>): Promise<void> {
-    if (!this.deps.discovery || !this.state) return;
+  private async sendDeps(run: ProfileRun, config: ProjectConfig, compiled: Set<string>): Promise<void> {
+    if (!this.deps.discovery || !run.state) return;
     const entries: DepsEntry[] = [];
     for (const t of config.targets) {
       for (const source of t.sources) {
-        if (this.depsSent && !compiled.has(`${t.name}\0${source}`)) continue;
-        const rec = this.state.getObject(objectPathFor(t, source));
+        if (run.depsSent && !compiled.has(`${t.name}\0${source}`)) continue;
+        const rec = run.state.getObject(objectPathFor(t, source));
         if (rec) entries.push({ source, headers: rec.headers.map((h) => h.path) });
       }
     }
     if (entries.length) await this.deps.discovery.recordDeps(entries);
-    this.depsSent = true;
+    run.depsSent = true;
   }
 
-  async clean(): Promise<{ removed: string }> {
+  async clean(profile = ''): Promise<{ removed: string }> {
     await this.settling;
     const snap = await this.deps.setup.getConfig();
     if (!snap.project) throw new Error(`cannot clean: the configuration is invalid: ${snap.issues.map(formatIssue).join('; ')}`);
-    await cleanProject(snap.project);
-    this.state = null;
-    this.point = null;
-    return { removed: snap.project.build_dir };
+    const config = configForProfile(snap.project, profile);
+    await cleanProject(config);
+    // Every run of that build dir (a profile named outright or as the default) starts over.
+    const file = buildStatePath(this.deps.root, stateProfileOf(config));
+    for (const run of this.runs.values()) {
+      if (run.stateFile !== file) continue;
+      run.state = null;
+      run.point = null;
+    }
+    return { removed: config.build_dir };
   }
 
   private track(e: BuildEvent): void {
@@ -323,7 +361,7 @@ export class OrchestratorService implements OrchestratorApi {
       noop_builds: this.noopBuilds,
       builds_refused: this.queue?.refused ?? 0,
       builds_timed_out: this.queue?.timedOut ?? 0,
-      journal_epoch: this.point?.epoch ?? null,
+      journal_epoch: this.lastRun?.point?.epoch ?? null,
       last_build: this.last ? `${this.last.ok ? 'ok' : 'failed'} in ${this.last.seconds.toFixed(1)}s at ${this.last.finished}` : null,
     };
   }

@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RpcConnection } from '../../rpc/client.js';
 import { loadProjectConfig } from '../../config/project-config.js';
+import { configForProfile } from '../../config/profiles.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { commonTable, compilationTable, discoveryTable } from '../../protocol/methods.js';
@@ -172,6 +173,33 @@ describe('request confinement (issue 10, item 8)', () => {
     p.write('src/main.cpp', readFileSync(join(p.root, 'src/main.cpp'), 'utf8') + '// edited\n');
     expect(build(p).ok).toBe(true);
     expect(readRecordFile(p.root, 'compilation')!.pid).toBe(pid);
+  });
+
+  it("every profile's compiles pass, each only as its profile gives it and into its own build dir", async () => {
+    const { p } = setUp();
+    expect(cliSync(['start'], p).code).toBe(0);
+    expect(build(p)).toMatchObject({ ok: true, compiled: 1 });
+    const debug = loadProjectConfig(p.root);
+    const release = configForProfile(debug, 'release');
+    const ofDebug = compileJobFor(debug, debug.targets[0]!, 'src/main.cpp');
+    const ofRelease = compileJobFor(release, release.targets[0]!, 'src/main.cpp');
+    expect(ofRelease.object).toBe('build-release/obj/app/src/main.cpp.o');
+    const conn = await connect(p, 'compilation');
+    const compile = (job: CompileJob) => proxy(compilationTable, conn).compile({ job });
+    try {
+      expect((await compile(ofRelease)).outcome).not.toBe('failed');
+      expect(existsSync(join(p.root, ofRelease.object))).toBe(true);
+      // One profile's arguments with the other's outputs: no profile gives that job.
+      for (const crossed of [{ ...ofRelease, args: ofDebug.args }, { ...ofDebug, args: ofRelease.args }]) {
+        expect((await refusal(compile(crossed))).code).toBe(ErrorCode.JobNotInConfig);
+      }
+      // A build dir no profile has.
+      const r = await refusal(compile({ ...ofRelease, object: 'build-nope/main.o', depfile: 'build-nope/main.d' }));
+      expect(r.code).toBe(ErrorCode.PathOutsideProject);
+      expect(existsSync(join(p.root, 'build-nope'))).toBe(false);
+    } finally {
+      conn.close();
+    }
   });
 
   it('a C source runs only with [compiler] cc and a C++ source only with cxx', async () => {

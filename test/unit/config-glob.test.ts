@@ -148,6 +148,9 @@ describe('expandGlob', () => {
     expect(() => g('src/[ab')).toThrow(/'\[' is never closed/);
     expect(() => g('src/[z-a].cpp')).toThrow(/bad character set/);
     expect(() => g('')).toThrow(/empty/);
+    // An alternative of the braces is held to the same rules as a whole pattern.
+    expect(() => g('{src,..}/*.cpp')).toThrow(/'\.\.' would leave the project root/);
+    expect(() => g('{/etc,src}/a.cpp')).toThrow(/not absolute/);
   });
 
   it('expandGlobs unions several patterns', () => {
@@ -216,7 +219,10 @@ describe('matchGlob', () => {
 describe('glob helpers', () => {
   it('expands braces, nested and repeated', () => {
     expect(expandBraces('a{b,c{d,e}}f{1,2}')).toEqual(['abf1', 'abf2', 'acdf1', 'acdf2', 'acef1', 'acef2']);
-    expect(expandBraces('x\\{a,b\\}')).toEqual(['x\\{a,b\\}']);
+    // Escaped braces are no alternatives: one pattern, the braces literal.
+    expect(expandBraces('x\\{a,b\\}')).toEqual(['x{a,b}']);
+    expect(matchGlob('x\\{a,b\\}', 'x{a,b}')).toBe(true);
+    expect(matchGlob('x\\{a,b\\}', 'xa')).toBe(false);
     expect(expandBraces('[{]x')).toEqual(['[{]x']);
   });
 

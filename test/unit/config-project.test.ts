@@ -541,7 +541,7 @@ describe('project config errors', () => {
     }
     const file = join(root, 'replibuild.toml');
     expect(message.split('\n')).toEqual([
-      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir, compile_commands)`,
+      `${file}:2:1: error: unknown key "project.foo" (known keys here: name, build_dir, compile_commands, default_profile)`,
       `${file}:4:1: error: targets.a.kind must be one of "executable", "static", "shared", not "x"`,
     ]);
   });
