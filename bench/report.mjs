@@ -3,6 +3,7 @@
 // of each replibuild mode to every tool: replibuild ÷ tool, < 1 = replibuild faster).
 import { REPLIBUILD_TOOLS, TOOL_LABELS } from './builders.mjs';
 import { SCENARIOS } from './scenarios.mjs';
+import { distccSection } from './distcc.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { noopFloorTable } from './noop-floor.mjs';
 
@@ -195,6 +196,7 @@ export function renderMarkdown(results) {
 
   const sm = results['second-machine'];
   if (sm) L.push(secondMachineSection(sm, m));
+  if (results.distcc) L.push(distccSection(results.distcc, cell));
 
   if (results.scaling?.error) L.push(`## No-op scaling\n\nThe scaling suite failed: ${results.scaling.error}\n`);
   else if (results.scaling) {

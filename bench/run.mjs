@@ -4,10 +4,10 @@
 //   npm run bench                  full run (N = 200, no-op scaling at 20 / 2,000 / 20,000, googletest)
 //   npm run bench -- --quick       under 5 minutes (N = 16, scaling at 20 / 2,000, no googletest)
 //
-// Options: --only=synthetic,second-machine,scaling,googletest   --n=200   --sizes=20,2000,20000
+// Options: --only=synthetic,second-machine,distcc,scaling,googletest   --n=200   --sizes=20,2000,20000
 //          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
-//          warm-clean second-machine scale-noop scale-edit gtest)   --jobs=2   --no-install   --keep (temp dirs)
+//          warm-clean second-machine distcc scale-noop scale-edit gtest)   --jobs=2   --no-install   --keep (temp dirs)
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
 //          --merge (keep the other suites' results from the existing results.json)
 //          --render-only (rewrite BENCHMARKS.md from results.json, measuring nothing)
@@ -28,6 +28,7 @@ import { renderMarkdown } from './report.mjs';
 import { snapshotReplibuild } from './replibuild.mjs';
 import { runScaling, runSynthetic } from './scenarios.mjs';
 import { runSecondMachine } from './second-machine.mjs';
+import { runDistcc } from './distcc.mjs';
 import { evaluateTargets } from './targets.mjs';
 import { availability, ensureTools, toolVersions } from './tools.mjs';
 
@@ -60,8 +61,8 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   const reps = o.quick
-    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, 'scale-noop': 5, 'scale-edit': 1, gtest: 1 }
-    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, 'scale-noop': 7, 'scale-edit': 3, gtest: 1 };
+    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1 }
+    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1 };
   for (const [k, v] of Object.entries(o.reps ?? {})) {
     if (!(k in reps) || !(v >= 0)) throw new Error(`--reps: unknown key or bad count ${k}:${v}`);
     reps[k] = v;
@@ -76,7 +77,7 @@ function parseArgs(argv) {
     scaleTools: o.scaleTools ?? (o.quick ? ['ninja', 'rb-daemon'] : ['ninja', 'rb-daemon', 'make']),
     sizes: o.sizes ?? (o.quick ? [20, 2000] : [20, 2000, 20000]),
     reps,
-    suites: o.only ?? ['synthetic', 'second-machine', ...(o.quick && !o.googletest ? [] : ['googletest']), 'scaling'],
+    suites: o.only ?? ['synthetic', 'second-machine', 'distcc', ...(o.quick && !o.googletest ? [] : ['googletest']), 'scaling'],
     out: resolve(REPO, o.out ?? 'BENCHMARKS.md'),
     json: resolve(REPO, o.json ?? 'bench/results.json'),
   };
@@ -162,6 +163,7 @@ async function main() {
     },
     synthetic: null,
     'second-machine': null,
+    distcc: null,
     scaling: null,
     googletest: null,
     targets: [],
@@ -171,7 +173,7 @@ async function main() {
     // Suites not run now keep their figures from the previous run, marked as such.
     try {
       const prev = JSON.parse(readFileSync(opts.json, 'utf8'));
-      const kept = ['synthetic', 'second-machine', 'scaling', 'googletest'].filter((k) => !opts.suites.includes(k) && prev[k]);
+      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest'].filter((k) => !opts.suites.includes(k) && prev[k]);
       for (const k of kept) results[k] = prev[k];
       results.meta.merged = [...(prev.meta.merged ?? []).filter((m) => kept.includes(m.suite)), ...kept.filter((k) => !(prev.meta.merged ?? []).some((m) => m.suite === k)).map((k) => ({ suite: k, date: prev.meta.date, command: prev.meta.command, load_start: prev.meta.machine.load_start, replibuild_source: prev.meta.replibuild_source ?? null, calibration: prev.meta.calibration ?? null }))];
       log(`merging ${kept.join(', ') || 'nothing'} from ${opts.json}`);
@@ -202,6 +204,7 @@ async function main() {
     const suites = {
       synthetic: () => runSynthetic({ ...ctx, n: opts.n, tools: ALL_TOOLS, reps: opts.reps }),
       'second-machine': () => runSecondMachine({ ...ctx, n: opts.n, reps: opts.reps['second-machine'] }),
+      distcc: () => runDistcc({ ...ctx, n: opts.n, reps: opts.reps.distcc }),
       scaling: () =>
         runScaling({ ...ctx, sizes: opts.sizes, tools: opts.scaleTools, reps: { scaleNoop: opts.reps['scale-noop'], scaleEdit: opts.reps['scale-edit'] } }),
       googletest: async () => {

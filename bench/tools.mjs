@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const APT_PACKAGES = { ccache: 'ccache', sccache: 'sccache', googletest: 'googletest', 'redis-server': 'redis-server' };
+const APT_PACKAGES = { ccache: 'ccache', sccache: 'sccache', googletest: 'googletest', 'redis-server': 'redis-server', distccd: 'distcc' };
 export const GOOGLETEST_SRC = '/usr/src/googletest';
 
 /** The full path of `cmd` on PATH, or null. */
@@ -69,6 +69,7 @@ export function toolVersions(replibuildCli) {
     ccache: firstLine('ccache', ['--version']),
     sccache: firstLine('sccache', ['--version']),
     'redis-server': firstLine('redis-server', ['--version']),
+    distcc: firstLine('distcc', ['--version']),
     googletest: present('googletest') ? `${debVersion('googletest') ?? 'unknown'} (Debian package, ${GOOGLETEST_SRC})` : null,
   };
 }
@@ -84,5 +85,6 @@ export function availability() {
     sccache: present('sccache') && present('make'),
     googletest: present('googletest'),
     'redis-server': present('redis-server'),
+    distcc: present('distcc') && present('distccd'),
   };
 }

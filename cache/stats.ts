@@ -42,6 +42,15 @@ export interface StatCounters {
   /** Calls answered, and their summed time, for the mean latency. */
   remote_calls: number;
   remote_ms_total: number;
+  /** Compiles sent to each distcc host (by its name in the host list). */
+  distcc: Record<string, DistccCounts>;
+}
+
+export interface DistccCounts {
+  jobs: number;
+  failures: number;
+  /** Summed time of the jobs that did not fail, for the mean. */
+  ok_ms_total: number;
 }
 
 const REMOTE_ZERO = {
@@ -70,6 +79,7 @@ export function emptyCounters(): StatCounters {
     link_hits: 0,
     link_misses: 0,
     ...REMOTE_ZERO,
+    distcc: {},
   };
 }
 
@@ -91,6 +101,14 @@ export function addCounters(into: StatCounters, from: Partial<StatCounters> | nu
   for (const k of Object.keys(REMOTE_ZERO) as (keyof typeof REMOTE_ZERO)[]) into[k] += num(from[k]);
   addMap(into.uncacheable, from.uncacheable);
   addMap(into.not_stored, from.not_stored);
+  if (typeof from.distcc === 'object' && from.distcc !== null) {
+    for (const [host, c] of Object.entries(from.distcc)) {
+      const to = (into.distcc[host] ??= { jobs: 0, failures: 0, ok_ms_total: 0 });
+      to.jobs += num(c?.jobs);
+      to.failures += num(c?.failures);
+      to.ok_ms_total += num(c?.ok_ms_total);
+    }
+  }
   return into;
 }
 
@@ -226,6 +244,15 @@ export class CacheStats {
   link(hit: boolean): void {
     if (hit) this.pending.link_hits++;
     else this.pending.link_misses++;
+    this.changed();
+  }
+
+  /** One compile sent to a distcc host, and whether the host (not the source) failed it. */
+  distcc(host: string, ok: boolean, ms: number): void {
+    const c = (this.pending.distcc[host] ??= { jobs: 0, failures: 0, ok_ms_total: 0 });
+    c.jobs++;
+    if (ok) c.ok_ms_total += ms;
+    else c.failures++;
     this.changed();
   }
 
@@ -391,6 +418,8 @@ export interface CacheStatsReport {
   link_misses: number;
   /** The shared remote tier, per entry; all zero when none is configured. */
   remote: RemoteReport;
+  /** Per distcc host: compiles sent, failures, mean time of the others. */
+  distcc: { host: string; jobs: number; failures: number; mean_ms: number }[];
 }
 
 export interface RemoteReport {
@@ -446,5 +475,6 @@ export function buildReport(
     link_hits: c.link_hits,
     link_misses: c.link_misses,
     remote: remoteReport(c),
+    distcc: Object.entries(c.distcc).map(([host, d]) => ({ host, jobs: d.jobs, failures: d.failures, mean_ms: d.jobs > d.failures ? round(d.ok_ms_total / (d.jobs - d.failures)) : 0 })),
   };
 }

@@ -114,7 +114,7 @@ export class BuildOutput {
         this.noteProgress(e);
         const verb = e.outcome === 'compiled' ? 'Compiled' : e.outcome === 'cached' ? 'Cached  ' : 'FAILED  ';
         if (this.o.verbose && e.command) this.line(e.command);
-        const text = `[${e.done}/${e.total}] ${verb} ${e.source} (${secs(e.ms)})`;
+        const text = `[${e.done}/${e.total}] ${verb} ${e.source} (${secs(e.ms)})${e.on ? ` [on ${e.on}]` : ''}`;
         if (this.tty && e.outcome !== 'failed' && !this.o.verbose) {
           if (this.running.size) this.showRunning();
           else {

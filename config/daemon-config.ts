@@ -3,6 +3,7 @@ import type { TomlTable } from 'smol-toml';
 import { DAEMON_NAMES, type DaemonName } from './daemon-names.js';
 import type { DaemonConfig } from './types.js';
 import { compileGlob, GlobSyntaxError } from './glob.js';
+import { DistccHostsError, parseDistccHosts } from './distcc-hosts.js';
 import { DEFAULT_REMOTE_TIMEOUT_MS, REMOTE_CACHE_MODES, remoteUrlProblem, type RemoteCacheMode } from './remote-cache.js';
 import { locateKey } from './toml-locate.js';
 import { readTomlFile, parseToml } from './toml-source.js';
@@ -26,7 +27,7 @@ export function defaultDaemonConfig(): DaemonConfig {
     enabled: { setup: true, discovery: true, compilation: true, orchestrator: true },
     ports: { ...DEFAULT_PORTS },
     discovery: { watch_interval: 1000, ignored_patterns: ['*.tmp', '*.swp'], use_polling: false },
-    compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: DEFAULT_REMOTE_TIMEOUT_MS },
+    compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: DEFAULT_REMOTE_TIMEOUT_MS, distcc_hosts: '' },
     orchestrator: { queue_size: 100, timeout: 300 },
   };
 }
@@ -38,7 +39,7 @@ export const DEFAULT_DAEMON_CONFIG: DaemonConfig = deepFreeze(defaultDaemonConfi
 const SECTION_KEYS: Record<DaemonName, readonly string[]> = {
   setup: ['port'],
   discovery: ['port', 'watch_interval', 'ignored_patterns', 'use_polling'],
-  compilation: ['port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms'],
+  compilation: ['port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms', 'distcc_hosts'],
   orchestrator: ['port', 'queue_size', 'timeout'],
 };
 
@@ -97,6 +98,7 @@ function readSection(name: DaemonName, t: TableReader, config: DaemonConfig): vo
       c.cache_ttl = t.int('cache_ttl', { min: 0, unit: 's' }) ?? c.cache_ttl;
       c.parallel_jobs = t.int('parallel_jobs', { min: 0 }) ?? c.parallel_jobs;
       readRemoteCache(t, c);
+      readDistccHosts(t, c);
       return;
     }
     case 'orchestrator': {
@@ -123,6 +125,18 @@ function readRemoteCache(t: TableReader, c: DaemonConfig['compilation']): void {
     else t.issues.add(t.at('remote_cache_mode'), `${formatKeyPath(t.at('remote_cache_mode'))} must be "read-write" or "read-only", not ${JSON.stringify(mode)}`);
   }
   c.remote_cache_timeout_ms = t.int('remote_cache_timeout_ms', { min: 1, max: 60_000, unit: 'ms' }) ?? c.remote_cache_timeout_ms;
+}
+
+function readDistccHosts(t: TableReader, c: DaemonConfig['compilation']): void {
+  const hosts = t.string('distcc_hosts');
+  if (hosts === undefined) return;
+  try {
+    parseDistccHosts(hosts);
+    c.distcc_hosts = hosts.trim();
+  } catch (e) {
+    if (!(e instanceof DistccHostsError)) throw e;
+    t.issues.add(t.at('distcc_hosts'), `${formatKeyPath(t.at('distcc_hosts'))}: ${e.message}`);
+  }
 }
 
 function globProblem(pattern: string): string | null {

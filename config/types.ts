@@ -31,6 +31,9 @@ export interface DaemonConfig {
     remote_cache: string;
     remote_cache_mode: 'read-write' | 'read-only';
     remote_cache_timeout_ms: number;
+    /** distcc host list (distcc's syntax) for cache misses; '' = DISTCC_HOSTS of the
+     *  daemons' environment applies ("localhost": local only, whatever it says). */
+    distcc_hosts: string;
   };
   orchestrator: {
     queue_size: number;

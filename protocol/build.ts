@@ -42,6 +42,8 @@ export interface CompileResult {
   /** The compile cache's answer: the mode of a hit, or why it missed. Absent when the
    *  compile did not go through the cache. */
   cache?: CacheLookup;
+  /** The distcc host that compiled it; absent: this machine (or the cache). */
+  compiled_on?: string;
 }
 
 export interface BuildRequest {
@@ -78,7 +80,7 @@ export type BuildEvent =
   /** A TU began compiling (or looking itself up in the cache): the live line shows what
    *  runs now. `left_ms`: the build's estimate of the time left, when it has one. */
   | { type: 'tu_start'; target: string; source: string; done: number; total: number; left_ms?: number }
-  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; left_ms?: number }
+  | { type: 'tu'; target: string; source: string; outcome: CompileOutcome; ms: number; done: number; total: number; command?: string; left_ms?: number; on?: string }
   | { type: 'diagnostics'; source: string; text: string }
   /** `cached`: the link cache served the output (no linker ran). `unchanged`: the
    *  relink planned after a recompile was not needed, the objects came out identical;

@@ -19,6 +19,9 @@ export interface RunCompileOptions {
   onSpawn?(pid: number): void;
   /** Called when that process has exited. */
   onExit?(pid: number): void;
+  /** Run the compiler through this wrapper (`program <compiler> args...`), in `env`:
+   *  distcc, which the daemon adds itself (a request can never name it). */
+  via?: { program: string; env: NodeJS.ProcessEnv };
 }
 
 /** The compile was cancelled (its build was, or the caller aborted it). Not a compile failure. */
@@ -93,8 +96,10 @@ export async function runCompile(
   if (dirname(depAbs) !== dirname(objAbs)) mkdirSync(dirname(depAbs), { recursive: true });
 
   const argv = compileArgv(job, job.object + suffix, job.depfile + suffix);
-  const run = await runInProcessGroup(identity.path, argv, {
+  const { via } = opts;
+  const run = await runInProcessGroup(via ? via.program : identity.path, via ? [identity.path, ...argv] : argv, {
     cwd: job.cwd,
+    ...(via ? { env: via.env } : {}),
     ...(signal ? { signal } : {}),
     ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
     ...(opts.onExit ? { onExit: opts.onExit } : {}),
@@ -102,7 +107,7 @@ export async function runCompile(
 
   if (run.spawn_error) {
     await removeTemps();
-    return result('failed', run.exit_code, `replibuild: cannot run compiler ${identity.path}: ${run.spawn_error.message}\n`);
+    return result('failed', run.exit_code, `replibuild: cannot run ${via ? via.program : `compiler ${identity.path}`}: ${run.spawn_error.message}\n`);
   }
   if (run.aborted || signal?.aborted) {
     await removeTemps();

@@ -102,6 +102,7 @@ export async function run(args: CacheArgs): Promise<number> {
           ['remote mean latency', `${x.mean_latency_ms} ms`],
         );
       }
+      for (const d of r.distcc) lines.push([`distcc ${d.host}`, `jobs ${d.jobs}, failures ${d.failures}, mean ${d.mean_ms} ms`]);
       for (const [k, v] of lines) console.log(`${k.padEnd(20)}${v}`);
       return 0;
     }

@@ -8,6 +8,9 @@ import { remoteReport } from '../../cache/stats.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
 import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
 import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { Distributor } from '../../toolchain/distcc/distributor.js';
+import type { DistccHost } from '../../config/distcc-hosts.js';
+import { distccDetails } from './distcc-status.js';
 
 export interface CompilationServiceOptions {
   parallelJobs: number;
@@ -17,25 +20,63 @@ export interface CompilationServiceOptions {
   cache?: CompileCache;
   /** Where compiler identities are kept between processes (toolchain/identity-store.ts). */
   identityStore?: string;
+  /** Send cache misses to these distcc hosts (empty or absent: compile here only). */
+  distcc?: DistccSettings;
+}
+
+export interface DistccSettings {
+  hosts: DistccHost[];
+  /** Where the host list came from ("distcc_hosts", "DISTCC_HOSTS"), for status. */
+  from: string;
+  /** distcc's lock and state files and the per-job logs (private). */
+  dir: string;
+  /** The distcc client; default "distcc" on PATH. */
+  program?: string;
+  /** Why the configured list is not used (a bad DISTCC_HOSTS), for status. */
+  problem?: string;
+  log?: (line: string) => void;
 }
 
 export class CompilationService implements CompilationApi {
   private readonly queue: CompileQueue;
   private compiledMs = 0;
   private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
+  private localSlots: number;
+  private readonly distributor: Distributor | null;
+  /** What runs a compile the cache did not serve: the distributor, or the local runner. */
+  private readonly runner: (job: CompileJob, identity: RunnerIdentity, o?: RunCompileOptions) => Promise<CompileResult>;
 
   constructor(private readonly opts: CompilationServiceOptions) {
-    this.queue = new CompileQueue({ parallel_jobs: opts.parallelJobs });
+    this.localSlots = resolveParallelJobs(opts.parallelJobs);
+    const d = opts.distcc;
+    this.distributor = d && d.hosts.length
+      ? new Distributor({
+          hosts: d.hosts,
+          localSlots: () => this.localSlots,
+          setup: { program: d.program ?? 'distcc', dir: d.dir },
+          record: this.recorded,
+          onHostEvent: (e) => opts.cache?.stats.distcc(e.host, e.ok, e.ms),
+          ...(d.log ? { log: d.log } : {}),
+        })
+      : null;
+    this.runner = this.distributor ? this.distributor.run : this.tracked;
+    // Cache hits need no slot of the pool; misses wait in it for a host or a local slot.
+    this.queue = new CompileQueue({ parallel_jobs: this.width() });
+  }
+
+  /** Compiles in flight: this machine's slots, plus every distcc host's limit. */
+  private width(): number {
+    return this.distributor ? this.distributor.width() : this.localSlots;
   }
 
   identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
     return getCompilerIdentity(compiler, { cwd, ...opts, ...(this.opts.identityStore ? { store: this.opts.identityStore } : {}) });
   }
 
-  /** runCompile with every compiler process it starts on record. */
-  private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> => {
+  /** `o` with every process a compile starts (a compiler, or distcc) put on record. */
+  private readonly recorded = (job: CompileJob, o: RunCompileOptions = {}): RunCompileOptions => {
     const children = this.opts.children;
-    return runCompile(job, identity, {
+    return {
       ...o,
       onSpawn: (pid) => {
         children?.add(pid, displayCompileCommand(job));
@@ -45,15 +86,19 @@ export class CompilationService implements CompilationApi {
         children?.remove(pid);
         o.onExit?.(pid);
       },
-    });
+    };
   };
+
+  /** runCompile with every compiler process it starts on record. */
+  private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> =>
+    runCompile(job, identity, this.recorded(job, o));
 
   async compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
     const identity = await this.identity(job.compiler, job.cwd);
     const cache = this.opts.cache;
     const fn: CompileFn = cache
-      ? (j, sig) => cache.compile(j, identity, this.tracked, { signal: sig })
-      : (j, sig) => this.tracked(j, identity, { signal: sig });
+      ? (j, sig) => cache.compile(j, identity, this.runner, { signal: sig })
+      : (j, sig) => this.runner(j, identity, { signal: sig });
     const res = await this.queue.run(job, fn, { signal });
     this.compiledMs += res.duration_ms;
     if (res.outcome === 'cached') this.counts.hits++;
@@ -76,7 +121,8 @@ export class CompilationService implements CompilationApi {
   }
 
   setParallelJobs(n: number): void {
-    this.queue.setParallelJobs(resolveParallelJobs(n));
+    this.localSlots = resolveParallelJobs(n);
+    this.queue.setParallelJobs(this.width());
   }
 
   /** Stop everything (daemon shutdown): queued jobs dropped, running compilers killed, counts saved. */
@@ -89,7 +135,9 @@ export class CompilationService implements CompilationApi {
     const s = this.queue.stats();
     const looked = this.counts.hits + this.counts.misses;
     return {
-      parallel_jobs: s.concurrency,
+      parallel_jobs: this.localSlots,
+      // With distcc hosts: local slots plus the hosts' limits.
+      ...(this.distributor ? { compile_slots: s.concurrency } : {}),
       jobs_running: s.running,
       jobs_queued: s.queued,
       jobs_completed: s.completed,
@@ -101,6 +149,7 @@ export class CompilationService implements CompilationApi {
       cache_hit_rate: looked ? Math.round((this.counts.hits / looked) * 1000) / 10 : null,
       compile_seconds: Math.round(this.compiledMs / 100) / 10,
       ...remoteDetails(this.opts.cache),
+      ...distccDetails(this.opts.distcc, this.distributor?.figures() ?? []),
     };
   }
 }

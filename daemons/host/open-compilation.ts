@@ -8,7 +8,9 @@ import type { ChildTracker } from './child-tracker.js';
 import type { Logger } from '../common/logger.js';
 import { CompileCache } from '../../cache/cached-compile.js';
 import { cleanupWithConfig } from '../../cache/cleanup.js';
-import { CompilationService } from '../compilation/service.js';
+import { CompilationService, type DistccSettings } from '../compilation/service.js';
+import { DistccHostsError, distccHostsSource, parseDistccHosts } from '../../config/distcc-hosts.js';
+import { ensurePrivateDir } from '../../fs/private-files.js';
 import { projectPaths } from './paths.js';
 import { join } from 'node:path';
 
@@ -43,10 +45,34 @@ export async function openCache(log: Logger, config: DaemonConfig): Promise<Comp
   }
 }
 
+/** The distcc hosts to send misses to: distcc_hosts, else DISTCC_HOSTS of this
+ *  process's environment (the CLI's, passed to the daemons at start); undefined: neither. */
+export function distccSettings(root: string, config: DaemonConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): DistccSettings | undefined {
+  const source = distccHostsSource(config.compilation.distcc_hosts, env);
+  if (!source) return undefined;
+  const dir = join(projectPaths(root).stateDir, 'distcc');
+  const distccLog = (line: string) => log.info(line);
+  try {
+    const hosts = parseDistccHosts(source.text);
+    if (hosts.length) {
+      ensurePrivateDir(dir);
+      log.info(`distcc: sending cache misses to ${hosts.map((h) => `${h.name}/${h.limit}`).join(' ')} (from ${source.from})`);
+    }
+    return { hosts, from: source.from, dir, log: distccLog };
+  } catch (e) {
+    // The key was checked with the file; only the environment's list can be wrong here.
+    if (!(e instanceof DistccHostsError)) throw e;
+    const problem = `${source.from}: ${e.message}`;
+    log.warn(`distcc not used: ${problem}`);
+    return { hosts: [], from: source.from, dir, problem };
+  }
+}
+
 export interface CompilationOptions {
-  /** The project: its state dir keeps the compiler identities probed (compilers.json). */
+  /** The project root: distcc's private state and the compiler identities probed
+   *  (compilers.json) live under its .replibuild/state. */
   root: string;
-  /** parallel_jobs is read from it. */
+  /** parallel_jobs and distcc_hosts are read from it. */
   config: DaemonConfig;
   log: Logger;
   children?: ChildTracker;
@@ -65,11 +91,13 @@ export interface OpenCompilation {
 
 export async function openCompilation(o: CompilationOptions): Promise<OpenCompilation> {
   const cache = o.cache === undefined ? await openCache(o.log, o.config) : o.cache;
+  const distcc = distccSettings(o.root, o.config, o.log);
   const service = new CompilationService({
     parallelJobs: o.config.compilation.parallel_jobs,
     children: o.children,
     cache: cache ?? undefined,
     identityStore: join(projectPaths(o.root).stateDir, 'compilers.json'),
+    ...(distcc ? { distcc } : {}),
   });
   const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};
   return {

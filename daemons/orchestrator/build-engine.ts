@@ -285,6 +285,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     trace.compile(tu, slot, res);
     const ev: BuildEvent = withEta({ type: 'tu', target: tu.target, source: tu.source, outcome: res.outcome, ms: res.duration_ms, done, total });
     if (request.verbose) ev.command = displayCompileCommand(tu.job);
+    if (res.compiled_on && res.outcome === 'compiled') ev.on = res.compiled_on;
     emit(ev);
     if (res.stderr) emit({ type: 'diagnostics', source: tu.source, text: res.stderr });
     if (res.outcome === 'failed') {

@@ -121,12 +121,13 @@ describe('request confinement (issue 10, item 8)', () => {
       expect(r.message).toContain(out);
       expect(existsSync(out)).toBe(false);
 
-      // Another program as the compiler: a shell, or a script; neither runs.
+      // Another program as the compiler: a shell, a script, or distcc (a wrapper only the
+      // daemon itself adds, for its configured hosts); none runs.
       const ran = join(base, 'ran');
       const script = join(base, 'evil.sh');
       writeFileSync(script, `#!/bin/sh\ntouch ${ran}\necho 12\n`);
       chmodSync(script, 0o755);
-      for (const program of ['/bin/sh', script]) {
+      for (const program of ['/bin/sh', script, 'distcc']) {
         r = await refusal(compile({ ...legit, compiler: program }));
         expect(r.code, program).toBe(ErrorCode.ProgramNotAllowed);
         expect(r.message).toContain(program);

@@ -46,7 +46,7 @@ describe('daemon config defaults', () => {
       enabled: { setup: true, discovery: true, compilation: true, orchestrator: true },
       ports: { discovery: 9001, setup: 9002, compilation: 9003, orchestrator: 9004 },
       discovery: { watch_interval: 1000, ignored_patterns: ['*.tmp', '*.swp'], use_polling: false },
-      compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200 },
+      compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' },
       orchestrator: { queue_size: 100, timeout: 300 },
     });
   });
@@ -92,7 +92,7 @@ describe('the reference .replibuild/daemon_config.toml', () => {
         'enable_discovery', 'enable_setup', 'enable_compilation', 'enable_orchestrator',
         'port', 'watch_interval', 'ignored_patterns', 'use_polling',
         'port',
-        'port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms',
+        'port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms', 'distcc_hosts',
         'port', 'queue_size', 'timeout',
       ].sort(),
     );
@@ -129,7 +129,7 @@ timeout = 1
       enabled: { setup: false, discovery: false, compilation: false, orchestrator: false },
       ports: { discovery: 19001, setup: 0, compilation: 19003, orchestrator: 0 },
       discovery: { watch_interval: 10, ignored_patterns: ['*.o', 'build/**'], use_polling: true },
-      compilation: { max_cache_size: 1, cache_ttl: 0, parallel_jobs: 8, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200 },
+      compilation: { max_cache_size: 1, cache_ttl: 0, parallel_jobs: 8, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' },
       orchestrator: { queue_size: 1, timeout: 1 },
     });
   });
@@ -139,7 +139,7 @@ timeout = 1
       'daemons.compilation.parallel_jobs = 3\ndaemons.orchestrator = { timeout = 60 }\n',
       'x.toml',
     );
-    expect(cfg.compilation).toEqual({ max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 3, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200 });
+    expect(cfg.compilation).toEqual({ max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 3, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' });
     expect(cfg.orchestrator).toEqual({ queue_size: 100, timeout: 60 });
     expect(cfg.ports).toEqual(DEFAULT_DAEMON_CONFIG.ports);
   });
@@ -182,7 +182,7 @@ describe('daemon config errors', () => {
       {
         file, line: 5, column: 1, key: 'daemons.compilation.frobnicate',
         message:
-          'unknown key "daemons.compilation.frobnicate" (known keys here: port, max_cache_size, cache_ttl, parallel_jobs, remote_cache, remote_cache_mode, remote_cache_timeout_ms)',
+          'unknown key "daemons.compilation.frobnicate" (known keys here: port, max_cache_size, cache_ttl, parallel_jobs, remote_cache, remote_cache_mode, remote_cache_timeout_ms, distcc_hosts)',
       },
       {
         file, line: 6, column: 10, key: 'daemons.orchestrater',
