@@ -8,6 +8,7 @@ import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { tokensSection } from './tokens-report.mjs';
 import { coldOrderSection } from './cold-order.mjs';
 import { warmSection } from './warm.mjs';
+import { noopFloorTable } from './noop-floor.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
 
@@ -209,6 +210,7 @@ export function renderMarkdown(results) {
     L.push('## No-op scaling (tiny variant: same include graph, trivial bodies)');
     L.push('');
     L.push(scalingTables(results.scaling));
+    L.push(noopFloorTable(results.scaling));
   }
 
   const gt = results.googletest;

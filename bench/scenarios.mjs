@@ -11,6 +11,7 @@ import { daemonsMemory } from './scale-memory.mjs';
 import { binaryPath, cloneModel, editConfigComment, editConfigValue, editTu, expectedOutput, generateProject } from './generate.mjs';
 import { measureScenario } from './measure.mjs';
 import { daemonsRss } from './replibuild.mjs';
+import { nodeFloorBuilder, verifyUnlessFloor } from './noop-floor.mjs';
 
 export const SCENARIOS = [
   { id: 'cold', title: 'Cold build (empty cache, nothing built)' },
@@ -146,7 +147,8 @@ export async function runScaling(opts) {
       }
       const others = Object.entries(row.cold).filter(([t, e]) => !t.startsWith('rb-') && e.summary?.median != null);
       if (others.length) prev = { n, seconds: others.reduce((a, [, e]) => a + e.summary.median, 0) };
-      row.noop = await measureScenario(builders, { name: 'noop', reps: opts.reps.scaleNoop, verify: verifyProgram }, log);
+      // The floor (`node -e 0`) is timed among the no-ops only (bench/noop-floor.mjs).
+      row.noop = await measureScenario([...builders, nodeFloorBuilder(opts)], { name: 'noop', reps: opts.reps.scaleNoop, verify: verifyUnlessFloor(verifyProgram) }, log);
       row['edit-cpp'] = await measureScenario(
         builders,
         { name: 'edit-cpp', reps: opts.reps.scaleEdit, before: (b, rep) => editTu(b.model, (rep * 7919 + 3) % n), verify: verifyProgram },

@@ -3,6 +3,7 @@
 // (with the reason).
 
 import { tokensTargets } from './tokens-report.mjs';
+import { floorTargets } from './noop-floor.mjs';
 
 const med = (scn, tool) => scn?.[tool]?.summary?.median ?? null;
 
@@ -141,5 +142,6 @@ export function evaluateTargets(results) {
     const why = a == null || b == null ? 'no cold figures for both' : `only ${reps} rep(s) each (--reps=cold:3 or more judges it): replibuild ${s(a)} vs ninja ${s(b)}`;
     out.push(judge('cold-pch', 'issue 17: cold build of the header-heavy tree at least 1.4× faster than ninja -j2', `replibuild ${s(a)} vs ninja ${s(b)}: ${r(a / b)}`, ok, why));
   }
+  out.push(...floorTargets(results, judge, s));
   return out;
 }

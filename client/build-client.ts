@@ -2,7 +2,7 @@
 // in-process otherwise (or when asked: --no-daemon, CI=true).
 import type { BuildEvent, BuildRequest, BuildSummary, OrchestratorApi } from '../protocol/build.js';
 import { projectPaths } from '../daemons/host/paths.js';
-import { isOurDaemon, readRecord, reapIfDead, type DaemonRecord } from '../daemons/host/pidfiles.js';
+import { isOurDaemon, readRecord, type DaemonRecord } from '../daemons/host/daemon-records.js';
 import { DaemonUnavailableError, isDaemonUnreachable } from '../daemons/host/connection-errors.js';
 
 export interface BuildClientOptions {
@@ -31,7 +31,7 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
       } catch (e) {
         // Interrupted by the user: the build is over, not moved in-process.
         if (!isDaemonUnreachable(e) || opts.signal?.aborted) throw e;
-        opts.onNote?.(`replibuild: ${orchestratorLost(root, rec, e)}`);
+        opts.onNote?.(`replibuild: ${await orchestratorLost(root, rec, e)}`);
       } finally {
         ch.close();
       }
@@ -50,8 +50,10 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
 
 /** What happened to the orchestrator, in one line; and its links and compilers reaped
  *  if it died, so the in-process build neither races them nor shares the cores. */
-function orchestratorLost(root: string, rec: DaemonRecord, e: unknown): string {
+async function orchestratorLost(root: string, rec: DaemonRecord, e: unknown): Promise<string> {
   if (!isOurDaemon(rec)) {
+    // Loaded here, off the no-op's path: pidfiles.js brings the record writers along.
+    const { reapIfDead } = await import('../daemons/host/pidfiles.js');
     reapIfDead(projectPaths(root), 'orchestrator');
     return `orchestrator daemon stopped during the build (pid ${rec.pid}); finishing in-process`;
   }

@@ -22,6 +22,8 @@ async function rowFor(root: string, name: DaemonName, config: DaemonConfig): Pro
     port: null,
     uptime_s: null,
     rss_bytes: null,
+    heap_used_bytes: null,
+    heap_total_bytes: null,
     cpu_percent: null,
     version: null,
     requests_served: null,
@@ -49,6 +51,10 @@ async function rowFor(root: string, name: DaemonName, config: DaemonConfig): Pro
       row.uptime_s = s.uptime_s;
       row.version = s.version;
       row.requests_served = s.requests_served;
+      // The daemon's own reading, taken with its heap's; /proc's stays when it has none.
+      row.rss_bytes = s.memory?.rss_bytes ?? row.rss_bytes;
+      row.heap_used_bytes = s.memory?.heap_used_bytes ?? null;
+      row.heap_total_bytes = s.memory?.heap_total_bytes ?? null;
       row.details = s.details;
     } finally {
       link.conn.close();

@@ -7,7 +7,7 @@ import type { BuildEvent, BuildSummary, CompileResult, CompilerIdentity } from '
 import type { ChangesResult } from './discovery.js';
 import type { DaemonName } from '../config/daemon-names.js';
 import type { PingResult, ShutdownResult } from './messages.js';
-import type { ConfigSnapshot } from './setup.js';
+import type { ConfigAnswer } from './setup.js';
 import type { DaemonSelfStatus } from './status.js';
 
 /** Answered by every daemon (daemons/host/daemon-process.ts). */
@@ -19,8 +19,9 @@ export const commonTable = {
 };
 
 export const setupTable = {
-  /** `rescan`: expand the source globs again even if no TOML changed. */
-  get_config: spec(obj({ rescan: optional(bool, false) }), returns<ConfigSnapshot>()),
+  /** `rescan`: expand the source globs again even if no TOML changed. `known`: the tag
+   *  of the snapshot the caller holds (answered `unchanged` while it is current). */
+  get_config: spec(obj({ rescan: optional(bool, false), known: maybe(str) }), returns<ConfigAnswer>()),
 };
 
 export const discoveryTable = {

@@ -16,6 +16,13 @@ export interface GetConfigOptions {
   rescan?: boolean;
 }
 
+/** What get_config answers over the wire. A caller that names the tag of the snapshot
+ *  it holds (`known`) gets `unchanged` instead of the whole config again: at 20,000
+ *  TUs the config is megabytes of JSON, and a no-op build asks for it twice. The tag
+ *  names the setup process as well as the generation, since a restarted daemon counts
+ *  its generations from the start again. */
+export type ConfigAnswer = { tag: string; snapshot: ConfigSnapshot } | { tag: string; unchanged: true };
+
 export interface SetupApi {
   getConfig(opts?: GetConfigOptions): Promise<ConfigSnapshot>;
 }

@@ -3,10 +3,18 @@
 import type { DaemonName } from '../config/daemon-names.js';
 import type { PingResult } from './messages.js';
 
+/** A daemon's memory as it sees it (process.memoryUsage()): V8's heap and the RSS. */
+export interface DaemonMemory {
+  heap_used_bytes: number;
+  heap_total_bytes: number;
+  rss_bytes: number;
+}
+
 /** What a daemon says about itself; `details` is the daemon's own figures. */
 export interface DaemonSelfStatus extends PingResult {
   requests_served: number;
   connections: number;
+  memory: DaemonMemory;
   details: Record<string, unknown>;
 }
 
@@ -20,6 +28,9 @@ export interface DaemonStatusRow {
   port: number | null;
   uptime_s: number | null;
   rss_bytes: number | null;
+  /** V8's heap, used and reserved, as the daemon reports it (null when it did not answer). */
+  heap_used_bytes: number | null;
+  heap_total_bytes: number | null;
   cpu_percent: number | null;
   version: string | null;
   requests_served: number | null;

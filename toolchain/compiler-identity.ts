@@ -1,13 +1,13 @@
 // Which compiler exactly are we running? The answer keys the compile cache and
 // the build state, so a compiler upgraded or replaced in place must give a new id.
 
-import { createHash } from 'node:crypto';
 import { statSync, type Stats } from 'node:fs';
 
 import { findOnPath } from '../config/compiler.js';
 import type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 import { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 import { runInProcessGroup } from './process-group.js';
+import { identityIds, loadIdentity, saveIdentity, statStamp } from './identity-store.js';
 
 export type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 export { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
@@ -24,6 +24,8 @@ export interface IdentityOptions {
   timeoutMs?: number;
   /** The caller stops waiting (the probe itself ends by its time limit). */
   signal?: AbortSignal;
+  /** A file (identity-store.ts) that keeps probed identities for the next process. */
+  store?: string;
 }
 
 export function formatSeconds(ms: number): string {
@@ -52,11 +54,15 @@ async function probe(path: string, st: Stats, cwd: string, timeoutMs: number): P
     })
   ).trim();
   const machine = (await run(path, ['-dumpmachine'], cwd, timeoutMs)).trim();
-  const portable = { path, size: st.size, mtime_ms: st.mtimeMs, version, machine, kind };
-  const fields = { ...portable, ino: st.ino };
-  const id = createHash('sha256').update(JSON.stringify(fields)).digest('hex');
-  const cache_id = createHash('sha256').update(JSON.stringify(portable)).digest('hex');
-  return { ...fields, id, cache_id };
+  const fields = { path, size: st.size, mtime_ms: st.mtimeMs, version, machine, kind, ino: st.ino };
+  return { ...fields, ...identityIds(fields) };
+}
+
+/** Probe, and keep the answer in `store` if the binary did not change while it ran. */
+async function probeAndStore(path: string, st: Stats, stamp: string, cwd: string, timeoutMs: number, store: string | undefined): Promise<CompilerIdentity> {
+  const identity = await probe(path, st, cwd, timeoutMs);
+  if (store && statStamp(statSync(path)) === stamp) saveIdentity(store, path, stamp, identity);
+  return identity;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -72,7 +78,8 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T
 const memo = new Map<string, { stamp: string; identity: Promise<CompilerIdentity> }>();
 
 /** The identity of `command` (a name on PATH or a path). Stats the binary on every
- *  call and re-runs it only when the stat changed, so this is cheap to call per build. */
+ *  call and re-runs it only when the stat changed, so this is cheap to call per build;
+ *  with `store`, a new process reuses what an earlier one probed under the same stat. */
 export async function getCompilerIdentity(command: string, opts: IdentityOptions = {}): Promise<CompilerIdentity> {
   const path = findOnPath(command, opts);
   if (!path) {
@@ -82,10 +89,13 @@ export async function getCompilerIdentity(command: string, opts: IdentityOptions
     );
   }
   const st = statSync(path);
-  const stamp = `${st.size}:${st.mtimeMs}:${st.ino}:${st.ctimeMs}`;
+  const stamp = statStamp(st);
   const hit = memo.get(path);
   if (hit && hit.stamp === stamp) return abortable(hit.identity, opts.signal);
-  const identity = probe(path, st, opts.cwd ?? process.cwd(), opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS);
+  const stored = opts.store ? loadIdentity(opts.store, path, stamp) : null;
+  const identity = stored
+    ? Promise.resolve(stored)
+    : probeAndStore(path, st, stamp, opts.cwd ?? process.cwd(), opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS, opts.store);
   memo.set(path, { stamp, identity });
   // A failed probe (a half-written binary, say) must not stick: the next call retries.
   identity.catch(() => {

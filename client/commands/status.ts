@@ -10,6 +10,12 @@ export interface StatusArgs {
 
 const mb = (b: number | null) => (b === null ? '-' : `${(b / 1048576).toFixed(1)} MB`);
 
+/** V8's heap, used/total: what the daemon's JavaScript holds, within the RSS. */
+function heap(r: DaemonStatusRow): string {
+  if (r.heap_used_bytes === null || r.heap_total_bytes === null) return '-';
+  return `${(r.heap_used_bytes / 1048576).toFixed(1)}/${mb(r.heap_total_bytes)}`;
+}
+
 function formatUptime(s: number | null): string {
   if (s === null) return '-';
   if (s < 60) return `${Math.round(s)}s`;
@@ -41,6 +47,7 @@ function formatRow(r: DaemonStatusRow): string {
     `port ${r.port ?? '-'}`.padEnd(12),
     `up ${formatUptime(r.uptime_s)}`.padEnd(10),
     `rss ${mb(r.rss_bytes)}`.padEnd(14),
+    `heap ${heap(r)}`.padEnd(22),
     `cpu ${r.cpu_percent === null ? '-' : `${r.cpu_percent}%`}`.padEnd(10),
     r.requests_served === null ? '' : `requests=${r.requests_served} `,
   ];

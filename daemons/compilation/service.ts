@@ -18,6 +18,8 @@ export interface CompilationServiceOptions {
   children?: ChildTracker;
   /** Serve and store objects through the cache; absent: always compile. */
   cache?: CompileCache;
+  /** Where compiler identities are kept between processes (toolchain/identity-store.ts). */
+  identityStore?: string;
   /** Send cache misses to these distcc hosts (empty or absent: compile here only). */
   distcc?: DistccSettings;
 }
@@ -68,7 +70,7 @@ export class CompilationService implements CompilationApi {
   }
 
   identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
-    return getCompilerIdentity(compiler, { cwd, ...opts });
+    return getCompilerIdentity(compiler, { cwd, ...opts, ...(this.opts.identityStore ? { store: this.opts.identityStore } : {}) });
   }
 
   /** `o` with every process a compile starts (a compiler, or distcc) put on record. */

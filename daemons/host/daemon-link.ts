@@ -2,7 +2,7 @@
 // .replibuild/pids, verified by connecting, never by the file alone.
 import { VERSION } from '../../protocol/messages.js';
 import { type DaemonName } from '../../config/daemon-names.js';
-import { type DaemonRecord, isOurDaemon, readRecord, readToken } from './pidfiles.js';
+import { type DaemonRecord, isOurDaemon, readRecord, readToken } from './daemon-records.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DaemonUnavailableError, VersionMismatchError } from './connection-errors.js';
 import { ConnectionClosedError, RpcConnection } from '../../rpc/client.js';

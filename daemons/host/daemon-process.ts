@@ -15,6 +15,7 @@ import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './
 import { procStartTime } from '../../fs/proc.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
+import type { DaemonMemory } from '../../protocol/status.js';
 
 export interface DaemonEnv {
   name: DaemonName;
@@ -84,6 +85,11 @@ export interface CommonMethodsOptions {
   shutdown(): void;
 }
 
+function memory(): DaemonMemory {
+  const m = process.memoryUsage();
+  return { heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, rss_bytes: m.rss };
+}
+
 /** ping, status and shutdown: what every daemon answers besides its own methods. */
 export function commonMethods(o: CommonMethodsOptions): MethodMap {
   const ping = (): PingResult => ({
@@ -99,6 +105,7 @@ export function commonMethods(o: CommonMethodsOptions): MethodMap {
       ...ping(),
       requests_served: o.counters().requestsServed,
       connections: o.counters().openConnections,
+      memory: memory(),
       details: await o.details(),
     }),
     shutdown: () => {

@@ -69,7 +69,8 @@ export function distccSettings(root: string, config: DaemonConfig, log: Logger, 
 }
 
 export interface CompilationOptions {
-  /** The project root: distcc's private state lives under its .replibuild/state. */
+  /** The project root: distcc's private state and the compiler identities probed
+   *  (compilers.json) live under its .replibuild/state. */
   root: string;
   /** parallel_jobs and distcc_hosts are read from it. */
   config: DaemonConfig;
@@ -95,6 +96,7 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
     parallelJobs: o.config.compilation.parallel_jobs,
     children: o.children,
     cache: cache ?? undefined,
+    identityStore: join(projectPaths(o.root).stateDir, 'compilers.json'),
     ...(distcc ? { distcc } : {}),
   });
   const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};

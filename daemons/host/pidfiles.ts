@@ -7,20 +7,12 @@ import type { DaemonName } from '../../config/daemon-names.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import type { ProjectPaths } from './paths.js';
 import { PRIVATE_DIR_MODE, ensurePrivateDir } from '../../fs/private-files.js';
-import { isSameProcess, procCmdline } from '../../fs/proc.js';
+import { isOurDaemon, readRecord, readToken, type DaemonRecord } from './daemon-records.js';
+import { isSameProcess } from '../../fs/proc.js';
 
-/** Contents of .replibuild/pids/<name>.json, written once the daemon listens. */
-export interface DaemonRecord {
-  name: DaemonName;
-  pid: number;
-  port: number;
-  version: string;
-  /** ISO time the daemon came up. */
-  started: string;
-  /** Kernel start time of the pid (clock ticks since boot, /proc/<pid>/stat field 22):
-   *  together with pid it identifies the process, so a reused pid is not mistaken for ours. */
-  proc_start: number | null;
-}
+// Reading records is on the no-op build's path and lives in daemon-records.ts, without
+// this module's writers (and the crypto and fs/promises they load).
+export { DAEMON_ARG, isOurDaemon, readRecord, readToken, type DaemonRecord } from './daemon-records.js';
 
 /** Contents of .replibuild/pids/<name>.children.json: processes the daemon spawned and still owns. */
 export interface ChildRecord {
@@ -29,23 +21,12 @@ export interface ChildRecord {
   command: string;
 }
 
-/** argv marker of a daemon process; lets us tell our daemon from a process that reused its pid. */
-export const DAEMON_ARG = '--replibuild-daemon';
 
 /** The project's daemon dirs, private to the owner; tightens ones an older version made. */
 export function ensureDirs(paths: ProjectPaths): void {
   mkdirSync(paths.pidsDir, { recursive: true, mode: PRIVATE_DIR_MODE });
   ensurePrivateDir(paths.logsDir);
   ensurePrivateDir(paths.stateDir);
-}
-
-export function readToken(paths: ProjectPaths): string | null {
-  try {
-    const t = readFileSync(paths.token, 'utf8').trim();
-    return t.length >= 32 ? t : null;
-  } catch {
-    return null;
-  }
 }
 
 /** The project's token, made (mode 0600) if there is none yet. */
@@ -66,24 +47,6 @@ export function writeRecord(paths: ProjectPaths, rec: DaemonRecord): void {
   writeFileAtomic(paths.pidFile(rec.name), `${rec.pid}\n`);
 }
 
-export function readRecord(paths: ProjectPaths, name: DaemonName): DaemonRecord | null {
-  try {
-    const rec = JSON.parse(readFileSync(paths.recordFile(name), 'utf8')) as DaemonRecord;
-    if (rec && typeof rec.pid === 'number' && typeof rec.port === 'number') return rec;
-  } catch {
-    /* absent or torn: fall through to the bare pid file */
-  }
-  try {
-    const pid = Number(readFileSync(paths.pidFile(name), 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0) {
-      return { name, pid, port: 0, version: '', started: '', proc_start: null };
-    }
-  } catch {
-    /* no pid file either */
-  }
-  return null;
-}
-
 export function removeRecord(paths: ProjectPaths, name: DaemonName, onlyPid?: number): void {
   if (onlyPid !== undefined) {
     // A daemon cleaning up after itself must not remove its successor's files.
@@ -92,14 +55,6 @@ export function removeRecord(paths: ProjectPaths, name: DaemonName, onlyPid?: nu
   }
   rmSync(paths.recordFile(name), { force: true });
   rmSync(paths.pidFile(name), { force: true });
-}
-
-/** Is the process a record names still that daemon? */
-export function isOurDaemon(rec: DaemonRecord): boolean {
-  if (!isSameProcess(rec.pid, rec.proc_start)) return false;
-  const argv = procCmdline(rec.pid);
-  const i = argv.indexOf(DAEMON_ARG);
-  return i >= 0 && argv[i + 1] === rec.name;
 }
 
 export function readChildren(paths: ProjectPaths, name: DaemonName): ChildRecord[] {

@@ -15,8 +15,20 @@ export class RemoteSetup implements SetupApi {
     this.rpc = proxy(setupTable, ch);
   }
 
-  getConfig(opts: GetConfigOptions = {}): Promise<ConfigSnapshot> {
-    return this.rpc.get_config({ rescan: Boolean(opts.rescan) });
+  /** The last snapshot received and its tag: sent back as `known`, so an unchanged
+   *  config costs a short answer, not the whole config parsed again. */
+  private last: { tag: string; snapshot: ConfigSnapshot } | null = null;
+
+  async getConfig(opts: GetConfigOptions = {}): Promise<ConfigSnapshot> {
+    const held = this.last;
+    const a = await this.rpc.get_config({ rescan: Boolean(opts.rescan), ...(held ? { known: held.tag } : {}) });
+    if ('snapshot' in a) {
+      this.last = { tag: a.tag, snapshot: a.snapshot };
+      return a.snapshot;
+    }
+    // `unchanged` answers only the tag we sent; anything else is a daemon we do not understand.
+    if (!held || a.tag !== held.tag) throw new Error(`setup answered "unchanged" for a config this process does not hold (${a.tag})`);
+    return held.snapshot;
   }
 }
 

@@ -6,6 +6,10 @@ import type { SetupService } from './service.js';
 
 export function setupMethods(svc: SetupService): MethodMap {
   return serve(setupTable, {
-    get_config: (opts) => svc.getConfig(opts),
+    get_config: async ({ rescan, known }) => {
+      const snapshot = await svc.getConfig({ rescan });
+      const tag = svc.tagOf(snapshot);
+      return known === tag ? { tag, unchanged: true as const } : { tag, snapshot };
+    },
   });
 }

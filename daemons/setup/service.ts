@@ -1,5 +1,6 @@
 // Setup: the project's two TOML files, parsed, validated and cached. A file is
 // re-read only when its stat changes, so asking for the config costs two stats.
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { stampKeyOf, statBigSync } from '../../fs/stat-stamp.js';
 import { loadDaemonConfig, DEFAULT_DAEMON_CONFIG } from '../../config/daemon-config.js';
@@ -19,6 +20,12 @@ function statKey(file: string): string {
   }
 }
 
+function sourceDirsOf(root: string, project: ProjectConfig): string[] {
+  const dirs = new Set<string>();
+  for (const t of project.targets) for (const s of t.sources) dirs.add(join(root, s, '..'));
+  return [...dirs].sort();
+}
+
 export class SetupService implements SetupApi {
   private project: ProjectConfig | null = null;
   private daemon: DaemonConfig = DEFAULT_DAEMON_CONFIG;
@@ -29,6 +36,11 @@ export class SetupService implements SetupApi {
   /** What was last served, so a reload that changes nothing keeps the generation. */
   private lastServed = '';
   private readonly files: string[];
+  /** Names this process in snapshot tags (ConfigAnswer). */
+  private readonly instance = randomUUID();
+  /** The source dirs of the config last loaded (sourceDirsKey), listed once per load:
+   *  a build asks for the config twice, and walking 20,000 sources each time shows. */
+  private sourceDirs: string[] = [];
 
   constructor(
     readonly root: string,
@@ -55,6 +67,7 @@ export class SetupService implements SetupApi {
     }
     try {
       this.project = loadProjectConfig(this.root);
+      this.sourceDirs = sourceDirsOf(this.root, this.project);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       issues.push(...e.issues);
@@ -70,10 +83,12 @@ export class SetupService implements SetupApi {
   /** Stat of the directories the globs of the last good config walked: adding or
    *  removing a file changes its directory's mtime. */
   private sourceDirsKey(): string {
-    if (!this.project) return '';
-    const dirs = new Set<string>();
-    for (const t of this.project.targets) for (const s of t.sources) dirs.add(join(this.root, s, '..'));
-    return [...dirs].sort().map(statKey).join(',');
+    return this.project ? this.sourceDirs.map(statKey).join(',') : '';
+  }
+
+  /** The tag of a snapshot this service served: this process and its generation. */
+  tagOf(snap: ConfigSnapshot): string {
+    return `${this.instance}:${snap.generation}`;
   }
 
   snapshot(): ConfigSnapshot {
