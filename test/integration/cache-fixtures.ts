@@ -41,7 +41,7 @@ export class Project {
   }
   /** Waits until everything written so far is older than the racy margin. */
   settle(): Promise<void> {
-    return sleep(SLACK_MS * 2 + 10);
+    return settleInputs();
   }
   job(source: string, args: string[], object = `build/${source}.o`, cwd = this.root): CompileJob {
     return { cwd, compiler: cxx, args: [...args, '-c', source], source, object, depfile: object.replace(/\.o$/, '.d') };
@@ -49,6 +49,12 @@ export class Project {
   dispose(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
+}
+
+/** Waits until every file written so far is older than the cache's racy margin: a
+ *  compile of a file written just before it is correct but not stored ("too new"). */
+export function settleInputs(): Promise<void> {
+  return sleep(SLACK_MS * 2 + 10);
 }
 
 export function tempCacheDir(): string {
