@@ -71,6 +71,21 @@ export interface CliResult {
   stderr: string;
 }
 
+/** Runs `fn` in this test process with the project's environment in place of the
+ *  runner's: its cache dir, and no CI=true (which would make a build client in this
+ *  process build in-process, in the user's own cache, instead of asking the daemons). */
+export async function withProjectEnv<T>(p: { env: NodeJS.ProcessEnv }, fn: () => Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  for (const k of Object.keys(process.env)) if (!(k in p.env)) delete process.env[k];
+  Object.assign(process.env, p.env);
+  try {
+    return await fn();
+  } finally {
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
 export function cliSync(args: string[], p: { root: string; env: NodeJS.ProcessEnv }, input?: string): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: p.root, env: p.env, encoding: 'utf8', input, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

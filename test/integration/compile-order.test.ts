@@ -14,7 +14,7 @@ import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
 import { runBuildRequest } from '../../client/build-client.js';
-import { cliSync, projectsPerTest } from '../helpers/project.js';
+import { cliSync, projectsPerTest, withProjectEnv } from '../helpers/project.js';
 
 const REQUEST: BuildRequest = { targets: [], jobs: 1, keep_going: false, verbose: false };
 const ADD = 'build/obj/calc/src/lib/add.cpp.o';
@@ -90,11 +90,11 @@ describe('longest work first through the daemons', () => {
     const build = async () => {
       const events: BuildEvent[] = [];
       const notes: string[] = [];
-      const summary = await runBuildRequest(
+      const summary = await withProjectEnv(p, () => runBuildRequest(
         p.root,
         { targets: [], jobs: 1, keep_going: false, verbose: false },
         { noDaemon: false, onEvent: (e) => events.push(e), onNote: (t) => notes.push(t) },
-      );
+      ));
       expect(summary.ok, summary.error).toBe(true);
       expect(notes, 'the build ran through the daemons, not in this process').toEqual([]);
       return events.flatMap((e) => (e.type === 'tu_start' ? [e.source] : []));

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { runBuildRequest } from '../../client/build-client.js';
 import { BuildOutput } from '../../client/build-output.js';
 import type { BuildEvent } from '../../protocol/build.js';
-import { cliSync, projectsPerTest } from '../helpers/project.js';
+import { cliSync, projectsPerTest, withProjectEnv } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -32,11 +32,11 @@ describe('live progress', () => {
     const build = async () => {
       const events: BuildEvent[] = [];
       const notes: string[] = [];
-      const summary = await runBuildRequest(
+      const summary = await withProjectEnv(p, () => runBuildRequest(
         p.root,
         { targets: [], jobs: 0, keep_going: false, verbose: false },
         { noDaemon: false, onEvent: (e) => events.push(e), onNote: (t) => notes.push(t) },
-      );
+      ));
       expect(summary.ok, summary.error).toBe(true);
       expect(notes, 'the build ran through the daemons, not in this process').toEqual([]);
       return events;
