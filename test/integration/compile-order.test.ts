@@ -13,8 +13,8 @@ import { runCompile } from '../../toolchain/compile-runner.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
-import { runBuildRequest } from '../../client/build-client.js';
-import { cliSync, projectsPerTest, withProjectEnv } from '../helpers/project.js';
+import { cliSync, projectsPerTest } from '../helpers/project.js';
+import { daemonBuildEvents } from '../helpers/daemon-build.js';
 
 const REQUEST: BuildRequest = { targets: [], jobs: 1, keep_going: false, verbose: false };
 const ADD = 'build/obj/calc/src/lib/add.cpp.o';
@@ -87,18 +87,7 @@ describe('longest work first through the daemons', () => {
     };
     const p = project(files);
     expect(cliSync(['start'], p).code).toBe(0);
-    const build = async () => {
-      const events: BuildEvent[] = [];
-      const notes: string[] = [];
-      const summary = await withProjectEnv(p, () => runBuildRequest(
-        p.root,
-        { targets: [], jobs: 1, keep_going: false, verbose: false },
-        { noDaemon: false, onEvent: (e) => events.push(e), onNote: (t) => notes.push(t) },
-      ));
-      expect(summary.ok, summary.error).toBe(true);
-      expect(notes, 'the build ran through the daemons, not in this process').toEqual([]);
-      return events.flatMap((e) => (e.type === 'tu_start' ? [e.source] : []));
-    };
+    const build = async () => (await daemonBuildEvents(p, 1)).flatMap((e) => (e.type === 'tu_start' ? [e.source] : []));
     expect(await build()).toHaveLength(4);
     expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('321\n');
 

@@ -3,10 +3,10 @@
 // the live line shows the TUs compiling now and for how long.
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { runBuildRequest } from '../../client/build-client.js';
 import { BuildOutput } from '../../client/build-output.js';
 import type { BuildEvent } from '../../protocol/build.js';
-import { cliSync, projectsPerTest, withProjectEnv } from '../helpers/project.js';
+import { cliSync, projectsPerTest } from '../helpers/project.js';
+import { daemonBuildEvents } from '../helpers/daemon-build.js';
 
 const project = projectsPerTest();
 
@@ -29,18 +29,7 @@ describe('live progress', () => {
     for (let i = 0; i < 4; i++) files[`src/u${i}.cpp`] = tu(i);
     const p = project(files);
     expect(cliSync(['start'], p).code).toBe(0);
-    const build = async () => {
-      const events: BuildEvent[] = [];
-      const notes: string[] = [];
-      const summary = await withProjectEnv(p, () => runBuildRequest(
-        p.root,
-        { targets: [], jobs: 0, keep_going: false, verbose: false },
-        { noDaemon: false, onEvent: (e) => events.push(e), onNote: (t) => notes.push(t) },
-      ));
-      expect(summary.ok, summary.error).toBe(true);
-      expect(notes, 'the build ran through the daemons, not in this process').toEqual([]);
-      return events;
-    };
+    const build = () => daemonBuildEvents(p, 0);
     const sources = Object.keys(files).sort();
 
     const cold = await build();
