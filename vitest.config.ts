@@ -5,6 +5,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // A temp HOME per test file: see the file for why.
+    setupFiles: ['test/helpers/isolated-home.ts'],
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
