@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
+import type { BuildSummary } from '../../protocol/build.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = join(REPO, 'dist/client/cli.js');
@@ -89,6 +90,28 @@ export async function withProjectEnv<T>(p: { env: NodeJS.ProcessEnv }, fn: () =>
 export function cliSync(args: string[], p: { root: string; env: NodeJS.ProcessEnv }, input?: string): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd: p.root, env: p.env, encoding: 'utf8', input, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** What `compile --json` printed: its summary (the last line of stdout), with the exit
+ *  code and both streams for the caller's own checks and messages. */
+export interface CompileJson extends BuildSummary {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `replibuild compile --json ...args`; with `ok`, the build must have succeeded. */
+export function compileJson(p: { root: string; env: NodeJS.ProcessEnv }, args: string[] = [], opts: { ok?: boolean } = {}): CompileJson {
+  const r = cliSync(['compile', '--json', ...args], p);
+  if (opts.ok && r.code !== 0) throw new Error(`compile ${args.join(' ')} exited ${r.code}:\n${r.stdout}${r.stderr}`);
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  let summary: BuildSummary;
+  try {
+    summary = JSON.parse(last) as BuildSummary;
+  } catch {
+    throw new Error(`compile --json printed no summary (exit ${r.code}):\n${r.stdout}${r.stderr}`);
+  }
+  return { ...summary, code: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function cli(args: string[], p: { root: string; env: NodeJS.ProcessEnv }): Promise<CliResult> {

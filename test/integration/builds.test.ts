@@ -5,25 +5,19 @@ import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
+import type { BuildSummary } from '../../protocol/build.js';
 import { COMPILERS, withCompilers } from '../helpers/compilers.js';
-import { CLI, REPO, cli, cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
+import { compileJson as compileJsonOf, type CompileJson, CLI, REPO, cli, cliSync, pidAlive, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
-interface Summary {
-  compiled: number;
-  cached: number;
-  upToDate: number;
-  linked: number;
-  failed: number;
-  seconds: number;
-}
+type Summary = BuildSummary;
 
-function compileJson(p: TestProject, extra: string[] = []): Summary & { code: number; stderr: string } {
-  const r = cliSync(['compile', '--json', ...extra], p);
-  const lines = r.stdout.trim().split('\n');
-  expect(lines.length, `stdout must be one JSON object, got: ${r.stdout}\nstderr: ${r.stderr}`).toBe(1);
-  return { ...(JSON.parse(lines[0]) as Summary), code: r.code, stderr: r.stderr };
+/** --json prints exactly one line, the summary. */
+function compileJson(p: TestProject, extra: string[] = []): CompileJson {
+  const r = compileJsonOf(p, extra);
+  expect(r.stdout.trim().split('\n').length, `stdout must be one JSON object, got: ${r.stdout}\nstderr: ${r.stderr}`).toBe(1);
+  return r;
 }
 
 /** n TUs; TUs 0..k-1 include common.h, every TU includes config.h. */

@@ -6,23 +6,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatCommand } from '../../toolchain/compile-runner.js';
 import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
-import { REPO, cliSync, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, REPO, cliSync, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
-interface Summary {
-  compiled: number;
-  cached: number;
-  upToDate: number;
-  linked: number;
-  failed: number;
-}
-
-function compileJson(p: TestProject, extra: string[] = []): Summary {
-  const r = cliSync(['compile', '--json', ...extra], p);
-  expect(r.code, r.stderr + r.stdout).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
-}
+const compileOk = (p: TestProject, extra: string[] = []) => compileJson(p, extra, { ok: true });
 
 interface DbEntry {
   directory: string;
@@ -93,13 +81,13 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('C and C++ in one targ
       expect(e.arguments.slice(-7)).toEqual(['-MD', '-MF', e.output.replace(/\.o$/, '.d'), '-MT', e.output, '-o', e.output]);
     }
 
-    expect(compileJson(p)).toMatchObject({ compiled: 0, upToDate: 2, linked: 0 });
+    expect(compileOk(p)).toMatchObject({ compiled: 0, upToDate: 2, linked: 0 });
     p.write('src/c/scale.c', p.read('src/c/scale.c').replace('x * 3', 'x * 4'));
-    expect(compileJson(p)).toMatchObject({ compiled: 1, upToDate: 1, linked: 1 });
+    expect(compileOk(p)).toMatchObject({ compiled: 1, upToDate: 1, linked: 1 });
     expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('scaled=56\n');
     // The header both languages read: both TUs.
     p.write('include/scale.h', `${p.read('include/scale.h')}int unused_decl(void);\n`);
-    expect(compileJson(p)).toMatchObject({ compiled: 2 });
+    expect(compileOk(p)).toMatchObject({ compiled: 2 });
   });
 
   it("the compiler's diagnostics reach the user unchanged, for C and for C++", () => {
@@ -127,16 +115,16 @@ describe.runIf(COMPILERS.length === 2)('switching compilers', () => {
     const producers = () => [...objects(p.root)].map(([f, o]) => `${f}:${producer(o)}`).sort();
 
     use(gnu, gnu);
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 2, cached: 0 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 2, cached: 0 });
     use(llvm, llvm);
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 2, cached: 0 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 2, cached: 0 });
     expect(producers()).toEqual(['build/obj/app/src/c/scale.c.o:clang', 'build/obj/app/src/main.cpp.o:clang']);
     use(gnu, gnu);
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 2 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 2 });
     expect(producers()).toEqual(['build/obj/app/src/c/scale.c.o:gcc', 'build/obj/app/src/main.cpp.o:gcc']);
     // Only the C compiler changes: only the C TU, from clang's entry; the C++ one is up to date.
     use(gnu, llvm);
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 1, upToDate: 1 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 1, upToDate: 1 });
     expect(producers()).toEqual(['build/obj/app/src/c/scale.c.o:clang', 'build/obj/app/src/main.cpp.o:gcc']);
     expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('scaled=42\n');
   });
@@ -151,14 +139,14 @@ describe('C TUs in the planner', () => {
       'src/who.c': '#include <stdlib.h>\n#include "who.h"\nint who(void) { return WHO + (int)abs(0); }\n',
       'src/main.cpp': '#include <cstdio>\nextern "C" int who(void);\nint main() { std::printf("%d\\n", who()); return 0; }\n',
     });
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 2 });
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 2 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
     p.write('b/who.h', '#define WHO 2\n');
-    const s = compileJson(p, ['--no-daemon']);
+    const s = compileOk(p, ['--no-daemon']);
     expect(s.compiled + s.cached).toBe(1);
     expect(s.upToDate).toBe(1);
     expect(execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' })).toBe('2\n');
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 0, cached: 0, upToDate: 2 });
   });
 });
 
@@ -170,7 +158,7 @@ describe('a missing C compiler', () => {
     expect(r.stderr).toMatch(/replibuild\.toml:\d+:\d+: error: \[compiler\] cc = "no-such-cc-4242": not found on PATH/);
     p.write('replibuild.toml', TOML('cc = "no-such-cc-4242"\n').replace(', "src/c/*.c"', ''));
     p.write('src/main.cpp', 'int main() { return 0; }\n');
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 1, failed: 0 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 1, failed: 0 });
   });
 });
 
@@ -183,44 +171,44 @@ describe('compile_commands.json', () => {
   it('is rewritten when a command changes, not on builds that change none', () => {
     const p = project(MIXED);
     expect(cliSync(['start'], p).code).toBe(0);
-    compileJson(p);
+    compileOk(p);
     const first = stamp(p);
-    compileJson(p);
+    compileOk(p);
     // A no-op on the journal alone: discovery does not take our own write for a change.
     const status = JSON.parse(cliSync(['status', '--json'], p).stdout) as { daemons: { name: string; details: { noop_builds?: number } }[] };
     expect(status.daemons.find((d) => d.name === 'orchestrator')!.details.noop_builds).toBe(1);
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// edited\n`);
-    expect(compileJson(p)).toMatchObject({ compiled: 1 });
+    expect(compileOk(p)).toMatchObject({ compiled: 1 });
     expect(stamp(p)).toBe(first);
     // --no-daemon is the same engine: it finds the file right and leaves it too.
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// again\n`);
-    expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 1 });
+    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 1 });
     expect(stamp(p)).toBe(first);
 
     p.write('replibuild.toml', p.read('replibuild.toml').replace('"-Wall"', '"-Wall", "-DNEW_C=1"'));
-    expect(compileJson(p)).toMatchObject({ compiled: 1 });
+    expect(compileOk(p)).toMatchObject({ compiled: 1 });
     expect(stamp(p)).not.toBe(first);
     expect(readDb(p).find((e) => e.file === 'src/c/scale.c')!.arguments).toContain('-DNEW_C=1');
     // A deleted database comes back with the next build that plans (the daemon's memory of it is no excuse).
     rmSync(join(p.root, 'compile_commands.json'));
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// third\n`);
-    expect(compileJson(p)).toMatchObject({ compiled: 1 });
+    expect(compileOk(p)).toMatchObject({ compiled: 1 });
     expect(readDb(p)).toHaveLength(2);
   });
 
   it('off: never written, and a file of the user\'s own is left as it is', () => {
     const p = project({ ...MIXED, 'replibuild.toml': TOML().replace('name = "mixed"', 'name = "mixed"\ncompile_commands = false') });
-    compileJson(p, ['--no-daemon']);
+    compileOk(p, ['--no-daemon']);
     expect(existsSync(join(p.root, 'compile_commands.json'))).toBe(false);
     p.write('compile_commands.json', '[]\n');
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// edited\n`);
-    compileJson(p, ['--no-daemon']);
+    compileOk(p, ['--no-daemon']);
     expect(p.read('compile_commands.json')).toBe('[]\n');
   });
 
   it('gives clangd the C command for a C source: C11, c_flags, the include dir', () => {
     const p = project(MIXED);
-    compileJson(p, ['--no-daemon']);
+    compileOk(p, ['--no-daemon']);
     const r = spawnSync('clangd', ['--check=src/c/scale.c'], { cwd: p.root, env: p.env, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toMatch(/Compile command from CDB is: .*-std=c11 .*-DONLY_C=1 .*-Iinclude/);
     // The #error in scale.c fires unless it is parsed as C11 with c_flags, as the build does.
@@ -237,7 +225,7 @@ describe('compile_commands.json', () => {
     const before = check();
     expect(before.stderr).toMatch(/'mathlib\/stats\.h' file not found/);
 
-    compileJson(p, ['--no-daemon']);
+    compileOk(p, ['--no-daemon']);
     const after = check();
     expect(after.stderr).toContain(`Loaded compilation database from ${join(p.root, 'compile_commands.json')}`);
     expect(after.stderr).toMatch(/Compile command from CDB is: .*-Iinclude/);

@@ -7,22 +7,11 @@
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
-interface Summary {
-  ok: boolean;
-  compiled: number;
-  cached: number;
-  upToDate: number;
-}
-
-function build(p: TestProject): Summary {
-  const r = cliSync(['compile', '--no-daemon', '--json'], p);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim()) as Summary;
-}
+const build = (p: TestProject) => compileJson(p, ['--no-daemon'], { ok: true });
 
 /** A compiler that is a script: it logs each identity probe, then runs g++. `tag`
  *  changes the script's bytes (and so its identity) without changing its size. */

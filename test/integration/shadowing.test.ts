@@ -6,7 +6,7 @@ import { describe, it, expect, afterEach, beforeEach } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliSync, makeProject, type TestProject } from '../helpers/project.js';
+import { compileJson, cliSync, makeProject, type CompileJson, type TestProject } from '../helpers/project.js';
 import { hashCachePath } from '../../daemons/orchestrator/file-hasher.js';
 import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
 
@@ -28,22 +28,10 @@ function project(files: Record<string, string>): TestProject {
 const toml = (includeDirs: string[]) =>
   `[project]\nname = "t"\n\n[targets.app]\nkind = "executable"\nsources = ["src/*.cpp"]\ninclude_dirs = ${JSON.stringify(includeDirs)}\n`;
 
-interface Summary {
-  ok: boolean;
-  compiled: number;
-  cached: number;
-  upToDate: number;
-  linked: number;
-}
-
-function build(p: TestProject): Summary {
-  const r = cliSync(['compile', '--no-daemon', '--json'], p);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
-}
+const build = (p: TestProject) => compileJson(p, ['--no-daemon'], { ok: true });
 
 /** Compiled (or served by the compile cache): either way the TU was not taken as up to date. */
-const rebuilt = (s: Summary) => s.compiled + s.cached;
+const rebuilt = (s: CompileJson) => s.compiled + s.cached;
 const run = (p: TestProject) => execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' });
 
 const PRINT_WHO = '#include <cstdio>\n#include "foo.h"\nint main() { std::puts(WHO); return 0; }\n';

@@ -8,22 +8,12 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, 
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../protocol/status.js';
-import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, type CompileJson, cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const newProject = projectsPerTest();
 
-interface Summary {
-  ok: boolean;
-  compiled: number;
-  cached: number;
-  upToDate: number;
-}
-
-function compile(p: TestProject, ...extra: string[]): Summary {
-  const r = cliSync(['compile', '--json', ...extra], p);
-  expect(r.code, r.stdout + r.stderr).toBe(0);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Summary;
-}
+const compile = (p: TestProject, ...extra: string[]) => compileJson(p, extra, { ok: true });
+type Summary = CompileJson;
 
 /** Compiled or served by the compile cache: either way not taken as up to date. */
 const rebuilt = (s: Summary) => s.compiled + s.cached;
