@@ -198,18 +198,23 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     before: Map<string, string | null>,
     sinceMs: number,
   ): Promise<{ rec: ObjectRecord; search: SearchContext } | null> => {
+    // A hit may stand on stats taken earlier in the build (cache/build-stats.ts): what
+    // changed since then may have changed after it was looked at, so `before` (taken
+    // at this TU's start) cannot vouch for it either; timestamps decide.
+    const seenMs = Math.min(sinceMs, res.inputs_checked_ms ?? sinceMs);
     const fileHash = async (p: string): Promise<string> => {
       const pre = before.get(p);
       if (pre !== undefined || !hasher.hashWithTime) {
         const h = await hasher.hash(p);
         if (h === null) return '';
-        if (pre !== undefined) return pre === h ? h : '';
-        return changedSince(resolve(root, p), sinceMs) ? '' : h;
+        if (pre !== undefined && pre !== h) return '';
+        if (pre !== undefined && seenMs === sinceMs) return h;
+        return changedSince(resolve(root, p), seenMs) ? '' : h;
       }
       // One stat for both questions: hundreds of headers per TU in a clean rebuild.
       const ht = await hasher.hashWithTime(p);
       if (ht === null) return '';
-      return ht.newestMs >= sinceMs + 1 ? '' : ht.hash;
+      return ht.newestMs >= seenMs + 1 ? '' : ht.hash;
     };
     const objectHash = await hasher.hash(tu.object);
     if (objectHash === null) return null;
@@ -217,7 +222,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);
     const headers: FileHashRecord[] = headerPaths.map((path, i) => ({ path, hash: headerHashes[i]! }));
     // What would shadow these headers, so the next plan can look for it.
-    const search = await shadow.describe(tu.job, headerPaths, sinceMs);
+    const search = await shadow.describe(tu.job, headerPaths, seenMs);
     const rec: ObjectRecord = {
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):
