@@ -15,7 +15,7 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
 import { BuildState, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
-import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { StatCachingHasher, type FileHasher, type HashWithTime } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -188,6 +188,17 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return new Map(paths.map((p, i) => [p, hashes[i]!]));
   };
 
+  // The headers' hashes and times as first seen in this build: a clean rebuild records
+  // the same few hundred headers for every TU. Sound with a stat older than the TU: a
+  // file changed after it is recorded with its older hash (the next build rebuilds), and
+  // one changed before it shows that change in its time, as a fresh stat would.
+  const seenInBuild = new Map<string, Promise<HashWithTime | null>>();
+  const hashWithTimeInBuild = (p: string): Promise<HashWithTime | null> => {
+    let r = seenInBuild.get(p);
+    if (!r) seenInBuild.set(p, (r = hasher.hashWithTime!(p)));
+    return r;
+  };
+
   // A file that changed while the compiler ran is recorded with hash "" (unknown), which
   // never matches, so the next build compiles it again instead of trusting an object
   // built from the old content. Where we hashed the file before the compile, content
@@ -212,7 +223,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         return changedSince(resolve(root, p), seenMs) ? '' : h;
       }
       // One stat for both questions: hundreds of headers per TU in a clean rebuild.
-      const ht = await hasher.hashWithTime(p);
+      const ht = await hashWithTimeInBuild(p);
       if (ht === null) return '';
       return ht.newestMs >= seenMs + 1 ? '' : ht.hash;
     };
