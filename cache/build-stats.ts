@@ -20,8 +20,10 @@ export interface BuildStats {
   readonly sinceMs: number;
 }
 
-/** Builds whose stats are kept: the running one and one that may still be finishing. */
-const KEPT_BUILDS = 2;
+/** Builds whose stats are kept: the latest only (builds of a project are queued one after
+ *  another; a late job of an older one just stats afresh). The map of a 20,000-TU build
+ *  holds every header once, so it is not kept past the next build. */
+const KEPT_BUILDS = 1;
 
 export class BuildStatMemo {
   private readonly builds = new Map<string, BuildStats>();

@@ -1,5 +1,5 @@
 // The stats one build's direct-mode checks share (cache/build-stats.ts): one map per
-// build id, its start time kept, nothing shared without an id, at most two builds kept.
+// build id, its start time kept, nothing shared without an id, the latest build only.
 import { describe, expect, it } from 'vitest';
 import { BuildStatMemo } from '../../cache/build-stats.js';
 
@@ -20,11 +20,10 @@ describe('BuildStatMemo', () => {
     expect(m.forBuild(undefined, 2).stats.size).toBe(0);
   });
 
-  it('keeps the two latest builds: an old build id starts afresh', () => {
+  it('keeps the latest build only: an older build id starts afresh', () => {
     const m = new BuildStatMemo();
     m.forBuild('b1', 1).stats.set('/x.h', null);
     m.forBuild('b2', 2);
-    m.forBuild('b3', 3);
     const again = m.forBuild('b1', 4);
     expect(again.stats.size).toBe(0);
     expect(again.sinceMs).toBe(4);
