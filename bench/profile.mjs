@@ -4,7 +4,7 @@
 // (self time by function, and by source file).
 //
 //   node bench/profile.mjs [--n=2000] [--variant=tiny|heavy] [--noops=5] [--edits=3] [--top=15]
-//                          [--daemons=incremental|all] [--keep]
+//                          [--cleans=0] [--daemons=incremental|all] [--keep]
 //
 // Phases: `replibuild start`, a cold `compile`, no-op compiles and one-file
 // edits; each CLI run is its own profile. The daemons' profiles are written when
@@ -23,7 +23,7 @@ import { guardDaemons, replibuildEnv, snapshotReplibuild } from './replibuild.mj
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function args() {
-  const o = { n: 2000, variant: 'tiny', noops: 5, edits: 3, top: 15, keep: false, daemons: 'incremental' };
+  const o = { n: 2000, variant: 'tiny', noops: 5, edits: 3, cleans: 0, top: 15, keep: false, daemons: 'incremental' };
   for (const a of process.argv.slice(2)) {
     const [k, v] = a.replace(/^--/, '').split('=');
     if (k === 'keep') o.keep = true;
@@ -113,6 +113,10 @@ async function main() {
       guard.remember();
       run('after-restart', ['compile', '--json']);
     }
+    for (let i = 0; i < o.cleans; i++) {
+      for (const d of ['build', join('.replibuild', 'state')]) removeDir(join(dir, d));
+      run(`clean-${i}`, ['compile', '--json']);
+    }
     for (let i = 0; i < o.noops; i++) run(`noop-${i}`, ['compile', '--json']);
     for (let i = 0; i < o.edits; i++) {
       editTu(model, (i * 7919 + 3) % o.n);
@@ -125,7 +129,7 @@ async function main() {
     const cliProfile = (phase) => readdirSync(join(profDir, phase)).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(profDir, phase, f));
     const root = join(snap, 'dist');
     const last = (prefix, count) => (count > 0 ? [`${prefix}-${Math.min(1, count - 1)}`] : []);
-    for (const phase of [...last('noop', o.noops), ...last('edit', o.edits), 'cold']) {
+    for (const phase of [...last('clean', o.cleans), ...last('noop', o.noops), ...last('edit', o.edits), 'cold']) {
       for (const f of cliProfile(phase)) print(`CLI, ${phase}`, summarizeProfile(f, root), o.top);
     }
     for (const f of readdirSync(daemonProf).filter((x) => x.endsWith('.cpuprofile'))) {

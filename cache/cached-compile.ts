@@ -17,6 +17,7 @@ import type { CacheMiss } from '../protocol/trace.js';
 import { CompileCancelledError, type RunCompileOptions, type RunnerIdentity } from '../toolchain/compile-runner.js';
 import { BackgroundStores } from './background-stores.js';
 import { Bookkeeping } from './bookkeeping.js';
+import { BuildStatMemo } from './build-stats.js';
 import { defaultCacheDir, type CacheLayout } from './cache-dir.js';
 import { CacheGuard } from './cache-guard.js';
 import { DEFAULT_RACY_SLACK_MS, DirListingCache, FileInfoCache } from './fs-snapshot.js';
@@ -115,6 +116,7 @@ export class CompileCache {
       background: new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow()),
       siblings: new Siblings(),
       alongside: opts.preprocessAlongside ?? 'spare',
+      buildStats: new BuildStatMemo(),
     };
   }
 

@@ -17,7 +17,6 @@ import { recordedHash, type DirRecord, type HeaderHasher, type HeaderRecord, typ
  * daemon's), project headers are asked of it instead, as its contract says.
  */
 export class EntryChecker {
-  private readonly stats = new Map<string, QuickStat | null>();
   private readonly projectHashes = new Map<string, Promise<string | null>>();
   private readonly custom: boolean;
   /** The first reason an entry did not hold, for the trace's cache-miss reason. */
@@ -28,6 +27,8 @@ export class EntryChecker {
     private readonly hasher: HeaderHasher,
     private readonly files: FileInfoCache,
     private readonly dirs: DirListingCache = new DirListingCache(),
+    /** Stats already taken, shared by the checks of one build (build-stats.ts). */
+    private readonly stats: Map<string, QuickStat | null> = new Map(),
   ) {
     this.custom = (hasher as unknown) !== files;
   }

@@ -18,7 +18,8 @@ import { loadResult } from './result.js';
 
 /** A hit, or the checker that found every entry stale (its stats are memoized). */
 export async function directLookup(c: CacheParts, job: CompileJob, identity: RunnerIdentity, prep: Prepared, manifest: Manifest, t0: number): Promise<CompileResult | EntryChecker> {
-  const checker = new EntryChecker(job.cwd, c.hasher, c.files, c.dirs);
+  const shared = c.buildStats.forBuild(job.build_id, t0Ms(t0));
+  const checker = new EntryChecker(job.cwd, c.hasher, c.files, c.dirs, shared.stats);
   for (const entry of manifest.entries) {
     if ((await checker.check(entry)) !== null) continue;
     const stored = await loadResult(c.store, entry.result);
@@ -28,9 +29,16 @@ export async function directLookup(c: CacheParts, job: CompileJob, identity: Run
     }
     const out = restoreResult(job, identity, stored, t0);
     c.book.hit('direct', out.duration_ms);
-    return { ...out, cache: { mode: 'direct' } };
+    // Less the racy margin: a file's times come from a coarse clock, so a write just after
+    // the first stat can carry a time just before it.
+    return { ...out, inputs_checked_ms: shared.sinceMs - c.slack, cache: { mode: 'direct' } };
   }
   return checker;
+}
+
+/** Date.now() as of performance.now() reading `t0`. */
+function t0Ms(t0: number): number {
+  return Date.now() - (performance.now() - t0);
 }
 
 /** -E first; key2 → result; else compile and store under key2. */

@@ -6,6 +6,7 @@ import type { RunCompileOptions, RunnerIdentity } from '../toolchain/compile-run
 import type { CacheableArgs, EnvAnalysis, UncacheableReason } from './args.js';
 import type { BackgroundStores } from './background-stores.js';
 import type { Bookkeeping } from './bookkeeping.js';
+import type { BuildStatMemo } from './build-stats.js';
 import type { DirListingCache, FileInfoCache, FileSnapshot } from './fs-snapshot.js';
 import { siblingKey, type KeyContext } from './keys.js';
 import type { HeaderHasher } from './manifest.js';
@@ -33,6 +34,7 @@ export interface CacheParts {
   readonly background: BackgroundStores;
   readonly siblings: Siblings;
   readonly alongside: 'spare' | 'always' | 'never';
+  readonly buildStats: BuildStatMemo;
 }
 
 /** A compile the cache may serve: its analysis and direct-mode key. */

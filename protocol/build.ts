@@ -42,6 +42,11 @@ export interface CompileResult {
   /** The compile cache's answer: the mode of a hit, or why it missed. Absent when the
    *  compile did not go through the cache. */
   cache?: CacheLookup;
+  /** A hit checked with stats taken earlier in the build (cache/build-stats.ts): the
+   *  Date.now() before the first of them, less the racy margin of file times (fs/racy.ts).
+   *  A file changed since may have changed after
+   *  it was looked at; absent: every check was made after the compile was asked for. */
+  inputs_checked_ms?: number;
   /** The distcc host that compiled it; absent: this machine (or the cache). */
   compiled_on?: string;
 }

@@ -130,9 +130,7 @@ export class DiscoveryHost implements DiscoveryApi {
   }
 
   async recordDeps(entries: DepsEntry[]): Promise<void> {
-    await this.use((svc) => {
-      for (const e of entries) svc.recordDeps(e.source, e.headers);
-    });
+    await this.use((svc) => svc.recordDepsOf(entries));
   }
 
   /** Runs `fn` on the current service; a call that met a service closed by a reopen

@@ -247,8 +247,19 @@ export class DiscoveryService {
 
   /** Records the headers a source included (from its depfile); persisted with the index. */
   recordDeps(source: string, headers: readonly string[]): void {
+    this.recordDepsOf([{ source, headers }]);
+  }
+
+  /** recordDeps of many sources: they read mostly the same headers, so each name is keyed once. */
+  recordDepsOf(entries: readonly { source: string; headers: readonly string[] }[]): void {
     this.assertOpen();
-    this.graph.record(this.keyOf(source), headers.map((h) => this.keyOf(h)));
+    const keys = new Map<string, string>();
+    const key = (p: string): string => {
+      let k = keys.get(p);
+      if (k === undefined) keys.set(p, (k = this.keyOf(p)));
+      return k;
+    };
+    for (const e of entries) this.graph.record(key(e.source), e.headers.map(key));
     this.persister.markDirty();
   }
 

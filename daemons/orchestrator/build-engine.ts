@@ -15,7 +15,7 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
 import { BuildState, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
-import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { StatCachingHasher, type FileHasher, type HashWithTime } from './file-hasher.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -188,6 +188,17 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return new Map(paths.map((p, i) => [p, hashes[i]!]));
   };
 
+  // The headers' hashes and times as first seen in this build: a clean rebuild records
+  // the same few hundred headers for every TU. Sound with a stat older than the TU: a
+  // file changed after it is recorded with its older hash (the next build rebuilds), and
+  // one changed before it shows that change in its time, as a fresh stat would.
+  const seenInBuild = new Map<string, Promise<HashWithTime | null>>();
+  const hashWithTimeInBuild = (p: string): Promise<HashWithTime | null> => {
+    let r = seenInBuild.get(p);
+    if (!r) seenInBuild.set(p, (r = hasher.hashWithTime!(p)));
+    return r;
+  };
+
   // A file that changed while the compiler ran is recorded with hash "" (unknown), which
   // never matches, so the next build compiles it again instead of trusting an object
   // built from the old content. Where we hashed the file before the compile, content
@@ -198,18 +209,23 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     before: Map<string, string | null>,
     sinceMs: number,
   ): Promise<{ rec: ObjectRecord; search: SearchContext } | null> => {
+    // A hit may stand on stats taken earlier in the build (cache/build-stats.ts): what
+    // changed since then may have changed after it was looked at, so `before` (taken
+    // at this TU's start) cannot vouch for it either; timestamps decide.
+    const seenMs = Math.min(sinceMs, res.inputs_checked_ms ?? sinceMs);
     const fileHash = async (p: string): Promise<string> => {
       const pre = before.get(p);
       if (pre !== undefined || !hasher.hashWithTime) {
         const h = await hasher.hash(p);
         if (h === null) return '';
-        if (pre !== undefined) return pre === h ? h : '';
-        return changedSince(resolve(root, p), sinceMs) ? '' : h;
+        if (pre !== undefined && pre !== h) return '';
+        if (pre !== undefined && seenMs === sinceMs) return h;
+        return changedSince(resolve(root, p), seenMs) ? '' : h;
       }
       // One stat for both questions: hundreds of headers per TU in a clean rebuild.
-      const ht = await hasher.hashWithTime(p);
+      const ht = await hashWithTimeInBuild(p);
       if (ht === null) return '';
-      return ht.newestMs >= sinceMs + 1 ? '' : ht.hash;
+      return ht.newestMs >= seenMs + 1 ? '' : ht.hash;
     };
     const objectHash = await hasher.hash(tu.object);
     if (objectHash === null) return null;
@@ -217,7 +233,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);
     const headers: FileHashRecord[] = headerPaths.map((path, i) => ({ path, hash: headerHashes[i]! }));
     // What would shadow these headers, so the next plan can look for it.
-    const search = await shadow.describe(tu.job, headerPaths, sinceMs);
+    const search = await shadow.describe(tu.job, headerPaths, seenMs);
     const rec: ObjectRecord = {
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):

@@ -94,8 +94,19 @@ export function unwatchedFacts(
   const unwatched = new Map<string, string>();
   const dirs = new Map<string, string>();
   const seen = new Set<string>();
+  // The TUs share most headers: each path is judged once.
+  const covered = new Map<string, boolean>();
+  const covers = (p: string): boolean => {
+    let c = covered.get(p);
+    if (c === undefined) covered.set(p, (c = coverage.covers(p)));
+    return c;
+  };
+  const asked = new Set<string>();
   const watchDir = (dir: string) => {
     let abs = resolve(config.root, dir);
+    // A missing dir is kept under its nearest existing ancestor: remember it was asked about.
+    if (asked.has(abs)) return;
+    asked.add(abs);
     if (dirs.has(abs)) return;
     // A missing dir: its creation changes its nearest existing ancestor.
     let stamp = dirStamp(abs, sinceMs);
@@ -108,9 +119,9 @@ export function unwatchedFacts(
       const rec = state.getObject(objectPathFor(t, source));
       const search = rec?.search !== undefined ? state.getSearch?.(rec.search) : undefined;
       if (!rec || !search || rec.source_hash === '') return null;
-      if (!coverage.covers(source)) unwatched.set(source, rec.source_hash);
+      if (!covers(source)) unwatched.set(source, rec.source_hash);
       for (const h of rec.headers) {
-        if (!coverage.covers(h.path)) {
+        if (!covers(h.path)) {
           if (h.hash === '') return null;
           unwatched.set(h.path, h.hash);
         }
@@ -118,7 +129,7 @@ export function unwatchedFacts(
         const pair = `${rec.search}\0${h.path}`;
         if (seen.has(pair)) continue;
         seen.add(pair);
-        for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!coverage.covers(c)) watchDir(dirOfLiteral(c) || '.');
+        for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!covers(c)) watchDir(dirOfLiteral(c) || '.');
       }
     }
   }

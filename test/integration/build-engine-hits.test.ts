@@ -41,21 +41,27 @@ async function build(config: ProjectConfig, cache: CompileCache) {
   return { summary, compiled: compiled.sort(), events };
 }
 
+/** The calc project built cold into a fresh cache, then its build dir removed (and its
+ *  build state, with `dropState`): the next build is a warm clean rebuild. */
+async function builtThenRemoved(dropState: boolean) {
+  const root = makeTempProject(CALC_FILES);
+  const cacheDir = tempCacheDir();
+  dirs.push(root, cacheDir);
+  const cache = await openCache(cacheDir);
+  caches.push(cache);
+  const config = calcConfig(root);
+  // Sources written a moment ago compile right but are not stored (too new to trust).
+  await settleInputs();
+  expect((await build(config, cache)).summary).toMatchObject({ ok: true, compiled: 3, cached: 0 });
+  await cache.flush();
+  rmSync(join(root, 'build'), { recursive: true });
+  if (dropState) rmSync(join(root, '.replibuild', 'state'), { recursive: true, force: true });
+  return { root, cache, config };
+}
+
 describe('warm clean rebuild through the engine', () => {
   it('every hit is recorded before its link and before the build ends: the next build is a no-op, a header edit reaches the hits', async () => {
-    const root = makeTempProject(CALC_FILES);
-    const cacheDir = tempCacheDir();
-    dirs.push(root, cacheDir);
-    const cache = await openCache(cacheDir);
-    caches.push(cache);
-    const config = calcConfig(root);
-    // Sources written a moment ago compile right but are not stored (too new to trust).
-    await settleInputs();
-
-    expect((await build(config, cache)).summary).toMatchObject({ ok: true, compiled: 3, cached: 0 });
-    await cache.flush();
-    rmSync(join(root, 'build'), { recursive: true });
-    rmSync(join(root, '.replibuild', 'state'), { recursive: true, force: true });
+    const { root, cache, config } = await builtThenRemoved(true);
 
     const warm = await build(config, cache);
     expect(warm.summary).toMatchObject({ ok: true, compiled: 0, cached: 3, linked: 2, failed: 0 });
@@ -74,6 +80,40 @@ describe('warm clean rebuild through the engine', () => {
     const edited = await build(config, cache);
     expect(edited.summary).toMatchObject({ ok: true, upToDate: 1 });
     expect(edited.compiled).toEqual(['build/obj/app/src/app/main.cpp.o', 'build/obj/calc/src/lib/add.cpp.o']);
+    expect(runProgram(root, 'build/bin/app')).toBe('6 9 1\n');
+  });
+});
+
+describe('stats shared by the hits of one build (cache/build-stats.ts)', () => {
+  it.each([
+    ['build state removed too', true],
+    ['build state kept (the hashes taken at each TU\'s start are newer than the stat)', false],
+  ])('a header edited mid-build, after a hit statted it (%s): the later hits reuse that stat, and their records do not vouch for the new text', async (_name, dropState) => {
+    const { root, cache, config } = await builtThenRemoved(dropState);
+
+    // One TU at a time; once the first of the two that read extra.h is back, extra.h changes.
+    const readers = ['src/lib/add.cpp', 'src/app/main.cpp'];
+    const outcomes = new Map<string, string>();
+    let firstReader: string | null = null;
+    const compile = async (job: CompileJob, signal: AbortSignal) => {
+      const r = await cache.compile(job, identity, runCompile, { signal });
+      outcomes.set(job.source, r.outcome);
+      if (firstReader === null && readers.includes(job.source)) {
+        firstReader = job.source;
+        writeFileSync(join(root, 'include/calc/extra.h'), '#pragma once\nconstexpr int kExtra = 2;\n');
+      }
+      return r;
+    };
+    const mid = await runBuild({ config, request: { ...REQUEST, jobs: 1 }, compile, compilerIdentity: identity, onEvent: () => undefined });
+    expect(mid).toMatchObject({ ok: true, compiled: 0, cached: 3 });
+    // The case this test is about: the other reader was served on the stat of extra.h taken before the edit.
+    const later = readers.find((s) => s !== firstReader)!;
+    expect(outcomes.get(later)).toBe('cached');
+
+    // So the next build must not take that object as built from the new extra.h.
+    const next = await build(config, cache);
+    expect(next.summary).toMatchObject({ ok: true });
+    expect(next.compiled).toContain(later === 'src/lib/add.cpp' ? 'build/obj/calc/src/lib/add.cpp.o' : 'build/obj/app/src/app/main.cpp.o');
     expect(runProgram(root, 'build/bin/app')).toBe('6 9 1\n');
   });
 });
