@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { daemonsRss, statusJson } from './replibuild.mjs';
 
-/** Longer than daemons/host/idle-gc.ts's quiet time (2 s) plus the collection. */
-const IDLE_WAIT_MS = 3500;
+/** Longer than daemons/host/idle-gc.ts's two quiet times (2 s, then 5.5 s: the second
+ *  collection is the one that gives back the young generation) plus the collections. */
+const IDLE_WAIT_MS = 9000;
 
 function vmHwmBytes(pid) {
   try {

@@ -22,9 +22,18 @@ function nestedPath(source: string): string {
   return (abs ? ['_abs', ...parts] : parts).join('/');
 }
 
+/** Object paths by target (the config's own objects, so a new config starts afresh):
+ *  a build of a big project asks for every TU's object several times (plan, link,
+ *  journal point), and each answer normalizes and splits a path. */
+const objectPaths = new WeakMap<object, { dir: string; paths: Map<string, string> }>();
+
 /** `<obj_dir>/<source path>.o`: keeping the source's path apart src/a/x.cpp from src/b/x.cpp. */
 export function objectPathFor(target: Pick<ResolvedTarget, 'obj_dir'>, source: string): string {
-  return posix.join(target.obj_dir, `${nestedPath(source)}.o`);
+  let memo = objectPaths.get(target);
+  if (memo?.dir !== target.obj_dir) objectPaths.set(target, (memo = { dir: target.obj_dir, paths: new Map() }));
+  let object = memo.paths.get(source);
+  if (object === undefined) memo.paths.set(source, (object = posix.join(target.obj_dir, `${nestedPath(source)}.o`)));
+  return object;
 }
 
 export function depfilePathFor(object: string): string {

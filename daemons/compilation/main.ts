@@ -24,6 +24,7 @@ await runDaemon(async (env) => {
       }
       return config;
     },
+    afterCleanup: () => env.activity(),
   });
   return {
     methods: compilationMethods(compilation.service, guard),

@@ -26,6 +26,9 @@ export interface DaemonEnv {
   token: string;
   /** Ask the daemon to stop (as `shutdown` does). */
   requestShutdown(reason: string): void;
+  /** Work done outside a request (a background job) happened: collect garbage once
+   *  the daemon is idle again, as after a request. */
+  activity(): void;
 }
 
 export interface HostedService {
@@ -125,6 +128,7 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
   const started = Date.now();
   let stopping = false;
   let server: RpcServer | null = null;
+  const idleGc = new IdleCollector();
   let service: HostedService | null = null;
   const children = new ChildTracker(paths, name);
 
@@ -173,6 +177,7 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     children,
     token,
     requestShutdown: (reason) => void shutdown(reason),
+    activity: () => idleGc.activity(),
   };
 
   try {
@@ -184,7 +189,6 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     process.exit(1);
   }
 
-  const idleGc = new IdleCollector();
   server = new RpcServer({
     token,
     identity: { daemon: name, version: VERSION, pid: process.pid } satisfies AuthResult,

@@ -3,47 +3,16 @@
 // A cache that cannot be used (say, a cache dir owned by another user) is reported
 // and the build goes on without it.
 import type { DaemonConfig } from '../../config/types.js';
-import { remoteCacheSettings, type RemoteCacheSettings } from '../../config/remote-cache.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { Logger } from '../common/logger.js';
-import { CompileCache } from '../../cache/cached-compile.js';
+import type { CompileCache } from '../../cache/cached-compile.js';
 import { cleanupWithConfig } from '../../cache/cleanup.js';
 import { CompilationService, type DistccSettings } from '../compilation/service.js';
 import { DistccHostsError, distccHostsSource, parseDistccHosts } from '../../config/distcc-hosts.js';
 import { ensurePrivateDir } from '../../fs/private-files.js';
 import { projectPaths } from './paths.js';
+import { openCache } from './open-cache.js';
 import { join } from 'node:path';
-
-/** The process's compile cache; null when it cannot be used. Each process opens it
- *  once, through openCompilation or openOrchestrator, and shares it. */
-export async function openCache(log: Logger, config: DaemonConfig): Promise<CompileCache | null> {
-  let remote: RemoteCacheSettings | null = null;
-  try {
-    // REPLIBUILD_REMOTE_CACHE (this process's environment: the CLI's, passed to the
-    // daemons at start) overrides the key.
-    remote = remoteCacheSettings(config.compilation);
-  } catch (e) {
-    log.warn(`remote cache disabled: ${(e as Error).message}`);
-  }
-  try {
-    // The service answers a compile as soon as its object is in place; the cache entry
-    // is written after (its close() waits for those writes). A refused directory still
-    // gives a cache: it bypasses itself, tells each build why, and checks again per build.
-    const cache = await CompileCache.open({
-      log: (line) => log.debug(line),
-      remoteLog: (line) => log.info(line),
-      storeInBackground: true,
-      openRefused: true,
-      remote,
-    });
-    const note = cache.guard.note();
-    if (note) log.warn(note);
-    return cache;
-  } catch (e) {
-    log.warn(`compile cache disabled: ${(e as Error).message}`);
-    return null;
-  }
-}
 
 /** The distcc hosts to send misses to: distcc_hosts, else DISTCC_HOSTS of this
  *  process's environment (the CLI's, passed to the daemons at start); undefined: neither. */
@@ -81,6 +50,8 @@ export interface CompilationOptions {
   /** Enforce max_cache_size and cache_ttl every few minutes, with the settings this
    *  gives at each run (the daemon; an in-process build leaves it to `cache cleanup`). */
   cleanup?: () => DaemonConfig;
+  /** Called after each background cleanup (the daemon collects garbage once idle). */
+  afterCleanup?: () => void;
 }
 
 export interface OpenCompilation {
@@ -99,7 +70,7 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
     identityStore: join(projectPaths(o.root).stateDir, 'compilers.json'),
     ...(distcc ? { distcc } : {}),
   });
-  const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log) : () => {};
+  const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log, o.afterCleanup) : () => {};
   return {
     service,
     close: async () => {
@@ -114,7 +85,7 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
 const CLEANUP_EVERY_MS = 10 * 60_000;
 
 /** max_cache_size and cache_ttl enforced now and every few minutes, off the build path. */
-function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger): () => void {
+function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger, after?: () => void): () => void {
   let running = false;
   const runOnce = async () => {
     // Never evict from (or write into) a directory the guard refuses now.
@@ -127,6 +98,8 @@ function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, l
       log.warn(`cache cleanup failed: ${(e as Error).message}`);
     } finally {
       running = false;
+      // The walk of a big cache allocates as much as a build: hand it back.
+      after?.();
     }
   };
   const first = setTimeout(runOnce, 5_000);

@@ -7,7 +7,7 @@ import { ConfigError } from '../../config/errors.js';
 import type { DaemonConfig } from '../../config/types.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import type { ChildTracker } from './child-tracker.js';
-import { openCache } from './open-compilation.js';
+import { openCache } from './open-cache.js';
 import { projectPaths } from './paths.js';
 import { CompilationPeer, DiscoveryPeer, SetupPeer } from './peers.js';
 import { ensurePrivateDir } from '../../fs/private-files.js';

@@ -1,6 +1,9 @@
 // The orchestrator's view of the other daemons. An enabled daemon is used over
 // RPC; a disabled one, or one that cannot be reached, has its work done
-// in-process here, so a build still works (and says so in the log).
+// in-process here, so a build still works (and says so in the log). The in-process
+// services are imported when first needed: discovery and compilation use SetupPeer
+// too, and loading the compile queue and the setup service for a fallback that
+// rarely happens cost each daemon its RSS.
 import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { DaemonConfig } from '../../config/types.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
@@ -13,9 +16,9 @@ import { projectPaths } from './paths.js';
 import { reapIfDead } from './pidfiles.js';
 import type { ChildTracker } from './child-tracker.js';
 import type { CompilationService } from '../compilation/service.js';
-import { openCompilation, type OpenCompilation } from './open-compilation.js';
+import type { OpenCompilation } from './open-compilation.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
-import { SetupService } from '../setup/service.js';
+import type { SetupService } from '../setup/service.js';
 
 /** Try the daemon; when it is not there, the in-process service. */
 async function either<T>(
@@ -37,7 +40,7 @@ async function either<T>(
 export class SetupPeer implements SetupApi {
   private readonly channel: DaemonChannel | null;
   private readonly remote: RemoteSetup | null;
-  private localSvc: SetupService | null = null;
+  private localSvc: Promise<SetupService> | null = null;
 
   constructor(
     private readonly root: string,
@@ -56,7 +59,7 @@ export class SetupPeer implements SetupApi {
   getConfig(opts?: GetConfigOptions): Promise<ConfigSnapshot> {
     return either(
       this.remote && (() => this.remote!.getConfig(opts)),
-      () => (this.localSvc ??= new SetupService(this.root)).getConfig(opts),
+      async () => (await (this.localSvc ??= import('../setup/service.js').then((m) => new m.SetupService(this.root)))).getConfig(opts),
       (e) => this.log.warn(`setup daemon unreachable (${(e as Error).message}); reading the config in-process`),
     );
   }
@@ -93,7 +96,7 @@ export class CompilationPeer implements CompilationApi {
         const reaped = reapIfDead(projectPaths(root), 'compilation');
         if (reaped) log.warn(`reaped ${reaped} compiler(s) the compilation daemon left running`);
       }
-      this.opened = openCompilation({ root, config, log, children, cache });
+      this.opened = import('./open-compilation.js').then((m) => m.openCompilation({ root, config, log, children, cache }));
       this.localSvc = this.opened.then((o) => o.service);
     }
     return this.localSvc;

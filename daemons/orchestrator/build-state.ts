@@ -196,17 +196,23 @@ function expandObject(v: unknown, files: readonly FileHashRecord[]): unknown {
 export function serializeBuildState(data: BuildStateData): string {
   const files: [string, string][] = [];
   const index = new Map<string, number>();
+  // Most records are the one shared object per (path, hash) (FileTable): found by
+  // identity, without building a key string for each of a big state's million headers.
+  const byRecord = new Map<FileHashRecord, number>();
   const objects: Record<string, unknown> = {};
   for (const [k, o] of Object.entries(data.objects)) {
     const { headers, ...rest } = o;
     const h = headers.map((f) => {
+      let i = byRecord.get(f);
+      if (i !== undefined) return i;
       const key = `${f.path}\0${f.hash}`;
-      let i = index.get(key);
+      i = index.get(key);
       if (i === undefined) {
         i = files.length;
         files.push([f.path, f.hash]);
         index.set(key, i);
       }
+      byRecord.set(f, i);
       return i;
     });
     objects[k] = { ...rest, h };
@@ -313,6 +319,7 @@ export class BuildState implements BuildStateReader {
   private readonly changedLinks = new Map<string, LinkRecord | null>();
   private readonly resolved = new Map<string, SearchContext | undefined>();
   private readonly changedProbes = new Map<string, CompilerSearchRecord>();
+  private readonly files = new FileTable();
 
   /** size:mtime:inode of the file as this instance last read or wrote it: while the
    *  file still has it, nobody else wrote meanwhile, and a save need not read it back. */
@@ -354,6 +361,8 @@ export class BuildState implements BuildStateReader {
       this.resolved.delete(id);
       rec = { ...rec, search: id };
     }
+    // A fresh compile's headers are fresh objects: share them with every other TU's.
+    rec = { ...rec, headers: rec.headers.map((h) => this.files.intern(h.path, h.hash)) };
     this.data.objects[object] = rec;
     this.changedObjects.set(object, rec);
   }

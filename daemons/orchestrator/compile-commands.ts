@@ -4,6 +4,7 @@
 // the final object and depfile names in place of the runner's temp ones). Written
 // atomically, and only when its content would change: a build that changes no
 // command leaves the file (and the editors watching it) alone.
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
@@ -38,8 +39,11 @@ export function compileCommandEntries(config: ProjectConfig): CompileCommandEntr
 
 /** Keeps one project's compile_commands.json in step with its config. */
 export class CompileCommandsWriter {
-  /** What this writer last wrote or found, and the file's stamp then. */
-  private last: { text: string; stamp: StatStamp | null } | null = null;
+  /** What this writer last wrote or found: the config it came from (the same object
+   *  means the same commands: a daemon holds its config until setup says it changed),
+   *  a digest of the text (a 20,000-TU database is megabytes, not worth keeping) and
+   *  the file's stamp then. */
+  private last: { config: ProjectConfig; digest: string; stamp: StatStamp | null } | null = null;
 
   constructor(private readonly root: string) {}
 
@@ -54,17 +58,28 @@ export class CompileCommandsWriter {
    */
   update(config: ProjectConfig): boolean {
     if (!config.compile_commands) return false;
-    const text = `${JSON.stringify(compileCommandEntries(config), null, 2)}\n`;
     const stamp = statStampSync(this.path);
-    if (this.last && this.last.text === text && stamp !== null && sameStamp(stamp, this.last.stamp)) return false;
+    const unmoved = stamp !== null && this.last !== null && sameStamp(stamp, this.last.stamp);
+    // The same config and a file nobody touched since: nothing to build the text for.
+    if (unmoved && this.last!.config === config) return false;
+    const text = `${JSON.stringify(compileCommandEntries(config), null, 2)}\n`;
+    const digest = digestOf(text);
+    if (unmoved && this.last!.digest === digest) {
+      this.last = { config, digest, stamp };
+      return false;
+    }
     if (stamp !== null && readOrNull(this.path) === text) {
-      this.last = { text, stamp };
+      this.last = { config, digest, stamp };
       return false;
     }
     writeFileAtomic(this.path, text);
-    this.last = { text, stamp: statStampSync(this.path) };
+    this.last = { config, digest, stamp: statStampSync(this.path) };
     return true;
   }
+}
+
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function readOrNull(path: string): string | null {

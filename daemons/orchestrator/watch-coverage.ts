@@ -15,6 +15,7 @@ export class WatchCoverage {
   private readonly scope: WatchScope;
   /** Directory → whether it is reached without a symlink below its root. */
   private readonly plainDirs = new Map<string, boolean>();
+  private readonly covered = new Map<string, boolean>();
   private readonly realRoots = new Map<string, string | null>();
   /** The journal's keys are relative to discovery's root: another root, and nothing is vouched for. */
   private readonly sameRoot: boolean;
@@ -32,8 +33,16 @@ export class WatchCoverage {
     this.key = JSON.stringify(this.sameRoot ? watched : null);
   }
 
-  /** Whether discovery watches `path` (relative to the project root, or absolute). */
+  /** Whether discovery watches `path` (relative to the project root, or absolute).
+   *  Answered once per path for this coverage (one build): the planner and the journal
+   *  point ask about every source and header of the project, each glob-matched. */
   covers(path: string): boolean {
+    let ok = this.covered.get(path);
+    if (ok === undefined) this.covered.set(path, (ok = this.coversNow(path)));
+    return ok;
+  }
+
+  private coversNow(path: string): boolean {
     if (!this.sameRoot) return false;
     const abs = resolve(this.scope.root, path);
     if (this.scope.isIgnored(abs)) return false; // outside every root, too

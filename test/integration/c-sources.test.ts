@@ -194,6 +194,11 @@ describe('compile_commands.json', () => {
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// third\n`);
     expect(compileOk(p)).toMatchObject({ compiled: 1 });
     expect(readDb(p)).toHaveLength(2);
+    // Nor is an unchanged config: a database edited by hand is put right by the next build that plans.
+    p.write('compile_commands.json', '[]\n');
+    p.write('src/main.cpp', `${p.read('src/main.cpp')}// fourth\n`);
+    expect(compileJson(p)).toMatchObject({ compiled: 1 });
+    expect(readDb(p)).toHaveLength(2);
   });
 
   it('off: never written, and a file of the user\'s own is left as it is', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBuildState, serializeBuildState, type BuildStateData, type ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+import { BuildState, parseBuildState, serializeBuildState, type BuildStateData, type ObjectRecord } from '../../daemons/orchestrator/build-state.js';
 
 const sys = { path: '/usr/include/c++/12/vector', hash: 'a'.repeat(64) };
 const rec = (src: string, extra: { path: string; hash: string }[] = []): ObjectRecord => ({
@@ -18,6 +18,24 @@ describe('build state on disk', () => {
     const back = parseBuildState(text);
     expect(back.objects).toEqual(data.objects);
     expect(back.objects['o1.o']!.headers[0]).toBe(back.objects['o2.o']!.headers[0]);
+  });
+
+  it('shares the header records of fresh compiles too, and records exactly what was set', () => {
+    const state = BuildState.empty('/nonexistent-root');
+    // Each compile's record brings its own header objects (from its depfile).
+    const a = rec('a.cpp', [{ path: 'inc/x.h', hash: 'b'.repeat(64) }]);
+    const b: ObjectRecord = { ...rec('b.cpp'), headers: [{ ...sys }, { path: 'inc/x.h', hash: 'b'.repeat(64) }] };
+    state.setObject('a.o', a);
+    state.setObject('b.o', b);
+    expect(state.getObject('a.o')).toEqual(a);
+    expect(state.getObject('b.o')).toEqual(b);
+    expect(state.getObject('a.o')!.headers[1]).toBe(state.getObject('b.o')!.headers[1]);
+    // A header whose content differs is its own record.
+    state.setObject('c.o', rec('c.cpp', [{ path: 'inc/x.h', hash: 'c'.repeat(64) }]));
+    expect(state.getObject('c.o')!.headers[1]!.hash).toBe('c'.repeat(64));
+    const text = serializeBuildState(state.snapshot());
+    expect(text.split('inc/x.h').length - 1).toBe(2);
+    expect(parseBuildState(text).objects['b.o']).toEqual(b);
   });
 
   it('still reads version 1 (inline header lists)', () => {

@@ -4,27 +4,43 @@ import { IdleCollector } from '../../daemons/host/idle-gc.js';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('IdleCollector', () => {
-  it('collects once, after the last of a burst of activity has gone quiet', async () => {
+  it('collects after the last of a burst of activity has gone quiet, and once more a quiet while later', async () => {
     let runs = 0;
-    const c = new IdleCollector(80, () => runs++);
+    const c = new IdleCollector(80, () => runs++, 400);
     for (let i = 0; i < 5; i++) {
       c.activity();
       await sleep(20);
     }
     // 100 ms of activity, never 80 ms quiet: nothing yet.
     expect(runs).toBe(0);
-    await sleep(200);
+    await sleep(150);
     expect(runs).toBe(1);
-    c.activity();
-    await sleep(200);
+    await sleep(500);
+    // The second collection, then nothing more while nothing happens.
+    expect(runs).toBe(2);
+    await sleep(500);
     expect(runs).toBe(2);
     c.stop();
   });
 
-  it('does nothing without a collector (node started without --expose-gc)', async () => {
-    const c = new IdleCollector(10, undefined);
+  it('activity between the two collections starts over from the first', async () => {
+    let runs = 0;
+    const c = new IdleCollector(80, () => runs++, 400);
     c.activity();
-    await sleep(40);
-    expect(c.collections).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function' ? 1 : 0);
+    await sleep(150);
+    expect(runs).toBe(1);
+    c.activity(); // a request: its work needs the first collection again, not the second
+    await sleep(150);
+    expect(runs).toBe(2);
+    await sleep(600);
+    expect(runs).toBe(3);
+    c.stop();
+  });
+
+  it('does nothing without a collector (node started without --expose-gc)', async () => {
+    const c = new IdleCollector(10, undefined, 10);
+    c.activity();
+    await sleep(60);
+    expect(c.collections).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function' ? 2 : 0);
   });
 });
