@@ -25,12 +25,10 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { sourceLanguage } from '../../config/source-language.js';
 import { writeFileAtomic } from '../../fs/atomic-write.js';
 import { compileJobFor, compilerOf, includeSearchArgs, type BuildCompilers } from '../../toolchain/compile-args.js';
+import { pchBuildJob, pchDirOf } from '../../toolchain/pch-jobs.js';
 import { compilerSearch, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
+import { selectTargets } from './planner.js';
 import { choosePrefix, isIncludeGuarded, leadingIncludes, startsWithPrefix, type TuIncludes } from './pch-detect.js';
-
-export const PCH_DIR = '.pch';
-/** What the users add after their own flags, before `-c`. */
-export const PCH_WARNING = '-Winvalid-pch';
 
 export interface PchNode {
   target: string;
@@ -50,35 +48,6 @@ export interface PchLayout {
   nodes: PchNode[];
   /** The node `source` of `target` compiles with, if any. */
   nodeFor(target: string, source: string): PchNode | undefined;
-}
-
-/** `job` compiling with `node`: its -include and -Winvalid-pch go just before `-c`. */
-export function withPch(job: CompileJob, header: string, gch: string): CompileJob {
-  const at = job.args.lastIndexOf('-c');
-  const args = [...job.args.slice(0, at), '-include', header, PCH_WARNING, ...job.args.slice(at)];
-  return { ...job, args, pch: gch };
-}
-
-/** The compile that precompiles `header` with the command of `plain` (a user's job). */
-export function pchBuildJob(plain: CompileJob, header: string): CompileJob {
-  const at = plain.args.lastIndexOf('-c');
-  const lang = sourceLanguage(plain.source) === 'c' ? 'c-header' : 'c++-header';
-  const gch = `${header}.gch`;
-  const job: CompileJob = {
-    cwd: plain.cwd,
-    compiler: plain.compiler,
-    args: [...plain.args.slice(0, at), '-x', lang, '-c', header],
-    source: header,
-    object: gch,
-    depfile: `${header}.d`,
-  };
-  if (plain.build_id !== undefined) job.build_id = plain.build_id;
-  return job;
-}
-
-/** The directory of a target's generated headers. */
-export function pchDirOf(config: Pick<ProjectConfig, 'build_dir'>, target: string): string {
-  return posix.join(config.build_dir, PCH_DIR, target);
 }
 
 /** A generated header's path for this command and prefix. */
@@ -201,4 +170,24 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
     writeFileAtomic(abs, n.content);
   }
   return { nodes, nodeFor: (target, source) => byUser.get(`${target}\n${source}`) };
+}
+
+/** planPchs for the requested targets (and their deps); on any failure none, with why
+ *  told to `warn`: only speed is lost, every TU compiles as written. */
+export async function planPchsOrNone(
+  input: Omit<PchPlanInput, 'targets'> & { targets: readonly string[] },
+  warn: (text: string) => void,
+): Promise<PchLayout | undefined> {
+  let targets: ResolvedTarget[];
+  try {
+    targets = selectTargets(input.config, input.targets);
+  } catch {
+    return undefined; // an unknown target: the plan says so
+  }
+  try {
+    return await planPchs({ ...input, targets });
+  } catch (e) {
+    warn(`replibuild: no precompiled headers this build: ${(e as Error).message}`);
+    return undefined;
+  }
 }

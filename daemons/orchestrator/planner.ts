@@ -21,7 +21,8 @@ import {
 } from '../../toolchain/compile-args.js';
 import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
-import { withPch, type PchLayout, type PchNode } from './pch-plan.js';
+import type { PchLayout, PchNode } from './pch-plan.js';
+import { withPch } from '../../toolchain/pch-jobs.js';
 
 export class UnknownTargetError extends Error {
   constructor(
@@ -143,7 +144,8 @@ async function tuReason(
   const [objectHash, sourceHash, headerHashes] = vouched
     ? [await hasher.hash(tu.object), rec.source_hash, rec.headers.map((h) => h.hash)]
     : await Promise.all([hasher.hash(tu.object), hasher.hash(tu.source), Promise.all(rec.headers.map((h) => hasher.hash(h.path)))]);
-  if (objectHash === null) return { kind: 'object-missing' };
+  // A PCH that failed to build has no object, and is not tried again until it changes.
+  if (objectHash === null && !rec.pch_rejected) return { kind: 'object-missing' };
   if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return { kind: 'object-changed' };
   if (sourceHash === null) return { kind: 'source-missing' };
   if (sourceHash !== rec.source_hash) return { kind: 'source-changed' };
