@@ -40,7 +40,7 @@ export class TraceRecorder {
     this.targets = plan.targets;
     this.tus = plan.tus.length;
     this.upToDate = plan.tus.length - plan.dirty_tus;
-    this.pchs = plan.pch_uses;
+    this.pchs = plan.pch_uses ?? []; // plans made before PCHs have none
   }
 
   /** Takes the lowest free job slot, so lanes read as the build's parallelism. */
