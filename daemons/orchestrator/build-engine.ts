@@ -245,8 +245,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     record,
     searchOf: async (job, sinceMs) => (await shadow.describe(job, [], sinceMs)).context,
     hash: (p) => hasher.hash(p),
-    saved: scheduleSave,
-    trace,
+    saved: scheduleSave, trace,
     note: (text) => emit({ type: 'message', text: `replibuild: ${text}`, warning: true }),
     built: (p, res) => request.verbose && emit({ type: 'message', text: `${displayCompileCommand(p.job)}\nPrecompiled header ${p.source}: ${res.outcome} (${(res.duration_ms / 1000).toFixed(2)}s)` }),
   });
