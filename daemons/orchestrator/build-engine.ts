@@ -5,7 +5,6 @@
 
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import PQueue from 'p-queue';
@@ -14,8 +13,9 @@ import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult 
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
-import { BuildState, stateProfileOf, type FileHashRecord, type ObjectRecord, type SearchContext } from './build-state.js';
-import { StatCachingHasher, type FileHasher, type HashWithTime } from './file-hasher.js';
+import { BuildState, stateProfileOf, type FileHashRecord } from './build-state.js';
+import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { objectRecorder } from './object-records.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -66,16 +66,6 @@ export const BUILD_CANCELLED = 'build cancelled';
  *  less often when a save is slow (a big project): saving takes at most 1/SAVE_SHARE of the time. */
 const SAVE_INTERVAL_MS = 1000;
 const SAVE_SHARE = 20;
-
-/** Whether a file may have changed after `sinceMs` (Date.now() just before the compile).
- *  A file written before that moment always has an older timestamp (the kernel's file
- *  clock lags, never leads), but Date.now() drops the sub-millisecond part: hence +1.
- *  A write in the first tick after the start can slip through, but that is before the
- *  compiler (not even exec'd yet) can have read the file, so it read the new content. */
-function changedSince(abs: string, sinceMs: number): boolean {
-  const st = statSync(abs, { throwIfNoEntry: false });
-  return !st || Math.max(st.mtimeMs, st.ctimeMs) >= sinceMs + 1;
-}
 
 export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const started = performance.now();
@@ -185,73 +175,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   /** What the compile cache asked to tell the user, each shown once per build. */
   const cacheNotes = new Set<string>();
 
-  /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
-  const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
-    const prev = state.getObject(tu.object);
-    const paths = [tu.source, ...(prev?.headers.map((h) => h.path) ?? [])];
-    const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
-    return new Map(paths.map((p, i) => [p, hashes[i]!]));
-  };
-
-  // The headers' hashes and times as first seen in this build: a clean rebuild records
-  // the same few hundred headers for every TU. Sound with a stat older than the TU: a
-  // file changed after it is recorded with its older hash (the next build rebuilds), and
-  // one changed before it shows that change in its time, as a fresh stat would.
-  const seenInBuild = new Map<string, Promise<HashWithTime | null>>();
-  const hashWithTimeInBuild = (p: string): Promise<HashWithTime | null> => {
-    let r = seenInBuild.get(p);
-    if (!r) seenInBuild.set(p, (r = hasher.hashWithTime!(p)));
-    return r;
-  };
-
-  // A file that changed while the compiler ran is recorded with hash "" (unknown), which
-  // never matches, so the next build compiles it again instead of trusting an object
-  // built from the old content. Where we hashed the file before the compile, content
-  // decides; for a header new to this TU, its timestamps do.
-  const record = async (
-    tu: TuPlan,
-    res: CompileResult,
-    before: Map<string, string | null>,
-    sinceMs: number,
-  ): Promise<{ rec: ObjectRecord; search: SearchContext } | null> => {
-    // A hit may stand on stats taken earlier in the build (cache/build-stats.ts): what
-    // changed since then may have changed after it was looked at, so `before` (taken
-    // at this TU's start) cannot vouch for it either; timestamps decide.
-    const seenMs = Math.min(sinceMs, res.inputs_checked_ms ?? sinceMs);
-    const fileHash = async (p: string): Promise<string> => {
-      const pre = before.get(p);
-      if (pre !== undefined || !hasher.hashWithTime) {
-        const h = await hasher.hash(p);
-        if (h === null) return '';
-        if (pre !== undefined && pre !== h) return '';
-        if (pre !== undefined && seenMs === sinceMs) return h;
-        return changedSince(resolve(root, p), seenMs) ? '' : h;
-      }
-      // One stat for both questions: hundreds of headers per TU in a clean rebuild.
-      const ht = await hashWithTimeInBuild(p);
-      if (ht === null) return '';
-      return ht.newestMs >= seenMs + 1 ? '' : ht.hash;
-    };
-    const objectHash = await hasher.hash(tu.object);
-    if (objectHash === null) return null;
-    const headerPaths = [...new Set(res.headers)];
-    const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);
-    const headers: FileHashRecord[] = headerPaths.map((path, i) => ({ path, hash: headerHashes[i]! }));
-    // What would shadow these headers, so the next plan can look for it.
-    const search = await shadow.describe(tu.job, headerPaths, seenMs);
-    const rec: ObjectRecord = {
-      command_hash: tu.command_hash,
-      // The compile may have run with another compiler than planned (replaced mid-build):
-      // record the one it used, so the next plan sees the difference.
-      compiler_id: res.compiler_id || tu.compiler_id,
-      source: tu.source,
-      source_hash,
-      headers,
-      object_hash: objectHash,
-    };
-    if (search.skip.length) rec.shadow_skip = search.skip;
-    return { rec, search: search.context };
-  };
+  const { hashBefore, record } = objectRecorder({ root, state, hasher, shadow });
 
   const pchSteps = new PchSteps(plan.pchs, {
     state,
