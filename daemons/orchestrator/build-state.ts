@@ -7,7 +7,7 @@
 // Saves re-read the file and apply only this instance's changes, so two builds
 // of one project saving around each other do not drop each other's records.
 
-import { createHash } from 'node:crypto';
+import { searchChainId, searchContextId } from './search-ids.js';
 import { renameStableKeyOf, statBigSync } from '../../fs/stat-stamp.js';
 import { tempPathFor } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
@@ -106,23 +106,6 @@ export interface BuildStateReader {
   getLink(target: string): LinkRecord | undefined;
   /** The search context an ObjectRecord's `search` names. */
   getSearch?(id: string): SearchContext | undefined;
-}
-
-function shortHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 20);
-}
-
-export function searchChainId(chain: readonly string[]): string {
-  return shortHash(['chain', chain]);
-}
-
-export function searchContextId(ctx: StoredSearchContext): string {
-  return shortHash(['ctx', ctx.quote, ctx.chain]);
-}
-
-/** The id setObject gives `ctx`. */
-export function searchIdOf(ctx: SearchContext): string {
-  return searchContextId({ quote: ctx.quote, chain: searchChainId(ctx.chain) });
 }
 
 /** The state of the default profile's build dir is where it always was; another

@@ -50,7 +50,8 @@ import { compilerSearch, includeSearchArgs, type CompilerSearchStore } from '../
 import { compilerOf, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { sourceLanguage } from '../../config/source-language.js';
 import type { CompileJob } from '../../protocol/build.js';
-import { searchIdOf, type SearchContext } from './build-state.js';
+import type { SearchContext } from './build-state.js';
+import { searchIdOf } from './search-ids.js';
 import { DirListings, type DirListing, type FileHasher } from './file-hasher.js';
 
 /** `dir` + "/" + name when `path` lies below `dir` (literally, as the compiler joins them). */
