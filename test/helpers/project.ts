@@ -10,7 +10,8 @@ import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(REPO, 'dist/client/cli.js');
+/** The CLI as bin/replibuild runs it: the entry bundle (scripts/bundle-cli.mjs). */
+export const CLI = join(REPO, 'dist/client/cli.bundle.cjs');
 
 export interface TestProject {
   root: string;
