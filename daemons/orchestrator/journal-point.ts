@@ -99,12 +99,19 @@ export function unwatchedFacts(
   const unwatched = new Map<string, string>();
   const dirs = new Map<string, string>();
   const seen = new Set<string>();
+  // Each directory is stat'ed once per point: the candidates of the compiler's own
+  // dirs repeat the same missing dirs and their parents for every header.
+  const stamps = new Map<string, string>();
+  const stampOf = (abs: string): string => {
+    let stamp = stamps.get(abs);
+    if (stamp === undefined) stamps.set(abs, (stamp = dirStamp(abs, sinceMs)));
+    return stamp;
+  };
   const watchDir = (dir: string) => {
     let abs = resolve(config.root, dir);
-    if (dirs.has(abs)) return;
     // A missing dir: its creation changes its nearest existing ancestor.
-    let stamp = dirStamp(abs, sinceMs);
-    while (stamp === ABSENT && dirname(abs) !== abs) stamp = dirStamp((abs = dirname(abs)), sinceMs);
+    let stamp = stampOf(abs);
+    while (stamp === ABSENT && dirname(abs) !== abs) stamp = stampOf((abs = dirname(abs)));
     dirs.set(abs, stamp);
   };
   for (const t of config.targets) {

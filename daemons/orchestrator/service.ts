@@ -275,11 +275,44 @@ export class OrchestratorService implements OrchestratorApi {
     run.stateStamp = buildStateStamp(run.stateFile!);
 
     if (changes) {
+      // The point is the next build's business: it is made after this build's answer has
+      // gone out (its directory stats cost a one-file edit more than its compile on a
+      // loaded machine), and the next build waits for it (settling). Its stamps are judged
+      // against when this build began, so a directory changed meanwhile is racy, as it
+      // would have been had it been stat'ed before the answer.
+      run.point = null;
+      const afterAnswer = this.settling.then(() => new Promise<void>((r) => setImmediate(r)));
+      this.settling = afterAnswer.then(() => {
+        try {
+          run.point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
+        } catch {
+          run.point = null; // only speed is lost: the next build plans in full
+        }
+      });
+    }
+    return summary;
+  }
+
+  /** The journal point a build leaves (journal-point.ts); null when it cannot vouch. */
+  private pointAfter(
+    run: ProfileRun,
+    changes: ChangesResult,
+    snap: ConfigSnapshot,
+    config: ProjectConfig,
+    selected: string[],
+    state: BuildState,
+    coverage: WatchCoverage | null,
+    compilersId: string,
+    summary: BuildSummary,
+    startedAt: number,
+  ): JournalPoint | null {
+    // Another writer's state since (loadState dropped what this build knew): no point.
+    if (run.state !== state) return null;
+    {
       const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
       // A failed build keeps the epoch (files unchanged since it are still vouched
       // for) but can never be a no-op's witness.
-      run.point =
-        facts && coverage
+      return facts && coverage
           ? {
               epoch: changes.epoch,
               journal_id: changes.journal_id,
@@ -294,7 +327,6 @@ export class OrchestratorService implements OrchestratorApi {
             }
           : null;
     }
-    return summary;
   }
 
   /** The identities the build compiles with (the C compiler's only when the targets have
