@@ -32,8 +32,19 @@ export class WatchCoverage {
     this.key = JSON.stringify(this.sameRoot ? watched : null);
   }
 
+  /** Answers so far, by path as asked: the planner asks of every TU's headers, and the
+   *  journal point again, and most headers are shared (one build's instance: a path's
+   *  answer does not change while it lasts, as plainDirs does not). */
+  private readonly answers = new Map<string, boolean>();
+
   /** Whether discovery watches `path` (relative to the project root, or absolute). */
   covers(path: string): boolean {
+    let ok = this.answers.get(path);
+    if (ok === undefined) this.answers.set(path, (ok = this.coversNow(path)));
+    return ok;
+  }
+
+  private coversNow(path: string): boolean {
     if (!this.sameRoot) return false;
     const abs = resolve(this.scope.root, path);
     if (this.scope.isIgnored(abs)) return false; // outside every root, too
