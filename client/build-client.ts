@@ -25,7 +25,7 @@ async function withOrchestrator<T>(root: string, opts: BuildClientOptions, use: 
     const rec = readRecord(projectPaths(root), 'orchestrator');
     if (rec && isOurDaemon(rec)) {
       const { DaemonChannel, RemoteOrchestrator } = await import('../daemons/host/daemon-channel.js');
-      const ch = new DaemonChannel(root, 'orchestrator');
+      const ch = new DaemonChannel(root, 'orchestrator', { record: rec, pipelined: true });
       try {
         return await use(new RemoteOrchestrator(ch));
       } catch (e) {

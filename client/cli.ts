@@ -5,6 +5,7 @@
 // First: it records the directory the user ran the command in, before any -C moves us.
 import './entering-directory.js';
 import { JobsArgumentError, parseCompileArgs, parseJobs, takeLeadingDirs } from './fast-argv.js';
+import { isUserError, UserError } from '../daemons/common/user-error.js';
 
 // bin/replibuild moved NODE_EXTRA_CA_CERTS aside so this process starts without
 // loading certificates; the processes we start get it back.
@@ -19,7 +20,6 @@ type Runner = () => Promise<number>;
 /** `replibuild -C DIR COMMAND`: move there first, as make and ninja do. */
 async function enterLeadingDirs(args: string[]): Promise<string[]> {
   const lead = takeLeadingDirs(args);
-  const { UserError } = await import('../daemons/common/user-error.js');
   if (!lead) throw new UserError('-C needs a directory: replibuild -C DIR COMMAND', 2);
   for (const d of lead.dirs) {
     try {
@@ -194,9 +194,8 @@ main(process.argv).then(
   (code) => {
     process.exitCode = code;
   },
-  async (e: unknown) => {
-    const { UserError } = await import('../daemons/common/user-error.js');
-    if (e instanceof UserError) {
+  (e: unknown) => {
+    if (isUserError(e)) {
       console.error(`replibuild: ${e.message}`);
       process.exitCode = e.exitCode;
     } else {

@@ -6,8 +6,11 @@
 // and make's own nested output already use to resolve relative paths.
 
 /** Where the user ran the command: taken when this module loads, before any
- *  `replibuild -C DIR` moves the process (cli.ts imports it first). */
-const invokedIn = process.cwd();
+ *  `replibuild -C DIR` moves the process (cli.ts imports it first). Kept on the global
+ *  object, where the first copy of this module to load leaves it: the CLI's entry bundle
+ *  holds one copy, and a command loaded later (run, watch) brings another, after the move. */
+const INVOKED_IN = Symbol.for('replibuild.invoked-in');
+const invokedIn: string = ((globalThis as { [INVOKED_IN]?: string })[INVOKED_IN] ??= process.cwd());
 
 export interface Announcer {
   /** Prints the Leaving line, when an Entering line was printed. */

@@ -50,6 +50,16 @@ export class RpcConnection {
 
   /** Connect to 127.0.0.1:port and authenticate with the token. */
   static async open(port: number, token: string, timeoutMs = 5000): Promise<{ conn: RpcConnection; identity: Record<string, unknown> }> {
+    const { conn, identity } = await RpcConnection.openPipelined(port, token, timeoutMs);
+    return { conn, identity: await identity };
+  }
+
+  /** Connect and send the token without waiting for the answer: calls made at once
+   *  follow it on the wire, and the daemon, which reads a connection's lines in order,
+   *  takes them once the token is good (and none of them otherwise). A call so costs one
+   *  round trip, not two. `identity` is auth's answer; when it fails, the connection is
+   *  closed (and the calls fail with it). */
+  static async openPipelined(port: number, token: string, timeoutMs = 5000): Promise<{ conn: RpcConnection; identity: Promise<Record<string, unknown>> }> {
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = netConnect({ host: '127.0.0.1', port, noDelay: true });
       const timer = setTimeout(() => {
@@ -66,13 +76,9 @@ export class RpcConnection {
       });
     });
     const conn = new RpcConnection(socket);
-    try {
-      const identity = (await conn.call(AUTH_METHOD, { token }, { timeoutMs })) as Record<string, unknown>;
-      return { conn, identity };
-    } catch (e) {
-      conn.close();
-      throw e;
-    }
+    const identity = conn.call<Record<string, unknown>>(AUTH_METHOD, { token }, { timeoutMs });
+    identity.catch(() => conn.close());
+    return { conn, identity };
   }
 
   get closed(): boolean {

@@ -81,15 +81,14 @@ const memo = new Map<string, { stamp: string; identity: Promise<CompilerIdentity
  *  call and re-runs it only when the stat changed, so this is cheap to call per build;
  *  with `store`, a new process reuses what an earlier one probed under the same stat. */
 export async function getCompilerIdentity(command: string, opts: IdentityOptions = {}): Promise<CompilerIdentity> {
-  const path = findOnPath(command, opts);
-  if (!path) {
+  const found = resolveCompiler(command, opts);
+  if (!found) {
     throw new CompilerNotFoundError(
       command,
       command.includes('/') ? 'no executable file at that path' : 'not on PATH',
     );
   }
-  const st = statSync(path);
-  const stamp = statStamp(st);
+  const { path, st, stamp } = found;
   const hit = memo.get(path);
   if (hit && hit.stamp === stamp) return abortable(hit.identity, opts.signal);
   const stored = opts.store ? loadIdentity(opts.store, path, stamp) : null;
@@ -102,6 +101,19 @@ export async function getCompilerIdentity(command: string, opts: IdentityOptions
     if (memo.get(path)?.identity === identity) memo.delete(path);
   });
   return abortable(identity, opts.signal);
+}
+
+/** Where `command` runs from and that file's stat: an identity probed under the same
+ *  path and stamp is still the compiler's. Null when it is not found. */
+export function resolveCompiler(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { path: string; st: Stats; stamp: string } | null {
+  const path = findOnPath(command, opts);
+  if (!path) return null;
+  try {
+    const st = statSync(path);
+    return { path, st, stamp: statStamp(st) };
+  } catch {
+    return null;
+  }
 }
 
 /** For tests: forget every memoized identity. */

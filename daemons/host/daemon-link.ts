@@ -12,6 +12,9 @@ export interface DaemonLink {
   record: DaemonRecord;
   conn: RpcConnection;
   version: string;
+  /** A pipelined link (connectDaemon's `pipelined`): settles once the daemon has answered
+   *  the token, rejecting as connectDaemon would have. Absent: verified before it was handed out. */
+  verified?: Promise<void>;
 }
 
 /** Waits before a second and third try when the daemon closed the connection before
@@ -24,7 +27,7 @@ export function closedByPeer(e: unknown): boolean {
   return e instanceof ConnectionClosedError && e.how === 'closed';
 }
 
-async function openWithRetries(port: number, token: string, timeoutMs: number): Promise<Awaited<ReturnType<typeof RpcConnection.open>>> {
+async function openWithRetries(port: number, token: string, timeoutMs: number): Promise<{ conn: RpcConnection; identity: Record<string, unknown> }> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await RpcConnection.open(port, token, timeoutMs);
@@ -39,26 +42,58 @@ async function openWithRetries(port: number, token: string, timeoutMs: number): 
 export async function connectDaemon(
   root: string,
   name: DaemonName,
-  opts: { timeoutMs?: number; allowVersionMismatch?: boolean; paths?: ProjectPaths } = {},
+  opts: {
+    timeoutMs?: number;
+    allowVersionMismatch?: boolean;
+    paths?: ProjectPaths;
+    /** The record as the caller just read and checked it (isOurDaemon). */
+    record?: DaemonRecord;
+    /** Hand the link out before the daemon has answered the token, so that the first call
+     *  goes out with it (DaemonLink.verified): only to a daemon whose record says it runs
+     *  this version, as one of another version must not see a call it may read otherwise. */
+    pipelined?: boolean;
+  } = {},
 ): Promise<DaemonLink> {
   const paths = opts.paths ?? projectPaths(root);
-  const record = readRecord(paths, name);
+  const record = opts.record ?? readRecord(paths, name);
   if (!record) throw new DaemonUnavailableError(name, 'no pid file');
-  if (!isOurDaemon(record)) throw new DaemonUnavailableError(name, `pid ${record.pid} is not running a replibuild daemon (stale pid file)`);
+  if (!opts.record && !isOurDaemon(record)) throw new DaemonUnavailableError(name, `pid ${record.pid} is not running a replibuild daemon (stale pid file)`);
   const token = readToken(paths);
   if (!token) throw new DaemonUnavailableError(name, `no token in ${paths.token}`);
-  let opened: Awaited<ReturnType<typeof RpcConnection.open>>;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const unavailable = (e: unknown) => new DaemonUnavailableError(name, `port ${record.port}: ${(e as Error).message}`, e);
+  const checkVersion = (identity: Record<string, unknown>, conn: RpcConnection): string => {
+    const version = String(identity.version ?? '');
+    if (!opts.allowVersionMismatch && version !== VERSION) {
+      conn.close();
+      throw new VersionMismatchError(name, version, VERSION);
+    }
+    return version;
+  };
+  if (opts.pipelined && record.version === VERSION) {
+    let opened: Awaited<ReturnType<typeof RpcConnection.openPipelined>>;
+    try {
+      opened = await RpcConnection.openPipelined(record.port, token, timeoutMs);
+    } catch (e) {
+      throw unavailable(e);
+    }
+    const { conn } = opened;
+    const verified = opened.identity.then(
+      (identity) => void checkVersion(identity, conn),
+      (e: unknown) => {
+        throw unavailable(e);
+      },
+    );
+    verified.catch(() => undefined); // the caller awaits it with its first call
+    return { name, record, conn, version: record.version, verified };
+  }
+  let opened: Awaited<ReturnType<typeof openWithRetries>>;
   try {
-    opened = await openWithRetries(record.port, token, opts.timeoutMs ?? 5000);
+    opened = await openWithRetries(record.port, token, timeoutMs);
   } catch (e) {
-    throw new DaemonUnavailableError(name, `port ${record.port}: ${(e as Error).message}`, e);
+    throw unavailable(e);
   }
-  const version = String(opened.identity.version ?? '');
-  if (!opts.allowVersionMismatch && version !== VERSION) {
-    opened.conn.close();
-    throw new VersionMismatchError(name, version, VERSION);
-  }
-  return { name, record, conn: opened.conn, version };
+  return { name, record, conn: opened.conn, version: checkVersion(opened.identity, opened.conn) };
 }
 
 /** Connect if the daemon runs; null (not an error) when it does not. */

@@ -19,6 +19,7 @@ import type { CompilationService } from '../compilation/service.js';
 import type { OpenCompilation } from './open-compilation.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import type { SetupService } from '../setup/service.js';
+import { resolveCompiler } from '../../toolchain/compiler-identity.js';
 
 /** Try the daemon; when it is not there, the in-process service. */
 async function either<T>(
@@ -108,8 +109,28 @@ export class CompilationPeer implements CompilationApi {
     return either(this.remote && (() => this.remote!.compile(job, signal)), async () => (await this.local()).compile(job, signal), this.fallback);
   }
 
-  identity(compiler: string, cwd: string, opts?: IdentityRequest): Promise<CompilerIdentity> {
-    return either(this.remote && (() => this.remote!.identity(compiler, cwd, opts)), async () => (await this.local()).identity(compiler, cwd, opts), this.fallback);
+  /** The daemon's answers by compiler and cwd, with the connection they came through and
+   *  the binary's stat as this process saw it before asking. */
+  private readonly identities = new Map<string, { via: object; stamp: string; identity: CompilerIdentity }>();
+
+  /** The daemon's identity of the compiler, kept while the same daemon process answers
+   *  and the binary it named is where this process finds the command, under the same
+   *  stat (as the daemon checks it, toolchain/compiler-identity.ts): a no-op build then
+   *  costs a stat, not a round trip to the daemon. */
+  async identity(compiler: string, cwd: string, opts?: IdentityRequest): Promise<CompilerIdentity> {
+    const key = `${compiler}\0${cwd}`;
+    const now = this.remote ? resolveCompiler(compiler, { cwd }) : null;
+    const held = this.identities.get(key);
+    if (held && now && held.via === this.channel!.current() && held.identity.path === now.path && held.stamp === now.stamp) return held.identity;
+    this.identities.delete(key);
+    const identity = await either(
+      this.remote && (() => this.remote!.identity(compiler, cwd, opts)),
+      async () => (await this.local()).identity(compiler, cwd, opts),
+      this.fallback,
+    );
+    const via = this.channel?.current();
+    if (now && via && identity.path === now.path) this.identities.set(key, { via, stamp: now.stamp, identity });
+    return identity;
   }
 
   async cancel(build_id: string): Promise<number> {

@@ -15,6 +15,8 @@ import { isRacyTime } from '../../fs/racy.js';
 import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
+import type { ConfigSnapshot } from '../../protocol/setup.js';
+import { CONFIG_FILE_KEYS } from '../common/watch-scope.js';
 import type { BuildStateReader } from './build-state.js';
 import { objectPathFor } from '../../toolchain/compile-args.js';
 import type { FileHasher } from './file-hasher.js';
@@ -38,6 +40,9 @@ export interface JournalPoint {
   /** Directories (absolute) the journal does not cover in which a new file could shadow
    *  a header a TU read, with their stamps (dirStamp). */
   dirs: Map<string, string>;
+  /** The config the build ran with, and what vouches that it still holds without asking
+   *  setup (configStillHolds); null when the journal cannot vouch for the config files. */
+  config: { snapshot: ConfigSnapshot; sourceDirs: Map<string, string> } | null;
 }
 
 /** The journal's vouching, as the planner takes it: null when it cannot vouch at all. */
@@ -74,7 +79,7 @@ export async function stillUpToDate(
       return false;
     }
   }
-  for (const [dir, stamp] of point.dirs) if (stamp === RACY || dirStamp(dir) !== stamp) return false;
+  if (!dirsUnchanged(point.dirs)) return false;
   const paths = [...point.unwatched.keys()];
   const now = await Promise.all(paths.map((p) => hasher.hash(p)));
   return paths.every((p, i) => now[i] === point.unwatched.get(p));
@@ -94,23 +99,24 @@ export function unwatchedFacts(
   const unwatched = new Map<string, string>();
   const dirs = new Map<string, string>();
   const seen = new Set<string>();
-  // The TUs share most headers: each path is judged once.
-  const covered = new Map<string, boolean>();
-  const covers = (p: string): boolean => {
-    let c = covered.get(p);
-    if (c === undefined) covered.set(p, (c = coverage.covers(p)));
-    return c;
+  // WatchCoverage answers each path once per build (the TUs share most headers); each
+  // directory is asked about and stat'ed once per point: the candidates of the
+  // compiler's own dirs repeat the same missing dirs and their parents for every header.
+  const covers = (p: string): boolean => coverage.covers(p);
+  const stamps = new Map<string, string>();
+  const stampOf = (abs: string): string => {
+    let stamp = stamps.get(abs);
+    if (stamp === undefined) stamps.set(abs, (stamp = dirStamp(abs, sinceMs)));
+    return stamp;
   };
   const asked = new Set<string>();
   const watchDir = (dir: string) => {
     let abs = resolve(config.root, dir);
-    // A missing dir is kept under its nearest existing ancestor: remember it was asked about.
     if (asked.has(abs)) return;
     asked.add(abs);
-    if (dirs.has(abs)) return;
     // A missing dir: its creation changes its nearest existing ancestor.
-    let stamp = dirStamp(abs, sinceMs);
-    while (stamp === ABSENT && dirname(abs) !== abs) stamp = dirStamp((abs = dirname(abs)), sinceMs);
+    let stamp = stampOf(abs);
+    while (stamp === ABSENT && dirname(abs) !== abs) stamp = stampOf((abs = dirname(abs)));
     dirs.set(abs, stamp);
   };
   for (const t of config.targets) {
@@ -134,6 +140,43 @@ export function unwatchedFacts(
     }
   }
   return { unwatched, dirs };
+}
+
+function dirsUnchanged(dirs: ReadonlyMap<string, string>): boolean {
+  for (const [dir, stamp] of dirs) if (stamp === RACY || dirStamp(dir) !== stamp) return false;
+  return true;
+}
+
+/**
+ * The config a no-op can build with without asking setup: the last build's, when the
+ * journal says neither TOML file changed and no file came or went since, and no source
+ * directory changed (a new file there may match a glob even where the journal does not
+ * report it: an ignored name, a directory outside the watched roots). Setup re-reads on
+ * exactly these (daemons/setup/service.ts), so it would answer the same snapshot; a
+ * no-op so costs a handful of stats and no round trip, whatever the tree's size.
+ */
+export function configStillHolds(point: JournalPoint | null, changes: ChangesResult | null, coverage: WatchCoverage | null): ConfigSnapshot | null {
+  const held = point?.config;
+  if (!held || !coverage || point.scope !== coverage.key) return null;
+  if (!changes?.complete || changes.journal_id !== point.journal_id || changes.changes.length > 0) return null;
+  return dirsUnchanged(held.sourceDirs) ? held.snapshot : null;
+}
+
+/** What configStillHolds needs, taken when a build's point is made: null when discovery
+ *  does not watch both config files. The source dirs are stamped against `sinceMs` (when
+ *  the build began, before setup was asked), so a dir changed after setup walked it is
+ *  racy and vouches for nothing. */
+export function configFacts(snapshot: ConfigSnapshot, coverage: WatchCoverage, sinceMs: number): JournalPoint['config'] {
+  if (!snapshot.project || snapshot.issues.length > 0) return null;
+  if (!CONFIG_FILE_KEYS.every((f) => coverage.covers(f))) return null;
+  const sourceDirs = new Map<string, string>();
+  for (const t of snapshot.project.targets) {
+    for (const s of t.sources) {
+      const dir = dirname(resolve(snapshot.project.root, s));
+      if (!sourceDirs.has(dir)) sourceDirs.set(dir, dirStamp(dir, sinceMs));
+    }
+  }
+  return { snapshot, sourceDirs };
 }
 
 const RACY = 'racy';

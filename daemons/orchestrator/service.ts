@@ -7,7 +7,7 @@ import { formatIssue } from '../../config/errors.js';
 import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompilerIdentity, OrchestratorApi } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
-import type { SetupApi } from '../../protocol/setup.js';
+import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
 import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
@@ -17,7 +17,7 @@ import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './b
 import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
 import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
-import { stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
+import { configFacts, configStillHolds, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
@@ -71,6 +71,10 @@ export class OrchestratorService implements OrchestratorApi {
   private noopBuilds = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
   private configGeneration: number | undefined;
+  /** The config the last build ran with (or failed on): the queue's settings and the
+   *  default profile of the next request come from it, so a build asks setup at most
+   *  once, and a no-op not at all (journal-point.ts, configStillHolds). */
+  private lastConfig: ConfigSnapshot | null = null;
   /** Work a build leaves for after its answer (the hash cache's save, telling discovery
    *  the new deps): only speed depends on it, so the client does not wait; the next
    *  build, clean and close do. */
@@ -88,7 +92,7 @@ export class OrchestratorService implements OrchestratorApi {
   }
 
   async build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
-    const snap0 = await this.deps.setup.getConfig();
+    const snap0 = this.lastConfig ?? (this.lastConfig = await this.deps.setup.getConfig());
     const { queue_size, timeout } = snap0.daemon.orchestrator;
     // Settings apply from the next build on; a waiting build keeps its place.
     this.queue ??= new BuildQueue({ queueSize: queue_size, timeoutS: timeout });
@@ -164,7 +168,9 @@ export class OrchestratorService implements OrchestratorApi {
       ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null, this.configGeneration)
       : null;
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
-    const snap = await this.deps.setup.getConfig({ rescan: filesComeOrGo });
+    const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
+    const snap = configStillHolds(prev, changes, coverage) ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
+    this.lastConfig = snap;
     this.configGeneration = snap.generation;
     if (snap.issues.length || !snap.project) {
       onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: snap.issues.map(formatIssue).join('\n') + '\n' });
@@ -191,7 +197,6 @@ export class OrchestratorService implements OrchestratorApi {
     const compilersId = cIdentity ? `${identity.id}+${cIdentity.id}` : identity.id;
     const state = await this.loadState(run, config);
     const point = run.point; // loadState may have dropped it
-    const coverage = changes?.scope ? new WatchCoverage(config.root, changes.scope) : null;
 
     if (
       point?.complete &&
@@ -205,6 +210,9 @@ export class OrchestratorService implements OrchestratorApi {
       (await stillUpToDate(point, config, selected, coverage, this.hasher))
     ) {
       this.noopBuilds++;
+      // Setup was asked (the point's stamps were racy, say) and answered the same config:
+      // the next no-op need not ask.
+      if (point.config?.snapshot !== snap) point.config = configFacts(snap, coverage, startedAt);
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
       const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
       const trace = this.saveTrace(stepFreeTrace({ build_dir: config.build_dir, targets: req.targets, tus, summary: noop, noop: true }));
@@ -267,11 +275,44 @@ export class OrchestratorService implements OrchestratorApi {
     run.stateStamp = buildStateStamp(run.stateFile!);
 
     if (changes) {
+      // The point is the next build's business: it is made after this build's answer has
+      // gone out (its directory stats cost a one-file edit more than its compile on a
+      // loaded machine), and the next build waits for it (settling). Its stamps are judged
+      // against when this build began, so a directory changed meanwhile is racy, as it
+      // would have been had it been stat'ed before the answer.
+      run.point = null;
+      const afterAnswer = this.settling.then(() => new Promise<void>((r) => setImmediate(r)));
+      this.settling = afterAnswer.then(() => {
+        try {
+          run.point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
+        } catch {
+          run.point = null; // only speed is lost: the next build plans in full
+        }
+      });
+    }
+    return summary;
+  }
+
+  /** The journal point a build leaves (journal-point.ts); null when it cannot vouch. */
+  private pointAfter(
+    run: ProfileRun,
+    changes: ChangesResult,
+    snap: ConfigSnapshot,
+    config: ProjectConfig,
+    selected: string[],
+    state: BuildState,
+    coverage: WatchCoverage | null,
+    compilersId: string,
+    summary: BuildSummary,
+    startedAt: number,
+  ): JournalPoint | null {
+    // Another writer's state since (loadState dropped what this build knew): no point.
+    if (run.state !== state) return null;
+    {
       const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
       // A failed build keeps the epoch (files unchanged since it are still vouched
       // for) but can never be a no-op's witness.
-      run.point =
-        facts && coverage
+      return facts && coverage
           ? {
               epoch: changes.epoch,
               journal_id: changes.journal_id,
@@ -282,10 +323,10 @@ export class OrchestratorService implements OrchestratorApi {
               tu_count: summary.upToDate + summary.compiled + summary.cached,
               complete: summary.ok,
               ...facts,
+              config: configFacts(snap, coverage, startedAt),
             }
           : null;
     }
-    return summary;
   }
 
   /** The identities the build compiles with (the C compiler's only when the targets have

@@ -11,7 +11,8 @@ import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
 import type { BuildSummary } from '../../protocol/build.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const CLI = join(REPO, 'dist/client/cli.js');
+/** The CLI as bin/replibuild runs it: the entry bundle (scripts/bundle-cli.mjs). */
+export const CLI = join(REPO, 'dist/client/cli.bundle.cjs');
 
 export interface TestProject {
   root: string;

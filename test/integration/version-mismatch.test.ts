@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { procStartTime } from '../../fs/proc.js';
+import { VERSION } from '../../protocol/messages.js';
 import { REPO, cliSync, makeProject, waitFor, type TestProject } from '../helpers/project.js';
 
 let child: ChildProcess | null = null;
@@ -17,14 +18,15 @@ afterEach(async () => {
   project = null;
 });
 
-it('names both versions and says to restart the daemons', async () => {
+/** A stand-in orchestrator answering auth as version `answers`, with a record that says `records`. */
+async function standIn(answers: string, records: string): Promise<TestProject> {
   const p = (project = makeProject());
   const token = 'a'.repeat(64);
   mkdirSync(join(p.root, '.replibuild/pids'), { recursive: true });
   writeFileSync(join(p.root, '.replibuild/pids/token'), token + '\n', { mode: 0o600 });
   const server = `
     const { RpcServer } = await import(${JSON.stringify(join(REPO, 'dist/rpc/server.js'))});
-    const s = new RpcServer({ token: ${JSON.stringify(token)}, methods: {}, identity: { daemon: 'orchestrator', version: '0.0.1-old' } });
+    const s = new RpcServer({ token: ${JSON.stringify(token)}, methods: {}, identity: { daemon: 'orchestrator', version: ${JSON.stringify(answers)} } });
     console.log(await s.listen(0));`;
   child = spawn(process.execPath, ['--input-type=module', '-e', server, '--', '--replibuild-daemon', 'orchestrator'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let port = 0;
@@ -34,10 +36,26 @@ it('names both versions and says to restart the daemons', async () => {
   writeFileSync(join(p.root, '.replibuild/pids/orchestrator.pid'), `${pid}\n`);
   writeFileSync(
     join(p.root, '.replibuild/pids/orchestrator.json'),
-    JSON.stringify({ name: 'orchestrator', pid, port, version: '0.0.1-old', started: new Date().toISOString(), proc_start: procStartTime(pid) }),
+    JSON.stringify({ name: 'orchestrator', pid, port, version: records, started: new Date().toISOString(), proc_start: procStartTime(pid) }),
   );
+  return p;
+}
+
+it('names both versions and says to restart the daemons', async () => {
+  const p = await standIn('0.0.1-old', '0.0.1-old');
   const r = cliSync(['compile'], p);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/runs replibuild 0\.0\.1-old, this client is \d+\.\d+\.\d+/);
   expect(r.stderr).toMatch(/replibuild stop && replibuild start/);
+});
+
+// The CLI sends its build with the token when the record names this version (one
+// round trip); the daemon's own answer to the token still decides, and the build it
+// may have been sent is not what the user is told about.
+it('says so too when the record names this version but the daemon answers another', async () => {
+  const p = await standIn('0.0.1-old', VERSION);
+  const r = cliSync(['compile'], p);
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(/runs replibuild 0\.0\.1-old, this client is \d+\.\d+\.\d+/);
+  expect(r.stderr).not.toMatch(/method not found/);
 });
