@@ -41,7 +41,8 @@ function emptyDir(dir) {
 
 /**
  * @param tool one of TOOL_LABELS' keys
- * @param ctx {dir, cli, jobs, logDir, scratch (a private temp dir), availability, timeoutMs, cmakeArgs, binaryRel}
+ * @param ctx {dir, cli, jobs, logDir, scratch (a private temp dir), availability, timeoutMs, cmakeArgs, binaryRel,
+ *             targets (ninja and replibuild only: build just these, default all)}
  */
 export async function makeBuilder(tool, ctx) {
   const label = TOOL_LABELS[tool] ?? tool;
@@ -78,7 +79,7 @@ export async function makeBuilder(tool, ctx) {
         if (daemon) this.startSeconds = await start();
       },
       async build(what = 'build') {
-        const args = ['compile', '-C', ctx.dir, '--json', '-j', jobs];
+        const args = ['compile', '-C', ctx.dir, '--json', '-j', jobs, ...(ctx.targets ?? [])];
         if (!daemon) args.push('--no-daemon');
         const r = await run(ctx.cli, args, { env, label: what });
         let summary = null;
@@ -198,7 +199,7 @@ export async function makeBuilder(tool, ctx) {
         this.configureSeconds = await configure();
       },
       async build(what = 'build') {
-        const r = await run('ninja', ['-C', buildDir, '-j', jobs], { label: what });
+        const r = await run('ninja', ['-C', buildDir, '-j', jobs, ...(ctx.targets ?? [])], { label: what });
         return { ok: r.ok, seconds: r.seconds, timedOut: r.timedOut, error: r.error, tail: r.ok ? undefined : r.tail };
       },
       // ninja has no cache: a clean rebuild is a cold build; the re-configure is not timed.
