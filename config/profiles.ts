@@ -45,7 +45,8 @@ export function resolveProfile(base: ProfileFreeConfig, profile: string, sources
   const p: ProfileConfig = base.profiles[profile]!;
   const compiler = applyProfile(base.base_compiler, p.compiler);
   // The scalar settings (the compiler command, the standard) are the config's `compiler`.
-  const scalars = Object.fromEntries(Object.entries(compiler).filter(([, v]) => !Array.isArray(v)));
+  // `pch` is per target (ResolvedTarget.pch), where its per-target value is resolved.
+  const scalars = Object.fromEntries(Object.entries(compiler).filter(([k, v]) => !Array.isArray(v) && k !== 'pch'));
   return {
     root: base.root,
     name: base.name,

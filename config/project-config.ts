@@ -5,7 +5,7 @@
 
 import { statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
-import type { CompilerSettings, ProfileConfig, ProjectConfig, TargetKind, TargetSettings } from './types.js';
+import { PCH_MODES, type CompilerSettings, type PchMode, type ProfileConfig, type ProjectConfig, type TargetKind, type TargetSettings } from './types.js';
 import { detectCc, detectCxx } from './compiler.js';
 import { ConfigError } from './errors.js';
 import { GlobSyntaxError, GlobWalker, isGlobPattern } from './glob.js';
@@ -32,7 +32,7 @@ const TARGET_NAME = /^[A-Za-z0-9_.-]+$/;
 
 const TOP_KEYS = ['project', 'compiler', 'profiles', 'targets'] as const;
 const PROJECT_KEYS = ['name', 'build_dir', 'compile_commands', 'default_profile'] as const;
-const COMPILER_KEYS = ['cxx', 'std', 'cc', 'c_std', 'flags', 'c_flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
+const COMPILER_KEYS = ['cxx', 'std', 'cc', 'c_std', 'pch', 'flags', 'c_flags', 'defines', 'include_dirs', 'link_flags', 'libs'] as const;
 const TARGET_KEYS = [
   'kind',
   'sources',
@@ -43,6 +43,7 @@ const TARGET_KEYS = [
   'c_flags',
   'std',
   'c_std',
+  'pch',
   'deps',
   'libs',
   'link_flags',
@@ -124,6 +125,7 @@ function withDefaults(written: Partial<CompilerSettings>): CompilerSettings {
     // Detected even for a project without C sources: only a C compile asks for it.
     cc: written.cc ?? detectCc(),
     c_std: DEFAULT_C_STD,
+    pch: 'auto',
     flags: [],
     c_flags: [],
     defines: [],
@@ -161,6 +163,7 @@ function readCompilerTable(t: TableReader, root: string): Partial<CompilerSettin
     std: readStd(t, 'std'),
     cc: t.string('cc', { nonEmpty: true })?.trim(),
     c_std: readStd(t, 'c_std'),
+    pch: readPch(t),
     flags: t.stringArray('flags', { nonEmptyItems: true }),
     c_flags: t.stringArray('c_flags', { nonEmptyItems: true }),
     defines: readDefines(t),
@@ -259,6 +262,7 @@ function readTarget(t: TableReader, name: string, root: string, walker: GlobWalk
     c_flags: t.stringArray('c_flags', { nonEmptyItems: true }) ?? [],
     std: readStd(t, 'std'),
     c_std: readStd(t, 'c_std'),
+    pch: readPch(t),
     deps: [...new Set(t.stringArray('deps', { nonEmptyItems: true }) ?? [])],
     libs: readLibs(t) ?? [],
     link_flags: t.stringArray('link_flags', { nonEmptyItems: true }) ?? [],
@@ -272,6 +276,17 @@ function readStd(t: TableReader, key: 'std' | 'c_std'): string | undefined {
   const [pattern, example] = key === 'std' ? [CXX_STD, 'a C++ standard such as "c++17" or "gnu++20"'] : [C_STD, 'a C standard such as "c11" or "gnu17"'];
   if (pattern.test(std)) return std;
   t.issues.add(t.at(key), `${formatKeyPath(t.at(key))} must be ${example}, not "${std}"`);
+  return undefined;
+}
+
+/** `pch`: one of PCH_MODES. */
+function readPch(t: TableReader): PchMode | undefined {
+  const v = t.string('pch');
+  if (v === undefined) return undefined;
+  if ((PCH_MODES as readonly string[]).includes(v)) return v as PchMode;
+  const guess = closestMatch(v, PCH_MODES);
+  const hint = guess ? ` (did you mean "${guess}"?)` : '';
+  t.issues.add(t.at('pch'), `${formatKeyPath(t.at('pch'))} must be "auto" or "off", not "${v}"${hint}`);
   return undefined;
 }
 

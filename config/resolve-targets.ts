@@ -38,6 +38,7 @@ export function resolveTargets(
       c_flags: [...compiler.c_flags, ...s.c_flags],
       std: s.std ?? compiler.std,
       c_std: s.c_std ?? compiler.c_std,
+      pch: s.pch ?? compiler.pch,
       deps: s.deps,
       link_deps: linkDeps,
       libs: [...compiler.libs, ...s.libs],

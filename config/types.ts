@@ -43,6 +43,11 @@ export interface DaemonConfig {
 
 export type TargetKind = 'executable' | 'static' | 'shared';
 
+/** `pch`: "auto" lets replibuild precompile the include prefix a target's TUs share
+ *  (daemons/orchestrator/pch-*.ts); "off" compiles every TU as written. */
+export type PchMode = 'auto' | 'off';
+export const PCH_MODES: readonly PchMode[] = ['auto', 'off'];
+
 /** A target of replibuild.toml with project-wide settings and its deps' public dirs folded in.
  *  Paths are relative to the project root unless noted; sources are the expanded globs. */
 export interface ResolvedTarget {
@@ -59,6 +64,8 @@ export interface ResolvedTarget {
   /** Language standards of its C++ and C sources: the target's own, else [compiler]'s. */
   std: string;
   c_std: string;
+  /** Automatic precompiled headers for its TUs: the target's own, else [compiler]'s. */
+  pch: PchMode;
   /** Direct deps, as named in the toml. */
   deps: string[];
   /** Every target this one links, transitively, in link order (dependents before dependencies). */
@@ -78,6 +85,7 @@ export interface CompilerSettings {
   std: string;
   cc: string;
   c_std: string;
+  pch: PchMode;
   flags: string[];
   c_flags: string[];
   defines: string[];
@@ -107,6 +115,7 @@ export interface TargetSettings {
   /** Absent: [compiler]'s (after the profile). */
   std?: string;
   c_std?: string;
+  pch?: PchMode;
   deps: string[];
   libs: string[];
   link_flags: string[];

@@ -136,6 +136,7 @@ describe('project config resolution', () => {
       libs: ['m'],
       link_flags: ['-pthread'],
       output: 'build/lib/libutil.a',
+      pch: 'auto',
       obj_dir: 'build/obj/util',
     });
     expect(net!.include_dirs).toEqual(['net/src/private', 'net/include', 'util/include', 'third_party/include']);
@@ -160,6 +161,7 @@ describe('project config resolution', () => {
       libs: ['m', 'dl'],
       link_flags: ['-pthread'],
       output: 'build/bin/app',
+      pch: 'auto',
       obj_dir: 'build/obj/app',
     });
   });
@@ -191,6 +193,7 @@ describe('project config resolution', () => {
           libs: [],
           link_flags: [],
           output: 'build/bin/hello',
+          pch: 'auto',
           obj_dir: 'build/obj/hello',
         },
       ]);
