@@ -34,14 +34,6 @@ export const PCH_LABELS = {
 };
 const RB_MODES = { 'rb-off': 'off', 'rb-auto': 'auto' };
 
-// replibuild's daemons run each compiler and linker in a session of its own (setsid: its
-// process group is what a cancel kills). With the kernel's autogroup scheduling a session
-// is a scheduling group, so on a loaded machine two compilers that share ninja's session
-// get half the CPU of two that have a session each (measured here: 0.95 s against 1.89 s
-// of CPU in 8 s). ninja's compiles and links run under `setsid -w` too, so both tools'
-// jobs compete for the CPU alike.
-const SESSION_PER_JOB = ['-DCMAKE_CXX_COMPILER_LAUNCHER=setsid;-w', '-DCMAKE_CXX_LINKER_LAUNCHER=setsid;-w'];
-
 /** Whether the kernel schedules by autogroup (a session each): null when it cannot tell. */
 function autogroupEnabled() {
   try {
@@ -111,8 +103,7 @@ async function treeBuilder(tool, ctx, tag, prepare, extra = {}) {
   if (rb && tool === 'rb-auto' && !ctx.support.ok) return { tool, label: PCH_LABELS[tool], dir, scratch, unavailable: ctx.support.why };
   await prepare(dir, tool);
   if (rb && ctx.support.ok) setPch(dir, RB_MODES[tool]);
-  const cmakeArgs = rb ? extra.cmakeArgs : [...(extra.cmakeArgs ?? []), ...(ctx.sessionPerJob ? SESSION_PER_JOB : [])];
-  const b = await makeBuilder(rb ? 'rb-daemon' : 'ninja', { dir, cli: ctx.cli, jobs: ctx.jobs, logDir: ctx.logDir, scratch, availability: ctx.availability, timeoutMs: ctx.timeoutMs, ...extra, cmakeArgs });
+  const b = await makeBuilder(rb ? 'rb-daemon' : 'ninja', { dir, cli: ctx.cli, jobs: ctx.jobs, logDir: ctx.logDir, scratch, availability: ctx.availability, timeoutMs: ctx.timeoutMs, sessionPerJob: ctx.sessionPerJob, ...extra });
   Object.assign(b, { tool, label: PCH_LABELS[tool], scratch });
   if (!b.unavailable) {
     try {
