@@ -38,7 +38,7 @@ function table(byTool) {
 
 function floorRow(label, f, ninja) {
   const others = f.other_links_seconds ? ` + other links ${fmtSeconds(f.other_links_seconds)}` : '';
-  return `| physical floor from ${label}'s recorded times: max(slowest TU ${fmtSeconds(f.slowest_tu_seconds)}, (${f.tus} TUs ${fmtSeconds(f.tu_sum_seconds)}${others}) / 2) + link ${fmtSeconds(f.link_seconds)} | ${fmtSeconds(f.seconds)} | | | ${fmtRatio(ratio(f.seconds, ninja))} | | |`;
+  return `| physical floor, from the times ${label} recorded: max(slowest TU ${fmtSeconds(f.slowest_tu_seconds)}, (${f.tus} TUs ${fmtSeconds(f.tu_sum_seconds)}${others}) / 2) + link ${fmtSeconds(f.link_seconds)} | ${fmtSeconds(f.seconds)} | | | ${fmtRatio(ratio(f.seconds, ninja))} | | |`;
 }
 
 /** BENCHMARKS.md's section. */
@@ -70,7 +70,7 @@ export function pchSection(r) {
     if (name === 'googletest') L.push(`Programs: ${t.programs.join(', ')}. The edit appends a function to ${t.edited}; its program must link it.`, '');
     for (const [id, byTool] of Object.entries(t.scenarios ?? {})) {
       L.push(`**${TITLES[id] ?? id}**`, '', ...table(byTool));
-      if (id === 'cold') for (const [tool, f] of Object.entries(t.floors ?? {})) if (f) L.push(floorRow(PCH_LABELS[tool], f, med(byTool, 'ninja')));
+      if (id === 'cold') for (const [tool, f] of Object.entries(t.floors ?? {})) if (f) L.push(floorRow(tool === 'rb-auto' ? 'pch = "auto"' : 'pch = "off"', f, med(byTool, 'ninja')));
       L.push('');
     }
     if (t.pch_status) L.push(`What \`replibuild status --json\` of the pch = "auto" daemons said after the cold builds: \`${JSON.stringify(t.pch_status).slice(0, 600)}\``, '');
@@ -96,7 +96,7 @@ export function pchTargets(pch, { judge, past, spread, fmt }) {
     const ok = a != null && b != null && reps >= 3 ? a * 1.4 <= b : null;
     const why = !trees.heavy ? 'the header-heavy tree was not in this run (--pch-trees)' : !pch.pch_key ? pch.pch_key_note : a == null || b == null ? 'no cold figures for both on the header-heavy tree' : `only ${reps} rep(s) each (--reps=pch-cold:3 judges it): replibuild ${fmt(a)} vs ninja ${fmt(b)}`;
     const noise = spread(heavy, 'rb-auto') + spread(heavy, 'ninja');
-    out.push(judge('pch-heavy-ninja', 'issue 17: cold build of the header-heavy tree, pch = "auto", at least 1.4× faster than ninja -j2', `replibuild ${fmt(a)} vs ninja ${fmt(b)}: ${a && b ? `${(b / a).toFixed(2)}× faster` : '—'}`, ok, why, past(a == null ? null : a * 1.4, b, noise)));
+    out.push(judge('pch-heavy-ninja', 'issue 17: cold build of the header-heavy tree, pch = "auto", at least 1.4× faster than ninja -j2', `replibuild ${fmt(a)} vs ninja ${fmt(b)}: ${a && b ? (a <= b ? `${(b / a).toFixed(2)}× faster` : `${(a / b).toFixed(2)}× slower`) : '—'}`, ok, why, past(a == null ? null : a * 1.4, b, noise)));
   }
   const names = { heavy: 'header-heavy tree', googletest: 'googletest tests', synthetic: trees.synthetic?.tus ? `${trees.synthetic.tus}-TU tree` : 'synthetic tree' };
   for (const [tree, label] of Object.entries(names)) {
@@ -106,7 +106,7 @@ export function pchTargets(pch, { judge, past, spread, fmt }) {
       const a = med(scn, 'rb-auto');
       const b = med(scn, 'rb-off');
       const ok = a != null && b != null ? a <= b : null;
-      const why = !trees[tree] ? `the ${label} were not in this run (--pch-trees)` : !pch.pch_key ? pch.pch_key_note : trees[tree].error ?? trees[tree].unavailable ?? `no ${what} figures for both pch modes`;
+      const why = !trees[tree] ? `${label}: not in this run (--pch-trees)` : !pch.pch_key ? pch.pch_key_note : trees[tree].error ?? trees[tree].unavailable ?? `no ${what} figures for both pch modes`;
       const gain = a && b ? (a <= b ? `auto ${(b / a).toFixed(2)}× faster` : `auto ${(a / b).toFixed(2)}× slower`) : '—';
       out.push(judge(`pch-${tree}-${id}-off`, `issue 17: ${what} of the ${label}, pch = "auto" no slower than pch = "off" beyond noise`, `auto ${fmt(a)} vs off ${fmt(b)}: ${gain}`, ok, why, past(a, b, spread(scn, 'rb-auto') + spread(scn, 'rb-off'))));
     }
