@@ -111,6 +111,9 @@ export function languageOf(file: string, x: string | null): Language | Uncacheab
   if (x !== null && x !== 'none') {
     if (x === 'c') return 'c';
     if (x === 'c++') return 'c++';
+    // Making a PCH: its output is the one file -o names, like an object (ccache caches it too).
+    if (x === 'c-header') return 'c';
+    if (x === 'c++-header') return 'c++';
     if (x.endsWith('-header')) return no('precompiled header', `-x ${x} (a precompiled header is written)`);
     return no('unsupported language', `-x ${x}`);
   }

@@ -37,15 +37,24 @@ export async function preprocessTu(
     if (snap.facts.timeMacro) return { uncacheable: '__DATE__/__TIME__', detail: `${f.path} uses ${snap.facts.timeMacro}` };
     headers.push({ path: f.path, snap });
   }
-  // gcc -E ignores precompiled headers, the compile uses them (sccache #2562).
+  // gcc -E ignores precompiled headers, the compile uses them (sccache #2562). The
+  // job's own PCH (CompileJob.pch) is the exception: it is made from exactly the
+  // headers -E entered, and it is recorded as one more header, its content checked.
+  const ownPch = job.pch !== undefined ? absLiteral(job.cwd, job.pch) : null;
   const gch = await Promise.all(
     headers.map(async (h) => {
       const abs = absLiteral(job.cwd, h.path);
+      if (`${abs}.gch` === ownPch) return null;
       const l = await c.dirs.list(dirOfLiteral(abs));
       return l?.names.has(`${abs.slice(abs.lastIndexOf('/') + 1)}.gch`) ? h.path : null;
     }),
   );
   const pch = gch.find((x) => x !== null);
   if (pch) return { uncacheable: 'precompiled header', detail: `${pch}.gch exists and would be used` };
+  if (ownPch !== null) {
+    const snap = c.files.getSync(ownPch, false);
+    if (!snap) return { uncacheable: 'precompiled header', detail: `${job.pch} is missing` };
+    headers.push({ path: job.pch!, snap });
+  }
   return { out, search: res.search, startedMs, headers };
 }

@@ -60,7 +60,8 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
   for (const path of names) {
     const snap = c.files.getSync(absLiteral(job.cwd, path), prep.blind && isProjectPath(job.cwd, path));
     if (!snap || !snap.stable) return c.book.notStored({ reason: 'changed during compile', detail: `${path} changed during the compile` }, job.source);
-    if (snap.facts.timeMacro) return { uncacheable: '__DATE__/__TIME__', detail: `${path} uses ${snap.facts.timeMacro}` };
+    // A PCH holds the names of every builtin macro; the headers it was made from were checked when it was.
+    if (snap.facts.timeMacro && path !== job.pch) return { uncacheable: '__DATE__/__TIME__', detail: `${path} uses ${snap.facts.timeMacro}` };
     const why = tooRecent(c, path, snap.stamp, startedMs);
     if (why) return c.book.notStored(why, job.source);
     headers.push({ path, snap });
@@ -104,6 +105,8 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
 function precompiledHeader(c: CacheParts, job: CompileJob, prep: Prepared, searchDirs: readonly string[]): string | null {
   const names = [...(prep.src.facts.blind?.includes.map((i) => i.name) ?? []), ...prep.args.forcedIncludeNames];
   if (names.length === 0) return null;
+  // The job's own PCH is listed in its depfile (compile-runner.ts): a header like any other.
+  const ownPch = job.pch !== undefined ? absLiteral(job.cwd, job.pch) : null;
   const dirs = new Set<string>([dirOfLiteral(prep.args.source), ...searchDirs]);
   if (prep.args.forcedIncludes) dirs.add('');
   // Grouped by the directory each candidate would be in: one listing look-up per directory.
@@ -121,7 +124,7 @@ function precompiledHeader(c: CacheParts, job: CompileJob, prep: Prepared, searc
   for (const [dir, cands] of byDir) {
     const l = c.dirs.listSync(dir);
     if (!l) continue;
-    for (const x of cands) if (l.names.has(x.file)) return x.cand;
+    for (const x of cands) if (l.names.has(x.file) && `${dir}/${x.file}` !== ownPch) return x.cand;
   }
   return null;
 }

@@ -28,6 +28,8 @@ export function reasonText(r: RebuildReason): string {
       return `new header may shadow an included one: ${r.header}`;
     case 'search-unrecorded':
       return 'include search paths not recorded';
+    case 'pch-rebuilt':
+      return `its precompiled header is rebuilt: ${r.header}`;
     case 'link-command-changed':
       return 'link command changed';
     case 'output-missing':

@@ -19,6 +19,11 @@ export interface CompileJob {
   depfile: string;
   /** Groups jobs of one build, so the build can be cancelled as a whole. */
   build_id?: string;
+  /** The precompiled header this compile uses: the `.gch` beside the header its
+   *  `-include` names (daemons/orchestrator/pch-plan.ts). The runner lists it in the
+   *  depfile (gcc lists neither it nor the headers inside it), so the build state and
+   *  the compile cache key the object on it. */
+  pch?: string;
 }
 
 export type CompileOutcome = 'compiled' | 'cached' | 'failed';

@@ -21,6 +21,8 @@ export type RebuildReason =
   | { kind: 'header-shadowed'; header: string }
   /** The last build recorded no include search context to check shadowing against. */
   | { kind: 'search-unrecorded' }
+  /** The precompiled header it compiles with is rebuilt in this build (pch-plan.ts). */
+  | { kind: 'pch-rebuilt'; header: string }
   | { kind: 'link-command-changed' }
   | { kind: 'output-missing' }
   | { kind: 'output-changed' }

@@ -5,7 +5,7 @@
 // A plain function on purpose: the compile cache wraps it, the queue schedules it.
 
 import { tempPathFor } from '../fs/atomic-write.js';
-import { accessSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { accessSync, appendFileSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
@@ -63,6 +63,18 @@ export function compileCommandArgv(job: CompileJob): string[] {
 /** The command as a user would run it by hand (final names in place of the temp ones). */
 export function displayCompileCommand(job: CompileJob): string {
   return formatCommand(compileCommandArgv(job));
+}
+
+/**
+ * Names the precompiled header a compile used in its depfile: gcc lists neither the
+ * .gch nor the headers inside it, clang only the headers. The object depends on what
+ * the .gch holds, so the build state and the cache must see it; with it listed they
+ * treat it as one more header, and its content is the PCH's identity.
+ */
+function appendPchRule(job: CompileJob, depfile: string): void {
+  const esc = (p: string) => p.replace(/([ #])/g, '\\$1').replace(/\$/g, '$$$$');
+  const header = job.pch!.replace(/\.gch$/, '');
+  appendFileSync(depfile, `\n${esc(job.object)}: ${esc(header)} ${esc(job.pch!)}\n`);
 }
 
 export async function runCompile(
@@ -125,6 +137,7 @@ export async function runCompile(
     // Before anything moves: -fsyntax-only and friends write a depfile but no object.
     // Synchronous from here to the answer, for the reason mkdir above is.
     accessSync(tmpObj);
+    if (job.pch !== undefined) appendPchRule(job, tmpDep);
     const dep = parseDepfile(readFileSync(tmpDep, 'utf8'), tmpDep);
     const srcAbs = resolve(job.cwd, job.source);
     const headers = dep.prereqs.filter((p) => p !== job.source && resolve(job.cwd, p) !== srcAbs);

@@ -14,6 +14,7 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
+import { isPchHeaderOf, pchBuildJob, withPch } from '../../toolchain/pch-jobs.js';
 import { sourceLanguage } from '../../config/source-language.js';
 import { allProfiles } from '../../config/profiles.js';
 
@@ -113,17 +114,11 @@ export class CompileRequestGuard {
   }
 
   private jobVerdict(view: ScopeView, job: CompileJob): RpcError | null {
-    const early = this.cwdVerdict(view, job.cwd) ?? this.jobProgramVerdict(view, job);
+    const cwd = this.cwdVerdict(view, job.cwd);
+    if (cwd) return cwd;
+    if (job.pch === undefined && view.project && this.isPchBuild(view, job)) return this.outputsVerdict(view, job);
+    const early = this.jobProgramVerdict(view, job) ?? this.outputsVerdict(view, job);
     if (early) return early;
-    for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
-      if (!view.build.contains(resolve(view.root, p))) {
-        return new RpcError(
-          ErrorCode.PathOutsideProject,
-          `${what} ${p} is outside the build dir ${view.buildDir}; refused`,
-          { path: p },
-        );
-      }
-    }
     const profiles = this.allowedOf(view.project!, view.root);
     if (!profiles.some((p) => p.targetsBySource.has(job.source))) {
       // A source the config names is allowed as named (even through a symlink);
@@ -136,7 +131,13 @@ export class CompileRequestGuard {
       if (!job.object.startsWith(`${p.config.build_dir}/`)) continue; // another profile's build dir
       if (!isProgram(c ? p.cc : p.cxx, job.compiler, view.root)) continue;
       for (const t of p.targetsBySource.get(job.source) ?? []) {
-        const want = compileJobFor(p.config, t, job.source);
+        let want = compileJobFor(p.config, t, job.source);
+        // A precompiled header the orchestrator made for this target (pch-plan.ts).
+        if (job.pch !== undefined) {
+          const header = job.pch.replace(/\.gch$/, '');
+          if (t.pch !== 'auto' || !isPchHeaderOf(p.config, t, header)) continue;
+          want = withPch(want, header, job.pch);
+        }
         if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return null;
       }
     }
@@ -145,6 +146,35 @@ export class CompileRequestGuard {
       `the compile of ${job.source} asked for is not the one replibuild.toml gives it (its arguments or outputs differ); refused. If replibuild.toml changed during the build, build again`,
       { path: job.source },
     );
+  }
+
+  /** A precompiled header's compile, as pch-plan.ts derives it: a target's generated
+   *  header compiled with the command of one of its sources, by that source's compiler. */
+  private isPchBuild(view: ScopeView, job: CompileJob): boolean {
+    for (const p of this.allowedOf(view.project!, view.root)) {
+      for (const t of p.config.targets) {
+        if (t.pch !== 'auto' || !isPchHeaderOf(p.config, t, job.source)) continue;
+        for (const s of t.sources) {
+          if (!isProgram(sourceLanguage(s) === 'c' ? p.cc : p.cxx, job.compiler, view.root)) continue;
+          const want = pchBuildJob(compileJobFor(p.config, t, s), job.source);
+          if (want.object === job.object && want.depfile === job.depfile && sameArgs(want.args, job.args)) return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  private outputsVerdict(view: ScopeView, job: CompileJob): RpcError | null {
+    for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
+      if (!view.build.contains(resolve(view.root, p))) {
+        return new RpcError(
+          ErrorCode.PathOutsideProject,
+          `${what} ${p} is outside the build dir ${view.buildDir}; refused`,
+          { path: p },
+        );
+      }
+    }
+    return null;
   }
 }
 

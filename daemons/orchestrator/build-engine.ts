@@ -20,6 +20,8 @@ import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
+import { planPchsOrNone } from './pch-plan.js';
+import { PchSteps } from './pch-steps.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
 import { longestWorkFirst } from './compile-order.js';
@@ -104,7 +106,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const shadow = new ShadowRecorder({ root, compilers, store: state });
   let plan;
   try {
+    const pch = await planPchsOrNone({ config, targets: request.targets, compilers, store: state }, (text) => emit({ type: 'message', text, warning: true }));
     plan = await planBuild({
+      pch,
       config,
       targets: request.targets,
       state,
@@ -232,7 +236,23 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     return { rec, search: search.context };
   };
 
-  const compileTu = async (tu: TuPlan): Promise<boolean> => { const r = await slots.add(() => compileNow(tu)); return typeof r === 'function' ? r() : r; };
+  const pchSteps = new PchSteps(plan.pchs, {
+    state,
+    compile: (job) => opts.compile(job, abort.signal),
+    inSlot: (fn) => slots.add(fn, { priority: 2 }) as Promise<Awaited<ReturnType<typeof fn>>>,
+    hashBefore,
+    record,
+    searchOf: async (job, sinceMs) => (await shadow.describe(job, [], sinceMs)).context,
+    hash: (p) => hasher.hash(p),
+    saved: scheduleSave,
+    trace,
+    note: (text) => emit({ type: 'message', text: `replibuild: ${text}`, warning: true }),
+  });
+  const compileTu = async (tu: TuPlan): Promise<boolean> => {
+    await pchSteps.prepare(tu);
+    const r = await slots.add(() => compileNow(tu));
+    return typeof r === 'function' ? r() : r;
+  };
   const compileNow = async (tu: TuPlan): Promise<boolean | (() => Promise<boolean>)> => {
     if (!mayStart()) {
       // Planned dirty, not compiled: its record must not vouch for the object any more
@@ -251,7 +271,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     const sinceMs = Date.now();
     try {
       before = await hashBefore(tu);
-      res = await opts.compile(tu.job, abort.signal);
+      res = await pchSteps.checked(tu, await opts.compile(tu.job, abort.signal));
       if (res.cache_note && !cacheNotes.has(res.cache_note)) {
         cacheNotes.add(res.cache_note);
         emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });

@@ -47,6 +47,9 @@ export interface ObjectRecord {
   /** How long its last real compile (not a cache hit) took: the live line's estimate
    *  and the compile order's (compile-order.ts). */
   compile_ms?: number;
+  /** A precompiled header (pch-plan.ts) the compiler did not accept, or that failed to
+   *  build: its users compile without it until it changes. */
+  pch_rejected?: true;
 }
 
 /** How a TU's includes were looked up (see include-search.ts). */
@@ -153,7 +156,8 @@ function validObject(v: unknown): v is ObjectRecord {
     validHashes(v.headers) &&
     (v.search === undefined || typeof v.search === 'string') &&
     (v.shadow_skip === undefined || isStrings(v.shadow_skip)) &&
-    (v.compile_ms === undefined || typeof v.compile_ms === 'number')
+    (v.compile_ms === undefined || typeof v.compile_ms === 'number') &&
+    (v.pch_rejected === undefined || v.pch_rejected === true)
   );
 }
 

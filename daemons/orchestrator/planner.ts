@@ -21,6 +21,8 @@ import {
 } from '../../toolchain/compile-args.js';
 import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
+import type { PchLayout, PchNode } from './pch-plan.js';
+import { withPch } from '../../toolchain/pch-jobs.js';
 
 export class UnknownTargetError extends Error {
   constructor(
@@ -45,6 +47,9 @@ export interface TuPlan {
   dirty: boolean;
   /** Why it must compile (the header that changed, ...); null when up to date. */
   reason: RebuildReason | null;
+  /** The precompiled header `job` compiles with, and the job without it (the fallback). */
+  pch?: PchNode;
+  plain?: CompileJob;
 }
 
 export interface LinkPlan {
@@ -64,6 +69,9 @@ export interface BuildPlan {
   /** Requested targets and their deps, in dependency order. */
   targets: ResolvedTarget[];
   tus: TuPlan[];
+  /** The precompiled headers its TUs use, each planned like a TU (source: the generated
+   *  header, object: the .gch); they compile before their users and link nowhere. */
+  pchs: TuPlan[];
   links: LinkPlan[];
   dirty_tus: number;
   relinks: number;
@@ -88,6 +96,8 @@ export interface PlanInput {
   /** Sources that must recompile whatever their hashes say, with why (a new header that
    *  may shadow one they include: the old header did not change, the resolution did). */
   forceDirty?: ReadonlyMap<string, RebuildReason>;
+  /** The precompiled headers to use (pch-plan.ts); absent: none. */
+  pch?: PchLayout;
 }
 
 /** The requested targets plus everything they depend on, in the config's dependency order. */
@@ -134,7 +144,8 @@ async function tuReason(
   const [objectHash, sourceHash, headerHashes] = vouched
     ? [await hasher.hash(tu.object), rec.source_hash, rec.headers.map((h) => h.hash)]
     : await Promise.all([hasher.hash(tu.object), hasher.hash(tu.source), Promise.all(rec.headers.map((h) => hasher.hash(h.path)))]);
-  if (objectHash === null) return { kind: 'object-missing' };
+  // A PCH that failed to build has no object, and is not tried again until it changes.
+  if (objectHash === null && !rec.pch_rejected) return { kind: 'object-missing' };
   if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return { kind: 'object-changed' };
   if (sourceHash === null) return { kind: 'source-missing' };
   if (sourceHash !== rec.source_hash) return { kind: 'source-changed' };
@@ -230,23 +241,43 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   const compilers = { cxx: compilerId, ...(input.cCompiler ? { cc: input.cCompiler.id } : {}) };
   const targets = selectTargets(config, input.targets);
 
-  const tuSpecs = targets.flatMap((t) => {
-    const seen = new Set<string>();
-    return t.sources.flatMap((source) => {
-      const job = compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {});
-      if (seen.has(job.object)) return [];
-      seen.add(job.object);
-      const compiler_id = compilerOf(compilers, source);
-      return [{ target: t.name, source, object: job.object, job, compiler_id, command_hash: compileCommandHash(job, compiler_id) }];
-    });
-  });
   // Hundreds of TUs share their (system) headers: each file is looked at once per plan.
   // A file changing during the plan is caught no later than it would be otherwise: the
   // engine re-hashes what a compile read, before and after it.
   const once = memoHasher(hasher);
+  const withId = (job: CompileJob) => (input.build_id !== undefined ? { ...job, build_id: input.build_id } : job);
+  const pchs: TuPlan[] = await Promise.all(
+    (input.pch?.nodes ?? []).map(async (node) => {
+      const job = withId(node.job);
+      const compiler_id = compilerOf(compilers, node.users[0]!);
+      const s = { target: node.target, source: node.header, object: node.gch, job, compiler_id, command_hash: compileCommandHash(job, compiler_id), pch: node };
+      const reason = await tuReason(s, state.getObject(s.object), compiler_id, once, input);
+      return { ...s, dirty: reason !== null, reason };
+    }),
+  );
+  await markShadowed(pchs, state, hasher);
+  // A PCH that did not work last time, and has not changed since, is not used (pch-fallback.ts).
+  const usable = new Set(pchs.filter((p) => p.dirty || !state.getObject(p.object)?.pch_rejected).map((p) => p.pch!));
+
+  const tuSpecs = targets.flatMap((t): Omit<TuPlan, 'dirty' | 'reason'>[] => {
+    const seen = new Set<string>();
+    return t.sources.flatMap((source) => {
+      const plain = compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {});
+      if (seen.has(plain.object)) return [];
+      seen.add(plain.object);
+      const compiler_id = compilerOf(compilers, source);
+      const node = input.pch?.nodeFor(t.name, source);
+      const job = node && usable.has(node) ? withPch(plain, node.header, node.gch) : plain;
+      const spec = { target: t.name, source, object: job.object, job, compiler_id, command_hash: compileCommandHash(job, compiler_id) };
+      return [job === plain ? spec : { ...spec, pch: node!, plain }];
+    });
+  });
+  const rebuiltPchs = new Set(pchs.filter((p) => p.dirty).map((p) => p.pch!));
   const tus: TuPlan[] = await Promise.all(
     tuSpecs.map(async (s) => {
-      const reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
+      let reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
+      // Its PCH is about to change: whatever its own files say, it compiles again after.
+      if (reason === null && s.pch && rebuiltPchs.has(s.pch)) reason = { kind: 'pch-rebuilt', header: s.pch.header };
       return { ...s, dirty: reason !== null, reason };
     }),
   );
@@ -284,6 +315,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   return {
     targets,
     tus,
+    pchs: pchs.filter((p) => usable.has(p.pch!) && tus.some((u) => u.pch === p.pch)),
     links,
     dirty_tus: tus.filter((u) => u.dirty).length,
     relinks: relinking.size,

@@ -37,7 +37,7 @@ describe('analyzeArgs: what is not cached, and why', () => {
     [['-c', '-Wp,-MD,x.d', 'a.cpp'], 'option reads an untracked file'],
     [['-c', '-Xpreprocessor', '-DX', 'a.cpp'], 'option reads an untracked file'],
     [['-c', '-B', '/opt/tools', 'a.cpp'], 'option reads an untracked file'],
-    [['-c', '-x', 'c++-header', 'a.hpp'], 'precompiled header'],
+    [['-c', '-x', 'objective-c-header', 'a.h'], 'precompiled header'],
     [['-c', 'a.hpp'], 'precompiled header'],
     [['-c', '-include-pch', 'pch.h.gch', 'a.cpp'], 'precompiled header'],
     [['-c', '-fpch-preprocess', 'a.cpp'], 'precompiled header'],
