@@ -234,7 +234,7 @@ async function runGtestTree(ctx) {
       b.editCount += 1;
       appendFileSync(join(b.dir, GTEST_EDITED.source), `\nint bench_edit_${b.editCount}() { return ${b.editCount}; }\n`);
     };
-    const r = await measureTree(ctx, builders, { verify: verifyGtest, edit, coldReps: ctx.reps.big, noopReps: Math.min(ctx.reps.noop, 3), editReps: Math.min(ctx.reps.edit, 2), minTus: programs.length });
+    const r = await measureTree(ctx, builders, { verify: verifyGtest, edit, coldReps: ctx.reps.gtest ?? ctx.reps.big, noopReps: Math.min(ctx.reps.noop, 3), editReps: Math.min(ctx.reps.edit, 2), minTus: programs.length });
     return { programs, cmake_args: GTEST_CMAKE_ARGS, edited: GTEST_EDITED.source, source: GOOGLETEST_SRC, ...r };
   } finally {
     await teardownAll(builders);
@@ -243,7 +243,8 @@ async function runGtestTree(ctx) {
 
 /**
  * ctx: the run's context plus {n (synthetic TUs), heavyTus, quick, trees,
- * reps: {cold (heavy tree), big (googletest and synthetic cold), noop, edit}}.
+ * reps: {cold (heavy tree), big (synthetic cold), gtest (googletest cold), noop, edit}},
+ * savePartial (the run's: results so far, after each tree).
  */
 export async function runPch(ctx) {
   const support = pchKeySupport(ctx.cli, ctx.tmp);
@@ -268,6 +269,7 @@ export async function runPch(ctx) {
       result.trees[tree] = { error: e.message };
       ctx.log(`pch ${tree} failed: ${e.stack ?? e.message}`);
     }
+    ctx.savePartial?.(result);
   }
   return result;
 }

@@ -9,7 +9,7 @@
 //           --n=200   --sizes=20,2000,20000
 //          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
-//          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer pch-cold pch-big pch-noop pch-edit)   --jobs=2   --no-install   --keep (temp dirs)
+//          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer pch-cold pch-big pch-gtest pch-noop pch-edit)   --jobs=2   --no-install   --keep (temp dirs)
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
 //          --merge (keep the other suites' results from the existing results.json)
 //          --render-only (rewrite BENCHMARKS.md from results.json, measuring nothing)
@@ -73,8 +73,8 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   const reps = o.quick
-    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'comment-longer': 1, 'pch-cold': 1, 'pch-big': 1, 'pch-noop': 3, 'pch-edit': 1 }
-    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'comment-longer': 3, 'pch-cold': 3, 'pch-big': 2, 'pch-noop': 5, 'pch-edit': 3 };
+    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'comment-longer': 1, 'pch-cold': 1, 'pch-big': 1, 'pch-gtest': 1, 'pch-noop': 3, 'pch-edit': 1 }
+    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'comment-longer': 3, 'pch-cold': 3, 'pch-big': 2, 'pch-gtest': 1, 'pch-noop': 5, 'pch-edit': 3 };
   for (const [k, v] of Object.entries(o.reps ?? {})) {
     if (!(k in reps) || !(v >= 0)) throw new Error(`--reps: unknown key or bad count ${k}:${v}`);
     reps[k] = v;
@@ -236,7 +236,7 @@ async function main() {
           heavyTus: opts.pchTus ?? (opts.quick ? 8 : 40),
           quick: opts.quick,
           trees: opts.pchTrees,
-          reps: { cold: opts.reps['pch-cold'], big: opts.reps['pch-big'], noop: opts.reps['pch-noop'], edit: opts.reps['pch-edit'] },
+          reps: { cold: opts.reps['pch-cold'], big: opts.reps['pch-big'], gtest: opts.reps['pch-gtest'], noop: opts.reps['pch-noop'], edit: opts.reps['pch-edit'] },
         }),
       googletest: async () => {
         const left = (deadline - Date.now()) / 60_000;
@@ -257,6 +257,12 @@ async function main() {
         continue;
       }
       log(`=== ${name} ===`);
+      // A long suite may hand over what it has so far (pch: after each tree), so a run
+      // stopped halfway keeps the finished part.
+      ctx.savePartial = (partial) => {
+        results[name] = partial;
+        write();
+      };
       try {
         results[name] = await suites[name]();
       } catch (e) {
