@@ -45,6 +45,7 @@ export const compileJobParams = obj({
   object: str,
   depfile: str,
   build_id: maybe(str),
+  pch: maybe(str),
 });
 
 export const compilationTable = {

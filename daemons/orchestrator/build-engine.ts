@@ -247,6 +247,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     saved: scheduleSave,
     trace,
     note: (text) => emit({ type: 'message', text: `replibuild: ${text}`, warning: true }),
+    built: (p, res) => request.verbose && emit({ type: 'message', text: `${displayCompileCommand(p.job)}\nPrecompiled header ${p.source}: ${res.outcome} (${(res.duration_ms / 1000).toFixed(2)}s)` }),
   });
   const compileTu = async (tu: TuPlan): Promise<boolean> => {
     await pchSteps.prepare(tu);

@@ -45,6 +45,8 @@ export interface PchStepDeps {
   saved(): void;
   trace: Pick<TraceRecorder, 'begin' | 'compile'>;
   note(text: string): void;
+  /** A PCH compile ran (or came from the cache). */
+  built(plan: TuPlan, res: CompileResult): void;
 }
 
 export class PchSteps {
@@ -115,6 +117,7 @@ export class PchSteps {
       return r;
     });
     if (res === null) return false;
+    this.d.built(plan, res);
     if (res.outcome === 'failed') {
       // Recorded as tried, with what it was tried from: the next plan sees it unchanged and rejected.
       const source_hash = (await this.d.hash(plan.source)) ?? '';
