@@ -10,7 +10,7 @@ const good = (scn, tool) => scn?.[tool]?.summary?.good ?? 0;
 function treeTitle(name, t) {
   if (name === 'heavy') return `header-heavy tree: ${t.short_tus ?? '?'} short TUs that each start with ${HEADERS.map((h) => `<${h}>`).join(' ')}, ${SLOW} slow ones (std::regex bodies), main.cpp; -O2`;
   if (name === 'googletest') return `googletest's own tests (Debian's sources, \`${(t.cmake_args ?? []).join(' ')}\`): ${t.programs?.length ?? '?'} test programs with gtest and gtest_main`;
-  return `synthetic tree: ${t.tus ?? '?'} TUs (bench/generate.mjs, -O2)`;
+  return `synthetic tree: ${t.tus ? t.tus - 1 : '?'} TUs and main.cpp (bench/generate.mjs, -O2)`;
 }
 
 function table(byTool) {
@@ -98,7 +98,7 @@ export function pchTargets(pch, { judge, past, spread, fmt }) {
     const noise = spread(heavy, 'rb-auto') + spread(heavy, 'ninja');
     out.push(judge('pch-heavy-ninja', 'issue 17: cold build of the header-heavy tree, pch = "auto", at least 1.4× faster than ninja -j2', `replibuild ${fmt(a)} vs ninja ${fmt(b)}: ${a && b ? (a <= b ? `${(b / a).toFixed(2)}× faster` : `${(a / b).toFixed(2)}× slower`) : '—'}`, ok, why, past(a == null ? null : a * 1.4, b, noise)));
   }
-  const names = { heavy: 'header-heavy tree', googletest: 'googletest tests', synthetic: trees.synthetic?.tus ? `${trees.synthetic.tus}-TU tree` : 'synthetic tree' };
+  const names = { heavy: 'header-heavy tree', googletest: 'googletest tests', synthetic: trees.synthetic?.tus ? `${trees.synthetic.tus - 1}-TU tree` : 'synthetic tree' };
   for (const [tree, label] of Object.entries(names)) {
     for (const [id, what] of [['cold', 'cold build'], ['noop', 'no-op'], ['edit-cpp', 'one edit']]) {
       const scn = trees[tree]?.scenarios?.[id];
