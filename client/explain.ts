@@ -108,7 +108,7 @@ export function stepsFor(trace: BuildTrace, file: string): TraceStep[] {
 /** The heading of a build: "build 14 (2026-12-03 10:52:01): 3 of 16 TUs rebuilt, ok in 1.2s". */
 export function traceHeading(t: BuildTrace): string {
   const when = t.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-  const rebuilt = t.steps.filter((s) => s.kind === 'compile').length;
+  const rebuilt = t.steps.filter((s) => s.kind === 'compile' && !s.pch).length;
   const what = t.noop
     ? `all ${t.tus} TUs up to date (from the change journal)`
     : t.steps.length === 0 && !t.ok

@@ -77,6 +77,8 @@ export interface BuildSummary {
   error?: string;
   /** The id of this build's trace in .replibuild/traces (`why`, `report`), once written. */
   trace?: number;
+  /** Which targets use a precompiled header and what it saves (pch-payoff.ts pchSummary). */
+  pch?: string;
 }
 
 export type BuildEvent =

@@ -57,6 +57,8 @@ export type StepOutcome = 'compiled' | 'linked' | 'cached' | 'up-to-date' | 'fai
 
 export interface TraceStep {
   kind: 'compile' | 'link';
+  /** A compile that made a precompiled header, not a TU's object. */
+  pch?: true;
   target: string;
   /** The TU's source, or the link's output. */
   name: string;
@@ -78,6 +80,22 @@ export interface HeaderCost {
   path: string;
   ms: number;
   includers: number;
+}
+
+/** A precompiled header a build planned (daemons/orchestrator/pch-plan.ts). */
+export interface PchUse {
+  target: string;
+  header: string;
+  /** TUs whose leading includes start with its prefix. */
+  users: number;
+  /** Its last real compile, from the build state. */
+  build_ms?: number;
+  /** Measured saving per build that compiles every user, its own compile deducted
+   *  (pch-payoff.ts); absent until measured. */
+  saved_ms?: number;
+  used: boolean;
+  /** Why it is not used: "the compiler refused it", "does not pay". */
+  why?: string;
 }
 
 export const TRACE_VERSION = 1;
@@ -105,4 +123,6 @@ export interface BuildTrace {
   steps: TraceStep[];
   /** The most expensive headers inside the project, then outside it (system, SDKs). */
   header_costs: { project: HeaderCost[]; external: HeaderCost[] };
+  /** The precompiled headers it planned; absent: none. */
+  pchs?: PchUse[];
 }

@@ -28,7 +28,7 @@ const SHOWN: Record<string, string[]> = {
   setup: ['targets', 'config_ok', 'last_error'],
   discovery: ['scanning', 'watched_files', 'epoch', 'polling', 'degraded'],
   compilation: ['parallel_jobs', 'compile_slots', 'jobs_running', 'jobs_queued', 'cache_hits', 'cache_misses', 'cache_hit_rate', 'remote_cache', 'distcc'],
-  orchestrator: ['building', 'progress_percent', 'progress_message', 'queue_depth', 'builds', 'last_build'],
+  orchestrator: ['building', 'progress_percent', 'progress_message', 'queue_depth', 'builds', 'last_build', 'precompiled_headers'],
 };
 
 /** The daemon's own figures, one short phrase each. */

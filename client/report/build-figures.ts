@@ -42,7 +42,7 @@ export function criticalPath(trace: BuildTrace): number[] {
 
 /** Of the TUs that had to be rebuilt and were, the share the cache answered. */
 export function hitRate(trace: BuildTrace): { cached: number; compiled: number; rate: number | null } {
-  const ran = trace.steps.filter((s) => s.kind === 'compile' && (s.outcome === 'compiled' || s.outcome === 'cached'));
+  const ran = trace.steps.filter((s) => s.kind === 'compile' && !s.pch && (s.outcome === 'compiled' || s.outcome === 'cached'));
   const cached = ran.filter((s) => s.outcome === 'cached').length;
   return { cached, compiled: ran.length - cached, rate: ran.length ? cached / ran.length : null };
 }
@@ -63,6 +63,7 @@ export function counts(trace: BuildTrace): Record<'compiled' | 'cached' | 'faile
       else if (s.outcome === 'failed') c.failed++;
       continue;
     }
+    if (s.pch) continue; // a precompiled header: not one of the TUs counted
     if (s.outcome === 'compiled' || s.outcome === 'cached' || s.outcome === 'failed' || s.outcome === 'skipped') c[s.outcome]++;
   }
   return c;

@@ -21,7 +21,8 @@ import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
-import { PchSteps } from './pch-steps.js';
+import { keepTimes, PchSteps } from './pch-steps.js';
+import { pchSummary } from './pch-payoff.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
 import { longestWorkFirst } from './compile-order.js';
@@ -244,8 +245,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     record,
     searchOf: async (job, sinceMs) => (await shadow.describe(job, [], sinceMs)).context,
     hash: (p) => hasher.hash(p),
-    saved: scheduleSave,
-    trace,
+    saved: scheduleSave, trace,
     note: (text) => emit({ type: 'message', text: `replibuild: ${text}`, warning: true }),
     built: (p, res) => request.verbose && emit({ type: 'message', text: `${displayCompileCommand(p.job)}\nPrecompiled header ${p.source}: ${res.outcome} (${(res.duration_ms / 1000).toFixed(2)}s)` }),
   });
@@ -295,7 +295,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       try {
         const rec = await record(tu, res, before, sinceMs);
         const compile_ms = res.outcome === 'compiled' ? res.duration_ms : prevCompileMs;
-        if (rec && compile_ms !== undefined) rec.rec.compile_ms = compile_ms;
+        if (rec) keepTimes(rec.rec, compile_ms, res.outcome === 'compiled' ? tu.job.pch !== undefined : null, state.getObject(tu.object));
         if (rec) {
           state.setObject(tu.object, rec.rec, rec.search);
           scheduleSave();
@@ -466,6 +466,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     : counts.failed > 0
       ? summary(failureMessage(failedSources, failedLinks, skipped > 0))
       : summary();
+  const pchLine = pchSummary(plan.pch_uses); // `status` shows it
+  if (pchLine !== null) result.pch = pchLine;
   try {
     result.trace = saveTrace(root, trace.finish(result));
   } catch (e) {

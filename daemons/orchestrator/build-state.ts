@@ -50,6 +50,9 @@ export interface ObjectRecord {
   /** A precompiled header (pch-plan.ts) the compiler did not accept, or that failed to
    *  build: its users compile without it until it changes. */
   pch_rejected?: true;
+  /** Its last real compile with a precompiled header, and without (pch-payoff.ts). */
+  pch_ms?: number;
+  plain_ms?: number;
 }
 
 /** How a TU's includes were looked up (see include-search.ts). */
@@ -157,7 +160,9 @@ function validObject(v: unknown): v is ObjectRecord {
     (v.search === undefined || typeof v.search === 'string') &&
     (v.shadow_skip === undefined || isStrings(v.shadow_skip)) &&
     (v.compile_ms === undefined || typeof v.compile_ms === 'number') &&
-    (v.pch_rejected === undefined || v.pch_rejected === true)
+    (v.pch_rejected === undefined || v.pch_rejected === true) &&
+    (v.pch_ms === undefined || typeof v.pch_ms === 'number') &&
+    (v.plain_ms === undefined || typeof v.plain_ms === 'number')
   );
 }
 

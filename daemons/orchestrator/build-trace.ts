@@ -26,6 +26,7 @@ export class TraceRecorder {
   private targets: readonly ResolvedTarget[] = [];
   private tus = 0;
   private upToDate = 0;
+  private pchs: BuildPlan['pch_uses'] = [];
 
   constructor(
     private readonly o: { build_id: string; build_dir: string; targets: string[]; jobs: number; t0: number },
@@ -39,6 +40,7 @@ export class TraceRecorder {
     this.targets = plan.targets;
     this.tus = plan.tus.length;
     this.upToDate = plan.tus.length - plan.dirty_tus;
+    this.pchs = plan.pch_uses ?? []; // plans made before PCHs have none
   }
 
   /** Takes the lowest free job slot, so lanes read as the build's parallelism. */
@@ -60,6 +62,7 @@ export class TraceRecorder {
     const outcome: StepOutcome = res === null ? 'skipped' : res.outcome;
     const step: TraceStep = { kind: 'compile', target: tu.target, name: tu.source, object: tu.object, outcome, reason: tu.reason, ...this.end(slot) };
     if (res?.cache) step.cache = res.cache;
+    if (tu.pch && tu.object === tu.pch.gch) step.pch = true;
     this.steps.push(step);
     if (res && step.end !== undefined) this.chargeHeaders(res.headers, step.end - step.start!);
   }
@@ -96,6 +99,7 @@ export class TraceRecorder {
       header_costs: this.headerCosts(),
     };
     if (summary.error !== undefined) trace.error = summary.error;
+    if (this.pchs.length) trace.pchs = this.pchs;
     this.linkDeps();
     return trace;
   }

@@ -136,3 +136,13 @@ export class PchSteps {
     return true;
   }
 }
+
+/** The times a new record of `tu` keeps (pch-payoff.ts): this compile's, as with or
+ *  without its PCH, and the other kind carried over from the last record. */
+export function keepTimes(rec: ObjectRecord, compileMs: number | undefined, withPch: boolean | null, prev: ObjectRecord | undefined): void {
+  if (compileMs !== undefined) rec.compile_ms = compileMs;
+  const pch = withPch === true ? compileMs : prev?.pch_ms;
+  const plain = withPch === false ? compileMs : prev?.plain_ms;
+  if (pch !== undefined) rec.pch_ms = pch;
+  if (plain !== undefined) rec.plain_ms = plain;
+}

@@ -9,7 +9,7 @@
 // its output is missing or replaced, or any input (object, dep output) differs.
 
 import type { CompileJob } from '../../protocol/build.js';
-import type { RebuildReason } from '../../protocol/trace.js';
+import type { PchUse, RebuildReason } from '../../protocol/trace.js';
 import type { ProjectConfig, ResolvedTarget, TargetKind } from '../../config/types.js';
 import type { BuildStateReader, FileHashRecord, LinkRecord, ObjectRecord } from './build-state.js';
 import {
@@ -18,7 +18,9 @@ import {
   compilerOf,
   linkCommandFor,
   linkCommandHash,
+  objectPathFor,
 } from '../../toolchain/compile-args.js';
+import { pchPayoff } from './pch-payoff.js';
 import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
 import type { PchLayout, PchNode } from './pch-plan.js';
@@ -72,6 +74,8 @@ export interface BuildPlan {
   /** The precompiled headers its TUs use, each planned like a TU (source: the generated
    *  header, object: the .gch); they compile before their users and link nowhere. */
   pchs: TuPlan[];
+  /** Every PCH planned, used or not, and why (for the trace and `status`). */
+  pch_uses: PchUse[];
   links: LinkPlan[];
   dirty_tus: number;
   relinks: number;
@@ -256,8 +260,21 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
     }),
   );
   await markShadowed(pchs, state, hasher);
-  // A PCH that did not work last time, and has not changed since, is not used (pch-fallback.ts).
-  const usable = new Set(pchs.filter((p) => p.dirty || !state.getObject(p.object)?.pch_rejected).map((p) => p.pch!));
+  // A PCH that did not work last time, and has not changed since, is not used (pch-steps.ts);
+  // nor one measured not to pay (pch-payoff.ts).
+  const pch_uses: PchUse[] = pchs.map((p) => {
+    const node = p.pch!;
+    const t = targets.find((x) => x.name === node.target)!;
+    const rec = state.getObject(p.object);
+    const { pays, saved_ms } = pchPayoff(rec?.compile_ms, node.users.map((u) => state.getObject(objectPathFor(t, u)) ?? {}));
+    const why = !p.dirty && rec?.pch_rejected ? 'the compiler refused it, or it failed to build' : pays === false ? 'does not pay' : undefined;
+    const use: PchUse = { target: node.target, header: node.header, users: node.users.length, used: why === undefined };
+    if (rec?.compile_ms !== undefined) use.build_ms = rec.compile_ms;
+    if (saved_ms !== undefined) use.saved_ms = saved_ms;
+    if (why !== undefined) use.why = why;
+    return use;
+  });
+  const usable = new Set(pchs.filter((_, i) => pch_uses[i]!.used).map((p) => p.pch!));
 
   const tuSpecs = targets.flatMap((t): Omit<TuPlan, 'dirty' | 'reason'>[] => {
     const seen = new Set<string>();
@@ -316,6 +333,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
     targets,
     tus,
     pchs: pchs.filter((p) => usable.has(p.pch!) && tus.some((u) => u.pch === p.pch)),
+    pch_uses,
     links,
     dirty_tus: tus.filter((u) => u.dirty).length,
     relinks: relinking.size,

@@ -67,7 +67,7 @@ export class OrchestratorService implements OrchestratorApi {
   /** The run of the build in progress or the last one: what status reports. */
   private lastRun: ProfileRun | null = null;
   private progress: { done: number; total: number; message: string } | null = null;
-  private last: { ok: boolean; seconds: number; finished: string } | null = null;
+  private last: { ok: boolean; seconds: number; finished: string; pch?: string } | null = null;
   private noopBuilds = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
   private configGeneration: number | undefined;
@@ -100,7 +100,7 @@ export class OrchestratorService implements OrchestratorApi {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
-    this.last = { ok: summary.ok, seconds: summary.seconds, finished: new Date().toISOString() };
+    this.last = { ok: summary.ok, seconds: summary.seconds, finished: new Date().toISOString(), ...(summary.pch ? { pch: summary.pch } : {}) };
     if (summary.trace === undefined && !summary.ok) {
       // Stopped before planning (a bad config, no compiler, an unknown target): `why`
       // and `report` say so, rather than show an older build as the last one.
@@ -364,6 +364,8 @@ export class OrchestratorService implements OrchestratorApi {
       builds_timed_out: this.queue?.timedOut ?? 0,
       journal_epoch: this.lastRun?.point?.epoch ?? null,
       last_build: this.last ? `${this.last.ok ? 'ok' : 'failed'} in ${this.last.seconds.toFixed(1)}s at ${this.last.finished}` : null,
+      // The last build's precompiled headers: which targets use one, and what it saved.
+      precompiled_headers: this.last?.pch ?? null,
     };
   }
 }

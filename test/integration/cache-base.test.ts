@@ -279,7 +279,7 @@ describe('not cached, counted by reason (ccache base "Called for link", "Multipl
     [['-E', 'src/a.cpp'], 'preprocessor only'],
     [['-c', 'src/a.cpp', '-o', '-'], 'output to stdout'],
     [['-fsyntax-only', '-c', 'src/a.cpp'], '-fsyntax-only'],
-    [['-c', '-x', 'c-header', 'src/a.cpp'], 'precompiled header'],
+    [['-c', '-x', 'objective-c++-header', 'src/a.cpp'], 'precompiled header'],
   ])('%j: %s', async (args, reason) => {
     env = await setup();
     const { p, cache } = env;

@@ -2,7 +2,7 @@
 // clang++. After every step the program's output equals that of the same tree built
 // with pch = "off" (a second project given the same edits).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
@@ -114,6 +114,14 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('automatic precompiled
     expect(existsSync(join(off.root, 'build/.pch'))).toBe(false);
 
     expect(compileJson(auto)).toMatchObject({ compiled: 0, upToDate: 6 });
+    // status and the report say which target uses one.
+    const status = cliSync(['status'], auto);
+    expect(status.stdout).toMatch(/precompiled_headers=app: 3 TUs/);
+    const report = cliSync(['report', '1'], auto);
+    expect(report.code, report.stderr).toBe(0);
+    const html = readFileSync(report.stdout.trim().split('\n').pop()!, 'utf8');
+    expect(html).toContain('<h2>Precompiled headers</h2>');
+    expect(html).toMatch(/build\/\.pch\/app\/[0-9a-f]{16}\.h/);
 
     await settleInputs();
     both((p) => p.write('vendor/lib.h', '#pragma once\n#include <string>\ninline std::string lib_name() { return "lib-v2!"; }\n'));

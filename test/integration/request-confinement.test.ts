@@ -10,6 +10,7 @@ import { RpcConnection } from '../../rpc/client.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { configForProfile } from '../../config/profiles.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
+import { pchBuildJob, withPch } from '../../toolchain/pch-jobs.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { commonTable, compilationTable, discoveryTable } from '../../protocol/methods.js';
 import { proxy } from '../../rpc/methods.js';
@@ -95,6 +96,37 @@ describe('request confinement (issue 10, item 8)', () => {
       p.write('replibuild.toml', toml([join(base, 'ext'), 'include', 'linked', join(base, 'ext3')]));
       expect((await hash([n])).hashes[0]).toMatch(/^[0-9a-f]{64}$/);
       await stillUp(conn, p, 'discovery', pid);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('precompiled headers: only the PCH compiles and PCH users that pch-plan derives pass', async () => {
+    const { p } = setUp();
+    expect(cliSync(['start'], p).code).toBe(0);
+    expect(build(p)).toMatchObject({ ok: true });
+    const config = loadProjectConfig(p.root);
+    const legit: CompileJob = compileJobFor(config, config.targets[0]!, 'src/main.cpp');
+    const header = 'build/.pch/app/0123456789abcdef.h';
+    p.write(header, '#include <cstddef>\n');
+    const conn = await connect(p, 'compilation');
+    const compile = (job: CompileJob) => proxy(compilationTable, conn).compile({ job });
+    try {
+      // As derived: the PCH's compile, and a user with its -include.
+      expect((await compile(pchBuildJob(legit, header))).outcome).toBe('compiled');
+      expect((await compile(withPch(legit, header, `${header}.gch`))).outcome).toBe('compiled');
+      // Anything else is refused: another header name, another target's dir, extra
+      // arguments, a forced include of any other file.
+      for (const other of ['build/.pch/app/evil.h', 'build/.pch/other/0123456789abcdef.h', 'src/main.cpp']) {
+        // (src/main.cpp.gch is outside the build dir: refused for that first.)
+        expect((await refusal(compile(pchBuildJob(legit, other)))).code, other).not.toBeNull();
+        expect((await refusal(compile(withPch(legit, other, `${other}.gch`)))).code, other).toBe(ErrorCode.JobNotInConfig);
+      }
+      const built = pchBuildJob(legit, header);
+      expect((await refusal(compile({ ...built, args: [...built.args, '-fplugin=x.so'] }))).code).toBe(ErrorCode.JobNotInConfig);
+      const user = withPch(legit, header, `${header}.gch`);
+      expect((await refusal(compile({ ...user, pch: 'build/.pch/app/fedcba9876543210.h.gch' }))).code).toBe(ErrorCode.JobNotInConfig);
+      expect((await refusal(compile({ ...legit, pch: `${header}.gch` }))).code).toBe(ErrorCode.JobNotInConfig);
     } finally {
       conn.close();
     }

@@ -3,6 +3,9 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { BuildStateReader, LinkRecord, ObjectRecord, SearchContext } from '../../daemons/orchestrator/build-state.js';
 import type { FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { planBuild, selectTargets, UnknownTargetError, type BuildPlan } from '../../daemons/orchestrator/planner.js';
+import type { PchLayout, PchNode } from '../../daemons/orchestrator/pch-plan.js';
+import { compileJobFor } from '../../toolchain/compile-args.js';
+import { pchBuildJob } from '../../toolchain/pch-jobs.js';
 
 /** A filesystem of path → content hash; missing = null. */
 class FakeHasher implements FileHasher {
@@ -248,5 +251,79 @@ describe('planner', () => {
       expect((e as UnknownTargetError).target).toBe('nope');
       expect((e as Error).message).toBe('unknown target "nope": replibuild.toml defines "core", "tool", "app"');
     }
+  });
+});
+
+describe('planner with a precompiled header', () => {
+  const core = config.targets[0]!;
+  const header = 'build/.pch/core/0123456789abcdef.h';
+  const node: PchNode = {
+    target: 'core',
+    header,
+    gch: `${header}.gch`,
+    content: '#include <vector>\n',
+    job: pchBuildJob(compileJobFor(config, core, 'src/core/a.cpp'), header),
+    users: ['src/core/a.cpp', 'src/core/b.cpp'],
+  };
+  const layout: PchLayout = { nodes: [node], nodeFor: (tn, s) => (tn === 'core' && node.users.includes(s) ? node : undefined) };
+  const planPch = (w: ReturnType<typeof world>) => planBuild({ config, targets: [], state: w.state, compiler: { id: 'cc1' }, hasher: w.hasher, pch: layout });
+
+  /** A first build with the PCH, recorded, the PCH's record reading <vector>. */
+  async function built() {
+    const w = world();
+    w.files.set(header, 'P1');
+    w.files.set('/usr/include/c++/12/vector', 'V1');
+    const p = await planPch(w);
+    recordAll(p, w);
+    const pch = p.pchs[0]!;
+    w.files.set(node.gch, 'G1');
+    w.state.objects.set(node.gch, {
+      command_hash: pch.command_hash,
+      compiler_id: 'cc1',
+      source: header,
+      source_hash: 'P1',
+      headers: [{ path: '/usr/include/c++/12/vector', hash: 'V1' }],
+      object_hash: 'G1',
+      search: 'ctx',
+      compile_ms: 5000,
+    });
+    return { w, first: p };
+  }
+
+  it('its users compile with it after it; an edit inside it rebuilds it and exactly its users', async () => {
+    const { w, first } = await built();
+    expect(first.pchs.map((p) => [p.object, p.reason])).toEqual([[node.gch, { kind: 'no-previous-build' }]]);
+    const users = first.tus.filter((u) => u.job.args.includes('-include')).map((u) => u.source);
+    expect(users).toEqual(node.users);
+    expect(first.tus.find((u) => u.source === 'src/core/a.cpp')!.job).toMatchObject({ pch: node.gch });
+    expect((await planPch(w)).dirty_tus).toBe(0);
+
+    w.files.set('/usr/include/c++/12/vector', 'V2');
+    const p = await planPch(w);
+    expect(p.pchs.map((x) => x.reason)).toEqual([{ kind: 'header-changed', header: '/usr/include/c++/12/vector' }]);
+    expect(reasons(p)).toEqual({
+      'src/core/a.cpp': { kind: 'pch-rebuilt', header },
+      'src/core/b.cpp': { kind: 'pch-rebuilt', header },
+    });
+  });
+
+  it('a PCH the compiler refused, or that does not pay, is not used until it changes', async () => {
+    const { w } = await built();
+    w.state.objects.set(node.gch, { ...w.state.objects.get(node.gch)!, pch_rejected: true });
+    const refused = await planPch(w);
+    expect(refused.pchs).toEqual([]);
+    expect(refused.pch_uses).toMatchObject([{ target: 'core', used: false, why: 'the compiler refused it, or it failed to build' }]);
+    expect(refused.tus.some((u) => u.job.args.includes('-include'))).toBe(false);
+    expect(reasons(refused)).toEqual({ 'src/core/a.cpp': { kind: 'flags-changed' }, 'src/core/b.cpp': { kind: 'flags-changed' } });
+
+    const { w: w2 } = await built();
+    for (const u of node.users) {
+      const o = `build/obj/core/${u}.o`;
+      w2.state.objects.set(o, { ...w2.state.objects.get(o)!, plain_ms: 900, pch_ms: 700 });
+    }
+    const unpaid = await planPch(w2);
+    // 200 ms saved per TU × 2 TUs < the PCH's 5000 ms.
+    expect(unpaid.pch_uses).toMatchObject([{ used: false, why: 'does not pay', saved_ms: -4600, build_ms: 5000 }]);
+    expect(unpaid.pchs).toEqual([]);
   });
 });
