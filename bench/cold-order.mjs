@@ -16,13 +16,15 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBuilder, TOOL_LABELS } from './builders.mjs';
 import { removeDir } from './cleanup.mjs';
+import { daemonConfigToml } from './generate.mjs';
 import { measureScenario } from './measure.mjs';
 import { fmtSeconds } from './stats.mjs';
+import { which } from './tools.mjs';
 
-const HEADERS = ['regex', 'iostream', 'map', 'string', 'vector', 'algorithm', 'functional', 'sstream'];
-const FLAGS = ['-O2'];
+export const HEADERS = ['regex', 'iostream', 'map', 'string', 'vector', 'algorithm', 'functional', 'sstream'];
+export const FLAGS = ['-O2'];
 const N = 40;
-const SLOW = 2;
+export const SLOW = 2;
 
 const LABELS = {
   ninja: TOOL_LABELS.ninja,
@@ -32,9 +34,10 @@ const LABELS = {
   'rb-daemon': 'replibuild (daemons), cold',
 };
 
-function tuText(i) {
+/** A short TU; `bias` is what an edit (editHeavyTu) added to its result. */
+function tuText(i, bias = 0) {
   const inc = HEADERS.map((h) => `#include <${h}>`).join('\n');
-  return `${inc}\nint f${i}(int x) {\n  std::vector<int> v{x, ${i}, 3};\n  std::sort(v.begin(), v.end());\n  return v[0] + v[2];\n}\n`;
+  return `${inc}\nint f${i}(int x) {\n  std::vector<int> v{x, ${i}, 3};\n  std::sort(v.begin(), v.end());\n  return v[0] + v[2]${bias ? ` + ${bias}` : ''};\n}\n`;
 }
 
 function slowText(i) {
@@ -43,13 +46,19 @@ function slowText(i) {
   return `${inc}\nint f${i}(int x) {\n  std::string s = std::to_string(x) + "abc0123";\n  int n = 0;\n${pats}\n  std::wsmatch wm; std::wregex wr(L"x+"); std::wstring ws(L"xx");\n  n += std::regex_match(ws, wm, wr);\n  return n;\n}\n`;
 }
 
-/** The tree: src/tN.cpp (the slow ones last), src/main.cpp printing the sum. */
-function generate(dir, { pch }) {
+const tuPath = (i) => `src/t${String(i).padStart(2, '0')}.cpp`;
+
+/** The tree: src/tN.cpp (the slow ones last), src/main.cpp printing the sum, and
+ *  .replibuild/daemon_config.toml (free ports, -j, a long build timeout).
+ *  `n`: how many short TUs (default 40; fewer while iterating). */
+export function generate(dir, { pch, n = N, jobs = 2 }) {
   mkdirSync(join(dir, 'src'), { recursive: true });
+  mkdirSync(join(dir, '.replibuild'), { recursive: true });
+  writeFileSync(join(dir, '.replibuild', 'daemon_config.toml'), daemonConfigToml(jobs));
   const names = [];
-  for (let i = 0; i < N + SLOW; i++) {
-    const name = `src/t${String(i).padStart(2, '0')}.cpp`;
-    writeFileSync(join(dir, name), i < N ? tuText(i) : slowText(i));
+  for (let i = 0; i < n + SLOW; i++) {
+    const name = tuPath(i);
+    writeFileSync(join(dir, name), i < n ? tuText(i) : slowText(i));
     names.push(name);
   }
   const decls = names.map((_, i) => `int f${i}(int);`).join('\n');
@@ -68,23 +77,45 @@ function generate(dir, { pch }) {
   );
 }
 
-/** What main prints: f(1) of a short TU is min + max of {1, i, 3}; a slow one finds
- *  only "c0[0-9]+" in "1abc0123" and matches L"xx" against L"x+", so 2. */
-function expected() {
+/** What main prints: f(1) of a short TU is min + max of {1, i, 3} (plus its edits'
+ *  bias); a slow one finds only "c0[0-9]+" in "1abc0123" and matches L"xx" against
+ *  L"x+", so 2. */
+export function expected(n = N, biases = new Map()) {
   let sum = 0;
-  for (let i = 0; i < N; i++) sum += Math.min(1, i, 3) + Math.max(1, i, 3);
+  for (let i = 0; i < n; i++) sum += Math.min(1, i, 3) + Math.max(1, i, 3) + (biases.get(i) ?? 0);
   return String(sum + 2 * SLOW);
 }
 
-/** The floor from the times the last replibuild build recorded. */
-function floorFrom(dir, jobs) {
+/** A real one-file edit of short TU i: its result goes up by one (biases: i -> total). */
+export function editHeavyTu(dir, i, biases) {
+  const bias = (biases.get(i) ?? 0) + 1;
+  writeFileSync(join(dir, tuPath(i)), tuText(i, bias));
+  biases.set(i, bias);
+}
+
+/**
+ * The physical floor of a cold build at -j`jobs`, from the times the last replibuild
+ * build recorded in its build state: max(the slowest TU, (the TU times plus every link
+ * but the longest) / jobs) + the longest link. With one link that is max(slowest TU,
+ * sum / jobs) + link. Null when fewer than `minTus` compile times are recorded.
+ */
+export function floorFrom(dir, jobs, minTus = N) {
   try {
     const st = JSON.parse(readFileSync(join(dir, '.replibuild/state/build-state.json'), 'utf8'));
     const ms = Object.values(st.objects).map((o) => o.compile_ms).filter((x) => typeof x === 'number');
-    const link = Object.values(st.links)[0]?.link_ms ?? 0;
-    if (ms.length < N) return null;
+    const links = Object.values(st.links).map((l) => l.link_ms).filter((x) => typeof x === 'number');
+    if (ms.length < minTus) return null;
     const sum = ms.reduce((a, b) => a + b, 0);
-    return { seconds: (Math.max(Math.max(...ms), sum / jobs) + link) / 1000, tu_sum_seconds: sum / 1000, slowest_tu_seconds: Math.max(...ms) / 1000, link_seconds: link / 1000 };
+    const link = links.length ? Math.max(...links) : 0;
+    const otherLinks = links.reduce((a, b) => a + b, 0) - link;
+    return {
+      seconds: (Math.max(Math.max(...ms), (sum + otherLinks) / jobs) + link) / 1000,
+      tu_sum_seconds: sum / 1000,
+      tus: ms.length,
+      slowest_tu_seconds: Math.max(...ms) / 1000,
+      link_seconds: link / 1000,
+      other_links_seconds: otherLinks / 1000,
+    };
   } catch {
     return null;
   }
@@ -95,14 +126,16 @@ export async function runColdOrder(ctx) {
   const reps = ctx.reps ?? 1;
   const builders = [];
   const want = expected();
+  const sessionPerJob = Boolean(which('setsid'));
   try {
     for (const tool of Object.keys(LABELS)) {
       const dir = join(tmp, `cold-order-${tool}`);
-      generate(dir, { pch: tool === 'ninja-pch' });
+      generate(dir, { pch: tool === 'ninja-pch', jobs });
       const scratch = join(tmp, `cold-order-${tool}-scratch`);
       mkdirSync(scratch, { recursive: true });
       const base = tool === 'ninja-pch' ? 'ninja' : tool === 'rb-local-timed' ? 'rb-local' : tool;
-      const b = await makeBuilder(base, { ...ctx, dir, scratch });
+      // ninja's jobs each in a session of their own, as replibuild's (builders.mjs, SESSION_PER_JOB).
+      const b = await makeBuilder(base, { ...ctx, dir, scratch, sessionPerJob });
       Object.assign(b, { tool, label: LABELS[tool], scratch });
       await b.setup?.();
       builders.push(b);
@@ -127,7 +160,7 @@ export async function runColdOrder(ctx) {
     };
     const cold = await measureScenario(builders, { name: 'cold', reps, before, verify }, log);
     const floor = floorFrom(timed.dir, jobs);
-    return { tus: N + SLOW + 1, headers: HEADERS, flags: FLAGS, slow_tus: SLOW, labels: LABELS, cold, floor };
+    return { tus: N + SLOW + 1, headers: HEADERS, flags: FLAGS, slow_tus: SLOW, labels: LABELS, cold, floor, ninja_session_per_job: sessionPerJob };
   } finally {
     for (const b of builders) {
       await b.teardown?.();
@@ -157,6 +190,12 @@ export function coldOrderSection(r) {
   if (r.floor) {
     L.push(`| physical floor without a PCH: max(slowest TU ${fmtSeconds(r.floor.slowest_tu_seconds)}, TU sum ${fmtSeconds(r.floor.tu_sum_seconds)} / 2) + link ${fmtSeconds(r.floor.link_seconds)} | ${fmtSeconds(r.floor.seconds)} | | ${ninja ? (r.floor.seconds / ninja).toFixed(2) : '—'} | |`);
   }
+  L.push('');
+  L.push(
+    r.ninja_session_per_job
+      ? "ninja's compiles and links ran under `setsid -w`, each in a session of its own as replibuild's daemons run theirs (with autogroup scheduling a session is a scheduling group: jobs that share one get less CPU on a loaded machine)."
+      : "**In this run ninja's jobs shared one session while replibuild's daemons ran each compiler in a session of its own: with autogroup scheduling that gives replibuild up to twice ninja's CPU on a loaded machine, so the ratios below favour replibuild.**",
+  );
   L.push('');
   L.push('Without a PCH (automatic PCH is not built yet) replibuild runs the same 43 compiles as ninja, so a ratio far from 1 in one rep says how the load moved during the run, not that either is faster; the hand-written PCH row is the room an automatic one has, and the floor row is computed from the compile times of the replibuild build with the state kept, which the load inflates as much.');
   L.push('');

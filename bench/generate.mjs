@@ -142,7 +142,7 @@ sources = ["src/*.cpp"]
 `;
 }
 
-function daemonConfigToml(jobs) {
+export function daemonConfigToml(jobs) {
   // Ports 0: the daemons take free ports, so a benchmark never collides with a
   // user's daemons on 9001-9004. The build timeout (default 300 s) is raised: a
   // cold build of 20,000 TUs takes longer than that here.

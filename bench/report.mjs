@@ -7,6 +7,7 @@ import { distccSection } from './distcc.mjs';
 import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { tokensSection } from './tokens-report.mjs';
 import { coldOrderSection } from './cold-order.mjs';
+import { pchSection } from './pch-report.mjs';
 import { warmSection } from './warm.mjs';
 import { noopFloorTable } from './noop-floor.mjs';
 
@@ -233,6 +234,7 @@ export function renderMarkdown(results) {
   }
   if (results.tokens) L.push(tokensSection(results.tokens));
   if (results['cold-order']) L.push(coldOrderSection(results['cold-order']));
+  if (results.pch) L.push(pchSection(results.pch));
   if (results.errors?.length) {
     L.push('## Errors');
     L.push('');

@@ -4,11 +4,12 @@
 //   npm run bench                  full run (N = 200, no-op scaling at 20 / 2,000 / 20,000, googletest)
 //   npm run bench -- --quick       under 5 minutes (N = 16, scaling at 20 / 2,000, no googletest)
 //
-// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order,warm (warm: not in the default run) --warm-flags=-O2,-g
+// Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order,warm,pch (the last three: not in the default run) --warm-flags=-O2,-g
+//          --pch-trees=heavy,googletest,synthetic (pch suite; synthetic has --n TUs)   --pch-tus=40 (its header-heavy tree's short TUs)
 //           --n=200   --sizes=20,2000,20000
 //          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
-//          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer)   --jobs=2   --no-install   --keep (temp dirs)
+//          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer pch-cold pch-big pch-gtest pch-noop pch-edit)   --jobs=2   --no-install   --keep (temp dirs)
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
 //          --merge (keep the other suites' results from the existing results.json)
 //          --render-only (rewrite BENCHMARKS.md from results.json, measuring nothing)
@@ -35,6 +36,7 @@ import { runSecondMachine } from './second-machine.mjs';
 import { runTokens } from './tokens.mjs';
 import { runWarm } from './warm.mjs';
 import { runDistcc } from './distcc.mjs';
+import { runPch } from './pch.mjs';
 import { evaluateTargets } from './targets.mjs';
 import { availability, ensureTools, toolVersions } from './tools.mjs';
 
@@ -60,17 +62,19 @@ function parseArgs(argv) {
     else if (k === 'reps') o.reps = Object.fromEntries(v.split(',').map((kv) => kv.split(':')).map(([a, b]) => [a, Number(b)]));
     else if (k === 'jobs') o.jobs = Number(v);
     else if (k === 'warm-flags') o.warmFlags = v.split(',');
+    else if (k === 'pch-trees') o.pchTrees = v.split(',');
+    else if (k === 'pch-tus') o.pchTus = Number(v);
     else if (k === 'budget') o.budget = Number(v);
     else if (k === 'out') o.out = v;
     else if (k === 'json') o.json = v;
     else if (k === 'help' || k === 'h') {
-      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 16).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
+      process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').slice(1, 17).map((l) => l.replace(/^\/\/ ?/, '')).join('\n') + '\n');
       process.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   const reps = o.quick
-    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'comment-longer': 1 }
-    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'comment-longer': 3 };
+    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'comment-longer': 1, 'pch-cold': 1, 'pch-big': 1, 'pch-gtest': 1, 'pch-noop': 3, 'pch-edit': 1 }
+    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'comment-longer': 3, 'pch-cold': 3, 'pch-big': 2, 'pch-gtest': 1, 'pch-noop': 5, 'pch-edit': 3 };
   for (const [k, v] of Object.entries(o.reps ?? {})) {
     if (!(k in reps) || !(v >= 0)) throw new Error(`--reps: unknown key or bad count ${k}:${v}`);
     reps[k] = v;
@@ -178,6 +182,7 @@ async function main() {
     googletest: null,
     tokens: null,
     'cold-order': null,
+    pch: null,
     targets: [],
     errors: [],
   };
@@ -185,7 +190,7 @@ async function main() {
     // Suites not run now keep their figures from the previous run, marked as such.
     try {
       const prev = JSON.parse(readFileSync(opts.json, 'utf8'));
-      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens', 'cold-order', 'warm'].filter((k) => !opts.suites.includes(k) && prev[k]);
+      const kept = ['synthetic', 'second-machine', 'distcc', 'scaling', 'googletest', 'tokens', 'cold-order', 'warm', 'pch'].filter((k) => !opts.suites.includes(k) && prev[k]);
       for (const k of kept) results[k] = prev[k];
       results.meta.merged = [...(prev.meta.merged ?? []).filter((m) => kept.includes(m.suite)), ...kept.filter((k) => !(prev.meta.merged ?? []).some((m) => m.suite === k)).map((k) => ({ suite: k, date: prev.meta.date, command: prev.meta.command, load_start: prev.meta.machine.load_start, replibuild_source: prev.meta.replibuild_source ?? null, calibration: prev.meta.calibration ?? null }))];
       log(`merging ${kept.join(', ') || 'nothing'} from ${opts.json}`);
@@ -223,6 +228,16 @@ async function main() {
       tokens: () => runTokens({ ...ctx, reps: opts.reps['comment-longer'] }),
       // Issue 17's header-heavy tree; only on request (--only=cold-order).
       'cold-order': () => runColdOrder({ ...ctx, reps: opts.reps.cold }),
+      // Issue 17's automatic PCH against ninja on three trees; only on request (--only=pch).
+      pch: () =>
+        runPch({
+          ...ctx,
+          n: opts.n,
+          heavyTus: opts.pchTus ?? (opts.quick ? 8 : 40),
+          quick: opts.quick,
+          trees: opts.pchTrees,
+          reps: { cold: opts.reps['pch-cold'], big: opts.reps['pch-big'], gtest: opts.reps['pch-gtest'], noop: opts.reps['pch-noop'], edit: opts.reps['pch-edit'] },
+        }),
       googletest: async () => {
         const left = (deadline - Date.now()) / 60_000;
         if (left < 6) return { unavailable: `skipped: ${left.toFixed(1)} min of the ${opts.budgetMin} min budget left, googletest needs about 6` };
@@ -242,6 +257,12 @@ async function main() {
         continue;
       }
       log(`=== ${name} ===`);
+      // A long suite may hand over what it has so far (pch: after each tree), so a run
+      // stopped halfway keeps the finished part.
+      ctx.savePartial = (partial) => {
+        results[name] = partial;
+        write();
+      };
       try {
         results[name] = await suites[name]();
       } catch (e) {

@@ -4,6 +4,7 @@
 
 import { tokensTargets } from './tokens-report.mjs';
 import { floorTargets } from './noop-floor.mjs';
+import { pchTargets } from './pch-report.mjs';
 
 const med = (scn, tool) => scn?.[tool]?.summary?.median ?? null;
 
@@ -165,5 +166,6 @@ export function evaluateTargets(results) {
     out.push(judge('cold-pch', 'issue 17: cold build of the header-heavy tree at least 1.4× faster than ninja -j2', `replibuild ${s(a)} vs ninja ${s(b)}: ${r(a / b)}`, ok, why));
   }
   out.push(...floorTargets(results, judge, s));
+  out.push(...pchTargets(results.pch, { judge, past, spread, fmt: s }));
   return out;
 }
