@@ -3,7 +3,7 @@
 
 import { statSync, type Stats } from 'node:fs';
 
-import { findOnPath } from '../config/compiler.js';
+import { findOnPath, locateOnPath } from '../config/compiler.js';
 import type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 import { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 import { runInProcessGroup } from './process-group.js';
@@ -81,14 +81,15 @@ const memo = new Map<string, { stamp: string; identity: Promise<CompilerIdentity
  *  call and re-runs it only when the stat changed, so this is cheap to call per build;
  *  with `store`, a new process reuses what an earlier one probed under the same stat. */
 export async function getCompilerIdentity(command: string, opts: IdentityOptions = {}): Promise<CompilerIdentity> {
-  const path = findOnPath(command, opts);
-  if (!path) {
+  const found = locateOnPath(command, opts);
+  if (!found) {
     throw new CompilerNotFoundError(
       command,
       command.includes('/') ? 'no executable file at that path' : 'not on PATH',
     );
   }
-  const st = statSync(path);
+  // The stat that found it: one stat of the binary per call, taken as the lookup ends.
+  const { path, stats: st } = found;
   const stamp = statStamp(st);
   const hit = memo.get(path);
   if (hit && hit.stamp === stamp) return abortable(hit.identity, opts.signal);
