@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, statSync, type Stats } from 'node:fs';
 import { delimiter, isAbsolute, resolve } from 'node:path';
 
 /**
@@ -24,28 +24,39 @@ function detect(variable: string, first: string, second: string, env: NodeJS.Pro
   return findOnPath(first, { env }) ? first : second;
 }
 
-function isExecutableFile(p: string): boolean {
+/** The stat of `p` when it is an executable regular file, else null. */
+function executableFile(p: string): Stats | null {
   try {
-    if (!statSync(p).isFile()) return false;
+    // Not thrown for a missing entry: a compile daemon resolves the compiler per job,
+    // past every PATH dir without it, and a thrown error costs more than the stat.
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st?.isFile()) return null;
     accessSync(p, constants.X_OK);
-    return true;
+    return st;
   } catch {
-    return false;
+    return null;
   }
 }
 
 /** Resolves a command the way a shell would: a name with a slash is a path
  *  (relative to cwd), anything else is looked up on PATH. Null when not found. */
 export function findOnPath(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string | null {
+  return locateOnPath(command, opts)?.path ?? null;
+}
+
+/** findOnPath, with the stat that found the file (so a caller that stats it anyway need not again). */
+export function locateOnPath(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { path: string; stats: Stats } | null {
   const cwd = opts.cwd ?? process.cwd();
   if (command.includes('/')) {
     const p = isAbsolute(command) ? command : resolve(cwd, command);
-    return isExecutableFile(p) ? p : null;
+    const stats = executableFile(p);
+    return stats ? { path: p, stats } : null;
   }
   for (const dir of ((opts.env ?? process.env).PATH ?? '').split(delimiter)) {
     // An empty PATH entry means the current directory, as in POSIX shells.
     const p = resolve(cwd, dir === '' ? '.' : dir, command);
-    if (isExecutableFile(p)) return p;
+    const stats = executableFile(p);
+    if (stats) return { path: p, stats };
   }
   return null;
 }

@@ -22,26 +22,37 @@ import { isWithin } from './watch-scope.js';
  * The real path of `abs` (absolute, normalized): symlinks resolved in the part that
  * exists, the rest appended as named. Null when an existing entry cannot be resolved
  * (a dangling or looping symlink, a directory we may not search): where it leads is
- * unknown, so nothing may be allowed through it.
+ * unknown, so nothing may be allowed through it. `resolved` carries what one moment's
+ * calls found existing (an object and its depfile share their directory's realpath).
  */
-export function realPathOfExisting(abs: string): string | null {
+export function realPathOfExisting(abs: string, resolved?: Map<string, string | null>): string | null {
   const tail: string[] = [];
   let head = abs;
   for (;;) {
+    const known = resolved?.get(head);
+    if (known !== undefined) return known === null ? null : join(known, ...tail);
+    // lstat first: an output not written yet (every object of a clean build) is then
+    // passed to its parent without two thrown errors.
+    let there: boolean;
     try {
-      return join(realpathSync.native(head), ...tail);
+      there = lstatSync(head, { throwIfNoEntry: false }) !== undefined;
     } catch {
-      try {
-        lstatSync(head);
-        return null; // the entry is there, but where it leads is not
-      } catch {
-        /* not there: its parent decides */
-      }
-      const parent = dirname(head);
-      if (parent === head) return abs;
-      tail.unshift(basename(head));
-      head = parent;
+      there = false; // cannot be looked at (a dir we may not search): its parent decides
     }
+    if (there) {
+      let real: string | null;
+      try {
+        real = realpathSync.native(head);
+      } catch {
+        real = null; // the entry is there, but where it leads is not
+      }
+      resolved?.set(head, real);
+      return real === null ? null : join(real, ...tail);
+    }
+    const parent = dirname(head);
+    if (parent === head) return abs;
+    tail.unshift(basename(head));
+    head = parent;
   }
 }
 
@@ -50,13 +61,13 @@ export class RealRoots {
   readonly dirs: readonly string[];
 
   constructor(paths: readonly string[]) {
-    const real = paths.map(realPathOfExisting).filter((p): p is string => p !== null);
+    const real = paths.map((p) => realPathOfExisting(p)).filter((p): p is string => p !== null);
     this.dirs = [...new Set(real)].sort();
   }
 
   /** Whether the real path of `abs` lies in one of the roots. */
-  contains(abs: string): boolean {
-    const real = realPathOfExisting(abs);
+  contains(abs: string, resolved?: Map<string, string | null>): boolean {
+    const real = realPathOfExisting(abs, resolved);
     return real !== null && this.dirs.some((d) => isWithin(real, d));
   }
 }

@@ -165,8 +165,10 @@ export class CompileRequestGuard {
   }
 
   private outputsVerdict(view: ScopeView, job: CompileJob): RpcError | null {
+    // Each file is looked at afresh per job; the directory they share is resolved once.
+    const resolved = new Map<string, string | null>();
     for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
-      if (!view.build.contains(resolve(view.root, p))) {
+      if (!view.build.contains(resolve(view.root, p), resolved)) {
         return new RpcError(
           ErrorCode.PathOutsideProject,
           `${what} ${p} is outside the build dir ${view.buildDir}; refused`,
