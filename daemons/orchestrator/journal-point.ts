@@ -11,14 +11,14 @@
 // A precompiled header the build made (pch-plan.ts) is an output, stamped like one; what
 // it was made from is in its own record, added as a TU's headers are.
 import { lstatSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { dirOfLiteral } from '../../cache/literal-paths.js';
 import { isRacyTime } from '../../fs/racy.js';
 import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ConfigSnapshot } from '../../protocol/setup.js';
-import { CONFIG_FILE_KEYS } from '../common/watch-scope.js';
+import { CONFIG_FILE_KEYS, isWithin } from '../common/watch-scope.js';
 import type { BuildStateReader, ObjectRecord } from './build-state.js';
 import { objectPathFor } from '../../toolchain/compile-args.js';
 import { isPchHeaderOf, pchDirOf } from '../../toolchain/pch-jobs.js';
@@ -127,7 +127,7 @@ export function unwatchedFacts(
     let abs = resolve(config.root, dir);
     if (asked.has(abs)) return;
     asked.add(abs);
-    if (pchDirs.some((d) => within(d, abs))) return;
+    if (pchDirs.some((d) => isWithin(abs, d))) return;
     // A missing dir: its creation changes its nearest existing ancestor.
     let stamp = stampOf(abs);
     while (stamp === ABSENT && dirname(abs) !== abs) stamp = stampOf((abs = dirname(abs)));
@@ -173,11 +173,6 @@ export function unwatchedFacts(
     }
   }
   return { unwatched, dirs, outputs };
-}
-
-function within(dir: string, abs: string): boolean {
-  const rel = relative(dir, abs);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
 /** An output's stat (not through symlinks: the build writes files): any rewrite, rename
