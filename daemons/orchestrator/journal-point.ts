@@ -175,9 +175,21 @@ export function unwatchedFacts(
   return { unwatched, dirs, outputs };
 }
 
+/** Whether each output stamped in `point` still has the content its record says the
+ *  build made (object_hash): the stamps are taken after the build's answer, when
+ *  anything may have replaced an output, so each is vouched for by its content, read
+ *  after the stamp (a change after that changes the stamp). Once per point. */
+export async function outputsAsBuilt(point: JournalPoint, state: BuildStateReader, hasher: FileHasher): Promise<boolean> {
+  for (const p of point.outputs.keys()) {
+    const made = state.getObject(p)?.object_hash;
+    if (made === undefined || (await hasher.hash(p)) !== made) return false;
+  }
+  return true;
+}
+
 /** An output's stat (not through symlinks: the build writes files): any rewrite, rename
- *  over or removal changes it. Outputs are not judged racy, as objects are not checked
- *  at all: only the build writes them. */
+ *  over or removal changes it. Not judged racy: as objects, which a no-op does not check
+ *  at all, only the build writes it; outputsAsBuilt checks what the stamp was taken of. */
 function fileStamp(abs: string): string {
   try {
     const st = lstatSync(abs, { bigint: true });
