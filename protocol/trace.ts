@@ -93,6 +93,8 @@ export interface PchUse {
   /** Measured saving per build that compiles every user, its own compile deducted
    *  (pch-payoff.ts); absent until measured. */
   saved_ms?: number;
+  /** saved_ms is an upper bound estimated without a plain compile time (pch-payoff.ts). */
+  estimated?: true;
   used: boolean;
   /** Why it is not used: "the compiler refused it", "does not pay". */
   why?: string;

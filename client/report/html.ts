@@ -160,7 +160,7 @@ ${table(['step', 'time', 'what came of it'], critical.map((s) => [s.name, secs(s
 <h2>Slowest TUs</h2>
 ${table(['TU', 'time', 'why it was rebuilt', 'what came of it'], slow, 'No TU was rebuilt.')}
 <h2>Precompiled headers</h2>
-${table(['target', 'header', 'users', 'its compile', 'saved per full build'], (trace.pchs ?? []).map((u) => [u.target, u.header, String(u.users), u.build_ms !== undefined ? secs(u.build_ms) : 'not yet', u.used ? (u.saved_ms !== undefined ? secs(u.saved_ms) : 'not measured yet') : `not used: ${u.why}`]), 'None: no target has two TUs starting with the same guarded system or third-party includes (or pch = "off").')}
+${table(['target', 'header', 'users', 'its compile', 'saved per full build'], (trace.pchs ?? []).map((u) => [u.target, u.header, String(u.users), u.build_ms !== undefined ? secs(u.build_ms) : 'not yet', u.used ? (u.saved_ms !== undefined ? (u.estimated ? `up to ${secs(u.saved_ms)} (estimated)` : secs(u.saved_ms)) : 'not measured yet') : `not used: ${u.why}`]), 'None: no target has two TUs starting with the same guarded system or third-party includes (or pch = "off").')}
 <h2>Headers that cost most</h2>
 <p class="summary">The compile time of the TUs of this build that read each header, added up.</p>
 ${headerTable(trace.header_costs.project, 'No project header was read by a rebuilt TU.')}

@@ -8,7 +8,9 @@
 // which a new file could shadow one it read is either watched (an added file is in
 // the journal) or stat'ed: a file created or removed in a directory changes the
 // directory's mtime. A handful of directory stats per build, never a hash of every header.
-import { statSync } from 'node:fs';
+// A precompiled header the build made (pch-plan.ts) is an output, stamped like one; what
+// it was made from is in its own record, added as a TU's headers are.
+import { lstatSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { dirOfLiteral } from '../../cache/literal-paths.js';
 import { isRacyTime } from '../../fs/racy.js';
@@ -16,9 +18,10 @@ import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ConfigSnapshot } from '../../protocol/setup.js';
-import { CONFIG_FILE_KEYS } from '../common/watch-scope.js';
-import type { BuildStateReader } from './build-state.js';
+import { CONFIG_FILE_KEYS, isWithin } from '../common/watch-scope.js';
+import type { BuildStateReader, ObjectRecord } from './build-state.js';
 import { objectPathFor } from '../../toolchain/compile-args.js';
+import { isPchHeaderOf, pchDirOf } from '../../toolchain/pch-jobs.js';
 import type { FileHasher } from './file-hasher.js';
 import { storedShadowCandidates } from './include-search.js';
 import type { WatchCoverage } from './watch-coverage.js';
@@ -37,6 +40,9 @@ export interface JournalPoint {
   complete: boolean;
   /** Sources and headers the journal does not cover, with their hashes. */
   unwatched: Map<string, string>;
+  /** Precompiled headers the build made, with their stat stamps (fileStamp): vouched for
+   *  as outputs, like objects, not hashed as inputs; their inputs are in `unwatched`. */
+  outputs: Map<string, string>;
   /** Directories (absolute) the journal does not cover in which a new file could shadow
    *  a header a TU read, with their stamps (dirStamp). */
   dirs: Map<string, string>;
@@ -80,6 +86,7 @@ export async function stillUpToDate(
     }
   }
   if (!dirsUnchanged(point.dirs)) return false;
+  for (const [p, stamp] of point.outputs) if (fileStamp(resolve(config.root, p)) !== stamp) return false;
   const paths = [...point.unwatched.keys()];
   const now = await Promise.all(paths.map((p) => hasher.hash(p)));
   return paths.every((p, i) => now[i] === point.unwatched.get(p));
@@ -95,9 +102,10 @@ export function unwatchedFacts(
   coverage: WatchCoverage,
   /** Date.now() when the build began: a dir changed since may have changed after it was looked at. */
   sinceMs: number,
-): Pick<JournalPoint, 'unwatched' | 'dirs'> | null {
+): Pick<JournalPoint, 'unwatched' | 'dirs' | 'outputs'> | null {
   const unwatched = new Map<string, string>();
   const dirs = new Map<string, string>();
+  const outputs = new Map<string, string>();
   const seen = new Set<string>();
   // WatchCoverage answers each path once per build (the TUs share most headers); each
   // directory is asked about and stat'ed once per point: the candidates of the
@@ -110,36 +118,86 @@ export function unwatchedFacts(
     return stamp;
   };
   const asked = new Set<string>();
+  // The build's own PCH dirs (pch-plan.ts) are quote dirs only for the #includes of the
+  // generated headers in them, which are angled or absolute: no file there, nor below,
+  // is ever found in place of a header. They change with every PCH the build makes, so
+  // their stamps would be racy right after it, and the next no-op would plan in full.
+  const pchDirs = config.targets.filter((t) => selected.includes(t.name)).map((t) => resolve(config.root, pchDirOf(config, t.name)));
   const watchDir = (dir: string) => {
     let abs = resolve(config.root, dir);
     if (asked.has(abs)) return;
     asked.add(abs);
+    if (pchDirs.some((d) => isWithin(abs, d))) return;
     // A missing dir: its creation changes its nearest existing ancestor.
     let stamp = stampOf(abs);
     while (stamp === ABSENT && dirname(abs) !== abs) stamp = stampOf((abs = dirname(abs)));
     dirs.set(abs, stamp);
   };
+  /** The inputs of one record (a TU's object or a PCH) into the point; false if it lacks a trustworthy record. */
+  const addInputs = (source: string, rec: ObjectRecord | undefined, isPch: (gch: string) => boolean, pchs: Set<string>): boolean => {
+    const search = rec?.search !== undefined ? state.getSearch?.(rec.search) : undefined;
+    if (!rec || !search || rec.source_hash === '') return false;
+    if (!covers(source)) unwatched.set(source, rec.source_hash);
+    for (const h of rec.headers) {
+      if (isPch(h.path)) {
+        // Made by this build from the inputs its own record lists (added below).
+        pchs.add(h.path);
+        continue;
+      }
+      if (!covers(h.path)) {
+        if (h.hash === '') return false;
+        unwatched.set(h.path, h.hash);
+      }
+      // Where a new file would be found before this header (include-search.ts).
+      const pair = `${rec.search}\0${h.path}`;
+      if (seen.has(pair)) continue;
+      seen.add(pair);
+      for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!covers(c)) watchDir(dirOfLiteral(c) || '.');
+    }
+    return true;
+  };
   for (const t of config.targets) {
     if (!selected.includes(t.name)) continue;
+    const isPch = (p: string) => p.endsWith('.gch') && isPchHeaderOf(config, t, p.slice(0, -'.gch'.length));
+    const pchs = new Set<string>();
     for (const source of t.sources) {
-      const rec = state.getObject(objectPathFor(t, source));
-      const search = rec?.search !== undefined ? state.getSearch?.(rec.search) : undefined;
-      if (!rec || !search || rec.source_hash === '') return null;
-      if (!covers(source)) unwatched.set(source, rec.source_hash);
-      for (const h of rec.headers) {
-        if (!covers(h.path)) {
-          if (h.hash === '') return null;
-          unwatched.set(h.path, h.hash);
-        }
-        // Where a new file would be found before this header (include-search.ts).
-        const pair = `${rec.search}\0${h.path}`;
-        if (seen.has(pair)) continue;
-        seen.add(pair);
-        for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!covers(c)) watchDir(dirOfLiteral(c) || '.');
-      }
+      if (!addInputs(source, state.getObject(objectPathFor(t, source)), isPch, pchs)) return null;
+    }
+    // A user's depfile names the .gch, not the headers inside it: those are the PCH's own
+    // record's, and an edit of one must be seen here as it is in the TU's own headers.
+    for (const gch of pchs) {
+      const stamp = fileStamp(resolve(config.root, gch));
+      const rec = state.getObject(gch);
+      if (stamp === RACY || stamp === ABSENT || !rec || !addInputs(rec.source, rec, isPch, pchs)) return null;
+      outputs.set(gch, stamp);
     }
   }
-  return { unwatched, dirs };
+  return { unwatched, dirs, outputs };
+}
+
+/** Whether each output stamped in `point` still has the content its record says the
+ *  build made (object_hash): the stamps are taken after the build's answer, when
+ *  anything may have replaced an output, so each is vouched for by its content, read
+ *  after the stamp (a change after that changes the stamp). Once per point. */
+export async function outputsAsBuilt(point: JournalPoint, state: BuildStateReader, hasher: FileHasher): Promise<boolean> {
+  for (const p of point.outputs.keys()) {
+    const made = state.getObject(p)?.object_hash;
+    if (made === undefined || (await hasher.hash(p)) !== made) return false;
+  }
+  return true;
+}
+
+/** An output's stat (not through symlinks: the build writes files): any rewrite, rename
+ *  over or removal changes it. Not judged racy: as objects, which a no-op does not check
+ *  at all, only the build writes it; outputsAsBuilt checks what the stamp was taken of. */
+function fileStamp(abs: string): string {
+  try {
+    const st = lstatSync(abs, { bigint: true });
+    return `${kindOf(st)}:${stampKeyOf(st)}`;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? ABSENT : RACY;
+  }
 }
 
 function dirsUnchanged(dirs: ReadonlyMap<string, string>): boolean {

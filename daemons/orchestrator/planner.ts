@@ -266,11 +266,12 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
     const node = p.pch!;
     const t = targets.find((x) => x.name === node.target)!;
     const rec = state.getObject(p.object);
-    const { pays, saved_ms } = pchPayoff(rec?.compile_ms, node.users.map((u) => state.getObject(objectPathFor(t, u)) ?? {}));
+    const { pays, saved_ms, estimated } = pchPayoff(rec?.compile_ms, node.users.map((u) => state.getObject(objectPathFor(t, u)) ?? {}));
     const why = !p.dirty && rec?.pch_rejected ? 'the compiler refused it, or it failed to build' : pays === false ? 'does not pay' : undefined;
     const use: PchUse = { target: node.target, header: node.header, users: node.users.length, used: why === undefined };
     if (rec?.compile_ms !== undefined) use.build_ms = rec.compile_ms;
     if (saved_ms !== undefined) use.saved_ms = saved_ms;
+    if (estimated) use.estimated = true;
     if (why !== undefined) use.why = why;
     return use;
   });

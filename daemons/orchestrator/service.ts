@@ -17,7 +17,7 @@ import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './b
 import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
 import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
-import { configFacts, configStillHolds, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
+import { configFacts, configStillHolds, outputsAsBuilt, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
@@ -51,6 +51,9 @@ interface ProfileRun {
   point: JournalPoint | null;
   /** Whether discovery has heard every TU's headers from this process yet. */
   depsSent: boolean;
+  /** The last planned build's PCH verdicts (BuildSummary.pch): a no-op, which vouches
+   *  that nothing changed, answers with them. */
+  pch?: string;
 }
 
 function failed(error: string, seconds = 0): BuildSummary {
@@ -214,7 +217,7 @@ export class OrchestratorService implements OrchestratorApi {
       // the next no-op need not ask.
       if (point.config?.snapshot !== snap) point.config = configFacts(snap, coverage, startedAt);
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
-      const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds() };
+      const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds(), ...(run.pch ? { pch: run.pch } : {}) };
       const trace = this.saveTrace(stepFreeTrace({ build_dir: config.build_dir, targets: req.targets, tus, summary: noop, noop: true }));
       return trace === undefined ? noop : { ...noop, trace };
     }
@@ -273,6 +276,7 @@ export class OrchestratorService implements OrchestratorApi {
       ]).then(() => undefined);
     }
     run.stateStamp = buildStateStamp(run.stateFile!);
+    run.pch = summary.pch;
 
     if (changes) {
       // The point is the next build's business: it is made after this build's answer has
@@ -282,9 +286,10 @@ export class OrchestratorService implements OrchestratorApi {
       // would have been had it been stat'ed before the answer.
       run.point = null;
       const afterAnswer = this.settling.then(() => new Promise<void>((r) => setImmediate(r)));
-      this.settling = afterAnswer.then(() => {
+      this.settling = afterAnswer.then(async () => {
         try {
-          run.point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
+          const point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
+          run.point = point && (await outputsAsBuilt(point, state, this.hasher)) ? point : null;
         } catch {
           run.point = null; // only speed is lost: the next build plans in full
         }
