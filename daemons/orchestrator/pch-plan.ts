@@ -20,6 +20,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, resolve } from 'node:path';
+import { cwdIndependentArgs } from '../../cache/keys.js';
 import type { CompileJob } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { sourceLanguage } from '../../config/source-language.js';
@@ -52,7 +53,9 @@ export interface PchLayout {
 
 /** A generated header's path for this command and prefix. */
 function headerPathFor(config: ProjectConfig, target: string, argsKey: readonly string[], prefix: readonly string[]): string {
-  const hash = createHash('sha256').update(JSON.stringify([argsKey, prefix])).digest('hex').slice(0, 16);
+  // The root in the prefix-map options differs between checkouts: another name would
+  // be another command, so a PCH from a team cache or another checkout would never hit.
+  const hash = createHash('sha256').update(JSON.stringify([cwdIndependentArgs(argsKey, config.root), prefix])).digest('hex').slice(0, 16);
   return posix.join(pchDirOf(config, target), `${hash}.h`);
 }
 

@@ -11,6 +11,8 @@
 // - clang fails on a PCH it cannot use: that TU compiles again without it, and the
 //   PCH is marked rejected.
 
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { compileCommandHash } from '../../toolchain/compile-args.js';
 import type { BuildState, ObjectRecord, SearchContext } from './build-state.js';
@@ -22,6 +24,16 @@ import type { TraceRecorder } from './build-trace.js';
  *  (50 ms, cache/fs-snapshot.ts) of the compile's start: users of a .gch written just now
  *  wait that long, or the first few would not be cached. */
 export const PCH_SETTLE_MS = 60;
+
+/** Waits until `abs` was last written PCH_SETTLE_MS ago: the generated header is
+ *  written at planning (in a fresh build dir, always), the .gch by its compile or
+ *  restore, and a compile reading either sooner would not be cached. */
+async function settled(abs: string): Promise<void> {
+  const st = statSync(abs, { throwIfNoEntry: false });
+  if (!st) return;
+  const left = Math.max(st.mtimeMs, st.ctimeMs) + PCH_SETTLE_MS - Date.now();
+  if (left > 0) await new Promise((r) => setTimeout(r, Math.ceil(left)));
+}
 
 /** Whether the compiler said it did not use `gch` (gcc's -Winvalid-pch warning, clang's
  *  errors about a PCH file). */
@@ -103,6 +115,7 @@ export class PchSteps {
 
   private async build(node: PchNode): Promise<boolean> {
     const plan = this.plans.get(node)!;
+    await settled(resolve(plan.job.cwd, node.header));
     const sinceMs = Date.now();
     const before = await this.d.hashBefore(plan);
     const res = await this.d.inSlot(async () => {
@@ -132,7 +145,7 @@ export class PchSteps {
     if (res.outcome === 'compiled') rec.rec.compile_ms = res.duration_ms;
     this.d.state.setObject(node.gch, rec.rec, rec.search);
     this.d.saved();
-    await new Promise((r) => setTimeout(r, PCH_SETTLE_MS));
+    await settled(resolve(plan.job.cwd, node.gch));
     return true;
   }
 }

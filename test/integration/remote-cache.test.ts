@@ -67,18 +67,30 @@ function buildAndStop(p: TestProject): void {
 
 // With -g this holds because every compile maps the project root to "." (-fdebug-prefix-map,
 // -fmacro-prefix-map): a -g object would otherwise embed, and key on, the checkout's path.
+// The TUs share a leading <vector>, <string>: with pch = "auto" they compile with a
+// precompiled header, which B must take from A's entry (its name and key may not depend
+// on the checkout's path), or every user misses.
 it.each([
-  ['without -g', '"-O1"'],
-  ['with -g', '"-O1", "-g"'],
-])('a checkout at another path, with its own empty cache, is all remote hits (%s)', async (_, flags) => {
+  ['without -g', '"-O1"', 'off'],
+  ['with -g', '"-O1", "-g"', 'off'],
+  ['with -g and a precompiled header', '"-O1", "-g"', 'auto'],
+])('a checkout at another path, with its own empty cache, is all remote hits (%s)', async (_, flags, pch) => {
   const r = await redis();
-  const a = withRemote(project(files('', flags)), r.url);
+  const tree = () => {
+    const f = files('', flags);
+    f['replibuild.toml'] = f['replibuild.toml']!.replace('[compiler]\n', `[compiler]\npch = "${pch}"\n`);
+    return f;
+  };
+  // A .gch is tens of MB: more than the default 200 ms lets Redis move on a loaded
+  // machine (a timeout is a counted error and a local compile, by design).
+  const config = pch === 'auto' ? PORTS.replace('[daemons.compilation]\n', '[daemons.compilation]\nremote_cache_timeout_ms = 20000\n') : undefined;
+  const a = withRemote(project(tree(), config), r.url);
   buildAndStop(a);
   expect(Number(r.cmd('DBSIZE'))).toBeGreaterThan(TUS);
   const aStats = json(a, ['cache', 'stats', '--json']);
   expect(aStats.remote.bytes_written).toBeGreaterThan(0);
 
-  const b = withRemote(project(files('', flags)), r.url);
+  const b = withRemote(project(tree(), config), r.url);
   expect(cliSync(['start'], b).code).toBe(0);
   const summary = json(b, ['compile', '--json']);
   expect(cliSync(['stop'], b).code).toBe(0);
@@ -87,7 +99,8 @@ it.each([
   expect(s.remote.hits).toBeGreaterThan(0);
   expect(s.remote.errors).toBe(0);
   expect(summary).toMatchObject({ compiled: 0, cached: TUS + 1 });
-  expect(s).toMatchObject({ misses: 0, hits: TUS + 1 });
+  // Every TU and main.cpp (and the PCH).
+  expect(s).toMatchObject({ misses: 0, hits: TUS + 1 + (pch === 'auto' ? 1 : 0) });
   expect(s.remote.misses).toBe(0);
   const oa = objects(a.root);
   const ob = objects(b.root);
