@@ -6,32 +6,13 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BuildSummary } from '../../protocol/build.js';
-import type { StatusReport } from '../../protocol/status.js';
-import { cliSync, readRecordFile, waitFor, pidAlive, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, cliSync, readRecordFile, waitFor, pidAlive, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { requestsDuring } from '../helpers/requests.js';
 
 const newProject = projectsPerTest();
 const PORTS = ['setup', 'discovery', 'compilation', 'orchestrator'].map((n) => `[daemons.${n}]\nport = 0\n`).join('');
 
-function compile(p: TestProject): BuildSummary {
-  const r = cliSync(['compile', '--json'], p);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as BuildSummary;
-}
-
-function requests(p: TestProject, name: string): number {
-  const report = JSON.parse(cliSync(['status', '--json'], p).stdout) as StatusReport;
-  return report.daemons.find((d) => d.name === name)!.requests_served!;
-}
-
-/** Requests a daemon served during `fn`, less those of the status calls that count them. */
-function requestsDuring(p: TestProject, name: string, fn: () => void): number {
-  const a = requests(p, name);
-  const b = requests(p, name);
-  fn();
-  const c = requests(p, name);
-  return c - b - (b - a);
-}
+const compile = (p: TestProject) => compileJson(p, [], { ok: true });
 
 /** Past the racy window of directory stamps (journal-point.ts, 2 s): files made by the
  *  test just now would make every stamp racy, and the no-op would ask setup anyway. */

@@ -6,32 +6,15 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { BuildSummary } from '../../protocol/build.js';
-import type { StatusReport } from '../../protocol/status.js';
-import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { requestsDuring } from '../helpers/requests.js';
 
 const newProject = projectsPerTest();
 
-function compile(p: TestProject): BuildSummary {
-  const r = cliSync(['compile', '--json'], p);
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout) as BuildSummary;
-}
+const compile = (p: TestProject) => compileJson(p, [], { ok: true });
 
-function requests(p: TestProject, name: string): number {
-  const report = JSON.parse(cliSync(['status', '--json'], p).stdout) as StatusReport;
-  return report.daemons.find((d) => d.name === name)!.requests_served!;
-}
-
-/** Requests the compilation daemon served during `fn` (less those of the status calls
- *  that count them): a planned build asks it at least its concurrency, a fast-path no-op nothing. */
-function compilationRequestsDuring(p: TestProject, fn: () => void): number {
-  const a = requests(p, 'compilation');
-  const b = requests(p, 'compilation');
-  fn();
-  const c = requests(p, 'compilation');
-  return c - b - (b - a);
-}
+/** A planned build asks the compilation daemon at least its concurrency, a fast-path no-op nothing. */
+const compilationRequestsDuring = (p: TestProject, fn: () => void) => requestsDuring(p, 'compilation', fn);
 
 /** Past the racy window of directory stamps (journal-point.ts, 2 s): the dirs the test
  *  made just now would be racy, and the no-op would plan whatever the build did. */
