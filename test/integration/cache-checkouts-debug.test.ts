@@ -124,7 +124,7 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
       // B takes A's objects; then A, rebuilt clean, takes them back: one entry, right in both places.
       expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
       rmSync(join(a.root, 'build'), { recursive: true });
-      rmSync(join(a.root, '.replibuild/state'), { recursive: true, force: true });
+      rmSync(join(a.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
       expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
       for (const root of [a.root, b.root]) {
         const out = run(root);

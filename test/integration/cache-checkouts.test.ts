@@ -44,7 +44,7 @@ it('another checkout hits for every TU, the one that includes nothing too', () =
   rmSync(b.root, { recursive: true });
   cpSync(a.root, b.root, { recursive: true });
   rmSync(join(b.root, 'build'), { recursive: true });
-  rmSync(join(b.root, '.replibuild/state'), { recursive: true, force: true });
+  rmSync(join(b.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
   rmSync(join(b.root, '.replibuild/pids'), { recursive: true, force: true });
   rmSync(join(b.root, '.replibuild/daemon_logs'), { recursive: true, force: true });
   const shared = { ...b, env: { ...b.env, REPLIBUILD_CACHE_DIR: a.cacheDir } };

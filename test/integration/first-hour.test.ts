@@ -55,7 +55,7 @@ describe('links say what happened, and cache stats agree', () => {
       expect(stats(p)).toMatchObject({ link_hits: 0, link_misses: 2 });
 
       rmSync(join(p.root, 'build'), { recursive: true });
-      rmSync(join(p.root, '.replibuild/state'), { recursive: true });
+      rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
       const wiped = cliSync(['compile', ...flags], p);
       expect(wiped.code, wiped.stderr).toBe(0);
       expect(wiped.stdout).toMatch(/^Linking\.\.\. build\/lib\/libmathlib\.a \(from cache\) \(\d+\.\d\ds\)$/m);
@@ -80,7 +80,7 @@ describe('cache stats --zero', () => {
     expect(after).toMatchObject({ hits: 0, misses: 0, link_hits: 0, link_misses: 0, entries: before.entries });
     // Counting goes on from zero.
     rmSync(join(p.root, 'build'), { recursive: true });
-    rmSync(join(p.root, '.replibuild/state'), { recursive: true });
+    rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
     expect(cliSync(['compile'], p).code).toBe(0);
     expect(stats(p)).toMatchObject({ hits: 3, misses: 0, link_hits: 2 });
   }, 90_000);
