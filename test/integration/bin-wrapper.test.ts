@@ -48,7 +48,7 @@ describe('bin/replibuild', () => {
         '#include <cstdio>\n#include <cstdlib>\nint main() { const char* a = std::getenv("NODE_EXTRA_CA_CERTS"); const char* b = std::getenv("REPLIBUILD_NODE_EXTRA_CA_CERTS");\n' +
         '  std::printf("[%s][%s]\\n", a ? a : "unset", b ? b : "unset"); return 0; }\n',
     });
-    const env = { ...p.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca bundle.pem' };
+    const env: NodeJS.ProcessEnv = { ...p.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca bundle.pem' };
     delete env.REPLIBUILD_NODE_EXTRA_CA_CERTS;
     const r = spawnSync(command, ['run', '--no-daemon', 'app'], { cwd: p.root, encoding: 'utf8', env });
     expect(r.status, r.stderr).toBe(0);

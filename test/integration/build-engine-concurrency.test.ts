@@ -1,9 +1,8 @@
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../config/types.js';
-import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { CompileQueue } from '../../daemons/compilation/compile-queue.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
@@ -14,9 +13,8 @@ import {
   calcConfig,
   countingCompiler,
   listFiles,
-  makeTempProject,
   projectConfig,
-  removeTempProject,
+  engineTestSetup,
   runProgram,
   target,
 } from './build-engine-fixture.js';
@@ -38,19 +36,8 @@ function wideConfig(root: string): ProjectConfig {
   return projectConfig(root, [target({ name: 'wide', kind: 'executable', sources: WIDE_SOURCES, include_dirs: ['include'] })]);
 }
 
-let identity: CompilerIdentity;
-const roots: string[] = [];
-beforeAll(async () => {
-  identity = await getCompilerIdentity('g++');
-});
-afterEach(() => {
-  for (const r of roots.splice(0)) removeTempProject(r);
-});
-function project(files: Record<string, string>): string {
-  const root = makeTempProject(files);
-  roots.push(root);
-  return root;
-}
+const setup = engineTestSetup();
+const project = (files?: Record<string, string>): string => setup.project(files);
 const tempFiles = (root: string) => listFiles(join(root, 'build')).filter((f) => f.includes('.tmp-'));
 
 describe('concurrent builds, cancellation and killed compiles', () => {
@@ -67,7 +54,7 @@ describe('concurrent builds, cancellation and killed compiles', () => {
       if (n > 1) overlap++;
       runs++;
       try {
-        return await runCompile(job, identity, { signal });
+        return await runCompile(job, setup.identity, { signal });
       } finally {
         active.set(job.object, active.get(job.object)! - 1);
       }
@@ -77,7 +64,7 @@ describe('concurrent builds, cancellation and killed compiles', () => {
         config,
         request: REQUEST,
         build_id,
-        compilerIdentity: identity,
+        compilerIdentity: setup.identity,
         compile: (job, signal) => queue.run(job, tracked, { signal }),
       });
     const [a, b] = await Promise.all([build('a'), build('b')]);
@@ -91,8 +78,8 @@ describe('concurrent builds, cancellation and killed compiles', () => {
     expect(runProgram(root, 'build/bin/wide')).toBe('10\n');
 
     // Both builds' records survived their two saves: the next build has nothing to do.
-    const { compile, compiled } = countingCompiler(identity);
-    const again = await runBuild({ config, request: REQUEST, compile, compilerIdentity: identity });
+    const { compile, compiled } = countingCompiler(setup.identity);
+    const again = await runBuild({ config, request: REQUEST, compile, compilerIdentity: setup.identity });
     expect(again).toMatchObject({ ok: true, compiled: 0, upToDate: 5, linked: 0 });
     expect(compiled).toEqual([]);
   });
@@ -104,7 +91,7 @@ describe('concurrent builds, cancellation and killed compiles', () => {
     const finished: string[] = [];
     let spawned = 0;
     const compile = async (job: CompileJob, signal: AbortSignal) => {
-      const r = await runCompile(job, identity, {
+      const r = await runCompile(job, setup.identity, {
         signal,
         onSpawn: () => {
           // Abort while the third compiler is running.
@@ -114,7 +101,7 @@ describe('concurrent builds, cancellation and killed compiles', () => {
       if (r.outcome === 'compiled') finished.push(job.object);
       return r;
     };
-    const summary = await runBuild({ config, request: { ...REQUEST, jobs: 1 }, compile, compilerIdentity: identity, signal: ctl.signal });
+    const summary = await runBuild({ config, request: { ...REQUEST, jobs: 1 }, compile, compilerIdentity: setup.identity, signal: ctl.signal });
     expect(summary.ok).toBe(false);
     expect(summary.error).toBe('build cancelled');
     expect(finished.length).toBe(2);
@@ -126,8 +113,8 @@ describe('concurrent builds, cancellation and killed compiles', () => {
     expect(recorded).toEqual([...finished].sort());
     for (const o of recorded) expect(existsSync(join(root, o))).toBe(true);
 
-    const next = countingCompiler(identity);
-    const r = await runBuild({ config, request: REQUEST, compile: next.compile, compilerIdentity: identity });
+    const next = countingCompiler(setup.identity);
+    const r = await runBuild({ config, request: REQUEST, compile: next.compile, compilerIdentity: setup.identity });
     expect(r).toMatchObject({ ok: true, compiled: 3, upToDate: 2, linked: 1 });
     expect(runProgram(root, 'build/bin/wide')).toBe('10\n');
   });
@@ -141,10 +128,10 @@ describe('concurrent builds, cancellation and killed compiles', () => {
       config,
       request: REQUEST,
       build_id: 'doomed',
-      compilerIdentity: identity,
+      compilerIdentity: setup.identity,
       signal: ctl.signal,
       compile: (job, signal) =>
-        queue.run(job, (j, s) => runCompile(j, identity, { signal: s, onSpawn: () => (queue.cancel('doomed'), ctl.abort()) }), { signal }),
+        queue.run(job, (j, s) => runCompile(j, setup.identity, { signal: s, onSpawn: () => (queue.cancel('doomed'), ctl.abort()) }), { signal }),
     });
     const summary = await summaryP;
     expect(summary).toMatchObject({ ok: false, error: 'build cancelled', compiled: 0 });
@@ -161,18 +148,18 @@ describe('concurrent builds, cancellation and killed compiles', () => {
     const job = compileJobFor(config, config.targets[0]!, 'src/lib/add.cpp');
     const objAbs = join(root, job.object);
 
-    const killed = await runCompile(job, identity, { onSpawn: (pid) => process.kill(-pid, 'SIGKILL') });
+    const killed = await runCompile(job, setup.identity, { onSpawn: (pid) => process.kill(-pid, 'SIGKILL') });
     expect(killed.outcome).toBe('failed');
     expect(killed.exit_code).toBe(137);
     expect(killed.stderr).toMatch(/killed by SIGKILL/);
     expect(existsSync(objAbs)).toBe(false);
     expect(tempFiles(root)).toEqual([]);
 
-    const good = await runCompile(job, identity);
+    const good = await runCompile(job, setup.identity);
     expect(good.outcome).toBe('compiled');
     const before = readFileSync(objAbs);
     writeFileSync(join(root, 'src/lib/add.cpp'), '#include "calc/calc.h"\nint add(int a, int b) { return b + a + 0; }\n');
-    const again = await runCompile(job, identity, { onSpawn: (pid) => process.kill(-pid, 'SIGKILL') });
+    const again = await runCompile(job, setup.identity, { onSpawn: (pid) => process.kill(-pid, 'SIGKILL') });
     expect(again.outcome).toBe('failed');
     expect(readFileSync(objAbs).equals(before)).toBe(true);
     expect(tempFiles(root)).toEqual([]);
@@ -182,18 +169,18 @@ describe('concurrent builds, cancellation and killed compiles', () => {
     const root = project(CALC_FILES);
     const config = calcConfig(root);
     const compile = async (job: CompileJob, signal: AbortSignal) => {
-      const r = await runCompile(job, identity, { signal });
+      const r = await runCompile(job, setup.identity, { signal });
       // The edit lands after the compiler read the header, before the engine hashes it.
       if (job.source === 'src/lib/add.cpp') writeFileSync(join(root, 'include/calc/extra.h'), '#pragma once\nconstexpr int kExtra = 1; // late\n');
       return r;
     };
-    const first = await runBuild({ config, request: { ...REQUEST, jobs: 1 }, compile, compilerIdentity: identity });
+    const first = await runBuild({ config, request: { ...REQUEST, jobs: 1 }, compile, compilerIdentity: setup.identity });
     expect(first.ok).toBe(true);
     const rec = (await BuildState.load(root)).getObject('build/obj/calc/src/lib/add.cpp.o')!;
     expect(rec.headers.find((h) => h.path === 'include/calc/extra.h')!.hash).toBe('');
 
-    const next = countingCompiler(identity);
-    await runBuild({ config, request: REQUEST, compile: next.compile, compilerIdentity: identity });
+    const next = countingCompiler(setup.identity);
+    await runBuild({ config, request: REQUEST, compile: next.compile, compilerIdentity: setup.identity });
     expect(next.compiled).toContain('build/obj/calc/src/lib/add.cpp.o');
   });
 });

@@ -1,14 +1,16 @@
 // Small real C++ projects in temp dirs, and ProjectConfig objects built by hand
 // (the config loader is not a dependency of these tests).
 
+import { afterEach, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
-import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
+import { projectConfig, resolvedTarget, type TargetSpec } from '../helpers/config-fixture.js';
 
 export function writeFiles(root: string, files: Record<string, string>): void {
   for (const [rel, text] of Object.entries(files)) {
@@ -27,35 +29,42 @@ export function removeTempProject(root: string): void {
   rmSync(root, { recursive: true, force: true });
 }
 
-type TargetSpec = Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>;
+/** What an engine test file shares: g++'s identity, read once before its tests, and temp
+ *  projects that are removed after each test whether it passed or not. */
+export interface EngineTestSetup {
+  readonly identity: CompilerIdentity;
+  project(files?: Record<string, string>): string;
+}
 
-export function target(spec: TargetSpec): ResolvedTarget {
-  const output =
-    spec.kind === 'executable'
-      ? `build/bin/${spec.name}`
-      : spec.kind === 'static'
-        ? `build/lib/lib${spec.name}.a`
-        : `build/lib/lib${spec.name}.so`;
+/** Registers the calling file's beforeAll/afterEach hooks; call it at the file's top level. */
+export function engineTestSetup(): EngineTestSetup {
+  const roots: string[] = [];
+  let identity: CompilerIdentity | undefined;
+  beforeAll(async () => {
+    identity = await getCompilerIdentity('g++');
+  });
+  afterEach(() => {
+    for (const r of roots.splice(0)) removeTempProject(r);
+  });
   return {
-    include_dirs: [],
-    defines: [],
-    flags: ['-O0'],
-    c_flags: ['-O0'],
-    std: 'c++17',
-    c_std: 'c11',
-    deps: [],
-    link_deps: [],
-    libs: [],
-    link_flags: [],
-    output,
-    obj_dir: `build/obj/${spec.name}`,
-    ...spec,
+    get identity() {
+      if (!identity) throw new Error('engineTestSetup: the identity is read in beforeAll; use it inside a test');
+      return identity;
+    },
+    project(files = CALC_FILES) {
+      const root = makeTempProject(files);
+      roots.push(root);
+      return root;
+    },
   };
 }
 
-export function projectConfig(root: string, targets: ResolvedTarget[]): ProjectConfig {
-  return { root, name: 'test', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' }, compile_commands: true, targets, files: [] };
+/** An engine test's target: resolution's defaults, built at -O0. */
+export function target(spec: TargetSpec): ResolvedTarget {
+  return resolvedTarget({ flags: ['-O0'], c_flags: ['-O0'], ...spec });
 }
+
+export { projectConfig };
 
 /** A static library (two TUs) and an executable (one TU) linking it.
  *  include/calc/extra.h is read by k = 2 of the n = 3 TUs. */

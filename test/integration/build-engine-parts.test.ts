@@ -129,7 +129,7 @@ describe('compile runner', () => {
     const root = project();
     const config = calcConfig(root);
     const job = compileJobFor(config, config.targets[0]!, 'src/lib/add.cpp');
-    const r = await runCompile(job, { path: '/nonexistent/g++', id: 'x' });
+    const r = await runCompile(job, { path: '/nonexistent/g++', id: 'x', cache_id: 'x', kind: 'gcc' });
     expect(r).toMatchObject({ outcome: 'failed', exit_code: 127 });
     expect(r.stderr).toMatch(/cannot run compiler \/nonexistent\/g\+\+.*ENOENT/);
   });

@@ -1,50 +1,34 @@
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildEvent, BuildRequest } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../config/types.js';
-import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { cleanProject } from '../../daemons/orchestrator/clean-project.js';
 import { BuildState, buildStatePath } from '../../daemons/orchestrator/build-state.js';
 import {
-  CALC_FILES,
   calcConfig,
   countingCompiler,
-  makeTempProject,
   projectConfig,
-  removeTempProject,
+  engineTestSetup,
   runProgram,
   target,
 } from './build-engine-fixture.js';
 
 const REQUEST: BuildRequest = { targets: [], jobs: 2, keep_going: false, verbose: false };
 
-let identity: CompilerIdentity;
-const roots: string[] = [];
+const setup = engineTestSetup();
 
-beforeAll(async () => {
-  identity = await getCompilerIdentity('g++');
-});
-
-afterEach(() => {
-  for (const r of roots.splice(0)) removeTempProject(r);
-});
-
-function project(files: Record<string, string> = CALC_FILES): string {
-  const root = makeTempProject(files);
-  roots.push(root);
-  return root;
-}
+const project = (files?: Record<string, string>): string => setup.project(files);
 
 async function build(config: ProjectConfig, request: Partial<BuildRequest> = {}) {
-  const { compile, compiled } = countingCompiler(identity);
+  const { compile, compiled } = countingCompiler(setup.identity);
   const events: BuildEvent[] = [];
   const summary = await runBuild({
     config,
     request: { ...REQUEST, ...request },
     compile,
-    compilerIdentity: identity,
+    compilerIdentity: setup.identity,
     onEvent: (e) => events.push(e),
   });
   return { summary, compiled: compiled.sort(), events };

@@ -3,16 +3,15 @@
 // the TU with the longest recorded remaining work first; the program is the same.
 // In-process (the engine), then through the real daemons.
 
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
+import { describe, it, expect } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import type { BuildEvent, BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
+import type { BuildRequest, CompileJob, CompileResult } from '../../protocol/build.js';
 import type { ProjectConfig } from '../../config/types.js';
-import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
-import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
+import { calcConfig, engineTestSetup, runProgram } from './build-engine-fixture.js';
 import { cliSync, projectsPerTest } from '../helpers/project.js';
 import { daemonBuildEvents } from '../helpers/daemon-build.js';
 
@@ -21,23 +20,16 @@ const ADD = 'build/obj/calc/src/lib/add.cpp.o';
 const TWICE = 'build/obj/calc/src/lib/twice.cpp.o';
 const MAIN = 'build/obj/app/src/app/main.cpp.o';
 
-let identity: CompilerIdentity;
-const roots: string[] = [];
-beforeAll(async () => {
-  identity = await getCompilerIdentity('g++');
-});
-afterEach(() => {
-  for (const r of roots.splice(0)) removeTempProject(r);
-});
+const setup = engineTestSetup();
 
 /** One slot, so the order the engine starts compiles in is the order they run in. */
 async function build(config: ProjectConfig) {
   const started: string[] = [];
   const compile = async (job: CompileJob, signal: AbortSignal): Promise<CompileResult> => {
     started.push(job.object);
-    return runCompile(job, identity, { signal });
+    return runCompile(job, setup.identity, { signal });
   };
-  const summary = await runBuild({ config, request: REQUEST, compile, compilerIdentity: identity });
+  const summary = await runBuild({ config, request: REQUEST, compile, compilerIdentity: setup.identity });
   return { summary, started };
 }
 
@@ -47,8 +39,7 @@ function withFlags(config: ProjectConfig, flags: string[]): ProjectConfig {
 
 describe('longest work first', () => {
   it('records compile and link times, then starts the TU with the longest recorded work first', async () => {
-    const root = makeTempProject(CALC_FILES);
-    roots.push(root);
+    const root = setup.project();
     const config = calcConfig(root);
     const cold = await build(config);
     expect(cold.summary).toMatchObject({ ok: true, compiled: 3, linked: 2 });

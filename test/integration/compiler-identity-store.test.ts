@@ -7,7 +7,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileJson, cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { compileJson, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeArgs, analyzeEnv, debugDirForKey, type CacheableArgs, type EnvAnalysis } from '../../cache/args.js';
 import { cwdIndependentArgs, directKey, preprocessorKey, siblingKey, type KeyContext } from '../../cache/keys.js';
-import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
+import { projectConfig, resolvedTarget } from '../helpers/config-fixture.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 
 function ctx(args: string[], over: Partial<KeyContext> = {}, env: NodeJS.ProcessEnv = {}): KeyContext {
@@ -62,12 +62,9 @@ describe('cwdIndependentArgs', () => {
 });
 
 describe('the compiles replibuild issues, in two checkouts at different paths', () => {
-  const target: ResolvedTarget = {
-    name: 'app', kind: 'executable', sources: ['src/a.cpp'], include_dirs: ['include'], defines: ['X=1'],
-    flags: ['-g', '-O2'], c_flags: [], std: 'c++17', c_std: 'c11', deps: [], link_deps: [], libs: [], link_flags: [], output: 'build/bin/app', obj_dir: 'build/obj/app',
-  };
+  const target = resolvedTarget({ name: 'app', kind: 'executable', sources: ['src/a.cpp'], include_dirs: ['include'], defines: ['X=1'], flags: ['-g', '-O2'] });
   const keysAt = (root: string) => {
-    const config = { root, name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17' }, targets: [target], files: [] } as unknown as ProjectConfig;
+    const config = projectConfig(root, [target], { name: 'p' });
     const job = compileJobFor(config, target, 'src/a.cpp');
     const c = ctx(job.args, { cwd: job.cwd });
     return { c, direct: directKey(c, 'h'), sibling: siblingKey(c, 'h'), pp: preprocessorKey(c, 'pp') };

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
+import { projectConfig, resolvedTarget, type TargetSpec } from '../helpers/config-fixture.js';
 import {
   compileCommandHash,
   compileJobFor,
@@ -11,23 +12,7 @@ import {
   pathIndependenceArgs,
 } from '../../toolchain/compile-args.js';
 
-function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
-  return {
-    include_dirs: [],
-    defines: [],
-    flags: [],
-    c_flags: [],
-    std: 'c++20',
-    c_std: 'c11',
-    deps: [],
-    link_deps: [],
-    libs: [],
-    link_flags: [],
-    output: spec.kind === 'executable' ? `build/bin/${spec.name}` : `build/lib/lib${spec.name}.${spec.kind === 'static' ? 'a' : 'so'}`,
-    obj_dir: `build/obj/${spec.name}`,
-    ...spec,
-  };
-}
+const t = (spec: TargetSpec): ResolvedTarget => resolvedTarget({ std: 'c++20', ...spec });
 
 const core = t({ name: 'core', kind: 'static', sources: ['src/core/a.cpp'], include_dirs: ['include'] });
 const greet = t({
@@ -51,15 +36,10 @@ const app = t({
   libs: ['m', '/opt/lib/libz.a'],
   link_flags: ['-Wl,-rpath,$ORIGIN/../lib'],
 });
-const config: ProjectConfig = {
-  root: '/home/u/proj',
+const config: ProjectConfig = projectConfig('/home/u/proj', [core, greet, app], {
   name: 'proj',
-  build_dir: 'build',
   compiler: { cxx: 'g++', std: 'c++20', cc: 'gcc', c_std: 'c11' },
-  compile_commands: true,
-  targets: [core, greet, app],
-  files: [],
-};
+});
 
 describe('compile jobs', () => {
   it('orders the arguments: std, the root prefix maps, flags, -fPIC, includes, defines, -c source', () => {

@@ -9,6 +9,7 @@ import { ConfigError } from '../../config/errors.js';
 import { allProfiles, applyProfile, configForProfile, profileBuildDirs, UnknownProfileError } from '../../config/profiles.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import type { CompilerSettings, ProjectConfig } from '../../config/types.js';
+import { compilerSettings } from '../helpers/config-fixture.js';
 import { compileArgs, compileJobFor, linkCommandFor, pathIndependenceArgs } from '../../toolchain/compile-args.js';
 
 const dirs: string[] = [];
@@ -191,7 +192,7 @@ fast = 3
 });
 
 describe('applyProfile', () => {
-  const base: CompilerSettings = { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11', flags: ['-Wall'], c_flags: [], defines: [], include_dirs: [], link_flags: [], libs: [] };
+  const base: CompilerSettings = compilerSettings({ flags: ['-Wall'] });
 
   it('adds lists and replaces scalars, key by key, for keys it has never heard of too', () => {
     const more = { ...base, future: 'x', future_flags: ['-a'] } as CompilerSettings;

@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
+import { projectConfig, resolvedTarget } from '../helpers/config-fixture.js';
 import { BUILD_STATE_VERSION, BuildState, type BuildStateReader, type LinkRecord, type ObjectRecord, type SearchContext } from '../../daemons/orchestrator/build-state.js';
 import { includeSearchArgs } from '../../toolchain/compile-args.js';
 import { existingFiles, type DirListing, type EntryKind, type FileHasher } from '../../daemons/orchestrator/file-hasher.js';
@@ -65,28 +66,10 @@ class FakeState implements BuildStateReader {
 const SYS = '/usr/include/c++/12';
 const CTX: SearchContext = { quote: ['src'], chain: ['b', 'a', SYS] };
 
-function target(name: string, sources: string[]): ResolvedTarget {
-  return {
-    name,
-    kind: 'executable',
-    sources,
-    include_dirs: ['b', 'a'],
-    defines: [],
-    flags: [],
-    c_flags: [],
-    std: 'c++17',
-    c_std: 'c11',
-    deps: [],
-    link_deps: [],
-    libs: [],
-    link_flags: [],
-    output: `build/bin/${name}`,
-    obj_dir: `build/obj/${name}`,
-  };
-}
+const target = (name: string, sources: string[]): ResolvedTarget => resolvedTarget({ name, kind: 'executable', sources, include_dirs: ['b', 'a'] });
 
 function configWith(sources: string[]): ProjectConfig {
-  return { root: '/p', name: 'p', build_dir: 'build', compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' }, compile_commands: true, targets: [target('app', sources)], files: [] };
+  return projectConfig('/p', [target('app', sources)], { name: 'p' });
 }
 
 /** A built world: every TU read a/foo.h (found under -Ia) and <vector>. */

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
+import { projectConfig, resolvedTarget, type TargetSpec } from '../helpers/config-fixture.js';
 import type { BuildStateReader, LinkRecord, ObjectRecord, SearchContext } from '../../daemons/orchestrator/build-state.js';
 import type { FileHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { planBuild, selectTargets, UnknownTargetError, type BuildPlan } from '../../daemons/orchestrator/planner.js';
@@ -30,37 +31,17 @@ class FakeState implements BuildStateReader {
   }
 }
 
-function t(spec: Pick<ResolvedTarget, 'name' | 'kind' | 'sources'> & Partial<ResolvedTarget>): ResolvedTarget {
-  return {
-    include_dirs: ['include'],
-    defines: [],
-    flags: [],
-    c_flags: [],
-    std: 'c++17',
-    c_std: 'c11',
-    deps: [],
-    link_deps: [],
-    libs: [],
-    link_flags: [],
-    output: spec.kind === 'executable' ? `build/bin/${spec.name}` : `build/lib/lib${spec.name}.a`,
-    obj_dir: `build/obj/${spec.name}`,
-    ...spec,
-  };
-}
+const t = (spec: TargetSpec): ResolvedTarget => resolvedTarget({ include_dirs: ['include'], ...spec });
 
-const config: ProjectConfig = {
-  root: '/p',
-  name: 'p',
-  build_dir: 'build',
-  compiler: { cxx: 'g++', std: 'c++17', cc: 'gcc', c_std: 'c11' },
-  compile_commands: true,
-  targets: [
+const config: ProjectConfig = projectConfig(
+  '/p',
+  [
     t({ name: 'core', kind: 'static', sources: ['src/core/a.cpp', 'src/core/b.cpp'] }),
     t({ name: 'tool', kind: 'executable', sources: ['src/tool/t.cpp'] }),
     t({ name: 'app', kind: 'executable', sources: ['src/app/main.cpp'], deps: ['core'], link_deps: ['core'] }),
   ],
-  files: [],
-};
+  { name: 'p' },
+);
 
 /** Headers each source reads (as its depfile would name them). */
 const HEADERS: Record<string, string[]> = {

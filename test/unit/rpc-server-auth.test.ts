@@ -116,7 +116,7 @@ describe('RpcServer waiting room', () => {
 
   it('never holds more unauthenticated connections than its cap, however many come', async () => {
     const { port } = await serve({ authDeadlineMs: 60_000, maxUnauthenticated: 8 });
-    const attackers = [];
+    const attackers: Awaited<ReturnType<typeof rawPeer>>[] = [];
     for (let i = 0; i < 40; i++) attackers.push(await rawPeer(port));
     await waitFor(() => attackers.filter((a) => !a.closed()).length <= 8, 5000, 'the waiting room to shrink to its cap');
     // The newest are the ones kept.
