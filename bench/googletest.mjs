@@ -21,7 +21,7 @@ import { restoreFloor } from './warm.mjs';
 const SRC = join(GOOGLETEST_SRC, 'googletest');
 
 // As googletest/CMakeLists.txt declares them: name, extra sources, library.
-const SAMPLES = [
+export const GTEST_SAMPLES = [
   ['sample1_unittest', ['samples/sample1.cc'], 'gtest_main'],
   ['sample2_unittest', ['samples/sample2.cc'], 'gtest_main'],
   ['sample3_unittest', [], 'gtest_main'],
@@ -35,7 +35,7 @@ const SAMPLES = [
 ];
 
 function samplesPresent(dir) {
-  return SAMPLES.filter(([name, extra]) => [`samples/${name}.cc`, ...extra].every((f) => existsSync(join(dir, f))));
+  return GTEST_SAMPLES.filter(([name, extra]) => [`samples/${name}.cc`, ...extra].every((f) => existsSync(join(dir, f))));
 }
 
 const q = (xs) => JSON.stringify(xs);
