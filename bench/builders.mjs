@@ -12,12 +12,13 @@
 // A tool that is missing is still an adapter: `unavailable` says why, and the
 // scenarios report it instead of running it.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { onCleanup, removeDir } from './cleanup.mjs';
 import { timed } from './exec.mjs';
 import { freePort } from './redis.mjs';
 import { guardDaemons, replibuildEnv } from './replibuild.mjs';
+import { which } from './tools.mjs';
 
 export const TOOL_LABELS = {
   'rb-daemon': 'replibuild (daemons)',
@@ -30,13 +31,29 @@ export const TOOL_LABELS = {
 
 export const REPLIBUILD_TOOLS = ['rb-daemon', 'rb-local'];
 
-// replibuild's daemons run each compiler and linker in a session of its own (setsid: its
-// process group is what a cancel kills). With the kernel's autogroup scheduling a session
-// is a scheduling group, so on a loaded machine two compilers that share ninja's session
-// get half the CPU of two that have a session each (measured here: 0.95 s against 1.89 s
-// of CPU in 8 s). With `sessionPerJob` ninja's compiles and links run under `setsid -w`
-// too, so both tools' jobs compete for the CPU alike.
+// replibuild (daemons and --no-daemon alike) runs each compiler, linker and ar in a
+// session of its own (setsid: its process group is what a cancel kills). With the
+// kernel's autogroup scheduling a session is a scheduling group, so on a loaded machine
+// two compilers that share ninja's or make's session get half the CPU of two that have a
+// session each (measured here: 0.95 s against 1.89 s of CPU in 8 s). So every tool's
+// jobs run the same way, in every suite: ninja's compiles and links under `setsid -w`
+// (CMake's launchers), make's (ccache's, sccache's clients') compiles, links and
+// archives under `setsid -w` ($(CXX), $(CXXLD) and $(AR) given on make's command
+// line). sccache's compilers are its server's children, one session for them all: the
+// one thing the harness cannot split.
 export const SESSION_PER_JOB = ['-DCMAKE_CXX_COMPILER_LAUNCHER=setsid;-w', '-DCMAKE_CXX_LINKER_LAUNCHER=setsid;-w'];
+
+/** Whether jobs get a session each here (setsid(1) on PATH); a builder's ctx.sessionPerJob overrides it. */
+export const SESSION_PER_JOB_AVAILABLE = which('setsid') !== null;
+
+/** Whether the kernel schedules by autogroup (a session each): null when it cannot tell. */
+export function autogroupEnabled() {
+  try {
+    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+  } catch {
+    return null;
+  }
+}
 
 function wipe(dir, names) {
   for (const n of names) rmSync(join(dir, n), { recursive: true, force: true });
@@ -51,16 +68,18 @@ function emptyDir(dir) {
  * @param tool one of TOOL_LABELS' keys
  * @param ctx {dir, cli, jobs, logDir, scratch (a private temp dir), availability, timeoutMs, cmakeArgs, binaryRel,
  *             targets (ninja and replibuild only: build just these, default all),
- *             sessionPerJob (ninja only: each compile and link under `setsid -w`, see SESSION_PER_JOB)}
+ *             sessionPerJob (default SESSION_PER_JOB_AVAILABLE: make's and ninja's jobs each under `setsid -w`, see SESSION_PER_JOB)}
  */
 export async function makeBuilder(tool, ctx) {
   const label = TOOL_LABELS[tool] ?? tool;
-  const base = { tool, label, dir: ctx.dir, unavailable: null, startSeconds: null };
+  const sessionPerJob = ctx.sessionPerJob ?? SESSION_PER_JOB_AVAILABLE;
+  const base = { tool, label, dir: ctx.dir, unavailable: null, startSeconds: null, sessionPerJob };
   // ctx.timeoutMs may be a function: the run's remaining time budget, read at each command.
   const limit = () => (typeof ctx.timeoutMs === 'function' ? ctx.timeoutMs() : ctx.timeoutMs);
   const run = (cmd, args, extra = {}) =>
     timed(cmd, args, { cwd: ctx.dir, logDir: ctx.logDir, label: `${tool}-${extra.label ?? 'build'}`, timeoutMs: limit(), ...extra });
   const jobs = String(ctx.jobs ?? 2);
+  const inSession = sessionPerJob ? 'setsid -w ' : '';
 
   if (tool === 'rb-daemon' || tool === 'rb-local') {
     const cacheDir = join(ctx.scratch, `${tool}-cache`);
@@ -127,7 +146,7 @@ export async function makeBuilder(tool, ctx) {
     if (!ctx.availability.make) return { ...base, unavailable: 'make not found' };
     if (tool !== 'make' && !ctx.availability[tool]) return { ...base, unavailable: `${tool} not found` };
     const env = { ...process.env };
-    const makeArgs = ['-j', jobs];
+    const makeArgs = ['-j', jobs, `CXXLD=${inSession}g++`, `AR=${inSession}ar`];
     let cacheDir = null;
     let serverUp = false;
     const sccache = (args) => spawnSync('sccache', args, { env, encoding: 'utf8', timeout: 60_000 });
@@ -144,7 +163,7 @@ export async function makeBuilder(tool, ctx) {
       cacheDir = join(ctx.scratch, 'ccache');
       mkdirSync(cacheDir, { recursive: true });
       Object.assign(env, { CCACHE_DIR: cacheDir, CCACHE_MAXSIZE: '20G' });
-      makeArgs.push('CXX=ccache g++');
+      makeArgs.push(`CXX=${inSession}ccache g++`);
     } else if (tool === 'sccache') {
       cacheDir = join(ctx.scratch, 'sccache');
       mkdirSync(cacheDir, { recursive: true });
@@ -154,8 +173,9 @@ export async function makeBuilder(tool, ctx) {
         SCCACHE_IDLE_TIMEOUT: '0',
         SCCACHE_SERVER_PORT: String(await freePort()),
       });
-      makeArgs.push('CXX=sccache g++');
+      makeArgs.push(`CXX=${inSession}sccache g++`);
     }
+    if (tool === 'make') makeArgs.push(`CXX=${inSession}g++`);
     const stopOnExit = tool === 'sccache' ? onCleanup(`sccache server (${env.SCCACHE_SERVER_PORT})`, stopServer) : null;
     return {
       ...base,
@@ -195,7 +215,7 @@ export async function makeBuilder(tool, ctx) {
     const configure = async () => {
       const r = await run(
         'cmake',
-        ['-G', 'Ninja', '-S', ctx.dir, '-B', buildDir, '-DCMAKE_CXX_COMPILER=g++', ...(ctx.cmakeArgs ?? []), ...(ctx.sessionPerJob ? SESSION_PER_JOB : [])],
+        ['-G', 'Ninja', '-S', ctx.dir, '-B', buildDir, '-DCMAKE_CXX_COMPILER=g++', ...(ctx.cmakeArgs ?? []), ...(sessionPerJob ? SESSION_PER_JOB : [])],
         { label: 'configure' },
       );
       if (!r.ok) throw new Error(`cmake configure failed: ${r.error ?? ''}\n${r.tail}`);

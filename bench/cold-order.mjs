@@ -14,12 +14,11 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBuilder, TOOL_LABELS } from './builders.mjs';
+import { makeBuilder, SESSION_PER_JOB_AVAILABLE, TOOL_LABELS } from './builders.mjs';
 import { removeDir } from './cleanup.mjs';
 import { daemonConfigToml } from './generate.mjs';
 import { measureScenario } from './measure.mjs';
 import { fmtSeconds } from './stats.mjs';
-import { which } from './tools.mjs';
 
 export const HEADERS = ['regex', 'iostream', 'map', 'string', 'vector', 'algorithm', 'functional', 'sstream'];
 export const FLAGS = ['-O2'];
@@ -126,7 +125,7 @@ export async function runColdOrder(ctx) {
   const reps = ctx.reps ?? 1;
   const builders = [];
   const want = expected();
-  const sessionPerJob = Boolean(which('setsid'));
+  const sessionPerJob = SESSION_PER_JOB_AVAILABLE;
   try {
     for (const tool of Object.keys(LABELS)) {
       const dir = join(tmp, `cold-order-${tool}`);

@@ -1,10 +1,13 @@
 // A real code base nobody here wrote: googletest from Debian's googletest
-// package (/usr/src/googletest/googletest), built by its own CMake + ninja and
-// as a replibuild project with the same targets and the same flags (those its
-// CMake passes: Release, gtest's warnings): static gtest (gtest-all.cc) and
-// gtest_main, and the sample unit tests (sampleN_unittest, as
-// -Dgtest_build_samples=ON builds them). After every build each sample runs and
-// must pass; after an edit the new symbol must be in the linked sample.
+// package (/usr/src/googletest/googletest), built with -g (CMAKE_BUILD_TYPE=
+// RelWithDebInfo: -O2 -g -DNDEBUG, and gtest's warnings): static gtest
+// (gtest-all.cc) and gtest_main, and the sample unit tests (sampleN_unittest, as
+// -Dgtest_build_samples=ON builds them). replibuild (daemons, --no-daemon) builds it
+// from a replibuild.toml with those targets and flags; ninja from googletest's own
+// CMake; make -j2, plain and with ccache or sccache as $(CXX), from a Makefile written
+// here that runs replibuild's very commands (the same TUs, flags, per-target objects,
+// depfiles and path maps; `ar rcs`, then g++ for the links). After every build each
+// sample runs and must pass; after an edit the new symbol must be in the linked sample.
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,11 +16,12 @@ import { removeDir } from './cleanup.mjs';
 import { measureScenario } from './measure.mjs';
 import { daemonsRss } from './replibuild.mjs';
 import { GOOGLETEST_SRC } from './tools.mjs';
+import { restoreFloor } from './warm.mjs';
 
 const SRC = join(GOOGLETEST_SRC, 'googletest');
 
 // As googletest/CMakeLists.txt declares them: name, extra sources, library.
-const SAMPLES = [
+export const GTEST_SAMPLES = [
   ['sample1_unittest', ['samples/sample1.cc'], 'gtest_main'],
   ['sample2_unittest', ['samples/sample2.cc'], 'gtest_main'],
   ['sample3_unittest', [], 'gtest_main'],
@@ -31,42 +35,101 @@ const SAMPLES = [
 ];
 
 function samplesPresent(dir) {
-  return SAMPLES.filter(([name, extra]) => [`samples/${name}.cc`, ...extra].every((f) => existsSync(join(dir, f))));
+  return GTEST_SAMPLES.filter(([name, extra]) => [`samples/${name}.cc`, ...extra].every((f) => existsSync(join(dir, f))));
 }
 
 const q = (xs) => JSON.stringify(xs);
 
-/** replibuild.toml for googletest, with the flags its CMake uses for a Release build. */
+// CMAKE_BUILD_TYPE=RelWithDebInfo's flags (-O2 -g -DNDEBUG) with googletest's own:
+// what its CMake passes every TU, and what it adds for gtest and gtest_main.
+export const GTEST_BUILD_TYPE = 'RelWithDebInfo';
+const FLAGS = ['-O2', '-g', '-Wall', '-Wshadow', '-Wno-error=dangling-else', '-fexceptions'];
+const DEFINES = ['NDEBUG', 'GTEST_HAS_PTHREAD=1'];
+const LIB_FLAGS = ['-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers'];
+const LIBS = {
+  gtest: { source: 'src/gtest-all.cc', includes: ['.', 'include'], deps: [] },
+  gtest_main: { source: 'src/gtest_main.cc', includes: ['include'], deps: ['gtest'] },
+};
+
+/** replibuild.toml for googletest, with the flags its CMake uses for a RelWithDebInfo build. */
 export function googletestToml(samples) {
   const lines = [
     '# googletest (Debian package sources) as a replibuild project: the targets and',
-    '# flags of its own CMake build (CMAKE_BUILD_TYPE=Release, gtest_build_samples=ON).',
+    `# flags of its own CMake build (CMAKE_BUILD_TYPE=${GTEST_BUILD_TYPE}, gtest_build_samples=ON).`,
     '[project]',
     'name = "googletest"',
     'build_dir = "build"',
     '',
     '[compiler]',
     'std = "gnu++17"',
-    `flags = ${q(['-O3', '-Wall', '-Wshadow', '-Wno-error=dangling-else', '-fexceptions'])}`,
-    `defines = ${q(['NDEBUG', 'GTEST_HAS_PTHREAD=1'])}`,
+    `flags = ${q(FLAGS)}`,
+    `defines = ${q(DEFINES)}`,
     '',
     '[targets.gtest]',
     'kind = "static"',
-    'sources = ["src/gtest-all.cc"]',
+    `sources = ${q([LIBS.gtest.source])}`,
     'include_dirs = ["."]',
     'public_include_dirs = ["include"]',
-    `flags = ${q(['-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers'])}`,
+    `flags = ${q(LIB_FLAGS)}`,
     '',
     '[targets.gtest_main]',
     'kind = "static"',
-    'sources = ["src/gtest_main.cc"]',
+    `sources = ${q([LIBS.gtest_main.source])}`,
     'deps = ["gtest"]',
-    `flags = ${q(['-Wextra', '-Wno-unused-parameter', '-Wno-missing-field-initializers'])}`,
+    `flags = ${q(LIB_FLAGS)}`,
   ];
   for (const [name, extra, lib] of samples) {
     lines.push('', `[targets.${name}]`, 'kind = "executable"', `sources = ${q([`samples/${name}.cc`, ...extra])}`, `deps = ${q([lib])}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A Makefile that runs, for make (plain, + ccache, + sccache), the commands replibuild
+ * runs for googletestToml's project (compile_commands.json's, and its link lines):
+ * -std=gnu++17, the root mapped to "." (-fdebug-prefix-map, -fmacro-prefix-map),
+ * the flags, include dirs and defines in replibuild's order, objects per target at
+ * replibuild's paths with -MD depfiles beside them, `ar rcs` for the libraries and
+ * `g++ <objects> <libraries> -o` for the samples. $(CXX), $(CXXLD) and $(AR) are
+ * overridable on make's command line (builders.mjs: ccache, setsid).
+ */
+export function googletestMakefile(samples) {
+  const maps = '-fdebug-prefix-map=$(CURDIR)=. -fmacro-prefix-map=$(CURDIR)=.';
+  const defs = DEFINES.map((d) => `-D${d}`).join(' ');
+  const obj = (target, src) => `build/obj/${target}/${src}.o`;
+  const L = [
+    '# Generated by replibuild bench/googletest.mjs: replibuild\'s commands for googletest, for make.',
+    'CXX = g++',
+    'CXXLD = g++',
+    'AR = ar',
+    `BASE = -std=gnu++17 ${maps} ${FLAGS.join(' ')}`,
+    '',
+  ];
+  const rules = [];
+  const compile = (target, src, flags, includes) => {
+    const o = obj(target, src);
+    rules.push(`${o}: ${src}`, '\t@mkdir -p $(@D)', `\t$(CXX) $(BASE) ${[...flags, ...includes.map((i) => `-I${i}`)].join(' ')} ${defs} -c $< -MD -MF $(@:.o=.d) -MT $@ -o $@`, '');
+    return o;
+  };
+  const outputs = [];
+  const objects = [];
+  // gtest_main's public include dir comes from gtest (its dep): -Iinclude, as replibuild resolves it.
+  for (const [name, lib] of Object.entries(LIBS)) {
+    const o = compile(name, lib.source, LIB_FLAGS, lib.includes);
+    objects.push(o);
+    const a = `build/lib/lib${name}.a`;
+    rules.push(`${a}: ${o}`, '\t@mkdir -p $(@D)', '\t$(AR) rcs $@ $^', '');
+  }
+  for (const [name, extra, lib] of samples) {
+    const objs = [`samples/${name}.cc`, ...extra].map((src) => compile(name, src, [], ['include']));
+    objects.push(...objs);
+    const libs = [lib, ...LIBS[lib].deps].map((l) => `build/lib/lib${l}.a`);
+    const exe = `build/bin/${name}`;
+    outputs.push(exe);
+    rules.push(`${exe}: ${[...objs, ...libs].join(' ')}`, '\t@mkdir -p $(@D)', `\t$(CXXLD) ${objs.join(' ')} ${libs.join(' ')} -o $@`, '');
+  }
+  L.push(`all: ${outputs.join(' ')}`, '', ...rules, `-include ${objects.map((o) => o.replace(/\.o$/, '.d')).join(' ')}`, '', '.PHONY: all clean', 'clean:', '\trm -rf build', '');
+  return L.join('\n');
 }
 
 const DAEMON_CONFIG = '[daemons.setup]\nport = 0\n[daemons.discovery]\nport = 0\n[daemons.compilation]\nport = 0\nparallel_jobs = 2\n[daemons.orchestrator]\nport = 0\ntimeout = 7200\n';
@@ -97,13 +160,16 @@ function editSample(b) {
   appendFileSync(join(b.dir, 'samples', 'sample1.cc'), `\nint bench_edit_${b.editCount}() { return ${b.editCount}; }\n`);
 }
 
+/**
+ * opts: {tools, reps: {cold, noop, small (edits), warm (warm-clean rebuilds)}, ...ctx}
+ */
 export async function runGoogletest(opts) {
   const { log } = opts;
   if (!opts.availability.googletest) return { unavailable: `${SRC} not found (Debian package googletest)` };
   const samples = samplesPresent(SRC);
   log(`googletest: ${samples.length} samples + gtest + gtest_main, from ${SRC}`);
   const builders = [];
-  const result = { source: SRC, samples: samples.map(([n]) => n), scenarios: {}, start_seconds: null, rss: null };
+  const result = { source: SRC, build_type: GTEST_BUILD_TYPE, flags: FLAGS, samples: samples.map(([n]) => n), scenarios: {}, start_seconds: null, rss: null, floor: null, cache_stats: {} };
   try {
     for (const tool of opts.tools) {
       const dir = join(opts.tmp, `gtest-${tool}`);
@@ -112,6 +178,8 @@ export async function runGoogletest(opts) {
         writeFileSync(join(dir, 'replibuild.toml'), googletestToml(samples));
         mkdirSync(join(dir, '.replibuild'), { recursive: true });
         writeFileSync(join(dir, '.replibuild', 'daemon_config.toml'), DAEMON_CONFIG);
+      } else if (tool !== 'ninja') {
+        writeFileSync(join(dir, 'Makefile'), googletestMakefile(samples));
       }
       const scratch = join(opts.tmp, `gtest-${tool}-scratch`);
       mkdirSync(scratch, { recursive: true });
@@ -123,7 +191,7 @@ export async function runGoogletest(opts) {
         scratch,
         availability: opts.availability,
         timeoutMs: opts.timeoutMs,
-        cmakeArgs: ['-DCMAKE_BUILD_TYPE=Release', '-Dgtest_build_samples=ON'],
+        cmakeArgs: [`-DCMAKE_BUILD_TYPE=${GTEST_BUILD_TYPE}`, '-Dgtest_build_samples=ON'],
       });
       Object.assign(b, { scratch, samples, editCount: 0 });
       if (!b.unavailable) {
@@ -137,17 +205,23 @@ export async function runGoogletest(opts) {
     }
     const rb = builders.find((b) => b.tool === 'rb-daemon' && !b.unavailable);
     if (rb) result.start_seconds = rb.startSeconds;
+    // ninja and make have no cache: their clean rebuild is a cold one, once is enough.
+    const onceWithoutCache = (tool) => (tool === 'make' || tool === 'ninja' ? 1 : Infinity);
     const specs = {
       cold: { reps: opts.reps.cold, before: (b, rep) => (rep > 0 ? b.resetCold() : undefined) },
       noop: { reps: opts.reps.noop },
       'edit-cpp': { reps: opts.reps.small, before: editSample },
-      'warm-clean': { reps: opts.reps.big, before: (b) => b.cleanBuild() },
+      'warm-clean': { reps: opts.reps.warm, before: (b) => b.cleanBuild(), repsFor: onceWithoutCache },
     };
     for (const id of ['cold', 'noop', 'edit-cpp', 'warm-clean']) {
       log(`googletest: ${id}`);
       result.scenarios[id] = await measureScenario(builders, { name: id, verify: verifyGoogletest, ...specs[id] }, log);
     }
     if (rb) result.rss = daemonsRss(opts.cli, rb.dir, rb.env);
+    // Everything a clean rebuild leaves in build/ (objects, depfiles, archives, samples):
+    // what any tool must write, however it gets it.
+    if (rb) result.floor = restoreFloor(opts.tmp, join(rb.dir, 'build'), /./);
+    for (const b of builders) if (b.cacheStats && !b.unavailable) result.cache_stats[b.tool] = b.cacheStats();
   } finally {
     for (const b of builders) {
       try {

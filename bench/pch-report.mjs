@@ -56,7 +56,7 @@ export function pchSection(r) {
   );
   L.push(
     r.ninja_session_per_job
-      ? `ninja's compiles and links run under \`setsid -w\` (CMAKE_CXX_COMPILER_LAUNCHER, CMAKE_CXX_LINKER_LAUNCHER), each in a session of its own as replibuild's daemons run theirs: with the kernel's autogroup scheduling (${r.autogroup ? 'enabled here' : r.autogroup === false ? 'disabled here' : 'unknown here'}) a session is a scheduling group, and on a loaded machine jobs that share one session get a fraction of the CPU of jobs that have one each (two CPU-bound processes in one session got 0.95 s of CPU in 8 s, two in a session each 1.89 s, measured here at load 11). The other suites' ninja and make rows run their jobs in one session: under load they understate those tools.`
+      ? `ninja's compiles and links run under \`setsid -w\` (CMAKE_CXX_COMPILER_LAUNCHER, CMAKE_CXX_LINKER_LAUNCHER), each in a session of its own as replibuild's daemons run theirs: with the kernel's autogroup scheduling (${r.autogroup ? 'enabled here' : r.autogroup === false ? 'disabled here' : 'unknown here'}) a session is a scheduling group, and on a loaded machine jobs that share one session get a fraction of the CPU of jobs that have one each (two CPU-bound processes in one session got 0.95 s of CPU in 8 s, two in a session each 1.89 s, measured here at load 11). Every suite runs make's and ninja's jobs this way (bench/builders.mjs).`
       : `setsid was not found: ninja's jobs share one session while replibuild runs each compiler in a session of its own, which favours replibuild on a loaded machine (autogroup scheduling ${r.autogroup ? 'enabled' : 'disabled or unknown'}).`,
     '',
   );

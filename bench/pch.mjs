@@ -15,14 +15,14 @@
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeBuilder, TOOL_LABELS } from './builders.mjs';
+import { autogroupEnabled, makeBuilder, SESSION_PER_JOB_AVAILABLE, TOOL_LABELS } from './builders.mjs';
 import { removeDir } from './cleanup.mjs';
 import { editHeavyTu, expected, floorFrom, generate as generateHeavy } from './cold-order.mjs';
 import { cloneModel, daemonConfigToml, editTu, generateProject } from './generate.mjs';
 import { measureScenario } from './measure.mjs';
 import { cliSync, replibuildEnv, statusJson } from './replibuild.mjs';
 import { teardownAll, verifyProgram } from './scenarios.mjs';
-import { GOOGLETEST_SRC, which } from './tools.mjs';
+import { GOOGLETEST_SRC } from './tools.mjs';
 
 // The order they run in: the issue's 1.4× target first, googletest (the longest) last.
 export const PCH_TREES = ['heavy', 'synthetic', 'googletest'];
@@ -33,15 +33,6 @@ export const PCH_LABELS = {
   'rb-auto': 'replibuild (daemons), pch = "auto"',
 };
 const RB_MODES = { 'rb-off': 'off', 'rb-auto': 'auto' };
-
-/** Whether the kernel schedules by autogroup (a session each): null when it cannot tell. */
-function autogroupEnabled() {
-  try {
-    return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
-  } catch {
-    return null;
-  }
-}
 
 // googletest's test programs built here, 8 of its 44 (10 TUs, plus gtest-all.cc and
 // gtest_main.cc, which they link): small and large (message-test 158 lines, printers-test
@@ -249,7 +240,7 @@ async function runGtestTree(ctx) {
 export async function runPch(ctx) {
   const support = pchKeySupport(ctx.cli, ctx.tmp);
   ctx.log(support.ok ? 'pch: this replibuild takes pch = "off" / "auto"' : `pch: ${support.why}; the "off" rows run today's build without the key`);
-  const sessionPerJob = Boolean(which('setsid'));
+  const sessionPerJob = SESSION_PER_JOB_AVAILABLE;
   const c = { ...ctx, support, sessionPerJob };
   const result = { pch_key: support.ok, pch_key_note: support.ok ? null : support.why, jobs: ctx.jobs, reps: ctx.reps, labels: PCH_LABELS, autogroup: autogroupEnabled(), ninja_session_per_job: sessionPerJob, trees: {} };
   const runners = { heavy: runHeavy, googletest: runGtestTree, synthetic: runSyntheticTree };

@@ -8,7 +8,7 @@ import { fmtBytes, fmtRatio, fmtSeconds, ratio } from './stats.mjs';
 import { tokensSection } from './tokens-report.mjs';
 import { coldOrderSection } from './cold-order.mjs';
 import { pchSection } from './pch-report.mjs';
-import { warmSection } from './warm.mjs';
+import { floorSentence, warmSection } from './warm.mjs';
 import { noopFloorTable } from './noop-floor.mjs';
 
 const RB_COLS = REPLIBUILD_TOOLS;
@@ -66,6 +66,11 @@ function scalingTables(scaling) {
     return s.median == null ? 'FAILED' : `${fmtSeconds(s.median)} (${fmtSeconds(s.min)} – ${fmtSeconds(s.max)})`;
   };
   for (const n of sizes) if (scaling.sizes[n].skipped) out.push(`- ${n.toLocaleString('en-US')} TUs ${scaling.sizes[n].skipped}\n`);
+  for (const n of sizes) {
+    const gone = scaling.sizes[n].left_out ?? [];
+    if (gone.length) out.push(`- ${n.toLocaleString('en-US')} TUs: ${gone.map((t) => TOOL_LABELS[t] ?? t).join(', ')} left out (above --scale-make-max=${scaling.make_max}: its cold build would cost as much as ninja's, and no target reads its rows)\n`);
+  }
+  out.push('Each size\'s rows (no-op, one edit, memory) reuse one cold build per tool, the one in the last table.\n');
   for (const [scn, title] of [
     ['noop', 'No-op build, tiny variant (median, min – max)'],
     ['edit-cpp', 'One .cpp edited, tiny variant (median, min – max)'],
@@ -132,6 +137,29 @@ function secondMachineSection(sm, meta) {
   }
   for (const n of notes) L.push(`- ${n}`);
   L.push('');
+  return L.join('\n');
+}
+
+/** googletest built by replibuild, its own CMake + ninja, and make -j2 (plain, + ccache, + sccache). */
+function googletestSection(gt, meta) {
+  const withG = Boolean(gt.flags?.includes('-g'));
+  const L = [`## googletest (Debian package sources)${withG ? ', built with -g: replibuild against ninja and make + ccache / sccache' : ', replibuild against its own CMake + ninja'}`, ''];
+  if (gt.unavailable || gt.error) return [...L, `Not run: ${gt.unavailable ?? gt.error}`, ''].join('\n');
+  // Runs before this suite built googletest with CMake's Release flags and only replibuild and ninja.
+  const flags = gt.flags ? `\`${gt.flags.join(' ')}\` (CMAKE_BUILD_TYPE=${gt.build_type}, googletest's warnings)` : 'CMAKE_BUILD_TYPE=Release flags';
+  L.push(
+    `gtest (gtest-all.cc), gtest_main and ${gt.samples.length} sample tests (${gt.samples.join(', ')}), ${flags}, -j${meta.jobs}. ` +
+      "replibuild builds it from a replibuild.toml with CMake's targets and flags, ninja from googletest's own CMake, make from a Makefile " +
+      "that runs replibuild's very commands (bench/googletest.mjs: same TUs, flags, path maps, depfiles, `ar rcs`, links), with ccache or sccache as $(CXX) where named. " +
+      'Each tool builds once cold (empty cache), then no-op, edit and warm-cache clean rebuilds (rm -rf build and .replibuild/state, caches kept), interleaved; ' +
+      'ninja and make have no cache, so their clean rebuild is a full one, run once for scale. Every sample must pass after every build, and an edit of samples/sample1.cc must reach the linked sample1_unittest.',
+    '',
+  );
+  const titles = { cold: 'Cold build', noop: 'No-op build', 'edit-cpp': 'samples/sample1.cc edited', 'warm-clean': 'Warm-cache clean rebuild' };
+  for (const [id, byTool] of Object.entries(gt.scenarios)) {
+    L.push(`### googletest: ${titles[id] ?? id}`, '', scenarioTable(byTool, gt.tools), '');
+    if (id === 'warm-clean' && gt.floor) L.push(floorSentence(gt.floor, byTool?.['rb-daemon']?.summary?.median, 'everything a clean rebuild leaves in build/: objects, depfiles, archives and samples'), '');
+  }
   return L.join('\n');
 }
 
@@ -215,23 +243,7 @@ export function renderMarkdown(results) {
   }
 
   const gt = results.googletest;
-  if (gt) {
-    L.push('## googletest (Debian package sources), replibuild against its own CMake + ninja');
-    L.push('');
-    if (gt.unavailable || gt.error) L.push(`Not run: ${gt.unavailable ?? gt.error}`);
-    else {
-      L.push(`gtest (gtest-all.cc), gtest_main and ${gt.samples.length} sample tests (${gt.samples.join(', ')}), CMAKE_BUILD_TYPE=Release flags; every sample must pass after every build, and an edit of samples/sample1.cc must reach the linked sample1_unittest.`);
-      L.push('');
-      const titles = { cold: 'Cold build', noop: 'No-op build', 'edit-cpp': 'samples/sample1.cc edited', 'warm-clean': 'Warm-cache clean rebuild' };
-      for (const [id, byTool] of Object.entries(gt.scenarios)) {
-        L.push(`### googletest: ${titles[id] ?? id}`);
-        L.push('');
-        L.push(scenarioTable(byTool, gt.tools));
-        L.push('');
-      }
-    }
-    L.push('');
-  }
+  if (gt) L.push(googletestSection(gt, m));
   if (results.tokens) L.push(tokensSection(results.tokens));
   if (results['cold-order']) L.push(coldOrderSection(results['cold-order']));
   if (results.pch) L.push(pchSection(results.pch));

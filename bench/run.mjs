@@ -7,9 +7,9 @@
 // Options: --only=synthetic,second-machine,distcc,scaling,googletest,tokens,cold-order,warm,pch (the last three: not in the default run) --warm-flags=-O2,-g
 //          --pch-trees=heavy,googletest,synthetic (pch suite; synthetic has --n TUs)   --pch-tus=40 (its header-heavy tree's short TUs)
 //           --n=200   --sizes=20,2000,20000
-//          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)
+//          --scale-tools=ninja,rb-daemon,make (the scaling suite's tools, in priority order)   --scale-make-max=2000 (make only up to this size)
 //          --reps=cold:1,noop:5,...  (keys: cold noop edit-cpp edit-header comment-header
-//          warm-clean second-machine distcc scale-noop scale-edit gtest comment-longer pch-cold pch-big pch-gtest pch-noop pch-edit)   --jobs=2   --no-install   --keep (temp dirs)
+//          warm-clean second-machine distcc scale-noop scale-edit gtest gtest-warm comment-longer pch-cold pch-big pch-gtest pch-noop pch-edit)   --jobs=2   --no-install   --keep (temp dirs)
 //          --googletest (also in --quick)   --out=BENCHMARKS.md   --json=bench/results.json
 //          --merge (keep the other suites' results from the existing results.json)
 //          --render-only (rewrite BENCHMARKS.md from results.json, measuring nothing)
@@ -42,7 +42,7 @@ import { availability, ensureTools, toolVersions } from './tools.mjs';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ALL_TOOLS = ['rb-daemon', 'rb-local', 'make', 'ninja', 'ccache', 'sccache'];
-const GTEST_TOOLS = ['rb-daemon', 'rb-local', 'ninja'];
+const GTEST_TOOLS = ['rb-daemon', 'rb-local', 'ninja', 'ccache', 'sccache'];
 
 function parseArgs(argv) {
   const o = { quick: false, install: true, keep: false, only: null, googletest: null };
@@ -59,6 +59,7 @@ function parseArgs(argv) {
     else if (k === 'n') o.n = Number(v);
     else if (k === 'sizes') o.sizes = v.split(',').map(Number);
     else if (k === 'scale-tools') o.scaleTools = v.split(',');
+    else if (k === 'scale-make-max') o.scaleMakeMax = Number(v);
     else if (k === 'reps') o.reps = Object.fromEntries(v.split(',').map((kv) => kv.split(':')).map(([a, b]) => [a, Number(b)]));
     else if (k === 'jobs') o.jobs = Number(v);
     else if (k === 'warm-flags') o.warmFlags = v.split(',');
@@ -73,8 +74,8 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
   const reps = o.quick
-    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'comment-longer': 1, 'pch-cold': 1, 'pch-big': 1, 'pch-gtest': 1, 'pch-noop': 3, 'pch-edit': 1 }
-    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'comment-longer': 3, 'pch-cold': 3, 'pch-big': 2, 'pch-gtest': 1, 'pch-noop': 5, 'pch-edit': 3 };
+    ? { cold: 1, noop: 5, 'edit-cpp': 3, 'edit-header': 1, 'comment-header': 1, 'warm-clean': 1, 'second-machine': 2, distcc: 1, 'scale-noop': 5, 'scale-edit': 1, gtest: 1, 'gtest-warm': 2, 'comment-longer': 1, 'pch-cold': 1, 'pch-big': 1, 'pch-gtest': 1, 'pch-noop': 3, 'pch-edit': 1 }
+    : { cold: 2, noop: 10, 'edit-cpp': 5, 'edit-header': 1, 'comment-header': 3, 'warm-clean': 3, 'second-machine': 3, distcc: 2, 'scale-noop': 7, 'scale-edit': 3, gtest: 1, 'gtest-warm': 5, 'comment-longer': 3, 'pch-cold': 3, 'pch-big': 2, 'pch-gtest': 1, 'pch-noop': 5, 'pch-edit': 3 };
   for (const [k, v] of Object.entries(o.reps ?? {})) {
     if (!(k in reps) || !(v >= 0)) throw new Error(`--reps: unknown key or bad count ${k}:${v}`);
     reps[k] = v;
@@ -165,7 +166,7 @@ async function main() {
       quick: opts.quick,
       jobs: opts.jobs,
       tools: ALL_TOOLS,
-      options: { n: opts.n, sizes: opts.sizes, reps: opts.reps, suites: opts.suites, budget_min: opts.budgetMin, scaling_tools: opts.scaleTools },
+      options: { n: opts.n, sizes: opts.sizes, reps: opts.reps, suites: opts.suites, budget_min: opts.budgetMin, scaling_tools: opts.scaleTools, scale_make_max: opts.scaleMakeMax ?? null },
       machine: { nproc: nproc(), cpu_model: cpuModel(), mem_bytes: totalmem(), os: `Linux ${release()}`, load_start: loadStart },
       versions,
       replibuild_source: replibuildSource(),
@@ -224,7 +225,7 @@ async function main() {
       'second-machine': () => runSecondMachine({ ...ctx, n: opts.n, reps: opts.reps['second-machine'] }),
       distcc: () => runDistcc({ ...ctx, n: opts.n, reps: opts.reps.distcc }),
       scaling: () =>
-        runScaling({ ...ctx, sizes: opts.sizes, tools: opts.scaleTools, reps: { scaleNoop: opts.reps['scale-noop'], scaleEdit: opts.reps['scale-edit'] } }),
+        runScaling({ ...ctx, sizes: opts.sizes, tools: opts.scaleTools, makeMax: opts.scaleMakeMax, reps: { scaleNoop: opts.reps['scale-noop'], scaleEdit: opts.reps['scale-edit'] } }),
       tokens: () => runTokens({ ...ctx, reps: opts.reps['comment-longer'] }),
       // Issue 17's header-heavy tree; only on request (--only=cold-order).
       'cold-order': () => runColdOrder({ ...ctx, reps: opts.reps.cold }),
@@ -240,12 +241,12 @@ async function main() {
         }),
       googletest: async () => {
         const left = (deadline - Date.now()) / 60_000;
-        if (left < 6) return { unavailable: `skipped: ${left.toFixed(1)} min of the ${opts.budgetMin} min budget left, googletest needs about 6` };
+        if (left < 15) return { unavailable: `skipped: ${left.toFixed(1)} min of the ${opts.budgetMin} min budget left, googletest needs about 15` };
         return {
         ...(await runGoogletest({
           ...ctx,
           tools: GTEST_TOOLS,
-          reps: { cold: opts.reps.gtest, noop: opts.reps.noop, small: Math.min(opts.reps['edit-cpp'], 3), big: opts.reps.gtest },
+          reps: { cold: opts.reps.gtest, noop: opts.reps.noop, small: Math.min(opts.reps['edit-cpp'], 3), warm: opts.reps['gtest-warm'] },
         })),
           tools: GTEST_TOOLS,
         };

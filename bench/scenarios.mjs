@@ -13,6 +13,9 @@ import { measureScenario } from './measure.mjs';
 import { daemonsRss } from './replibuild.mjs';
 import { nodeFloorBuilder, verifyUnlessFloor } from './noop-floor.mjs';
 
+/** The largest scaling size make runs at (--scale-make-max). */
+export const SCALE_MAKE_MAX = 2000;
+
 export const SCENARIOS = [
   { id: 'cold', title: 'Cold build (empty cache, nothing built)' },
   { id: 'warm-clean', title: 'Warm-cache clean rebuild (rm -rf build and .replibuild/state, cache kept)' },
@@ -109,19 +112,27 @@ export async function runSynthetic(opts) {
 }
 
 /**
- * No-op scaling on the tiny variant: for each N, a cold build (recorded), then
- * no-op builds and one-file edits; the daemons' RSS and start-to-ready time at each N.
+ * No-op scaling on the tiny variant: for each N, one cold build per tool (recorded, and
+ * the build every later row at that N reuses), then no-op builds and one-file edits; the
+ * daemons' RSS and start-to-ready time at each N. make runs only up to `makeMax` TUs
+ * (default 2,000): at 20,000 its cold build alone is ~8 min here and none of its rows
+ * is a target. A size whose cold builds, extrapolated from the last size's, cannot fit
+ * the time left is skipped, and every build is stopped at the budget's deadline.
+ * opts: {sizes, tools, makeMax?, reps: {scaleNoop, scaleEdit}, deadline?, ...ctx}
  */
 export async function runScaling(opts) {
   const { log } = opts;
-  const result = { sizes: {} };
-  let prev = null; // {n, seconds: total cold-build time of the tools without replibuild}
+  const makeMax = opts.makeMax ?? SCALE_MAKE_MAX;
+  const result = { sizes: {}, make_max: makeMax };
+  let prev = null; // {n, cold: {tool: seconds of its cold build at n}}
   for (const n of opts.sizes) {
+    const tools = opts.tools.filter((t) => t !== 'make' || n <= makeMax);
     if (prev && opts.deadline) {
-      const estimate = (prev.seconds * n) / prev.n;
+      // Every tool of this size that has a time at the last one (a tool new here adds nothing: an underestimate).
+      const estimate = tools.reduce((a, t) => a + ((prev.cold[t] ?? 0) * n) / prev.n, 0);
       const left = (opts.deadline - Date.now()) / 1000;
       if (estimate > left) {
-        const why = `skipped: cold builds of make/ninja alone estimated at ${Math.round(estimate)} s, ${Math.round(left)} s of the time budget left`;
+        const why = `skipped: the cold builds (${tools.join(', ')}) estimated at ${Math.round(estimate)} s from ${prev.n.toLocaleString('en-US')} TUs', ${Math.round(left)} s of the time budget left`;
         log(`scaling ${n} TUs ${why}`);
         result.sizes[n] = { n, skipped: why };
         continue;
@@ -130,9 +141,9 @@ export async function runScaling(opts) {
     const baseDir = join(opts.tmp, `tiny-${n}-base`);
     const model = generateProject(baseDir, { n, variant: 'tiny', jobs: opts.jobs });
     log(`scaling: tiny tree, ${n} TUs, ${model.plan.m} headers`);
-    const builders = await makeBuilders(opts.tools, model, opts, `tiny${n}`);
+    const builders = await makeBuilders(tools, model, opts, `tiny${n}`);
     removeDir(baseDir);
-    const row = { n, headers: model.plan.m, start_seconds: null, rss: null, cold: {}, noop: null, 'edit-cpp': null };
+    const row = { n, headers: model.plan.m, tools, left_out: opts.tools.filter((t) => !tools.includes(t)), start_seconds: null, rss: null, cold: {}, noop: null, 'edit-cpp': null };
     try {
       const rb = builders.find((b) => b.tool === 'rb-daemon' && !b.unavailable);
       if (rb) row.start_seconds = rb.startSeconds;
@@ -145,8 +156,8 @@ export async function runScaling(opts) {
           await b.teardown?.();
         }
       }
-      const others = Object.entries(row.cold).filter(([t, e]) => !t.startsWith('rb-') && e.summary?.median != null);
-      if (others.length) prev = { n, seconds: others.reduce((a, [, e]) => a + e.summary.median, 0) };
+      const cold = Object.fromEntries(Object.entries(row.cold).filter(([, e]) => e.summary?.median != null).map(([t, e]) => [t, e.summary.median]));
+      if (Object.keys(cold).length) prev = { n, cold };
       // The floor (`node -e 0`) is timed among the no-ops only (bench/noop-floor.mjs).
       row.noop = await measureScenario([...builders, nodeFloorBuilder(opts)], { name: 'noop', reps: opts.reps.scaleNoop, verify: verifyUnlessFloor(verifyProgram) }, log);
       row['edit-cpp'] = await measureScenario(

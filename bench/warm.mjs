@@ -47,10 +47,10 @@ function createFiles(scratch, count) {
   return best;
 }
 
-/** The floor of a clean rebuild from a warm cache: what a hit must write, written here. */
-export function restoreFloor(scratch, buildDir) {
-  // Objects and depfiles: a hit restores both (the archives and program are linked, not restored).
-  const sizes = outputBytes(buildDir, /\.(o|d)$/);
+/** The floor of a clean rebuild from a warm cache: what a hit must write, written here.
+ *  `keep`: the outputs counted (default objects and depfiles, what a hit restores). */
+export function restoreFloor(scratch, buildDir, keep = /\.(o|d)$/) {
+  const sizes = outputBytes(buildDir, keep);
   const written = writeFloor(scratch, sizes);
   const bw = ddBandwidth(scratch);
   const creates = createFiles(scratch, sizes.length);
@@ -103,18 +103,18 @@ export function warmSection(w, meta, scenarioTable) {
   );
   if (w.scenarios.cold) L.push('### Cold build (fills the caches)', '', scenarioTable(w.scenarios.cold, w.tools), '');
   if (w.scenarios['warm-clean']) L.push('### Warm-cache clean rebuild', '', scenarioTable(w.scenarios['warm-clean'], w.tools), '');
-  const f = w.floor;
-  if (f) {
-    const fmtS = (s) => (s == null ? '—' : s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
-    const mb = (b) => (b == null ? '—' : `${(b / 1048576).toFixed(1)} MB`);
-    const rb = w.scenarios['warm-clean']?.['rb-daemon']?.summary?.median;
-    L.push(
-      `Physical floor: a hit restores ${f.files} files (objects and depfiles, ${mb(f.bytes)}); writing files of the same sizes here takes ` +
-        `${fmtS(f.seconds)} (best of 3). Its parts: ${mb(f.bytes)} at the page-cache write bandwidth dd measured (${mb(f.dd_bytes_per_second)}/s) ` +
-        `plus ${fmtS(f.create_seconds)} to create ${f.files} empty files = ${fmtS(f.parts_seconds)}.` +
-        (rb ? ` replibuild's median is ${(rb / f.seconds).toFixed(1)}× that floor.` : ''),
-      '',
-    );
-  }
+  if (w.floor) L.push(floorSentence(w.floor, w.scenarios['warm-clean']?.['rb-daemon']?.summary?.median, 'objects and depfiles'), '');
   return L.join('\n');
+}
+
+/** The floor next to a warm-clean table: what it counts, its measure, its parts, and replibuild's median over it. */
+export function floorSentence(f, rbMedian, what) {
+  const fmtS = (s) => (s == null ? '—' : s < 1 ? `${(s * 1000).toFixed(1)} ms` : `${s.toFixed(2)} s`);
+  const mb = (b) => (b == null ? '—' : `${(b / 1048576).toFixed(1)} MB`);
+  return (
+    `Physical floor: ${f.files} files to write (${what}, ${mb(f.bytes)}); writing files of the same sizes here takes ` +
+    `${fmtS(f.seconds)} (best of 3). Its parts: ${mb(f.bytes)} at the page-cache write bandwidth dd measured (${mb(f.dd_bytes_per_second)}/s) ` +
+    `plus ${fmtS(f.create_seconds)} to create ${f.files} empty files = ${fmtS(f.parts_seconds)}.` +
+    (rbMedian ? ` replibuild's median is ${(rbMedian / f.seconds).toFixed(1)}× that floor.` : '')
+  );
 }
