@@ -15,6 +15,11 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
       // The caller's connection closing cancels its compile.
       return svc.compile(job, ctx.signal);
     },
+    compile_batch: async ({ jobs, parallel }, ctx) => {
+      // Each job is checked as `compile` checks it; the caller's connection closing cancels them all.
+      await svc.compileBatch(jobs, { parallel, signal: ctx.signal, check: (job) => guard.checkJob(job) }, (e) => ctx.progress(e));
+      return { jobs: jobs.length };
+    },
     identity: async ({ compiler, cwd, timeout_ms }, ctx) => {
       await guard.checkIdentity(compiler, cwd);
       try {
@@ -23,7 +28,7 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
         throw compilerErrorToRpc(e) ?? e;
       }
     },
-    cancel: async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) }),
+    cancel: async ({ build_id, queued_only }) => ({ cancelled: await svc.cancel(build_id, queued_only) }),
     concurrency: async () => ({ jobs: await svc.concurrency() }),
     flush_cache_stats: async () => {
       await svc.flushCacheStats();
