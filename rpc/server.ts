@@ -120,16 +120,17 @@ export class RpcServer {
     let authed = false;
     let closing = false;
 
-    // Messages sent in one tick (an answer and the notifications before it, a burst of
-    // cache hits) leave in one write: each write to a socket is a system call that
-    // also wakes the reader.
+    // Messages sent in one turn of the event loop (an answer and the notifications before
+    // it, the starts and results of a batch's cache hits, whose I/O completes in the same
+    // poll) leave in one write: each write to a socket is a system call that also wakes
+    // the reader.
     let corked = false;
     const send = (msg: unknown) => {
       if (socket.destroyed || !socket.writable) return;
       if (!corked) {
         corked = true;
         socket.cork();
-        process.nextTick(() => {
+        setImmediate(() => {
           corked = false;
           socket.uncork();
         });
