@@ -121,12 +121,16 @@ export class CompilationService implements CompilationApi {
   async compileBatch(jobs: CompileJob[], opts: BatchRunOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
     // Jobs without a build share the bound of this batch only.
     const ownGate = randomUUID();
+    // Always a bound, the queue's width at most: a job is checked once it has a slot, just
+    // before it runs, as a `compile` is, not when a long batch arrives.
+    const width = this.width();
+    const limit = opts.parallel > 0 ? Math.min(opts.parallel, width) : width;
     await Promise.all(
       jobs.map(async (job, index) => {
         let release: (() => void) | undefined;
         try {
           // The slot first, taken in the jobs' order (synchronously here), so they start in it.
-          if (opts.parallel > 0) release = await this.gates.acquire(job.build_id ?? ownGate, opts.parallel, opts.signal);
+          release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
           await opts.check?.(job);
           const result = await this.compile(job, opts.signal, (at_ms) => on({ index, started: true, at_ms }));
           on({ index, result });
