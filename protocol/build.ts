@@ -63,12 +63,17 @@ export interface CompileResult {
 export type CompileBatchEvent =
   | { index: number; started: true; at_ms: number }
   | { index: number; result: CompileResult }
-  | { index: number; error: { code: number; message: string; data?: unknown } };
+  | { index: number; error: { code: number; message: string; data?: unknown } }
+  /** Dropped unstarted: a job of its build failed (CompileBatchOptions.stopAfterFailure). */
+  | { index: number; skipped: true };
 
 export interface CompileBatchOptions {
   /** At most this many jobs of the build (their build_id) run at once, across its
    *  batches; 0: the service's own width bounds them. */
   parallel: number;
+  /** A job of the build that fails to compile drops the build's jobs that have not
+   *  started, as a build without --keep-going starts nothing after its first failure. */
+  stopAfterFailure?: boolean;
   /** Stops the caller's wait (the daemon side is stopped by `cancel`). */
   signal?: AbortSignal;
 }

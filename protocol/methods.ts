@@ -53,8 +53,13 @@ export const compilationTable = {
   /** A build's compiles in one request (CompilationApi.compileBatch): each job is checked
    *  and run as `compile` would; its start and outcome are streamed as they happen, and
    *  the answer (the number of jobs) comes once every job has one. A refused job is
-   *  answered with its error and the others run; `cancel` of their build_id cancels them. */
-  compile_batch: spec(obj({ jobs: arrayOf(compileJobParams), parallel: optional(nonNegInt, 0) }), returns<{ jobs: number }>(), streams<CompileBatchEvent>()),
+   *  answered with its error and the others run; `cancel` of their build_id cancels them.
+   *  `stop_after_failure`: see CompileBatchOptions. */
+  compile_batch: spec(
+    obj({ jobs: arrayOf(compileJobParams), parallel: optional(nonNegInt, 0), stop_after_failure: optional(bool, false) }),
+    returns<{ jobs: number }>(),
+    streams<CompileBatchEvent>(),
+  ),
   /** `timeout_ms` bounds each probe of the compiler. CompilerUnusable when it cannot be used. */
   identity: spec(obj({ compiler: str, cwd: str, timeout_ms: maybe(nonNegInt) }), returns<CompilerIdentity>()),
   /** `queued_only`: only the jobs that have not started. */

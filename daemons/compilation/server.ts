@@ -1,4 +1,5 @@
 // The compilation daemon's RPC surface over CompilationService.
+import type { CompileJob } from '../../protocol/build.js';
 import { compilationTable } from '../../protocol/methods.js';
 import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
@@ -15,9 +16,10 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
       // The caller's connection closing cancels its compile.
       return svc.compile(job, ctx.signal);
     },
-    compile_batch: async ({ jobs, parallel }, ctx) => {
+    compile_batch: async ({ jobs, parallel, stop_after_failure }, ctx) => {
       // Each job is checked as `compile` checks it; the caller's connection closing cancels them all.
-      await svc.compileBatch(jobs, { parallel, signal: ctx.signal, check: (job) => guard.checkJob(job) }, (e) => ctx.progress(e));
+      const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job) };
+      await svc.compileBatch(jobs, opts, (e) => ctx.progress(e));
       return { jobs: jobs.length };
     },
     identity: async ({ compiler, cwd, timeout_ms }, ctx) => {

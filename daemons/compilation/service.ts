@@ -8,7 +8,7 @@ import type { ChildTracker } from '../host/child-tracker.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import { remoteReport } from '../../cache/stats.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
-import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
+import { displayCompileCommand, isCancellation, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
 import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { Distributor } from '../../toolchain/distcc/distributor.js';
 import type { DistccHost } from '../../config/distcc-hosts.js';
@@ -49,6 +49,8 @@ export class CompilationService implements CompilationApi {
   private readonly queue: CompileQueue;
   /** Each build's `parallel` bound across its batches. */
   private readonly gates = new BuildGates();
+  /** Builds whose queued jobs a failure dropped (stopAfterFailure), the latest few. */
+  private readonly stoppedBuilds = new Set<string>();
   private compiledMs = 0;
   private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
   private localSlots: number;
@@ -133,9 +135,16 @@ export class CompilationService implements CompilationApi {
           release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
           await opts.check?.(job);
           const result = await this.compile(job, opts.signal, (at_ms) => on({ index, started: true, at_ms }));
+          // Before this job's slot is freed: no job of the build starts after the failure.
+          if (opts.stopAfterFailure && result.outcome === 'failed' && job.build_id !== undefined) {
+            this.stoppedBuilds.add(job.build_id);
+            if (this.stoppedBuilds.size > 64) this.stoppedBuilds.delete(this.stoppedBuilds.values().next().value!);
+            await this.cancel(job.build_id, true);
+          }
           on({ index, result });
         } catch (e) {
-          on({ index, error: wireError(e, 'compile').error.toObject() });
+          if (isCancellation(e) && job.build_id !== undefined && this.stoppedBuilds.has(job.build_id)) on({ index, skipped: true });
+          else on({ index, error: wireError(e, 'compile').error.toObject() });
         } finally {
           release?.();
         }

@@ -117,7 +117,7 @@ export class CompilationPeer implements CompilationApi {
       this.remote &&
         (() =>
           this.remote!.compileBatch(jobs, opts, (e) => {
-            if (!('started' in e)) answered.add(e.index);
+            if (!('started' in e)) answered.add(e.index); // a result, an error or skipped
             on(e);
           })),
       async () => {

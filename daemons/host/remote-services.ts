@@ -43,7 +43,8 @@ export class RemoteCompilation implements CompilationApi {
   }
 
   async compileBatch(jobs: CompileJob[], opts: CompileBatchOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
-    await this.rpc.compile_batch({ jobs, parallel: opts.parallel }, { onProgress: on, signal: opts.signal });
+    const stop = opts.stopAfterFailure ? { stop_after_failure: true } : {};
+    await this.rpc.compile_batch({ jobs, parallel: opts.parallel, ...stop }, { onProgress: on, signal: opts.signal });
   }
 
   async identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {

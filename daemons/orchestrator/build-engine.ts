@@ -70,6 +70,16 @@ export interface RunBuildOptions {
 
 export const BUILD_CANCELLED = 'build cancelled';
 
+/** A handed-off compile the compile service dropped unstarted because an earlier one of
+ *  the build failed (the build has no keep_going): skipped, as the engine skips the work
+ *  it has not started after a failure. */
+export class CompileNotStartedError extends Error {
+  constructor(object: string) {
+    super(`${object}: not started, an earlier compile of the build failed`);
+    this.name = 'CompileNotStartedError';
+  }
+}
+
 /** Records are written to disk at most this often during a build, and at its end;
  *  less often when a save is slow (a big project): saving takes at most 1/SAVE_SHARE of the time. */
 const SAVE_INTERVAL_MS = 1000;
@@ -239,7 +249,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
       }
     } catch (e) {
-      if (abort.signal.aborted || (handOff && stopped && isCancellation(e))) {
+      if (abort.signal.aborted || e instanceof CompileNotStartedError || (handOff && stopped && isCancellation(e))) {
         if (!abort.signal.aborted) {
           // Dropped unstarted after the first failure: as if never handed off (see mayStart).
           skipped++;

@@ -5,6 +5,7 @@
 import type { CompilationApi, CompileJob, CompileResult } from '../../protocol/build.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { CompileCancelledError } from '../../toolchain/compile-runner.js';
+import { CompileNotStartedError } from './build-engine.js';
 
 /** Jobs per request: keeps a 20,000-TU build's requests far below the line limit. */
 const MAX_BATCH = 1000;
@@ -21,10 +22,12 @@ interface Asked {
 export class CompileBatcher {
   private pending: Asked[] = [];
 
-  /** `parallel`: at most this many of the build's jobs run at once (0: the service's width). */
+  /** `parallel`: at most this many of the build's jobs run at once (0: the service's
+   *  width); `stopAfterFailure`: the build has no --keep-going (CompileBatchOptions). */
   constructor(
     private readonly api: Pick<CompilationApi, 'compileBatch'>,
     private readonly parallel: number,
+    private readonly stopAfterFailure: boolean,
   ) {}
 
   /** As CompilationApi.compile, and `onStart` hears when the job really starts (the
@@ -61,11 +64,12 @@ export class CompileBatcher {
       for (const a of batch) settle(a, (x) => x.reject(err ?? new Error(`the compilation service gave no answer for ${x.job.source}`)));
     };
     this.api
-      .compileBatch(batch.map((a) => a.job), { parallel: this.parallel }, (e) => {
+      .compileBatch(batch.map((a) => a.job), { parallel: this.parallel, stopAfterFailure: this.stopAfterFailure }, (e) => {
         const a = batch[e.index];
         if (!a || a.settled) return;
         if ('started' in e) a.onStart?.(e.at_ms);
         else if ('result' in e) settle(a, (x) => x.resolve(e.result));
+        else if ('skipped' in e) settle(a, (x) => x.reject(new CompileNotStartedError(x.job.object)));
         else settle(a, (x) => x.reject(RpcError.from(e.error)));
       })
       .then(

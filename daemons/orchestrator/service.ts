@@ -250,7 +250,7 @@ export class OrchestratorService implements OrchestratorApi {
         config,
         request: req,
         // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.
-        compile: new CompileBatcher(this.deps.compilation, req.jobs).compile,
+        compile: new CompileBatcher(this.deps.compilation, req.jobs, !req.keep_going).compile,
         handOff: { cancelQueued: () => void this.deps.compilation.cancel(build_id, true).catch(() => undefined) },
         compilerIdentity: identity,
         ...(cIdentity ? { cCompilerIdentity: cIdentity } : {}),

@@ -214,4 +214,21 @@ describe('compile_batch', () => {
       conn.close();
     }
   }, 60_000);
+
+  it('through the daemons, a build without -k starts nothing after its first failure; with -k the rest compiles', async () => {
+    const p = threeTus();
+    p.write('src/a.cpp', 'int a() { return ; }\n');
+    expect(cliSync(['start'], p).code).toBe(0);
+    // -j 1: a.cpp (first in plan order, no times known) fails before b.cpp or main.cpp starts.
+    const r = cliSync(['compile', '--json', '-j', '1'], p);
+    expect(r.code, r.stderr).toBe(1);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ ok: false, failed: 1, compiled: 0, cached: 0 });
+    expect(r.stderr).toMatch(/src\/a\.cpp:1:\d+: error/);
+    const [, b, main] = jobsOf(p);
+    for (const j of [b!, main!]) expect(existsSync(join(p.root, j.object))).toBe(false);
+    const k = cliSync(['compile', '--json', '-j', '1', '-k'], p);
+    expect(k.code).toBe(1);
+    expect(JSON.parse(k.stdout.trim().split('\n').pop()!)).toMatchObject({ ok: false, failed: 1, compiled: 2 });
+    for (const j of [b!, main!]) expect(existsSync(join(p.root, j.object))).toBe(true);
+  }, 60_000);
 });
