@@ -15,11 +15,10 @@ import type { CompileBatchEvent, CompileJob } from '../../protocol/build.js';
 import { loadProjectConfig } from '../../config/project-config.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 import { cliSync, readRecordFile, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
+import { SLOW_CXX, childrenOf } from '../helpers/slow-compiler.js';
 
 const project = projectsPerTest();
 
-/** A compiler that sleeps `seconds` before each compile (-c), then is g++. */
-const SLOW_CXX = (seconds: number) => `#!/bin/sh\nfor a in "$@"; do if [ "$a" = "-c" ]; then sleep ${seconds}; break; fi; done\nexec g++ "$@"\n`;
 
 function threeTus(cxx = 'g++'): TestProject {
   const p = project({
@@ -62,13 +61,6 @@ async function batch(conn: RpcConnection, jobs: CompileJob[], parallel = 0, onEv
   return { answer, events };
 }
 
-function childrenOf(p: TestProject): unknown[] {
-  try {
-    return JSON.parse(readFileSync(join(p.root, '.replibuild/pids/compilation.children.json'), 'utf8'));
-  } catch {
-    return [];
-  }
-}
 
 async function stillUp(conn: RpcConnection, p: TestProject, pid: number): Promise<void> {
   expect(await proxy(commonTable, conn).ping()).toMatchObject({ name: 'compilation', pid });
@@ -182,13 +174,13 @@ describe('compile_batch', () => {
     try {
       const jobs = jobsOf(p, 'b-cancel');
       const running = batch(conn, jobs, 1);
-      await waitFor(() => childrenOf(p).length > 0, 30_000, 'the first compiler to start');
+      await waitFor(() => childrenOf(p, 'compilation').length > 0, 30_000, 'the first compiler to start');
       expect(await proxy(compilationTable, conn).cancel({ build_id: 'b-cancel' })).toEqual({ cancelled: 3 });
       const { answer, events } = await running;
       expect(answer).toEqual({ jobs: 3 });
       expect(events[0]!.map((e) => ('started' in e ? 'started' : 'error' in e ? e.error.code : 'result'))).toEqual(['started', ErrorCode.Cancelled]);
       for (const i of [1, 2]) expect(events[i]).toEqual([{ index: i, error: expect.objectContaining({ code: ErrorCode.Cancelled }) }]);
-      await waitFor(() => childrenOf(p).length === 0, 30_000, 'the compiler to be stopped');
+      await waitFor(() => childrenOf(p, 'compilation').length === 0, 30_000, 'the compiler to be stopped');
       for (const j of jobs) expect(existsSync(join(p.root, j.object))).toBe(false);
       await stillUp(conn, p, pid);
     } finally {
@@ -203,7 +195,7 @@ describe('compile_batch', () => {
     try {
       const jobs = jobsOf(p, 'b-queued');
       const running = batch(conn, jobs, 1);
-      await waitFor(() => childrenOf(p).length > 0, 30_000, 'the first compiler to start');
+      await waitFor(() => childrenOf(p, 'compilation').length > 0, 30_000, 'the first compiler to start');
       expect(await proxy(compilationTable, conn).cancel({ build_id: 'b-queued', queued_only: true })).toEqual({ cancelled: 2 });
       const { events } = await running;
       expect(events[0]![1]).toMatchObject({ result: { outcome: 'compiled' } });
