@@ -5,8 +5,12 @@
 // --repos (built checkouts), one tree and one cache are shared: the cold build runs
 // once, then each repo's daemons in turn run --cleans rebuilds, --rounds times over.
 //
+// --dir and --cache keep the tree and the cache between runs (generated only when --dir
+// has no replibuild.toml yet), so a second run skips the cold build.
+//
 //   node bench/daemon-cpu.mjs [--n=200] [--cleans=5] [--rounds=1] [--variant=heavy] [--repos=.,../other]
-import { mkdtempSync, readFileSync } from 'node:fs';
+//                             [--dir=/tmp/tree --cache=/tmp/cache]
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { onCleanup, removeDir, runCleanups } from './cleanup.mjs';
@@ -14,7 +18,7 @@ import { generateProject } from './generate.mjs';
 import { cliSync, guardDaemons, replibuildEnv, snapshotReplibuild, statusJson } from './replibuild.mjs';
 
 function args() {
-  const o = { n: 200, cleans: 5, rounds: 1, variant: 'heavy', repos: '.' };
+  const o = { n: 200, cleans: 5, rounds: 1, variant: 'heavy', repos: '.', dir: '', cache: '' };
   for (const a of process.argv.slice(2)) {
     const [k, v] = a.replace(/^--/, '').split('=');
     if (!(k in o)) throw new Error(`unknown option ${a}`);
@@ -43,9 +47,9 @@ const o = args();
 const tmp = mkdtempSync(join(tmpdir(), 'replibuild-daemon-cpu-'));
 onCleanup(`temp dir ${tmp}`, () => removeDir(tmp));
 const repos = o.repos.split(',').map((r, i) => ({ repo: resolve(r), cli: snapshotReplibuild(resolve(r), join(tmp, `replibuild-${i}`)), per: {}, wall: [] }));
-const dir = join(tmp, 'proj');
-generateProject(dir, { n: o.n, variant: o.variant });
-const env = replibuildEnv(join(tmp, 'cache'));
+const dir = o.dir ? resolve(o.dir) : join(tmp, 'proj');
+if (!existsSync(join(dir, 'replibuild.toml'))) generateProject(dir, { n: o.n, variant: o.variant });
+const env = replibuildEnv(o.cache ? resolve(o.cache) : join(tmp, 'cache'));
 const loads = [load()];
 try {
   for (let round = 0; round < o.rounds; round++) {

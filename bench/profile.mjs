@@ -4,7 +4,9 @@
 // (self time by function, and by source file).
 //
 //   node bench/profile.mjs [--n=2000] [--variant=tiny|heavy] [--noops=5] [--edits=3] [--top=15]
-//                          [--cleans=0] [--daemons=incremental|all] [--keep]
+//                          [--cleans=0] [--daemons=incremental|all] [--keep] [--dir=/tmp/tree --cache=/tmp/cache]
+//
+// --dir and --cache keep the tree and the cache between runs (see bench/daemon-cpu.mjs).
 //
 // Phases: `replibuild start`, a cold `compile`, no-op compiles and one-file
 // edits; each CLI run is its own profile. The daemons' profiles are written when
@@ -12,7 +14,7 @@
 // cold build runs on unprofiled daemons, which are then restarted under the
 // profiler, so their profiles hold the restart, the no-ops and the edits only.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,11 +25,11 @@ import { guardDaemons, replibuildEnv, snapshotReplibuild } from './replibuild.mj
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function args() {
-  const o = { n: 2000, variant: 'tiny', noops: 5, edits: 3, cleans: 0, top: 15, keep: false, daemons: 'incremental' };
+  const o = { n: 2000, variant: 'tiny', noops: 5, edits: 3, cleans: 0, top: 15, keep: false, daemons: 'incremental', dir: '', cache: '' };
   for (const a of process.argv.slice(2)) {
     const [k, v] = a.replace(/^--/, '').split('=');
     if (k === 'keep') o.keep = true;
-    else if (k in o) o[k] = k === 'variant' || k === 'daemons' ? v : Number(v);
+    else if (k in o) o[k] = typeof o[k] === 'string' ? v : Number(v);
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -75,11 +77,12 @@ async function main() {
   const cli = snapshotReplibuild(REPO, snap);
   // The profiler needs node's own command line: the script bin/replibuild runs.
   const cliJs = join(snap, 'dist', 'client', 'cli.js');
-  const dir = join(tmp, 'proj');
-  const model = generateProject(dir, { n: o.n, variant: o.variant });
+  const dir = o.dir ? resolve(o.dir) : join(tmp, 'proj');
+  if (existsSync(join(dir, 'replibuild.toml')) && o.edits > 0) throw new Error('--edits needs a generated tree: leave out --dir, or give --edits=0');
+  const model = existsSync(join(dir, 'replibuild.toml')) ? null : generateProject(dir, { n: o.n, variant: o.variant });
   const profDir = join(tmp, 'prof');
   mkdirSync(profDir);
-  const env = replibuildEnv(join(tmp, 'cache'));
+  const env = replibuildEnv(o.cache ? resolve(o.cache) : join(tmp, 'cache'));
   const guard = guardDaemons(cli, dir, env);
   const phases = [];
   const run = (phase, cliArgs, profEnv) => {

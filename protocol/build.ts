@@ -56,6 +56,28 @@ export interface CompileResult {
   compiled_on?: string;
 }
 
+/** What a compile batch (CompilationApi.compileBatch) reports of its job `index`, in
+ *  order for each job: `started` (`at_ms`: the compilation daemon's Date.now() just
+ *  before it ran the job; absent for a job refused or cancelled before it ran), then its
+ *  result, or the error a `compile` of it alone would have failed with. */
+export type CompileBatchEvent =
+  | { index: number; started: true; at_ms: number }
+  | { index: number; result: CompileResult }
+  | { index: number; error: { code: number; message: string; data?: unknown } }
+  /** Dropped unstarted: a job of its build failed (CompileBatchOptions.stopAfterFailure). */
+  | { index: number; skipped: true };
+
+export interface CompileBatchOptions {
+  /** At most this many jobs of the build (their build_id) run at once, across its
+   *  batches; 0: the service's own width bounds them. */
+  parallel: number;
+  /** A job of the build that fails to compile drops the build's jobs that have not
+   *  started, as a build without --keep-going starts nothing after its first failure. */
+  stopAfterFailure?: boolean;
+  /** Stops the caller's wait (the daemon side is stopped by `cancel`). */
+  signal?: AbortSignal;
+}
+
 export interface BuildRequest {
   /** Targets to build (with their deps); empty = all. */
   targets: string[];
@@ -134,11 +156,15 @@ export interface IdentityRequest {
 /** What the orchestrator needs of the compilation service, in-process or remote. */
 export interface CompilationApi {
   compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult>;
+  /** Runs `jobs` in their order, as a `compile` of each would, and tells `on` of each
+   *  start and outcome as it happens. Resolves once every job has its outcome. */
+  compileBatch(jobs: CompileJob[], opts: CompileBatchOptions, on: (e: CompileBatchEvent) => void): Promise<void>;
   /** `timeoutMs` bounds each probe of the compiler (the build's `timeout`); `signal`
    *  stops the caller's wait. Fails with a CompilerNotFoundError or CompilerProbeError. */
   identity(compiler: string, cwd: string, opts?: IdentityRequest): Promise<CompilerIdentity>;
-  /** Cancel every job of a build (queued and running). */
-  cancel(build_id: string): Promise<number>;
+  /** Cancel every job of a build (queued and running); `queuedOnly`: the jobs that have
+   *  not started (a build stopping at its first failure lets the running ones finish). */
+  cancel(build_id: string, queuedOnly?: boolean): Promise<number>;
   /** How many compiles run at once. */
   concurrency(): Promise<number>;
 }

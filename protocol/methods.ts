@@ -3,7 +3,7 @@
 // rpc/methods.ts `serve`, and callers reach it through `proxy(table, channel)`; a
 // handler or a call that disagrees with a table fails to type-check.
 import { arrayOf, bool, maybe, noParams, nonNegInt, obj, optional, returns, spec, str, streams } from '../rpc/methods.js';
-import type { BuildEvent, BuildSummary, CompileResult, CompilerIdentity } from './build.js';
+import type { BuildEvent, BuildSummary, CompileBatchEvent, CompileResult, CompilerIdentity } from './build.js';
 import type { ChangesResult } from './discovery.js';
 import type { DaemonName } from '../config/daemon-names.js';
 import type { PingResult, ShutdownResult } from './messages.js';
@@ -50,9 +50,20 @@ export const compileJobParams = obj({
 
 export const compilationTable = {
   compile: spec(obj({ job: compileJobParams }), returns<CompileResult>()),
+  /** A build's compiles in one request (CompilationApi.compileBatch): each job is checked
+   *  and run as `compile` would; its start and outcome are streamed as they happen, and
+   *  the answer (the number of jobs) comes once every job has one. A refused job is
+   *  answered with its error and the others run; `cancel` of their build_id cancels them.
+   *  `stop_after_failure`: see CompileBatchOptions. */
+  compile_batch: spec(
+    obj({ jobs: arrayOf(compileJobParams), parallel: optional(nonNegInt, 0), stop_after_failure: optional(bool, false) }),
+    returns<{ jobs: number }>(),
+    streams<CompileBatchEvent>(),
+  ),
   /** `timeout_ms` bounds each probe of the compiler. CompilerUnusable when it cannot be used. */
   identity: spec(obj({ compiler: str, cwd: str, timeout_ms: maybe(nonNegInt) }), returns<CompilerIdentity>()),
-  cancel: spec(obj({ build_id: str }), returns<{ cancelled: number }>()),
+  /** `queued_only`: only the jobs that have not started. */
+  cancel: spec(obj({ build_id: str, queued_only: optional(bool, false) }), returns<{ cancelled: number }>()),
   concurrency: spec(noParams, returns<{ jobs: number }>()),
   /** Write the cache counters out now (for `replibuild cache stats`). */
   flush_cache_stats: spec(noParams, returns<{ flushed: true }>()),

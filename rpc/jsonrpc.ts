@@ -70,6 +70,16 @@ export class RpcError extends Error {
   }
 }
 
+/** `err` as it crosses the wire: an RpcError as it is, a cancellation (an AbortError) as
+ *  Cancelled, which the caller reads as an abort again, anything else as an internal
+ *  error of `what`; `internal`: the last kind, which the server logs. */
+export function wireError(err: unknown, what: string): { error: RpcError; internal: boolean } {
+  if (err instanceof RpcError) return { error: err, internal: false };
+  if (err instanceof Error && err.name === 'AbortError') return { error: new RpcError(ErrorCode.Cancelled, err.message), internal: false };
+  const message = err instanceof Error ? err.message : String(err);
+  return { error: new RpcError(ErrorCode.InternalError, `internal error in ${what}: ${message}`), internal: true };
+}
+
 export type Incoming =
   | { kind: 'request'; msg: JsonRpcRequest }
   | { kind: 'notification'; msg: JsonRpcNotification }

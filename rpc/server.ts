@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { AuthGate } from './auth-gate.js';
 import { RpcErrorCode as ErrorCode } from './error-codes.js';
 import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
-import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, failure, notification, parseMessage, success, type JsonRpcId } from './jsonrpc.js';
+import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, failure, notification, parseMessage, success, wireError, type JsonRpcId } from './jsonrpc.js';
 import { type Check, obj, str } from './methods.js';
 
 export interface CallContext<E = unknown> {
@@ -120,16 +120,17 @@ export class RpcServer {
     let authed = false;
     let closing = false;
 
-    // Messages sent in one tick (an answer and the notifications before it, a burst of
-    // cache hits) leave in one write: each write to a socket is a system call that
-    // also wakes the reader.
+    // Messages sent in one turn of the event loop (an answer and the notifications before
+    // it, the starts and results of a batch's cache hits, whose I/O completes in the same
+    // poll) leave in one write: each write to a socket is a system call that also wakes
+    // the reader.
     let corked = false;
     const send = (msg: unknown) => {
       if (socket.destroyed || !socket.writable) return;
       if (!corked) {
         corked = true;
         socket.cork();
-        process.nextTick(() => {
+        setImmediate(() => {
           corked = false;
           socket.uncork();
         });
@@ -224,16 +225,9 @@ export class RpcServer {
       .then(
         (result) => send(success(id, result)),
         (err: unknown) => {
-          if (err instanceof RpcError) {
-            send(failure(id, err));
-          } else if (err instanceof Error && err.name === 'AbortError') {
-            // Cancellation crosses the wire as its code; the caller's RpcError reads as an abort again.
-            send(failure(id, new RpcError(ErrorCode.Cancelled, err.message)));
-          } else {
-            const message = err instanceof Error ? err.message : String(err);
-            this.opts.onError?.(`${name}: ${err instanceof Error ? (err.stack ?? message) : message}`);
-            send(failure(id, new RpcError(ErrorCode.InternalError, `internal error in ${name}: ${message}`)));
-          }
+          const { error, internal } = wireError(err, name);
+          if (internal) this.opts.onError?.(`${name}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+          send(failure(id, error));
         },
       )
       .finally(() => {

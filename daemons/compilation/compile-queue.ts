@@ -30,6 +30,8 @@ export interface CompileQueueStats {
 
 interface Consumer {
   build_id?: string;
+  /** Told Date.now() from just before the compile started (at once when it joins one that has). */
+  onStart?: (atMs: number) => void;
   resolve(r: CompileResult): void;
   reject(e: unknown): void;
   settled: boolean;
@@ -40,6 +42,8 @@ interface Entry {
   commandKey: string;
   consumers: Set<Consumer>;
   started: boolean;
+  /** Date.now() just before the compile function ran. */
+  startedMs: number;
   /** Every consumer left: it is being stopped, and new requests queue behind it. */
   abandoned: boolean;
   /** Aborted while still queued: p-queue drops it without running it. */
@@ -77,14 +81,15 @@ export class CompileQueue {
 
   /** Compiles `job` with `fn`, sharing an identical compile of the same object already in flight.
    *  Rejects with CompileCancelledError when cancelled (by `cancel(build_id)` or `opts.signal`). */
-  run(job: CompileJob, fn: CompileFn, opts: { signal?: AbortSignal } = {}): Promise<CompileResult> {
+  run(job: CompileJob, fn: CompileFn, opts: { signal?: AbortSignal; onStart?: (atMs: number) => void } = {}): Promise<CompileResult> {
     const key = resolve(job.cwd, job.object);
     const commandKey = JSON.stringify([job.cwd, job.compiler, job.args, job.depfile]);
     return new Promise<CompileResult>((res, rej) => {
-      const consumer: Consumer = { build_id: job.build_id, resolve: res, reject: rej, settled: false };
+      const consumer: Consumer = { build_id: job.build_id, onStart: opts.onStart, resolve: res, reject: rej, settled: false };
       let entry = this.inflight.get(key);
       if (!entry || entry.abandoned || entry.commandKey !== commandKey) entry = this.start(key, commandKey, job, fn, entry);
       entry.consumers.add(consumer);
+      if (entry.started) consumer.onStart?.(entry.startedMs);
       const e = entry;
       if (opts.signal) {
         const onAbort = () => this.dropConsumer(e, consumer);
@@ -95,10 +100,12 @@ export class CompileQueue {
   }
 
   /** Cancels every job of `build_id`: queued ones are dropped, running ones killed
-   *  (unless another build shares them). Returns how many requests were cancelled. */
-  cancel(build_id: string): number {
+   *  (unless another build shares them); `queuedOnly`: the running ones are left to
+   *  finish. Returns how many requests were cancelled. */
+  cancel(build_id: string, queuedOnly = false): number {
     let n = 0;
     for (const entry of [...this.inflight.values()]) {
+      if (queuedOnly && entry.started) continue;
       for (const c of [...entry.consumers]) {
         if (c.build_id === build_id && !c.settled) {
           this.dropConsumer(entry, c);
@@ -139,6 +146,7 @@ export class CompileQueue {
       commandKey,
       consumers: new Set(),
       started: false,
+      startedMs: 0,
       abandoned: false,
       queuedAbort,
       runAbort,
@@ -148,6 +156,8 @@ export class CompileQueue {
 
     const task = async (): Promise<CompileResult> => {
       entry.started = true;
+      entry.startedMs = Date.now();
+      for (const c of entry.consumers) c.onStart?.(entry.startedMs);
       if (runAbort.signal.aborted) throw new CompileCancelledError(job.object);
       return fn(job, runAbort.signal);
     };

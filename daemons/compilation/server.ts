@@ -1,4 +1,5 @@
 // The compilation daemon's RPC surface over CompilationService.
+import type { CompileJob } from '../../protocol/build.js';
 import { compilationTable } from '../../protocol/methods.js';
 import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
@@ -15,6 +16,12 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
       // The caller's connection closing cancels its compile.
       return svc.compile(job, ctx.signal);
     },
+    compile_batch: async ({ jobs, parallel, stop_after_failure }, ctx) => {
+      // Each job is checked as `compile` checks it; the caller's connection closing cancels them all.
+      const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job) };
+      await svc.compileBatch(jobs, opts, (e) => ctx.progress(e));
+      return { jobs: jobs.length };
+    },
     identity: async ({ compiler, cwd, timeout_ms }, ctx) => {
       await guard.checkIdentity(compiler, cwd);
       try {
@@ -23,7 +30,7 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
         throw compilerErrorToRpc(e) ?? e;
       }
     },
-    cancel: async ({ build_id }) => ({ cancelled: await svc.cancel(build_id) }),
+    cancel: async ({ build_id, queued_only }) => ({ cancelled: await svc.cancel(build_id, queued_only) }),
     concurrency: async () => ({ jobs: await svc.concurrency() }),
     flush_cache_stats: async () => {
       await svc.flushCacheStats();

@@ -1,16 +1,24 @@
 // Compilation: the compiler's identity, the compile cache, the job queue
 // (parallel_jobs, one compile per object at a time) and the compilers it runs.
 // The same class serves the daemon and in-process builds.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
+import { randomUUID } from 'node:crypto';
+import type { CompilationApi, CompileBatchEvent, CompileBatchOptions, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
+import { wireError } from '../../rpc/jsonrpc.js';
 import type { ChildTracker } from '../host/child-tracker.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import { remoteReport } from '../../cache/stats.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
-import { displayCompileCommand, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
+import { displayCompileCommand, isCancellation, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
 import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { Distributor } from '../../toolchain/distcc/distributor.js';
 import type { DistccHost } from '../../config/distcc-hosts.js';
 import { distccDetails } from './distcc-status.js';
+import { BuildGates } from './build-gates.js';
+
+export interface BatchRunOptions extends CompileBatchOptions {
+  /** Refuses a job (the daemon's job guard): that job fails with what it throws. */
+  check?: (job: CompileJob) => Promise<void>;
+}
 
 export interface CompilationServiceOptions {
   parallelJobs: number;
@@ -39,6 +47,10 @@ export interface DistccSettings {
 
 export class CompilationService implements CompilationApi {
   private readonly queue: CompileQueue;
+  /** Each build's `parallel` bound across its batches. */
+  private readonly gates = new BuildGates();
+  /** Builds whose queued jobs a failure dropped (stopAfterFailure), the latest few. */
+  private readonly stoppedBuilds = new Set<string>();
   private compiledMs = 0;
   private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
   private localSlots: number;
@@ -93,13 +105,14 @@ export class CompilationService implements CompilationApi {
   private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> =>
     runCompile(job, identity, this.recorded(job, o));
 
-  async compile(job: CompileJob, signal?: AbortSignal): Promise<CompileResult> {
+  /** `onStart` hears Date.now() from just before the compile (or the cache lookup) started. */
+  async compile(job: CompileJob, signal?: AbortSignal, onStart?: (atMs: number) => void): Promise<CompileResult> {
     const identity = await this.identity(job.compiler, job.cwd);
     const cache = this.opts.cache;
     const fn: CompileFn = cache
       ? (j, sig) => cache.compile(j, identity, this.runner, { signal: sig })
       : (j, sig) => this.runner(j, identity, { signal: sig });
-    const res = await this.queue.run(job, fn, { signal });
+    const res = await this.queue.run(job, fn, { signal, onStart });
     this.compiledMs += res.duration_ms;
     if (res.outcome === 'cached') this.counts.hits++;
     else if (res.uncacheable_reason) this.counts.uncacheable++;
@@ -107,8 +120,40 @@ export class CompilationService implements CompilationApi {
     return res;
   }
 
-  async cancel(build_id: string): Promise<number> {
-    return this.queue.cancel(build_id);
+  async compileBatch(jobs: CompileJob[], opts: BatchRunOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
+    // Jobs without a build share the bound of this batch only.
+    const ownGate = randomUUID();
+    // Always a bound, the queue's width at most: a job is checked once it has a slot, just
+    // before it runs, as a `compile` is, not when a long batch arrives.
+    const width = this.width();
+    const limit = opts.parallel > 0 ? Math.min(opts.parallel, width) : width;
+    await Promise.all(
+      jobs.map(async (job, index) => {
+        let release: (() => void) | undefined;
+        try {
+          // The slot first, taken in the jobs' order (synchronously here), so they start in it.
+          release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
+          await opts.check?.(job);
+          const result = await this.compile(job, opts.signal, (at_ms) => on({ index, started: true, at_ms }));
+          // Before this job's slot is freed: no job of the build starts after the failure.
+          if (opts.stopAfterFailure && result.outcome === 'failed' && job.build_id !== undefined) {
+            this.stoppedBuilds.add(job.build_id);
+            if (this.stoppedBuilds.size > 64) this.stoppedBuilds.delete(this.stoppedBuilds.values().next().value!);
+            await this.cancel(job.build_id, true);
+          }
+          on({ index, result });
+        } catch (e) {
+          if (isCancellation(e) && job.build_id !== undefined && this.stoppedBuilds.has(job.build_id)) on({ index, skipped: true });
+          else on({ index, error: wireError(e, 'compile').error.toObject() });
+        } finally {
+          release?.();
+        }
+      }),
+    );
+  }
+
+  async cancel(build_id: string, queuedOnly = false): Promise<number> {
+    return this.gates.cancel(build_id) + this.queue.cancel(build_id, queuedOnly);
   }
 
   async concurrency(): Promise<number> {

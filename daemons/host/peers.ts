@@ -4,7 +4,7 @@
 // services are imported when first needed: discovery and compilation use SetupPeer
 // too, and loading the compile queue and the setup service for a fallback that
 // rarely happens cost each daemon its RSS.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
+import type { CompilationApi, CompileBatchEvent, CompileBatchOptions, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { DaemonConfig } from '../../config/types.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
@@ -109,6 +109,25 @@ export class CompilationPeer implements CompilationApi {
     return either(this.remote && (() => this.remote!.compile(job, signal)), async () => (await this.local()).compile(job, signal), this.fallback);
   }
 
+  /** Through the daemon; when it is not there, or goes away mid-batch, the jobs it has
+   *  not answered run in-process. */
+  compileBatch(jobs: CompileJob[], opts: CompileBatchOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
+    const answered = new Set<number>();
+    return either(
+      this.remote &&
+        (() =>
+          this.remote!.compileBatch(jobs, opts, (e) => {
+            if (!('started' in e)) answered.add(e.index); // a result, an error or skipped
+            on(e);
+          })),
+      async () => {
+        const left = jobs.map((_, i) => i).filter((i) => !answered.has(i));
+        await (await this.local()).compileBatch(left.map((i) => jobs[i]!), opts, (e) => on({ ...e, index: left[e.index]! }));
+      },
+      this.fallback,
+    );
+  }
+
   /** The daemon's answers by compiler and cwd, with the connection they came through and
    *  the binary's stat as this process saw it before asking. */
   private readonly identities = new Map<string, { via: object; stamp: string; identity: CompilerIdentity }>();
@@ -133,9 +152,9 @@ export class CompilationPeer implements CompilationApi {
     return identity;
   }
 
-  async cancel(build_id: string): Promise<number> {
-    let n = this.localSvc ? await (await this.localSvc).cancel(build_id) : 0;
-    if (this.remote) n += await this.remote.cancel(build_id).catch(() => 0);
+  async cancel(build_id: string, queuedOnly = false): Promise<number> {
+    let n = this.localSvc ? await (await this.localSvc).cancel(build_id, queuedOnly) : 0;
+    if (this.remote) n += await this.remote.cancel(build_id, queuedOnly).catch(() => 0);
     return n;
   }
 

@@ -2,7 +2,7 @@
 // calls as the in-process services, carried over JSON-RPC to a running daemon.
 // A cancelled compile comes back as an RpcError named AbortError (rpc/jsonrpc.ts),
 // which the build engine tells from a failure as it does an in-process one.
-import type { CompilationApi, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
+import type { CompilationApi, CompileBatchEvent, CompileBatchOptions, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
 import { compilationTable, discoveryTable, setupTable } from '../../protocol/methods.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
@@ -42,6 +42,11 @@ export class RemoteCompilation implements CompilationApi {
     return this.rpc.compile({ job }, { signal });
   }
 
+  async compileBatch(jobs: CompileJob[], opts: CompileBatchOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
+    const stop = opts.stopAfterFailure ? { stop_after_failure: true } : {};
+    await this.rpc.compile_batch({ jobs, parallel: opts.parallel, ...stop }, { onProgress: on, signal: opts.signal });
+  }
+
   async identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {
     try {
       const timeout_ms = opts.timeoutMs === undefined ? undefined : Math.ceil(opts.timeoutMs);
@@ -51,8 +56,8 @@ export class RemoteCompilation implements CompilationApi {
     }
   }
 
-  async cancel(build_id: string): Promise<number> {
-    return (await this.rpc.cancel({ build_id })).cancelled;
+  async cancel(build_id: string, queuedOnly = false): Promise<number> {
+    return (await this.rpc.cancel({ build_id, ...(queuedOnly ? { queued_only: true } : {}) })).cancelled;
   }
 
   async concurrency(): Promise<number> {

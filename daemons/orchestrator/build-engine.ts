@@ -29,7 +29,9 @@ import { longestWorkFirst } from './compile-order.js';
 import { TraceRecorder, type Slot } from './build-trace.js';
 import { saveTrace } from './trace-store.js';
 
-export type CompileFunction = (job: CompileJob, signal: AbortSignal) => Promise<CompileResult>;
+/** `onStart`, when the function calls it, hears Date.now() from just before the job
+ *  really started (it may wait in the compile service's queue before). */
+export type CompileFunction = (job: CompileJob, signal: AbortSignal, onStart?: (atMs: number) => void) => Promise<CompileResult>;
 
 export interface RunBuildOptions {
   config: ProjectConfig;
@@ -58,9 +60,25 @@ export interface RunBuildOptions {
   forceDirty?: PlanInput['forceDirty'];
   /** Serve links from the cache (and store them there). */
   linkCache?: LinkCache;
+  /** Every TU is handed to `compile` as soon as it is ready, not when one of the build's
+   *  slots is free: `compile` bounds what runs itself (the compilation daemon runs at most
+   *  request.jobs of a build at once), calls onStart as each starts, and `cancelQueued`
+   *  drops the jobs it has not started (the build stops at its first failure). Absent:
+   *  at most max_in_flight compiles are asked for at once. */
+  handOff?: { cancelQueued(): void };
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
+
+/** A handed-off compile the compile service dropped unstarted because an earlier one of
+ *  the build failed (the build has no keep_going): skipped, as the engine skips the work
+ *  it has not started after a failure. */
+export class CompileNotStartedError extends Error {
+  constructor(object: string) {
+    super(`${object}: not started, an earlier compile of the build failed`);
+    this.name = 'CompileNotStartedError';
+  }
+}
 
 /** Records are written to disk at most this often during a build, and at its end;
  *  less often when a save is slow (a big project): saving takes at most 1/SAVE_SHARE of the time. */
@@ -133,7 +151,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   const failedSources: string[] = [];
   const failedLinks: string[] = [];
   const noteFailure = () => {
-    if (!request.keep_going) stopped = true;
+    if (request.keep_going || stopped) return;
+    stopped = true;
+    opts.handOff?.cancelQueued();
   };
   let skipped = 0; // work not started because of `stopped`
   const mayStart = () => {
@@ -189,9 +209,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     note: (text) => emit({ type: 'message', text: `replibuild: ${text}`, warning: true }),
     built: (p, res) => request.verbose && emit({ type: 'message', text: `${displayCompileCommand(p.job)}\nPrecompiled header ${p.source}: ${res.outcome} (${(res.duration_ms / 1000).toFixed(2)}s)` }),
   });
+  const handOff = opts.handOff !== undefined;
   const compileTu = async (tu: TuPlan): Promise<boolean> => {
     await pchSteps.prepare(tu);
-    const r = await slots.add(() => compileNow(tu));
+    const r = handOff ? await compileNow(tu) : await slots.add(() => compileNow(tu));
     return typeof r === 'function' ? r() : r;
   };
   const compileNow = async (tu: TuPlan): Promise<boolean | (() => Promise<boolean>)> => {
@@ -203,25 +224,42 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       trace.compile(tu, null, null);
       return false;
     }
-    const slot = trace.begin();
+    let slot: Slot | null = null;
     let res: CompileResult;
     let before = new Map<string, string | null>();
     const prevCompileMs = state.getObject(tu.object)?.compile_ms;
-    eta.start(tu.object);
-    emit(withEta({ type: 'tu_start', target: tu.target, source: tu.source, done, total }));
-    const sinceMs = Date.now();
+    // What the compile may have read is judged from when it started: handed off, from
+    // the compile service's own clock (the same machine's) once it says so.
+    let sinceMs = 0;
+    const began = (atMs?: number) => {
+      if (slot) return;
+      slot = trace.begin();
+      if (atMs !== undefined) sinceMs = atMs;
+      eta.start(tu.object);
+      emit(withEta({ type: 'tu_start', target: tu.target, source: tu.source, done, total }));
+    };
+    if (!handOff) began();
+    sinceMs = Date.now();
     try {
       before = await hashBefore(tu);
-      res = await pchSteps.checked(tu, await opts.compile(tu.job, abort.signal));
+      res = await pchSteps.checked(tu, await opts.compile(tu.job, abort.signal, handOff ? began : undefined));
+      began();
       if (res.cache_note && !cacheNotes.has(res.cache_note)) {
         cacheNotes.add(res.cache_note);
         emit({ type: 'message', text: `replibuild: ${res.cache_note}`, warning: true });
       }
     } catch (e) {
-      if (abort.signal.aborted) {
+      if (abort.signal.aborted || e instanceof CompileNotStartedError || (handOff && stopped && isCancellation(e))) {
+        if (!abort.signal.aborted) {
+          // Dropped unstarted after the first failure: as if never handed off (see mayStart).
+          skipped++;
+          state.deleteObject(tu.object);
+          scheduleSave();
+        }
         trace.compile(tu, slot, null);
         return false;
       }
+      began();
       // Cancelled by someone else (the compilation daemon stopping, say): this build did not get its object.
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);

@@ -106,7 +106,7 @@ export function unwatchedFacts(
   const unwatched = new Map<string, string>();
   const dirs = new Map<string, string>();
   const outputs = new Map<string, string>();
-  const seen = new Set<string>();
+  const seen = new Map<string, Set<string>>();
   // WatchCoverage answers each path once per build (the TUs share most headers); each
   // directory is asked about and stat'ed once per point: the candidates of the
   // compiler's own dirs repeat the same missing dirs and their parents for every header.
@@ -138,6 +138,9 @@ export function unwatchedFacts(
     const search = rec?.search !== undefined ? state.getSearch?.(rec.search) : undefined;
     if (!rec || !search || rec.source_hash === '') return false;
     if (!covers(source)) unwatched.set(source, rec.source_hash);
+    // Most TUs share one search context: the headers looked up in it are kept per context.
+    let seenHere = seen.get(rec.search!);
+    if (!seenHere) seen.set(rec.search!, (seenHere = new Set()));
     for (const h of rec.headers) {
       if (isPch(h.path)) {
         // Made by this build from the inputs its own record lists (added below).
@@ -149,9 +152,8 @@ export function unwatchedFacts(
         unwatched.set(h.path, h.hash);
       }
       // Where a new file would be found before this header (include-search.ts).
-      const pair = `${rec.search}\0${h.path}`;
-      if (seen.has(pair)) continue;
-      seen.add(pair);
+      if (seenHere.has(h.path)) continue;
+      seenHere.add(h.path);
       for (const c of storedShadowCandidates(rec.search!, search, h.path)) if (!covers(c)) watchDir(dirOfLiteral(c) || '.');
     }
     return true;

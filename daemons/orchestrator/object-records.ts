@@ -64,6 +64,12 @@ export function objectRecorder({ root, state, hasher, shadow }: ObjectRecorderDe
     const seenMs = Math.min(sinceMs, res.inputs_checked_ms ?? sinceMs);
     const fileHash = async (p: string): Promise<string> => {
       const pre = before.get(p);
+      if (pre !== undefined && seenMs !== sinceMs && hasher.hashWithTime) {
+        // A hit checked earlier (the source of every TU of a warm clean rebuild): content
+        // and time both decide, from one stat.
+        const ht = await hasher.hashWithTime(p);
+        return ht === null || ht.hash !== pre || ht.newestMs >= seenMs + 1 ? '' : ht.hash;
+      }
       if (pre !== undefined || !hasher.hashWithTime) {
         const h = await hasher.hash(p);
         if (h === null) return '';

@@ -29,7 +29,7 @@ import { compileJobFor, compilerOf, includeSearchArgs, type BuildCompilers } fro
 import { pchBuildJob, pchDirOf } from '../../toolchain/pch-jobs.js';
 import { compilerSearch, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
 import { selectTargets } from './planner.js';
-import { choosePrefix, isIncludeGuarded, leadingIncludes, startsWithPrefix, type TuIncludes } from './pch-detect.js';
+import { choosePrefix, isIncludeGuarded, leadingIncludes, startsWithPrefix, type LeadingInclude, type TuIncludes } from './pch-detect.js';
 
 export interface PchNode {
   target: string;
@@ -74,6 +74,19 @@ function readText(abs: string): string | null {
   }
   texts.set(abs, { mtimeMs: st.mtimeMs, size: st.size, text });
   return text;
+}
+
+/** Each source's leading #includes, kept with the text they were read from: a build
+ *  with no state plans every TU, and most texts are the same as the last build's. */
+const leading = new Map<string, { text: string; includes: LeadingInclude[] }>();
+function leadingIncludesOf(abs: string): LeadingInclude[] | null {
+  const text = readText(abs);
+  if (text === null) return null;
+  const kept = leading.get(abs);
+  if (kept && kept.text === text) return kept.includes;
+  const includes = leadingIncludes(text);
+  leading.set(abs, { text, includes });
+  return includes;
 }
 
 function isFile(abs: string): boolean {
@@ -128,10 +141,10 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
       const eligible = new Map<string, boolean>();
       const tus: TuIncludes[] = [];
       for (const job of g.plain) {
-        const text = readText(resolve(root, job.source));
-        if (text === null) continue;
+        const includes = leadingIncludesOf(resolve(root, job.source));
+        if (includes === null) continue;
         const keys: string[] = [];
-        for (const inc of leadingIncludes(text)) {
+        for (const inc of includes) {
           const chain = inc.angled ? angledChain : [dirname(resolve(root, job.source)), ...quoteChain];
           const found = chain.map((d) => resolve(d, inc.name)).find(isFile);
           if (found === undefined) break;

@@ -12,6 +12,7 @@ import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { runBuild } from './build-engine.js';
+import { CompileBatcher } from './compile-batcher.js';
 import { cleanProject } from './clean-project.js';
 import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
 import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
@@ -248,7 +249,9 @@ export class OrchestratorService implements OrchestratorApi {
       summary = await runBuild({
         config,
         request: req,
-        compile: (job, s) => this.deps.compilation.compile(job, s),
+        // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.
+        compile: new CompileBatcher(this.deps.compilation, req.jobs, !req.keep_going).compile,
+        handOff: { cancelQueued: () => void this.deps.compilation.cancel(build_id, true).catch(() => undefined) },
         compilerIdentity: identity,
         ...(cIdentity ? { cCompilerIdentity: cIdentity } : {}),
         hasher: this.hasher,

@@ -10,6 +10,7 @@ import type { ProjectConfig } from '../../config/types.js';
 import { getCompilerIdentity, type CompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { runCompile } from '../../toolchain/compile-runner.js';
 import { runBuild } from '../../daemons/orchestrator/build-engine.js';
+import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import { CALC_FILES, calcConfig, makeTempProject, removeTempProject, runProgram } from './build-engine-fixture.js';
 import { openCache, settleInputs, tempCacheDir } from './cache-fixtures.js';
@@ -115,5 +116,29 @@ describe('stats shared by the hits of one build (cache/build-stats.ts)', () => {
     expect(next.summary).toMatchObject({ ok: true });
     expect(next.compiled).toContain(later === 'src/lib/add.cpp' ? 'build/obj/calc/src/lib/add.cpp.o' : 'build/obj/app/src/app/main.cpp.o');
     expect(runProgram(root, 'build/bin/app')).toBe('6 9 1\n');
+  });
+
+  it('a hit checked with earlier stats records a source only if it has not changed since those stats', async () => {
+    const root = makeTempProject(CALC_FILES);
+    dirs.push(root);
+    const config = calcConfig(root);
+    const TWICE = 'src/lib/twice.cpp';
+    await new Promise((r) => setTimeout(r, 30));
+    // What a cache hit says when its stats were taken before the compile was asked for:
+    // here, after the project was written, and before twice.cpp was written again (the
+    // same text: only its time tells).
+    const checkedMs = Date.now() - 5;
+    await new Promise((r) => setTimeout(r, 15));
+    writeFileSync(join(root, TWICE), CALC_FILES[TWICE]!);
+    const compile = async (job: CompileJob, signal: AbortSignal) => ({ ...(await runCompile(job, identity, { signal })), inputs_checked_ms: checkedMs });
+    const summary = await runBuild({ config, request: REQUEST, compile, compilerIdentity: identity });
+    expect(summary).toMatchObject({ ok: true, compiled: 3 });
+    const state = await BuildState.load(root);
+    const rec = (source: string) => state.getObject(`build/obj/${source.includes('/lib/') ? 'calc' : 'app'}/${source}.o`);
+    // Unchanged since the stats: its hash. Written after them (as it may have been, for all
+    // the stats tell, after the hit was looked up): unknown, so the next build compiles it.
+    expect(rec('src/lib/add.cpp')?.source_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec('src/app/main.cpp')?.source_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(rec(TWICE)?.source_hash).toBe('');
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { cli, cliSync, pidAlive, readRecordFile, waitFor, type CliResult, type TestProject, projectsPerTest } from '../helpers/project.js';
+import { SLOW_CXX, childrenOf } from '../helpers/slow-compiler.js';
 
 const project = projectsPerTest();
 
@@ -19,9 +20,6 @@ function expectNoTrace(r: CliResult): void {
   expect(r.stdout + r.stderr).not.toMatch(/internal error/);
 }
 
-/** A compiler that takes `seconds` over each compile (-c), then is g++: slow TUs
- *  without heavy code, and a shell in the process group as a real compiler has cc1plus. */
-const SLOW_CXX = (seconds: number) => `#!/bin/sh\nfor a in "$@"; do if [ "$a" = "-c" ]; then sleep ${seconds}; break; fi; done\nexec g++ "$@"\n`;
 
 /** Four TUs through the slow compiler; the program prints 10 only if every object is right. */
 function slowProject(seconds: number, daemonExtra: Partial<Record<string, string>> = {}): TestProject {
@@ -40,13 +38,6 @@ function runApp(p: TestProject): string {
   return execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' });
 }
 
-function childrenOf(p: TestProject, name: string): { pid: number; proc_start: number | null }[] {
-  try {
-    return JSON.parse(readFileSync(join(p.root, `.replibuild/pids/${name}.children.json`), 'utf8'));
-  } catch {
-    return [];
-  }
-}
 
 /** Live (not zombie) processes in any of these process groups, from /proc. */
 function liveInGroups(groups: Set<number>): number[] {
