@@ -31,6 +31,7 @@ import { isAbort, type CacheParts, type CompileRunner } from './parts.js';
 import { TuPreparer } from './prepare.js';
 import { buildReport, CacheStats, type CacheStatsReport } from './stats.js';
 import { openStore, type TieredStore } from './tiered-store.js';
+import { ResultStore } from './result-store.js';
 import { storeUsage } from './tiers/local.js';
 import type { RedisTier, RemoteStatus } from './tiers/redis.js';
 import type { RemoteCacheSettings } from '../config/remote-cache.js';
@@ -89,11 +90,12 @@ export class CompileCache {
     const env = opts.env ?? process.env;
     const stats = (this.stats = new CacheStats(layout.stats, opts.statsFlushDelayMs ?? 1000, () => guard.usableNow()));
     const book = new Bookkeeping(stats, opts.log ?? (() => undefined), guard);
+    const onCorrupt = (kind: string, key: string, why: string) => {
+      stats.error();
+      book.log(`cache: removed corrupt ${kind} ${key.slice(0, 12)}: ${why}`);
+    };
     const { store, local } = openStore(layout.store, {
-      onCorrupt: (kind, key, why) => {
-        stats.error();
-        book.log(`cache: removed corrupt ${kind} ${key.slice(0, 12)}: ${why}`);
-      },
+      onCorrupt,
       onTierError: (tier, e) => {
         stats.error();
         book.log(`cache: ${tier} tier: ${e instanceof Error ? e.message : String(e)}`);
@@ -105,6 +107,7 @@ export class CompileCache {
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
       store,
+      results: new ResultStore(store, local, slack, (key, why) => onCorrupt('result', key, why)),
       manifests: new ManifestMemo(store, local, opts.maxManifestEntries ?? DEFAULT_MAX_MANIFEST_ENTRIES, opts.manifestMemoBytes ?? 16 * 1024 * 1024),
       files,
       dirs: new DirListingCache(slack),
