@@ -104,10 +104,15 @@ export class CompileCache {
     }, remote ? [remote] : []);
     remote?.observe(stats);
     this.store = store;
+    const background = new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow());
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
       store,
-      results: new ResultStore(store, local, slack, (key, why) => onCorrupt('result', key, why)),
+      results: new ResultStore(store, local, slack, (key, why) => onCorrupt('result', key, why), (work) => {
+        // Deferred past the answer when stores are; tracked either way, so flush() waits for it.
+        if (background.enabled) void background.later(work);
+        else stats.track(work());
+      }),
       manifests: new ManifestMemo(store, local, opts.maxManifestEntries ?? DEFAULT_MAX_MANIFEST_ENTRIES, opts.manifestMemoBytes ?? 16 * 1024 * 1024),
       files,
       dirs: new DirListingCache(slack),
@@ -116,7 +121,7 @@ export class CompileCache {
       env,
       slack,
       book,
-      background: new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow()),
+      background,
       siblings: new Siblings(),
       alongside: opts.preprocessAlongside ?? 'spare',
       buildStats: new BuildStatMemo(),

@@ -42,6 +42,8 @@ export class ResultStore {
     racyWindowMs: number,
     /** A local result found damaged and removed: counted and logged by the caller. */
     private readonly onCorrupt: (key: string, why: string) => void,
+    /** Runs work after the answer (background-stores.ts); it must not reject. */
+    private readonly later: (work: () => Promise<void>) => void = (work) => void work(),
   ) {
     this.objects = new ObjectFiles(local.dir, racyWindowMs);
   }
@@ -64,6 +66,12 @@ export class ResultStore {
       return null;
     }
     if (r.objectRef && blob.file) this.headers.set(key, { result: r, file: blob.file });
+    // A v1 blob in the local tier (an older cache, a remote hit's copy): rewritten in the
+    // local form once, so its next hits are copies too. Its bytes passed the blob's check.
+    else if (r.object && blob.file) {
+      const v1 = { ...r, object: r.object };
+      this.later(() => this.saveLocal(key, v1).catch(() => undefined));
+    }
     return r;
   }
 
@@ -71,9 +79,13 @@ export class ResultStore {
    *  the others. Resolves once the local tier has both. */
   async save(key: string, r: StoredResult): Promise<void> {
     this.headers.delete(key);
-    const further = this.store.writableBeyondFirst ? encodeResult(r) : null;
-    if (further) this.store.putBeyondFirst('result', key, further);
-    // The object first: a header is never stored before what it points at.
+    if (this.store.writableBeyondFirst) this.store.putBeyondFirst('result', key, encodeResult(r));
+    await this.saveLocal(key, r);
+  }
+
+  /** The local tier's form of `r`: the object first, so a header is never stored before
+   *  what it points at. */
+  private async saveLocal(key: string, r: StoredResult): Promise<void> {
     const put = await this.local.putLocated('object', key, r.object);
     if (!put) throw new Error(`the object of result ${key.slice(0, 12)} was not found right after it was stored`);
     const ref: ObjectRef = { integrity: put.integrity, size: r.object.length };

@@ -65,10 +65,17 @@ interface Located {
 
 const MAX_LOCATED = 20_000;
 
+/** A content file this process marked as used less than this long ago is not marked
+ *  again: last use (what eviction goes by) is known to within this, and a build hitting
+ *  the same entries again soon after (a clean rebuild) costs no utimes per hit. */
+export const TOUCH_EVERY_MS = 30_000;
+
 export class LocalTier implements CacheTier {
   readonly name = 'local';
   readonly writable = true;
   private readonly located = boundedLru<string, Located>(MAX_LOCATED);
+  /** Content files marked as used by a hit, and when (Date.now()). */
+  private readonly touched = boundedLru<string, number>(2 * MAX_LOCATED);
 
   constructor(
     /** cacache's directory (CacheLayout.store). */
@@ -152,14 +159,20 @@ export class LocalTier implements CacheTier {
     return { integrity: entry.integrity, path: entry.path };
   }
 
-  /** Marks content as just used (cleanup evicts the least recently used first). */
-  touchSync(path: string): void {
-    const now = new Date();
+  /** Marks content as just used by a hit (cleanup evicts the least recently used
+   *  first), unless this process did so within TOUCH_EVERY_MS. True when it touched. */
+  touchSync(path: string): boolean {
+    const nowMs = Date.now();
+    const last = this.touched.get(path);
+    if (last !== undefined && nowMs - last < TOUCH_EVERY_MS && nowMs >= last) return false;
+    this.touched.set(path, nowMs);
+    const now = new Date(nowMs);
     try {
       utimesSync(path, now, now);
     } catch {
       /* gone or not ours: nothing to refresh */
     }
+    return true;
   }
 
   /** Drops the index entry and, with `content`, its content file too. */
