@@ -38,6 +38,8 @@ export type ObjectCheck = { path: string } | { missing: string } | { corrupt: st
 
 export class ObjectFiles {
   private readonly verified = boundedLru<string, QuickStat>(MAX_VERIFIED);
+  /** Content file by integrity (a base64 to hex conversion and a join saved per hit). */
+  private readonly paths = boundedLru<string, string>(MAX_VERIFIED);
 
   constructor(
     /** cacache's directory (CacheLayout.store). */
@@ -67,7 +69,8 @@ export class ObjectFiles {
   }
 
   private checkFile(ref: ObjectRef, full: boolean): ObjectCheck {
-    const path = contentPathOf(this.storeDir, ref.integrity);
+    let path = this.paths.get(ref.integrity) ?? null;
+    if (!path && (path = contentPathOf(this.storeDir, ref.integrity))) this.paths.set(ref.integrity, path);
     if (!path) return { corrupt: `the object's integrity ${ref.integrity.slice(0, 20)}… is not one this cache writes` };
     const st = quickStat(path);
     if (!st || st.kind !== 'file') {
