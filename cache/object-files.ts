@@ -6,7 +6,12 @@
 // bytes never pass through JS, so they cannot be hashed on the way. Never a hard link: a
 // tool that appends to or truncates its output in place would write into the cache.
 //
-// The integrity rule, per restore:
+// Objects up to INLINE_MAX_BYTES are read and written instead, and fully checked on every
+// restore: on this machine's ext4 (no reflinks) copy_file_range saves no system time for
+// them, and its extra fstat, ftruncate and fchmod cost more than the read (issue 16's
+// measurements, README "Compile cache").
+//
+// The integrity rule for a copied object, per restore:
 //   - the content file's size must be the size the result's header records (the header
 //     itself is sha512-checked when read): a truncated or half-written file, the usual
 //     damage of a crash or a full disk, is caught on every hit without reading it;
@@ -36,6 +41,14 @@ const MAX_VERIFIED = 50_000;
 /** Whether an object's content file can be restored from, and if not, why. */
 export type ObjectCheck = { path: string } | { missing: string } | { corrupt: string };
 
+/** What a restore writes from: the checked bytes (a small object), or the checked file. */
+export type ObjectSource = { bytes: Buffer } | { path: string } | { missing: string } | { corrupt: string };
+
+/** Objects up to this size are read, checked and written rather than copied. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+const GONE = 'the object content file is gone (evicted or cleared)';
+
 export class ObjectFiles {
   private readonly verified = boundedLru<string, QuickStat>(MAX_VERIFIED);
   /** Content file by integrity (a base64 to hex conversion and a join saved per hit). */
@@ -53,6 +66,23 @@ export class ObjectFiles {
     return this.checkFile(ref, false);
   }
 
+  /** Where a restore of `ref` takes its bytes from: read and fully checked when small,
+   *  else the content file, checked by the rule above. */
+  source(ref: ObjectRef): ObjectSource {
+    if (ref.size > INLINE_MAX_BYTES) return this.check(ref);
+    const path = this.pathOf(ref);
+    if (!path) return { corrupt: badIntegrity(ref) };
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch {
+      return { missing: GONE };
+    }
+    if (data.length !== ref.size) return { corrupt: `the object content file is ${data.length} bytes, its result says ${ref.size}` };
+    if (!checkIntegrity(data, ref.integrity)) return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+    return { bytes: data };
+  }
+
   /** Size and full hash, whatever was checked before (`cache verify`). */
   verifyFully(ref: ObjectRef): ObjectCheck {
     return this.checkFile(ref, true);
@@ -68,14 +98,19 @@ export class ObjectFiles {
     this.verified.delete(path);
   }
 
-  private checkFile(ref: ObjectRef, full: boolean): ObjectCheck {
+  private pathOf(ref: ObjectRef): string | null {
     let path = this.paths.get(ref.integrity) ?? null;
     if (!path && (path = contentPathOf(this.storeDir, ref.integrity))) this.paths.set(ref.integrity, path);
-    if (!path) return { corrupt: `the object's integrity ${ref.integrity.slice(0, 20)}… is not one this cache writes` };
+    return path;
+  }
+
+  private checkFile(ref: ObjectRef, full: boolean): ObjectCheck {
+    const path = this.pathOf(ref);
+    if (!path) return { corrupt: badIntegrity(ref) };
     const st = quickStat(path);
     if (!st || st.kind !== 'file') {
       this.verified.delete(path);
-      return { missing: 'the object content file is gone (evicted or cleared)' };
+      return { missing: GONE };
     }
     if (st.size !== ref.size) {
       this.verified.delete(path);
@@ -87,7 +122,7 @@ export class ObjectFiles {
       data = readFileSync(path);
     } catch {
       this.verified.delete(path);
-      return { missing: 'the object content file is gone (evicted or cleared)' };
+      return { missing: GONE };
     }
     if (data.length !== ref.size || !checkIntegrity(data, ref.integrity)) {
       this.verified.delete(path);
@@ -97,4 +132,8 @@ export class ObjectFiles {
     else this.verified.delete(path);
     return { path };
   }
+}
+
+function badIntegrity(ref: ObjectRef): string {
+  return `the object's integrity ${ref.integrity.slice(0, 20)}… is not one this cache writes`;
 }

@@ -4,7 +4,7 @@
 // small header (result.ts, v2: depfile, stderr, headers, the object's integrity and
 // size), and the "object" entry, the object's bytes as a content file of their own. A
 // hit copies that file in the kernel (object-files.ts says when it may be trusted
-// unread). Further tiers (the remote one) keep whole v1 blobs, as they always have: a
+// unread, and why a small one is read and written instead). Further tiers (the remote one) keep whole v1 blobs, as they always have: a
 // put writes that form to them, and a v1 blob read from any tier (a remote hit, its
 // copy in the local tier, an older local cache) is restored from its bytes as before.
 //
@@ -99,13 +99,15 @@ export class ResultStore {
       const bytes = r.object;
       return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, bytes));
     }
-    const checked = this.objects.check(r.objectRef);
-    if (!('path' in checked)) return this.drop(key, 'corrupt' in checked ? checked.corrupt : null);
+    const src = this.objects.source(r.objectRef);
+    if ('missing' in src) return this.drop(key, null);
+    if ('corrupt' in src) return this.drop(key, src.corrupt);
+    if ('bytes' in src) return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, src.bytes));
     try {
-      return restoreResult(job, identity, r, t0, (to) => this.objects.copy(checked.path, to));
+      return restoreResult(job, identity, r, t0, (to) => this.objects.copy(src.path, to));
     } catch (e) {
       if (!(e instanceof ObjectGoneError)) throw e;
-      this.objects.forget(checked.path);
+      this.objects.forget(src.path);
       return this.drop(key, null);
     }
   }

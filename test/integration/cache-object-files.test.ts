@@ -16,14 +16,19 @@ import { cliSync, compileJson, objects, projectsPerTest, type TestProject } from
 const project = projectsPerTest();
 const N = 4;
 
-/** N TUs whose values add up to what the program prints (N*(N+1)/2 + 100). */
+/** N TUs whose values add up to what the program prints (N*(N+1)/2 + 100); f0 and f1
+ *  carry 200 KB of data, so their objects are copied in the kernel, f2 and f3 are small
+ *  (read and written: object-files.ts, INLINE_MAX_BYTES). */
 async function fourTus(): Promise<TestProject> {
   const files: Record<string, string> = {
     'src/main.cpp':
       '#include <cstdio>\n' + Array.from({ length: N }, (_, i) => `int f${i}();\n`).join('') +
       `int main() { std::printf("%d\\n", ${Array.from({ length: N }, (_, i) => `f${i}()`).join(' + ')} + 100); }\n`,
   };
-  for (let i = 0; i < N; i++) files[`src/f${i}.cpp`] = `int f${i}() { return ${i + 1}; }\n`;
+  for (let i = 0; i < N; i++) {
+    const big = i < 2 ? `extern const char big${i}[200000];\nconst char big${i}[200000] = {${i + 1}};\n` : '';
+    files[`src/f${i}.cpp`] = `${big}int f${i}() { return ${i + 1}; }\n`;
+  }
   const p = project(files);
   await new Promise((r) => setTimeout(r, 200)); // sources older than the cache's racy margin: stored
   return p;
@@ -92,20 +97,23 @@ it('a flipped byte or a truncation in an object content file is a miss and a rec
   expect(cleanRebuild(p)).toMatchObject({ compiled: 0, cached: N + 1 });
 
   const content = await objectContent(p);
-  const flipped = content.get(digest(want.get('build/obj/app/src/f0.cpp.o')!))!;
-  const truncated = content.get(digest(want.get('build/obj/app/src/f1.cpp.o')!))!;
-  const b = readFileSync(flipped);
-  b[b.length >> 1]! ^= 0x20; // same size: only the hash can tell
-  writeFileSync(flipped, b);
-  truncateSync(truncated, Math.floor(readFileSync(truncated).length / 2));
+  const file = (tu: string) => content.get(digest(want.get(`build/obj/app/src/${tu}.cpp.o`)!))!;
+  expect(readFileSync(file('f0')).length).toBeGreaterThan(200_000);
+  expect(readFileSync(file('f3')).length).toBeLessThan(64 * 1024);
+  for (const tu of ['f0', 'f3']) {
+    const b = readFileSync(file(tu));
+    b[b.length >> 1]! ^= 0x20; // same size: only the hash can tell
+    writeFileSync(file(tu), b);
+  }
+  truncateSync(file('f1'), Math.floor(readFileSync(file('f1')).length / 2));
 
   const r = cleanRebuild(p);
-  expect(r).toMatchObject({ compiled: 2, cached: N - 1, failed: 0 });
+  expect(r).toMatchObject({ compiled: 3, cached: N - 2, failed: 0 });
   // The recompiled objects are the compiler's, not the damaged bytes.
   for (const [k, v] of objects(p.root)) expect(digest(v), k).toBe(digest(want.get(k)!));
   expect(run(p)).toBe(EXPECTED);
   const stats = JSON.parse(cliSync(['cache', 'stats', '--json'], p).stdout);
-  expect(stats.errors).toBeGreaterThanOrEqual(2);
+  expect(stats.errors).toBeGreaterThanOrEqual(3);
   // Stored again, sound: the next rebuild is all hits and verify finds nothing.
   expect(cleanRebuild(p)).toMatchObject({ compiled: 0, cached: N + 1, failed: 0 });
   expect(run(p)).toBe(EXPECTED);
@@ -119,7 +127,7 @@ it('cache verify finds a damaged object content file and removes its result (no 
   expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: N + 1, failed: 0 });
   const want = objects(p.root);
   const content = await objectContent(p);
-  const victim = content.get(digest(want.get('build/obj/app/src/f2.cpp.o')!))!;
+  const victim = content.get(digest(want.get('build/obj/app/src/f0.cpp.o')!))!;
   const b = readFileSync(victim);
   b[0]! ^= 1;
   writeFileSync(victim, b);

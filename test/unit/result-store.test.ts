@@ -13,6 +13,7 @@ import { contentPathOf, LocalTier, storeKey } from '../../cache/tiers/local.js';
 import { CorruptEntryError } from '../../cache/blob.js';
 import type { CompileJob } from '../../protocol/build.js';
 import { MemoryTier } from '../helpers/memory-tier.js';
+import { INLINE_MAX_BYTES } from '../../cache/object-files.js';
 
 let dir: string;
 let proj: string;
@@ -104,12 +105,26 @@ describe('ResultStore', () => {
     expect(readFileSync(join(proj, 'build/a.o')).equals(stored.object)).toBe(true);
   });
 
-  it('a damaged object is never restored: the entry goes, counted as corrupt; a gone one is a plain miss', async () => {
+  it('a damaged small object (read, checked, written) is never restored', async () => {
     await results.save('k', stored);
+    const path = (await cacache.get.info(local.dir, storeKey('object', 'k')))!.path;
+    const r = (await results.load('k'))!;
+    const b = readFileSync(path);
+    b[3]! ^= 1;
+    writeFileSync(path, b);
+    expect(await results.restore(job(), identity, 'k', r, performance.now())).toBeNull();
+    expect(corrupt).toHaveLength(1);
+    expect(await local.get('result', 'k')).toBeNull();
+  });
+
+  it('a damaged large object (copied) is never restored: the entry goes, counted as corrupt; a gone one is a plain miss', async () => {
+    const big = Buffer.alloc(INLINE_MAX_BYTES + 1, 9);
+    await results.save('k', { ...stored, object: big });
     const path = (await cacache.get.info(local.dir, storeKey('object', 'k')))!.path;
     const r = (await results.load('k'))!;
     // Checked fully once (its stamp remembered), then changed in place at the same size.
     expect(await results.restore(job(), identity, 'k', r, performance.now())).not.toBeNull();
+    expect(readFileSync(join(proj, 'build/a.o')).equals(big)).toBe(true);
     const b = readFileSync(path);
     b[3]! ^= 1;
     await new Promise((res) => setTimeout(res, 5));
@@ -121,7 +136,7 @@ describe('ResultStore', () => {
     expect(await cacache.get.info(local.dir, storeKey('object', 'k'))).toBeNull();
     expect(() => readFileSync(join(proj, 'build/a.o'))).toThrow();
 
-    await results.save('k2', stored);
+    await results.save('k2', { ...stored, object: big });
     const r2 = (await results.load('k2'))!;
     rmSync((await cacache.get.info(local.dir, storeKey('object', 'k2')))!.path);
     expect(await results.restore(job(), identity, 'k2', r2, performance.now())).toBeNull();
