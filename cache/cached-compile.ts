@@ -7,10 +7,11 @@
 //
 // The hit path is synchronous file-system work on purpose (see fs-snapshot.ts):
 // manifests are kept decoded in memory (manifest-memo.ts), valid while their index
-// bucket and content file keep their stat stamps; result content is located without
-// cacache's index parsing (tiers/local.ts), read once, integrity-checked (tiered-store.ts),
-// and written out with one temp file + rename each for object and depfile. A source or
-// header is only re-hashed when its stat stamp moved.
+// bucket and content file keep their stat stamps; a result's header is read once and kept
+// decoded (result-store.ts), and its object, a content file of its own, is copied in the
+// kernel into a temp file + rename, as is the depfile, written from the stored text
+// (object-files.ts says when the copy is trusted unread). A source or header is only
+// re-hashed when its stat stamp moved.
 
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { CacheMiss } from '../protocol/trace.js';
