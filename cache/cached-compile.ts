@@ -7,10 +7,11 @@
 //
 // The hit path is synchronous file-system work on purpose (see fs-snapshot.ts):
 // manifests are kept decoded in memory (manifest-memo.ts), valid while their index
-// bucket and content file keep their stat stamps; result content is located without
-// cacache's index parsing (tiers/local.ts), read once, integrity-checked (tiered-store.ts),
-// and written out with one temp file + rename each for object and depfile. A source or
-// header is only re-hashed when its stat stamp moved.
+// bucket and content file keep their stat stamps; a result's header is read once and kept
+// decoded (result-store.ts), and its object, a content file of its own, is copied in the
+// kernel into a temp file + rename, as is the depfile, written from the stored text
+// (object-files.ts says when the copy is trusted unread). A source or header is only
+// re-hashed when its stat stamp moved.
 
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { CacheMiss } from '../protocol/trace.js';
@@ -31,6 +32,7 @@ import { isAbort, type CacheParts, type CompileRunner } from './parts.js';
 import { TuPreparer } from './prepare.js';
 import { buildReport, CacheStats, type CacheStatsReport } from './stats.js';
 import { openStore, type TieredStore } from './tiered-store.js';
+import { ResultStore } from './result-store.js';
 import { storeUsage } from './tiers/local.js';
 import type { RedisTier, RemoteStatus } from './tiers/redis.js';
 import type { RemoteCacheSettings } from '../config/remote-cache.js';
@@ -89,11 +91,12 @@ export class CompileCache {
     const env = opts.env ?? process.env;
     const stats = (this.stats = new CacheStats(layout.stats, opts.statsFlushDelayMs ?? 1000, () => guard.usableNow()));
     const book = new Bookkeeping(stats, opts.log ?? (() => undefined), guard);
+    const onCorrupt = (kind: string, key: string, why: string) => {
+      stats.error();
+      book.log(`cache: removed corrupt ${kind} ${key.slice(0, 12)}: ${why}`);
+    };
     const { store, local } = openStore(layout.store, {
-      onCorrupt: (kind, key, why) => {
-        stats.error();
-        book.log(`cache: removed corrupt ${kind} ${key.slice(0, 12)}: ${why}`);
-      },
+      onCorrupt,
       onTierError: (tier, e) => {
         stats.error();
         book.log(`cache: ${tier} tier: ${e instanceof Error ? e.message : String(e)}`);
@@ -102,9 +105,15 @@ export class CompileCache {
     }, remote ? [remote] : []);
     remote?.observe(stats);
     this.store = store;
+    const background = new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow());
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
       store,
+      results: new ResultStore(store, local, slack, (key, why) => onCorrupt('result', key, why), (work) => {
+        // Deferred past the answer when stores are; tracked either way, so flush() waits for it.
+        if (background.enabled) void background.later(work);
+        else stats.track(work());
+      }),
       manifests: new ManifestMemo(store, local, opts.maxManifestEntries ?? DEFAULT_MAX_MANIFEST_ENTRIES, opts.manifestMemoBytes ?? 16 * 1024 * 1024),
       files,
       dirs: new DirListingCache(slack),
@@ -113,7 +122,7 @@ export class CompileCache {
       env,
       slack,
       book,
-      background: new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow()),
+      background,
       siblings: new Siblings(),
       alongside: opts.preprocessAlongside ?? 'spare',
       buildStats: new BuildStatMemo(),

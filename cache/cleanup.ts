@@ -3,7 +3,9 @@
 // verify/clear for `replibuild cache verify|clear`.
 //
 // "Last used" is the content file's mtime: the store sets it on every read and
-// write, so no index rewrite is needed per hit. Everything here is safe to run
+// write, so no index rewrite is needed per hit. A result's object (an "object" entry
+// under the result's key, result-store.ts) is never touched: it goes with its result,
+// and only an object whose result is gone is aged on its own. Everything here is safe to run
 // while builds use the cache: a removed entry is a miss for a reader, never a
 // broken object, and content younger than a grace period is never collected as
 // garbage (a writer may not have indexed it yet).
@@ -17,7 +19,8 @@ import { CorruptEntryError, decodeBlob } from './blob.js';
 import type { EntryKind } from './tier.js';
 import { TieredStore } from './tiered-store.js';
 import { LocalTier, bucketPath, parseStoreKey, storeUsage } from './tiers/local.js';
-import { decodeResult } from './result.js';
+import { decodeAnyResult } from './result.js';
+import { ObjectFiles } from './object-files.js';
 import type { CacheStats } from './stats.js';
 
 export interface CleanupOptions {
@@ -45,6 +48,8 @@ interface Live {
   kind: EntryKind;
   key: string;
   lastUse: number;
+  /** A result's object entry, evicted with it. */
+  object?: Live;
 }
 
 async function liveEntries(storeDir: string): Promise<Record<string, CacacheEntry>> {
@@ -96,7 +101,7 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
   let evicted = 0;
   let evictedBytes = 0;
 
-  const evict = async (l: Live) => {
+  const evictOne = async (l: Live) => {
     const left = (refs.get(l.entry.integrity) ?? 1) - 1;
     refs.set(l.entry.integrity, left);
     await s.remove(l.kind, l.key, false);
@@ -106,12 +111,25 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
       total -= sz;
       evictedBytes += sz;
     }
+  };
+  const evict = async (l: Live) => {
+    await evictOne(l);
+    if (l.object) await evictOne(l.object);
     evicted++;
   };
 
-  live.sort((a, b) => a.lastUse - b.lastUse);
-  const kept: Live[] = [];
+  // Each object rides with its result: the unit of eviction is the pair.
+  const resultsByKey = new Map<string, Live>();
+  for (const l of live) if (l.kind === 'result') resultsByKey.set(l.key, l);
+  const units: Live[] = [];
   for (const l of live) {
+    const owner = l.kind === 'object' ? resultsByKey.get(l.key) : undefined;
+    if (owner) owner.object = l;
+    else units.push(l);
+  }
+  units.sort((a, b) => a.lastUse - b.lastUse);
+  const kept: Live[] = [];
+  for (const l of units) {
     if (opts.ttlSeconds && opts.ttlSeconds > 0 && now - l.lastUse > opts.ttlSeconds * 1000) await evict(l);
     else kept.push(l);
   }
@@ -192,17 +210,30 @@ export async function verify(root: string, stats?: CacheStats): Promise<VerifyRe
       stats?.error();
     },
   });
+  const local = s.tiers[0] as LocalTier;
+  const objects = new ObjectFiles(store, 0);
+  const entries = Object.values(await liveEntries(store)).map((e) => ({ e, k: parseStoreKey(e.key) }));
+  const results = new Set(entries.filter((x) => x.k?.kind === 'result').map((x) => x.k!.key));
   let checked = 0;
-  for (const entry of Object.values(await liveEntries(store))) {
-    const k = parseStoreKey(entry.key);
+  for (const { k } of entries) {
     if (!k) continue;
-    checked++;
+    // An object is checked with its result (and counted as part of it); only one whose result is gone on its own.
+    if (k.kind === 'object' && results.has(k.key)) continue;
+    if (k.kind !== 'object') checked++;
     const data = await s.get(k.kind, k.key, { touch: false });
     if (!data) continue;
     try {
       if (k.kind === 'manifest') decodeManifest(data);
-      else if (k.kind === 'result') decodeResult(data);
-      else decodeBlob(data);
+      else if (k.kind === 'link') decodeBlob(data);
+      else if (k.kind === 'result') {
+        const ref = decodeAnyResult(data).objectRef;
+        const c = ref ? objects.verifyFully(ref) : null;
+        if (c && !('path' in c)) {
+          const why = 'corrupt' in c ? c.corrupt : c.missing;
+          await local.remove('object', k.key, true);
+          throw new CorruptEntryError(why);
+        }
+      }
     } catch (e) {
       if (!(e instanceof CorruptEntryError)) throw e;
       await s.discard(k.kind, k.key, e.message);

@@ -36,7 +36,8 @@ export class ManifestMemo {
    * The manifest of key1 and whether one was ever written (its index bucket exists:
    * also true for one found corrupt and removed). A manifest kept in memory is used
    * while its bucket and content file keep their stamps; our own touch of the content
-   * (last use, for eviction) is re-stamped so it does not count as a change.
+   * (last use, for eviction, at most every TOUCH_EVERY_MS) is re-stamped so it does not
+   * count as a change.
    */
   async load(key1: string): Promise<{ manifest: Manifest | null; existed: boolean }> {
     const bucket = quickStat(this.local.bucketOf('manifest', key1));
@@ -45,8 +46,7 @@ export class ManifestMemo {
       if (bucket && sameQuick(bucket, known.bucket)) {
         const content = quickStat(known.path);
         if (content && sameQuick(content, known.content)) {
-          this.local.touchSync(known.path);
-          known.content = quickStat(known.path) ?? content;
+          if (this.local.touchSync(known.path)) known.content = quickStat(known.path) ?? content;
           return { manifest: known.manifest, existed: true };
         }
       }

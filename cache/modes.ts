@@ -13,8 +13,6 @@ import { keyedByPreprocessing, mustPreprocess, preprocessBeside } from './mode-p
 import { isAbort, type CacheParts, type CompileRunner, type NotCacheable, type Prepared, type Preprocessed, type PreprocessOutcome } from './parts.js';
 import { preprocessTu } from './preprocess-tu.js';
 import { addDirectEntry, storeDepend, storePreprocessed } from './recording.js';
-import { restoreResult } from './restore.js';
-import { loadResult } from './result.js';
 
 /** A hit, or the checker that found every entry stale (its stats are memoized). */
 export async function directLookup(c: CacheParts, job: CompileJob, identity: RunnerIdentity, prep: Prepared, manifest: Manifest, t0: number): Promise<CompileResult | EntryChecker> {
@@ -22,12 +20,12 @@ export async function directLookup(c: CacheParts, job: CompileJob, identity: Run
   const checker = new EntryChecker(job.cwd, c.hasher, c.files, c.dirs, shared.stats);
   for (const entry of manifest.entries) {
     if ((await checker.check(entry)) !== null) continue;
-    const stored = await loadResult(c.store, entry.result);
-    if (!stored) {
+    const stored = await c.results.load(entry.result);
+    const out = stored && (await c.results.restore(job, identity, entry.result, stored, t0));
+    if (!out) {
       checker.noteStale('the result of a matching entry is gone (evicted or corrupt)');
       continue;
     }
-    const out = restoreResult(job, identity, stored, t0);
     c.book.hit('direct', out.duration_ms);
     // Less the racy margin: a file's times come from a coarse clock, so a write just after
     // the first stat can carry a time just before it.
@@ -56,9 +54,9 @@ export async function preprocessorMode(c: CacheParts, job: CompileJob, identity:
       return { ...r, cache: { mode: 'uncacheable', detail: 'the preprocessor failed' } };
     }
     key2 = preprocessorKey(prep.ctx, pp.out.hash);
-    const stored = await loadResult(c.store, key2);
-    if (stored) {
-      const out = restoreResult(job, identity, stored, t0);
+    const stored = await c.results.load(key2);
+    const out = stored && (await c.results.restore(job, identity, key2, stored, t0));
+    if (out) {
       c.book.hit('preprocessed', out.duration_ms);
       const seen: Preprocessed = pp;
       await c.background.run(prep.key1, () => addDirectEntry(c, job, prep, seen, key2));

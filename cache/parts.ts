@@ -13,6 +13,7 @@ import type { HeaderHasher } from './manifest.js';
 import type { ManifestMemo } from './manifest-memo.js';
 import type { Siblings } from './mode-policy.js';
 import type { PreprocessOutput, SearchList } from './preprocess.js';
+import type { ResultStore } from './result-store.js';
 import type { TieredStore } from './tiered-store.js';
 
 /** runCompile's shape; the cache calls it for every real compile. */
@@ -20,6 +21,8 @@ export type CompileRunner = (job: CompileJob, identity: RunnerIdentity, opts?: R
 
 export interface CacheParts {
   readonly store: TieredStore;
+  /** Compile results: stored, loaded and restored. */
+  readonly results: ResultStore;
   readonly manifests: ManifestMemo;
   readonly files: FileInfoCache;
   readonly dirs: DirListingCache;

@@ -18,7 +18,6 @@ import { recordEntry, type Recorded } from './manifest-record.js';
 import type { CacheParts, NotCacheable, Prepared, Preprocessed } from './parts.js';
 import type { SearchList } from './preprocess.js';
 import { preprocessTu } from './preprocess-tu.js';
-import { encodeResult } from './result.js';
 import { depfileHeaders } from './restore.js';
 
 /** After a miss compiled with -E's knowledge: result under key2, direct entry. What
@@ -35,7 +34,7 @@ export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Pr
     const { entry, problem } = await buildEntry(c, job, prep, pp, key2);
     if (problem) return void c.book.notStored(problem, job.source);
     const headers = depfileHeaders(job, depfile);
-    await c.store.put('result', key2, encodeResult({ object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers }));
+    await c.results.save(key2, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers });
     if (entry) await c.manifests.save(prep.key1, entry);
     c.siblings.note(prep);
   });
@@ -94,7 +93,7 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
     const key = dependKey(prep.key1, entry.headers);
     entry.result = key;
     entry.depend = true;
-    await c.store.put('result', key, encodeResult({ object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers: names }));
+    await c.results.save(key, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers: names });
     await c.manifests.save(prep.key1, entry);
     c.siblings.note(prep);
   });

@@ -7,19 +7,29 @@ import { tempSuffix } from '../fs/atomic-write.js';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { parseDepfile } from '../toolchain/depfile.js';
-import { retargetDepfile, type StoredResult } from './result.js';
+import { retargetDepfile, type ResultMeta } from './result.js';
 
-/** Writes the stored object and depfile, each by temp file + rename, the depfile first
- *  and the object last, as the runner does; the answer is a "cached" result. */
-export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: StoredResult, t0: number): CompileResult {
+/** The stored object's bytes could not be copied: its content file is gone. */
+export class ObjectGoneError extends Error {
+  constructor(readonly path: string) {
+    super(`the stored object for ${path} is gone`);
+    this.name = 'ObjectGoneError';
+  }
+}
+
+/** Writes the stored object (through `writeObject`, which creates or truncates the path it
+ *  is given) and depfile, each by temp file + rename, the depfile first and the object
+ *  last, as the runner does; the answer is a "cached" result. A half-written temp file
+ *  is never renamed, so an interrupted restore leaves no output a later build trusts. */
+export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number, writeObject: (to: string) => void): CompileResult {
   const objAbs = resolve(job.cwd, job.object);
   const depAbs = resolve(job.cwd, job.depfile);
   const depText = retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t));
   // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
   const suffix = tempSuffix();
   try {
-    writeCreatingDir(depAbs + suffix, depText);
-    writeCreatingDir(objAbs + suffix, r.object);
+    creatingDir(depAbs + suffix, (to) => writeFileSync(to, depText));
+    creatingDir(objAbs + suffix, writeObject);
     renameSync(depAbs + suffix, depAbs);
     renameSync(objAbs + suffix, objAbs);
   } catch (e) {
@@ -44,13 +54,20 @@ export function depfileHeaders(job: CompileJob, depfile: string): string[] {
   return parseDepfile(depfile).prereqs.filter((p) => p !== job.source && resolve(job.cwd, p) !== srcAbs);
 }
 
-/** writeFileSync, creating the directory only when it is missing (rm -rf build). */
-function writeCreatingDir(path: string, data: string | Uint8Array): void {
+/** Writes `path` through `write`, creating its directory only when it is missing (rm -rf
+ *  build): no stat or mkdir while it exists. ENOENT after that is a source gone. */
+function creatingDir(path: string, write: (to: string) => void): void {
   try {
-    writeFileSync(path, data);
+    write(path);
+    return;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, data);
+  }
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    write(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(path);
+    throw e;
   }
 }

@@ -12,8 +12,10 @@
 
 import { createHash } from 'node:crypto';
 
-export type EntryKind = 'manifest' | 'result' | 'link';
-export const ENTRY_KINDS: readonly EntryKind[] = ['manifest', 'result', 'link'];
+/** "object": the object file of a local compile result, kept as content of its own under
+ *  the result's key (result.ts) so a hit is a kernel copy; only the local tier keeps them. */
+export type EntryKind = 'manifest' | 'result' | 'link' | 'object';
+export const ENTRY_KINDS: readonly EntryKind[] = ['manifest', 'result', 'link', 'object'];
 
 /** Bytes a tier says it holds under a key. */
 export interface TierBlob {

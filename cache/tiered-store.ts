@@ -90,11 +90,23 @@ export class TieredStore {
     return false;
   }
 
-  /** Stores `data` in every writable tier; resolves once the first tier has it. */
-  async put(kind: EntryKind, key: string, data: Buffer): Promise<void> {
+  /** Whether a writable tier after the first exists (what putBeyondFirst writes to). */
+  get writableBeyondFirst(): boolean {
+    return this.tiers.slice(1).some((t) => t.writable);
+  }
+
+  /** Stores `data` in the writable tiers after the first only, unawaited (settled()
+   *  waits): for an entry the first tier keeps in another form (result-store.ts). */
+  putBeyondFirst(kind: EntryKind, key: string, data: Buffer): void {
     const tiers = this.tiers;
     for (let i = 1; i < tiers.length; i++) if (tiers[i]!.writable) this.background(tiers[i]!, tiers[i]!.put(kind, key, data));
-    if (tiers[0]!.writable) await tiers[0]!.put(kind, key, data);
+  }
+
+  /** Stores `data` in every writable tier; resolves once the first tier has it. */
+  async put(kind: EntryKind, key: string, data: Buffer): Promise<void> {
+    this.putBeyondFirst(kind, key, data);
+    const first = this.tiers[0]!;
+    if (first.writable) await first.put(kind, key, data);
   }
 
   /** Removes an entry found corrupt (it verified, but is not in our format) from every

@@ -44,6 +44,18 @@ export function bucketPath(storeDir: string, storeKeyString: string): string {
   return join(storeDir, 'index-v5', h.slice(0, 2), h.slice(2, 4), h.slice(4));
 }
 
+/** cacache's content file for an SRI string (content-v2/<alg>/xx/yy/rest of the hex
+ *  digest), so content named by its integrity is found without reading the index. Null
+ *  for an integrity that is not a single digest. */
+export function contentPathOf(storeDir: string, integrity: string): string | null {
+  const dash = integrity.indexOf('-');
+  const alg = integrity.slice(0, dash);
+  if (dash <= 0 || !/^sha(1|256|384|512)$/.test(alg) || /[\s?]/.test(integrity)) return null;
+  const hex = Buffer.from(integrity.slice(dash + 1), 'base64').toString('hex');
+  if (hex.length < 8) return null;
+  return join(storeDir, 'content-v2', alg, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+}
+
 /** Where an entry's content is, as of a stamp of its bucket. */
 interface Located {
   integrity: string;
@@ -53,10 +65,17 @@ interface Located {
 
 const MAX_LOCATED = 20_000;
 
+/** A content file this process marked as used less than this long ago is not marked
+ *  again: last use (what eviction goes by) is known to within this, and a build hitting
+ *  the same entries again soon after (a clean rebuild) costs no utimes per hit. */
+export const TOUCH_EVERY_MS = 30_000;
+
 export class LocalTier implements CacheTier {
   readonly name = 'local';
   readonly writable = true;
   private readonly located = boundedLru<string, Located>(MAX_LOCATED);
+  /** Content files marked as used by a hit, and when (Date.now()). */
+  private readonly touched = boundedLru<string, number>(2 * MAX_LOCATED);
 
   constructor(
     /** cacache's directory (CacheLayout.store). */
@@ -120,6 +139,11 @@ export class LocalTier implements CacheTier {
   }
 
   async put(kind: EntryKind, key: string, data: Buffer): Promise<void> {
+    await this.putLocated(kind, key, data);
+  }
+
+  /** put(), saying where the content went and its integrity (null: not found right after). */
+  async putLocated(kind: EntryKind, key: string, data: Buffer): Promise<{ integrity: string; path: string } | null> {
     const k = storeKey(kind, key);
     const bucket = bucketPath(this.dir, k);
     // Until the new location is known, contentFile() must not name the old one.
@@ -127,21 +151,28 @@ export class LocalTier implements CacheTier {
     await cacache.put(this.dir, k, data);
     // Identical content may have been there already (dedup): it is in use again now.
     const entry = await cacache.get.info(this.dir, k).catch(() => null);
-    if (!entry) return;
+    if (!entry) return null;
     await this.touchPath(entry.path);
     // Stamped after our own line: a writer in between only makes the next read slower.
     const stamp = quickStat(bucket);
     if (stamp) this.located.set(k, { integrity: entry.integrity, path: entry.path, bucket: stamp });
+    return { integrity: entry.integrity, path: entry.path };
   }
 
-  /** Marks content as just used (cleanup evicts the least recently used first). */
-  touchSync(path: string): void {
-    const now = new Date();
+  /** Marks content as just used by a hit (cleanup evicts the least recently used
+   *  first), unless this process did so within TOUCH_EVERY_MS. True when it touched. */
+  touchSync(path: string): boolean {
+    const nowMs = Date.now();
+    const last = this.touched.get(path);
+    if (last !== undefined && nowMs - last < TOUCH_EVERY_MS && nowMs >= last) return false;
+    this.touched.set(path, nowMs);
+    const now = new Date(nowMs);
     try {
       utimesSync(path, now, now);
     } catch {
       /* gone or not ours: nothing to refresh */
     }
+    return true;
   }
 
   /** Drops the index entry and, with `content`, its content file too. */
@@ -165,7 +196,7 @@ export class LocalTier implements CacheTier {
 export interface StoreUsage {
   /** Bytes of content referenced by the index (each content file once). */
   size_bytes: number;
-  /** Compile and link results. */
+  /** Compile and link results (a result's object is part of its entry). */
   entries: number;
   manifests: number;
 }
@@ -187,7 +218,7 @@ export async function storeUsage(storeDir: string): Promise<StoreUsage> {
     const k = parseStoreKey(e.key);
     if (!k) continue;
     if (k.kind === 'manifest') manifests++;
-    else entries++;
+    else if (k.kind !== 'object') entries++;
     if (!seen.has(e.integrity)) {
       seen.add(e.integrity);
       size += e.size ?? 0;

@@ -13,6 +13,7 @@ import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { Distributor } from '../../toolchain/distcc/distributor.js';
 import type { DistccHost } from '../../config/distcc-hosts.js';
 import { distccDetails } from './distcc-status.js';
+import { findOnPath } from '../../config/compiler.js';
 import { BuildGates } from './build-gates.js';
 
 export interface BatchRunOptions extends CompileBatchOptions {
@@ -105,9 +106,30 @@ export class CompilationService implements CompilationApi {
   private readonly tracked = (job: CompileJob, identity: RunnerIdentity, o: RunCompileOptions = {}): Promise<CompileResult> =>
     runCompile(job, identity, this.recorded(job, o));
 
+  /** Where each compiler command of the current build was found on PATH: looked up once
+   *  per build, not per job. Each job still stats the binary it names (getCompilerIdentity),
+   *  so one replaced mid-build is still seen; a new one earlier on PATH waits for the next build. */
+  private readonly located = { build: '', paths: new Map<string, string>() };
+
+  private locate(job: CompileJob): string {
+    if (!job.build_id || job.compiler.includes('/')) return job.compiler;
+    const l = this.located;
+    if (l.build !== job.build_id) {
+      l.build = job.build_id;
+      l.paths.clear();
+    }
+    const k = `${job.cwd}\0${job.compiler}`;
+    let path = l.paths.get(k);
+    if (path === undefined) {
+      path = findOnPath(job.compiler, { cwd: job.cwd }) ?? job.compiler;
+      l.paths.set(k, path);
+    }
+    return path;
+  }
+
   /** `onStart` hears Date.now() from just before the compile (or the cache lookup) started. */
   async compile(job: CompileJob, signal?: AbortSignal, onStart?: (atMs: number) => void): Promise<CompileResult> {
-    const identity = await this.identity(job.compiler, job.cwd);
+    const identity = await this.identity(this.locate(job), job.cwd);
     const cache = this.opts.cache;
     const fn: CompileFn = cache
       ? (j, sig) => cache.compile(j, identity, this.runner, { signal: sig })

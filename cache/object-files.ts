@@ -1,0 +1,139 @@
+// The content files that hold stored objects (result.ts, v2), and the rule that decides
+// when one may be restored without reading it.
+//
+// A restore is a kernel copy (copy_file_range, or a reflink where the file system has
+// them) of the content file into a temp name that is then renamed over the output: the
+// bytes never pass through JS, so they cannot be hashed on the way. Never a hard link: a
+// tool that appends to or truncates its output in place would write into the cache.
+//
+// Objects up to INLINE_MAX_BYTES are read and written instead, and fully checked on every
+// restore: on this machine's ext4 (no reflinks) copy_file_range saves no system time for
+// them, and its extra fstat, ftruncate and fchmod cost more than the read (issue 16's
+// measurements, README "Compile cache").
+//
+// The integrity rule for a copied object, per restore:
+//   - the content file's size must be the size the result's header records (the header
+//     itself is sha512-checked when read): a truncated or half-written file, the usual
+//     damage of a crash or a full disk, is caught on every hit without reading it;
+//   - its full sha512 is checked against the recorded integrity the first time this
+//     process restores it, and again whenever its stat stamp (size, mtime, ctime, inode)
+//     differs from the one the last full check saw. Content files are immutable (cacache
+//     names them by their hash and never rewrites one; eviction touches the result's
+//     header, not the object), so any write to one through the file system moves its
+//     stamp and is re-checked before the next restore. A stamp younger than the racy
+//     window is not remembered (racy.ts): a write within the same clock tick as the
+//     check could otherwise keep it.
+// What escapes the stamp (media-level bit rot under a running daemon) is found at the
+// next daemon start, by `replibuild cache verify` (a full check of every entry), and is
+// never silent: a failed check removes the entry, counts an error, and compiles.
+
+import { copyFileSync, readFileSync } from 'node:fs';
+import { quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
+import { boundedLru } from '../fs/bounded-lru.js';
+import { isRacyTime } from '../fs/racy.js';
+import type { ObjectRef } from './result.js';
+import { checkIntegrity } from './tier.js';
+import { contentPathOf } from './tiers/local.js';
+
+/** Content files whose last full check is remembered (a stamp each). */
+const MAX_VERIFIED = 50_000;
+
+/** Whether an object's content file can be restored from, and if not, why. */
+export type ObjectCheck = { path: string } | { missing: string } | { corrupt: string };
+
+/** What a restore writes from: the checked bytes (a small object), or the checked file. */
+export type ObjectSource = { bytes: Buffer } | { path: string } | { missing: string } | { corrupt: string };
+
+/** Objects up to this size are read, checked and written rather than copied. */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+const GONE = 'the object content file is gone (evicted or cleared)';
+
+export class ObjectFiles {
+  private readonly verified = boundedLru<string, QuickStat>(MAX_VERIFIED);
+  /** Content file by integrity (a base64 to hex conversion and a join saved per hit). */
+  private readonly paths = boundedLru<string, string>(MAX_VERIFIED);
+
+  constructor(
+    /** cacache's directory (CacheLayout.store). */
+    private readonly storeDir: string,
+    /** Stamps younger than this many ms are not remembered as checked. */
+    private readonly racyWindowMs: number,
+  ) {}
+
+  /** The rule above: size always, the full hash unless this stamp was checked before. */
+  check(ref: ObjectRef): ObjectCheck {
+    return this.checkFile(ref, false);
+  }
+
+  /** Where a restore of `ref` takes its bytes from: read and fully checked when small,
+   *  else the content file, checked by the rule above. */
+  source(ref: ObjectRef): ObjectSource {
+    if (ref.size > INLINE_MAX_BYTES) return this.check(ref);
+    const path = this.pathOf(ref);
+    if (!path) return { corrupt: badIntegrity(ref) };
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch {
+      return { missing: GONE };
+    }
+    if (data.length !== ref.size) return { corrupt: `the object content file is ${data.length} bytes, its result says ${ref.size}` };
+    if (!checkIntegrity(data, ref.integrity)) return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+    return { bytes: data };
+  }
+
+  /** Size and full hash, whatever was checked before (`cache verify`). */
+  verifyFully(ref: ObjectRef): ObjectCheck {
+    return this.checkFile(ref, true);
+  }
+
+  /** Copies the checked content file at `from` to `to` (created or truncated) in the kernel. */
+  copy(from: string, to: string): void {
+    copyFileSync(from, to);
+  }
+
+  /** Forgets a content file (removed, or found bad). */
+  forget(path: string): void {
+    this.verified.delete(path);
+  }
+
+  private pathOf(ref: ObjectRef): string | null {
+    let path = this.paths.get(ref.integrity) ?? null;
+    if (!path && (path = contentPathOf(this.storeDir, ref.integrity))) this.paths.set(ref.integrity, path);
+    return path;
+  }
+
+  private checkFile(ref: ObjectRef, full: boolean): ObjectCheck {
+    const path = this.pathOf(ref);
+    if (!path) return { corrupt: badIntegrity(ref) };
+    const st = quickStat(path);
+    if (!st || st.kind !== 'file') {
+      this.verified.delete(path);
+      return { missing: GONE };
+    }
+    if (st.size !== ref.size) {
+      this.verified.delete(path);
+      return { corrupt: `the object content file is ${st.size} bytes, its result says ${ref.size}` };
+    }
+    if (!full && sameQuick(this.verified.get(path) ?? null, st)) return { path };
+    let data: Buffer;
+    try {
+      data = readFileSync(path);
+    } catch {
+      this.verified.delete(path);
+      return { missing: GONE };
+    }
+    if (data.length !== ref.size || !checkIntegrity(data, ref.integrity)) {
+      this.verified.delete(path);
+      return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+    }
+    if (!isRacyTime(Math.max(st.mtimeMs, st.ctimeMs), Date.now(), this.racyWindowMs)) this.verified.set(path, st);
+    else this.verified.delete(path);
+    return { path };
+  }
+}
+
+function badIntegrity(ref: ObjectRef): string {
+  return `the object's integrity ${ref.integrity.slice(0, 20)}… is not one this cache writes`;
+}
