@@ -19,7 +19,7 @@ import { objectRecorder } from './object-records.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
-import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
+import { hashInputs, linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
 import { keepTimes, PchSteps } from './pch-steps.js';
 import { pchSummary } from './pch-payoff.js';
@@ -58,6 +58,10 @@ export interface RunBuildOptions {
   forceDirty?: PlanInput['forceDirty'];
   /** Serve links from the cache (and store them there). */
   linkCache?: LinkCache;
+  /** A plan made already (edit-plan.ts): used instead of planning. */
+  plan?: BuildPlan;
+  /** Told the plan the build runs, before it compiles anything. */
+  onPlan?: (plan: BuildPlan) => void;
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
@@ -95,25 +99,28 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   await ownHasher?.load();
   const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
   const shadow = new ShadowRecorder({ root, compilers, store: state });
-  let plan;
-  try {
-    const pch = await planPchsOrNone({ config, targets: request.targets, compilers, store: state }, (text) => emit({ type: 'message', text, warning: true }));
-    plan = await planBuild({
-      pch,
-      config,
-      targets: request.targets,
-      state,
-      compiler: opts.compilerIdentity,
-      ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
-      hasher,
-      build_id,
-      unchanged: opts.unchanged,
-      forceDirty: opts.forceDirty,
-    });
-  } catch (e) {
-    if (e instanceof UnknownTargetError) return summary(e.message);
-    throw e;
+  let plan = opts.plan;
+  if (!plan) {
+    try {
+      const pch = await planPchsOrNone({ config, targets: request.targets, compilers, store: state }, (text) => emit({ type: 'message', text, warning: true }));
+      plan = await planBuild({
+        pch,
+        config,
+        targets: request.targets,
+        state,
+        compiler: opts.compilerIdentity,
+        ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
+        hasher,
+        build_id,
+        unchanged: opts.unchanged,
+        forceDirty: opts.forceDirty,
+      });
+    } catch (e) {
+      if (e instanceof UnknownTargetError) return summary(e.message);
+      throw e;
+    }
   }
+  opts.onPlan?.(plan);
   counts.upToDate = plan.tus.length - plan.dirty_tus;
   emit({ type: 'plan', total_tus: plan.tus.length, dirty_tus: plan.dirty_tus, links: plan.relinks });
 

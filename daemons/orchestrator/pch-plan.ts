@@ -76,6 +76,17 @@ function readText(abs: string): string | null {
   return text;
 }
 
+/** Whether the source at `abs` still starts with the #include lines it had when a PCH
+ *  plan last read it (in this process): then it still adds the same keys to that plan,
+ *  all else equal. False when no plan read it. */
+export function leadingIncludesUnchanged(abs: string): boolean {
+  const kept = texts.get(abs);
+  if (!kept) return false;
+  const before = JSON.stringify(leadingIncludes(kept.text));
+  const now = readText(abs);
+  return now !== null && JSON.stringify(leadingIncludes(now)) === before;
+}
+
 function isFile(abs: string): boolean {
   return statSync(abs, { throwIfNoEntry: false })?.isFile() ?? false;
 }

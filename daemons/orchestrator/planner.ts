@@ -125,7 +125,7 @@ export function selectTargets(config: ProjectConfig, requested: readonly string[
 }
 
 /** Why `rec` does not describe an object compiled now, or null when it does. */
-async function tuReason(
+export async function tuReason(
   tu: { source: string; object: string; command_hash: string },
   rec: ObjectRecord | undefined,
   compilerId: string,
