@@ -21,6 +21,7 @@ import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { hashInputs, linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
+import { linkInputHasher } from './edit-plan.js';
 import { keepTimes, PchSteps } from './pch-steps.js';
 import { pchSummary } from './pch-payoff.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
@@ -284,7 +285,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     let inputs: FileHashRecord[];
     let outputHash: string | null;
     try {
-      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], hasher), hasher.hash(t.output)]);
+      const inputHasher = linkInputHasher(plan, state.getLink(t.name), hasher);
+      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], inputHasher), hasher.hash(t.output)]);
     } catch (e) {
       emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
       trace.link(t.name, t.output, null, 'failed', null);
@@ -400,8 +402,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   }
 
   // Temps of compilers and linkers killed with an earlier process (a daemon
-  // killed -9) sit beside the outputs rebuilt now; clear them out.
-  if (counts.compiled + counts.linked > 0) {
+  // killed -9) sit beside the outputs rebuilt now; clear them out. Not on an edit planned
+  // from the last build (a listing of each object dir: 20,000 entries in a big project):
+  // the first build of a new process plans in full.
+  if (counts.compiled + counts.linked > 0 && !plan.from_last) {
     const dirs = new Set<string>();
     for (const tu of plan.tus) if (tu.dirty) dirs.add(dirname(resolve(root, tu.object)));
     for (const t of plan.targets) dirs.add(dirname(resolve(root, t.output)));

@@ -79,6 +79,9 @@ export interface BuildPlan {
   links: LinkPlan[];
   dirty_tus: number;
   relinks: number;
+  /** Made from the last build's plan (edit-plan.ts): its clean TUs' objects are as the
+   *  last build left them, vouched for as a no-op vouches for outputs. */
+  from_last?: true;
 }
 
 export interface PlanInput {
