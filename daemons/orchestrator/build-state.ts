@@ -304,7 +304,9 @@ async function readData(file: string): Promise<BuildStateData> {
     return emptyData(); // a log without its file applies to nothing
   }
   const table = new FileTable();
-  await replayLog(logFileOf(file), data, { object: validObject, link: validLink, intern: (path, hash) => table.intern(path, hash) });
+  const logged = await replayLog(logFileOf(file), data, { object: validObject, link: validLink, intern: (path, hash) => table.intern(path, hash) });
+  // An appended save drops no table entry: what its records stopped naming goes here.
+  if (logged > 0) pruneSearch(data);
   return data;
 }
 
