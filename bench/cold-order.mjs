@@ -12,7 +12,7 @@
 // the sum of the TU times / 2) + the link, from the compile times replibuild
 // recorded in the last build.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeBuilder, SESSION_PER_JOB_AVAILABLE, TOOL_LABELS } from './builders.mjs';
 import { removeDir } from './cleanup.mjs';
@@ -101,6 +101,14 @@ export function editHeavyTu(dir, i, biases) {
 export function floorFrom(dir, jobs, minTus = N) {
   try {
     const st = JSON.parse(readFileSync(join(dir, '.replibuild/state/build-state.json'), 'utf8'));
+    // Recent saves' records are appended to the log beside it (build-state-log.ts).
+    const log = join(dir, '.replibuild/state/build-state.log');
+    for (const line of existsSync(log) ? readFileSync(log, 'utf8').split('\n') : []) {
+      if (!line) continue;
+      const e = JSON.parse(line);
+      for (const [k, v] of Object.entries(e.o ?? {})) v === null ? delete st.objects[k] : (st.objects[k] = v);
+      for (const [k, v] of Object.entries(e.l ?? {})) v === null ? delete st.links[k] : (st.links[k] = v);
+    }
     const ms = Object.values(st.objects).map((o) => o.compile_ms).filter((x) => typeof x === 'number');
     const links = Object.values(st.links).map((l) => l.link_ms).filter((x) => typeof x === 'number');
     if (ms.length < minTus) return null;
@@ -152,10 +160,14 @@ export async function runColdOrder(ctx) {
     const before = async (b) => {
       if (b.tool !== 'rb-local-timed') return b.resetCold();
       const state = join(b.dir, '.replibuild/state/build-state.json');
+      const log = join(b.dir, '.replibuild/state/build-state.log');
       copyFileSync(state, join(b.scratch, 'kept-state.json'));
+      if (existsSync(log)) copyFileSync(log, join(b.scratch, 'kept-state.log'));
+      else rmSync(join(b.scratch, 'kept-state.log'), { force: true });
       await b.resetCold();
       mkdirSync(join(b.dir, '.replibuild/state'), { recursive: true });
       copyFileSync(join(b.scratch, 'kept-state.json'), state);
+      if (existsSync(join(b.scratch, 'kept-state.log'))) copyFileSync(join(b.scratch, 'kept-state.log'), log);
     };
     const cold = await measureScenario(builders, { name: 'cold', reps, before, verify }, log);
     const floor = floorFrom(timed.dir, jobs);

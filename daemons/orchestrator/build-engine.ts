@@ -19,8 +19,9 @@ import { objectRecorder } from './object-records.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
-import { hashInputs, linkReason, planBuild, UnknownTargetError, type PlanInput, type TuPlan } from './planner.js';
+import { hashInputs, linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
+import { linkInputHasher } from './edit-plan.js';
 import { keepTimes, PchSteps } from './pch-steps.js';
 import { pchSummary } from './pch-payoff.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
@@ -66,6 +67,10 @@ export interface RunBuildOptions {
    *  drops the jobs it has not started (the build stops at its first failure). Absent:
    *  at most max_in_flight compiles are asked for at once. */
   handOff?: { cancelQueued(): void };
+  /** A plan made already (edit-plan.ts): used instead of planning. */
+  plan?: BuildPlan;
+  /** Told the plan the build runs, before it compiles anything. */
+  onPlan?: (plan: BuildPlan) => void;
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
@@ -113,25 +118,28 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   await ownHasher?.load();
   const compilers = { cxx: opts.compilerIdentity, ...(opts.cCompilerIdentity ? { cc: opts.cCompilerIdentity } : {}) };
   const shadow = new ShadowRecorder({ root, compilers, store: state });
-  let plan;
-  try {
-    const pch = await planPchsOrNone({ config, targets: request.targets, compilers, store: state }, (text) => emit({ type: 'message', text, warning: true }));
-    plan = await planBuild({
-      pch,
-      config,
-      targets: request.targets,
-      state,
-      compiler: opts.compilerIdentity,
-      ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
-      hasher,
-      build_id,
-      unchanged: opts.unchanged,
-      forceDirty: opts.forceDirty,
-    });
-  } catch (e) {
-    if (e instanceof UnknownTargetError) return summary(e.message);
-    throw e;
+  let plan = opts.plan;
+  if (!plan) {
+    try {
+      const pch = await planPchsOrNone({ config, targets: request.targets, compilers, store: state }, (text) => emit({ type: 'message', text, warning: true }));
+      plan = await planBuild({
+        pch,
+        config,
+        targets: request.targets,
+        state,
+        compiler: opts.compilerIdentity,
+        ...(opts.cCompilerIdentity ? { cCompiler: opts.cCompilerIdentity } : {}),
+        hasher,
+        build_id,
+        unchanged: opts.unchanged,
+        forceDirty: opts.forceDirty,
+      });
+    } catch (e) {
+      if (e instanceof UnknownTargetError) return summary(e.message);
+      throw e;
+    }
   }
+  opts.onPlan?.(plan);
   counts.upToDate = plan.tus.length - plan.dirty_tus;
   emit({ type: 'plan', total_tus: plan.tus.length, dirty_tus: plan.dirty_tus, links: plan.relinks });
 
@@ -315,7 +323,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     let inputs: FileHashRecord[];
     let outputHash: string | null;
     try {
-      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], hasher), hasher.hash(t.output)]);
+      const inputHasher = linkInputHasher(plan, state.getLink(t.name), hasher);
+      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], inputHasher), hasher.hash(t.output)]);
     } catch (e) {
       emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
       trace.link(t.name, t.output, null, 'failed', null);
@@ -431,8 +440,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   }
 
   // Temps of compilers and linkers killed with an earlier process (a daemon
-  // killed -9) sit beside the outputs rebuilt now; clear them out.
-  if (counts.compiled + counts.linked > 0) {
+  // killed -9) sit beside the outputs rebuilt now; clear them out. Not on an edit planned
+  // from the last build (a listing of each object dir: 20,000 entries in a big project):
+  // the first build of a new process plans in full.
+  if (counts.compiled + counts.linked > 0 && !plan.from_last) {
     const dirs = new Set<string>();
     for (const tu of plan.tus) if (tu.dirty) dirs.add(dirname(resolve(root, tu.object)));
     for (const t of plan.targets) dirs.add(dirname(resolve(root, t.output)));

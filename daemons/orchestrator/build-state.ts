@@ -1,6 +1,7 @@
 // What was built, from what: per object the command, the source and header
 // hashes it was compiled from; per target the link command and input hashes.
-// Lives in <root>/.replibuild/state/build-state.json.
+// Lives in <root>/.replibuild/state/build-state.json, and the changes of recent
+// builds in build-state.log beside it (build-state-log.ts).
 //
 // The file is a cache of facts, never a source of truth we cannot lose: a
 // missing, corrupt or other-version file reads as empty state (a full rebuild).
@@ -8,7 +9,7 @@
 // of one project saving around each other do not drop each other's records.
 
 import { searchChainId, searchContextId } from './search-ids.js';
-import { renameStableKeyOf, statBigSync } from '../../fs/stat-stamp.js';
+import { appendChanges, appendPays, fileStamp, logFileOf, logStampOf, removeLog, replayLog } from './build-state-log.js';
 import { tempPathFor } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -294,13 +295,21 @@ function pruneSearch(data: BuildStateData): void {
   if (data.search_chains && Object.keys(data.search_chains).length === 0) delete data.search_chains;
 }
 
+/** The file, with its log (build-state-log.ts) replayed over it. */
 async function readData(file: string): Promise<BuildStateData> {
+  let data: BuildStateData;
   try {
-    return parseBuildState(await readFile(file, 'utf8'));
+    data = parseBuildState(await readFile(file, 'utf8'));
   } catch {
-    return emptyData();
+    return emptyData(); // a log without its file applies to nothing
   }
+  const table = new FileTable();
+  const logged = await replayLog(logFileOf(file), data, { object: validObject, link: validLink, intern: (path, hash) => table.intern(path, hash) });
+  // An appended save drops no table entry: what its records stopped naming goes here.
+  if (logged > 0) pruneSearch(data);
+  return data;
 }
+
 
 // Saves of one file within this process run one after another.
 const saveChains = new Map<string, Promise<unknown>>();
@@ -404,7 +413,8 @@ export class BuildState implements BuildStateReader {
     return structuredClone(this.data);
   }
 
-  /** Writes this instance's changes over what is on disk now: temp file + rename. */
+  /** Writes this instance's changes over what is on disk now: appended to the log when
+   *  few (build-state-log.ts), else the whole state, temp file + rename. */
   save(): Promise<void> {
     const prev = saveChains.get(this.file) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(() => this.saveNow());
@@ -428,6 +438,11 @@ export class BuildState implements BuildStateReader {
       // every change made here): read and merge only then. Re-reading a 20,000-TU state
       // on every save was most of what one edit cost in a big project.
       const ours = this.diskStamp !== null && buildStateStamp(this.file) === this.diskStamp;
+      if (ours && appendPays(this.file, objects.size + links.size + probes.size)) {
+        await appendChanges(logFileOf(this.file), { objects, links, probes }, this.data);
+        this.diskStamp = buildStateStamp(this.file);
+        return;
+      }
       const merged = ours ? this.data : await readData(this.file);
       if (!ours) {
         for (const [k, v] of objects) v ? (merged.objects[k] = v) : delete merged.objects[k];
@@ -443,7 +458,10 @@ export class BuildState implements BuildStateReader {
         await writeFile(tmp, serializeBuildState(merged), { mode: PRIVATE_FILE_MODE });
         // The temp's inode is ours alone and survives the rename: a later stamp equal to
         // this one means the file is still the one written here.
-        written = buildStateStamp(tmp);
+        written = `${fileStamp(tmp)}|none`;
+        // The log goes first: a crash in between loses its records (TUs compiled again),
+        // where a log left over a newer file would bring older records back.
+        await removeLog(logFileOf(this.file));
         await rename(tmp, this.file);
       } catch (e) {
         await rm(tmp, { force: true });
@@ -468,18 +486,15 @@ export class BuildState implements BuildStateReader {
 }
 
 /** Identifies one version of the state file, as written to its temp and renamed into
- *  place (renameStableKeyOf); null when it is absent or cannot be stat'ed, which no
- *  version of ours matches. */
+ *  place (renameStableKeyOf), and of its log; null when the file is absent or cannot be
+ *  stat'ed, which no version of ours matches. */
 export function buildStateStamp(file: string): string | null {
-  try {
-    const st = statBigSync(file);
-    return st && renameStableKeyOf(st);
-  } catch {
-    return null;
-  }
+  const base = fileStamp(file);
+  return base && `${base}|${logStampOf(logFileOf(file))}`;
 }
 
-/** Removes the state file (clean). */
-export async function removeBuildState(root: string): Promise<void> {
-  await rm(buildStatePath(root), { force: true });
+/** Removes the state file and its log (clean). */
+export async function removeBuildState(root: string, profile?: string): Promise<void> {
+  await rm(buildStatePath(root, profile), { force: true });
+  await removeLog(logFileOf(buildStatePath(root, profile)));
 }

@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
-import { buildStatePath, stateProfileOf } from './build-state.js';
+import { removeBuildState, stateProfileOf } from './build-state.js';
 import { hashCachePath } from './file-hasher.js';
 
 export class UnsafeCleanError extends Error {
@@ -30,6 +30,6 @@ export async function cleanProject(config: ProjectConfig): Promise<void> {
     paths.add(insideRoot(root, t.output));
   }
   for (const p of paths) await rm(p, { recursive: true, force: true });
-  await rm(buildStatePath(root, stateProfileOf(config)), { force: true });
+  await removeBuildState(root, stateProfileOf(config));
   await rm(hashCachePath(root), { force: true });
 }

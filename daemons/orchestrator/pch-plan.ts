@@ -89,6 +89,17 @@ function leadingIncludesOf(abs: string): LeadingInclude[] | null {
   return includes;
 }
 
+/** Whether the source at `abs` still starts with the #include lines it had when a PCH
+ *  plan last read it (in this process): then it still adds the same keys to that plan,
+ *  all else equal. False when no plan read it. */
+export function leadingIncludesUnchanged(abs: string): boolean {
+  const kept = leading.get(abs);
+  if (!kept) return false;
+  const now = readText(abs);
+  if (now === null) return false;
+  return now === kept.text || JSON.stringify(leadingIncludes(now)) === JSON.stringify(kept.includes);
+}
+
 function isFile(abs: string): boolean {
   return statSync(abs, { throwIfNoEntry: false })?.isFile() ?? false;
 }

@@ -79,6 +79,9 @@ export interface BuildPlan {
   links: LinkPlan[];
   dirty_tus: number;
   relinks: number;
+  /** Made from the last build's plan (edit-plan.ts): its clean TUs' objects are as the
+   *  last build left them, vouched for as a no-op vouches for outputs. */
+  from_last?: true;
 }
 
 export interface PlanInput {
@@ -125,7 +128,7 @@ export function selectTargets(config: ProjectConfig, requested: readonly string[
 }
 
 /** Why `rec` does not describe an object compiled now, or null when it does. */
-async function tuReason(
+export async function tuReason(
   tu: { source: string; object: string; command_hash: string },
   rec: ObjectRecord | undefined,
   compilerId: string,

@@ -25,6 +25,7 @@ import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { stepFreeTrace } from './build-trace.js';
 import { saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
+import { planFromLast, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
@@ -55,6 +56,8 @@ interface ProfileRun {
   /** The last planned build's PCH verdicts (BuildSummary.pch): a no-op, which vouches
    *  that nothing changed, answers with them. */
   pch?: string;
+  /** The last build's plan: an edit plans from it (edit-plan.ts). */
+  kept: KeptPlan | null;
 }
 
 function failed(error: string, seconds = 0): BuildSummary {
@@ -73,6 +76,8 @@ export class OrchestratorService implements OrchestratorApi {
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string; pch?: string } | null = null;
   private noopBuilds = 0;
+  /** Builds planned from the last build's plan (edit-plan.ts). */
+  private editPlans = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
   private configGeneration: number | undefined;
   /** The config the last build ran with (or failed on): the queue's settings and the
@@ -130,7 +135,7 @@ export class OrchestratorService implements OrchestratorApi {
 
   private runOf(profile: string): ProfileRun {
     let run = this.runs.get(profile);
-    if (!run) this.runs.set(profile, (run = { state: null, stateFile: null, stateStamp: null, point: null, depsSent: false }));
+    if (!run) this.runs.set(profile, (run = { state: null, stateFile: null, stateStamp: null, point: null, depsSent: false, kept: null }));
     return run;
   }
 
@@ -244,6 +249,23 @@ export class OrchestratorService implements OrchestratorApi {
     signal.addEventListener('abort', onAbort, { once: true });
     this.progress = { done: 0, total: 0, message: 'planning' };
     const compiledSources = new Set<string>();
+    const plan = await planFromLast({
+      kept: run.kept,
+      point,
+      changes,
+      coverage,
+      config,
+      configGeneration: snap.generation,
+      targets: req.targets,
+      selected,
+      compilersId,
+      state,
+      hasher: this.hasher,
+      forceDirty,
+      build_id,
+    }).catch(() => null); // only speed is lost: the engine plans in full
+    if (plan) this.editPlans++;
+    run.kept = null;
     let summary: BuildSummary;
     try {
       summary = await runBuild({
@@ -261,6 +283,8 @@ export class OrchestratorService implements OrchestratorApi {
         linkCache: this.deps.linkCache,
         unchanged,
         forceDirty,
+        ...(plan ? { plan } : {}),
+        onPlan: (p) => (run.kept = { plan: p, config, targets: JSON.stringify(req.targets), compilersId }),
         max_in_flight: await this.deps.compilation.concurrency(),
         onEvent: (e) => {
           this.track(e);
@@ -409,6 +433,7 @@ export class OrchestratorService implements OrchestratorApi {
       queue_depth: this.queue?.depth ?? 0,
       builds: this.queue?.builds ?? 0,
       noop_builds: this.noopBuilds,
+      edit_plans: this.editPlans,
       builds_refused: this.queue?.refused ?? 0,
       builds_timed_out: this.queue?.timedOut ?? 0,
       journal_epoch: this.lastRun?.point?.epoch ?? null,

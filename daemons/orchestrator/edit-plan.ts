@@ -1,0 +1,119 @@
+// One edit should cost what changed, not what the project holds. After a complete
+// build, the journal point vouches for everything the no-op fast path vouches for
+// (journal-point.ts: the config, the compilers, what discovery does not watch, the
+// outputs); an edit that only changes files' contents adds a list of paths to that.
+// The last build's plan then still holds but for the TUs that read one of those
+// paths: only they are looked at (hashed in full, as planBuild would), and the
+// rest are up to date without a stat, as they are on a no-op. Anything else (a file
+// come or gone, another config, compiler, scope or target list, a precompiled header
+// in the plan, a leading #include changed, a path outside the project) plans in full.
+import { isAbsolute, resolve } from 'node:path';
+import type { ProjectConfig } from '../../config/types.js';
+import type { ChangesResult } from '../../protocol/discovery.js';
+import type { RebuildReason } from '../../protocol/trace.js';
+import type { BuildStateReader, LinkRecord } from './build-state.js';
+import type { FileHasher } from './file-hasher.js';
+import { stillUpToDate, type JournalPoint } from './journal-point.js';
+import { leadingIncludesUnchanged } from './pch-plan.js';
+import { tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
+import type { WatchCoverage } from './watch-coverage.js';
+
+/** A build's plan, kept with what it was made for. */
+export interface KeptPlan {
+  plan: BuildPlan;
+  config: ProjectConfig;
+  /** The request's target list (JSON), and the compilers' ids, it was planned with. */
+  targets: string;
+  compilersId: string;
+}
+
+export interface EditPlanInput {
+  kept: KeptPlan | null;
+  point: JournalPoint | null;
+  changes: ChangesResult | null;
+  coverage: WatchCoverage | null;
+  config: ProjectConfig;
+  configGeneration: number;
+  /** The request's targets, and the selection they resolve to (with deps). */
+  targets: readonly string[];
+  selected: readonly string[];
+  compilersId: string;
+  state: BuildStateReader;
+  hasher: FileHasher;
+  forceDirty: ReadonlyMap<string, RebuildReason>;
+  build_id: string;
+}
+
+/** The plan of an edit made from the last build's, or null when it must be planned in full. */
+export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | null> {
+  const { kept, point, changes, coverage, config } = input;
+  if (!kept || !point?.complete || !changes?.complete || !coverage) return null;
+  if (kept.config !== config || kept.targets !== JSON.stringify(input.targets) || kept.compilersId !== input.compilersId) return null;
+  if (changes.journal_id !== point.journal_id || point.scope !== coverage.key) return null;
+  if (input.configGeneration !== point.config_generation || input.compilersId !== point.compiler_id) return null;
+  if (!input.selected.every((t) => point.targets.has(t))) return null;
+  // A file come or gone may be a new source, or shadow a header: the full plan looks.
+  if (changes.changes.length === 0 || changes.changes.some((c) => c.kind !== 'changed')) return null;
+  // Headers outside the project may sit in a PCH's prefix, judged by their text (pch-plan.ts).
+  if (changes.changes.some((c) => c.path === '' || c.path.startsWith('../') || isAbsolute(c.path))) return null;
+  const plan = kept.plan;
+  // What a PCH's use depends on (its users' times, its own record) is not followed here.
+  if (plan.pch_uses.length > 0 || plan.pchs.length > 0) return null;
+  const changed = new Set(changes.changes.map((c) => c.path));
+  const changedAbs = new Set([...changed].map((k) => resolve(config.root, k)));
+  // Asked for every source and header of every TU: answered once per path (the TUs share
+  // most headers), and whether the journal covers it only for the few it names.
+  const answers = new Map<string, boolean>();
+  const isChanged = (p: string): boolean => {
+    let a = answers.get(p);
+    if (a === undefined) answers.set(p, (a = changedAbs.has(resolve(config.root, p)) && coverage.covers(p) && changed.has(coverage.keyOf(p))));
+    return a;
+  };
+  // A source of a target that may get a PCH: its leading #includes decide the PCH layout.
+  const autoSources = new Set(plan.targets.filter((t) => t.pch === 'auto').flatMap((t) => t.sources));
+  for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(resolve(config.root, c))) return null;
+  // What the journal does not cover, and the outputs, as on a no-op.
+  if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
+  // One pass in memory; only the TUs that read a changed file are looked at.
+  const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? { ...tu, dirty: false, reason: null } : tu));
+  const look = tus.flatMap((tu, i) => {
+    const rec = input.state.getObject(tu.object);
+    return !rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path)) ? [i] : [];
+  });
+  await Promise.all(
+    look.map(async (i) => {
+      const tu = tus[i]!;
+      const reason = await tuReason(tu, input.state.getObject(tu.object), tu.compiler_id, input.hasher, { forceDirty: input.forceDirty });
+      if (reason !== null) tus[i] = { ...tu, job: { ...tu.job, build_id: input.build_id }, dirty: true, reason };
+    }),
+  );
+  const relinking = new Set<string>();
+  const links: LinkPlan[] = plan.links.map((l) => {
+    const t = plan.targets.find((x) => x.name === l.target)!;
+    const dirtyTu = tus.find((u) => u.target === l.target && u.dirty);
+    const dep = t.kind === 'static' ? undefined : t.link_deps.find((d) => relinking.has(d));
+    const reason: RebuildReason | null = dirtyTu
+      ? { kind: 'object-recompiled', object: dirtyTu.object }
+      : dep !== undefined
+        ? { kind: 'dependency-relinked', target: dep }
+        : null;
+    if (reason !== null) relinking.add(l.target);
+    return { ...l, relink: reason !== null, reason };
+  });
+  return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
+}
+
+/** The hashes a link's inputs are judged by: for a plan made from the last build's, an
+ *  object of a TU it did not compile has the hash the last link recorded (20,000 stats
+ *  spared on one edit); anything else is hashed. */
+export function linkInputHasher(plan: BuildPlan, rec: LinkRecord | undefined, hasher: FileHasher): FileHasher {
+  if (!plan.from_last || !rec) return hasher;
+  const clean = new Set(plan.tus.filter((u) => !u.dirty).map((u) => u.object));
+  const recorded = new Map(rec.inputs.map((i) => [i.path, i.hash]));
+  return {
+    hash: (p) => {
+      const h = clean.has(p) ? recorded.get(p) : undefined;
+      return h ? Promise.resolve(h) : hasher.hash(p);
+    },
+  };
+}
