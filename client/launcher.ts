@@ -62,6 +62,28 @@ function daemonNodeFlags(name: DaemonName): string[] {
   return name === 'setup' || name === 'discovery' ? [...flags, '--max-semi-space-size=1'] : flags;
 }
 
+/**
+ * glibc malloc settings of a daemon, unless the user set them. Node's Buffers, JSON
+ * texts and the thread pool's allocations live in malloc's heap, not V8's, and glibc
+ * gives little of it back: after a big block (a 20,000-TU state's JSON) is freed it
+ * raises its mmap threshold up to 32 MB, so later big blocks land in the main heap,
+ * which is returned only from its top. A fixed threshold keeps every block over
+ * 256 KB in its own mapping, returned when freed, and a fixed trim threshold gives
+ * back the heap's free top past 128 KB; two arenas, not one per thread-pool thread.
+ * Measured at 2,000 TUs, idle after a warm rebuild: the orchestrator 87 → 70 MB.
+ */
+const DAEMON_MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: '2',
+  MALLOC_MMAP_THRESHOLD_: String(256 * 1024),
+  MALLOC_TRIM_THRESHOLD_: String(128 * 1024),
+};
+
+export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [k, v] of Object.entries(DAEMON_MALLOC_ENV)) if (out[k] === undefined) out[k] = v;
+  return out;
+}
+
 function daemonMain(name: DaemonName): string {
   return fileURLToPath(new URL(`../daemons/${name}/main.js`, import.meta.url));
 }
@@ -76,7 +98,7 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
       cwd: paths.root,
       detached: true, // its own session: a Ctrl-C in the user's shell or a finished `make` must not take it down
       stdio: ['ignore', logFd, logFd, 'ipc'],
-      env: process.env,
+      env: daemonEnv(),
     });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

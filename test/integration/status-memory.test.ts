@@ -1,6 +1,7 @@
 // Issue 16: `replibuild status` shows each daemon's memory (V8 heap used/total
 // and RSS) in the table and in --json, as the daemons themselves report it.
 // Real daemons on free ports, through the real CLI.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { StatusReport } from '../../protocol/status.js';
@@ -47,5 +48,23 @@ describe('status: memory', () => {
     }
     const t = cliSync(['status'], p);
     expect(t.stdout).toMatch(/orchestrator\s+stopped.*rss -\s+heap -/);
+  });
+
+  it("runs each daemon with glibc malloc settings that give freed memory back, and keeps the user's own", () => {
+    const p = project();
+    p.env.MALLOC_ARENA_MAX = '1';
+    expect(cliSync(['start'], p).code).toBe(0);
+    const rep = JSON.parse(cliSync(['status', '--json'], p).stdout) as StatusReport;
+    for (const d of rep.daemons) {
+      const env = new Map(
+        readFileSync(`/proc/${d.pid}/environ`, 'utf8')
+          .split('\0')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)] as const),
+      );
+      expect(env.get('MALLOC_MMAP_THRESHOLD_'), d.name).toBe(String(256 * 1024));
+      expect(env.get('MALLOC_TRIM_THRESHOLD_'), d.name).toBe(String(128 * 1024));
+      expect(env.get('MALLOC_ARENA_MAX'), d.name).toBe('1');
+    }
   });
 });
