@@ -7,6 +7,7 @@
 // rest are up to date without a stat, as they are on a no-op. Anything else (a file
 // come or gone, another config, compiler, scope or target list, a precompiled header
 // in the plan, a leading #include changed, a path outside the project) plans in full.
+import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
@@ -100,6 +101,11 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
     if (reason !== null) relinking.add(l.target);
     return { ...l, relink: reason !== null, reason };
   });
+  // A link takes the objects this build does not compile as they are: one deleted by
+  // hand must be compiled again, as a full plan would, not make the link fail.
+  for (const tu of tus) {
+    if (!tu.dirty && relinking.has(tu.target) && !statSync(resolve(config.root, tu.object), { throwIfNoEntry: false })) return null;
+  }
   return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
 }
 

@@ -3,7 +3,7 @@
 // still see, through real daemons, and checks that the shortcut was taken where it
 // may be (status: edit_plans) and what the build did.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, symlinkSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../protocol/status.js';
@@ -28,6 +28,23 @@ const TOML = (includeDirs: string[]) =>
 const MAIN = '#include <cstdio>\nint a();\nint b();\nint main() { std::printf("%d %d\\n", a(), b()); }\n';
 
 describe('an edit planned from the last build', () => {
+  it('compiles again an object deleted by hand that the edit\'s link needs, instead of failing the link', async () => {
+    const p = newProject({
+      'replibuild.toml': TOML([]),
+      'src/main.cpp': MAIN,
+      'src/a.cpp': 'int a() { return 1; }\n',
+      'src/b.cpp': 'int b() { return 2; }\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    rmSync(join(p.root, 'build/obj/app/src/a.cpp.o'));
+    p.write('src/b.cpp', 'int b() { return 20; }\n');
+    const r = compile(p);
+    expect(r.compiled + r.cached).toBe(2);
+    expect(run(p)).toBe('1 20\n');
+  });
+
   it('compiles exactly the TUs that read an edited source or header', async () => {
     const p = newProject({
       'replibuild.toml': TOML(['include']),
