@@ -28,6 +28,7 @@ import { linkCommandFor } from '../../toolchain/compile-args.js';
 import { BuildEta } from './build-eta.js';
 import { longestWorkFirst } from './compile-order.js';
 import { TraceRecorder, type Slot } from './build-trace.js';
+import { JobRoom } from './job-room.js';
 import { saveTrace } from './trace-store.js';
 
 /** `onStart`, when the function calls it, hears Date.now() from just before the job
@@ -218,9 +219,12 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     built: (p, res) => request.verbose && emit({ type: 'message', text: `${displayCompileCommand(p.job)}\nPrecompiled header ${p.source}: ${res.outcome} (${(res.duration_ms / 1000).toFixed(2)}s)` }),
   });
   const handOff = opts.handOff !== undefined;
+  // A link is one of the build's -j jobs, as in make and ninja; handed off, compiles are
+  // bounded at the compilation daemon, which does not see links (job-room.ts).
+  const room = new JobRoom(Math.max(1, limit));
   const compileTu = async (tu: TuPlan): Promise<boolean> => {
     await pchSteps.prepare(tu);
-    const r = handOff ? await compileNow(tu) : await slots.add(() => compileNow(tu));
+    const r = handOff ? await room.compile(() => compileNow(tu)) : await slots.add(() => compileNow(tu));
     return typeof r === 'function' ? r() : r;
   };
   const compileNow = async (tu: TuPlan): Promise<boolean | (() => Promise<boolean>)> => {
@@ -272,6 +276,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       const why = isCancellation(e) ? 'the compile was cancelled' : (e as Error).message;
       res = failure(`replibuild: cannot compile ${tu.source}: ${why}\n`);
     }
+    // Handed off, the daemon starts its next job as this one's result leaves it.
+    if (slot) trace.release(slot);
     // A hit is recorded after its slot is free (the compilation daemon has the next TU meanwhile); a compile or failure in it.
     if (res.outcome === 'cached') trace.compile(tu, slot, res);
     return res.outcome === 'cached' ? () => finish(tu, null, res, before, sinceMs, prevCompileMs) : finish(tu, slot, res, before, sinceMs, prevCompileMs);
@@ -342,9 +348,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       }
       return true;
     }
-    // Links go before queued compiles: a target waiting on its link holds up the ones that need it.
-    return slots.add(
-      async () => {
+    const runLink = async (): Promise<boolean> => {
       if (!mayStart()) {
         trace.link(t.name, t.output, null, 'skipped', why);
         return false;
@@ -395,9 +399,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       if (request.verbose) ev.command = r.command;
       emit(ev);
       return true;
-      },
-      { priority: 1 },
-    );
+    };
+    // Links go before queued compiles: a target waiting on its link holds up the ones that need it.
+    return slots.add(() => (handOff ? room.link(runLink) : runLink()), { priority: 1 });
   };
 
   try {

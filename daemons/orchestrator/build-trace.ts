@@ -13,6 +13,8 @@ import { byCodeUnit } from '../../config/glob.js';
 export interface Slot {
   lane: number;
   start: number;
+  /** Set by release(): when the work itself ended, before its result was recorded. */
+  end?: number;
 }
 
 /** Headers kept per class (inside the project, outside it): the report shows ten. */
@@ -20,7 +22,7 @@ const HEADERS_KEPT = 20;
 
 export class TraceRecorder {
   private readonly steps: TraceStep[] = [];
-  private readonly busy = new Set<number>();
+  private readonly busy = new Map<number, Slot>();
   private readonly headerMs = new Map<string, { ms: number; includers: number }>();
   private readonly startedAt = new Date().toISOString();
   private targets: readonly ResolvedTarget[] = [];
@@ -43,18 +45,35 @@ export class TraceRecorder {
     this.pchs = plan.pch_uses ?? []; // plans made before PCHs have none
   }
 
-  /** Takes the lowest free job slot, so lanes read as the build's parallelism. */
+  /** Takes the lowest free job slot, so lanes read as the build's parallelism. With all
+   *  `jobs` lanes taken, one job has ended where it ran (a handed-off compile's next job
+   *  starts at the compilation daemon before the finished one's result reaches us): the
+   *  one running longest gives up its lane, ending now. */
   begin(): Slot {
+    if (this.busy.size >= this.o.jobs) {
+      let oldest: Slot | undefined;
+      for (const s of this.busy.values()) if (!oldest || s.start < oldest.start) oldest = s;
+      this.release(oldest!);
+    }
     let lane = 0;
     while (this.busy.has(lane)) lane++;
-    this.busy.add(lane);
-    return { lane, start: this.now() };
+    const slot: Slot = { lane, start: this.now() };
+    this.busy.set(lane, slot);
+    return slot;
+  }
+
+  /** The work in `slot` has ended (a compile's result came): its lane is free for the
+   *  next one even while this result is still being recorded. */
+  release(slot: Slot): void {
+    if (slot.end !== undefined) return;
+    if (this.busy.get(slot.lane) === slot) this.busy.delete(slot.lane);
+    slot.end = this.now();
   }
 
   private end(slot: Slot | null): Pick<TraceStep, 'start' | 'end' | 'lane'> {
     if (!slot) return {};
-    this.busy.delete(slot.lane);
-    return { start: slot.start, end: this.now(), lane: slot.lane };
+    this.release(slot);
+    return { start: slot.start, end: slot.end!, lane: slot.lane };
   }
 
   /** A dirty TU: compiled, cached or failed in `slot`, or (no result) not started. */
