@@ -13,24 +13,26 @@ export class JobRoom {
 
   /** Hands a compile off: waits only while a link runs and the room is full. */
   async compile<T>(run: () => Promise<T>): Promise<T> {
-    while (this.links > 0 && this.compiles + this.links >= this.jobs) await this.change();
-    this.compiles++;
-    try {
-      return await run();
-    } finally {
-      this.compiles--;
-      this.wake();
-    }
+    while (this.links > 0 && this.full()) await this.change();
+    return this.hold('compiles', run);
   }
 
   /** Runs a link once compiles and links leave it one of the jobs. */
   async link<T>(run: () => Promise<T>): Promise<T> {
-    while (this.compiles + this.links >= this.jobs) await this.change();
-    this.links++;
+    while (this.full()) await this.change();
+    return this.hold('links', run);
+  }
+
+  private full(): boolean {
+    return this.compiles + this.links >= this.jobs;
+  }
+
+  private async hold<T>(kind: 'compiles' | 'links', run: () => Promise<T>): Promise<T> {
+    this[kind]++;
     try {
       return await run();
     } finally {
-      this.links--;
+      this[kind]--;
       this.wake();
     }
   }
