@@ -71,16 +71,7 @@ export class ObjectFiles {
   source(ref: ObjectRef): ObjectSource {
     if (ref.size > INLINE_MAX_BYTES) return this.check(ref);
     const path = this.pathOf(ref);
-    if (!path) return { corrupt: badIntegrity(ref) };
-    let data: Buffer;
-    try {
-      data = readFileSync(path);
-    } catch {
-      return { missing: GONE };
-    }
-    if (data.length !== ref.size) return { corrupt: `the object content file is ${data.length} bytes, its result says ${ref.size}` };
-    if (!checkIntegrity(data, ref.integrity)) return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
-    return { bytes: data };
+    return path ? readChecked(path, ref) : { corrupt: badIntegrity(ref) };
   }
 
   /** Size and full hash, whatever was checked before (`cache verify`). */
@@ -117,21 +108,28 @@ export class ObjectFiles {
       return { corrupt: `the object content file is ${st.size} bytes, its result says ${ref.size}` };
     }
     if (!full && sameQuick(this.verified.get(path) ?? null, st)) return { path };
-    let data: Buffer;
-    try {
-      data = readFileSync(path);
-    } catch {
+    const read = readChecked(path, ref);
+    if (!('bytes' in read)) {
       this.verified.delete(path);
-      return { missing: GONE };
-    }
-    if (data.length !== ref.size || !checkIntegrity(data, ref.integrity)) {
-      this.verified.delete(path);
-      return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+      return read;
     }
     if (!isRacyTime(Math.max(st.mtimeMs, st.ctimeMs), Date.now(), this.racyWindowMs)) this.verified.set(path, st);
     else this.verified.delete(path);
     return { path };
   }
+}
+
+/** The content file at `path`, read and checked in full against `ref`. */
+function readChecked(path: string, ref: ObjectRef): { bytes: Buffer } | { missing: string } | { corrupt: string } {
+  let data: Buffer;
+  try {
+    data = readFileSync(path);
+  } catch {
+    return { missing: GONE };
+  }
+  if (data.length !== ref.size) return { corrupt: `the object content file is ${data.length} bytes, its result says ${ref.size}` };
+  if (!checkIntegrity(data, ref.integrity)) return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+  return { bytes: data };
 }
 
 function badIntegrity(ref: ObjectRef): string {
