@@ -313,8 +313,10 @@ export class LinkCache {
     await this.saveLocal(key, stderr, output);
   }
 
+  /** The content file is checked as it is stored: a link of fresh inputs skips the
+   *  look-up that would have found a damaged one (and removed it) before the store. */
   private async saveLocal(key: string, stderr: string, output: Buffer): Promise<void> {
-    await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref));
+    await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref), (why) => this.onCorrupt?.(key, why));
   }
 
   private inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): boolean {

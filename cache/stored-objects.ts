@@ -30,13 +30,26 @@ export class StoredObjects {
   }
 
   /** Stores `bytes` as the object of (kind, key), then the header `headerFor` makes for
-   *  it. Resolves once the local tier has both. */
-  async save(kind: OwnerKind, key: string, bytes: Buffer, headerFor: (ref: ObjectRef) => Buffer): Promise<ObjectRef> {
-    const put = await this.local.putLocated('object', key, bytes);
-    if (!put) throw new Error(`the object of ${kind} ${key.slice(0, 12)} was not found right after it was stored`);
-    const ref: ObjectRef = { integrity: put.integrity, size: bytes.length };
+   *  it. Resolves once the local tier has both. With `onReplaced`, the content file is
+   *  checked (object-files.ts' rule) before the header points at it: cacache never
+   *  overwrites content already there under the same integrity, so a damaged file would
+   *  otherwise be kept by this store. A bad one is removed, stored anew and reported. */
+  async save(kind: OwnerKind, key: string, bytes: Buffer, headerFor: (ref: ObjectRef) => Buffer, onReplaced?: (why: string) => void): Promise<ObjectRef> {
+    let ref = await this.putObject(kind, key, bytes);
+    const c = onReplaced ? this.files.check(ref) : null;
+    if (c && !('path' in c)) {
+      await this.local.remove('object', key, true);
+      ref = await this.putObject(kind, key, bytes);
+      onReplaced!('corrupt' in c ? c.corrupt : c.missing);
+    }
     await this.local.put(kind, key, headerFor(ref));
     return ref;
+  }
+
+  private async putObject(kind: OwnerKind, key: string, bytes: Buffer): Promise<ObjectRef> {
+    const put = await this.local.putLocated('object', key, bytes);
+    if (!put) throw new Error(`the object of ${kind} ${key.slice(0, 12)} was not found right after it was stored`);
+    return { integrity: put.integrity, size: bytes.length };
   }
 
   /** What a restore of `ref` writes from, checked by the integrity rule. */
