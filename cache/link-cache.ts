@@ -16,7 +16,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
-import { sameStamp, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
+import { contentStampKeyOf, sameStamp, statBigSync, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
 import { CorruptEntryError } from './blob.js';
@@ -63,6 +63,16 @@ export interface LinkOutcome {
   stderr: string;
   duration_ms: number;
   uncacheable_reason?: string;
+  /** A restored output's content hash, as its result recorded it. */
+  restored?: RestoredOutput;
+}
+
+/** The sha256 (hex) of the bytes a hit restored, and contentStampKeyOf the file right
+ *  after they were written: while the file still has that stamp (after the caller's
+ *  rename too), they are its content, and reading it to hash it again can be spared. */
+export interface RestoredOutput {
+  sha256: string;
+  stamp: string;
 }
 
 const LINK_ENV = [
@@ -226,7 +236,7 @@ export class LinkCache {
     const hit = job.freshInputs ? null : await this.restore(key, outAbs, mode);
     if (hit !== null) {
       this.stats.link(true);
-      return { cached: true, exit_code: 0, stderr: hit.stderr, duration_ms: ms() };
+      return { cached: true, exit_code: 0, stderr: hit.stderr, duration_ms: ms(), ...(hit.restored ? { restored: hit.restored } : {}) };
     }
 
     const existedBefore = statStampSync(outAbs) !== null;
@@ -261,7 +271,7 @@ export class LinkCache {
   /** Puts the stored output of `key` at `outAbs` (the linker's temp name, renamed by the
    *  caller); null on a miss. An entry found damaged or gone is removed: a miss and a
    *  relink, never a wrong output. */
-  private async restore(key: string, outAbs: string, mode: number): Promise<{ stderr: string } | null> {
+  private async restore(key: string, outAbs: string, mode: number): Promise<{ stderr: string; restored?: RestoredOutput } | null> {
     const data = await this.store.get('link', key);
     if (!data) return null;
     let r: LoadedLink;
@@ -302,7 +312,8 @@ export class LinkCache {
       await objects.drop('link', key);
       return null;
     }
-    return r;
+    const st = statBigSync(outAbs);
+    return { stderr: r.stderr, ...(st ? { restored: { sha256: r.sha256, stamp: contentStampKeyOf(st) } } : {}) };
   }
 
   /** Stores a link's output: header and output apart in the local tier, a v1 blob in the
@@ -316,7 +327,8 @@ export class LinkCache {
   /** The content file is checked as it is stored: a link of fresh inputs skips the
    *  look-up that would have found a damaged one (and removed it) before the store. */
   private async saveLocal(key: string, stderr: string, output: Buffer): Promise<void> {
-    await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref), (why) => this.onCorrupt?.(key, why));
+    const sha256 = createHash('sha256').update(output).digest('hex');
+    await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref, sha256), (why) => this.onCorrupt?.(key, why));
   }
 
   private inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): boolean {

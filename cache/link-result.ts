@@ -11,17 +11,19 @@
 import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';
 import type { ObjectRef } from './result.js';
 
-/** A link result as read back: its output's bytes (v1) or where they are (v2). */
-export type LoadedLink = { stderr: string } & ({ output: Buffer; outputRef?: undefined } | { outputRef: ObjectRef; output?: undefined });
+/** A link result as read back: its output's bytes (v1) or where they are (v2), with
+ *  their sha256 (hex), the content hash the build state records for the output. */
+export type LoadedLink = { stderr: string } & ({ output: Buffer; outputRef?: undefined } | { outputRef: ObjectRef; sha256: string; output?: undefined });
 
 /** The v1 blob: header and output together. */
 export function encodeLink(stderr: string, output: Buffer): Buffer {
   return encodeBlob({ kind: 'link-result', v: 1, stderr }, output);
 }
 
-/** The v2 header: the output is `ref`, stored apart. */
-export function encodeLinkHeader(stderr: string, ref: ObjectRef): Buffer {
-  return encodeBlob({ kind: 'link-result', v: 2, stderr, output: { integrity: ref.integrity, size: ref.size } });
+/** The v2 header: the output is `ref`, stored apart; `sha256` spares the build reading
+ *  a restored output to record it. */
+export function encodeLinkHeader(stderr: string, ref: ObjectRef, sha256: string): Buffer {
+  return encodeBlob({ kind: 'link-result', v: 2, stderr, output: { integrity: ref.integrity, size: ref.size, sha256 } });
 }
 
 /** Either form. */
@@ -33,8 +35,11 @@ export function decodeLink(data: Buffer): LoadedLink {
     return { stderr: h.stderr, output: payload };
   }
   const o = h.output as Record<string, unknown> | null | undefined;
-  if (payload.length !== 0 || typeof o !== 'object' || o === null || typeof o.integrity !== 'string' || typeof o.size !== 'number' || !(o.size > 0)) {
+  if (
+    payload.length !== 0 || typeof o !== 'object' || o === null || typeof o.integrity !== 'string' || typeof o.size !== 'number' || !(o.size > 0) ||
+    typeof o.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(o.sha256)
+  ) {
     throw new CorruptEntryError('a link result header without a valid output reference');
   }
-  return { stderr: h.stderr, outputRef: { integrity: o.integrity, size: o.size } };
+  return { stderr: h.stderr, outputRef: { integrity: o.integrity, size: o.size }, sha256: o.sha256 };
 }

@@ -386,7 +386,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         noteFailure();
         return false;
       }
-      const newOutputHash = await outputs.hash(t.output);
+      const newOutputHash = (r.restored && outputs.restored(t.output, r.restored)) ?? (await outputs.hash(t.output));
       // A cache hit says nothing of what linking takes: keep the last real time.
       const link_ms = r.cached ? state.getLink(t.name)?.link_ms : r.ms;
       state.setLink(t.name, {

@@ -12,7 +12,8 @@
 // memo is never persisted and dies with the build). A hit of any later build re-reads.
 
 import { resolve } from 'node:path';
-import { statBigSync, stampKeyOf } from '../../fs/stat-stamp.js';
+import { contentStampKeyOf, statBigSync, stampKeyOf } from '../../fs/stat-stamp.js';
+import type { RestoredOutput } from '../../cache/link-cache.js';
 import type { FileHasher } from './file-hasher.js';
 
 export class OutputHashes {
@@ -40,5 +41,16 @@ export class OutputHashes {
     if (hash === null) this.known.delete(abs);
     else this.known.set(abs, { stamp, hash });
     return hash;
+  }
+
+  /** The hash of an output the link cache just restored, unread: the one its result
+   *  recorded, while the file is still as the cache wrote it (its size, mtime and inode;
+   *  the rename into place moved only its ctime). Null when it is not: hash() reads it. */
+  restored(relPath: string, r: RestoredOutput): string | null {
+    const abs = resolve(this.root, relPath);
+    const st = statBigSync(abs);
+    if (!st || !st.isFile() || contentStampKeyOf(st) !== r.stamp) return null;
+    this.known.set(abs, { stamp: stampKeyOf(st), hash: r.sha256 });
+    return r.sha256;
   }
 }

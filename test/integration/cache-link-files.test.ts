@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { cacache } from '../../cache/cacache-api.js';
 import { storeKey } from '../../cache/tiers/local.js';
+import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import { cliSync, compileJson, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -165,4 +166,10 @@ it('cache verify finds a damaged link output content file and removes its link (
   expect(cleanRebuild(p, ['--no-daemon'])).toEqual(new Map([...allCached, ['build/bin/app', false]]));
   expect(outputs(p)).toEqual(want);
   expect(run(p)).toBe(EXPECTED);
+  // The build state records each output's true hash: for the restored ones, the hash
+  // their results carry (output-hashes.ts), for the relinked one, read.
+  const state = await BuildState.load(p.root);
+  for (const [target, o] of [['big', 'build/lib/libbig.a'], ['tiny', 'build/lib/libtiny.a'], ['app', 'build/bin/app']] as const) {
+    expect(state.getLink(target)?.output_hash, o).toBe(want.get(o));
+  }
 }, 120_000);

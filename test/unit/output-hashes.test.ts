@@ -2,11 +2,12 @@
 // new for the hasher to remember, and read again as soon as their stamp moves.
 import { afterEach, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
+import { contentStampKeyOf } from '../../fs/stat-stamp.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -49,4 +50,20 @@ it('an output rewritten in place or replaced is read again; a removed one is nul
   expect(await outputs.hash('a.o')).toBeNull();
   writeFileSync(file, 'object one');
   expect(await outputs.hash('a.o')).toBe(sha('object one'));
+});
+
+it('an output the link cache restored is taken at its recorded hash while it is as written, even after a rename', async () => {
+  const { root, hasher, outputs } = setup();
+  const tmp = join(root, 'app.tmp');
+  writeFileSync(tmp, 'linked bytes');
+  const restored = { sha256: sha('linked bytes'), stamp: contentStampKeyOf(statSync(tmp, { bigint: true })) };
+  renameSync(tmp, join(root, 'app'));
+  expect(outputs.restored('app', restored)).toBe(sha('linked bytes'));
+  expect(await outputs.hash('app')).toBe(sha('linked bytes'));
+  expect(hasher.counters.reads).toBe(0);
+  // Written since: not taken, and read.
+  appendFileSync(join(root, 'app'), '!');
+  expect(outputs.restored('app', restored)).toBeNull();
+  expect(await outputs.hash('app')).toBe(sha('linked bytes!'));
+  expect(hasher.counters.reads).toBe(1);
 });
