@@ -31,6 +31,14 @@ async function project(e: Env, answer = 42) {
   await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
 }
 
+const appJob = (root: string): LinkJob => ({
+  cwd: root,
+  kind: 'executable',
+  args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
+  output: 'build/app',
+  inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+});
+
 describe('link cache', () => {
   it('restores an executable after rm -rf build without running the linker; it runs', async () => {
     env = await setup();
@@ -66,13 +74,7 @@ describe('link cache', () => {
     env = await setup();
     const { p, cache } = env;
     await project(env);
-    const job: LinkJob = {
-      cwd: p.root,
-      kind: 'executable',
-      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
-      output: 'build/app',
-      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
-    };
+    const job = appJob(p.root);
     const id = await cxxIdentity();
     const calls = { n: 0 };
     // Made without the local tier's content files: it stores the v1 blob, as older versions did.
@@ -180,13 +182,6 @@ describe('link cache', () => {
   });
 
   describe('with the orchestrator\'s hints', () => {
-    const appJob = (root: string): LinkJob => ({
-      cwd: root,
-      kind: 'executable',
-      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
-      output: 'build/app',
-      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
-    });
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
     it('freshInputs skips the look-up of a stored link but still stores the new one', async () => {
