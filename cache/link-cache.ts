@@ -292,7 +292,7 @@ export class LinkCache {
         if (this.background?.enabled) void this.background.later(work);
         else this.stats.track(work());
       }
-      return r;
+      return { stderr: r.stderr };
     }
     const objects = this.objects;
     // A v2 header without the local form's objects (a LinkCache made without them): a miss.
