@@ -6,9 +6,9 @@
 // write, so no index rewrite is needed per hit. A result's object or a link's output (an
 // "object" entry under the result's or link's key, stored-objects.ts) is never touched:
 // it goes with its owner, and only an object whose owner is gone is aged on its own.
-// Everything here is safe to run while builds use the cache: a removed entry is a miss for a reader, never a
-// broken object, and content younger than a grace period is never collected as
-// garbage (a writer may not have indexed it yet).
+// Everything here is safe to run while builds use the cache: a removed entry is a
+// miss for a reader, never a broken object, and content younger than a grace period
+// is never collected as garbage (a writer may not have indexed it yet).
 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
