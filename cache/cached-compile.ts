@@ -75,6 +75,8 @@ export class CompileCache {
   readonly layout: CacheLayout;
   private readonly parts: CacheParts;
   private readonly preparer: TuPreparer;
+  /** Counts and logs a local entry found damaged and removed. */
+  private readonly onCorrupt: (kind: string, key: string, why: string) => void;
 
   private constructor(
     /** Re-checks the directory per build and says what the user must be told. */
@@ -91,10 +93,10 @@ export class CompileCache {
     const env = opts.env ?? process.env;
     const stats = (this.stats = new CacheStats(layout.stats, opts.statsFlushDelayMs ?? 1000, () => guard.usableNow()));
     const book = new Bookkeeping(stats, opts.log ?? (() => undefined), guard);
-    const onCorrupt = (kind: string, key: string, why: string) => {
+    const onCorrupt = (this.onCorrupt = (kind: string, key: string, why: string) => {
       stats.error();
       book.log(`cache: removed corrupt ${kind} ${key.slice(0, 12)}: ${why}`);
-    };
+    });
     const { store, local } = openStore(layout.store, {
       onCorrupt,
       onTierError: (tier, e) => {
@@ -202,7 +204,8 @@ export class CompileCache {
 
   /** A link cache sharing this cache's store, counters, background stores and environment. */
   linkCache(): LinkCache {
-    return new LinkCache(this.store, this.stats, this.parts.env, this.parts.background, this.guard);
+    const onCorrupt = this.onCorrupt;
+    return new LinkCache(this.store, this.stats, this.parts.env, this.parts.background, this.guard, this.parts.results.objects, (key, why) => onCorrupt('link', key, why));
   }
 
   /** Direct mode, then the mode the policy picks for a miss. */

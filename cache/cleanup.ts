@@ -3,23 +3,24 @@
 // verify/clear for `replibuild cache verify|clear`.
 //
 // "Last used" is the content file's mtime: the store sets it on every read and
-// write, so no index rewrite is needed per hit. A result's object (an "object" entry
-// under the result's key, result-store.ts) is never touched: it goes with its result,
-// and only an object whose result is gone is aged on its own. Everything here is safe to run
-// while builds use the cache: a removed entry is a miss for a reader, never a
-// broken object, and content younger than a grace period is never collected as
-// garbage (a writer may not have indexed it yet).
+// write, so no index rewrite is needed per hit. A result's object or a link's output (an
+// "object" entry under the result's or link's key, stored-objects.ts) is never touched:
+// it goes with its owner, and only an object whose owner is gone is aged on its own.
+// Everything here is safe to run while builds use the cache: a removed entry is a
+// miss for a reader, never a broken object, and content younger than a grace period
+// is never collected as garbage (a writer may not have indexed it yet).
 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from './cacache-api.js';
 import { cacheLayout } from './cache-dir.js';
 import { decodeManifest } from './manifest.js';
-import { CorruptEntryError, decodeBlob } from './blob.js';
+import { CorruptEntryError } from './blob.js';
 import type { EntryKind } from './tier.js';
 import { TieredStore } from './tiered-store.js';
 import { LocalTier, bucketPath, parseStoreKey, storeUsage } from './tiers/local.js';
 import { decodeAnyResult } from './result.js';
+import { decodeLink } from './link-result.js';
 import { ObjectFiles } from './object-files.js';
 import type { CacheStats } from './stats.js';
 
@@ -48,7 +49,7 @@ interface Live {
   kind: EntryKind;
   key: string;
   lastUse: number;
-  /** A result's object entry, evicted with it. */
+  /** A result's or link's object entry, evicted with it. */
   object?: Live;
 }
 
@@ -118,12 +119,13 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
     evicted++;
   };
 
-  // Each object rides with its result: the unit of eviction is the pair.
-  const resultsByKey = new Map<string, Live>();
-  for (const l of live) if (l.kind === 'result') resultsByKey.set(l.key, l);
+  // Each object rides with its owner: the unit of eviction is the pair. (Result and link
+  // keys hash different fields, so one key names at most one owner.)
+  const ownersByKey = new Map<string, Live>();
+  for (const l of live) if (l.kind === 'result' || l.kind === 'link') ownersByKey.set(l.key, l);
   const units: Live[] = [];
   for (const l of live) {
-    const owner = l.kind === 'object' ? resultsByKey.get(l.key) : undefined;
+    const owner = l.kind === 'object' ? ownersByKey.get(l.key) : undefined;
     if (owner) owner.object = l;
     else units.push(l);
   }
@@ -213,20 +215,19 @@ export async function verify(root: string, stats?: CacheStats): Promise<VerifyRe
   const local = s.tiers[0] as LocalTier;
   const objects = new ObjectFiles(store, 0);
   const entries = Object.values(await liveEntries(store)).map((e) => ({ e, k: parseStoreKey(e.key) }));
-  const results = new Set(entries.filter((x) => x.k?.kind === 'result').map((x) => x.k!.key));
+  const owners = new Set(entries.filter((x) => x.k?.kind === 'result' || x.k?.kind === 'link').map((x) => x.k!.key));
   let checked = 0;
   for (const { k } of entries) {
     if (!k) continue;
-    // An object is checked with its result (and counted as part of it); only one whose result is gone on its own.
-    if (k.kind === 'object' && results.has(k.key)) continue;
+    // An object is checked with its owner (and counted as part of it); only one whose owner is gone on its own.
+    if (k.kind === 'object' && owners.has(k.key)) continue;
     if (k.kind !== 'object') checked++;
     const data = await s.get(k.kind, k.key, { touch: false });
     if (!data) continue;
     try {
       if (k.kind === 'manifest') decodeManifest(data);
-      else if (k.kind === 'link') decodeBlob(data);
-      else if (k.kind === 'result') {
-        const ref = decodeAnyResult(data).objectRef;
+      else if (k.kind === 'result' || k.kind === 'link') {
+        const ref = k.kind === 'result' ? decodeAnyResult(data).objectRef : decodeLink(data).outputRef;
         const c = ref ? objects.verifyFully(ref) : null;
         if (c && !('path' in c)) {
           const why = 'corrupt' in c ? c.corrupt : c.missing;

@@ -10,18 +10,21 @@
 
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
-import { sameStamp, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
+import { contentStampKeyOf, sameStamp, statBigSync, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
-import { CorruptEntryError, decodeBlob, encodeBlob } from './blob.js';
+import { CorruptEntryError } from './blob.js';
 import type { BackgroundStores } from './background-stores.js';
 import type { TieredStore } from './tiered-store.js';
-import { writeFileAtomicAsync } from '../fs/atomic-write.js';
+import { decodeLink, encodeLink, encodeLinkHeader, type LoadedLink } from './link-result.js';
+import type { StoredObjects } from './stored-objects.js';
+import { creatingDir, ObjectGoneError } from './restore.js';
 
 export interface LinkJob {
   /** Directory the tool runs in; relative paths are relative to it. */
@@ -60,6 +63,16 @@ export interface LinkOutcome {
   stderr: string;
   duration_ms: number;
   uncacheable_reason?: string;
+  /** A restored output's content hash, as its result recorded it. */
+  restored?: RestoredOutput;
+}
+
+/** The sha256 (hex) of the bytes a hit restored, and contentStampKeyOf the file right
+ *  after they were written: while the file still has that stamp (after the caller's
+ *  rename too), they are its content, and reading it to hash it again can be spared. */
+export interface RestoredOutput {
+  sha256: string;
+  stamp: string;
 }
 
 const LINK_ENV = [
@@ -165,6 +178,11 @@ export class LinkCache {
     private readonly background?: BackgroundStores,
     /** The compile cache's directory check (cache-guard.ts): a refused directory is neither read nor written. */
     private readonly guard?: Pick<CacheGuard, 'usableNow' | 'storeFailed'>,
+    /** The local tier's content files (stored-objects.ts), shared with the compile
+     *  results: outputs are kept and restored as objects are. Without, whole blobs. */
+    private readonly objects?: StoredObjects,
+    /** A local entry found damaged and removed: counted and logged by the caller. */
+    private readonly onCorrupt?: (key: string, why: string) => void,
   ) {}
 
   /** Restores the output from the cache, or runs `run` (which must write job.output) and stores it. */
@@ -215,20 +233,10 @@ export class LinkCache {
     const key = h.digest();
     const mode = job.kind === 'static' ? 0o644 : 0o755;
 
-    const data = job.freshInputs ? null : await this.store.get('link', key);
-    if (data) {
-      try {
-        const { header, payload } = decodeBlob(data);
-        if (header.kind !== 'link-result' || typeof header.stderr !== 'string' || payload.length === 0) {
-          throw new CorruptEntryError('not a link result');
-        }
-        await writeAtomic(outAbs, payload, mode);
-        this.stats.link(true);
-        return { cached: true, exit_code: 0, stderr: header.stderr, duration_ms: ms() };
-      } catch (e) {
-        if (!(e instanceof CorruptEntryError)) throw e;
-        await this.store.discard('link', key, e.message);
-      }
+    const hit = job.freshInputs ? null : await this.restore(key, outAbs, mode);
+    if (hit !== null) {
+      this.stats.link(true);
+      return { cached: true, exit_code: 0, stderr: hit.stderr, duration_ms: ms(), ...(hit.restored ? { restored: hit.restored } : {}) };
     }
 
     const existedBefore = statStampSync(outAbs) !== null;
@@ -245,9 +253,8 @@ export class LinkCache {
         // Read now: the caller renames the output once this returns.
         const output = await readFile(outAbs);
         if (output.length > 0) {
-          const blob = encodeBlob({ kind: 'link-result', v: 1, stderr: r.stderr }, output);
           const put = () =>
-            this.store.put('link', key, blob).catch((e: unknown) => {
+            this.save(key, r.stderr, output).catch((e: unknown) => {
               if (this.guard?.storeFailed(e)) this.stats.notStored('cache not writable');
               else this.stats.error();
             });
@@ -261,11 +268,83 @@ export class LinkCache {
     return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms() };
   }
 
+  /** Puts the stored output of `key` at `outAbs` (the linker's temp name, renamed by the
+   *  caller); null on a miss. An entry found damaged or gone is removed: a miss and a
+   *  relink, never a wrong output. */
+  private async restore(key: string, outAbs: string, mode: number): Promise<{ stderr: string; restored?: RestoredOutput } | null> {
+    const data = await this.store.get('link', key);
+    if (!data) return null;
+    let r: LoadedLink;
+    try {
+      r = decodeLink(data);
+    } catch (e) {
+      if (!(e instanceof CorruptEntryError)) throw e;
+      await this.store.discard('link', key, e.message);
+      return null;
+    }
+    if (!r.outputRef) {
+      const bytes = r.output;
+      writeOutput(outAbs, mode, (to) => writeFileSync(to, bytes));
+      // A v1 blob in the local tier (an older cache, a remote hit's copy): rewritten in
+      // the local form once, so its next hits are copies. Its bytes passed the blob's check.
+      if (this.objects) {
+        const work = () => this.saveLocal(key, r.stderr, bytes).catch(() => undefined);
+        if (this.background?.enabled) void this.background.later(work);
+        else this.stats.track(work());
+      }
+      return { stderr: r.stderr };
+    }
+    const objects = this.objects;
+    // A v2 header without the local form's objects (a LinkCache made without them): a miss.
+    if (!objects) return null;
+    const w = objects.writer(r.outputRef);
+    if ('missing' in w || 'corrupt' in w) {
+      await objects.drop('link', key);
+      if ('corrupt' in w) this.onCorrupt?.(key, w.corrupt);
+      return null;
+    }
+    try {
+      writeOutput(outAbs, mode, w.write);
+    } catch (e) {
+      if (!(e instanceof ObjectGoneError)) throw e;
+      // The content file went (evicted, cleared) between its check and the copy.
+      objects.gone(w.path);
+      await objects.drop('link', key);
+      return null;
+    }
+    const st = statBigSync(outAbs);
+    return { stderr: r.stderr, ...(st ? { restored: { sha256: r.sha256, stamp: contentStampKeyOf(st) } } : {}) };
+  }
+
+  /** Stores a link's output: header and output apart in the local tier, a v1 blob in the
+   *  others (all of them, without the local form). */
+  private async save(key: string, stderr: string, output: Buffer): Promise<void> {
+    if (!this.objects) return this.store.put('link', key, encodeLink(stderr, output));
+    if (this.store.writableBeyondFirst) this.store.putBeyondFirst('link', key, encodeLink(stderr, output));
+    await this.saveLocal(key, stderr, output);
+  }
+
+  /** The content file is checked as it is stored: a link of fresh inputs skips the
+   *  look-up that would have found a damaged one (and removed it) before the store. */
+  private async saveLocal(key: string, stderr: string, output: Buffer): Promise<void> {
+    const sha256 = createHash('sha256').update(output).digest('hex');
+    await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref, sha256), (why) => this.onCorrupt?.(key, why));
+  }
+
   private inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): boolean {
     return stamps.some((s) => !sameStamp(statStampSync(s.abs), s.stamp));
   }
 }
 
-function writeAtomic(path: string, data: Buffer, mode: number): Promise<void> {
-  return writeFileAtomicAsync(path, data, { mode });
+/** Writes `path` through `write` (which creates or truncates it), creating its directory,
+ *  with `mode` whatever the umask, as the linker would leave it; a failed write leaves
+ *  no partial file. ObjectGoneError: what `write` copies from is gone. */
+function writeOutput(path: string, mode: number, write: (to: string) => void): void {
+  try {
+    creatingDir(path, write);
+    chmodSync(path, mode);
+  } catch (e) {
+    rmSync(path, { force: true });
+    throw e;
+  }
 }

@@ -56,7 +56,7 @@ export function depfileHeaders(job: CompileJob, depfile: string): string[] {
 
 /** Writes `path` through `write`, creating its directory only when it is missing (rm -rf
  *  build): no stat or mkdir while it exists. ENOENT after that is a source gone. */
-function creatingDir(path: string, write: (to: string) => void): void {
+export function creatingDir(path: string, write: (to: string) => void): void {
   try {
     write(path);
     return;

@@ -18,9 +18,9 @@ import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { boundedLru } from '../fs/bounded-lru.js';
 import { CorruptEntryError } from './blob.js';
-import { ObjectFiles } from './object-files.js';
+import { StoredObjects } from './stored-objects.js';
 import { restoreResult, ObjectGoneError } from './restore.js';
-import { decodeAnyResult, encodeResult, encodeResultHeader, type LoadedResult, type ObjectRef, type StoredResult } from './result.js';
+import { decodeAnyResult, encodeResult, encodeResultHeader, type LoadedResult, type StoredResult } from './result.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
 
@@ -34,7 +34,8 @@ interface KnownHeader {
 
 export class ResultStore {
   private readonly headers = boundedLru<string, KnownHeader>(MAX_HEADERS);
-  readonly objects: ObjectFiles;
+  /** Shared with the link cache (link-cache.ts), whose outputs are kept the same way. */
+  readonly objects: StoredObjects;
 
   constructor(
     private readonly store: TieredStore,
@@ -45,7 +46,7 @@ export class ResultStore {
     /** Runs work after the answer (background-stores.ts); it must not reject. */
     private readonly later: (work: () => Promise<void>) => void = (work) => void work(),
   ) {
-    this.objects = new ObjectFiles(local.dir, racyWindowMs);
+    this.objects = new StoredObjects(local, racyWindowMs);
   }
 
   /** The result stored under `key`, or null; one not in our format is discarded (a miss). */
@@ -86,10 +87,7 @@ export class ResultStore {
   /** The local tier's form of `r`: the object first, so a header is never stored before
    *  what it points at. */
   private async saveLocal(key: string, r: StoredResult): Promise<void> {
-    const put = await this.local.putLocated('object', key, r.object);
-    if (!put) throw new Error(`the object of result ${key.slice(0, 12)} was not found right after it was stored`);
-    const ref: ObjectRef = { integrity: put.integrity, size: r.object.length };
-    await this.local.put('result', key, encodeResultHeader(r, ref));
+    await this.objects.save('result', key, r.object, (ref) => encodeResultHeader(r, ref));
   }
 
   /** Puts `r` in place of the compile of `job`; null when its object turned out to be
@@ -99,15 +97,14 @@ export class ResultStore {
       const bytes = r.object;
       return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, bytes));
     }
-    const src = this.objects.source(r.objectRef);
-    if ('missing' in src) return this.drop(key, null);
-    if ('corrupt' in src) return this.drop(key, src.corrupt);
-    if ('bytes' in src) return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, src.bytes));
+    const w = this.objects.writer(r.objectRef);
+    if ('missing' in w) return this.drop(key, null);
+    if ('corrupt' in w) return this.drop(key, w.corrupt);
     try {
-      return restoreResult(job, identity, r, t0, (to) => this.objects.copy(src.path, to));
+      return restoreResult(job, identity, r, t0, w.write);
     } catch (e) {
       if (!(e instanceof ObjectGoneError)) throw e;
-      this.objects.forget(src.path);
+      this.objects.gone(w.path);
       return this.drop(key, null);
     }
   }
@@ -116,8 +113,7 @@ export class ResultStore {
    *  why it was damaged (counted), null for one merely gone (evicted meanwhile). */
   private async drop(key: string, corrupt: string | null): Promise<null> {
     this.headers.delete(key);
-    await this.local.remove('result', key, true);
-    await this.local.remove('object', key, true);
+    await this.objects.drop('result', key);
     if (corrupt !== null) this.onCorrupt(key, corrupt);
     return null;
   }

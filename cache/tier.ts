@@ -12,8 +12,9 @@
 
 import { createHash } from 'node:crypto';
 
-/** "object": the object file of a local compile result, kept as content of its own under
- *  the result's key (result.ts) so a hit is a kernel copy; only the local tier keeps them. */
+/** "object": the object file of a local compile result, or the output of a local link
+ *  result, kept as content of its own under its owner's key (stored-objects.ts) so a hit
+ *  is a kernel copy; only the local tier keeps them. */
 export type EntryKind = 'manifest' | 'result' | 'link' | 'object';
 export const ENTRY_KINDS: readonly EntryKind[] = ['manifest', 'result', 'link', 'object'];
 

@@ -92,6 +92,13 @@ export function stampKeyOf(st: BigIntStats): string {
   return `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`;
 }
 
+/** stampKeyOf without the ctime: what a rename leaves as it was (it moves the ctime),
+ *  while a write to the file moves its mtime. Says a file is the one written before it
+ *  was renamed into place. */
+export function contentStampKeyOf(st: BigIntStats): string {
+  return `${st.size}:${st.mtimeNs}:${st.ino}:${st.dev}`;
+}
+
 /** stampKeyOf for stamps already taken apart (a StatStamp, discovery's FileStat). */
 export function stampKey(s: { size: number | bigint; mtime_ns: string | bigint; ctime_ns: string | bigint; ino: string | bigint; dev?: string | bigint }): string {
   return `${s.size}:${s.mtime_ns}:${s.ctime_ns}:${s.ino}:${s.dev ?? ''}`;

@@ -16,6 +16,7 @@ import { displayCompileCommand, isCancellation } from '../../toolchain/compile-r
 import { BuildState, stateProfileOf, type FileHashRecord } from './build-state.js';
 import { StatCachingHasher, type FileHasher } from './file-hasher.js';
 import { objectRecorder } from './object-records.js';
+import { OutputHashes } from './output-hashes.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -204,7 +205,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   /** What the compile cache asked to tell the user, each shown once per build. */
   const cacheNotes = new Set<string>();
 
-  const { hashBefore, record } = objectRecorder({ root, state, hasher, shadow });
+  // Objects and linked outputs, each read once in this build: by its record, its link's
+  // inputs and the link cache's key.
+  const outputs = new OutputHashes(root, hasher);
+  const { hashBefore, record } = objectRecorder({ root, state, hasher, outputs, shadow });
 
   const pchSteps = new PchSteps(plan.pchs, {
     state,
@@ -329,8 +333,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     let inputs: FileHashRecord[];
     let outputHash: string | null;
     try {
-      const inputHasher = linkInputHasher(plan, state.getLink(t.name), hasher);
-      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], inputHasher), hasher.hash(t.output)]);
+      const inputHasher = linkInputHasher(plan, state.getLink(t.name), outputs);
+      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], inputHasher), outputs.hash(t.output)]);
     } catch (e) {
       emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
       trace.link(t.name, t.output, null, 'failed', null);
@@ -359,9 +363,9 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         const caching = opts.linkCache && {
           cache: opts.linkCache,
           compilerId: opts.compilerIdentity.cache_id,
-          // A stat of its own (hashWithTime shares no in-flight answer): taken after the
-          // link cache's stamps, so a change in between shows as moved, never as a wrong key.
-          hashOf: (p: string) => (hasher.hashWithTime ? hasher.hashWithTime(p).then((r) => r?.hash ?? null) : hasher.hash(p)),
+          // A stat of its own: taken after the link cache's stamps, so a change in between
+          // shows as moved, never as a wrong key.
+          hashOf: (p: string) => outputs.hash(p),
           freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
@@ -382,7 +386,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         noteFailure();
         return false;
       }
-      const newOutputHash = await hasher.hash(t.output);
+      const newOutputHash = (r.restored && outputs.restored(t.output, r.restored)) ?? (await outputs.hash(t.output));
       // A cache hit says nothing of what linking takes: keep the last real time.
       const link_ms = r.cached ? state.getLink(t.name)?.link_ms : r.ms;
       state.setLink(t.name, {

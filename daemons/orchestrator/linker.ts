@@ -11,7 +11,7 @@ import { findOnPath } from '../../config/compiler.js';
 import { formatCommand } from '../../toolchain/compile-runner.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
-import { archiverIdentity, type LinkCache, type LinkJob } from '../../cache/link-cache.js';
+import { archiverIdentity, type LinkCache, type LinkJob, type RestoredOutput } from '../../cache/link-cache.js';
 
 export class LinkCancelledError extends Error {
   constructor(readonly target: string) {
@@ -30,6 +30,8 @@ export interface LinkResult {
   command: string;
   /** Restored from the link cache: no linker ran. */
   cached: boolean;
+  /** What the cache says the restored output holds (link-cache.ts). */
+  restored?: RestoredOutput;
 }
 
 /** The link cache and who links, for linkTarget: the compiler's id for the driver. */
@@ -76,7 +78,7 @@ export async function linkTarget(
     else if (run.signal) stderr += `replibuild: the link of ${target.output} was killed by ${run.signal}\n`;
     return { exit_code: run.spawn_error ? 127 : run.exit_code, stderr };
   };
-  let outcome: { exit_code: number; stderr: string; cached: boolean };
+  let outcome: { exit_code: number; stderr: string; cached: boolean; restored?: RestoredOutput };
   if (opts.caching) {
     // The cache restores a stored output into the temp name, or runs the linker there.
     const tool = cmd.tool === 'cxx' ? { id: opts.caching.compilerId, path: program } : await archiverIdentity(program, config.root);
@@ -93,7 +95,7 @@ export async function linkTarget(
       tool,
       runLinker,
     );
-    outcome = { exit_code: o.exit_code, stderr: o.stderr, cached: o.cached };
+    outcome = { exit_code: o.exit_code, stderr: o.stderr, cached: o.cached, ...(o.restored ? { restored: o.restored } : {}) };
   } else {
     outcome = { ...(await runLinker()), cached: false };
   }
@@ -108,5 +110,5 @@ export async function linkTarget(
     await rm(tmpAbs, { force: true });
     return { ok: false, exit_code: 1, stderr: `${stderr}replibuild: cannot write ${target.output}: ${(e as Error).message}\n`, ms: ms(), command, cached };
   }
-  return { ok: true, exit_code: 0, stderr, ms: ms(), command, cached };
+  return { ok: true, exit_code: 0, stderr, ms: ms(), command, cached, ...(outcome.restored ? { restored: outcome.restored } : {}) };
 }

@@ -24,11 +24,13 @@ export interface ObjectRecorderDeps {
   root: string;
   state: BuildState;
   hasher: FileHasher;
+  /** The build's own outputs' hashes (output-hashes.ts): an object is read once per build. */
+  outputs: Pick<FileHasher, 'hash'>;
   shadow: ShadowRecorder;
 }
 
 /** One build's recorder: its memo of header stats lives as long as the build. */
-export function objectRecorder({ root, state, hasher, shadow }: ObjectRecorderDeps) {
+export function objectRecorder({ root, state, hasher, outputs, shadow }: ObjectRecorderDeps) {
   /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
   const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
     const prev = state.getObject(tu.object);
@@ -82,7 +84,7 @@ export function objectRecorder({ root, state, hasher, shadow }: ObjectRecorderDe
       if (ht === null) return '';
       return ht.newestMs >= seenMs + 1 ? '' : ht.hash;
     };
-    const objectHash = await hasher.hash(tu.object);
+    const objectHash = await outputs.hash(tu.object);
     if (objectHash === null) return null;
     const headerPaths = [...new Set(res.headers)];
     const [source_hash, headerHashes] = await Promise.all([fileHash(tu.source), Promise.all(headerPaths.map(fileHash))]);

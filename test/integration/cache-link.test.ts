@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkCache, archiverIdentity, type LinkJob } from '../../cache/link-cache.js';
+import { cacache } from '../../cache/cacache-api.js';
+import { storeKey } from '../../cache/tiers/local.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
 import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
 
@@ -28,6 +30,14 @@ async function project(e: Env, answer = 42) {
   await compile(cache, p.job('src/main.cpp', ['-O1'], 'build/obj/main.o'));
   await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
 }
+
+const appJob = (root: string): LinkJob => ({
+  cwd: root,
+  kind: 'executable',
+  args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
+  output: 'build/app',
+  inputs: ['build/obj/main.o', 'build/obj/answer.o'],
+});
 
 describe('link cache', () => {
   it('restores an executable after rm -rf build without running the linker; it runs', async () => {
@@ -58,6 +68,35 @@ describe('link cache', () => {
     expect(statSync(p.path('build/bin/app')).mode & 0o777).toBe(0o755);
     expect(execFileSync(p.path('build/bin/app')).toString()).toBe('42\n');
     expect((await counts(cache)).raw).toMatchObject({ link_hits: 1, link_misses: 1, direct_hits: 2 });
+  });
+
+  it('a whole-blob (v1) link result of an older cache is restored, then kept as header + content file', async () => {
+    env = await setup();
+    const { p, cache } = env;
+    await project(env);
+    const job = appJob(p.root);
+    const id = await cxxIdentity();
+    const calls = { n: 0 };
+    // Made without the local tier's content files: it stores the v1 blob, as older versions did.
+    await new LinkCache(cache.store, cache.stats).link(job, id, runner('g++', job, calls));
+    const linked = p.read('build/app');
+    const objectEntries = async () => Object.keys(await cacache.ls(cache.layout.store)).filter((k) => k.startsWith(storeKey('object', ''))).length;
+    const before = await objectEntries();
+
+    const links = cache.linkCache();
+    p.rm('build/app');
+    expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+    expect(p.read('build/app').equals(linked)).toBe(true);
+    await cache.flush();
+    // Rewritten in the local form at its first hit: its output is a content file of its own.
+    expect(await objectEntries()).toBe(before + 1);
+    p.rm('build/app');
+    expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+    expect(p.read('build/app').equals(linked)).toBe(true);
+    expect(statSync(p.path('build/app')).mode & 0o777).toBe(0o755);
+    expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    expect(calls.n).toBe(1);
+    expect((await counts(cache)).raw).toMatchObject({ link_hits: 2, link_misses: 1, errors: 0 });
   });
 
   it('a changed object misses', async () => {
@@ -143,13 +182,6 @@ describe('link cache', () => {
   });
 
   describe('with the orchestrator\'s hints', () => {
-    const appJob = (root: string): LinkJob => ({
-      cwd: root,
-      kind: 'executable',
-      args: ['build/obj/main.o', 'build/obj/answer.o', '-o', 'build/app'],
-      output: 'build/app',
-      inputs: ['build/obj/main.o', 'build/obj/answer.o'],
-    });
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
     it('freshInputs skips the look-up of a stored link but still stores the new one', async () => {

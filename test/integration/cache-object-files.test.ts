@@ -4,13 +4,11 @@
 // file (a flipped byte, a truncation) is never restored, even by a daemon that checked
 // it fully on an earlier hit (its stamp moved).
 
-import { createHash } from 'node:crypto';
 import { appendFileSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cacache } from '../../cache/cacache-api.js';
-import { storeKey } from '../../cache/tiers/local.js';
+import { contentKept, digest, flipMiddleByte, objectContent, truncateHalf } from '../helpers/cache-content.js';
 import { cliSync, compileJson, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
 
 const project = projectsPerTest();
@@ -35,23 +33,6 @@ async function fourTus(): Promise<TestProject> {
 }
 
 const EXPECTED = `${(N * (N + 1)) / 2 + 100}\n`;
-const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-
-/** The object entries' content files, by the digest of their bytes. */
-async function objectContent(p: TestProject): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const e of Object.values(await cacache.ls(join(p.cacheDir, 'store')))) {
-    if (e.key.startsWith(storeKey('object', ''))) out.set(digest(readFileSync(e.path)), e.path);
-  }
-  return out;
-}
-
-/** sha256 of every content file of the store, by path. */
-async function allContent(p: TestProject): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const e of Object.values(await cacache.ls(join(p.cacheDir, 'store')))) out.set(e.path, digest(readFileSync(e.path)));
-  return out;
-}
 
 function cleanRebuild(p: TestProject) {
   rmSync(join(p.root, 'build'), { recursive: true, force: true });
@@ -70,12 +51,7 @@ it('restored objects are copies: appended to and truncated in place, the cache k
   // Each object is a content file of its own, holding exactly the compiler's bytes.
   const content = await objectContent(p);
   for (const d of want.values()) expect(content.has(d)).toBe(true);
-  // Entries may still be added (the daemon stores after it answers); none may change.
-  const stored = await allContent(p);
-  const intact = async () => {
-    const now = await allContent(p);
-    for (const [path, d] of stored) expect(now.get(path), path).toBe(d);
-  };
+  const intact = await contentKept(p);
 
   const objs = [...objects(p.root).keys()];
   // In place, through the restored file's own inode, as an in-place tool would.
@@ -105,12 +81,9 @@ it('a flipped byte or a truncation in an object content file is a miss and a rec
   const file = (tu: string) => content.get(digest(want.get(`build/obj/app/src/${tu}.cpp.o`)!))!;
   expect(readFileSync(file('f0')).length).toBeGreaterThan(200_000);
   expect(readFileSync(file('f3')).length).toBeLessThan(64 * 1024);
-  for (const tu of ['f0', 'f3']) {
-    const b = readFileSync(file(tu));
-    b[b.length >> 1]! ^= 0x20; // same size: only the hash can tell
-    writeFileSync(file(tu), b);
-  }
-  truncateSync(file('f1'), Math.floor(readFileSync(file('f1')).length / 2));
+  flipMiddleByte(file('f0'));
+  flipMiddleByte(file('f3'));
+  truncateHalf(file('f1'));
 
   const r = cleanRebuild(p);
   expect(r).toMatchObject({ compiled: 3, cached: N - 2, failed: 0 });
@@ -133,9 +106,7 @@ it('cache verify finds a damaged object content file and removes its result (no 
   const want = objects(p.root);
   const content = await objectContent(p);
   const victim = content.get(digest(want.get('build/obj/app/src/f0.cpp.o')!))!;
-  const b = readFileSync(victim);
-  b[0]! ^= 1;
-  writeFileSync(victim, b);
+  flipMiddleByte(victim);
   const v = cliSync(['cache', 'verify'], p);
   expect(v.code, v.stderr).toBe(0);
   expect(v.stdout).toMatch(/removed 1 bad ones/);

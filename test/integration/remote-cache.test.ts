@@ -99,8 +99,8 @@ it.each([
   expect(s.remote.hits).toBeGreaterThan(0);
   expect(s.remote.errors).toBe(0);
   expect(summary).toMatchObject({ compiled: 0, cached: TUS + 1 });
-  // Every TU and main.cpp (and the PCH).
-  expect(s).toMatchObject({ misses: 0, hits: TUS + 1 + (pch === 'auto' ? 1 : 0) });
+  // Every TU and main.cpp (and the PCH), and the link: its whole blob, from Redis.
+  expect(s).toMatchObject({ misses: 0, hits: TUS + 1 + (pch === 'auto' ? 1 : 0), link_hits: 1, link_misses: 0 });
   expect(s.remote.misses).toBe(0);
   const oa = objects(a.root);
   const ob = objects(b.root);
