@@ -6,6 +6,15 @@ import { CompileCancelledError } from '../../toolchain/compile-runner.js';
 interface Waiter {
   go(): void;
   fail(): void;
+  /** Its signal aborted: out of the line, failed. */
+  drop(): void;
+}
+
+/** The waiters of one signal (a batch's jobs share their request's): one listener for all,
+ *  as each addEventListener walks the signal's listeners, hundreds in a big batch. */
+interface Watched {
+  waiters: Set<Waiter>;
+  onAbort(): void;
 }
 
 interface Gate {
@@ -16,6 +25,7 @@ interface Gate {
 
 export class BuildGates {
   private readonly gates = new Map<string, Gate>();
+  private readonly watched = new Map<AbortSignal, Watched>();
 
   /** Resolves, once fewer than `limit` jobs of build `id` hold a slot, with the function
    *  that frees this one (idempotent). Rejects with CompileCancelledError when `signal`
@@ -38,26 +48,47 @@ export class BuildGates {
       return Promise.resolve(release);
     }
     return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        const i = g.waiting.indexOf(w);
-        if (i >= 0) g.waiting.splice(i, 1);
-        w.fail();
-        this.pump(id, g);
-      };
       const w: Waiter = {
         go: () => {
-          signal?.removeEventListener('abort', onAbort);
+          if (signal) this.unwatch(signal, w);
           g.running++;
           resolve(release);
         },
         fail: () => {
-          signal?.removeEventListener('abort', onAbort);
+          if (signal) this.unwatch(signal, w);
           reject(new CompileCancelledError());
+        },
+        drop: () => {
+          const i = g.waiting.indexOf(w);
+          if (i >= 0) g.waiting.splice(i, 1);
+          w.fail();
+          this.pump(id, g);
         },
       };
       g.waiting.push(w);
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) this.watch(signal, w);
     });
+  }
+
+  private watch(signal: AbortSignal, w: Waiter): void {
+    let s = this.watched.get(signal);
+    if (!s) {
+      const waiters = new Set<Waiter>();
+      const onAbort = () => {
+        this.watched.delete(signal);
+        for (const x of [...waiters]) x.drop();
+      };
+      this.watched.set(signal, (s = { waiters, onAbort }));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    s.waiters.add(w);
+  }
+
+  private unwatch(signal: AbortSignal, w: Waiter): void {
+    const s = this.watched.get(signal);
+    if (!s || !s.waiters.delete(w) || s.waiters.size > 0) return;
+    this.watched.delete(signal);
+    signal.removeEventListener('abort', s.onAbort);
   }
 
   /** Drops the jobs of build `id` still waiting for a slot; returns how many. */

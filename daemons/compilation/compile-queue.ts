@@ -35,6 +35,9 @@ interface Consumer {
   resolve(r: CompileResult): void;
   reject(e: unknown): void;
   settled: boolean;
+  /** Stops listening to its caller's signal, once settled: a batch's jobs share one
+   *  signal, and each listener left on it would slow every later addEventListener. */
+  unlisten?: () => void;
 }
 
 interface Entry {
@@ -91,10 +94,14 @@ export class CompileQueue {
       entry.consumers.add(consumer);
       if (entry.started) consumer.onStart?.(entry.startedMs);
       const e = entry;
-      if (opts.signal) {
+      const signal = opts.signal;
+      if (signal) {
         const onAbort = () => this.dropConsumer(e, consumer);
-        if (opts.signal.aborted) onAbort();
-        else opts.signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) onAbort();
+        else if (!consumer.settled) {
+          signal.addEventListener('abort', onAbort, { once: true });
+          consumer.unlisten = () => signal.removeEventListener('abort', onAbort);
+        }
       }
     });
   }
@@ -196,6 +203,7 @@ export class CompileQueue {
     for (const c of entry.consumers) {
       if (c.settled) continue;
       c.settled = true;
+      c.unlisten?.();
       f(c);
     }
     entry.consumers.clear();
@@ -203,6 +211,7 @@ export class CompileQueue {
 
   private dropConsumer(entry: Entry, c: Consumer): void {
     if (c.settled) return;
+    c.unlisten?.();
     entry.consumers.delete(c);
     const stillWanted = [...entry.consumers].some((o) => !o.settled);
     if (stillWanted) {

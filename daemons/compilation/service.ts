@@ -15,6 +15,7 @@ import type { DistccHost } from '../../config/distcc-hosts.js';
 import { distccDetails } from './distcc-status.js';
 import { findOnPath } from '../../config/compiler.js';
 import { BuildGates } from './build-gates.js';
+import { TurnSlices } from './turn-slices.js';
 
 export interface BatchRunOptions extends CompileBatchOptions {
   /** Refuses a job (the daemon's job guard): that job fails with what it throws. */
@@ -50,6 +51,8 @@ export class CompilationService implements CompilationApi {
   private readonly queue: CompileQueue;
   /** Each build's `parallel` bound across its batches. */
   private readonly gates = new BuildGates();
+  /** Batches of hits let the event loop turn every few ms (turn-slices.ts). */
+  private readonly slices = new TurnSlices();
   /** Builds whose queued jobs a failure dropped (stopAfterFailure), the latest few. */
   private readonly stoppedBuilds = new Set<string>();
   private compiledMs = 0;
@@ -149,6 +152,7 @@ export class CompilationService implements CompilationApi {
     // before it runs, as a `compile` is, not when a long batch arrives.
     const width = this.width();
     const limit = opts.parallel > 0 ? Math.min(opts.parallel, width) : width;
+    this.slices.restart();
     await Promise.all(
       jobs.map(async (job, index) => {
         let release: (() => void) | undefined;
@@ -168,6 +172,9 @@ export class CompilationService implements CompilationApi {
           if (isCancellation(e) && job.build_id !== undefined && this.stoppedBuilds.has(job.build_id)) on({ index, skipped: true });
           else on({ index, error: wireError(e, 'compile').error.toObject() });
         } finally {
+          // Still holding the slot, so no job of the build runs on in this turn meanwhile.
+          const pause = this.slices.pause();
+          if (pause) await pause;
           release?.();
         }
       }),

@@ -3,7 +3,7 @@
 // refused and the daemon stays up; a job the guard refuses is answered with its error
 // while the others of the batch run; cancelling the build mid-batch stops its jobs,
 // all of them or (queued_only) only those not started.
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RpcConnection } from '../../rpc/client.js';
@@ -206,6 +206,51 @@ describe('compile_batch', () => {
       conn.close();
     }
   }, 60_000);
+
+  it('a batch of cache hits streams its results as it goes: a cancel sent on the first result stops the rest', async () => {
+    const files: Record<string, string> = {
+      'replibuild.toml': '[project]\nname = "t"\n\n[targets.lib]\nkind = "static"\nsources = ["src/*.cpp"]\n',
+    };
+    for (let i = 0; i < 200; i++) files[`src/f${i}.cpp`] = `int f${i}() { return ${i}; }\n`;
+    const p = project(files);
+    expect(cliSync(['start'], p).code).toBe(0);
+    expect(cliSync(['compile'], p).code).toBe(0);
+    // A clean rebuild first: the daemon's memos of manifests and results are filled, as in
+    // a warm clean rebuild, and every hit is synchronous work.
+    rmSync(join(p.root, 'build'), { recursive: true, force: true });
+    expect(cliSync(['compile'], p).code).toBe(0);
+    rmSync(join(p.root, 'build'), { recursive: true, force: true });
+    const config = loadProjectConfig(p.root);
+    const t = config.targets[0]!;
+    // Every job a hit, restored anew (each TU three times over, one job at a time). All in
+    // one turn of the daemon's event loop, their results would leave together at the end,
+    // and the cancel would be read only once nothing was left to cancel.
+    const once = t.sources.map((s) => ({ ...compileJobFor(config, t, s), build_id: 'b-hits' }));
+    const jobs = [...once, ...once, ...once];
+    const conn = await connect(p);
+    try {
+      let cancelled: Promise<unknown> | null = null;
+      const { answer, events } = await batch(conn, jobs, 1, (e) => {
+        if ('result' in e) cancelled ??= proxy(compilationTable, conn).cancel({ build_id: 'b-hits' });
+      });
+      expect(await cancelled).toMatchObject({ cancelled: expect.any(Number) });
+      expect(answer).toEqual({ jobs: jobs.length });
+      const outcomes = events.map((es) => {
+        const last = es.at(-1)!;
+        return 'result' in last ? last.result.outcome : 'error' in last ? last.error.code : 'other';
+      });
+      expect(outcomes[0]).toBe('cached');
+      const hits = outcomes.filter((o) => o === 'cached').length;
+      // Read at the daemon's next turn, a few ms after the first result left: well within
+      // the first of the three rounds (without the turns, hundreds of hits later).
+      expect(hits).toBeLessThan(once.length);
+      // The hits came first, then every job after them was dropped.
+      expect(outcomes.slice(hits).every((o) => o === ErrorCode.Cancelled)).toBe(true);
+      expect(existsSync(join(p.root, once[0]!.object))).toBe(true);
+    } finally {
+      conn.close();
+    }
+  }, 90_000);
 
   it('through the daemons, a build without -k starts nothing after its first failure; with -k the rest compiles', async () => {
     const p = threeTus();

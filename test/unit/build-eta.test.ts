@@ -43,4 +43,21 @@ describe('BuildEta', () => {
     eta.finish('a.o');
     expect(eta.leftMs()).toBe(1000);
   });
+
+  it('a TU started twice or finished unstarted counts once: the estimate ends at 0', () => {
+    const c = clock();
+    const eta = new BuildEta(new Map([['a.o', 1000], ['b.o', undefined], ['c.o', 3000]]), 1, c.now);
+    eta.start('a.o');
+    eta.start('a.o');
+    eta.finish('a.o', 1000);
+    expect(eta.leftMs()).toBe(4000); // b at this build's mean (1 s), c 3 s
+    eta.finish('b.o'); // skipped, never started
+    eta.finish('b.o');
+    expect(eta.leftMs()).toBe(3000);
+    eta.start('c.o');
+    c.advance(500);
+    expect(eta.leftMs()).toBe(2500);
+    eta.finish('c.o', 500);
+    expect(eta.leftMs()).toBe(0);
+  });
 });

@@ -1,4 +1,5 @@
 // BuildGates: a build's `parallel` bound across its compile batches.
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { BuildGates } from '../../daemons/compilation/build-gates.js';
 import { isCancellation } from '../../toolchain/compile-runner.js';
@@ -47,5 +48,32 @@ describe('BuildGates', () => {
     first();
     expect((await ask('b', 'w')) !== null).toBe(true);
     expect(gates.cancel('none')).toBe(0);
+  });
+
+  it('the waiters of one signal (a batch) share one listener on it, gone once none waits; its abort drops them all', async () => {
+    const gates = new BuildGates();
+    const ac = new AbortController();
+    const holder = await gates.acquire('b', 1, ac.signal);
+    const outcomes: string[] = [];
+    const waiting = [0, 1, 2].map((i) =>
+      gates.acquire('b', 1, ac.signal).then(
+        (release) => (outcomes.push(`${i} ran`), release()),
+        (e) => outcomes.push(`${i} ${isCancellation(e) ? 'cancelled' : 'failed'}`),
+      ),
+    );
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(1);
+    holder();
+    await Promise.all(waiting);
+    expect(outcomes).toEqual(['0 ran', '1 ran', '2 ran']);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+
+    const again = await gates.acquire('b', 1, ac.signal);
+    const dropped = [0, 1].map((i) => gates.acquire('b', 1, ac.signal).then(() => `${i} ran`, (e) => `${i} ${isCancellation(e) ? 'cancelled' : 'failed'}`));
+    ac.abort();
+    expect(await Promise.all(dropped)).toEqual(['0 cancelled', '1 cancelled']);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    again();
+    // The build's gate is free again for a job of another signal.
+    (await gates.acquire('b', 1))();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { availableParallelism } from 'node:os';
+import { getEventListeners } from 'node:events';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { CompileQueue } from '../../daemons/compilation/compile-queue.js';
 import { isCancellation } from '../../toolchain/compile-runner.js';
@@ -149,5 +150,30 @@ describe('CompileQueue', () => {
     await q.run(job('a.o'), async () => ({ ...ok(), outcome: 'failed', exit_code: 1 }));
     await expect(q.run(job('b.o'), async () => Promise.reject(new Error('daemon gone')))).rejects.toThrow('daemon gone');
     expect(q.stats()).toMatchObject({ completed: 0, failed: 2 });
+  });
+
+  it('a settled job stops listening to its caller\'s signal (a batch shares one): none are left behind', async () => {
+    const q = new CompileQueue({ parallel_jobs: 2 });
+    const c = controllable();
+    const ac = new AbortController();
+    const runs = [0, 1, 2, 3].map((i) => q.run(job(`o${i}`, 'b'), c.fn, { signal: ac.signal }));
+    await until(() => c.calls.length === 2);
+    for (let i = 0; i < 4; i++) {
+      await until(() => c.calls.length > i);
+      c.calls[i]!.finish();
+    }
+    await Promise.all(runs);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
+    // Cancelled ones too.
+    const held = q.run(job('p0', 'b'), c.fn, { signal: ac.signal });
+    const queued = q.run(job('p1', 'b'), c.fn, { signal: ac.signal });
+    const queued2 = q.run(job('p2', 'b'), c.fn, { signal: ac.signal });
+    await until(() => c.calls.length === 6);
+    expect(q.cancel('b', true)).toBe(1);
+    await expect(queued2).rejects.toSatisfy(isCancellation);
+    c.calls[4]!.finish();
+    c.calls[5]!.finish();
+    await Promise.all([held, queued]);
+    expect(getEventListeners(ac.signal, 'abort')).toHaveLength(0);
   });
 });
