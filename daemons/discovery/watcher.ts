@@ -80,11 +80,14 @@ export class TreeWatcher {
       usePolling: opts.usePolling,
       interval: opts.interval,
       binaryInterval: opts.interval,
+      // Chokidar asks this of every entry each time it re-reads a directory, which it does
+      // on every event there: with directory-level watches, a file (the most entries) is
+      // left out on its stats alone, before the path is matched against the scope.
       ignored: (p: string, stats?: { isDirectory(): boolean; isFile(): boolean }) =>
+        (dirsOnly && stats?.isFile() === true && !roots.has(p)) ||
         opts.isIgnored(p) ||
         opts.isCookieName(basename(p)) ||
-        (stats?.isDirectory() === true && opts.isRootAlias(p)) ||
-        (dirsOnly && stats?.isFile() === true && !roots.has(p)),
+        (stats?.isDirectory() === true && opts.isRootAlias(p)),
     });
     const w = new TreeWatcher(fsw, opts);
     fsw.on('raw', (ev, path, details) => w.onRaw(String(ev), path, details));

@@ -27,6 +27,7 @@ import { saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
 import { planFromLast, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
+import { nextTurn } from '../../cache/next-turn.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {
@@ -285,7 +286,8 @@ export class OrchestratorService implements OrchestratorApi {
         forceDirty,
         ...(plan ? { plan } : {}),
         onPlan: (p) => (run.kept = { plan: p, config, targets: JSON.stringify(req.targets), compilersId }),
-        max_in_flight: await this.deps.compilation.concurrency(),
+        // Only asked when the request leaves -j to the daemon: a round trip on every edit otherwise.
+        ...(req.jobs > 0 ? {} : { max_in_flight: await this.deps.compilation.concurrency() }),
         onEvent: (e) => {
           this.track(e);
           if (e.type === 'tu' || e.type === 'link') progress();
@@ -296,11 +298,14 @@ export class OrchestratorService implements OrchestratorApi {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.progress = null;
-      // Only speed is lost when these fail.
-      this.settling = Promise.all([
-        this.hasher.save().catch(() => undefined),
-        changes ? this.sendDeps(run, config, compiledSources).catch(() => undefined) : undefined,
-      ]).then(() => undefined);
+      // Only speed is lost when these fail. Started once the answer is on its way: the hash
+      // cache's serialization (every path the daemon knows) would otherwise run before it.
+      this.settling = nextTurn().then(() =>
+        Promise.all([
+          this.hasher.save().catch(() => undefined),
+          changes ? this.sendDeps(run, config, compiledSources).catch(() => undefined) : undefined,
+        ]).then(() => undefined),
+      );
     }
     run.stateStamp = buildStateStamp(run.stateFile!);
     run.pch = summary.pch;
@@ -312,8 +317,7 @@ export class OrchestratorService implements OrchestratorApi {
       // against when this build began, so a directory changed meanwhile is racy, as it
       // would have been had it been stat'ed before the answer.
       run.point = null;
-      const afterAnswer = this.settling.then(() => new Promise<void>((r) => setImmediate(r)));
-      this.settling = afterAnswer.then(async () => {
+      this.settling = this.settling.then(async () => {
         try {
           const point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
           run.point = point && (await outputsAsBuilt(point, state, this.hasher)) ? point : null;
