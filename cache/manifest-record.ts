@@ -62,10 +62,10 @@ function nameTree(names: Iterable<string>): NameNode {
   return root;
 }
 
+/** Whether a name ends at or below `node`. nameTree makes nodes only along a name's
+ *  path, ending in a terminal one, so any child has a name below it: no walk needed. */
 function hasNames(node: NameNode): boolean {
-  if (node.terminal) return true;
-  for (const child of node.children.values()) if (hasNames(child)) return true;
-  return false;
+  return node.terminal || node.children.size > 0;
 }
 
 function namesBelow(node: NameNode, prefix: string, out: string[]): string[] {
@@ -99,22 +99,27 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   /** Candidates a listing cannot settle (symlinks, "." and ".." components) or that exist. */
   const statLater = new Set<string>();
 
+  // Synchronous, like the rest of the walk: the listings are local readdirs, mostly
+  // remembered, and one promise per directory and name-tree node made this walk most
+  // of what a cold miss allocated in the compilation daemon (~3 MB per heavy TU).
   const list = (() => {
-    const memo = new Map<string, ReturnType<DirListingCache['list']>>();
+    const memo = new Map<string, ReturnType<DirListingCache['listSync']>>();
     return (d: string) => {
       let r = memo.get(d);
-      if (!r) memo.set(d, (r = inp.dirCache.list(d)));
+      if (r === undefined) memo.set(d, (r = inp.dirCache.listSync(d)));
       return r;
     };
   })();
   const untrusted = (abs: string, stamp: StatStamp) => abs === cwd || isRacy(stamp, inp.referenceMs, inp.racySlackMs);
 
   /** Every candidate below `node` (names relative to `dir`) is absent as long as `dir` is unchanged. */
-  const absentBelow = async (dir: string, node: NameNode, prefix: string) => {
+  const absentBelow = (dir: string, node: NameNode, prefix: string): void => {
     // No name was looked up below `dir`: nothing there can change what the TU reads, so
     // the entry must not depend on it (another checkout's copy would miss for nothing).
     if (!hasNames(node)) return;
-    const l = await list(dir);
+    // Recorded already, so its listing was trusted: it covers every name below it too.
+    if (dirRecords.has(dir)) return;
+    const l = list(dir);
     if (l && !untrusted(dir, l.stamp)) {
       if (!dirRecords.has(dir)) {
         const rec: DirRecord = { path: storedForm(cwd, dir), mtime_ns: l.stamp.mtime_ns, ctime_ns: l.stamp.ctime_ns, ino: l.stamp.ino };
@@ -127,46 +132,43 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
   };
 
   /** Walks the name tree down from an existing directory through its listings. */
-  const walk = async (dir: string, node: NameNode): Promise<void> => {
-    const l = await list(dir);
+  const walk = (dir: string, node: NameNode): void => {
+    const l = list(dir);
     if (!l) {
       for (const n of namesBelow(node, '', [])) if (n !== '') statLater.add(joinLiteral(dir, n));
       return;
     }
-    const subdirs: Promise<void>[] = [];
-    for (const [c, child] of node.children) {
-      const path = joinLiteral(dir, c);
+    // forEach, not for-of: no [name, node] pair allocated per child, and most children
+    // are absent here (a system header's name looked up in every search directory).
+    node.children.forEach((child, c) => {
       if (c === '' || c === '.' || c === '..') {
         for (const n of namesBelow(child, c, [])) statLater.add(joinLiteral(dir, n));
-        continue;
+        return;
       }
       const kind = l.names.get(c);
-      if (kind === undefined) {
-        subdirs.push(absentBelow(dir, child, c));
-        continue;
-      }
+      if (kind === undefined) return absentBelow(dir, child, c);
+      const path = joinLiteral(dir, c);
       if (child.terminal) statLater.add(path);
-      if (child.children.size === 0) continue;
+      if (child.children.size === 0) return;
       if (kind === 'file' || kind === 'other') {
         // Nothing can be below a file; turning it into a directory changes `dir`.
         const below = { children: child.children, terminal: false };
-        subdirs.push(absentBelow(dir, below, c));
+        absentBelow(dir, below, c);
       } else {
-        subdirs.push(walk(path, { children: child.children, terminal: false }));
+        walk(path, { children: child.children, terminal: false });
       }
-    }
-    await Promise.all(subdirs);
+    });
   };
 
   /** A search directory that does not exist: the candidates below it are absent as
    *  long as its nearest existing ancestor does not change. */
-  const fromBase = async (base: string, node: NameNode) => {
+  const fromBase = (base: string, node: NameNode): void => {
     if (!hasNames(node)) return;
-    if (await list(base)) return walk(base, node);
+    if (list(base)) return walk(base, node);
     let child = base;
     let up = dirOfLiteral(child);
     while (up !== child) {
-      const ul = await list(up);
+      const ul = list(up);
       if (ul) {
         const childName = child.slice(up === '/' ? 1 : up.length + 1);
         const rel = base.slice(up === '/' ? 1 : up.length + 1);
@@ -181,10 +183,8 @@ export async function recordEntry(inp: RecordInput): Promise<Recorded> {
     for (const n of namesBelow(node, '', [])) if (n !== '') statLater.add(joinLiteral(base, n));
   };
 
-  const work: Promise<void>[] = [];
-  for (const d of dirs) work.push(fromBase(absLiteral(cwd, d), tree));
-  for (const p of inp.probes) work.push(fromBase(absLiteral(cwd, p.fromDir), nameTree([p.name])));
-  await Promise.all(work);
+  for (const d of dirs) fromBase(absLiteral(cwd, d), tree);
+  for (const p of inp.probes) fromBase(absLiteral(cwd, p.fromDir), nameTree([p.name]));
 
   // Existing candidates the compiler did not read must stay exactly as they are; a
   // candidate that turns out absent (a dangling symlink, say) is checked on its own.

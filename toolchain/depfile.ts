@@ -28,6 +28,9 @@ interface Rule {
   prereqs: string[];
 }
 
+/** A run of characters words() only adds to the word (sticky: matched at lastIndex). */
+const PLAIN_RUN = /[^\\$ \t\r\n#:]+/y;
+
 /** Splits the text into logical lines of words, undoing the escapes. A word that
  *  ends a target list carries `colon: true` (its colon stripped). */
 function* words(text: string): Generator<{ word: string; colon: boolean } | 'eol'> {
@@ -41,6 +44,15 @@ function* words(text: string): Generator<{ word: string; colon: boolean } | 'eol
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text[i]!;
+    PLAIN_RUN.lastIndex = i;
+    if (PLAIN_RUN.test(text)) {
+      // Most of a path joins the word as one slice, not one concatenation per
+      // character: a depfile lists hundreds of headers per TU.
+      word += text.slice(i, PLAIN_RUN.lastIndex);
+      inWord = true;
+      i = PLAIN_RUN.lastIndex - 1;
+      continue;
+    }
     if (c === '\\') {
       let j = i;
       while (j < n && text[j] === '\\') j++;

@@ -31,6 +31,11 @@ describe('parseDepfile', () => {
     expect(parseDepfile('o: C:\\src\\x.h\n').prereqs).toEqual(['C:\\src\\x.h']);
   });
 
+  it('keeps what ends no word inside a name: a lone $, a # after the first character, a colon before a letter', () => {
+    // The plain runs between these characters are taken as slices; each of them must still join its run.
+    expect(parseDepfile('o: a$b c#d C:/x:y.h\r.h $$e\n').prereqs).toEqual(['a$b', 'c#d', 'C:/x:y.h\r.h', '$e']);
+  });
+
   it('takes several targets and several rules, without duplicates', () => {
     const text = 'a.o b.o: x.cpp y.h\nb.o: z.h y.h\n';
     expect(parseDepfile(text)).toEqual({ targets: ['a.o', 'b.o'], prereqs: ['x.cpp', 'y.h', 'z.h'] });
