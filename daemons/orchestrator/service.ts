@@ -179,7 +179,8 @@ export class OrchestratorService implements OrchestratorApi {
       : null;
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
-    const snap = configStillHolds(prev, changes, coverage) ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
+    const held = configStillHolds(prev, changes, coverage);
+    const snap = held ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
     this.lastConfig = snap;
     this.configGeneration = snap.generation;
     if (snap.issues.length || !snap.project) {
@@ -221,8 +222,10 @@ export class OrchestratorService implements OrchestratorApi {
     ) {
       this.noopBuilds++;
       // Setup was asked (the point's stamps were racy, say) and answered the same config:
-      // the next no-op need not ask.
-      if (point.config?.snapshot !== snap) point.config = configFacts(snap, coverage, startedAt);
+      // stamped again now, the next no-op need not ask. Whether setup was asked, not
+      // whether its answer is another object: a setup client hands back the snapshot it
+      // holds when the config is unchanged, and racy stamps would then stay for good.
+      if (held === null) point.config = configFacts(snap, coverage, startedAt);
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
       const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds(), ...(run.pch ? { pch: run.pch } : {}) };
       const trace = this.saveTrace(stepFreeTrace({ build_dir: config.build_dir, targets: req.targets, tus, summary: noop, noop: true }));
