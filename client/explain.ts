@@ -105,7 +105,7 @@ export function stepsFor(trace: BuildTrace, file: string): TraceStep[] {
   });
 }
 
-/** The heading of a build: "build 14 (2026-12-03 10:52:01): 3 of 16 TUs rebuilt, ok in 1.2s". */
+/** The heading of a build: "build 14 (2026-12-03 10:52:01 UTC): 3 of 16 TUs rebuilt, ok in 1.2s". */
 export function traceHeading(t: BuildTrace): string {
   const when = t.started_at.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
   const rebuilt = t.steps.filter((s) => s.kind === 'compile' && !s.pch).length;
@@ -114,7 +114,8 @@ export function traceHeading(t: BuildTrace): string {
     : t.steps.length === 0 && !t.ok
       ? 'stopped before anything was built'
       : `${rebuilt} of ${t.tus} TUs rebuilt`;
-  return `build ${t.id} (${when}): ${what}, ${t.ok ? 'ok' : 'failed'} in ${t.seconds.toFixed(1)}s`;
+  // A no-op's trace stands for the no-ops after it too (the daemon writes one per run of them).
+  return `build ${t.id} (${t.noop ? `no-op since ${when}` : when}): ${what}, ${t.ok ? 'ok' : 'failed'} in ${t.seconds.toFixed(1)}s`;
 }
 
 /** `why`'s lines for a build, all steps or those `file` picks. */

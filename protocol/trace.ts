@@ -120,7 +120,8 @@ export interface BuildTrace {
   /** TUs in the selected targets, and how many of them were up to date. */
   tus: number;
   up_to_date: number;
-  /** Answered from the change journal without planning: nothing looked at, nothing ran. */
+  /** Answered from the change journal without planning: nothing looked at, nothing ran.
+   *  The no-ops right after it, of the same targets, answer with this trace and write none. */
   noop?: boolean;
   steps: TraceStep[];
   /** The most expensive headers inside the project, then outside it (system, SDKs). */

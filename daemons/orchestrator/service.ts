@@ -23,7 +23,7 @@ import { WatchCoverage } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { stepFreeTrace } from './build-trace.js';
-import { saveTrace } from './trace-store.js';
+import { isNewestTrace, saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
 import { planFromLast, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
@@ -77,6 +77,8 @@ export class OrchestratorService implements OrchestratorApi {
   private progress: { done: number; total: number; message: string } | null = null;
   private last: { ok: boolean; seconds: number; finished: string; pch?: string } | null = null;
   private noopBuilds = 0;
+  /** The trace the last no-op wrote, and what it says (noopTrace). */
+  private lastNoopTrace: { id: number; key: string } | null = null;
   /** Builds planned from the last build's plan (edit-plan.ts). */
   private editPlans = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
@@ -134,6 +136,18 @@ export class OrchestratorService implements OrchestratorApi {
     }
   }
 
+  /** A no-op's trace. No-ops in a row are one trace, the first's: while the last one this
+   *  daemon wrote is still the newest and says the same, it is the answer again, and the
+   *  no-op writes nothing (`why` says "no-op since"). */
+  private noopTrace(build_dir: string, targets: string[], tus: number, summary: BuildSummary): number | undefined {
+    const key = JSON.stringify([build_dir, targets, tus]);
+    const last = this.lastNoopTrace;
+    if (last?.key === key && isNewestTrace(this.deps.root, last.id)) return last.id;
+    const id = this.saveTrace(stepFreeTrace({ build_dir, targets, tus, summary, noop: true }));
+    this.lastNoopTrace = id === undefined ? null : { id, key };
+    return id;
+  }
+
   private runOf(profile: string): ProfileRun {
     let run = this.runs.get(profile);
     if (!run) this.runs.set(profile, (run = { state: null, stateFile: null, stateStamp: null, point: null, depsSent: false, kept: null }));
@@ -179,7 +193,8 @@ export class OrchestratorService implements OrchestratorApi {
       : null;
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
-    const snap = configStillHolds(prev, changes, coverage) ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
+    const held = configStillHolds(prev, changes, coverage);
+    const snap = held ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
     this.lastConfig = snap;
     this.configGeneration = snap.generation;
     if (snap.issues.length || !snap.project) {
@@ -221,11 +236,13 @@ export class OrchestratorService implements OrchestratorApi {
     ) {
       this.noopBuilds++;
       // Setup was asked (the point's stamps were racy, say) and answered the same config:
-      // the next no-op need not ask.
-      if (point.config?.snapshot !== snap) point.config = configFacts(snap, coverage, startedAt);
+      // stamped again now, the next no-op need not ask. Whether setup was asked, not
+      // whether its answer is another object: a setup client hands back the snapshot it
+      // holds when the config is unchanged, and racy stamps would then stay for good.
+      if (held === null) point.config = configFacts(snap, coverage, startedAt);
       const tus = config.targets.filter((t) => selected.includes(t.name)).reduce((n, t) => n + t.sources.length, 0);
       const noop: BuildSummary = { ok: true, compiled: 0, cached: 0, upToDate: tus, linked: 0, failed: 0, seconds: seconds(), ...(run.pch ? { pch: run.pch } : {}) };
-      const trace = this.saveTrace(stepFreeTrace({ build_dir: config.build_dir, targets: req.targets, tus, summary: noop, noop: true }));
+      const trace = this.noopTrace(config.build_dir, req.targets, tus, noop);
       return trace === undefined ? noop : { ...noop, trace };
     }
 

@@ -3,7 +3,7 @@
 // taken, so the daemon and an in-process build finishing together get two ids and
 // a reader never sees half a file; then all but the newest TRACES_KEPT are removed.
 
-import { linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempPathFor } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
@@ -54,6 +54,14 @@ export function saveTrace(root: string, trace: BuildTrace): number {
   const ids = traceIds(root);
   for (const old of ids.slice(0, Math.max(0, ids.length - TRACES_KEPT))) rmSync(join(dir, `${old}.json`), { force: true });
   return id;
+}
+
+/** Whether trace `id` is on disk and no trace came after it: saveTrace numbers each
+ *  from the newest one up, so a newer one would be id + 1 (pruning removes older ones
+ *  first). Two stats, where a save is a listing, a write, a link and another listing. */
+export function isNewestTrace(root: string, id: number): boolean {
+  const dir = tracesDir(root);
+  return existsSync(join(dir, `${id}.json`)) && !existsSync(join(dir, `${id + 1}.json`));
 }
 
 /** "4–23", or "2, 4" where some between are not counted (another build dir's). */

@@ -3,7 +3,7 @@
 // the discovery journal, a few directory stats and a stat of the compiler), and the CLI
 // sends its build with the token. Each test here is an edit made between two no-ops
 // that the held answers must not hide.
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileJson, cliSync, readRecordFile, waitFor, pidAlive, projectsPerTest, type TestProject } from '../helpers/project.js';
@@ -36,6 +36,22 @@ describe('the no-op fast path', () => {
     // The object may come out the same (main.cpp does not use it): compiled, not relinked.
     expect(compile(p)).toMatchObject({ compiled: 1 });
     expect(compile(p)).toMatchObject({ compiled: 0 });
+  });
+
+  it('stops asking setup once the source dirs, racy at the build, are past the racy window', async () => {
+    const p = newProject();
+    expect(cliSync(['start'], p).code).toBe(0);
+    // A file made and removed in src just now: the build stamps src racy, and so the next
+    // no-op asks setup. That one, past the window, stamps it again, and the one after does not ask.
+    p.write('src/scratch.txt', '');
+    rmSync(join(p.root, 'src/scratch.txt'));
+    expect(compile(p).compiled).toBe(1);
+    await pastRacyWindow();
+    expect(requestsDuring(p, 'setup', () => expect(compile(p)).toMatchObject({ compiled: 0, upToDate: 1 }))).toBe(1);
+    expect(requestsDuring(p, 'setup', () => expect(compile(p)).toMatchObject({ compiled: 0, upToDate: 1 }))).toBe(0);
+    // Still vouched for by the new stamp: a source added there is seen.
+    p.write('src/extra.cpp', 'int extra() { return 1; }\n');
+    expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 1, linked: 1 });
   });
 
   it('sees a new source whose name discovery ignores: the source dirs are stamped', async () => {

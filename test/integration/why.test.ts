@@ -2,7 +2,7 @@
 // and link was rebuilt (the header, by name; flags; the cache's answer), through the
 // real daemons and in-process alike, with the real g++.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
@@ -130,3 +130,40 @@ for (const mode of ['daemons', 'no-daemon'] as const) {
     });
   });
 }
+
+describe('no-ops in a row (daemons)', () => {
+  const traceFiles = (p: TestProject) => readdirSync(join(p.root, '.replibuild/traces')).sort();
+
+  it('share the first one\'s trace, which why, compile --explain and report read; the next build writes its own', async () => {
+    const p = project(files());
+    ok(p, ['start']);
+    // Past the racy window of directory stamps (journal-point.ts): the no-ops below take the fast path.
+    await new Promise((r) => setTimeout(r, 2300));
+    ok(p, ['compile']);
+    const built = lastTrace(p).id;
+    ok(p, ['compile']);
+    expect(lastTrace(p)).toMatchObject({ id: built + 1, noop: true, tus: 4 });
+    const kept = traceFiles(p);
+
+    // More no-ops write nothing: each answers with that trace, and its readers read it.
+    expect(ok(p, ['compile', '--explain'])).toContain('why: nothing was rebuilt');
+    ok(p, ['compile']);
+    expect(traceFiles(p)).toEqual(kept);
+    const heading = ok(p, ['why']);
+    expect(heading).toMatch(new RegExp(`^build ${built + 1} \\(no-op since [^)]+ UTC\\): all 4 TUs up to date \\(from the change journal\\), ok in `));
+    expect(heading).toContain(`the last build that rebuilt something is ${built}: replibuild why --build ${built}`);
+    expect(ok(p, ['report']).trim()).toBe(join(p.root, '.replibuild/reports', `build-${built + 1}.html`));
+
+    // A build that does something writes its own trace; the no-op after it starts a new one.
+    p.write('src/f2.cpp', 'int f2() { return 7; }\n');
+    ok(p, ['compile']);
+    expect(lastTrace(p)).toMatchObject({ id: built + 2, up_to_date: 3 });
+    expect(why(p)).toEqual(expect.arrayContaining([expect.stringMatching(/^src\/f2\.cpp: source changed → /)]));
+    ok(p, ['compile']);
+    expect(lastTrace(p)).toMatchObject({ id: built + 3, noop: true });
+
+    // A build of other targets is not the same no-op: a trace of its own.
+    ok(p, ['compile', 'app']);
+    expect(lastTrace(p)).toMatchObject({ id: built + 4, noop: true, targets: ['app'] });
+  });
+});

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TraceRecorder } from '../../daemons/orchestrator/build-trace.js';
-import { loadTrace, saveTrace, traceIds, TRACES_KEPT, tracesDir, TraceNotFoundError } from '../../daemons/orchestrator/trace-store.js';
+import { isNewestTrace, loadTrace, saveTrace, traceIds, TRACES_KEPT, tracesDir, TraceNotFoundError } from '../../daemons/orchestrator/trace-store.js';
 import type { BuildPlan, TuPlan } from '../../daemons/orchestrator/planner.js';
 import type { CompileResult } from '../../protocol/build.js';
 import type { ResolvedTarget } from '../../config/types.js';
@@ -103,6 +103,19 @@ describe('trace store', () => {
     expect(loadTrace(root).id).toBe(23);
     expect(loadTrace(root, 'last-2')).toMatchObject({ id: 21, seconds: 21 });
     expect(loadTrace(root, '4').build_id).toBe('b4');
+  });
+
+  it('tells whether a trace is still the newest (a no-op answers with it again while it is)', () => {
+    const root = tempRoot();
+    expect(isNewestTrace(root, 1)).toBe(false);
+    saveTrace(root, trace(1));
+    expect(isNewestTrace(root, 1)).toBe(true);
+    saveTrace(root, trace(2));
+    expect([isNewestTrace(root, 1), isNewestTrace(root, 2)]).toEqual([false, true]);
+    for (let i = 3; i <= TRACES_KEPT + 2; i++) saveTrace(root, trace(i));
+    expect(isNewestTrace(root, 1)).toBe(false); // pruned
+    rmSync(tracesDir(root), { recursive: true });
+    expect(isNewestTrace(root, TRACES_KEPT + 2)).toBe(false);
   });
 
   it('says which builds it has when asked for one it has not', () => {
