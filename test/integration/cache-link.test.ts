@@ -244,6 +244,52 @@ describe('link cache', () => {
       expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
     });
 
+    it('freshInputs: the key is made while the linker runs; an input rewritten after it was hashed, before the linker read it, is never stored under the old content', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await cxxIdentity();
+      let hashed!: () => void;
+      const answerHashed = new Promise<void>((res) => (hashed = res));
+      const hashOf = async (f: string) => {
+        const h = sha(p.read(f));
+        if (f === 'build/obj/answer.o') hashed();
+        return h;
+      };
+      const calls = { n: 0 };
+      const link = runner('g++', job, calls);
+      const r = await links.link({ ...job, hashOf, freshInputs: true }, id, async () => {
+        // The linker starts at once; it reads answer.o only after the key hashed the old one.
+        await Promise.race([answerHashed, new Promise((res) => setTimeout(res, 10_000))]);
+        p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+        await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        return link();
+      });
+      expect(r.exit_code).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+      // The old object back: a stored "7" under its key would be served here.
+      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
+      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      const again = await links.link({ ...job, hashOf }, id, link);
+      expect(again.cached).toBe(false);
+      expect(calls.n).toBe(2);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('freshInputs: an input that cannot be read is found before the linker starts, and nothing is stored', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = { ...appJob(p.root), inputs: [...appJob(p.root).inputs, 'build/obj/gone.o'] };
+      const calls = { n: 0 };
+      const r = await cache.linkCache().link({ ...job, freshInputs: true }, await cxxIdentity(), runner('g++', appJob(p.root), calls));
+      expect(r.uncacheable_reason).toBe('input build/obj/gone.o cannot be read');
+      expect(calls.n).toBe(1);
+    });
+
     it('with storeInBackground the store finishes after the answer, and flush() waits for it', async () => {
       env = await setup({ storeInBackground: true });
       const { p, cache } = env;
