@@ -17,7 +17,7 @@ import { CookieWaiter, SharedRounds, type CookieTarget } from './sync.js';
 import type { ChangeKind, ChangesResult, DiscoveryStatus } from './types.js';
 import { OutsideHashes } from './outside-hashes.js';
 import { TreeReconciler } from './tree-reconciler.js';
-import { TreeWatcher } from './watcher.js';
+import { startTreeWatcher, type TreeWatcher } from './watcher.js';
 
 export type { Change, ChangeKind, ChangesResult, DiscoveryStatus, ShadowHit } from './types.js';
 
@@ -160,7 +160,7 @@ export class DiscoveryService {
       }
       if (opts.watch !== false) {
         await mkdir(join(scope.root, '.replibuild'), { recursive: true });
-        svc.watcher = await TreeWatcher.start({
+        svc.watcher = await startTreeWatcher({
           roots: scope.roots,
           usePolling: opts.usePolling ?? false,
           interval: opts.watchInterval ?? 1000,
