@@ -63,13 +63,15 @@ export interface LinkOutcome {
   stderr: string;
   duration_ms: number;
   uncacheable_reason?: string;
-  /** A restored output's content hash, as its result recorded it. */
+  /** The output's content hash: as a hit's result recorded it, or as the linker's output
+   *  was read to be stored. */
   restored?: RestoredOutput;
 }
 
-/** The sha256 (hex) of the bytes a hit restored, and contentStampKeyOf the file right
- *  after they were written: while the file still has that stamp (after the caller's
- *  rename too), they are its content, and reading it to hash it again can be spared. */
+/** The sha256 (hex) of the bytes a hit restored (or a link wrote, read to store them), and
+ *  contentStampKeyOf the file taken right after they were written (before they were read):
+ *  while the file still has that stamp (after the caller's rename too), they are its
+ *  content, and reading it to hash it again can be spared. */
 export interface RestoredOutput {
   sha256: string;
   stamp: string;
@@ -245,6 +247,7 @@ export class LinkCache {
     }
     this.stats.link(false);
     if (r.exit_code !== 0) return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms() };
+    let written: RestoredOutput | undefined;
     try {
       // `ar r` adds to an archive that is already there: the result depends on it.
       if (job.kind === 'static' && existedBefore) {
@@ -252,12 +255,16 @@ export class LinkCache {
       } else if (key === null || this.inputsMoved(stamps)) {
         this.stats.notStored('changed during link');
       } else {
-        // Read now: the caller renames the output once this returns.
+        // Read now: the caller renames the output once this returns. Its hash goes back
+        // with it, so the caller's record need not read it again.
+        const st = statBigSync(outAbs);
         const output = await readFile(outAbs);
+        const sha256 = createHash('sha256').update(output).digest('hex');
+        if (st && st.size === BigInt(output.length)) written = { sha256, stamp: contentStampKeyOf(st) };
         if (output.length > 0) {
           const k = key;
           const put = () =>
-            this.save(k, r.stderr, output).catch((e: unknown) => {
+            this.save(k, r.stderr, output, sha256).catch((e: unknown) => {
               if (this.guard?.storeFailed(e)) this.stats.notStored('cache not writable');
               else this.stats.error();
             });
@@ -268,7 +275,7 @@ export class LinkCache {
     } catch {
       this.stats.error();
     }
-    return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms() };
+    return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms(), ...(written ? { restored: written } : {}) };
   }
 
   /** The key of a link: the command with the output taken out, the tool, the environment
@@ -352,16 +359,16 @@ export class LinkCache {
 
   /** Stores a link's output: header and output apart in the local tier, a v1 blob in the
    *  others (all of them, without the local form). */
-  private async save(key: string, stderr: string, output: Buffer): Promise<void> {
+  private async save(key: string, stderr: string, output: Buffer, sha256?: string): Promise<void> {
     if (!this.objects) return this.store.put('link', key, encodeLink(stderr, output));
     if (this.store.writableBeyondFirst) this.store.putBeyondFirst('link', key, encodeLink(stderr, output));
-    await this.saveLocal(key, stderr, output);
+    await this.saveLocal(key, stderr, output, sha256);
   }
 
   /** The content file is checked as it is stored: a link of fresh inputs skips the
    *  look-up that would have found a damaged one (and removed it) before the store. */
-  private async saveLocal(key: string, stderr: string, output: Buffer): Promise<void> {
-    const sha256 = createHash('sha256').update(output).digest('hex');
+  private async saveLocal(key: string, stderr: string, output: Buffer, known?: string): Promise<void> {
+    const sha256 = known ?? createHash('sha256').update(output).digest('hex');
     await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref, sha256), (why) => this.onCorrupt?.(key, why));
   }
 

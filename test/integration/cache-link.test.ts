@@ -3,12 +3,14 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkCache, archiverIdentity, type LinkJob } from '../../cache/link-cache.js';
 import { cacache } from '../../cache/cacache-api.js';
 import { storeKey } from '../../cache/tiers/local.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
+import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
+import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
 import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };
@@ -277,6 +279,24 @@ describe('link cache', () => {
       expect(again.cached).toBe(false);
       expect(calls.n).toBe(2);
       expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('a stored link hands back the hash of what it read, which vouches for the output only while its stamp holds', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const r = await cache.linkCache().link({ ...job, freshInputs: true }, await cxxIdentity(), runner('g++', job, { n: 0 }));
+      expect(r.restored?.sha256).toBe(sha(p.read('build/app')));
+      const hasher = new StatCachingHasher(p.root);
+      const outputs = new OutputHashes(p.root, hasher);
+      // Renamed into place, as the linker step does: still vouched for, and not read.
+      renameSync(p.path('build/app'), p.path('build/app2'));
+      expect(outputs.restored('build/app2', r.restored!)).toBe(r.restored!.sha256);
+      expect(hasher.counters.reads).toBe(0);
+      // Rewritten: the stamp moved, so the hash must come from the bytes.
+      appendFileSync(p.path('build/app2'), 'x');
+      expect(outputs.restored('build/app2', r.restored!)).toBeNull();
     });
 
     it('freshInputs: an input that cannot be read is found before the linker starts, and nothing is stored', async () => {
