@@ -4,8 +4,9 @@
 // its entries hinted, as they may predate the watch), one that goes is unwatched. The
 // directory is listed only then, on a `rename` event that names a directory; chokidar
 // re-read a watched directory (readdir and an lstat of every entry) on every event in it,
-// a write to an existing file included: ~22 ms of CPU per edit in a directory of 200
-// sources, ~120 ms at 2,000. Polling (use_polling) stays with chokidar (watcher.ts).
+// a write to an existing file included: ~24 ms of CPU per edit in a directory of 200
+// sources, ~250 ms at 2,000 (5 and 3 ms here). Polling (use_polling) stays with chokidar
+// (watcher.ts).
 // What a directory watch cannot see: a write through a hard link that lives in an
 // unwatched directory.
 
@@ -94,7 +95,7 @@ export class NativeWatcher {
       const code = (e as NodeJS.ErrnoException).code;
       // Gone before it was watched (its parent's event says so), or not ours to read: skipped, as chokidar does.
       if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES' && code !== 'EPERM') {
-        this.raw.trouble(`cannot watch ${dir}: ${errText(e)}`, e instanceof Error ? e : undefined);
+        this.raw.failed(`cannot watch ${dir}`, e);
       }
       return false;
     }
@@ -103,7 +104,7 @@ export class NativeWatcher {
       const w = this.watches.get(dir);
       this.unwatchTree(dir);
       void this.addTree(dir, false, w?.real);
-      this.raw.trouble(`watcher error on ${dir}: ${errText(err)}`, err);
+      this.raw.failed(`watcher error on ${dir}`, err);
     });
     this.watches.set(dir, { fsw, ino, ...(real !== undefined ? { real } : {}) });
     return true;
@@ -163,9 +164,4 @@ export class NativeWatcher {
       }
     }
   }
-}
-
-function errText(e: unknown): string {
-  if (e instanceof Error) return `${(e as NodeJS.ErrnoException).code ?? e.name}: ${e.message}`;
-  return String(e);
 }

@@ -75,6 +75,11 @@ export class RawEvents {
     this.opts.sink.trouble(reason, err);
   }
 
+  /** trouble() about a failure: `what` failed, with the error's code and message. */
+  failed(what: string, e: unknown): void {
+    this.trouble(`${what}: ${errText(e)}`, e instanceof Error ? e : undefined);
+  }
+
   /** `watchedPath`: the directory (or file) whose watch reported it; undefined for a
    *  polled path, which is then `evPath` itself. */
   event(ev: string, evPath: string | null, watchedPath: string | undefined): void {
@@ -138,7 +143,7 @@ class ChokidarWatcher implements TreeWatcher {
     fsw.on('all', (_ev, path) => {
       if (!opts.isIgnored(path)) opts.sink.hint(path, false);
     });
-    fsw.on('error', (err) => raw.trouble(`watcher error: ${errText(err)}`, err instanceof Error ? err : undefined));
+    fsw.on('error', (err) => raw.failed('watcher error', err));
     await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
     return new ChokidarWatcher(fsw);
   }
