@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import { NativeWatcher } from './native-watcher.js';
 
 export interface WatcherSink {
@@ -119,6 +119,8 @@ class ChokidarWatcher implements TreeWatcher {
   private constructor(private readonly fsw: FSWatcher) {}
 
   static async start(opts: WatcherOptions, raw: RawEvents): Promise<ChokidarWatcher> {
+    // Loaded only here: a daemon watching natively never pays for chokidar's modules.
+    const { watch } = await import('chokidar');
     const fsw = watch([...opts.roots], {
       ignoreInitial: true,
       // Atomic mode delays unlink events by 100 ms and hides some names; we want raw truth.
