@@ -4,8 +4,8 @@
 // its entries hinted, as they may predate the watch), one that goes is unwatched. The
 // directory is listed only then, on a `rename` event that names a directory; chokidar
 // re-read a watched directory (readdir and an lstat of every entry) on every event in it,
-// a write to an existing file included: ~24 ms of CPU per edit in a directory of 200
-// sources, ~250 ms at 2,000 (5 and 3 ms here). Polling (use_polling) stays with chokidar
+// a write to an existing file included: 20–26 ms of CPU per edit in a directory of 200
+// sources, ~250 ms at 2,000 (3–7 and 3 ms here). Polling (use_polling) stays with chokidar
 // (watcher.ts).
 // What a directory watch cannot see: a write through a hard link that lives in an
 // unwatched directory.
