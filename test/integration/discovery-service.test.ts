@@ -1,4 +1,5 @@
-// The discovery service against real chokidar watches of real temp directories.
+// The discovery service against real watches of real temp directories (its own fs.watch per
+// directory natively, chokidar when polling).
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,7 +103,7 @@ describe('discovery service', () => {
       expect(sorted(q)).toEqual(expected.sort(byPath));
       r = q;
     }
-    // A file created in a new directory after its first walk, before chokidar watched it.
+    // A file created in a new directory after its first walk, before it was watched.
     mkdirSync(join(root, 'late'));
     await svc.changesSince(r.epoch, r.journal_id);
     put(root, 'late/x.h', 'x');
