@@ -63,13 +63,15 @@ export interface LinkOutcome {
   stderr: string;
   duration_ms: number;
   uncacheable_reason?: string;
-  /** A restored output's content hash, as its result recorded it. */
+  /** The output's content hash: as a hit's result recorded it, or as the linker's output
+   *  was read to be stored. */
   restored?: RestoredOutput;
 }
 
-/** The sha256 (hex) of the bytes a hit restored, and contentStampKeyOf the file right
- *  after they were written: while the file still has that stamp (after the caller's
- *  rename too), they are its content, and reading it to hash it again can be spared. */
+/** The sha256 (hex) of the bytes a hit restored (or a link wrote, read to store them), and
+ *  contentStampKeyOf the file taken right after they were written (before they were read):
+ *  while the file still has that stamp (after the caller's rename too), they are its
+ *  content, and reading it to hash it again can be spared. */
 export interface RestoredOutput {
   sha256: string;
   stamp: string;
@@ -160,12 +162,11 @@ function libraryCandidates(args: readonly string[]): string[] {
   return out;
 }
 
-/** The file's content hash and the stamp taken before it was read; null if not a file. */
-async function hashFile(abs: string, known?: () => Promise<string | null>): Promise<{ hash: string; stamp: StatStamp } | null> {
-  const before = statStampSync(abs);
-  if (!before || before.kind !== 'file') return null;
-  const hash = known ? await known() : createHash('sha256').update(await readFile(abs)).digest('hex');
-  return hash === null ? null : { hash, stamp: before };
+/** A file the key names, with its stamp before the link; null: not a file (absent). */
+interface Stamped {
+  f: string;
+  abs: string;
+  stamp: StatStamp | null;
 }
 
 export class LinkCache {
@@ -208,53 +209,62 @@ export class LinkCache {
       return plain(`output ${job.output} not among the arguments`);
     }
 
-    // The key, and the stamps of what it hashed, to see whether they moved during the link.
-    const h = new KeyHasher()
-      .field('version', CACHE_FORMAT_VERSION)
-      .field('mode', 'link')
-      .field('kind', job.kind)
-      .field('tool', tool.id)
-      .field('ld', job.kind === 'static' ? '' : await driverLinkerStamp(tool.path))
-      .list('args', job.args.map((a) => (a === job.output ? '<output>' : a === `-o${job.output}` ? '-o<output>' : a)));
-    for (const name of LINK_ENV) h.field(`env.${name}`, this.env[name] ?? '\0unset');
+    // The stamps of what the key hashes, taken before the linker starts: a file that
+    // moves between them and the end of the link keeps the result out of the cache, so the
+    // contents may be read after the linker started (see keyOf).
     const named = [...new Set([...job.inputs, ...namedFiles(job.args, job.output), ...libraryCandidates(job.args)])];
-    const stamps: { abs: string; stamp: StatStamp | null }[] = [];
     const inputs = new Set(job.inputs);
     const outAbs = resolve(job.cwd, job.output);
-    const files = named.map((f) => ({ f, abs: resolve(job.cwd, f) })).filter((x) => x.abs !== outAbs);
-    const hashOf = job.hashOf;
-    const hashed = await Promise.all(files.map(({ f, abs }) => hashFile(abs, hashOf && inputs.has(f) ? () => hashOf(f) : undefined)));
-    for (const [i, { f, abs }] of files.entries()) {
-      const hf = hashed[i];
-      if (!hf && inputs.has(f)) return plain(`input ${f} cannot be read`);
-      h.field(`file:${f}`, hf ? hf.hash : '\0absent');
-      stamps.push({ abs, stamp: hf?.stamp ?? null });
-    }
-    const key = h.digest();
+    const stamps = named
+      .map((f) => ({ f, abs: resolve(job.cwd, f) }))
+      .filter((x) => x.abs !== outAbs)
+      .map(({ f, abs }) => {
+        const st = statStampSync(abs);
+        return { f, abs, stamp: st?.kind === 'file' ? st : null };
+      });
+    const unreadable = stamps.find((s) => s.stamp === null && inputs.has(s.f));
+    if (unreadable) return plain(`input ${unreadable.f} cannot be read`);
+    const keyOf = () => this.keyOf(job, tool, stamps, inputs);
     const mode = job.kind === 'static' ? 0o644 : 0o755;
 
-    const hit = job.freshInputs ? null : await this.restore(key, outAbs, mode);
-    if (hit !== null) {
-      this.stats.link(true);
-      return { cached: true, exit_code: 0, stderr: hit.stderr, duration_ms: ms(), ...(hit.restored ? { restored: hit.restored } : {}) };
+    // Inputs fresh from a compile: a stored link of them is unlikely, so the linker starts
+    // at once and the key, needed only to store its output, is made while it runs.
+    let key: string | null;
+    let r: LinkRunResult;
+    let existedBefore: boolean;
+    if (job.freshInputs) {
+      existedBefore = statStampSync(outAbs) !== null;
+      [r, key] = await Promise.all([run(), keyOf()]);
+    } else {
+      key = await keyOf();
+      const hit = key === null ? null : await this.restore(key, outAbs, mode);
+      if (hit !== null) {
+        this.stats.link(true);
+        return { cached: true, exit_code: 0, stderr: hit.stderr, duration_ms: ms(), ...(hit.restored ? { restored: hit.restored } : {}) };
+      }
+      existedBefore = statStampSync(outAbs) !== null;
+      r = await run();
     }
-
-    const existedBefore = statStampSync(outAbs) !== null;
-    const r = await run();
     this.stats.link(false);
     if (r.exit_code !== 0) return { cached: false, exit_code: r.exit_code, stderr: r.stderr, duration_ms: ms() };
+    let written: RestoredOutput | undefined;
     try {
       // `ar r` adds to an archive that is already there: the result depends on it.
       if (job.kind === 'static' && existedBefore) {
         this.stats.notStored('archive updated in place');
-      } else if (this.inputsMoved(stamps)) {
+      } else if (key === null || this.inputsMoved(stamps)) {
         this.stats.notStored('changed during link');
       } else {
-        // Read now: the caller renames the output once this returns.
+        // Read now: the caller renames the output once this returns. Its hash goes back
+        // with it, so the caller's record need not read it again.
+        const st = statBigSync(outAbs);
         const output = await readFile(outAbs);
+        const sha256 = createHash('sha256').update(output).digest('hex');
+        if (st && st.size === BigInt(output.length)) written = { sha256, stamp: contentStampKeyOf(st) };
         if (output.length > 0) {
+          const k = key;
           const put = () =>
-            this.save(key, r.stderr, output).catch((e: unknown) => {
+            this.save(k, r.stderr, output, sha256).catch((e: unknown) => {
               if (this.guard?.storeFailed(e)) this.stats.notStored('cache not writable');
               else this.stats.error();
             });
@@ -265,7 +275,38 @@ export class LinkCache {
     } catch {
       this.stats.error();
     }
-    return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms() };
+    return { cached: false, exit_code: 0, stderr: r.stderr, duration_ms: ms(), ...(written ? { restored: written } : {}) };
+  }
+
+  /** The key of a link: the command with the output taken out, the tool, the environment
+   *  and the content of every stamped file (read now, after its stamp). Null when a file
+   *  stamped as one is gone or unreadable now: it moved, and the result is not stored. */
+  private async keyOf(job: LinkJob, tool: ToolIdentity, stamps: readonly Stamped[], inputs: ReadonlySet<string>): Promise<string | null> {
+    const h = new KeyHasher()
+      .field('version', CACHE_FORMAT_VERSION)
+      .field('mode', 'link')
+      .field('kind', job.kind)
+      .field('tool', tool.id)
+      .field('ld', job.kind === 'static' ? '' : await driverLinkerStamp(tool.path))
+      .list('args', job.args.map((a) => (a === job.output ? '<output>' : a === `-o${job.output}` ? '-o<output>' : a)));
+    for (const name of LINK_ENV) h.field(`env.${name}`, this.env[name] ?? '\0unset');
+    const hashOf = job.hashOf;
+    let hashes: (string | null)[];
+    try {
+      hashes = await Promise.all(
+        stamps.map(({ f, abs, stamp }) =>
+          stamp === null ? null : hashOf && inputs.has(f) ? hashOf(f) : readFile(abs).then((b) => createHash('sha256').update(b).digest('hex')),
+        ),
+      );
+    } catch {
+      return null;
+    }
+    for (const [i, { f, stamp }] of stamps.entries()) {
+      const hash = hashes[i] ?? null;
+      if (stamp !== null && hash === null) return null;
+      h.field(`file:${f}`, hash ?? '\0absent');
+    }
+    return h.digest();
   }
 
   /** Puts the stored output of `key` at `outAbs` (the linker's temp name, renamed by the
@@ -318,20 +359,20 @@ export class LinkCache {
 
   /** Stores a link's output: header and output apart in the local tier, a v1 blob in the
    *  others (all of them, without the local form). */
-  private async save(key: string, stderr: string, output: Buffer): Promise<void> {
+  private async save(key: string, stderr: string, output: Buffer, sha256?: string): Promise<void> {
     if (!this.objects) return this.store.put('link', key, encodeLink(stderr, output));
     if (this.store.writableBeyondFirst) this.store.putBeyondFirst('link', key, encodeLink(stderr, output));
-    await this.saveLocal(key, stderr, output);
+    await this.saveLocal(key, stderr, output, sha256);
   }
 
   /** The content file is checked as it is stored: a link of fresh inputs skips the
    *  look-up that would have found a damaged one (and removed it) before the store. */
-  private async saveLocal(key: string, stderr: string, output: Buffer): Promise<void> {
-    const sha256 = createHash('sha256').update(output).digest('hex');
+  private async saveLocal(key: string, stderr: string, output: Buffer, known?: string): Promise<void> {
+    const sha256 = known ?? createHash('sha256').update(output).digest('hex');
     await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref, sha256), (why) => this.onCorrupt?.(key, why));
   }
 
-  private inputsMoved(stamps: { abs: string; stamp: StatStamp | null }[]): boolean {
+  private inputsMoved(stamps: readonly Stamped[]): boolean {
     return stamps.some((s) => !sameStamp(statStampSync(s.abs), s.stamp));
   }
 }

@@ -1,5 +1,5 @@
 // What the service watches and how it names it. One place decides "is this path
-// ours", so the chokidar filter, our own tree walks and event filtering can never
+// ours", so the watchers' filters, our own tree walks and event filtering can never
 // disagree about a file (a file one of them skips and another indexes would be
 // reported as changing forever).
 

@@ -17,7 +17,7 @@ import { CookieWaiter, SharedRounds, type CookieTarget } from './sync.js';
 import type { ChangeKind, ChangesResult, DiscoveryStatus } from './types.js';
 import { OutsideHashes } from './outside-hashes.js';
 import { TreeReconciler } from './tree-reconciler.js';
-import { TreeWatcher } from './watcher.js';
+import { startTreeWatcher, type TreeWatcher } from './watcher.js';
 
 export type { Change, ChangeKind, ChangesResult, DiscoveryStatus, ShadowHit } from './types.js';
 
@@ -82,8 +82,8 @@ export class DiscoveryService {
   private readonly configListeners = new Set<ConfigListener>();
   private readonly changeListeners = new Set<() => void>();
   private readonly configKeys: Set<string>;
-  /** The project's cookie goes to .replibuild/, not the root: chokidar re-reads a directory
-   *  on every event in it, and the root may hold hundreds of entries; .replibuild a few.
+  /** The project's cookie goes to .replibuild/, not the root: a directory that few other
+   *  events touch (chokidar, which polls now, re-read a directory on every event in it).
    *  Any watched directory will do, as all watches share one inotify queue. */
   private readonly cookieTargets: CookieTarget[];
 
@@ -160,7 +160,7 @@ export class DiscoveryService {
       }
       if (opts.watch !== false) {
         await mkdir(join(scope.root, '.replibuild'), { recursive: true });
-        svc.watcher = await TreeWatcher.start({
+        svc.watcher = await startTreeWatcher({
           roots: scope.roots,
           usePolling: opts.usePolling ?? false,
           interval: opts.watchInterval ?? 1000,
@@ -399,7 +399,7 @@ export class DiscoveryService {
       this.log.warn(`discovery: sync cookie not seen in ${r.timedOut.join(', ')}; rescanning there`);
     }
     const walks = lost.map((d) => this.tree.walk(d, false));
-    // New directories: files made there before chokidar watched them made no event.
+    // New directories: files made there before they were watched made no event.
     const recheck = new Set([...this.tree.unconfirmed, ...this.tree.confirmed]);
     this.tree.confirmed.clear();
     for (const d of recheck) walks.push(this.tree.walk(d, false));

@@ -35,7 +35,7 @@ export class TreeReconciler {
   /** The last operation per path key: work on one path never interleaves. */
   private readonly ops = new Map<string, Promise<void>>();
   /** Directories that appeared while watching, whose watch has not shown itself yet:
-   *  files created in them before chokidar watched them made no event. */
+   *  files created in them before the watcher watched them made no event. */
   readonly unconfirmed = new Set<string>();
   readonly confirmed = new Set<string>();
   /** Keys whose last read failed unexpectedly: their hash is not known, so read on demand. */

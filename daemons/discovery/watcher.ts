@@ -1,13 +1,15 @@
-// The chokidar side. Chokidar's own add/change/unlink events are lossy by design at
-// short time scales (a change within 50 ms of the last one is throttled away, a
-// change in the same mtime tick is dropped, atomic mode delays unlinks by 100 ms),
-// so they are only hints here: every raw fs event, delivered synchronously and in
-// kernel order, names a path the service re-stats and re-hashes. That order is also
-// what makes sync cookies work.
+// The watcher: native events (native-watcher.ts, one fs.watch per directory) or, with
+// use_polling, chokidar polling every file. Either way only raw events count: every raw fs
+// event, delivered synchronously and in kernel order, names a path the service re-stats
+// and re-hashes. That order is also what makes sync cookies work. Chokidar's own
+// add/change/unlink events are lossy by design at short time scales (a change within 50 ms
+// of the last one is throttled away, a change in the same mtime tick is dropped, atomic
+// mode delays unlinks by 100 ms), so they are only hints.
 
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
+import { NativeWatcher } from './native-watcher.js';
 
 export interface WatcherSink {
   /** Something happened at `abs`. `self`: the event is about a watched file or dir
@@ -45,73 +47,42 @@ function overflowThreshold(): number {
   return 8192;
 }
 
-export class TreeWatcher {
+/** A running watcher of either kind. */
+export interface TreeWatcher {
+  /** Whether it polls (no ordered events to sync with). */
+  readonly polling: boolean;
+  close(): Promise<void>;
+}
+
+/** Resolves once the trees are read and every watch is set up. Natively, a watcher of our
+ *  own (native-watcher.ts); when polling (the option, or CHOKIDAR_USEPOLLING as chokidar
+ *  reads it), chokidar: polling has no directory events that name entries, so there
+ *  every file keeps its own poll, which chokidar does well. */
+export async function startTreeWatcher(opts: WatcherOptions): Promise<TreeWatcher> {
+  const raw = new RawEvents(opts);
+  return effectivePolling(opts.usePolling) ? ChokidarWatcher.start(opts, raw) : NativeWatcher.start(opts, raw);
+}
+
+/** Raw events, from either watcher, to the sink; and the overflow guess. */
+export class RawEvents {
   private windowStart = 0;
   private windowCount = 0;
   private readonly threshold = overflowThreshold();
 
-  private constructor(
-    private readonly fsw: FSWatcher,
-    private readonly opts: WatcherOptions,
-  ) {}
+  constructor(private readonly opts: WatcherOptions) {}
 
-  /** Resolves once chokidar has read the trees and set its watches up. */
-  static async start(opts: WatcherOptions): Promise<TreeWatcher> {
-    // Directory-level watches: natively a directory's inotify watch already reports every
-    // write, create, delete, rename and attribute change of its entries by name, so a
-    // watch per file (chokidar's default) only costs a handle, a listener set and an
-    // inotify watch per file: most of discovery's memory at 20,000 TUs. Files are kept
-    // out of chokidar (they still appear in its raw directory events); symlinks are stat'ed
-    // through, so a link to a file is left out the same way. Polling has no directory
-    // events that name entries, so there every file keeps its own poll. What a directory
-    // watch cannot see: a write through a hard link that lives in an unwatched directory.
-    const dirsOnly = !effectivePolling(opts.usePolling);
-    const roots = new Set(opts.roots);
-    const fsw = watch([...opts.roots], {
-      ignoreInitial: true,
-      // Atomic mode delays unlink events by 100 ms and hides some names; we want raw truth.
-      atomic: false,
-      awaitWriteFinish: false,
-      followSymlinks: true,
-      persistent: true,
-      // An unreadable directory is skipped by our own walks as well; an error storm about
-      // it would only cause rescans.
-      ignorePermissionErrors: true,
-      usePolling: opts.usePolling,
-      interval: opts.interval,
-      binaryInterval: opts.interval,
-      // Chokidar asks this of every entry each time it re-reads a directory, which it does
-      // on every event there: with directory-level watches, a file (the most entries) is
-      // left out on its stats alone, before the path is matched against the scope.
-      ignored: (p: string, stats?: { isDirectory(): boolean; isFile(): boolean }) =>
-        (dirsOnly && stats?.isFile() === true && !roots.has(p)) ||
-        opts.isIgnored(p) ||
-        opts.isCookieName(basename(p)) ||
-        (stats?.isDirectory() === true && opts.isRootAlias(p)),
-    });
-    const w = new TreeWatcher(fsw, opts);
-    fsw.on('raw', (ev, path, details) => w.onRaw(String(ev), path, details));
-    fsw.on('all', (ev, path) => {
-      // Natively every one of these also came as a raw event; under polling the raw
-      // events of a directory do not name the entry, so the semantic ones matter.
-      if (ev === 'change' && !w.polling) return;
-      if (!opts.isIgnored(path)) opts.sink.hint(path, false);
-    });
-    fsw.on('error', (err) => opts.sink.trouble(`watcher error: ${errText(err)}`, err instanceof Error ? err : undefined));
-    await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
-    return w;
+  trouble(reason: string, err?: Error): void {
+    this.opts.sink.trouble(reason, err);
   }
 
-  /** What chokidar actually does: CHOKIDAR_USEPOLLING in the environment overrides the option. */
-  get polling(): boolean {
-    return this.fsw.options.usePolling;
+  /** trouble() about a failure: `what` failed, with the error's code and message. */
+  failed(what: string, e: unknown): void {
+    this.trouble(`${what}: ${errText(e)}`, e instanceof Error ? e : undefined);
   }
 
-  close(): Promise<void> {
-    return this.fsw.close();
-  }
-
-  private onRaw(ev: string, evPath: string | null, details: unknown): void {
+  /** `watchedPath`: the directory (or file) whose watch reported it; undefined for a
+   *  polled path, which is then `evPath` itself. */
+  event(ev: string, evPath: string | null, watchedPath: string | undefined): void {
     const now = Date.now();
     if (now - this.windowStart > 1000) {
       this.windowStart = now;
@@ -119,8 +90,7 @@ export class TreeWatcher {
     }
     if (++this.windowCount === this.threshold) this.opts.sink.trouble(`${this.threshold} fs events within a second: the event queue may have overflowed`);
     const { sink, isIgnored, isCookieName } = this.opts;
-    const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
-    if (typeof watchedPath !== 'string') {
+    if (watchedPath === undefined) {
       // fs.watchFile (polling): evPath is the polled path itself.
       if (evPath && !isIgnored(evPath)) sink.hint(evPath, true);
       return;
@@ -139,6 +109,49 @@ export class TreeWatcher {
     if (basename(watchedPath) === evPath && !isIgnored(watchedPath)) sink.hint(watchedPath, true);
     const entry = join(watchedPath, evPath);
     if (!isIgnored(entry)) sink.hint(entry, false);
+  }
+}
+
+/** Chokidar, polling: a poll per file and per directory. */
+class ChokidarWatcher implements TreeWatcher {
+  readonly polling = true;
+
+  private constructor(private readonly fsw: FSWatcher) {}
+
+  static async start(opts: WatcherOptions, raw: RawEvents): Promise<ChokidarWatcher> {
+    // Loaded only here: a daemon watching natively never pays for chokidar's modules.
+    const { watch } = await import('chokidar');
+    const fsw = watch([...opts.roots], {
+      ignoreInitial: true,
+      // Atomic mode delays unlink events by 100 ms and hides some names; we want raw truth.
+      atomic: false,
+      awaitWriteFinish: false,
+      followSymlinks: true,
+      persistent: true,
+      // An unreadable directory is skipped by our own walks as well; an error storm about
+      // it would only cause rescans.
+      ignorePermissionErrors: true,
+      usePolling: true,
+      interval: opts.interval,
+      binaryInterval: opts.interval,
+      ignored: (p: string, stats?: { isDirectory(): boolean }) =>
+        opts.isIgnored(p) || opts.isCookieName(basename(p)) || (stats?.isDirectory() === true && opts.isRootAlias(p)),
+    });
+    fsw.on('raw', (ev, path, details) => {
+      const watchedPath = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+      raw.event(String(ev), path, typeof watchedPath === 'string' ? watchedPath : undefined);
+    });
+    // The raw events of a polled directory do not name the entry: the semantic ones do.
+    fsw.on('all', (_ev, path) => {
+      if (!opts.isIgnored(path)) opts.sink.hint(path, false);
+    });
+    fsw.on('error', (err) => raw.failed('watcher error', err));
+    await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+    return new ChokidarWatcher(fsw);
+  }
+
+  close(): Promise<void> {
+    return this.fsw.close();
   }
 }
 

@@ -3,12 +3,14 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LinkCache, archiverIdentity, type LinkJob } from '../../cache/link-cache.js';
 import { cacache } from '../../cache/cacache-api.js';
 import { storeKey } from '../../cache/tiers/local.js';
 import { runInProcessGroup } from '../../toolchain/process-group.js';
+import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
+import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
 import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
 
 let env: Env & { dispose(): void };
@@ -242,6 +244,70 @@ describe('link cache', () => {
       await links.link({ ...job, hashOf }, id, runner('g++', job, { n: 0 }));
       expect(p.read('build/obj/answer.o').equals(before)).toBe(false);
       expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+    });
+
+    it('freshInputs: the key is made while the linker runs; an input rewritten after it was hashed, before the linker read it, is never stored under the old content', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const links = cache.linkCache();
+      const id = await cxxIdentity();
+      let hashed!: () => void;
+      const answerHashed = new Promise<void>((res) => (hashed = res));
+      const hashOf = async (f: string) => {
+        const h = sha(p.read(f));
+        if (f === 'build/obj/answer.o') hashed();
+        return h;
+      };
+      const calls = { n: 0 };
+      const link = runner('g++', job, calls);
+      const r = await links.link({ ...job, hashOf, freshInputs: true }, id, async () => {
+        // The linker starts at once; it reads answer.o only after the key hashed the old one.
+        await Promise.race([answerHashed, new Promise((res) => setTimeout(res, 10_000))]);
+        p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+        await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        return link();
+      });
+      expect(r.exit_code).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+      // The old object back: a stored "7" under its key would be served here.
+      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
+      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      const again = await links.link({ ...job, hashOf }, id, link);
+      expect(again.cached).toBe(false);
+      expect(calls.n).toBe(2);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('a stored link hands back the hash of what it read, which vouches for the output only while its stamp holds', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = appJob(p.root);
+      const r = await cache.linkCache().link({ ...job, freshInputs: true }, await cxxIdentity(), runner('g++', job, { n: 0 }));
+      expect(r.restored?.sha256).toBe(sha(p.read('build/app')));
+      const hasher = new StatCachingHasher(p.root);
+      const outputs = new OutputHashes(p.root, hasher);
+      // Renamed into place, as the linker step does: still vouched for, and not read.
+      renameSync(p.path('build/app'), p.path('build/app2'));
+      expect(outputs.restored('build/app2', r.restored!)).toBe(r.restored!.sha256);
+      expect(hasher.counters.reads).toBe(0);
+      // Rewritten: the stamp moved, so the hash must come from the bytes.
+      appendFileSync(p.path('build/app2'), 'x');
+      expect(outputs.restored('build/app2', r.restored!)).toBeNull();
+    });
+
+    it('freshInputs: an input that cannot be read is found before the linker starts, and nothing is stored', async () => {
+      env = await setup();
+      const { p, cache } = env;
+      await project(env);
+      const job = { ...appJob(p.root), inputs: [...appJob(p.root).inputs, 'build/obj/gone.o'] };
+      const calls = { n: 0 };
+      const r = await cache.linkCache().link({ ...job, freshInputs: true }, await cxxIdentity(), runner('g++', appJob(p.root), calls));
+      expect(r.uncacheable_reason).toBe('input build/obj/gone.o cannot be read');
+      expect(calls.n).toBe(1);
     });
 
     it('with storeInBackground the store finishes after the answer, and flush() waits for it', async () => {

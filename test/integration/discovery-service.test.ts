@@ -1,4 +1,5 @@
-// The discovery service against real chokidar watches of real temp directories.
+// The discovery service against real watches of real temp directories (its own fs.watch per
+// directory natively, chokidar when polling).
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -102,7 +103,7 @@ describe('discovery service', () => {
       expect(sorted(q)).toEqual(expected.sort(byPath));
       r = q;
     }
-    // A file created in a new directory after its first walk, before chokidar watched it.
+    // A file created in a new directory after its first walk, before it was watched.
     mkdirSync(join(root, 'late'));
     await svc.changesSince(r.epoch, r.journal_id);
     put(root, 'late/x.h', 'x');
@@ -288,9 +289,9 @@ describe('discovery service', () => {
     const svc = await open(root);
     const r = await mark(svc);
     writeFileSync(join(root, 'a.h'), 'a2');
-    // Chokidar's FSWatcher is private to the watcher; emit an error on it as chokidar would.
-    const fsw = (svc as unknown as { watcher: { fsw: NodeJS.EventEmitter } }).watcher.fsw;
-    fsw.emit('error', Object.assign(new Error('simulated'), { code: 'EIO' }));
+    // The native watcher's fs.watch handles are private to it; emit an error on one as Node would.
+    const watches = (svc as unknown as { watcher: { watches: Map<string, { fsw: NodeJS.EventEmitter }> } }).watcher.watches;
+    [...watches.values()][0]!.fsw.emit('error', Object.assign(new Error('simulated'), { code: 'EIO' }));
     const q = await svc.changesSince(r.epoch, r.journal_id);
     expect(q.complete).toBe(false);
     expect(q.reason).toMatch(/lost/);
@@ -403,6 +404,15 @@ async function seenByEvents(svc: DiscoveryService, rel: string, content: string)
   return false;
 }
 
+/** As seenByEvents, until the index holds nothing for `rel`. */
+async function goneByEvents(svc: DiscoveryService, rel: string): Promise<boolean> {
+  for (let i = 0; i < 500; i++) {
+    if ((await svc.hash(rel, { sync: false })) === null) return true;
+    await sleep(20);
+  }
+  return false;
+}
+
 describe('discovery with directory-level watches', () => {
   it('holds one native watch per directory, not one per file', async () => {
     const files: Record<string, string> = {};
@@ -451,5 +461,72 @@ describe('discovery with directory-level watches', () => {
     expect(q.complete).toBe(true);
     expect(q.changes.filter((c) => c.kind === 'added')).toHaveLength(20);
     expect(svc.status().rescans).toBe(start.rescans);
+  });
+
+  // The tree's shape follows rename events alone (native-watcher.ts): a directory's watch
+  // follows its inode, so one removed, renamed or replaced must be watched anew.
+  it('a directory removed and made again at the same path is watched anew: writes in it are seen from events alone', async () => {
+    const root = project({ 'src/sub/a.h': 'a' });
+    const svc = await open(root);
+    const start = svc.status();
+    for (let i = 0; i < 5; i++) {
+      rmSync(join(root, 'src/sub'), { recursive: true });
+      expect(await goneByEvents(svc, 'src/sub/a.h')).toBe(true);
+      mkdirSync(join(root, 'src/sub'));
+      writeFileSync(join(root, 'src/sub/a.h'), `a${i}`);
+      expect(await seenByEvents(svc, 'src/sub/a.h', `a${i}`)).toBe(true);
+      // Its new watch, not the dead one of the old inode, reports a later write.
+      await sleep(30);
+      writeFileSync(join(root, 'src/sub/a.h'), `a${i}-edited`);
+      expect(await seenByEvents(svc, 'src/sub/a.h', `a${i}-edited`)).toBe(true);
+    }
+    expect(svc.status().rescans).toBe(start.rescans);
+  }, 60_000);
+
+  it('a directory renamed in the tree, and one renamed over another, are watched under their new names', async () => {
+    const root = project({ 'src/old/a.h': 'a', 'src/keep/b.h': 'b' });
+    const svc = await open(root);
+    const start = svc.status();
+    renameSync(join(root, 'src/old'), join(root, 'src/new'));
+    expect(await seenByEvents(svc, 'src/new/a.h', 'a')).toBe(true);
+    writeFileSync(join(root, 'src/new/a.h'), 'a2');
+    expect(await seenByEvents(svc, 'src/new/a.h', 'a2')).toBe(true);
+    // A directory made elsewhere in the tree, then renamed over the emptied src/keep: the
+    // path stays a directory all along, but another inode, which the old watch never sees.
+    put(root, 'src/staging/b.h', 'b-staged');
+    expect(await seenByEvents(svc, 'src/staging/b.h', 'b-staged')).toBe(true);
+    unlinkSync(join(root, 'src/keep/b.h'));
+    renameSync(join(root, 'src/staging'), join(root, 'src/keep'));
+    expect(await seenByEvents(svc, 'src/keep/b.h', 'b-staged')).toBe(true);
+    writeFileSync(join(root, 'src/keep/b.h'), 'b3');
+    expect(await seenByEvents(svc, 'src/keep/b.h', 'b3')).toBe(true);
+    const q = await svc.changesSince(start.epoch, start.journal_id);
+    expect(q.complete).toBe(true);
+    expect(sorted(q).filter((c) => !c.path.startsWith('src/staging/'))).toEqual([
+      { path: 'src/keep/b.h', kind: 'changed' },
+      { path: 'src/new/a.h', kind: 'added' },
+      { path: 'src/old/a.h', kind: 'removed' },
+    ]);
+    expect(svc.status().rescans).toBe(start.rescans);
+  });
+
+  it('a directory tree moved in from outside is watched, its files seen; moved out, it is forgotten', async () => {
+    const root = project({ 'src/a.h': 'a' });
+    const outside = tmp();
+    put(outside, 'lib/deep/x.h', 'x');
+    const svc = await open(root);
+    const watching = fsWatches();
+    renameSync(join(outside, 'lib'), join(root, 'src/lib'));
+    expect(await seenByEvents(svc, 'src/lib/deep/x.h', 'x')).toBe(true);
+    expect(fsWatches()).toBe(watching + 2);
+    writeFileSync(join(root, 'src/lib/deep/y.h'), 'y');
+    expect(await seenByEvents(svc, 'src/lib/deep/y.h', 'y')).toBe(true);
+    renameSync(join(root, 'src/lib'), join(outside, 'lib2'));
+    const st = svc.status();
+    const q = await svc.changesSince(st.epoch - 1, st.journal_id);
+    expect(await svc.hash('src/lib/deep/x.h')).toBeNull();
+    expect(q.complete).toBe(true);
+    // Its two watches went with it.
+    expect(fsWatches()).toBe(watching);
   });
 });
