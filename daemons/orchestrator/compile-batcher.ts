@@ -68,7 +68,11 @@ export class CompileBatcher {
         const a = batch[e.index];
         if (!a || a.settled) return;
         if ('started' in e) a.onStart?.(e.at_ms);
-        else if ('result' in e) settle(a, (x) => x.resolve(e.result));
+        else if ('result' in e) {
+          // A hit's start comes with its result (start-notices.ts), heard first as a start would be.
+          if (e.at_ms !== undefined) a.onStart?.(e.at_ms);
+          settle(a, (x) => x.resolve(e.result));
+        }
         else if ('skipped' in e) settle(a, (x) => x.reject(new CompileNotStartedError(x.job.object)));
         else settle(a, (x) => x.reject(RpcError.from(e.error)));
       })

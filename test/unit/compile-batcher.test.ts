@@ -52,6 +52,20 @@ describe('CompileBatcher', () => {
     expect(svc.batches.map((x) => x.sources)).toEqual([['a', 'b', 'c', 'd'], ['e']]);
   });
 
+  it("a result that carries its start (a hit's) is heard as a start first, then answers", async () => {
+    const heard: string[] = [];
+    const svc = service(async (_jobs, on) => {
+      on({ index: 0, result: result(2), at_ms: 1234 });
+      on({ index: 1, started: true, at_ms: 1300 });
+      on({ index: 1, result: result(9) });
+    });
+    const b = new CompileBatcher(svc.api, 0, true);
+    const signal = new AbortController().signal;
+    const ask = (s: string) => b.compile(job(s), signal, (at) => heard.push(`start ${s} ${at}`)).then((r) => heard.push(`result ${s} ${r.duration_ms}`));
+    await Promise.all([ask('a'), ask('b')]);
+    expect(heard).toEqual(['start a 1234', 'start b 1300', 'result a 2', 'result b 9']);
+  });
+
   it('an abort rejects the waiting compiles as cancelled; a batch that ends without an answer for a job fails it', async () => {
     let finish!: () => void;
     const svc = service((jobs, on) => {
