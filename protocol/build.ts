@@ -59,10 +59,12 @@ export interface CompileResult {
 /** What a compile batch (CompilationApi.compileBatch) reports of its job `index`, in
  *  order for each job: `started` (`at_ms`: the compilation daemon's Date.now() just
  *  before it ran the job; absent for a job refused or cancelled before it ran), then its
- *  result, or the error a `compile` of it alone would have failed with. */
+ *  result, or the error a `compile` of it alone would have failed with. A job that ends
+ *  in the turn of the event loop it started in (a cache hit) sends no `started`: its
+ *  result carries `at_ms` instead. */
 export type CompileBatchEvent =
   | { index: number; started: true; at_ms: number }
-  | { index: number; result: CompileResult }
+  | { index: number; result: CompileResult; at_ms?: number }
   | { index: number; error: { code: number; message: string; data?: unknown } }
   /** Dropped unstarted: a job of its build failed (CompileBatchOptions.stopAfterFailure). */
   | { index: number; skipped: true };

@@ -16,6 +16,7 @@ import { distccDetails } from './distcc-status.js';
 import { findOnPath } from '../../config/compiler.js';
 import { BuildGates } from './build-gates.js';
 import { TurnSlices } from './turn-slices.js';
+import { StartNotices } from './start-notices.js';
 
 export interface BatchRunOptions extends CompileBatchOptions {
   /** Refuses a job (the daemon's job guard): that job fails with what it throws. */
@@ -153,6 +154,7 @@ export class CompilationService implements CompilationApi {
     const width = this.width();
     const limit = opts.parallel > 0 ? Math.min(opts.parallel, width) : width;
     this.slices.restart();
+    const starts = new StartNotices(on);
     await Promise.all(
       jobs.map(async (job, index) => {
         let release: (() => void) | undefined;
@@ -160,15 +162,16 @@ export class CompilationService implements CompilationApi {
           // The slot first, taken in the jobs' order (synchronously here), so they start in it.
           release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
           await opts.check?.(job);
-          const result = await this.compile(job, opts.signal, (at_ms) => on({ index, started: true, at_ms }));
+          const result = await this.compile(job, opts.signal, (at_ms) => starts.started(index, at_ms));
           // Before this job's slot is freed: no job of the build starts after the failure.
           if (opts.stopAfterFailure && result.outcome === 'failed' && job.build_id !== undefined) {
             this.stoppedBuilds.add(job.build_id);
             if (this.stoppedBuilds.size > 64) this.stoppedBuilds.delete(this.stoppedBuilds.values().next().value!);
             await this.cancel(job.build_id, true);
           }
-          on({ index, result });
+          starts.result(index, result);
         } catch (e) {
+          starts.flush(index);
           if (isCancellation(e) && job.build_id !== undefined && this.stoppedBuilds.has(job.build_id)) on({ index, skipped: true });
           else on({ index, error: wireError(e, 'compile').error.toObject() });
         } finally {

@@ -140,6 +140,41 @@ describe('compile_batch', () => {
     }
   });
 
+  it('a cache hit sends no start of its own: its result carries when it started', async () => {
+    const p = threeTus();
+    expect(cliSync(['start'], p).code).toBe(0);
+    const conn = await connect(p);
+    try {
+      // Compiled: each compile outlasts a turn of the daemon's event loop, so its start is sent as it runs.
+      const first = await batch(conn, jobsOf(p, 'b-first'));
+      for (const [i, e] of first.events.entries()) {
+        expect(e.map((x) => Object.keys(x).sort().join(','))).toEqual(['at_ms,index,started', 'index,result']);
+        expect(e[1]).toMatchObject({ index: i, result: { outcome: 'compiled' } });
+      }
+      // Hits: the first ones read their manifests from the store, which can outlast a turn;
+      // from then on they are memos and each hit is one message, its start in its result.
+      for (const build of ['b-hits', 'b-hits-again']) {
+        const jobs = jobsOf(p, build);
+        for (const j of jobs) rmSync(join(p.root, j.object));
+        const before = Date.now();
+        const { events } = await batch(conn, jobs);
+        for (const [i, e] of events.entries()) {
+          const last = e[e.length - 1]!;
+          expect(last).toMatchObject({ index: i, result: { outcome: 'cached' } });
+          // Its start told once, either way.
+          const at = e.flatMap((x) => ('at_ms' in x && x.at_ms !== undefined ? [x.at_ms] : []));
+          expect(at).toHaveLength(1);
+          expect(at[0]).toBeGreaterThanOrEqual(before);
+          expect(at[0]).toBeLessThanOrEqual(Date.now());
+          if (build === 'b-hits-again') expect(e).toHaveLength(1);
+          expect(existsSync(join(p.root, jobs[i]!.object))).toBe(true);
+        }
+      }
+    } finally {
+      conn.close();
+    }
+  });
+
   it('runs at most `parallel` jobs of a build at once, in the order given', async () => {
     const p = threeTus('./slow3-cxx');
     expect(cliSync(['start'], p).code).toBe(0);

@@ -52,6 +52,38 @@ describe('CompileBatcher', () => {
     expect(svc.batches.map((x) => x.sources)).toEqual([['a', 'b', 'c', 'd'], ['e']]);
   });
 
+  it("a result that carries its start (a hit's) is heard as a start first, then answers", async () => {
+    const heard: string[] = [];
+    const svc = service(async (_jobs, on) => {
+      on({ index: 0, result: result(2), at_ms: 1234 });
+      on({ index: 1, started: true, at_ms: 1300 });
+      on({ index: 1, result: result(9) });
+    });
+    const b = new CompileBatcher(svc.api, 0, true);
+    const signal = new AbortController().signal;
+    const ask = (s: string) => b.compile(job(s), signal, (at) => heard.push(`start ${s} ${at}`)).then((r) => heard.push(`result ${s} ${r.duration_ms}`));
+    await Promise.all([ask('a'), ask('b')]);
+    expect(heard).toEqual(['start a 1234', 'start b 1300', 'result a 2', 'result b 9']);
+  });
+
+  it("a build's first 16 compiles go out at once, before the turn ends; the rest of the turn follows in one batch", async () => {
+    const svc = service(async (jobs, on) => {
+      for (let i = 0; i < jobs.length; i++) on({ index: i, result: result(i) });
+    });
+    const b = new CompileBatcher(svc.api, 2, true);
+    const signal = new AbortController().signal;
+    const names = Array.from({ length: 20 }, (_, i) => `s${i}`);
+    const asked = names.map((s) => b.compile(job(s), signal));
+    // Still in the turn that asked: the first 16 are on their way.
+    expect(svc.batches.map((x) => x.sources)).toEqual([names.slice(0, 16)]);
+    expect((await Promise.all(asked)).map((r) => r.duration_ms)).toEqual([...Array.from({ length: 16 }, (_, i) => i), 0, 1, 2, 3]);
+    expect(svc.batches.map((x) => x.sources)).toEqual([names.slice(0, 16), names.slice(16)]);
+    // Only the build's first: a later turn of 20 is one batch.
+    const more = Array.from({ length: 20 }, (_, i) => `t${i}`);
+    await Promise.all(more.map((s) => b.compile(job(s), signal)));
+    expect(svc.batches.map((x) => x.sources).slice(2)).toEqual([more]);
+  });
+
   it('an abort rejects the waiting compiles as cancelled; a batch that ends without an answer for a job fails it', async () => {
     let finish!: () => void;
     const svc = service((jobs, on) => {
