@@ -30,9 +30,12 @@ export class HeaderGraph {
   }
 
   toJSON(): Record<string, string[]> {
-    const out: Record<string, string[]> = {};
-    for (const [s, hs] of this.fwd) out[this.paths[s]!] = hs.map((h) => this.paths[h]!);
-    return out;
+    return Object.fromEntries(this.entries());
+  }
+
+  /** Each source with the headers it read (what toJSON holds, one source at a time). */
+  *entries(): IterableIterator<[string, string[]]> {
+    for (const [s, hs] of this.fwd) yield [this.paths[s]!, hs.map((h) => this.paths[h]!)];
   }
 
   get sourceCount(): number {
