@@ -28,9 +28,10 @@ import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
 import { SharedRecords } from './shared-records.js';
 
-/** What the decoded headers may take, by the estimate below (UTF-16 text, a pointer per
- *  header path, and the objects around them). */
-const HEADERS_MEMO_BYTES = 8 * 1024 * 1024;
+/** What the decoded headers may take, by the estimate below (text at two bytes a
+ *  character, a pointer per header path, the objects around them): a warm rebuild of
+ *  200 TUs that each read the standard library's headers (~34 KB each) fits twice. */
+const HEADERS_MEMO_BYTES = 16 * 1024 * 1024;
 const estimatedBytes = (k: KnownHeader): number =>
   300 + 2 * (k.result.depfile.length + k.result.depfileTarget.length + k.result.stderr.length + k.file.length) + 8 * (k.result.headers?.length ?? 0);
 
