@@ -33,7 +33,7 @@ import { TuPreparer } from './prepare.js';
 import { buildReport, CacheStats, type CacheStatsReport } from './stats.js';
 import { openStore, type TieredStore } from './tiered-store.js';
 import { ResultStore } from './result-store.js';
-import { storeUsage } from './tiers/local.js';
+import { storeUsage, type LocalTier } from './tiers/local.js';
 import type { RedisTier, RemoteStatus } from './tiers/redis.js';
 import type { RemoteCacheSettings } from '../config/remote-cache.js';
 
@@ -75,6 +75,7 @@ export class CompileCache {
   readonly layout: CacheLayout;
   private readonly parts: CacheParts;
   private readonly preparer: TuPreparer;
+  private readonly local: LocalTier;
   /** Counts and logs a local entry found damaged and removed. */
   private readonly onCorrupt: (kind: string, key: string, why: string) => void;
 
@@ -107,6 +108,7 @@ export class CompileCache {
     }, remote ? [remote] : []);
     remote?.observe(stats);
     this.store = store;
+    this.local = local;
     const background = new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow());
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
@@ -200,6 +202,18 @@ export class CompileCache {
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
     await this.remote?.close();
+  }
+
+  /** Once the daemon has gone quiet: drops the memos a build overflowed (bounded-lru.ts).
+   *  What fits is kept, for the next build. */
+  trimOverflowed(): void {
+    const c = this.parts;
+    this.preparer.trimOverflowed();
+    c.files.trimOverflowed();
+    c.dirs.trimOverflowed();
+    c.results.trimOverflowed();
+    c.manifests.trimOverflowed();
+    this.local.trimOverflowed();
   }
 
   /** A link cache sharing this cache's store, counters, background stores and environment. */

@@ -16,8 +16,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { LRUCache } from 'lru-cache';
-import { boundedLru } from '../fs/bounded-lru.js';
+import { trimmableLru, type TrimmableLru } from '../fs/bounded-lru.js';
 import { isMissing, sameStamp, stampOf, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { isRacy } from '../fs/racy.js';
@@ -130,13 +129,13 @@ export function snapshotFileSync(path: string, lexed = false): FileSnapshot | nu
  * also the default hasher when no discovery daemon supplies one.
  */
 export class FileInfoCache {
-  private readonly memo: LRUCache<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>;
+  private readonly memo: TrimmableLru<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>;
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
-    maxEntries = 50_000,
+    maxEntries = 16_384,
   ) {
-    this.memo = boundedLru(maxEntries);
+    this.memo = trimmableLru(maxEntries);
   }
 
   /** Current stamp and facts of `path`; reads it only when the stamp is new or was racy
@@ -177,6 +176,11 @@ export class FileInfoCache {
   clear(): void {
     this.memo.clear();
   }
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    this.memo.dropIfOverflowed();
+  }
 }
 
 // ------------------------------------------------------------ directories
@@ -204,13 +208,18 @@ export function listingDigest(l: DirListing): string {
 
 /** Directory listings remembered by the directory's stamp, with the same racy rule. */
 export class DirListingCache {
-  private readonly memo: LRUCache<string, DirListing>;
+  private readonly memo: TrimmableLru<string, DirListing>;
 
   constructor(
     private readonly racySlackMs = DEFAULT_RACY_SLACK_MS,
     maxEntries = 20_000,
   ) {
-    this.memo = boundedLru(maxEntries);
+    this.memo = trimmableLru(maxEntries);
+  }
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    this.memo.dropIfOverflowed();
   }
 
   /** The listing of `dir` and the stamp it belongs to, or null when `dir` is not a directory. */

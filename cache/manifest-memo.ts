@@ -3,12 +3,13 @@
 // content file keep their stat stamps (another process's write changes both), so a
 // hit does not re-read or re-parse the manifest.
 
-import { LRUCache } from 'lru-cache';
+import { trimmableLru, type TrimmableLru } from '../fs/bounded-lru.js';
 import { CorruptEntryError } from './blob.js';
 import { quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { addEntry, decodeManifest, encodeManifest, type Manifest, type ManifestEntry } from './manifest.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
+import { SharedRecords } from './shared-records.js';
 
 /** A manifest kept decoded, with the stamps that say it is still the one on disk. */
 interface KnownManifest {
@@ -19,8 +20,25 @@ interface KnownManifest {
   bytes: number;
 }
 
+/** An entry whose records and lists are shared instances (`shared`), for keeping. */
+function sharedEntry(e: ManifestEntry, shared: SharedRecords, done: WeakSet<ManifestEntry>): ManifestEntry {
+  if (done.has(e)) return e;
+  const out: ManifestEntry = {
+    ...e,
+    headers: shared.each(e.headers),
+    dirs: shared.list(e.dirs),
+    absent: shared.texts(e.absent),
+    present: shared.list(e.present),
+  };
+  done.add(out);
+  return out;
+}
+
 export class ManifestMemo {
-  private readonly memo: LRUCache<string, KnownManifest>;
+  private readonly memo: TrimmableLru<string, KnownManifest>;
+  /** Records repeated across manifests, kept once (shared-records.ts). */
+  private readonly shared = new SharedRecords();
+  private readonly sharedEntries = new WeakSet<ManifestEntry>();
 
   constructor(
     private readonly store: TieredStore,
@@ -29,7 +47,12 @@ export class ManifestMemo {
     private readonly maxEntries: number,
     memoBytes: number,
   ) {
-    this.memo = new LRUCache({ maxSize: Math.max(1, memoBytes), sizeCalculation: (m) => Math.max(1, m.bytes) });
+    this.memo = trimmableLru(memoBytes, (m) => m.bytes);
+  }
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    if (this.memo.dropIfOverflowed()) this.shared.clear();
   }
 
   /**
@@ -83,6 +106,7 @@ export class ManifestMemo {
   private remember(key1: string, manifest: Manifest, bucket: QuickStat, path: string, bytes: number): void {
     const content = quickStat(path);
     if (!content) return;
-    this.memo.set(key1, { manifest, bucket, path, content, bytes });
+    const kept: Manifest = { version: manifest.version, entries: manifest.entries.map((e) => sharedEntry(e, this.shared, this.sharedEntries)) };
+    this.memo.set(key1, { manifest: kept, bucket, path, content, bytes });
   }
 }

@@ -29,14 +29,14 @@
 
 import { copyFileSync, readFileSync } from 'node:fs';
 import { quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
-import { boundedLru } from '../fs/bounded-lru.js';
+import { trimmableLru } from '../fs/bounded-lru.js';
 import { isRacyTime } from '../fs/racy.js';
 import type { ObjectRef } from './result.js';
 import { checkIntegrity } from './tier.js';
 import { contentPathOf } from './tiers/local.js';
 
 /** Content files whose last full check is remembered (a stamp each). */
-const MAX_VERIFIED = 50_000;
+const MAX_VERIFIED = 16_384;
 
 /** Whether an object's content file can be restored from, and if not, why. */
 export type ObjectCheck = { path: string } | { missing: string } | { corrupt: string };
@@ -50,9 +50,15 @@ export const INLINE_MAX_BYTES = 64 * 1024;
 const GONE = 'the object content file is gone (evicted or cleared)';
 
 export class ObjectFiles {
-  private readonly verified = boundedLru<string, QuickStat>(MAX_VERIFIED);
+  private readonly verified = trimmableLru<string, QuickStat>(MAX_VERIFIED);
   /** Content file by integrity (a base64 to hex conversion and a join saved per hit). */
-  private readonly paths = boundedLru<string, string>(MAX_VERIFIED);
+  private readonly paths = trimmableLru<string, string>(MAX_VERIFIED);
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    this.verified.dropIfOverflowed();
+    this.paths.dropIfOverflowed();
+  }
 
   constructor(
     /** cacache's directory (CacheLayout.store). */

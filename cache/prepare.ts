@@ -9,14 +9,14 @@ import { directKey, type KeyContext } from './keys.js';
 import { absLiteral } from './literal-paths.js';
 import { recordedHash, type HeaderHasher } from './manifest.js';
 import type { NotCacheable, Prepared } from './parts.js';
-import { boundedLru } from '../fs/bounded-lru.js';
+import { trimmableLru } from '../fs/bounded-lru.js';
 
 const MAX_ARGS_MEMO = 4096;
 
 export class TuPreparer {
   /** analyzeArgs, remembered per command line: a build asks the same few hundred
    *  times, and the analysis is a pure function of the arguments. */
-  private readonly argsMemo = boundedLru<string, ArgsAnalysis>(MAX_ARGS_MEMO);
+  private readonly argsMemo = trimmableLru<string, ArgsAnalysis>(MAX_ARGS_MEMO);
 
   constructor(
     private readonly files: FileInfoCache,
@@ -24,6 +24,11 @@ export class TuPreparer {
     private readonly hasher: HeaderHasher,
     private readonly customHasher: boolean,
   ) {}
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    this.argsMemo.dropIfOverflowed();
+  }
 
   private analyze(job: CompileJob, identity: RunnerIdentity): ArgsAnalysis {
     const k = `${identity.kind}\0${job.source}\0${job.args.join('\0')}`;

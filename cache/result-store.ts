@@ -10,21 +10,30 @@
 //
 // Decoded headers are remembered by key: a result key names content that never changes
 // meaning, and each hit still checks the object's content file (so an evicted or
-// cleared entry is a miss). The last use that eviction goes by is the header's content
+// cleared entry is a miss). The memo is bounded by its text's size, not by a count: a
+// project of 20,000 TUs would otherwise keep every TU's depfile text between builds
+// (about 1.2 KB per tiny TU measured, tens of KB for a TU of the standard library's
+// headers), and the header paths each result names are kept once (shared-records.ts). The last use that eviction goes by is the header's content
 // file's mtime, set on every hit; the object lives and dies with its header (cleanup.ts).
 
 import { writeFileSync } from 'node:fs';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { RunnerIdentity } from '../toolchain/compile-runner.js';
-import { boundedLru } from '../fs/bounded-lru.js';
+import { trimmableLru } from '../fs/bounded-lru.js';
 import { CorruptEntryError } from './blob.js';
 import { StoredObjects } from './stored-objects.js';
 import { restoreResult, ObjectGoneError } from './restore.js';
 import { decodeAnyResult, encodeResult, encodeResultHeader, type LoadedResult, type StoredResult } from './result.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
+import { SharedRecords } from './shared-records.js';
 
-const MAX_HEADERS = 20_000;
+/** What the decoded headers may take, by the estimate below (text at two bytes a
+ *  character, a pointer per header path, the objects around them): a warm rebuild of
+ *  200 TUs that each read the standard library's headers (~34 KB each) fits twice. */
+const HEADERS_MEMO_BYTES = 16 * 1024 * 1024;
+const estimatedBytes = (k: KnownHeader): number =>
+  300 + 2 * (k.result.depfile.length + k.result.depfileTarget.length + k.result.stderr.length + k.file.length) + 8 * (k.result.headers?.length ?? 0);
 
 /** A v2 header as decoded, and its content file (touched on each hit). */
 interface KnownHeader {
@@ -33,7 +42,8 @@ interface KnownHeader {
 }
 
 export class ResultStore {
-  private readonly headers = boundedLru<string, KnownHeader>(MAX_HEADERS);
+  private readonly headers = trimmableLru<string, KnownHeader>(HEADERS_MEMO_BYTES, estimatedBytes);
+  private readonly shared = new SharedRecords();
   /** Shared with the link cache (link-cache.ts), whose outputs are kept the same way. */
   readonly objects: StoredObjects;
 
@@ -47,6 +57,12 @@ export class ResultStore {
     private readonly later: (work: () => Promise<void>) => void = (work) => void work(),
   ) {
     this.objects = new StoredObjects(local, racyWindowMs);
+  }
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    if (this.headers.dropIfOverflowed()) this.shared.clear();
+    this.objects.files.trimOverflowed();
   }
 
   /** The result stored under `key`, or null; one not in our format is discarded (a miss). */
@@ -66,7 +82,10 @@ export class ResultStore {
       await this.store.discard('result', key, e.message);
       return null;
     }
-    if (r.objectRef && blob.file) this.headers.set(key, { result: r, file: blob.file });
+    if (r.objectRef && blob.file) {
+      if (r.headers) r.headers = this.shared.texts(r.headers);
+      this.headers.set(key, { result: r, file: blob.file });
+    }
     // A v1 blob in the local tier (an older cache, a remote hit's copy): rewritten in the
     // local form once, so its next hits are copies too. Its bytes passed the blob's check.
     else if (r.object && blob.file) {

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from '../cacache-api.js';
 import { quickStat, sameQuick, type QuickStat } from '../../fs/quick-stat.js';
 import { ENTRY_KINDS, type CacheTier, type EntryKind, type TierBlob, type TierGetOptions } from '../tier.js';
-import { boundedLru } from '../../fs/bounded-lru.js';
+import { trimmableLru } from '../../fs/bounded-lru.js';
 
 const KEY_PREFIX = 'rb1:';
 
@@ -63,7 +63,7 @@ interface Located {
   bucket: QuickStat;
 }
 
-const MAX_LOCATED = 20_000;
+const MAX_LOCATED = 8_192;
 
 /** A content file this process marked as used less than this long ago is not marked
  *  again: last use (what eviction goes by) is known to within this, and a build hitting
@@ -73,9 +73,15 @@ export const TOUCH_EVERY_MS = 30_000;
 export class LocalTier implements CacheTier {
   readonly name = 'local';
   readonly writable = true;
-  private readonly located = boundedLru<string, Located>(MAX_LOCATED);
+  private readonly located = trimmableLru<string, Located>(MAX_LOCATED);
   /** Content files marked as used by a hit, and when (Date.now()). */
-  private readonly touched = boundedLru<string, number>(2 * MAX_LOCATED);
+  private readonly touched = trimmableLru<string, number>(2 * MAX_LOCATED);
+
+  /** Drops memos that overflowed during the last build (bounded-lru.ts). */
+  trimOverflowed(): void {
+    this.located.dropIfOverflowed();
+    this.touched.dropIfOverflowed();
+  }
 
   constructor(
     /** cacache's directory (CacheLayout.store). */

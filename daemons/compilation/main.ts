@@ -30,5 +30,6 @@ await runDaemon(async (env) => {
     methods: compilationMethods(compilation.service, guard),
     status: () => compilation.service.status(),
     close: () => compilation.close(),
+    quiet: () => compilation.service.quiet(),
   };
 });

@@ -192,6 +192,11 @@ export class CompilationService implements CompilationApi {
     return this.queue.concurrency;
   }
 
+  /** The daemon went quiet: memos the last build overflowed are dropped (bounded-lru.ts). */
+  quiet(): void {
+    this.opts.cache?.trimOverflowed();
+  }
+
   /** Write out the cache counters now (for `replibuild cache stats`). */
   async flushCacheStats(): Promise<void> {
     await this.opts.cache?.flush();

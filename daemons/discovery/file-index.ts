@@ -216,8 +216,30 @@ export async function loadState(file: string, root: string): Promise<LoadedState
 }
 
 /** Readers (and a crash) see the old file or the new one, never a torn mix. */
-export function writeStateAtomic(file: string, state: PersistedState): Promise<void> {
-  return writeFileAtomicAsync(file, JSON.stringify(state), { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+export function writeStateAtomic(file: string, state: PersistedState | string): Promise<void> {
+  const text = typeof state === 'string' ? state : JSON.stringify(state);
+  return writeFileAtomicAsync(file, text, { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+}
+
+/** What a save writes besides the index and the header graph. */
+export type StateHead = Omit<PersistedState, 'files' | 'deps'>;
+
+/**
+ * A PersistedState's JSON text, written entry by entry from the index and the graph's
+ * lists: the same text JSON.stringify gives for serializeIndex() and the graph's
+ * toJSON(), without first building those as objects (at 20,000 TUs some 40,000 arrays
+ * and 66,000 strings made and dropped on every save after an edit).
+ */
+export function persistedStateText(head: StateHead, index: FileIndex, deps: Iterable<readonly [string, readonly string[]]>): string {
+  const { journal, ...rest } = head;
+  const files: string[] = [];
+  for (const [k, e] of index.entries()) {
+    files.push(`${JSON.stringify(k)}:[${e.size},"${e.mtime_ns}","${e.ctime_ns}","${e.ino}",${JSON.stringify(e.hash)},${e.racy ? 1 : 0}]`);
+  }
+  const lists: string[] = [];
+  for (const [src, headers] of deps) lists.push(`${JSON.stringify(src)}:${JSON.stringify(headers)}`);
+  const head0 = JSON.stringify(rest);
+  return `${head0.slice(0, -1)},"files":{${files.join(',')}},"deps":{${lists.join(',')}},"journal":${JSON.stringify(journal)}}`;
 }
 
 /** Debounces saves: a burst of edits writes the file once, and saves never overlap. */

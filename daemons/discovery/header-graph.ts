@@ -1,13 +1,27 @@
-// Which sources read which headers, from the compilers' own depfiles: the reverse
-// map answers "a header changed, which TUs are dirty" without touching the sources,
-// and the basename map answers "a new file may shadow a header some TU included".
+// Which sources read which headers, from the compilers' own depfiles: "a header
+// changed, which TUs are dirty" without touching the sources, and "a new file may
+// shadow a header some TU included" by basename.
+//
+// Kept compact: a project's sources name the same headers over and over (every TU
+// its config header, most of them the same system headers), and the lists arrive as
+// fresh strings from each build's depfiles. So each path is one string, named by a
+// small integer, and a source's headers are a list of those integers. At 20,000 TUs
+// the string-keyed maps and per-source copies of each path took 15 MB of discovery's
+// heap. Nothing is kept from header to sources: the queries that need it (a file
+// added, dependents) walk the sources' lists, a few integer look-ups per TU, and run
+// on a file's appearance, not on every edit.
 
 import { posix } from 'node:path';
 
 export class HeaderGraph {
-  private readonly fwd = new Map<string, string[]>();
-  private readonly rev = new Map<string, Set<string>>();
-  private readonly byBase = new Map<string, Set<string>>();
+  /** Path by id, and id by path: one string per path. */
+  private paths: string[] = [];
+  private ids = new Map<string, number>();
+  /** Source id → the ids of the headers it read. */
+  private fwd = new Map<number, number[]>();
+  /** Header id → how many sources read it; a header is in `byBase` while read at all. */
+  private refs = new Map<number, number>();
+  private byBase = new Map<string, Set<number>>();
 
   static fromJSON(deps: Record<string, string[]>): HeaderGraph {
     const g = new HeaderGraph();
@@ -16,7 +30,12 @@ export class HeaderGraph {
   }
 
   toJSON(): Record<string, string[]> {
-    return Object.fromEntries(this.fwd);
+    return Object.fromEntries(this.entries());
+  }
+
+  /** Each source with the headers it read (what toJSON holds, one source at a time). */
+  *entries(): IterableIterator<[string, string[]]> {
+    for (const [s, hs] of this.fwd) yield [this.paths[s]!, hs.map((h) => this.paths[h]!)];
   }
 
   get sourceCount(): number {
@@ -28,71 +47,103 @@ export class HeaderGraph {
     this.forget(source);
     const unique = [...new Set(headers)].filter((h) => h !== source);
     if (unique.length === 0) return;
-    this.fwd.set(source, unique);
-    for (const h of unique) {
-      let s = this.rev.get(h);
-      if (!s) {
-        this.rev.set(h, (s = new Set()));
-        addTo(this.byBase, posix.basename(h), h);
-      }
-      s.add(source);
+    const ids = unique.map((h) => this.idOf(h));
+    this.fwd.set(this.idOf(source), ids);
+    for (const h of ids) {
+      const n = this.refs.get(h) ?? 0;
+      if (n === 0) addTo(this.byBase, posix.basename(this.paths[h]!), h);
+      this.refs.set(h, n + 1);
     }
   }
 
   forget(source: string): void {
-    const old = this.fwd.get(source);
+    const s = this.ids.get(source);
+    const old = s === undefined ? undefined : this.fwd.get(s);
     if (!old) return;
-    this.fwd.delete(source);
+    this.fwd.delete(s!);
     for (const h of old) {
-      const s = this.rev.get(h);
-      if (!s) continue;
-      s.delete(source);
-      if (s.size === 0) {
-        this.rev.delete(h);
-        removeFrom(this.byBase, posix.basename(h), h);
+      const n = this.refs.get(h)! - 1;
+      if (n > 0) {
+        this.refs.set(h, n);
+        continue;
       }
+      this.refs.delete(h);
+      removeFrom(this.byBase, posix.basename(this.paths[h]!), h);
     }
+    this.compactIfSparse();
   }
 
   headersOf(source: string): readonly string[] {
-    return this.fwd.get(source) ?? [];
+    const s = this.ids.get(source);
+    return (s === undefined ? undefined : this.fwd.get(s)?.map((h) => this.paths[h]!)) ?? [];
   }
 
   /** Sources affected by changes to `paths`: those that included one of them, and any
    *  of the paths that is itself a recorded source. Sorted. */
   dependents(paths: Iterable<string>): string[] {
     const out = new Set<string>();
+    const want = new Set<number>();
     for (const p of paths) {
-      if (this.fwd.has(p)) out.add(p);
-      for (const s of this.rev.get(p) ?? []) out.add(s);
+      const id = this.ids.get(p);
+      if (id === undefined) continue;
+      if (this.fwd.has(id)) out.add(p);
+      if (this.refs.has(id)) want.add(id);
     }
+    this.addReaders(want, out);
     return [...out].sort();
   }
 
   /** Sources that included a header with the same basename as `added`. Over-approximates
    *  on purpose: which directory wins depends on the include path, which the planner knows. */
   shadowedBy(added: string): string[] {
-    const out = new Set<string>();
-    for (const h of this.byBase.get(posix.basename(added)) ?? []) {
-      for (const s of this.rev.get(h) ?? []) out.add(s);
-    }
-    return [...out].sort();
+    return this.shadowCandidates([added]);
   }
 
   shadowCandidates(addedPaths: Iterable<string>): string[] {
+    const want = new Set<number>();
+    for (const a of addedPaths) for (const h of this.byBase.get(posix.basename(a)) ?? []) want.add(h);
     const out = new Set<string>();
-    for (const a of addedPaths) for (const s of this.shadowedBy(a)) out.add(s);
+    this.addReaders(want, out);
     return [...out].sort();
+  }
+
+  /** Adds to `out` every source that read one of the headers `want`. */
+  private addReaders(want: ReadonlySet<number>, out: Set<string>): void {
+    if (want.size === 0) return;
+    for (const [s, hs] of this.fwd) if (hs.some((h) => want.has(h))) out.add(this.paths[s]!);
+  }
+
+  private idOf(path: string): number {
+    let id = this.ids.get(path);
+    if (id === undefined) {
+      id = this.paths.length;
+      this.paths.push(path);
+      this.ids.set(path, id);
+    }
+    return id;
+  }
+
+  /** Ids are not reused: once most of them name paths nothing refers to any more
+   *  (sources and headers renamed or gone), the tables are built again from what is. */
+  private compactIfSparse(): void {
+    if (this.paths.length < 1024 || this.paths.length < 2 * (this.fwd.size + this.refs.size)) return;
+    const deps = this.toJSON();
+    this.paths = [];
+    this.ids = new Map();
+    this.fwd = new Map();
+    this.refs = new Map();
+    this.byBase = new Map();
+    for (const [src, headers] of Object.entries(deps)) this.record(src, headers);
   }
 }
 
-function addTo(m: Map<string, Set<string>>, k: string, v: string): void {
+function addTo(m: Map<string, Set<number>>, k: string, v: number): void {
   let s = m.get(k);
   if (!s) m.set(k, (s = new Set()));
   s.add(v);
 }
 
-function removeFrom(m: Map<string, Set<string>>, k: string, v: string): void {
+function removeFrom(m: Map<string, Set<number>>, k: string, v: number): void {
   const s = m.get(k);
   if (!s) return;
   s.delete(v);

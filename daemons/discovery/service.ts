@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { FileIndex, loadState, Persister, serializeIndex, writeStateAtomic, type PersistedState } from './file-index.js';
+import { FileIndex, loadState, persistedStateText, Persister, writeStateAtomic } from './file-index.js';
 import { HeaderGraph } from './header-graph.js';
 import { nodeIO, type DiscoveryIO } from './io.js';
 import { Journal } from './journal.js';
@@ -455,17 +455,15 @@ export class DiscoveryService {
   }
 
   private async save(): Promise<void> {
-    const state: PersistedState = {
-      version: 1,
+    const head = {
+      version: 1 as const,
       root: this.scope.root,
       journal_id: this.journal.id,
       epoch: this.journal.epoch,
       clean: this.cleanClose,
       saved_at: new Date().toISOString(),
-      files: serializeIndex(this.index),
-      deps: this.graph.toJSON(),
       journal: this.journal.snapshot(),
     };
-    await writeStateAtomic(this.stateFile, state);
+    await writeStateAtomic(this.stateFile, persistedStateText(head, this.index, this.graph.entries()));
   }
 }

@@ -36,6 +36,8 @@ export interface HostedService {
   /** The daemon's own figures for `status`. */
   status(): Record<string, unknown> | Promise<Record<string, unknown>>;
   close?(): Promise<void>;
+  /** Once the daemon has gone quiet after work (idle-gc.ts), before it collects. */
+  quiet?(): void;
 }
 
 /** Messages on the IPC channel the launcher opens for the ready handshake. */
@@ -131,6 +133,13 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
   const idleGc = new IdleCollector();
   let service: HostedService | null = null;
   const children = new ChildTracker(paths, name);
+  idleGc.onQuiet = () => {
+    try {
+      service?.quiet?.();
+    } catch (e) {
+      log.error(`idle trim failed: ${(e as Error).message}`);
+    }
+  };
 
   const shutdown = async (reason: string, code = 0) => {
     if (stopping) return;

@@ -23,6 +23,9 @@ export class IdleCollector {
   private left = 0;
   private readonly gc: (() => void) | null;
   collections = 0;
+  /** Runs once the daemon has gone quiet, just before the first collection: work that
+   *  frees memory (memos a build overflowed) and must not delay a request. */
+  onQuiet: (() => void) | null = null;
 
   constructor(
     private readonly idleMs = IDLE_MS,
@@ -49,6 +52,7 @@ export class IdleCollector {
     this.left = left;
     this.timer = setTimeout(() => {
       this.timer = null;
+      if (left === 2) this.onQuiet?.();
       this.collections++;
       this.gc!();
       if (left > 1) this.schedule(this.shrinkMs, left - 1);

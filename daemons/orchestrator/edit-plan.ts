@@ -16,7 +16,7 @@ import type { BuildStateReader, LinkRecord } from './build-state.js';
 import type { FileHasher } from './file-hasher.js';
 import { stillUpToDate, type JournalPoint } from './journal-point.js';
 import { leadingIncludesUnchanged } from './pch-plan.js';
-import { tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
+import { tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
 import type { WatchCoverage } from './watch-coverage.js';
 
 /** A build's plan, kept with what it was made for. */
@@ -76,7 +76,7 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   // What the journal does not cover, and the outputs, as on a no-op.
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
   // One pass in memory; only the TUs that read a changed file are looked at.
-  const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? { ...tu, dirty: false, reason: null } : tu));
+  const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? tuPlanOf(tu, null) : tu));
   const look = tus.flatMap((tu, i) => {
     const rec = input.state.getObject(tu.object);
     return !rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path)) ? [i] : [];
@@ -85,7 +85,7 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
     look.map(async (i) => {
       const tu = tus[i]!;
       const reason = await tuReason(tu, input.state.getObject(tu.object), tu.compiler_id, input.hasher, { forceDirty: input.forceDirty });
-      if (reason !== null) tus[i] = { ...tu, job: { ...tu.job, build_id: input.build_id }, dirty: true, reason };
+      if (reason !== null) tus[i] = tuPlanOf(tu, reason, { ...tu.job, build_id: input.build_id });
     }),
   );
   const relinking = new Set<string>();

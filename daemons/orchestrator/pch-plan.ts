@@ -18,9 +18,10 @@
 // own record going stale (its depfile lists them), which the planner passes on to its users.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, resolve } from 'node:path';
 import { cwdIndependentArgs } from '../../cache/keys.js';
+import { SharedRecords } from '../../cache/shared-records.js';
 import type { CompileJob } from '../../protocol/build.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { sourceLanguage } from '../../config/source-language.js';
@@ -30,6 +31,7 @@ import { pchBuildJob, pchDirOf } from '../../toolchain/pch-jobs.js';
 import { compilerSearch, type CompilerSearchStore } from '../../toolchain/compiler-search.js';
 import { selectTargets } from './planner.js';
 import { choosePrefix, isIncludeGuarded, leadingIncludes, startsWithPrefix, type LeadingInclude, type TuIncludes } from './pch-detect.js';
+import { readTextOrNull, TextFacts } from './text-facts.js';
 
 export interface PchNode {
   target: string;
@@ -59,45 +61,21 @@ function headerPathFor(config: ProjectConfig, target: string, argsKey: readonly 
   return posix.join(pchDirOf(config, target), `${hash}.h`);
 }
 
-/** Texts read during a build, per path and stat; kept across builds in one process. */
-const texts = new Map<string, { mtimeMs: number; size: number; text: string }>();
-function readText(abs: string): string | null {
-  const st = statSync(abs, { throwIfNoEntry: false });
-  if (!st || !st.isFile()) return null;
-  const kept = texts.get(abs);
-  if (kept && kept.mtimeMs === st.mtimeMs && kept.size === st.size) return kept.text;
-  let text: string;
-  try {
-    text = readFileSync(abs, 'utf8');
-  } catch {
-    return null;
-  }
-  texts.set(abs, { mtimeMs: st.mtimeMs, size: st.size, text });
-  return text;
-}
+/** Include records repeated across sources (every TU's `<vector>`), and identical
+ *  lists of them, kept once. */
+const sharedIncludes = new SharedRecords();
 
-/** Each source's leading #includes, kept with the text they were read from: a build
- *  with no state plans every TU, and most texts are the same as the last build's. */
-const leading = new Map<string, { text: string; includes: LeadingInclude[] }>();
-function leadingIncludesOf(abs: string): LeadingInclude[] | null {
-  const text = readText(abs);
-  if (text === null) return null;
-  const kept = leading.get(abs);
-  if (kept && kept.text === text) return kept.includes;
-  const includes = leadingIncludes(text);
-  leading.set(abs, { text, includes });
-  return includes;
-}
+/** Each source's leading #includes, by its stat: a build with no state plans every TU,
+ *  and most sources are as they were at the last build. */
+const leading = new TextFacts<LeadingInclude[]>((text) => sharedIncludes.list(leadingIncludes(text)));
+/** Whether a header outside the project is guarded (pch-detect.ts), by its stat. */
+const guarded = new TextFacts<boolean>(isIncludeGuarded);
 
 /** Whether the source at `abs` still starts with the #include lines it had when a PCH
  *  plan last read it (in this process): then it still adds the same keys to that plan,
  *  all else equal. False when no plan read it. */
 export function leadingIncludesUnchanged(abs: string): boolean {
-  const kept = leading.get(abs);
-  if (!kept) return false;
-  const now = readText(abs);
-  if (now === null) return false;
-  return now === kept.text || JSON.stringify(leadingIncludes(now)) === JSON.stringify(kept.includes);
+  return leading.unchanged(abs, (was, now) => was === now || JSON.stringify(was) === JSON.stringify(now));
 }
 
 function isFile(abs: string): boolean {
@@ -152,7 +130,7 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
       const eligible = new Map<string, boolean>();
       const tus: TuIncludes[] = [];
       for (const job of g.plain) {
-        const includes = leadingIncludesOf(resolve(root, job.source));
+        const includes = leading.get(resolve(root, job.source));
         if (includes === null) continue;
         const keys: string[] = [];
         for (const inc of includes) {
@@ -163,8 +141,7 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
           if (ok === undefined) {
             // Rarely changes: a compiler or -isystem dir, or outside the project.
             const stable = systemDirs.some((d) => within(d, found)) || !within(root, found);
-            const htext = stable ? readText(found) : null;
-            eligible.set(found, (ok = htext !== null && isIncludeGuarded(htext)));
+            eligible.set(found, (ok = stable && guarded.get(found) === true));
           }
           if (!ok) break;
           keys.push(`${inc.angled ? '<' : '"'}${inc.name}=${found}`);
@@ -192,7 +169,7 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
   }
   for (const n of nodes) {
     const abs = resolve(root, n.header);
-    if (readText(abs) === n.content) continue;
+    if (readTextOrNull(abs) === n.content) continue;
     mkdirSync(dirname(abs), { recursive: true });
     writeFileAtomic(abs, n.content);
   }

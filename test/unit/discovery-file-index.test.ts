@@ -6,6 +6,7 @@ import {
   entryFor,
   FileIndex,
   loadState,
+  persistedStateText,
   Persister,
   RACY_NS,
   serializeIndex,
@@ -14,6 +15,7 @@ import {
   type PersistedState,
 } from '../../daemons/discovery/file-index.js';
 import type { FileStat } from '../../daemons/discovery/io.js';
+import { HeaderGraph } from '../../daemons/discovery/header-graph.js';
 
 const HASH = 'a'.repeat(64);
 const st = (over: Partial<FileStat> = {}): FileStat => ({ kind: 'file', size: 3, mtime_ns: 1_000_000_000_000n, ctime_ns: 1_000_000_000_000n, ino: 42n, ...over });
@@ -37,6 +39,26 @@ function state(index: FileIndex, over: Partial<PersistedState> = {}): PersistedS
 }
 
 describe('discovery file index', () => {
+  it('writes its state as text entry by entry: exactly what the object form stringifies to, and loads back', async () => {
+    const ix = new FileIndex();
+    ix.set('src/a "q".cpp', entryFor(st(), HASH, 10n * RACY_NS));
+    ix.set('/opt/inc/b.h', entryFor(st({ size: 0, ino: 2n ** 60n, mtime_ns: 5n }), 'b'.repeat(64), 6n));
+    const g = new HeaderGraph();
+    g.record('src/a "q".cpp', ['/opt/inc/b.h', 'inc\\x.h']);
+    g.record('src/c.cpp', ['/opt/inc/b.h']);
+    const whole = state(ix, { deps: g.toJSON() });
+    const { files: _f, deps: _d, ...head } = whole;
+    const text = persistedStateText(head, ix, g.entries());
+    expect(JSON.parse(text)).toEqual(JSON.parse(JSON.stringify(whole)));
+    const empty = persistedStateText(head, new FileIndex(), new HeaderGraph().entries());
+    expect(JSON.parse(empty)).toEqual({ ...JSON.parse(JSON.stringify(head)), files: {}, deps: {} });
+    const file = join(tmp(), 'state.json');
+    await writeStateAtomic(file, text);
+    const back = await loadState(file, '/proj');
+    expect(back?.deps).toEqual(g.toJSON());
+    expect(back?.index.get('/opt/inc/b.h')).toEqual(ix.get('/opt/inc/b.h'));
+  });
+
   it('tracks files per directory, so a removed directory finds its files', () => {
     const ix = new FileIndex();
     const e = entryFor(st(), HASH, 10n * RACY_NS);

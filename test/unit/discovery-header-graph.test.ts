@@ -43,4 +43,39 @@ describe('discovery header graph', () => {
     expect(h.dependents(['x.h'])).toEqual(['a.cpp']);
     expect(h.shadowCandidates(['y/x.h'])).toEqual(['a.cpp']);
   });
+
+  it('keeps one string per path however many sources name it', () => {
+    const g = new HeaderGraph();
+    g.record('a.cpp', JSON.parse('["include/config.h", "x.h"]') as string[]);
+    g.record('b.cpp', JSON.parse('["include/config.h"]') as string[]);
+    expect(g.headersOf('a.cpp')[0]).toBe(g.headersOf('b.cpp')[0]);
+    expect(g.headersOf('nope.cpp')).toEqual([]);
+  });
+
+  it('gives the same answers after many sources come and go (its tables are rebuilt)', () => {
+    const g = new HeaderGraph();
+    g.record('keep.cpp', ['inc/k.h', 'inc/shared.h']);
+    for (let i = 0; i < 3000; i++) {
+      g.record(`gen/t${i}.cpp`, [`gen/h${i}.h`, 'inc/shared.h']);
+      if (i > 0) g.record(`gen/t${i - 1}.cpp`, []);
+    }
+    expect(g.sourceCount).toBe(2);
+    expect(g.dependents(['inc/shared.h'])).toEqual(['gen/t2999.cpp', 'keep.cpp']);
+    expect(g.dependents(['gen/h5.h', 'gen/t5.cpp'])).toEqual([]);
+    expect(g.dependents(['inc/k.h', 'keep.cpp'])).toEqual(['keep.cpp']);
+    expect(g.shadowCandidates(['other/h2999.h', 'other/k.h'])).toEqual(['gen/t2999.cpp', 'keep.cpp']);
+    expect(g.shadowCandidates(['other/h5.h'])).toEqual([]);
+    expect(g.toJSON()).toEqual({ 'keep.cpp': ['inc/k.h', 'inc/shared.h'], 'gen/t2999.cpp': ['gen/h2999.h', 'inc/shared.h'] });
+  });
+
+  it('a source that is also a header of another source', () => {
+    const g = new HeaderGraph();
+    g.record('gen/a.inc', ['x.h', 'gen/a.inc']);
+    g.record('main.cpp', ['gen/a.inc']);
+    expect(g.headersOf('gen/a.inc')).toEqual(['x.h']);
+    expect(g.dependents(['gen/a.inc'])).toEqual(['gen/a.inc', 'main.cpp']);
+    expect(g.dependents(['x.h'])).toEqual(['gen/a.inc']);
+    g.forget('main.cpp');
+    expect(g.shadowCandidates(['y/a.inc'])).toEqual([]);
+  });
 });

@@ -37,6 +37,21 @@ describe('IdleCollector', () => {
     c.stop();
   });
 
+  it('runs the quiet-time work once per quiet spell, before the first collection', async () => {
+    const order: string[] = [];
+    const c = new IdleCollector(80, () => order.push('gc'), 200);
+    c.onQuiet = () => order.push('quiet');
+    c.activity();
+    await sleep(150);
+    expect(order).toEqual(['quiet', 'gc']);
+    await sleep(300);
+    expect(order).toEqual(['quiet', 'gc', 'gc']);
+    c.activity();
+    await sleep(150);
+    expect(order).toEqual(['quiet', 'gc', 'gc', 'quiet', 'gc']);
+    c.stop();
+  });
+
   it('does nothing without a collector (node started without --expose-gc)', async () => {
     const c = new IdleCollector(10, undefined, 10);
     c.activity();
