@@ -9,13 +9,12 @@
 // linker write extra files are not cached.
 
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
-import { CACHE_FORMAT_VERSION, KeyHasher } from './keys.js';
+import { CACHE_FORMAT_VERSION, KeyHasher, sha256Hex } from './keys.js';
 import { contentStampKeyOf, sameStamp, statBigSync, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
@@ -92,7 +91,7 @@ export async function archiverIdentity(ar: string, cwd = process.cwd()): Promise
   if (!path) throw new Error(`archiver "${ar}" not found on PATH; install binutils or name its full path`);
   const st = await stat(path);
   const fields = { kind: 'ar', path, size: st.size, mtime_ms: st.mtimeMs };
-  return { ...fields, id: createHash('sha256').update(JSON.stringify(fields)).digest('hex') };
+  return { ...fields, id: sha256Hex(JSON.stringify(fields)) };
 }
 
 const ldMemo = new Map<string, Promise<string>>();
@@ -259,7 +258,7 @@ export class LinkCache {
         // with it, so the caller's record need not read it again.
         const st = statBigSync(outAbs);
         const output = await readFile(outAbs);
-        const sha256 = createHash('sha256').update(output).digest('hex');
+        const sha256 = sha256Hex(output);
         if (st && st.size === BigInt(output.length)) written = { sha256, stamp: contentStampKeyOf(st) };
         if (output.length > 0) {
           const k = key;
@@ -295,7 +294,7 @@ export class LinkCache {
     try {
       hashes = await Promise.all(
         stamps.map(({ f, abs, stamp }) =>
-          stamp === null ? null : hashOf && inputs.has(f) ? hashOf(f) : readFile(abs).then((b) => createHash('sha256').update(b).digest('hex')),
+          stamp === null ? null : hashOf && inputs.has(f) ? hashOf(f) : readFile(abs).then(sha256Hex),
         ),
       );
     } catch {
@@ -368,7 +367,7 @@ export class LinkCache {
   /** The content file is checked as it is stored: a link of fresh inputs skips the
    *  look-up that would have found a damaged one (and removed it) before the store. */
   private async saveLocal(key: string, stderr: string, output: Buffer, known?: string): Promise<void> {
-    const sha256 = known ?? createHash('sha256').update(output).digest('hex');
+    const sha256 = known ?? sha256Hex(output);
     await this.objects!.save('link', key, output, (ref) => encodeLinkHeader(stderr, ref, sha256), (why) => this.onCorrupt?.(key, why));
   }
 

@@ -25,17 +25,20 @@ export class StartNotices {
 
   /** The job's result, carrying its start when that was not sent yet. */
   result(index: number, result: CompileResult): void {
-    const at_ms = this.unsent.get(index);
-    if (at_ms === undefined) return this.send({ index, result });
-    this.unsent.delete(index);
-    this.send({ index, result, at_ms });
+    const at_ms = this.take(index);
+    this.send(at_ms === undefined ? { index, result } : { index, result, at_ms });
   }
 
   /** Sends the job's start now, if it has one not sent: what comes next (an error) says nothing of it. */
   flush(index: number): void {
+    const at_ms = this.take(index);
+    if (at_ms !== undefined) this.send({ index, started: true, at_ms });
+  }
+
+  /** The job's start if not sent yet, which is then no longer pending. */
+  private take(index: number): number | undefined {
     const at_ms = this.unsent.get(index);
-    if (at_ms === undefined) return;
     this.unsent.delete(index);
-    this.send({ index, started: true, at_ms });
+    return at_ms;
   }
 }

@@ -41,6 +41,14 @@ const appJob = (root: string): LinkJob => ({
   inputs: ['build/obj/main.o', 'build/obj/answer.o'],
 });
 
+/** A fresh cache with the two-object project compiled, its link job, link cache and compiler. */
+async function appLink(opts?: Parameters<typeof setup>[0]) {
+  env = await setup(opts);
+  const { p, cache } = env;
+  await project(env);
+  return { p, cache, job: appJob(p.root), links: cache.linkCache(), id: await cxxIdentity() };
+}
+
 describe('link cache', () => {
   it('restores an executable after rm -rf build without running the linker; it runs', async () => {
     env = await setup();
@@ -187,12 +195,7 @@ describe('link cache', () => {
     const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
     it('freshInputs skips the look-up of a stored link but still stores the new one', async () => {
-      env = await setup();
-      const { p, cache } = env;
-      await project(env);
-      const job = appJob(p.root);
-      const links = cache.linkCache();
-      const id = await cxxIdentity();
+      const { cache, job, links, id } = await appLink();
       const calls = { n: 0 };
       await links.link(job, id, runner('g++', job, calls));
       // Stored, yet with freshInputs the linker runs again and no look-up is counted.
@@ -206,12 +209,7 @@ describe('link cache', () => {
     });
 
     it('hashOf answers for the inputs: with the true hashes a stored link is found without reading them', async () => {
-      env = await setup();
-      const { p, cache } = env;
-      await project(env);
-      const job = appJob(p.root);
-      const links = cache.linkCache();
-      const id = await cxxIdentity();
+      const { p, job, links, id } = await appLink();
       await links.link(job, id, runner('g++', job, { n: 0 }));
       const asked: string[] = [];
       const hashOf = async (f: string) => {
@@ -225,12 +223,7 @@ describe('link cache', () => {
     });
 
     it('an input rewritten after hashOf answered keeps the link out of the cache (its stamp moved)', async () => {
-      env = await setup();
-      const { p, cache } = env;
-      await project(env);
-      const job = appJob(p.root);
-      const links = cache.linkCache();
-      const id = await cxxIdentity();
+      const { p, cache, job, links, id } = await appLink();
       const before = p.read('build/obj/answer.o');
       const hashOf = async (f: string) => {
         const h = sha(p.read(f));
@@ -247,12 +240,7 @@ describe('link cache', () => {
     });
 
     it('freshInputs: the key is made while the linker runs; an input rewritten after it was hashed, before the linker read it, is never stored under the old content', async () => {
-      env = await setup();
-      const { p, cache } = env;
-      await project(env);
-      const job = appJob(p.root);
-      const links = cache.linkCache();
-      const id = await cxxIdentity();
+      const { p, cache, job, links, id } = await appLink();
       let hashed!: () => void;
       const answerHashed = new Promise<void>((res) => (hashed = res));
       const hashOf = async (f: string) => {
@@ -311,12 +299,7 @@ describe('link cache', () => {
     });
 
     it('with storeInBackground the store finishes after the answer, and flush() waits for it', async () => {
-      env = await setup({ storeInBackground: true });
-      const { p, cache } = env;
-      await project(env);
-      const job = appJob(p.root);
-      const links = cache.linkCache();
-      const id = await cxxIdentity();
+      const { p, cache, job, links, id } = await appLink({ storeInBackground: true });
       await links.link(job, id, runner('g++', job, { n: 0 }));
       await cache.flush();
       p.rm('build/app');
