@@ -48,7 +48,7 @@ function createFiles(scratch, count) {
 }
 
 /** The floor of a clean rebuild from a warm cache: what a hit must write, written here.
- *  `keep`: the outputs counted (default objects and depfiles, what a hit restores). */
+ *  `keep`: the outputs counted (default objects and any depfiles: what a hit restores). */
 export function restoreFloor(scratch, buildDir, keep = /\.(o|d)$/) {
   const sizes = outputBytes(buildDir, keep);
   const written = writeFloor(scratch, sizes);
@@ -103,7 +103,7 @@ export function warmSection(w, meta, scenarioTable) {
   );
   if (w.scenarios.cold) L.push('### Cold build (fills the caches)', '', scenarioTable(w.scenarios.cold, w.tools), '');
   if (w.scenarios['warm-clean']) L.push('### Warm-cache clean rebuild', '', scenarioTable(w.scenarios['warm-clean'], w.tools), '');
-  if (w.floor) L.push(floorSentence(w.floor, w.scenarios['warm-clean']?.['rb-daemon']?.summary?.median, 'objects and depfiles'), '');
+  if (w.floor) L.push(floorSentence(w.floor, w.scenarios['warm-clean']?.['rb-daemon']?.summary?.median, 'objects (and depfiles, where a hit writes them)'), '');
   return L.join('\n');
 }
 

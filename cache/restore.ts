@@ -5,7 +5,7 @@ import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { tempSuffix } from '../fs/atomic-write.js';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
-import type { RunnerIdentity } from '../toolchain/compile-runner.js';
+import { asksForDepfile, type RunnerIdentity } from '../toolchain/compile-runner.js';
 import { parseDepfile } from '../toolchain/depfile.js';
 import { retargetDepfile, type ResultMeta } from './result.js';
 
@@ -18,26 +18,32 @@ export class ObjectGoneError extends Error {
 }
 
 /** Writes the stored object (through `writeObject`, which creates or truncates the path it
- *  is given) and depfile, each by temp file + rename, the depfile first and the object
- *  last, as the runner does; the answer is a "cached" result. A half-written temp file
- *  is never renamed, so an interrupted restore leaves no output a later build trusts. */
+ *  is given) by temp file + rename; the answer is a "cached" result. A half-written temp
+ *  file is never renamed, so an interrupted restore leaves no output a later build trusts.
+ *  The depfile is written (first, as the runner does) only when the TU's flags ask for
+ *  one: nothing of replibuild reads it back (the result carries the headers), and in a
+ *  warm clean rebuild a second file per TU is most of the cost, which is file creation.
+ *  Otherwise a depfile left from an earlier compile is removed, so none in the build
+ *  directory ever names headers other than the object's. */
 export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number, writeObject: (to: string) => void): CompileResult {
   const objAbs = resolve(job.cwd, job.object);
   const depAbs = resolve(job.cwd, job.depfile);
-  const depText = retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t));
+  const depText = owedDepfile(job) ? retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t)) : null;
   // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
   const suffix = tempSuffix();
   try {
-    creatingDir(depAbs + suffix, (to) => writeFileSync(to, depText));
+    if (depText !== null) creatingDir(depAbs + suffix, (to) => writeFileSync(to, depText));
     creatingDir(objAbs + suffix, writeObject);
-    renameSync(depAbs + suffix, depAbs);
+    if (depText !== null) renameSync(depAbs + suffix, depAbs);
+    else rmSync(depAbs, { force: true });
     renameSync(objAbs + suffix, objAbs);
   } catch (e) {
     rmSync(depAbs + suffix, { force: true });
     rmSync(objAbs + suffix, { force: true });
     throw e;
   }
-  const headers = r.headers ?? depfileHeaders(job, depText);
+  // Retargeting changes only the rule's target, not the prerequisites.
+  const headers = r.headers ?? depfileHeaders(job, r.depfile);
   return {
     outcome: 'cached',
     exit_code: 0,
@@ -46,6 +52,14 @@ export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: Resu
     headers,
     compiler_id: identity.id,
   };
+}
+
+/** Whether a restore writes the depfile: the TU's flags ask for one, or the object is a
+ *  precompiled header, whose directory its users' compiles search (-include) and whose
+ *  listing is therefore part of their cache keys: without the depfile it would differ
+ *  from the one a compile leaves, and every user would miss. */
+function owedDepfile(job: CompileJob): boolean {
+  return asksForDepfile(job) || job.object.endsWith('.gch');
 }
 
 /** The headers a depfile names: its prerequisites without the source (as the runner reports them). */

@@ -41,6 +41,12 @@ export function isCancellation(err: unknown): boolean {
 export type RunnerIdentity = Pick<CompilerIdentity, 'path' | 'id' | 'cache_id' | 'kind'>;
 
 
+/** Whether the TU's own flags ask for a depfile (-MD or -MMD): the runner always makes
+ *  one to learn the headers, but only such a TU's build directory is owed one. */
+export function asksForDepfile(job: Pick<CompileJob, 'args'>): boolean {
+  return job.args.includes('-MD') || job.args.includes('-MMD');
+}
+
 /** The arguments the runner passes, with the given output and depfile names. */
 export function compileArgv(job: CompileJob, object: string, depfile: string): string[] {
   return [...job.args, '-MD', '-MF', depfile, '-MT', job.object, '-o', object];

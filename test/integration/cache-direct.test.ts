@@ -173,8 +173,9 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
       p.write('include/foo.h', 'int foo();\n');
       p.write('src/a.cpp', '#include "foo.h"\nint bar() { return foo(); }\n');
       await p.settle();
-      const j1 = p.job('src/a.cpp', ['-Iinclude'], 'build/one/a.o');
-      const j2 = p.job('src/a.cpp', ['-Iinclude'], 'build/two/a.o');
+      // -MD: a hit writes a depfile only when the TU's flags ask for one (hit-depfile.test.ts).
+      const j1 = p.job('src/a.cpp', ['-Iinclude', '-MD'], 'build/one/a.o');
+      const j2 = p.job('src/a.cpp', ['-Iinclude', '-MD'], 'build/two/a.o');
       await compile(cache, j1, run);
       const r = await compile(cache, j2, run);
       expect(r.outcome).toBe('cached');

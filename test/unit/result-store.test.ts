@@ -44,7 +44,8 @@ const stored: StoredResult = {
   createdMs: 7,
   headers: ['include/a.h'],
 };
-const job = (object = 'build/a.o'): CompileJob => ({ cwd: proj, compiler: 'g++', args: ['-c', 'src/a.cpp'], source: 'src/a.cpp', object, depfile: object.replace(/\.o$/, '.d') });
+// -MD: the restore writes a depfile only when the TU's flags ask for one (hit-depfile.test.ts).
+const job = (object = 'build/a.o'): CompileJob => ({ cwd: proj, compiler: 'g++', args: ['-MD', '-c', 'src/a.cpp'], source: 'src/a.cpp', object, depfile: object.replace(/\.o$/, '.d') });
 const identity = { id: 'cc', cache_id: 'cc', path: '/usr/bin/g++', kind: 'gcc' } as const;
 
 describe('result forms', () => {
