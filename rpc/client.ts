@@ -36,6 +36,7 @@ export class RpcConnection {
   private nextId = 1;
   private readonly pending = new Map<JsonRpcId, Pending>();
   private closedError: Error | null = null;
+  private authHeld = false;
 
   private constructor(private readonly socket: Socket) {
     const decoder = new LineDecoder(MAX_LINE_BYTES);
@@ -76,7 +77,7 @@ export class RpcConnection {
       });
     });
     const conn = new RpcConnection(socket);
-    const identity = conn.call<Record<string, unknown>>(AUTH_METHOD, { token }, { timeoutMs });
+    const identity = conn.holdAuth(() => conn.call<Record<string, unknown>>(AUTH_METHOD, { token }, { timeoutMs }));
     identity.catch(() => conn.close());
     return { conn, identity };
   }
@@ -106,8 +107,31 @@ export class RpcConnection {
       }
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress: opts.onProgress, cleanup });
-      this.socket.write(encodeMessage({ jsonrpc: '2.0', id, method, params }));
+      this.send(encodeMessage({ jsonrpc: '2.0', id, method, params }));
     });
+  }
+
+  /** The token of a pipelined open waits in the socket's buffer for the first call, so
+   *  the two leave in one write (noDelay would make them two segments, each a system call
+   *  and a wake-up of the daemon). Released by that call, at once, or after this turn's
+   *  promise jobs if no call comes: a call never waits for anything but its own write. */
+  private holdAuth<T>(sendAuth: () => T): T {
+    this.socket.cork();
+    const sent = sendAuth();
+    this.authHeld = true;
+    setImmediate(() => this.releaseAuth());
+    return sent;
+  }
+
+  private releaseAuth(): void {
+    if (!this.authHeld) return;
+    this.authHeld = false;
+    this.socket.uncork();
+  }
+
+  private send(bytes: string): void {
+    this.socket.write(bytes);
+    this.releaseAuth();
   }
 
   close(): void {

@@ -2,7 +2,7 @@
 import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { resolveProject } from '../project.js';
-import { enterDirectory } from '../entering-directory.js';
+import { enterDirectory, type Announcer } from '../entering-directory.js';
 
 /** `why`'s lines for the build whose trace is `id`. */
 async function explainBuild(root: string, id: number | undefined): Promise<string[]> {
@@ -27,30 +27,45 @@ export interface CompileArgs {
 
 export async function run(args: CompileArgs): Promise<number> {
   const root = resolveProject(args.dir);
-  const out = new BuildOutput({ json: Boolean(args.json), verbose: Boolean(args.verbose), stdout: process.stdout, stderr: process.stderr });
+  const json = Boolean(args.json);
+  // The output is set up once the request is on its way: process.stdout and stderr are
+  // made on first use, which costs milliseconds (more on a loaded machine), and the daemon
+  // plans and compiles meanwhile. setImmediate runs after this turn's poll, in which the
+  // connection opens and the request leaves (rpc/client.ts); anything printed, an event or
+  // a note, sets it up first, so the Entering line still comes before all else.
+  let output: { out: BuildOutput; dir: Announcer } | null = null;
+  const ready = () =>
+    (output ??= {
+      out: new BuildOutput({ json, verbose: Boolean(args.verbose), stdout: process.stdout, stderr: process.stderr }),
+      dir: enterDirectory(root, process.stdout, json),
+    });
+  const early = setImmediate(ready);
   const ac = new AbortController();
   const onSigint = () => ac.abort(new Error('interrupted'));
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
-  const dir = enterDirectory(root, process.stdout, Boolean(args.json));
   try {
     const summary = await runBuildRequest(
       root,
-      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !args.json, profile: args.profile ?? '' },
+      { targets: args.targets, jobs: args.jobs ?? 0, keep_going: Boolean(args.keepGoing), verbose: Boolean(args.verbose), progress: !json, profile: args.profile ?? '' },
       {
         noDaemon: args.daemon === false,
-        onEvent: (e) => out.event(e),
+        onEvent: (e) => ready().out.event(e),
         onNote: (t) => {
-          if (!args.json) process.stderr.write(t + '\n');
+          ready();
+          if (!json) process.stderr.write(t + '\n');
         },
         signal: ac.signal,
       },
     );
-    if (args.explain && !args.json) out.explain(await explainBuild(root, summary.trace));
+    const { out } = ready();
+    if (args.explain && !json) out.explain(await explainBuild(root, summary.trace));
     out.finish(summary);
     return summary.ok ? 0 : ac.signal.aborted ? 130 : 1;
   } finally {
-    dir.leave();
+    clearImmediate(early);
+    // Set up now if a failure came first: the Entering and Leaving lines come in any case.
+    ready().dir.leave();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
   }

@@ -6,7 +6,8 @@
 // cut short) and the lines after it are ignored: the state is a cache, and a record
 // it lacks is a TU compiled again. The whole file is written again, and the log
 // removed, when the log has grown to half the file's size.
-import { appendFile, readFile, rm } from 'node:fs/promises';
+import { appendFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { renameStableKeyOf, statBigSync } from '../../fs/stat-stamp.js';
 import type { BuildStateData, CompilerSearchRecord, LinkRecord, ObjectRecord, StoredSearchContext } from './build-state.js';
@@ -50,8 +51,11 @@ export function appendPays(stateFile: string, changed: number): boolean {
   return changed <= MAX_APPENDED && base > 0n && log * 2n < base;
 }
 
-/** Appends one save's changes, with the search contexts its records name. Returns the bytes written. */
-export async function appendChanges(logFile: string, changes: StateChanges, data: BuildStateData): Promise<number> {
+/** Appends one save's changes, with the search contexts its records name. Returns the bytes written.
+ *  Synchronous: one small write, on the path of every edit's answer (the build waits for
+ *  its save), where fs/promises' appendFile is three trips through libuv's thread pool,
+ *  each queued behind whatever reads and cache stores hold it. */
+export function appendChanges(logFile: string, changes: StateChanges, data: BuildStateData): number {
   const x: Record<string, StoredSearchContext> = {};
   const c: Record<string, string[]> = {};
   for (const r of changes.objects.values()) {
@@ -69,7 +73,7 @@ export async function appendChanges(logFile: string, changes: StateChanges, data
       c,
       p: Object.fromEntries(changes.probes),
     }) + '\n';
-  await appendFile(logFile, line, { mode: PRIVATE_FILE_MODE });
+  appendFileSync(logFile, line, { mode: PRIVATE_FILE_MODE });
   return Buffer.byteLength(line);
 }
 

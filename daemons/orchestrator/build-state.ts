@@ -439,7 +439,7 @@ export class BuildState implements BuildStateReader {
       // on every save was most of what one edit cost in a big project.
       const ours = this.diskStamp !== null && buildStateStamp(this.file) === this.diskStamp;
       if (ours && appendPays(this.file, objects.size + links.size + probes.size)) {
-        await appendChanges(logFileOf(this.file), { objects, links, probes }, this.data);
+        appendChanges(logFileOf(this.file), { objects, links, probes }, this.data);
         this.diskStamp = buildStateStamp(this.file);
         return;
       }

@@ -48,7 +48,7 @@ export interface JournalPoint {
   dirs: Map<string, string>;
   /** The config the build ran with, and what vouches that it still holds without asking
    *  setup (configStillHolds); null when the journal cannot vouch for the config files. */
-  config: { snapshot: ConfigSnapshot; sourceDirs: Map<string, string> } | null;
+  config: { snapshot: ConfigSnapshot; sourceDirs: Map<string, string>; configFiles: Map<string, string> } | null;
 }
 
 /** The journal's vouching, as the planner takes it: null when it cannot vouch at all. */
@@ -85,7 +85,7 @@ export async function stillUpToDate(
       return false;
     }
   }
-  if (!dirsUnchanged(point.dirs)) return false;
+  if (!stampsUnchanged(point.dirs)) return false;
   for (const [p, stamp] of point.outputs) if (fileStamp(resolve(config.root, p)) !== stamp) return false;
   const paths = [...point.unwatched.keys()];
   const now = await Promise.all(paths.map((p) => hasher.hash(p)));
@@ -202,41 +202,51 @@ function fileStamp(abs: string): string {
   }
 }
 
-function dirsUnchanged(dirs: ReadonlyMap<string, string>): boolean {
-  for (const [dir, stamp] of dirs) if (stamp === RACY || dirStamp(dir) !== stamp) return false;
+/** Whether each path (a dir, or a config file: dirStamp stats either) has its stamp still. */
+function stampsUnchanged(stamps: ReadonlyMap<string, string>): boolean {
+  for (const [path, stamp] of stamps) if (stamp === RACY || dirStamp(path) !== stamp) return false;
   return true;
 }
 
 /**
- * The config a no-op can build with without asking setup: the last build's, when the
- * journal says neither TOML file changed and no file came or went since, and no source
- * directory changed (a new file there may match a glob even where the journal does not
- * report it: an ignored name, a directory outside the watched roots). Setup re-reads on
- * exactly these (daemons/setup/service.ts), so it would answer the same snapshot; a
- * no-op so costs a handful of stats and no round trip, whatever the tree's size.
+ * The config a build can run with without asking setup: the last build's, when the
+ * journal says neither TOML file changed and no file came or went since (an edit of
+ * existing sources and headers is fine), the TOML files' own stamps are as they were
+ * (belt and braces: what setup reads is vouched for by its stat, as setup itself does),
+ * and no source directory changed (a new file there may match a glob even where the
+ * journal does not report it: an ignored name, a directory outside the watched roots).
+ * Setup re-reads on exactly these (daemons/setup/service.ts), and rescans only when
+ * files come or go, so it would answer the same snapshot; a build so costs a handful of
+ * stats and no round trip, whatever the tree's size.
  */
 export function configStillHolds(point: JournalPoint | null, changes: ChangesResult | null, coverage: WatchCoverage | null): ConfigSnapshot | null {
   const held = point?.config;
   if (!held || !coverage || point.scope !== coverage.key) return null;
-  if (!changes?.complete || changes.journal_id !== point.journal_id || changes.changes.length > 0) return null;
-  return dirsUnchanged(held.sourceDirs) ? held.snapshot : null;
+  if (!changes?.complete || changes.journal_id !== point.journal_id) return null;
+  if (changes.changes.length > 0) {
+    const configKeys = new Set(CONFIG_FILE_KEYS.map((f) => coverage.keyOf(f)));
+    if (!changes.changes.every((c) => c.kind === 'changed' && !configKeys.has(c.path))) return null;
+  }
+  return stampsUnchanged(held.configFiles) && stampsUnchanged(held.sourceDirs) ? held.snapshot : null;
 }
 
 /** What configStillHolds needs, taken when a build's point is made: null when discovery
- *  does not watch both config files. The source dirs are stamped against `sinceMs` (when
- *  the build began, before setup was asked), so a dir changed after setup walked it is
- *  racy and vouches for nothing. */
+ *  does not watch both config files. The source dirs and config files are stamped against
+ *  `sinceMs` (when the build began, before setup was asked), so one changed after setup
+ *  read it is racy and vouches for nothing. */
 export function configFacts(snapshot: ConfigSnapshot, coverage: WatchCoverage, sinceMs: number): JournalPoint['config'] {
   if (!snapshot.project || snapshot.issues.length > 0) return null;
   if (!CONFIG_FILE_KEYS.every((f) => coverage.covers(f))) return null;
+  const root = snapshot.project.root;
+  const configFiles = new Map(CONFIG_FILE_KEYS.map((f) => [resolve(root, f), dirStamp(resolve(root, f), sinceMs)]));
   const sourceDirs = new Map<string, string>();
   for (const t of snapshot.project.targets) {
     for (const s of t.sources) {
-      const dir = dirname(resolve(snapshot.project.root, s));
+      const dir = dirname(resolve(root, s));
       if (!sourceDirs.has(dir)) sourceDirs.set(dir, dirStamp(dir, sinceMs));
     }
   }
-  return { snapshot, sourceDirs };
+  return { snapshot, sourceDirs, configFiles };
 }
 
 const RACY = 'racy';

@@ -81,6 +81,8 @@ export class OrchestratorService implements OrchestratorApi {
   private lastNoopTrace: { id: number; key: string } | null = null;
   /** Builds planned from the last build's plan (edit-plan.ts). */
   private editPlans = 0;
+  /** Builds that ran with the config they held, not asking setup (configStillHolds). */
+  private configsHeld = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
   private configGeneration: number | undefined;
   /** The config the last build ran with (or failed on): the queue's settings and the
@@ -194,6 +196,7 @@ export class OrchestratorService implements OrchestratorApi {
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
     const held = configStillHolds(prev, changes, coverage);
+    if (held) this.configsHeld++;
     const snap = held ?? (await this.deps.setup.getConfig({ rescan: filesComeOrGo }));
     this.lastConfig = snap;
     this.configGeneration = snap.generation;
@@ -455,6 +458,7 @@ export class OrchestratorService implements OrchestratorApi {
       builds: this.queue?.builds ?? 0,
       noop_builds: this.noopBuilds,
       edit_plans: this.editPlans,
+      configs_held: this.configsHeld,
       builds_refused: this.queue?.refused ?? 0,
       builds_timed_out: this.queue?.timedOut ?? 0,
       journal_epoch: this.lastRun?.point?.epoch ?? null,

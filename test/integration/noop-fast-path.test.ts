@@ -8,11 +8,17 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileJson, cliSync, readRecordFile, waitFor, pidAlive, projectsPerTest, type TestProject } from '../helpers/project.js';
 import { requestsDuring } from '../helpers/requests.js';
+import type { StatusReport } from '../../protocol/status.js';
 
 const newProject = projectsPerTest();
 const PORTS = ['setup', 'discovery', 'compilation', 'orchestrator'].map((n) => `[daemons.${n}]\nport = 0\n`).join('');
 
 const compile = (p: TestProject) => compileJson(p, [], { ok: true });
+
+function orchestratorDetail(p: TestProject, key: string): number {
+  const report = JSON.parse(cliSync(['status', '--json'], p).stdout) as StatusReport;
+  return report.daemons.find((d) => d.name === 'orchestrator')!.details[key] as number;
+}
 
 /** Past the racy window of directory stamps (journal-point.ts, 2 s): files made by the
  *  test just now would make every stamp racy, and the no-op would ask setup anyway. */
@@ -34,6 +40,34 @@ describe('the no-op fast path', () => {
 
     p.write('replibuild.toml', p.read('replibuild.toml').replace('[targets.app]', '[compiler]\ndefines = ["EDITED=1"]\n\n[targets.app]'));
     // The object may come out the same (main.cpp does not use it): compiled, not relinked.
+    expect(compile(p)).toMatchObject({ compiled: 1 });
+    expect(compile(p)).toMatchObject({ compiled: 0 });
+  });
+
+  it('an edit holds its config too, and a TOML edited along with a source is still seen', async () => {
+    const p = newProject();
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p).compiled).toBe(1);
+    expect(compile(p)).toMatchObject({ compiled: 0 });
+    const edit = (text: string) => p.write('src/main.cpp', `#include <cstdio>\nint main() { std::puts("${text}"); return 0; }\n`);
+    // Counted by the orchestrator: the compilation daemon asks setup on its own schedule
+    // (request-scope.ts), whatever the build does.
+    const held = () => orchestratorDetail(p, 'configs_held');
+    edit('one');
+    let before = held();
+    expect(compile(p)).toMatchObject({ compiled: 1, linked: 1 });
+    expect(held()).toBe(before + 1);
+
+    // Between two builds, both files edited: the journal names the TOML, and setup is asked.
+    edit('two');
+    p.write('replibuild.toml', p.read('replibuild.toml').replace('[targets.app]', '[compiler]\ndefines = ["EDITED=1"]\n\n[targets.app]'));
+    before = held();
+    expect(compile(p)).toMatchObject({ compiled: 1 });
+    expect(held()).toBe(before);
+    // Its new define is in the commands the build ran (compile_commands.json follows the config).
+    expect(p.read('compile_commands.json')).toContain('EDITED=1');
+    edit('three');
     expect(compile(p)).toMatchObject({ compiled: 1 });
     expect(compile(p)).toMatchObject({ compiled: 0 });
   });
