@@ -265,6 +265,12 @@ export class OrchestratorService implements OrchestratorApi {
       onEvent({ type: 'message', text: `replibuild: cannot write ${COMPILE_COMMANDS_FILE}: ${(e as Error).message}; the build goes on`, warning: true });
     }
 
+    // Asked only when the request leaves -j to the daemon, and while the build plans
+    // rather than after it: a round trip on every edit's path otherwise. The side catch
+    // keeps a failure that nobody awaits yet (a plan that throws) from being unhandled.
+    const inFlight = req.jobs > 0 ? null : this.deps.compilation.concurrency();
+    inFlight?.catch(() => undefined);
+
     const build_id = randomUUID();
     const onAbort = () => void this.deps.compilation.cancel(build_id).catch(() => undefined);
     signal.addEventListener('abort', onAbort, { once: true });
@@ -306,8 +312,7 @@ export class OrchestratorService implements OrchestratorApi {
         forceDirty,
         ...(plan ? { plan } : {}),
         onPlan: (p) => (run.kept = { plan: p, config, targets: JSON.stringify(req.targets), compilersId }),
-        // Only asked when the request leaves -j to the daemon: a round trip on every edit otherwise.
-        ...(req.jobs > 0 ? {} : { max_in_flight: await this.deps.compilation.concurrency() }),
+        ...(inFlight ? { max_in_flight: await inFlight } : {}),
         onEvent: (e) => {
           this.track(e);
           if (e.type === 'tu' || e.type === 'link') progress();
