@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from '../cacache-api.js';
 import { quickStat, sameQuick, type QuickStat } from '../../fs/quick-stat.js';
 import { ENTRY_KINDS, type CacheTier, type EntryKind, type TierBlob, type TierGetOptions } from '../tier.js';
@@ -55,6 +55,16 @@ export function contentPathOf(storeDir: string, integrity: string): string | nul
   const hex = Buffer.from(integrity.slice(dash + 1), 'base64').toString('hex');
   if (hex.length < 8) return null;
   return join(storeDir, 'content-v2', alg, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+}
+
+/** contentPathOf's inverse: the single-digest integrity that names the content file at
+ *  path. Null for a path outside content-v2's layout. */
+export function integrityOfContentPath(storeDir: string, path: string): string | null {
+  const parts = relative(join(storeDir, 'content-v2'), path).split(sep);
+  if (parts.length !== 4 || !/^sha(1|256|384|512)$/.test(parts[0]!)) return null;
+  const hex = parts.slice(1).join('');
+  if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2) return null;
+  return `${parts[0]}-${Buffer.from(hex, 'hex').toString('base64')}`;
 }
 
 /** Where an entry's content is, as of a stamp of its bucket. */
@@ -209,7 +219,7 @@ export interface StoreUsage {
 }
 
 /** Adds up usage entry by entry, each content file counted once. */
-export class UsageTally {
+class UsageTally {
   private readonly seen = new Set<string>();
   private readonly usage: StoreUsage = { size_bytes: 0, entries: 0, manifests: 0 };
 

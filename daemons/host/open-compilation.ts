@@ -84,6 +84,7 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
 }
 
 const CLEANUP_EVERY_MS = 10 * 60_000;
+
 /** No compile for this long before a cleanup runs: a build's gaps are shorter. */
 const CLEANUP_QUIET_MS = 30_000;
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cacache, type CacacheEntry } from '../../cache/cacache-api.js';
 import { indexEntries } from '../../cache/tiers/index-entries.js';
+import { contentPathOf, integrityOfContentPath } from '../../cache/tiers/local.js';
 
 let dir: string;
 beforeEach(() => {
@@ -32,6 +33,16 @@ describe('indexEntries', () => {
     expect(mine.map((e) => e.key)).not.toContain('k7');
     expect(mine.map((e) => e.key)).not.toContain('k8');
     expect((await cacache.get.byDigest(dir, mine.find((e) => e.key === 'k3')!.integrity)).toString()).toBe('rewritten');
+  });
+
+  it('a content path names its integrity back (what cleanup matches content files by)', async () => {
+    for (let i = 0; i < 10; i++) await cacache.put(dir, `k${i}`, Buffer.from(`v${i}`));
+    for (const e of await walked()) {
+      expect(integrityOfContentPath(dir, e.path)).toBe(e.integrity);
+      expect(contentPathOf(dir, e.integrity)).toBe(e.path);
+    }
+    expect(integrityOfContentPath(dir, join(dir, 'tmp', 'x'))).toBeNull();
+    expect(integrityOfContentPath(dir, join(dir, 'content-v2', 'sha512', 'ab', 'cd', 'not-hex'))).toBeNull();
   });
 
   it('an empty or missing store has no entries', async () => {
