@@ -57,8 +57,9 @@ export class CompilationService implements CompilationApi {
   /** Builds whose queued jobs a failure dropped (stopAfterFailure), the latest few. */
   private readonly stoppedBuilds = new Set<string>();
   private compiledMs = 0;
-  /** When the last compile ended (Date.now()), for work that waits for a quiet daemon. */
-  private lastCompileEndMs = 0;
+  /** When the last compile ended (Date.now()), for work that waits for a quiet daemon.
+   *  Start counts: a daemon is mostly started by a build whose compiles are about to come. */
+  private lastCompileEndMs = Date.now();
   private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
   private localSlots: number;
   private readonly distributor: Distributor | null;
