@@ -15,6 +15,15 @@ export interface CacacheEntry {
   metadata?: unknown;
 }
 
+/** One line of an index bucket file, as written. */
+export interface RawIndexEntry {
+  key: string;
+  integrity: string | null;
+  size?: number;
+  time: number;
+  metadata?: unknown;
+}
+
 export interface CacacheGetResult {
   data: Buffer;
   integrity: string;
@@ -36,6 +45,11 @@ interface CacacheApi {
   };
   ls(cache: string): Promise<Record<string, CacacheEntry>>;
   index: {
+    /** Every line of one bucket file whose checksum holds, oldest first; an entry with
+     *  a null integrity is a removal. */
+    bucketEntries(bucket: string): Promise<RawIndexEntry[]>;
+    /** Where content of this integrity lives (its strongest digest). */
+    contentPath(cache: string, integrity: string): string;
     compact(
       cache: string,
       key: string,
@@ -59,7 +73,8 @@ function part<T>(file: string): () => T {
 const getPart = part<CacacheApi['get']>('get.js');
 const putPart = part<CacacheApi['put']>('put.js');
 const rmPart = part<CacacheApi['rm']>('rm.js');
-const indexPart = part<{ ls: CacacheApi['ls'] } & CacacheApi['index']>('entry-index.js');
+const indexPart = part<{ ls: CacacheApi['ls'] } & Omit<CacacheApi['index'], 'contentPath'>>('entry-index.js');
+const contentPathPart = part<CacacheApi['index']['contentPath']>('content/path.js');
 
 export const cacache: CacacheApi = {
   get: Object.assign((cache: string, key: string, opts?: { memoize?: boolean }) => getPart()(cache, key, opts), {
@@ -73,7 +88,11 @@ export const cacache: CacacheApi = {
     all: (cache) => rmPart().all(cache),
   },
   ls: (cache) => indexPart().ls(cache),
-  index: { compact: (cache, key, matchFn, opts) => indexPart().compact(cache, key, matchFn, opts) },
+  index: {
+    compact: (cache, key, matchFn, opts) => indexPart().compact(cache, key, matchFn, opts),
+    bucketEntries: (bucket) => indexPart().bucketEntries(bucket),
+    contentPath: (cache, integrity) => contentPathPart()(cache, integrity),
+  },
 };
 
 /** cacache's own error codes for content that does not match its integrity. */

@@ -18,7 +18,8 @@ import { decodeManifest } from './manifest.js';
 import { CorruptEntryError } from './blob.js';
 import type { EntryKind } from './tier.js';
 import { TieredStore } from './tiered-store.js';
-import { LocalTier, bucketPath, parseStoreKey, storeUsage } from './tiers/local.js';
+import { LocalTier, bucketPath, integrityOfContentPath, parseStoreKey, storeKey } from './tiers/local.js';
+import { indexEntries } from './tiers/index-entries.js';
 import { decodeAnyResult } from './result.js';
 import { decodeLink } from './link-result.js';
 import { ObjectFiles } from './object-files.js';
@@ -44,10 +45,12 @@ export interface CleanupReport {
   entries: number;
 }
 
+/** What eviction needs of an index entry: no path, size or metadata (the path follows
+ *  from the integrity), so a 20,000-TU index (60,000 entries) costs some 25 MB here. */
 interface Live {
-  entry: CacacheEntry;
   kind: EntryKind;
   key: string;
+  integrity: string;
   lastUse: number;
   /** A result's or link's object entry, evicted with it. */
   object?: Live;
@@ -62,17 +65,21 @@ async function liveEntries(storeDir: string): Promise<Record<string, CacacheEntr
   }
 }
 
-async function walkFiles(dir: string, out: string[]): Promise<void> {
-  let ents;
+async function dirents(dir: string) {
   try {
-    ents = await readdir(dir, { withFileTypes: true });
+    return await readdir(dir, { withFileTypes: true });
   } catch {
-    return;
+    return [];
   }
-  for (const d of ents) {
+}
+
+/** Each file under dir, one directory listed at a time (content-v2 holds one file per
+ *  entry: a list of them all would be as big as the index). */
+async function* filesUnder(dir: string): AsyncGenerator<string> {
+  for (const d of await dirents(dir)) {
     const p = join(dir, d.name);
-    if (d.isDirectory()) await walkFiles(p, out);
-    else out.push(p);
+    if (d.isDirectory()) yield* filesUnder(p);
+    else yield p;
   }
 }
 
@@ -81,12 +88,46 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
   const { store } = cacheLayout(root);
   const now = opts.nowMs ?? Date.now();
   const grace = opts.garbageGraceMs ?? 10 * 60_000;
-  const all = await liveEntries(store);
+  const s = new LocalTier(store);
+  const ev = await evictEntries(store, s, now, opts);
+  stats?.evicted(ev.evicted);
+  const compacted = await compactManifests(store, ev.keptManifests);
+
+  // Content no index line points to: old versions of rewritten manifests, mostly. Told
+  // by the references counted above, not by reading the index again (a second set of
+  // 60,000 paths at 20,000 TUs): content an entry written meanwhile points to is new,
+  // or was touched by its writer (LocalTier.putLocated), so within the grace period.
+  let garbage = 0;
+  for await (const f of filesUnder(join(store, 'content-v2'))) {
+    const id = integrityOfContentPath(store, f);
+    if (id === null || (ev.refs.get(id) ?? 0) > 0) continue;
+    const st = await stat(f).catch(() => null);
+    if (st && now - st.mtimeMs > grace) {
+      await rm(f, { force: true });
+      garbage++;
+    }
+  }
+  for await (const f of filesUnder(join(store, 'tmp'))) {
+    const st = await stat(f).catch(() => null);
+    if (st && now - st.mtimeMs > grace) await rm(f, { force: true });
+  }
+
+  return {
+    evicted: ev.evicted,
+    evicted_bytes: ev.evictedBytes,
+    garbage_files: garbage,
+    compacted,
+    size_bytes: ev.sizeBytes,
+    entries: ev.entries,
+  };
+}
+
+/** TTL, then size (LRU): the index walked once, its entries kept as Live records. */
+async function evictEntries(store: string, s: LocalTier, now: number, opts: CleanupOptions) {
   const live: Live[] = [];
   const refs = new Map<string, number>();
   const sizes = new Map<string, number>();
-  const s = new LocalTier(store);
-  for (const entry of Object.values(all)) {
+  for await (const entry of indexEntries(store)) {
     const k = parseStoreKey(entry.key);
     if (!k) continue;
     const st = await stat(entry.path).catch(() => null);
@@ -94,21 +135,24 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
       await s.remove(k.kind, k.key, false); // dangling index line
       continue;
     }
-    live.push({ entry, kind: k.kind, key: k.key, lastUse: st.mtimeMs });
-    refs.set(entry.integrity, (refs.get(entry.integrity) ?? 0) + 1);
-    sizes.set(entry.integrity, st.size);
+    // Named as the content walk below names files, so the two always agree.
+    const id = integrityOfContentPath(store, entry.path) ?? entry.integrity;
+    live.push({ kind: k.kind, key: k.key, integrity: id, lastUse: st.mtimeMs });
+    refs.set(id, (refs.get(id) ?? 0) + 1);
+    sizes.set(id, st.size);
   }
-  let total = [...sizes.values()].reduce((a, b) => a + b, 0);
+  let total = 0;
+  for (const sz of sizes.values()) total += sz;
   let evicted = 0;
   let evictedBytes = 0;
 
   const evictOne = async (l: Live) => {
-    const left = (refs.get(l.entry.integrity) ?? 1) - 1;
-    refs.set(l.entry.integrity, left);
+    const left = (refs.get(l.integrity) ?? 1) - 1;
+    refs.set(l.integrity, left);
     await s.remove(l.kind, l.key, false);
     if (left === 0) {
-      await cacache.rm.content(store, l.entry.integrity).catch(() => undefined);
-      const sz = sizes.get(l.entry.integrity) ?? 0;
+      await cacache.rm.content(store, l.integrity).catch(() => undefined);
+      const sz = sizes.get(l.integrity) ?? 0;
       total -= sz;
       evictedBytes += sz;
     }
@@ -129,6 +173,8 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
     if (owner) owner.object = l;
     else units.push(l);
   }
+  ownersByKey.clear();
+  live.length = 0;
   units.sort((a, b) => a.lastUse - b.lastUse);
   const kept: Live[] = [];
   for (const l of units) {
@@ -136,54 +182,28 @@ export async function cleanup(root: string, opts: CleanupOptions = {}, stats?: C
     else kept.push(l);
   }
   if (opts.maxSizeBytes !== undefined) {
-    for (const l of kept) {
-      if (total <= opts.maxSizeBytes) break;
-      await evict(l);
-    }
+    let i = 0;
+    for (; i < kept.length && total > opts.maxSizeBytes; i++) await evict(kept[i]!);
+    kept.splice(0, i);
   }
+  const keptManifests = kept.filter((l) => l.kind === 'manifest' && refs.get(l.integrity) !== 0).map((l) => l.key);
+  // As storeUsage counts: compile and link results (an orphan object is not one).
+  const entries = kept.filter((l) => l.kind !== 'manifest' && l.kind !== 'object').length;
+  return { evicted, evictedBytes, keptManifests, refs, sizeBytes: total, entries };
+}
 
-  // Content no index line points to: old versions of rewritten manifests, mostly.
-  const referenced = new Set<string>();
-  for (const e of Object.values(await liveEntries(store))) referenced.add(e.path);
-  const contentFiles: string[] = [];
-  await walkFiles(join(store, 'content-v2'), contentFiles);
-  let garbage = 0;
-  for (const f of contentFiles) {
-    if (referenced.has(f)) continue;
-    const st = await stat(f).catch(() => null);
-    if (st && now - st.mtimeMs > grace) {
-      await rm(f, { force: true });
-      garbage++;
-    }
-  }
-  const tmpFiles: string[] = [];
-  await walkFiles(join(store, 'tmp'), tmpFiles);
-  for (const f of tmpFiles) {
-    const st = await stat(f).catch(() => null);
-    if (st && now - st.mtimeMs > grace) await rm(f, { force: true });
-  }
-
-  // Every manifest update appends an index line; keep only the newest.
+/** Every manifest update appends an index line; keep only the newest. */
+async function compactManifests(store: string, manifestKeys: string[]): Promise<number> {
   let compacted = 0;
-  for (const l of kept) {
-    if (l.kind !== 'manifest' || refs.get(l.entry.integrity) === 0) continue;
-    const st = await stat(bucketPath(store, l.entry.key)).catch(() => null);
+  for (const key of manifestKeys) {
+    const k = storeKey('manifest', key);
+    const st = await stat(bucketPath(store, k)).catch(() => null);
     if (st && st.size > 4096) {
-      await cacache.index.compact(store, l.entry.key, (a, b) => a.key === b.key).catch(() => undefined);
+      await cacache.index.compact(store, k, (a, b) => a.key === b.key).catch(() => undefined);
       compacted++;
     }
   }
-
-  stats?.evicted(evicted);
-  const usage = await storeUsage(store);
-  return {
-    evicted,
-    evicted_bytes: evictedBytes,
-    garbage_files: garbage,
-    compacted,
-    size_bytes: usage.size_bytes,
-    entries: usage.entries,
-  };
+  return compacted;
 }
 
 /** cleanup() with the daemon_config.toml settings: max_cache_size in MB, cache_ttl in s. */

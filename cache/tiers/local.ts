@@ -17,11 +17,12 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, utimesSync } from 'node:fs';
 import { utimes } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { cacache, isNotFound, type CacacheEntry } from '../cacache-api.js';
 import { quickStat, sameQuick, type QuickStat } from '../../fs/quick-stat.js';
 import { ENTRY_KINDS, type CacheTier, type EntryKind, type TierBlob, type TierGetOptions } from '../tier.js';
 import { trimmableLru } from '../../fs/bounded-lru.js';
+import { indexEntries } from './index-entries.js';
 
 const KEY_PREFIX = 'rb1:';
 
@@ -54,6 +55,16 @@ export function contentPathOf(storeDir: string, integrity: string): string | nul
   const hex = Buffer.from(integrity.slice(dash + 1), 'base64').toString('hex');
   if (hex.length < 8) return null;
   return join(storeDir, 'content-v2', alg, hex.slice(0, 2), hex.slice(2, 4), hex.slice(4));
+}
+
+/** contentPathOf's inverse: the single-digest integrity that names the content file at
+ *  path. Null for a path outside content-v2's layout. */
+export function integrityOfContentPath(storeDir: string, path: string): string | null {
+  const parts = relative(join(storeDir, 'content-v2'), path).split(sep);
+  if (parts.length !== 4 || !/^sha(1|256|384|512)$/.test(parts[0]!)) return null;
+  const hex = parts.slice(1).join('');
+  if (!/^[0-9a-f]+$/.test(hex) || hex.length % 2) return null;
+  return `${parts[0]}-${Buffer.from(hex, 'hex').toString('base64')}`;
 }
 
 /** Where an entry's content is, as of a stamp of its bucket. */
@@ -207,28 +218,30 @@ export interface StoreUsage {
   manifests: number;
 }
 
-/** Reads the whole index; cost grows with the number of entries. */
-export async function storeUsage(storeDir: string): Promise<StoreUsage> {
-  let all: Record<string, CacacheEntry>;
-  try {
-    all = await cacache.ls(storeDir);
-  } catch (e) {
-    if (isNotFound(e)) return { size_bytes: 0, entries: 0, manifests: 0 };
-    throw e;
-  }
-  const seen = new Set<string>();
-  let size = 0;
-  let entries = 0;
-  let manifests = 0;
-  for (const e of Object.values(all)) {
+/** Adds up usage entry by entry, each content file counted once. */
+class UsageTally {
+  private readonly seen = new Set<string>();
+  private readonly usage: StoreUsage = { size_bytes: 0, entries: 0, manifests: 0 };
+
+  add(e: CacacheEntry): void {
     const k = parseStoreKey(e.key);
-    if (!k) continue;
-    if (k.kind === 'manifest') manifests++;
-    else if (k.kind !== 'object') entries++;
-    if (!seen.has(e.integrity)) {
-      seen.add(e.integrity);
-      size += e.size ?? 0;
+    if (!k) return;
+    if (k.kind === 'manifest') this.usage.manifests++;
+    else if (k.kind !== 'object') this.usage.entries++;
+    if (!this.seen.has(e.integrity)) {
+      this.seen.add(e.integrity);
+      this.usage.size_bytes += e.size ?? 0;
     }
   }
-  return { size_bytes: size, entries, manifests };
+
+  result(): StoreUsage {
+    return { ...this.usage };
+  }
+}
+
+/** Walks the whole index (a bucket at a time); cost grows with the number of entries. */
+export async function storeUsage(storeDir: string): Promise<StoreUsage> {
+  const tally = new UsageTally();
+  for await (const e of indexEntries(storeDir)) tally.add(e);
+  return tally.result();
 }

@@ -57,6 +57,9 @@ export class CompilationService implements CompilationApi {
   /** Builds whose queued jobs a failure dropped (stopAfterFailure), the latest few. */
   private readonly stoppedBuilds = new Set<string>();
   private compiledMs = 0;
+  /** When the last compile ended (Date.now()), for work that waits for a quiet daemon.
+   *  Start counts: a daemon is mostly started by a build whose compiles are about to come. */
+  private lastCompileEndMs = Date.now();
   private readonly counts = { hits: 0, misses: 0, uncacheable: 0 };
   private localSlots: number;
   private readonly distributor: Distributor | null;
@@ -138,7 +141,12 @@ export class CompilationService implements CompilationApi {
     const fn: CompileFn = cache
       ? (j, sig) => cache.compile(j, identity, this.runner, { signal: sig })
       : (j, sig) => this.runner(j, identity, { signal: sig });
-    const res = await this.queue.run(job, fn, { signal, onStart });
+    let res: CompileResult;
+    try {
+      res = await this.queue.run(job, fn, { signal, onStart });
+    } finally {
+      this.lastCompileEndMs = Date.now();
+    }
     this.compiledMs += res.duration_ms;
     if (res.outcome === 'cached') this.counts.hits++;
     else if (res.uncacheable_reason) this.counts.uncacheable++;
@@ -190,6 +198,12 @@ export class CompilationService implements CompilationApi {
 
   async concurrency(): Promise<number> {
     return this.queue.concurrency;
+  }
+
+  /** When compiles were last seen: now while any is queued or running. */
+  lastActivityMs(): number {
+    const s = this.queue.stats();
+    return s.running + s.queued > 0 ? Date.now() : this.lastCompileEndMs;
   }
 
   /** The daemon went quiet: memos the last build overflowed are dropped (bounded-lru.ts). */

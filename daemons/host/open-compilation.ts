@@ -12,6 +12,7 @@ import { DistccHostsError, distccHostsSource, parseDistccHosts } from '../../con
 import { ensurePrivateDir } from '../../fs/private-files.js';
 import { projectPaths } from './paths.js';
 import { openCache } from './open-cache.js';
+import { IdleSchedule } from './idle-schedule.js';
 import { join } from 'node:path';
 
 /** The distcc hosts to send misses to: distcc_hosts, else DISTCC_HOSTS of this
@@ -70,7 +71,7 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
     identityStore: join(projectPaths(o.root).stateDir, 'compilers.json'),
     ...(distcc ? { distcc } : {}),
   });
-  const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, o.cleanup, o.log, o.afterCleanup) : () => {};
+  const stopCleanup = cache && o.cleanup ? scheduleCacheCleanup(cache, service, o.cleanup, o.log, o.afterCleanup) : () => {};
   return {
     service,
     close: async () => {
@@ -84,30 +85,28 @@ export async function openCompilation(o: CompilationOptions): Promise<OpenCompil
 
 const CLEANUP_EVERY_MS = 10 * 60_000;
 
-/** max_cache_size and cache_ttl enforced now and every few minutes, off the build path. */
-function scheduleCacheCleanup(cache: CompileCache, config: () => DaemonConfig, log: Logger, after?: () => void): () => void {
-  let running = false;
-  const runOnce = async () => {
-    // Never evict from (or write into) a directory the guard refuses now.
-    if (running || !cache.guard.usableNow()) return;
-    running = true;
-    try {
-      const r = await cleanupWithConfig(cache.layout.root, config().compilation, cache.stats);
-      if (r.evicted) log.info(`cache cleanup: evicted ${r.evicted} entries (${r.evicted_bytes} bytes); ${r.size_bytes} bytes in ${r.entries} entries remain`);
-    } catch (e) {
-      log.warn(`cache cleanup failed: ${(e as Error).message}`);
-    } finally {
-      running = false;
-      // The walk of a big cache allocates as much as a build: hand it back.
-      after?.();
-    }
-  };
-  const first = setTimeout(runOnce, 5_000);
-  const timer = setInterval(runOnce, CLEANUP_EVERY_MS);
-  first.unref();
-  timer.unref();
-  return () => {
-    clearTimeout(first);
-    clearInterval(timer);
-  };
+/** No compile for this long before a cleanup runs: a build's gaps are shorter. */
+const CLEANUP_QUIET_MS = 30_000;
+
+/** max_cache_size and cache_ttl enforced soon after start and every few minutes, each
+ *  time once no compile has run for a while (idle-schedule.ts), off the build path. */
+function scheduleCacheCleanup(cache: CompileCache, service: CompilationService, config: () => DaemonConfig, log: Logger, after?: () => void): () => void {
+  const schedule = new IdleSchedule(
+    async () => {
+      // Never evict from (or write into) a directory the guard refuses now.
+      if (!cache.guard.usableNow()) return;
+      try {
+        const r = await cleanupWithConfig(cache.layout.root, config().compilation, cache.stats);
+        if (r.evicted) log.info(`cache cleanup: evicted ${r.evicted} entries (${r.evicted_bytes} bytes); ${r.size_bytes} bytes in ${r.entries} entries remain`);
+      } catch (e) {
+        log.warn(`cache cleanup failed: ${(e as Error).message}`);
+      } finally {
+        // The walk of a big cache allocates as much as a build: hand it back.
+        after?.();
+      }
+    },
+    { firstMs: 5_000, everyMs: CLEANUP_EVERY_MS, quietMs: CLEANUP_QUIET_MS, lastActivityMs: () => service.lastActivityMs() },
+  );
+  schedule.start();
+  return () => schedule.stop();
 }
