@@ -18,7 +18,7 @@
 // own record going stale (its depfile lists them), which the planner passes on to its users.
 
 import { createHash } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync, utimesSync } from 'node:fs';
 import { dirname, isAbsolute, posix, relative, resolve } from 'node:path';
 import { cwdIndependentArgs } from '../../cache/keys.js';
 import { SharedRecords } from '../../cache/shared-records.js';
@@ -93,6 +93,17 @@ export interface PchPlanInput {
   compilers: BuildCompilers<{ id: string; path: string }>;
   store?: CompilerSearchStore;
 }
+
+/**
+ * The modification time every generated header is given (2000-01-01, in seconds).
+ * clang records each input's mtime in a PCH and refuses the PCH when one differs, and
+ * the header is written again in every fresh build dir: a .gch restored from the cache
+ * after `rm -rf build` would be refused at the first real compile of a user (a correct
+ * fallback, but the PCH lost until it changes). Its content is all that matters here,
+ * and replibuild tracks that by hash; a rewrite still moves its ctime and inode, which
+ * the stat stamps and the racy checks read.
+ */
+const GENERATED_MTIME_S = 946_684_800;
 
 /** The PCHs for `targets` (see the top of this file); writes their generated headers. */
 export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
@@ -172,6 +183,7 @@ export async function planPchs(input: PchPlanInput): Promise<PchLayout> {
     if (readTextOrNull(abs) === n.content) continue;
     mkdirSync(dirname(abs), { recursive: true });
     writeFileAtomic(abs, n.content);
+    utimesSync(abs, GENERATED_MTIME_S, GENERATED_MTIME_S);
   }
   return { nodes, nodeFor: (target, source) => byUser.get(`${target}\n${source}`) };
 }

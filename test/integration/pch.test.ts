@@ -156,8 +156,8 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('automatic precompiled
     expect(same(auto, off)).toBe('shadow 6 2 3 4 7 extra\n');
   }, SLOW);
 
-  it('a PCH that cannot be built leaves a correct build; a warm clean rebuild restores the PCH from the cache', async () => {
-    const { auto, off } = await pair();
+  it('a PCH that cannot be built leaves a correct build; a warm clean rebuild restores the PCH from the cache, and a user compiled after it uses that PCH', async () => {
+    const { auto, off, both } = await pair();
     compileVerbose(auto);
     const gch = join(auto.root, 'build/.pch/app', gchs(auto)[0]!);
 
@@ -185,5 +185,14 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('automatic precompiled
     expect(compileJson(auto)).toMatchObject({ compiled: 0, cached: 6 });
     expect(gchs(auto)).toHaveLength(1);
     expect(same(auto, off)).toBe('lib-v1 6 2 3 4 7\n');
+
+    // A user compiled for real against the restored PCH: clang refuses a PCH whose
+    // header's mtime moved, and the header was written again in the fresh build dir.
+    both((p) => p.write('src/a.cpp', `${PREFIX}int a() { return (int)lib_name().size() + 1; }\n`));
+    const edited = compileVerbose(auto);
+    expect(edited.out).toMatch(/Compiled +src\/a\.cpp/);
+    expect(edited.withPch).toEqual(USERS);
+    expect(edited.out).not.toContain('was not accepted');
+    expect(same(auto, off)).toBe('lib-v1 7 2 3 4 7\n');
   }, SLOW);
 });
