@@ -23,6 +23,8 @@ function orchestratorDetail(p: TestProject, key: string): number {
 /** Past the racy window of directory stamps (journal-point.ts, 2 s): files made by the
  *  test just now would make every stamp racy, and the no-op would ask setup anyway. */
 const pastRacyWindow = () => new Promise((r) => setTimeout(r, 2300));
+/** An edit of replibuild.toml that changes every command: a define EDITED=1. */
+const addDefine = (p: TestProject) => p.write('replibuild.toml', p.read('replibuild.toml').replace('[targets.app]', '[compiler]\ndefines = ["EDITED=1"]\n\n[targets.app]'));
 
 describe('the no-op fast path', () => {
   it('asks neither setup nor compilation, and still sees a source edit and a config edit', async () => {
@@ -38,7 +40,7 @@ describe('the no-op fast path', () => {
     expect(compile(p)).toMatchObject({ compiled: 1, linked: 1 });
     expect(compile(p)).toMatchObject({ compiled: 0 });
 
-    p.write('replibuild.toml', p.read('replibuild.toml').replace('[targets.app]', '[compiler]\ndefines = ["EDITED=1"]\n\n[targets.app]'));
+    addDefine(p);
     // The object may come out the same (main.cpp does not use it): compiled, not relinked.
     expect(compile(p)).toMatchObject({ compiled: 1 });
     expect(compile(p)).toMatchObject({ compiled: 0 });
@@ -61,7 +63,7 @@ describe('the no-op fast path', () => {
 
     // Between two builds, both files edited: the journal names the TOML, and setup is asked.
     edit('two');
-    p.write('replibuild.toml', p.read('replibuild.toml').replace('[targets.app]', '[compiler]\ndefines = ["EDITED=1"]\n\n[targets.app]'));
+    addDefine(p);
     before = held();
     expect(compile(p)).toMatchObject({ compiled: 1 });
     expect(held()).toBe(before);
