@@ -12,7 +12,7 @@
 
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cacache, isNotFound, type CacacheEntry } from './cacache-api.js';
+import { cacache } from './cacache-api.js';
 import { cacheLayout } from './cache-dir.js';
 import { decodeManifest } from './manifest.js';
 import { CorruptEntryError } from './blob.js';
@@ -54,15 +54,6 @@ interface Live {
   lastUse: number;
   /** A result's or link's object entry, evicted with it. */
   object?: Live;
-}
-
-async function liveEntries(storeDir: string): Promise<Record<string, CacacheEntry>> {
-  try {
-    return await cacache.ls(storeDir);
-  } catch (e) {
-    if (isNotFound(e)) return {};
-    throw e;
-  }
 }
 
 async function dirents(dir: string) {
@@ -234,10 +225,16 @@ export async function verify(root: string, stats?: CacheStats): Promise<VerifyRe
   });
   const local = s.tiers[0] as LocalTier;
   const objects = new ObjectFiles(store, 0);
-  const entries = Object.values(await liveEntries(store)).map((e) => ({ e, k: parseStoreKey(e.key) }));
-  const owners = new Set(entries.filter((x) => x.k?.kind === 'result' || x.k?.kind === 'link').map((x) => x.k!.key));
+  // Two walks of the index, bucket by bucket: the first keeps only the owners' keys, so
+  // a store of 60,000 entries is never held in memory at once.
+  const owners = new Set<string>();
+  for await (const e of indexEntries(store)) {
+    const k = parseStoreKey(e.key);
+    if (k?.kind === 'result' || k?.kind === 'link') owners.add(k.key);
+  }
   let checked = 0;
-  for (const { k } of entries) {
+  for await (const e of indexEntries(store)) {
+    const k = parseStoreKey(e.key);
     if (!k) continue;
     // An object is checked with its owner (and counted as part of it); only one whose owner is gone on its own.
     if (k.kind === 'object' && owners.has(k.key)) continue;
