@@ -76,6 +76,9 @@ export interface RestoredOutput {
   stamp: string;
 }
 
+/** A link's store among the background stores, apart from the compiles' key1s. */
+const pendingKey = (key: string): string => `link:${key}`;
+
 const LINK_ENV = [
   'LIBRARY_PATH', 'LD_RUN_PATH', 'GCC_EXEC_PREFIX', 'COMPILER_PATH', 'SOURCE_DATE_EPOCH', 'ZERO_AR_DATE',
   'LANG', 'LC_ALL', 'LC_MESSAGES', 'LANGUAGE',
@@ -267,7 +270,7 @@ export class LinkCache {
               if (this.guard?.storeFailed(e)) this.stats.notStored('cache not writable');
               else this.stats.error();
             });
-          if (this.background) await this.background.later(put);
+          if (this.background) await this.background.run(pendingKey(k), put);
           else await put();
         }
       }
@@ -312,6 +315,8 @@ export class LinkCache {
    *  caller); null on a miss. An entry found damaged or gone is removed: a miss and a
    *  relink, never a wrong output. */
   private async restore(key: string, outAbs: string, mode: number): Promise<{ stderr: string; restored?: RestoredOutput } | null> {
+    // A link stored after its answer (rm -rf build right after a build) is still a hit.
+    await this.background?.pending(pendingKey(key));
     const data = await this.store.get('link', key);
     if (!data) return null;
     let r: LoadedLink;
