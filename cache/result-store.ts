@@ -22,7 +22,8 @@ import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { trimmableLru } from '../fs/bounded-lru.js';
 import { CorruptEntryError } from './blob.js';
 import { StoredObjects } from './stored-objects.js';
-import { restoreResult, ObjectGoneError } from './restore.js';
+import { restoreResult, restoreResultOffThread, ObjectGoneError } from './restore.js';
+import { restoreOffThread } from './mode-policy.js';
 import { decodeAnyResult, encodeResult, encodeResultHeader, type LoadedResult, type StoredResult } from './result.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
@@ -120,7 +121,7 @@ export class ResultStore {
     if ('missing' in w) return this.drop(key, null);
     if ('corrupt' in w) return this.drop(key, w.corrupt);
     try {
-      return restoreResult(job, identity, r, t0, w.write);
+      return restoreOffThread() ? await restoreResultOffThread(job, identity, r, t0, w.writeAsync) : restoreResult(job, identity, r, t0, w.write);
     } catch (e) {
       if (!(e instanceof ObjectGoneError)) throw e;
       this.objects.gone(w.path);
