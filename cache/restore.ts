@@ -52,7 +52,7 @@ export async function restoreResultOffThread(job: CompileJob, identity: RunnerId
     if (depText !== null) await creatingDirAsync(depAbs + suffix, (to) => writeFile(to, depText));
     await creatingDirAsync(objAbs + suffix, writeObject);
     if (depText !== null) await rename(depAbs + suffix, depAbs);
-    else if (await lstat(depAbs).catch(() => null)) await rm(depAbs, { force: true });
+    else await removeIfPresentAsync(depAbs);
     await rename(objAbs + suffix, objAbs);
   } catch (e) {
     rmSync(depAbs + suffix, { force: true });
@@ -91,6 +91,17 @@ function restored(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: 
  *  hit): Node 20's rmSync lstats twice and builds an ENOENT error it then swallows. */
 function removeIfPresent(path: string): void {
   if (lstatSync(path, { throwIfNoEntry: false })) rmSync(path, { force: true });
+}
+
+/** removeIfPresent on libuv's pool: nothing there is no error, as with throwIfNoEntry. */
+async function removeIfPresentAsync(path: string): Promise<void> {
+  try {
+    await lstat(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  await rm(path, { force: true });
 }
 
 /** Whether a restore writes the depfile: the TU's flags ask for one, or the object is a
