@@ -117,11 +117,12 @@ export class ResultStore {
       const bytes = r.object;
       return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, bytes));
     }
-    const w = this.objects.writer(r.objectRef);
+    const pooled = restoreOffThread();
+    const w = this.objects.writer(r.objectRef, pooled);
     if ('missing' in w) return this.drop(key, null);
     if ('corrupt' in w) return this.drop(key, w.corrupt);
     try {
-      return restoreOffThread() ? await restoreResultOffThread(job, identity, r, t0, w.writeAsync) : restoreResult(job, identity, r, t0, w.write);
+      return pooled ? await restoreResultOffThread(job, identity, r, t0, w.writeAsync) : restoreResult(job, identity, r, t0, w.write);
     } catch (e) {
       if (!(e instanceof ObjectGoneError)) throw e;
       this.objects.gone(w.path);

@@ -53,9 +53,11 @@ export class StoredObjects {
     return { integrity: put.integrity, size: bytes.length };
   }
 
-  /** What a restore of `ref` writes from, checked by the integrity rule. */
-  writer(ref: ObjectRef): ObjectWriter {
-    const src = this.files.source(ref);
+  /** What a restore of `ref` writes from, checked by the integrity rule. `pooled` (a
+   *  restore on libuv's pool, restore.ts): the content file is copied whatever its size,
+   *  one pool job, and the main thread only stats it (reads it only to check it in full). */
+  writer(ref: ObjectRef, pooled = false): ObjectWriter {
+    const src = pooled ? this.files.check(ref) : this.files.source(ref);
     if ('bytes' in src) {
       const bytes = src.bytes;
       return { write: (to) => writeFileSync(to, bytes), writeAsync: (to) => writeFile(to, bytes), path: null };
