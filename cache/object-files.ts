@@ -6,10 +6,14 @@
 // bytes never pass through JS, so they cannot be hashed on the way. Never a hard link: a
 // tool that appends to or truncates its output in place would write into the cache.
 //
-// Objects up to INLINE_MAX_BYTES are read and written instead, and fully checked on every
-// restore: on this machine's ext4 (no reflinks) copy_file_range saves no system time for
-// them, and its extra fstat, ftruncate and fchmod cost more than the read (issue 16's
-// measurements, README "Compile cache").
+// Objects up to INLINE_MAX_BYTES are read and written instead: on this machine's ext4 (no
+// reflinks) copy_file_range saves no system time for them, and its extra fstat, ftruncate
+// and fchmod cost more than the read (issue 16's measurements, README "Compile cache").
+// A batch's restore on libuv's pool (restore.ts) copies them too: there those calls are
+// one pool job, and the main thread is spared the open, read and close.
+// They are checked by the same rule, from the open file's fstat (the stat readFileSync
+// makes anyway): a sha512 of every small object on every hit was a few percent of a warm
+// clean rebuild's daemon time, for bytes the stamp already vouches for.
 //
 // The integrity rule for a copied object, per restore:
 //   - the content file's size must be the size the result's header records (the header
@@ -27,8 +31,8 @@
 // next daemon start, by `replibuild cache verify` (a full check of every entry), and is
 // never silent: a failed check removes the entry, counts an error, and compiles.
 
-import { copyFileSync, readFileSync } from 'node:fs';
-import { quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
+import { closeSync, copyFileSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { quickOfStats, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { trimmableLru } from '../fs/bounded-lru.js';
 import { isRacyTime } from '../fs/racy.js';
 import type { ObjectRef } from './result.js';
@@ -72,12 +76,12 @@ export class ObjectFiles {
     return this.checkFile(ref, false);
   }
 
-  /** Where a restore of `ref` takes its bytes from: read and fully checked when small,
-   *  else the content file, checked by the rule above. */
+  /** Where a restore of `ref` takes its bytes from: read when small, else the content
+   *  file; either checked by the rule above. */
   source(ref: ObjectRef): ObjectSource {
     if (ref.size > INLINE_MAX_BYTES) return this.check(ref);
     const path = this.pathOf(ref);
-    return path ? readChecked(path, ref) : { corrupt: badIntegrity(ref) };
+    return path ? this.readSmall(path, ref) : { corrupt: badIntegrity(ref) };
   }
 
   /** Size and full hash, whatever was checked before (`cache verify`). */
@@ -101,6 +105,45 @@ export class ObjectFiles {
     return path;
   }
 
+  /** The small content file at `path`, read; hashed unless its fstat is the stamp the
+   *  last full check saw (the rule above, as checkFile applies it to a copied file). */
+  private readSmall(path: string, ref: ObjectRef): ObjectSource {
+    let fd: number;
+    try {
+      fd = openSync(path, 'r');
+    } catch {
+      this.verified.delete(path);
+      return { missing: GONE };
+    }
+    try {
+      const st = quickOfStats(fstatSync(fd));
+      if (st.kind !== 'file') {
+        this.verified.delete(path);
+        return { missing: GONE };
+      }
+      const data = st.size === ref.size ? readExactly(fd, ref.size) : null;
+      if (!data) {
+        this.verified.delete(path);
+        return { corrupt: `the object content file is ${st.size} bytes, its result says ${ref.size}` };
+      }
+      if (sameQuick(this.verified.get(path) ?? null, st)) return { bytes: data };
+      if (!checkIntegrity(data, ref.integrity)) {
+        this.verified.delete(path);
+        return { corrupt: `the object content file does not match its integrity (${data.length} bytes)` };
+      }
+      this.remember(path, st);
+      return { bytes: data };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** A fully checked stamp, kept unless it is racy (a write in the same tick could keep it). */
+  private remember(path: string, st: QuickStat): void {
+    if (!isRacyTime(Math.max(st.mtimeMs, st.ctimeMs), Date.now(), this.racyWindowMs)) this.verified.set(path, st);
+    else this.verified.delete(path);
+  }
+
   private checkFile(ref: ObjectRef, full: boolean): ObjectCheck {
     const path = this.pathOf(ref);
     if (!path) return { corrupt: badIntegrity(ref) };
@@ -119,10 +162,21 @@ export class ObjectFiles {
       this.verified.delete(path);
       return read;
     }
-    if (!isRacyTime(Math.max(st.mtimeMs, st.ctimeMs), Date.now(), this.racyWindowMs)) this.verified.set(path, st);
-    else this.verified.delete(path);
+    this.remember(path, st);
     return { path };
   }
+}
+
+/** `size` bytes of the open file `fd` from its start; null when it holds fewer. */
+function readExactly(fd: number, size: number): Buffer | null {
+  const data = Buffer.allocUnsafe(size);
+  let off = 0;
+  while (off < size) {
+    const n = readSync(fd, data, off, size - off, off);
+    if (n === 0) return null;
+    off += n;
+  }
+  return data;
 }
 
 /** The content file at `path`, read and checked in full against `ref`. */

@@ -7,7 +7,7 @@
 // keep a "quick" stamp, but every stamp a memo or manifest trusts is older than its racy
 // window when taken (racy.ts), and any later change moves ctime later by more than that.
 
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { isMissing, kindOf, msFromNs, type FileKind, type StatStamp } from './stat-stamp.js';
 
 /** A plain stat reduced to what comparisons need. */
@@ -30,6 +30,11 @@ export function quickStat(path: string): QuickStat | null {
     throw e;
   }
   if (!st) return null;
+  return quickOfStats(st);
+}
+
+/** A plain stat (statSync's, or fstatSync's of an open file) reduced to a QuickStat. */
+export function quickOfStats(st: Stats): QuickStat {
   return { kind: kindOf(st), size: st.size, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, ino: st.ino, dev: st.dev };
 }
 
