@@ -26,6 +26,9 @@ export async function openCache(log: Logger, config: DaemonConfig): Promise<Comp
       log: (line) => log.debug(line),
       remoteLog: (line) => log.info(line),
       storeInBackground: true,
+      // Until the compiles stop (the link's turn), within this much memory: the
+      // stores' CPU is not taken from the compilers of a build that fills the cores.
+      holdStoresBytes: 64 * 1024 * 1024,
       openRefused: true,
       remote,
     });
