@@ -9,12 +9,16 @@
 // With `holdBytes`, a store also waits until no compile is in flight (compile-activity.ts):
 // during a cold build on as many jobs as cores, its CPU would be taken from a compiler;
 // after the last compile it runs beside the link. What waits is bounded: past holdBytes
-// of held objects the oldest store runs at once. A lookup of a held key (pending) and a
-// flush run it at once too.
+// of held objects, or MAX_HELD stores, the oldest store runs at once. A lookup of a held
+// key (pending) and a flush run it at once too.
 
 import type { CacheStats } from './stats.js';
 import { nextTurn } from './next-turn.js';
 import { whenQuiet } from './compile-activity.js';
+
+/** Held stores at most, whatever their bytes: each also keeps its header list and
+ *  search list (a few KB for a TU with hundreds of headers). */
+const MAX_HELD = 1000;
 
 interface Held {
   key: string | null;
@@ -124,7 +128,7 @@ export class BackgroundStores {
       this.heldBytes += bytes;
       // Bounded: the oldest held stores run now, during the build.
       for (const old of [...this.held]) {
-        if (this.heldBytes <= this.holdBytes) break;
+        if (this.heldBytes <= this.holdBytes && this.held.size <= MAX_HELD) break;
         old.release();
       }
       if (!this.held.has(h)) return;

@@ -28,7 +28,7 @@ export async function openCache(log: Logger, config: DaemonConfig): Promise<Comp
       storeInBackground: true,
       // Until the compiles stop (the link's turn), within this much memory: the
       // stores' CPU is not taken from the compilers of a build that fills the cores.
-      holdStoresBytes: 64 * 1024 * 1024,
+      holdStoresBytes: 32 * 1024 * 1024,
       openRefused: true,
       remote,
     });
