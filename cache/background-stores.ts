@@ -6,9 +6,9 @@
 // exit. Disabled (the default, and what the API's callers and tests expect), a compile
 // returns once everything is stored.
 //
-// With `holdBytes`, a store also waits until no compile is in flight (compile-activity.ts):
-// during a cold build on as many jobs as cores, its CPU would be taken from a compiler;
-// after the last compile it runs beside the link. What waits is bounded: past holdBytes
+// With `holdBytes`, a store also waits until fewer compiles than cores are in flight
+// (compile-activity.ts): during a cold build on as many jobs as cores, its CPU would be
+// taken from a compiler; at the build's tail it runs on the spare core, beside the link. What waits is bounded: past holdBytes
 // of held objects, or MAX_HELD stores, the oldest store runs at once. A lookup of a held
 // key (pending) and a flush run it at once too.
 
@@ -110,7 +110,7 @@ export class BackgroundStores {
     this.stats.track(nextTurn().then(() => this.quiet(null, 0)).then(this.guarded(work)));
   }
 
-  /** Resolves once no compile is in flight, or at once when this store may not wait. */
+  /** Resolves once a core is spare (compile-activity.ts), or at once when this store may not wait. */
   private quiet(key: string | null, bytes: number): Promise<void> {
     if (this.holdBytes <= 0 || this.hurryingAll > 0 || (key !== null && this.hurried.has(key))) return Promise.resolve();
     return new Promise((resolve) => {

@@ -61,8 +61,8 @@ export interface CompileCacheOptions {
   manifestMemoBytes?: number;
   /** Answer a compile before its result is written to the store (background-stores.ts). */
   storeInBackground?: boolean;
-  /** With storeInBackground: bytes of objects whose stores wait until no compile is in
-   *  flight (background-stores.ts); 0 (default): they run right after their answer. */
+  /** With storeInBackground: bytes of objects whose stores wait while the compiles fill
+   *  the cores (background-stores.ts); 0 (default): they run right after their answer. */
   holdStoresBytes?: number;
   /** Open even when the directory is refused (cache-guard.ts): compiles then bypass the
    *  cache and carry the reason as their cache_note, and each build checks again. */

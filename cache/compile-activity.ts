@@ -1,11 +1,15 @@
 // Compiles in flight through the cache in this process, across cache instances: what the
 // "spare core" test counts (mode-policy.ts), and the quiet that deferred stores wait for
-// (background-stores.ts). On a machine whose cores the compilers fill, every millisecond
-// of cache bookkeeping during a build is taken from a compiler; after the last compile it
-// runs beside the link, on a core nobody else wants.
+// (background-stores.ts). While the compilers fill every core, each millisecond of cache
+// bookkeeping is taken from one of them; once fewer run than there are cores (the tail of
+// a build, its link) it runs on a core nobody else wants.
 
-/** How long no compile must have run before the daemon counts as quiet: long enough to
- *  bridge the gap between one job of a batch ending and the next starting. */
+import { availableParallelism } from 'node:os';
+
+export const CORES = Math.max(2, availableParallelism());
+
+/** How long fewer compiles than cores must have run before a core counts as spare: long
+ *  enough to bridge the gap between one job of a batch ending and the next starting. */
 export const QUIET_MS = 25;
 
 let inFlight = 0;
@@ -19,18 +23,18 @@ export function compileStarted(): void {
 
 export function compileEnded(): void {
   inFlight--;
-  if (inFlight === 0) arm();
+  if (inFlight < CORES) arm();
 }
 
 export function compilesInFlight(): number {
   return inFlight;
 }
 
-/** Calls `fn` once, when no compile has been in flight for QUIET_MS. Returns the
- *  function that withdraws it. */
+/** Calls `fn` once, when fewer compiles than cores have been in flight for QUIET_MS.
+ *  Returns the function that withdraws it. */
 export function whenQuiet(fn: () => void): () => void {
   waiting.add(fn);
-  if (inFlight === 0) arm();
+  if (inFlight < CORES) arm();
   return () => void waiting.delete(fn);
 }
 
@@ -38,7 +42,7 @@ function arm(): void {
   if (timer || waiting.size === 0) return;
   timer = setTimeout(() => {
     timer = null;
-    if (inFlight !== 0) return; // compileEnded arms it again
+    if (inFlight >= CORES) return; // compileEnded arms it again
     const fns = [...waiting];
     waiting.clear();
     for (const fn of fns) fn();

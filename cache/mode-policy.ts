@@ -36,13 +36,11 @@
 // cold build (-j = cores) never pays for it. Stored key2s are the reason any later
 // -E can hit, so every -E run stores its key.
 
-import { availableParallelism } from 'node:os';
-import { compilesInFlight } from './compile-activity.js';
+import { compilesInFlight, CORES } from './compile-activity.js';
 import type { Manifest } from './manifest.js';
 import type { EntryChecker } from './manifest-check.js';
 import { keyS, type Prepared } from './parts.js';
 
-const CORES = Math.max(2, availableParallelism());
 
 /** After direct mode found key1's manifest stale: is an -E first worth it? Only where a
  *  comment-level edit may be all that changed and the entry's result is under a

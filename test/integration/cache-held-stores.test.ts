@@ -1,18 +1,19 @@
-// Stores held until no compile is in flight (background-stores.ts holdBytes): they run
-// once the compiles stop, at once for a lookup of their key, a flush or past the memory
+// Stores held while the compiles fill the cores (background-stores.ts holdBytes): they
+// run once a core is spare, at once for a lookup of their key, a flush or past the memory
 // bound, and a later build hits either way.
 
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileEnded, compileStarted, QUIET_MS } from '../../cache/compile-activity.js';
+import { compileEnded, compileStarted, CORES, QUIET_MS } from '../../cache/compile-activity.js';
 import { compile, counts, openCache, setup, sleep, type Env } from './cache-fixtures.js';
 
 let env: (Env & { dispose(): void }) | undefined;
-/** A compile of another job "in flight" while a test runs (ended in afterEach if still held). */
+/** Compiles of other jobs "in flight" on every core while a test runs (ended in afterEach if still held). */
 let othersInFlight = 0;
-const otherCompileStarts = () => {
-  compileStarted();
-  othersInFlight++;
+const otherCompilesStart = () => {
+  for (let i = 0; i < CORES; i++) compileStarted();
+  othersInFlight += CORES;
 };
+/** One of them ends: a core is spare. */
 const otherCompileEnds = () => {
   compileEnded();
   othersInFlight--;
@@ -30,7 +31,7 @@ async function missWhileBusy(holdStoresBytes = 64 << 20) {
   p.write('src/a.cpp', '#include <vector>\nint a() { return std::vector<int>{1, 2}.size(); }\n');
   await p.settle();
   const job = p.job('src/a.cpp', ['-O0']);
-  otherCompileStarts();
+  otherCompilesStart();
   expect((await compile(cache, job, env.run)).outcome).toBe('compiled');
   // Long past the answer and the quiet time: still held, the other compile runs on.
   await sleep(QUIET_MS * 4);
@@ -46,8 +47,8 @@ async function storedForOthers(e: Env & { job: ReturnType<Env['p']['job']> }): P
   return r.outcome === 'cached';
 }
 
-describe('stores held until the compiles stop', () => {
-  it('waits while a compile is in flight, runs once none is, and a later build hits', async () => {
+describe('stores held while the compiles fill the cores', () => {
+  it('waits while compiles fill the cores, runs once one is spare, and a later build hits', async () => {
     const e = await missWhileBusy();
     expect(e.cache.heldStores).toBe(1);
     otherCompileEnds();
