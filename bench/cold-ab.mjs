@@ -5,7 +5,7 @@
 // takes 12 minutes). Prints each tool's wall times, median, ratio to ninja, and the
 // daemons' CPU per cold build (utime + stime until the CLI answered).
 //
-//   node bench/cold-ab.mjs [--n=200] [--reps=3] [--jobs=2] [--repos=.,../main-base]
+//   node bench/cold-ab.mjs [--n=200] [--reps=3] [--jobs=2] [--repos=.,../main-base,.@NAME=value]
 import { cpSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -49,7 +49,12 @@ const avail = availability();
 const timeoutMs = 900_000;
 
 const entries = [{ name: 'ninja', tool: 'ninja', cli: null }];
-o.repos.split(',').forEach((r, i) => entries.push({ name: `rb:${r}`, tool: 'rb-daemon', cli: snapshotReplibuild(resolve(r), join(tmp, `replibuild-${i}`)) }));
+// A repo may carry one environment setting for its daemons: `.@REPLIBUILD_SPAWN_HELPER=0`.
+o.repos.split(',').forEach((spec, i) => {
+  const [r, set] = spec.split('@');
+  const env = set ? Object.fromEntries([set.split('=')]) : {};
+  entries.push({ name: `rb:${spec}`, tool: 'rb-daemon', env, cli: snapshotReplibuild(resolve(r), join(tmp, `replibuild-${i}`)) });
+});
 const loads = [load()];
 try {
   for (const [i, e] of entries.entries()) {
@@ -59,6 +64,7 @@ try {
     mkdirSync(scratch, { recursive: true });
     e.b = await makeBuilder(e.tool, { dir, cli: e.cli, jobs: o.jobs, logDir, scratch, availability: avail, timeoutMs });
     if (e.b.unavailable) throw new Error(`${e.name}: ${e.b.unavailable}`);
+    if (e.env) Object.assign(e.b.env, e.env);
     e.wall = [];
     e.cpu = [];
   }
