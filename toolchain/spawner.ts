@@ -155,7 +155,8 @@ export class Spawner {
       if (this.child === c) this.child = null;
       for (const p of [...this.pending.values()]) p.lost();
     };
-    c.on('exit', gone);
+    // 'close', not 'exit': the answers it wrote before dying are read first.
+    c.on('close', gone);
     c.on('error', gone);
     c.stdin!.on('error', () => undefined);
     return c;
