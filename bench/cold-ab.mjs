@@ -19,7 +19,8 @@ import { availability } from './tools.mjs';
 function args() {
   const o = { n: 200, reps: 3, jobs: 2, repos: '.' };
   for (const a of process.argv.slice(2)) {
-    const [k, v] = a.replace(/^--/, '').split('=');
+    const [k, ...rest] = a.replace(/^--/, '').split('=');
+    const v = rest.join('=');
     if (!(k in o)) throw new Error(`unknown option ${a}`);
     o[k] = typeof o[k] === 'number' ? Number(v) : v;
   }
