@@ -14,7 +14,7 @@
 
 import type { CacheStats } from './stats.js';
 import { nextTurn } from './next-turn.js';
-import { whenQuiet } from './compile-activity.js';
+import { compilesInFlight, CORES, whenQuiet } from './compile-activity.js';
 
 /** Held stores at most, whatever their bytes: each also keeps its header list and
  *  search list (a few KB for a TU with hundreds of headers). */
@@ -132,10 +132,29 @@ export class BackgroundStores {
         old.release();
       }
       if (!this.held.has(h)) return;
-      this.unwait ??= whenQuiet(() => {
-        this.unwait = null;
-        this.releaseAll();
-      });
+      this.waitForQuiet();
+    });
+  }
+
+  private waitForQuiet(): void {
+    this.unwait ??= whenQuiet(() => {
+      this.unwait = null;
+      this.releaseOneByOne();
+    });
+  }
+
+  /** One store per turn of the event loop, oldest first, while a core stays spare: all
+   *  at once, their synchronous stretches would hold up the start of the next compile
+   *  (and the answers) for as long as they all take. */
+  private releaseOneByOne(): void {
+    const next = this.held.values().next();
+    if (next.done) return;
+    next.value.release();
+    if (this.held.size === 0) return;
+    setImmediate(() => {
+      if (this.unwait || this.held.size === 0) return;
+      if (compilesInFlight() < CORES) this.releaseOneByOne();
+      else this.waitForQuiet();
     });
   }
 
