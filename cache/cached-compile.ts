@@ -29,7 +29,8 @@ import { LinkCache } from './link-cache.js';
 import { DEFAULT_MAX_MANIFEST_ENTRIES, type HeaderHasher } from './manifest.js';
 import { EntryChecker } from './manifest-check.js';
 import { ManifestMemo } from './manifest-memo.js';
-import { compileEnded, compileStarted, missMode, Siblings, staleWorthPreprocessing } from './mode-policy.js';
+import { compileEnded, compileStarted } from './compile-activity.js';
+import { missMode, Siblings, staleWorthPreprocessing } from './mode-policy.js';
 import { afterInternalError, dependMode, directLookup, passThrough, preprocessorMode } from './modes.js';
 import { isAbort, type CacheParts, type CompileRunner } from './parts.js';
 import { TuPreparer } from './prepare.js';
@@ -63,6 +64,9 @@ export interface CompileCacheOptions {
   manifestMemoBytes?: number;
   /** Answer a compile before its result is written to the store (background-stores.ts). */
   storeInBackground?: boolean;
+  /** With storeInBackground: bytes of objects whose stores wait while the compiles fill
+   *  the cores (background-stores.ts); 0 (default): they run right after their answer. */
+  holdStoresBytes?: number;
   /** Open even when the directory is refused (cache-guard.ts): compiles then bypass the
    *  cache and carry the reason as their cache_note, and each build checks again. */
   openRefused?: boolean;
@@ -112,7 +116,7 @@ export class CompileCache {
     remote?.observe(stats);
     this.store = store;
     this.local = local;
-    const background = new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow());
+    const background = new BackgroundStores(opts.storeInBackground === true, stats, (e) => book.internalError(e), () => guard.usableNow(), opts.holdStoresBytes ?? 0);
     this.preparer = new TuPreparer(files, env, hasher, customHasher);
     this.parts = {
       store,
@@ -186,16 +190,21 @@ export class CompileCache {
     }
   }
 
+  /** Stores waiting for the compiles to stop (background-stores.ts). */
+  get heldStores(): number {
+    return this.parts.background.heldCount;
+  }
+
   /** Statistics of the whole cache directory, this process's unflushed counts included. */
   async report(maxSizeBytes: number): Promise<CacheStatsReport> {
-    const [counters, usage] = await Promise.all([this.stats.read(), storeUsage(this.layout.store)]);
+    const [counters, usage] = await this.parts.background.hurry(() => Promise.all([this.stats.read(), storeUsage(this.layout.store)]));
     return buildReport(counters, usage, this.layout.root, maxSizeBytes);
   }
 
   /** Waits for stores still running (the remote tier's unawaited puts and copy-backs
    *  too, each bounded by its timeout), then writes the counters out. */
   async flush(): Promise<void> {
-    await this.stats.settled();
+    await this.parts.background.hurry(() => this.stats.settled());
     await this.store.settled();
     return this.stats.flush();
   }

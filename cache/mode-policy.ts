@@ -36,23 +36,11 @@
 // cold build (-j = cores) never pays for it. Stored key2s are the reason any later
 // -E can hit, so every -E run stores its key.
 
-import { availableParallelism } from 'node:os';
+import { compilesInFlight, CORES } from './compile-activity.js';
 import type { Manifest } from './manifest.js';
 import type { EntryChecker } from './manifest-check.js';
 import { keyS, type Prepared } from './parts.js';
 
-/** Compiles in flight in this process, across cache instances: the "spare core" test. */
-let inFlight = 0;
-const CORES = Math.max(2, availableParallelism());
-
-/** A compile through the cache starts (the caller calls compileEnded in a finally). */
-export function compileStarted(): void {
-  inFlight++;
-}
-
-export function compileEnded(): void {
-  inFlight--;
-}
 
 /** Whether a hit's file writes go to libuv's pool (restore.ts): only while another compile
  *  is in flight beside this one (a batch of hits, a clean rebuild), whose look-up the main
@@ -95,7 +83,7 @@ export function mustPreprocess(prep: Prepared): boolean {
  *  hardware threads of one, an -E beside a one-file edit slowed its compile and link by
  *  15-25 %, measured). Asked between compileStarted and compileEnded, which count this compile. */
 export function preprocessBeside(alongside: 'spare' | 'always' | 'never'): boolean {
-  return alongside === 'always' || (alongside === 'spare' && inFlight + 1 < CORES);
+  return alongside === 'always' || (alongside === 'spare' && compilesInFlight() + 1 < CORES);
 }
 
 const MAX_SIBLINGS = 100_000;

@@ -37,7 +37,7 @@ export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Pr
     await c.results.save(key2, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers });
     if (entry) await c.manifests.save(prep.key1, entry);
     c.siblings.note(prep);
-  });
+  }, object.length + depfile.length);
 }
 
 /**
@@ -96,7 +96,7 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
     await c.results.save(key, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers: names });
     await c.manifests.save(prep.key1, entry);
     c.siblings.note(prep);
-  });
+  }, object.length + depfile.length);
   return null;
 }
 

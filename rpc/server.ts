@@ -62,6 +62,8 @@ export class RpcServer {
   private readonly gate: AuthGate;
   requestsServed = 0;
   connectionsTotal = 0;
+  /** Requests being handled now (a build's compile batch lasts the whole build). */
+  requestsInFlight = 0;
 
   constructor(private readonly opts: RpcServerOptions) {
     this.token = Buffer.from(opts.token, 'utf8');
@@ -220,6 +222,7 @@ export class RpcServer {
       progress: (event) => send(notification(NOTIFY_PROGRESS, { requestId: id, event })),
     };
     this.requestsServed++;
+    this.requestsInFlight++;
     Promise.resolve()
       .then(() => def.handle(def.params(rawParams, 'params'), ctx))
       .then(
@@ -232,6 +235,7 @@ export class RpcServer {
       )
       .finally(() => {
         inflight.delete(ac);
+        this.requestsInFlight--;
         this.opts.onSettled?.();
       });
   }

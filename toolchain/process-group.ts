@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
+import { Spawner } from './spawner.js';
 
 export interface GroupRunOptions {
   cwd: string;
@@ -32,7 +33,23 @@ export function killProcessGroup(pid: number, sig: NodeJS.Signals = 'SIGKILL'): 
   }
 }
 
+let helper: Spawner | null = null;
+
+/** Start programs from a small helper process from now on (spawner.ts): for a daemon,
+ *  whose heap makes each of its own forks cost; false stops the helper. */
+export function useSpawnHelper(on: boolean): void {
+  if (on) helper ??= new Spawner(runHere);
+  else {
+    helper?.close();
+    helper = null;
+  }
+}
+
 export function runInProcessGroup(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
+  return helper ? helper.run(program, args, opts) : runHere(program, args, opts);
+}
+
+function runHere(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
   return new Promise((done) => {
     const { signal } = opts;
     const child = spawn(program, args, {

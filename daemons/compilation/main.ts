@@ -5,8 +5,13 @@ import { openCompilation } from '../host/open-compilation.js';
 import { RequestScope } from '../common/request-scope.js';
 import { CompileRequestGuard } from './job-guard.js';
 import { compilationMethods } from './server.js';
+import { useSpawnHelper } from '../../toolchain/process-group.js';
 
 await runDaemon(async (env) => {
+  // Compilers started from a small helper: a fork of this daemon costs the compilers'
+  // cores more CPU the bigger its heap (toolchain/spawner.ts). REPLIBUILD_SPAWN_HELPER=0
+  // starts them here, as before.
+  useSpawnHelper(process.env.REPLIBUILD_SPAWN_HELPER !== '0');
   let config = loadDaemonConfig(env.root);
   // Requests are held to the compiles the project's config gives; setup says what that is.
   const guard = new CompileRequestGuard(new RequestScope(env.root, new SetupPeer(env.root, config.enabled.setup, env.log)));

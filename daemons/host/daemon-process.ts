@@ -133,6 +133,7 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
   const idleGc = new IdleCollector();
   let service: HostedService | null = null;
   const children = new ChildTracker(paths, name);
+  idleGc.busy = () => (server?.requestsInFlight ?? 0) > 0;
   idleGc.onQuiet = () => {
     try {
       service?.quiet?.();

@@ -26,6 +26,9 @@ export class IdleCollector {
   /** Runs once the daemon has gone quiet, just before the first collection: work that
    *  frees memory (memos a build overflowed) and must not delay a request. */
   onQuiet: (() => void) | null = null;
+  /** A request still being handled (a build's compile batch, which settles only when the
+   *  build ends): the daemon is not quiet, so neither the collection nor onQuiet runs. */
+  busy: () => boolean = () => false;
 
   constructor(
     private readonly idleMs = IDLE_MS,
@@ -52,6 +55,8 @@ export class IdleCollector {
     this.left = left;
     this.timer = setTimeout(() => {
       this.timer = null;
+      // A full collection in the middle of a cold build takes a core from its compilers.
+      if (this.busy()) return this.schedule(this.idleMs, 2);
       if (left === 2) this.onQuiet?.();
       this.collections++;
       this.gc!();

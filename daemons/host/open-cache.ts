@@ -26,6 +26,9 @@ export async function openCache(log: Logger, config: DaemonConfig): Promise<Comp
       log: (line) => log.debug(line),
       remoteLog: (line) => log.info(line),
       storeInBackground: true,
+      // Held while the compiles fill the cores, within this much memory: the stores'
+      // CPU is not taken from the compilers; they run at the build's tail and link.
+      holdStoresBytes: 32 * 1024 * 1024,
       openRefused: true,
       remote,
     });

@@ -58,4 +58,18 @@ describe('IdleCollector', () => {
     await sleep(60);
     expect(c.collections).toBe(typeof (globalThis as { gc?: unknown }).gc === 'function' ? 2 : 0);
   });
+
+  it('waits while a request is still being handled (a build), then collects', async () => {
+    let runs = 0;
+    let busy = true;
+    const c = new IdleCollector(80, () => runs++, 400);
+    c.busy = () => busy;
+    c.activity();
+    await sleep(250);
+    expect(runs).toBe(0);
+    busy = false;
+    await sleep(150);
+    expect(runs).toBe(1);
+    c.stop();
+  });
 });

@@ -1,0 +1,79 @@
+// Programs started from the spawn helper (toolchain/spawner.ts) behave as ones started
+// directly: output, exit status, process groups killed on abort, pids told; and a helper
+// that dies neither loses a run nor stays dead.
+
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Spawner } from '../../toolchain/spawner.js';
+import { runInProcessGroup, type GroupRunOptions } from '../../toolchain/process-group.js';
+
+let spawner: Spawner | undefined;
+afterEach(() => {
+  spawner?.close();
+  spawner = undefined;
+});
+
+const make = () => (spawner = new Spawner(runInProcessGroup));
+/** Running (a zombie is dead: its parent, the helper, may be gone before reaping it). */
+const alive = (pid: number) => {
+  try {
+    const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+describe('the spawn helper', () => {
+  it('gives the output, exit code and pid of what it ran', async () => {
+    const s = make();
+    const seen: string[] = [];
+    const opts: GroupRunOptions = { cwd: '/tmp', env: { ...process.env, RB_X: 'from-env' }, onSpawn: (p) => seen.push(`spawn ${p}`), onExit: (p) => seen.push(`exit ${p}`) };
+    const r = await s.run('sh', ['-c', 'echo "$RB_X $(pwd)"; echo err >&2; exit 3'], opts);
+    expect(r).toMatchObject({ exit_code: 3, signal: null, stdout: 'from-env /tmp\n', stderr: 'err\n', aborted: false });
+    expect(seen).toHaveLength(2);
+    expect(seen[0]!.replace('spawn', 'exit')).toBe(seen[1]);
+  });
+
+  it('reports a program that cannot start as the shell would (127)', async () => {
+    const r = await make().run('/nonexistent/rb-no-such-tool', [], { cwd: '/tmp' });
+    expect(r.exit_code).toBe(127);
+    expect(r.spawn_error?.code).toBe('ENOENT');
+  });
+
+  it('a death by signal is 128 + its number', async () => {
+    const r = await make().run('sh', ['-c', 'kill -TERM $$'], { cwd: '/tmp' });
+    expect(r).toMatchObject({ exit_code: 143, signal: 'SIGTERM' });
+  });
+
+  it('an abort kills the whole process group', async () => {
+    const ac = new AbortController();
+    let pid = 0;
+    const run = make().run('sh', ['-c', 'sleep 30 & echo $! ; wait'], { cwd: '/tmp', signal: ac.signal, onSpawn: (p) => (pid = p) });
+    while (pid === 0) await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    const r = await run;
+    expect(r.aborted).toBe(true);
+    expect(r.exit_code).toBe(137);
+    const grandchild = Number(r.stdout.trim());
+    if (grandchild) {
+      for (let i = 0; i < 100 && alive(grandchild); i++) await new Promise((res) => setTimeout(res, 10));
+      expect(alive(grandchild)).toBe(false);
+    }
+  });
+
+  it('a helper that dies ends its running programs as killed, and the next run starts a new one', async () => {
+    const s = make();
+    let pid = 0;
+    const run = s.run('sleep', ['30'], { cwd: '/tmp', onSpawn: (p) => (pid = p) });
+    while (pid === 0) await new Promise((r) => setTimeout(r, 10));
+    const first = s.helperPid!;
+    process.kill(first, 'SIGKILL');
+    expect(await run).toMatchObject({ exit_code: 137, signal: 'SIGKILL' });
+    for (let i = 0; i < 100 && alive(pid); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(alive(pid)).toBe(false);
+    const again = await s.run('echo', ['ok'], { cwd: '/tmp' });
+    expect(again.stdout).toBe('ok\n');
+    expect(s.helperPid).not.toBe(first);
+  });
+});
