@@ -27,7 +27,8 @@ export async function daemonsMemory(cli, dir, env) {
   const peakEach = {};
   let peakTotal = 0;
   for (const d of st?.daemons ?? []) {
-    const hwm = d.pid ? vmHwmBytes(d.pid) : null;
+    // The compilation daemon's spawn helper is part of its cost (its RSS is in the daemon's).
+    const hwm = d.pid ? (vmHwmBytes(d.pid) ?? 0) + (d.spawn_helper_pid ? (vmHwmBytes(d.spawn_helper_pid) ?? 0) : 0) || null : null;
     peakEach[d.name] = hwm;
     peakTotal += hwm ?? 0;
   }

@@ -55,6 +55,7 @@ async function rowFor(root: string, name: DaemonName, config: DaemonConfig): Pro
       row.rss_bytes = s.memory?.rss_bytes ?? row.rss_bytes;
       row.heap_used_bytes = s.memory?.heap_used_bytes ?? null;
       row.heap_total_bytes = s.memory?.heap_total_bytes ?? null;
+      if (s.memory?.spawn_helper_pid !== undefined) row.spawn_helper_pid = s.memory.spawn_helper_pid;
       row.details = s.details;
     } finally {
       link.conn.close();

@@ -3,11 +3,13 @@
 import type { DaemonName } from '../config/daemon-names.js';
 import type { PingResult } from './messages.js';
 
-/** A daemon's memory as it sees it (process.memoryUsage()): V8's heap and the RSS. */
+/** A daemon's memory as it sees it (process.memoryUsage()): V8's heap and the RSS, which
+ *  includes the compilation daemon's spawn helper while one runs (its pid beside it). */
 export interface DaemonMemory {
   heap_used_bytes: number;
   heap_total_bytes: number;
   rss_bytes: number;
+  spawn_helper_pid?: number;
 }
 
 /** What a daemon says about itself; `details` is the daemon's own figures. */
@@ -31,6 +33,8 @@ export interface DaemonStatusRow {
   /** V8's heap, used and reserved, as the daemon reports it (null when it did not answer). */
   heap_used_bytes: number | null;
   heap_total_bytes: number | null;
+  /** The compilation daemon's spawn helper while it runs (its RSS is in rss_bytes). */
+  spawn_helper_pid?: number;
   cpu_percent: number | null;
   version: string | null;
   requests_served: number | null;

@@ -64,8 +64,12 @@ interface Pending {
   lost(): void;
 }
 
+/** How long a helper with nothing to run stays. */
+const HELPER_IDLE_MS = 5_000;
+
 export class Spawner {
   private child: ChildProcess | null = null;
+  private idleTimer: NodeJS.Timeout | undefined;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
@@ -126,7 +130,14 @@ export class Spawner {
 
   private settle(id: number): void {
     this.pending.delete(id);
-    if (this.pending.size === 0) this.hold(false);
+    if (this.pending.size > 0) return;
+    this.hold(false);
+    // A helper left from a build goes after a quiet while: its memory is the daemon's,
+    // and the next build that needs it starts it again (runInProcessGroup).
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.pending.size === 0) this.close();
+    }, HELPER_IDLE_MS).unref();
   }
 
   /** The helper keeps this process alive only while it runs something for it. */
@@ -141,7 +152,10 @@ export class Spawner {
 
   private helper(): ChildProcess {
     if (this.child) return this.child;
-    const c = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // Its own start loads no certificates (each request carries the programs' environment).
+    const env = { ...process.env };
+    delete env.NODE_EXTRA_CA_CERTS;
+    const c = spawn(process.execPath, ['--max-old-space-size=64', '--max-semi-space-size=1', '-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.child = c;
     const lines = createInterface({ input: c.stdout! });
     lines.on('line', (line) => {

@@ -12,7 +12,8 @@ import { ChildTracker } from './child-tracker.js';
 import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
-import { procStartTime } from '../../fs/proc.js';
+import { procRssBytes, procStartTime } from '../../fs/proc.js';
+import { spawnHelperPid } from '../../toolchain/process-group.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 import type { DaemonMemory } from '../../protocol/status.js';
@@ -90,9 +91,12 @@ export interface CommonMethodsOptions {
   shutdown(): void;
 }
 
+/** The daemon's memory; its RSS includes the spawn helper's while one runs (its cost). */
 function memory(): DaemonMemory {
   const m = process.memoryUsage();
-  return { heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, rss_bytes: m.rss };
+  const helper = spawnHelperPid();
+  const helperRss = helper === undefined ? 0 : (procRssBytes(helper) ?? 0);
+  return { heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, rss_bytes: m.rss + helperRss, ...(helper === undefined ? {} : { spawn_helper_pid: helper }) };
 }
 
 /** ping, status and shutdown: what every daemon answers besides its own methods. */

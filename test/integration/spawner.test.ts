@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Spawner } from '../../toolchain/spawner.js';
-import { runInProcessGroup, type GroupRunOptions } from '../../toolchain/process-group.js';
+import { runInProcessGroup, spawnHelperPid, useSpawnHelper, type GroupRunOptions } from '../../toolchain/process-group.js';
 
 let spawner: Spawner | undefined;
 afterEach(() => {
@@ -75,5 +75,28 @@ describe('the spawn helper', () => {
     const again = await s.run('echo', ['ok'], { cwd: '/tmp' });
     expect(again.stdout).toBe('ok\n');
     expect(s.helperPid).not.toBe(first);
+  });
+});
+
+describe('when the daemon uses the helper', () => {
+  afterEach(() => useSpawnHelper(false));
+
+  it('a program run alone (an edit) never starts it; programs side by side in a big process do', async () => {
+    // The helper pays only from a process of 64 MB up (process-group.ts): be one.
+    const ballast = process.memoryUsage.rss() < 80 * 1024 * 1024 ? Buffer.alloc(80 * 1024 * 1024, 1) : null;
+    useSpawnHelper(true);
+    expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
+    expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
+    expect(spawnHelperPid()).toBeUndefined();
+    const both = await Promise.all([runInProcessGroup('sleep', ['0.3'], { cwd: '/tmp' }), runInProcessGroup('echo', ['second'], { cwd: '/tmp' })]);
+    expect(both.map((r) => r.exit_code)).toEqual([0, 0]);
+    expect(both[1]!.stdout).toBe('second\n');
+    const pid = spawnHelperPid();
+    expect(pid).toBeDefined();
+    expect(alive(pid!)).toBe(true);
+    // Started, it serves every run until it goes idle, a lone one too.
+    expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
+    expect(spawnHelperPid()).toBe(pid);
+    ballast?.fill(0);
   });
 });
