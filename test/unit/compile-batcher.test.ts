@@ -103,4 +103,58 @@ describe('CompileBatcher', () => {
     const quiet = new CompileBatcher(service(async () => {}).api, 0, false);
     await expect(quiet.compile(job('x'), new AbortController().signal)).rejects.toThrow(/gave no answer for x/);
   });
+
+  it('keeps at most its window of compiles at the service, sending more, in order, as half of them answer', async () => {
+    let atService = 0;
+    let most = 0;
+    const answers: { on: (e: CompileBatchEvent) => void; index: number }[] = [];
+    const svc = service((jobs, on) => {
+      atService += jobs.length;
+      most = Math.max(most, atService);
+      for (let i = 0; i < jobs.length; i++) answers.push({ on, index: i });
+      return new Promise<void>(() => {});
+    });
+    const b = new CompileBatcher(svc.api, 2, true, 4);
+    const signal = new AbortController().signal;
+    const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    const asked = names.map((s) => b.compile(job(s), signal));
+    const order: string[] = [];
+    asked.forEach((p, i) => void p.then(() => order.push(names[i]!)));
+    while (order.length < names.length) {
+      await new Promise((r) => setImmediate(r));
+      const next = answers.shift();
+      if (!next) continue;
+      atService--;
+      next.on({ index: next.index, result: result(1) });
+    }
+    expect(most).toBeLessThanOrEqual(4);
+    expect(svc.batches.flatMap((x) => x.sources)).toEqual(names);
+    expect(svc.batches.length).toBeGreaterThan(2);
+    expect(order).toEqual(names);
+  });
+
+  it('cancelQueued: the compiles not sent yet are not started, and no more go out', async () => {
+    const svc = service(() => new Promise<void>(() => {}));
+    const b = new CompileBatcher(svc.api, 2, true, 2);
+    const signal = new AbortController().signal;
+    const asked = ['a', 'b', 'c', 'd'].map((s) => b.compile(job(s), signal).catch((e: Error) => e));
+    await new Promise((r) => setImmediate(r));
+    expect(svc.batches.map((x) => x.sources)).toEqual([['a', 'b']]);
+    b.cancelQueued();
+    expect(await asked[2]).toBeInstanceOf(CompileNotStartedError);
+    expect(await asked[3]).toBeInstanceOf(CompileNotStartedError);
+    expect(await b.compile(job('e'), signal).catch((e: Error) => e)).toBeInstanceOf(CompileNotStartedError);
+    expect(svc.batches).toHaveLength(1);
+  });
+
+  it('an abort cancels the compiles still waiting for room at once', async () => {
+    const svc = service(() => new Promise<void>(() => {}));
+    const b = new CompileBatcher(svc.api, 2, false, 1);
+    const ac = new AbortController();
+    const asked = ['a', 'b', 'c'].map((s) => b.compile(job(s), ac.signal).catch((e: Error) => e));
+    await new Promise((r) => setImmediate(r));
+    ac.abort();
+    for (const r of await Promise.all(asked)) expect(isCancellation(r)).toBe(true);
+    expect(svc.batches.map((x) => x.sources)).toEqual([['a']]);
+  });
 });
