@@ -8,7 +8,7 @@ import type { ChildTracker } from '../host/child-tracker.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import { remoteReport } from '../../cache/stats.js';
 import { CompileQueue, resolveParallelJobs, type CompileFn } from './compile-queue.js';
-import { CompileCancelledError, displayCompileCommand, isCancellation, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
+import { displayCompileCommand, isCancellation, runCompile, type RunCompileOptions, type RunnerIdentity } from '../../toolchain/compile-runner.js';
 import { getCompilerIdentity } from '../../toolchain/compiler-identity.js';
 import { Distributor } from '../../toolchain/distcc/distributor.js';
 import type { DistccHost } from '../../config/distcc-hosts.js';
@@ -167,8 +167,6 @@ export class CompilationService implements CompilationApi {
       jobs.map(async (job, index) => {
         let release: (() => void) | undefined;
         try {
-          // A batch that came after a failure stopped its build: not started either.
-          if (opts.stopAfterFailure && job.build_id !== undefined && this.stoppedBuilds.has(job.build_id)) throw new CompileCancelledError(job.object);
           // The slot first, taken in the jobs' order (synchronously here), so they start in it.
           release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
           await opts.check?.(job);

@@ -297,19 +297,13 @@ export class OrchestratorService implements OrchestratorApi {
     if (plan) this.editPlans++;
     run.kept = null;
     let summary: BuildSummary;
-    // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.
-    const batcher = new CompileBatcher(this.deps.compilation, req.jobs, !req.keep_going);
     try {
       summary = await runBuild({
         config,
         request: req,
-        compile: batcher.compile,
-        handOff: {
-          cancelQueued: () => {
-            batcher.cancelQueued();
-            void this.deps.compilation.cancel(build_id, true).catch(() => undefined);
-          },
-        },
+        // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.
+        compile: new CompileBatcher(this.deps.compilation, req.jobs, !req.keep_going).compile,
+        handOff: { cancelQueued: () => void this.deps.compilation.cancel(build_id, true).catch(() => undefined) },
         compilerIdentity: identity,
         ...(cIdentity ? { cCompilerIdentity: cIdentity } : {}),
         hasher: this.hasher,
