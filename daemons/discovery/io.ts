@@ -40,7 +40,22 @@ export function isAbsentError(e: unknown): boolean {
   return ABSENT.has((e as NodeJS.ErrnoException)?.code ?? '');
 }
 
+const READ_BUFFER = 64 * 1024;
+/** Read buffers given back by finished hashes. One each would be 64 KB of memory outside
+ *  V8's heap per file, freed only by a later GC: a scan of 20,000 files made discovery's
+ *  peak RSS several times its idle one. At most one per concurrent read is kept. */
+const spareBuffers: Buffer[] = [];
+
 export async function sha256File(abs: string): Promise<string | null> {
+  const buf = spareBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
+  try {
+    return await hashWith(abs, buf);
+  } finally {
+    if (spareBuffers.length < 64) spareBuffers.push(buf);
+  }
+}
+
+async function hashWith(abs: string, buf: Buffer): Promise<string | null> {
   let fh;
   try {
     fh = await open(abs, 'r');
@@ -50,7 +65,6 @@ export async function sha256File(abs: string): Promise<string | null> {
   }
   try {
     const h = createHash('sha256');
-    const buf = Buffer.allocUnsafe(64 * 1024);
     for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, null);
       if (bytesRead === 0) break;

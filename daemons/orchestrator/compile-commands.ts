@@ -5,9 +5,9 @@
 // atomically, and only when its content would change: a build that changes no
 // command leaves the file (and the editors watching it) alone.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../fs/atomic-write.js';
+import { tempPathFor } from '../../fs/atomic-write.js';
 import { statStampSync, sameStamp, type StatStamp } from '../../fs/stat-stamp.js';
 import type { ProjectConfig } from '../../config/types.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
@@ -24,17 +24,42 @@ export interface CompileCommandEntry {
 /** Every TU of every target, in target then source order (a source two targets share
  *  has an entry for each: their commands differ). */
 export function compileCommandEntries(config: ProjectConfig): CompileCommandEntry[] {
-  const out: CompileCommandEntry[] = [];
+  return [...eachEntry(config)];
+}
+
+function* eachEntry(config: ProjectConfig): Generator<CompileCommandEntry> {
   for (const t of config.targets) {
     const seen = new Set<string>();
     for (const source of t.sources) {
       const job = compileJobFor(config, t, source);
       if (seen.has(job.object)) continue;
       seen.add(job.object);
-      out.push({ directory: job.cwd, file: job.source, arguments: compileCommandArgv(job), output: job.object });
+      yield { directory: job.cwd, file: job.source, arguments: compileCommandArgv(job), output: job.object };
     }
   }
-  return out;
+}
+
+/** Text pieces of at most about this many chars: the database is made and written piece
+ *  by piece, never whole (at 20,000 TUs its text is tens of MB, and the entries' objects
+ *  as many again: most of a cold build's peak in the orchestrator). */
+const PIECE_CHARS = 64 * 1024;
+
+/**
+ * The database's text, `JSON.stringify(compileCommandEntries(config), null, 2) + "\n"`,
+ * in pieces: each entry is stringified alone and indented as the whole array's would be.
+ */
+export function* compileCommandsText(config: ProjectConfig): Generator<string> {
+  let piece = '';
+  let first = true;
+  for (const e of eachEntry(config)) {
+    piece += `${first ? '[\n' : ',\n'}  ${JSON.stringify(e, null, 2).replace(/\n/g, '\n  ')}`;
+    first = false;
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}${first ? '[]' : '\n]'}\n`;
 }
 
 /** Keeps one project's compile_commands.json in step with its config. */
@@ -62,30 +87,61 @@ export class CompileCommandsWriter {
     const unmoved = stamp !== null && this.last !== null && sameStamp(stamp, this.last.stamp);
     // The same config and a file nobody touched since: nothing to build the text for.
     if (unmoved && this.last!.config === config) return false;
-    const text = `${JSON.stringify(compileCommandEntries(config), null, 2)}\n`;
-    const digest = digestOf(text);
+    // Two passes over the entries when it must be written (a digest, then the file):
+    // the text is never held whole.
+    const h = createHash('sha256');
+    for (const piece of compileCommandsText(config)) h.update(piece);
+    const digest = h.digest('hex');
     if (unmoved && this.last!.digest === digest) {
       this.last = { config, digest, stamp };
       return false;
     }
-    if (stamp !== null && readOrNull(this.path) === text) {
+    if (stamp !== null && fileDigestOrNull(this.path) === digest) {
       this.last = { config, digest, stamp };
       return false;
     }
-    writeFileAtomic(this.path, text);
+    writePiecesAtomic(this.path, compileCommandsText(config));
     this.last = { config, digest, stamp: statStampSync(this.path) };
     return true;
   }
 }
 
-function digestOf(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
-
-function readOrNull(path: string): string | null {
+/** sha256 hex of a file's content, read a block at a time; null when unreadable. */
+function fileDigestOrNull(path: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
+    fd = openSync(path, 'r');
   } catch {
     return null;
+  }
+  try {
+    const h = createHash('sha256');
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+    return h.digest('hex');
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** writeFileAtomic of text given in pieces (temp + rename). */
+function writePiecesAtomic(path: string, pieces: Iterable<string>): void {
+  const tmp = tempPathFor(path);
+  try {
+    const fd = openSync(tmp, 'w', 0o644);
+    try {
+      for (const piece of pieces) {
+        const b = Buffer.from(piece);
+        for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
   }
 }
