@@ -11,10 +11,7 @@
 // decoded (result-store.ts), and its object, a content file of its own, is copied in the
 // kernel into a temp file + rename, as is the depfile, written from the stored text
 // (object-files.ts says when the copy is trusted unread). A source or header is only
-// re-hashed when its stat stamp moved. One exception: while another compile is in flight
-// beside a hit (a batch, such as a clean rebuild), the restore's writes and renames go to
-// libuv's pool (restore.ts restoreResultOffThread), so the main thread looks up the next
-// TU meanwhile; a lone TU (an edit) keeps the synchronous restore.
+// re-hashed when its stat stamp moved.
 
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { CacheMiss } from '../protocol/trace.js';

@@ -41,13 +41,6 @@ import type { Manifest } from './manifest.js';
 import type { EntryChecker } from './manifest-check.js';
 import { keyS, type Prepared } from './parts.js';
 
-/** Whether a hit's file writes go to libuv's pool (restore.ts): only while another compile
- *  is in flight beside this one (a batch of hits, a clean rebuild), whose look-up the main
- *  thread runs meanwhile. One TU alone (an edit) stays synchronous: a pool hop is latency. */
-export function restoreOffThread(): boolean {
-  return compilesInFlight() >= 2;
-}
-
 /** After direct mode found key1's manifest stale: is an -E first worth it? Only where a
  *  comment-level edit may be all that changed and the entry's result is under a
  *  preprocessor key -E can find again. */

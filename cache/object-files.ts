@@ -9,8 +9,6 @@
 // Objects up to INLINE_MAX_BYTES are read and written instead: on this machine's ext4 (no
 // reflinks) copy_file_range saves no system time for them, and its extra fstat, ftruncate
 // and fchmod cost more than the read (issue 16's measurements, README "Compile cache").
-// A batch's restore on libuv's pool (restore.ts) copies them too: there those calls are
-// one pool job, and the main thread is spared the open, read and close.
 // They are checked by the same rule, from the open file's fstat (the stat readFileSync
 // makes anyway): a sha512 of every small object on every hit was a few percent of a warm
 // clean rebuild's daemon time, for bytes the stamp already vouches for.

@@ -2,7 +2,6 @@
 // compiler's stderr, byte for byte as the runner would have left them.
 
 import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { tempSuffix } from '../fs/atomic-write.js';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
@@ -27,7 +26,11 @@ export class ObjectGoneError extends Error {
  *  Otherwise a depfile left from an earlier compile is removed, so none in the build
  *  directory ever names headers other than the object's. */
 export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number, writeObject: (to: string) => void): CompileResult {
-  const { objAbs, depAbs, depText, suffix } = restorePlan(job, r);
+  const objAbs = resolve(job.cwd, job.object);
+  const depAbs = resolve(job.cwd, job.depfile);
+  const depText = owedDepfile(job) ? retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t)) : null;
+  // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
+  const suffix = tempSuffix();
   try {
     if (depText !== null) creatingDir(depAbs + suffix, (to) => writeFileSync(to, depText));
     creatingDir(objAbs + suffix, writeObject);
@@ -39,43 +42,6 @@ export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: Resu
     rmSync(objAbs + suffix, { force: true });
     throw e;
   }
-  return restored(job, identity, r, t0);
-}
-
-/** restoreResult with its file writes on libuv's pool, for a batch of hits (mode-policy.ts
- *  restoreOffThread): creating a file in a fresh build directory is most of a hit's main
- *  thread time, and meanwhile the main thread looks up the next TU. The same steps in the
- *  same order, as atomic, with the same errors. */
-export async function restoreResultOffThread(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number, writeObject: (to: string) => Promise<void>): Promise<CompileResult> {
-  const { objAbs, depAbs, depText, suffix } = restorePlan(job, r);
-  try {
-    if (depText !== null) await creatingDirAsync(depAbs + suffix, (to) => writeFile(to, depText));
-    await creatingDirAsync(objAbs + suffix, writeObject);
-    if (depText !== null) await rename(depAbs + suffix, depAbs);
-    // On this thread: one lstat, cheaper than a pool job's round trip (rm -rf build: nothing there).
-    else removeIfPresent(depAbs);
-    await rename(objAbs + suffix, objAbs);
-  } catch (e) {
-    rmSync(depAbs + suffix, { force: true });
-    rmSync(objAbs + suffix, { force: true });
-    throw e;
-  }
-  return restored(job, identity, r, t0);
-}
-
-/** Where a restore writes: the object, the depfile when owed, and the temp suffix of both. */
-function restorePlan(job: CompileJob, r: ResultMeta): { objAbs: string; depAbs: string; depText: string | null; suffix: string } {
-  return {
-    objAbs: resolve(job.cwd, job.object),
-    depAbs: resolve(job.cwd, job.depfile),
-    depText: owedDepfile(job) ? retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t)) : null,
-    // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
-    suffix: tempSuffix(),
-  };
-}
-
-/** The "cached" answer of a restore. */
-function restored(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number): CompileResult {
   // Retargeting changes only the rule's target, not the prerequisites.
   const headers = r.headers ?? depfileHeaders(job, r.depfile);
   return {
@@ -121,24 +87,7 @@ export function creatingDir(path: string, write: (to: string) => void): void {
   try {
     write(path);
   } catch (e) {
-    throw goneOr(e, path);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(path);
+    throw e;
   }
-}
-
-/** creatingDir with `write` and the mkdir on libuv's pool. */
-async function creatingDirAsync(path: string, write: (to: string) => Promise<void>): Promise<void> {
-  try {
-    return await write(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  await mkdir(dirname(path), { recursive: true });
-  await write(path).catch((e: unknown) => {
-    throw goneOr(e, path);
-  });
-}
-
-/** ENOENT once the directory exists: what the write copies from is gone. */
-function goneOr(e: unknown, path: string): unknown {
-  return (e as NodeJS.ErrnoException).code === 'ENOENT' ? new ObjectGoneError(path) : e;
 }

@@ -7,7 +7,6 @@
 // integrity rule of object-files.ts.
 
 import { writeFileSync } from 'node:fs';
-import { copyFile, writeFile } from 'node:fs/promises';
 import { ObjectFiles } from './object-files.js';
 import type { ObjectRef } from './result.js';
 import type { LocalTier } from './tiers/local.js';
@@ -17,7 +16,7 @@ export type OwnerKind = 'result' | 'link';
 
 /** How a restore writes an object to a path (which it creates or truncates): `path` is
  *  the content file a kernel copy reads (null for checked bytes written from memory). */
-export type ObjectWriter = { write: (to: string) => void; writeAsync: (to: string) => Promise<void>; path: string | null } | { missing: string } | { corrupt: string };
+export type ObjectWriter = { write: (to: string) => void; path: string | null } | { missing: string } | { corrupt: string };
 
 export class StoredObjects {
   readonly files: ObjectFiles;
@@ -53,18 +52,16 @@ export class StoredObjects {
     return { integrity: put.integrity, size: bytes.length };
   }
 
-  /** What a restore of `ref` writes from, checked by the integrity rule. `pooled` (a
-   *  restore on libuv's pool, restore.ts): the content file is copied whatever its size,
-   *  one pool job, and the main thread only stats it (reads it only to check it in full). */
-  writer(ref: ObjectRef, pooled = false): ObjectWriter {
-    const src = pooled ? this.files.check(ref) : this.files.source(ref);
+  /** What a restore of `ref` writes from, checked by the integrity rule. */
+  writer(ref: ObjectRef): ObjectWriter {
+    const src = this.files.source(ref);
     if ('bytes' in src) {
       const bytes = src.bytes;
-      return { write: (to) => writeFileSync(to, bytes), writeAsync: (to) => writeFile(to, bytes), path: null };
+      return { write: (to) => writeFileSync(to, bytes), path: null };
     }
     if (!('path' in src)) return src;
     const from = src.path;
-    return { write: (to) => this.files.copy(from, to), writeAsync: (to) => copyFile(from, to), path: from };
+    return { write: (to) => this.files.copy(from, to), path: from };
   }
 
   /** The content file a writer copied from was found gone while copying. */
