@@ -47,6 +47,8 @@ export interface RpcServerOptions {
   onError?(message: string): void;
   /** After each request has been answered (or failed). */
   onSettled?(): void;
+  /** Methods that park until something happens (a long poll): not work in flight. */
+  parkedMethods?: ReadonlySet<string>;
 }
 
 const authParams = obj({ token: str });
@@ -62,7 +64,8 @@ export class RpcServer {
   private readonly gate: AuthGate;
   requestsServed = 0;
   connectionsTotal = 0;
-  /** Requests being handled now (a build's compile batch lasts the whole build). */
+  /** Requests being worked on now (a build's compile batch lasts the whole build); parked
+   *  ones (RpcServerOptions.parkedMethods) aside. */
   requestsInFlight = 0;
 
   constructor(private readonly opts: RpcServerOptions) {
@@ -222,7 +225,8 @@ export class RpcServer {
       progress: (event) => send(notification(NOTIFY_PROGRESS, { requestId: id, event })),
     };
     this.requestsServed++;
-    this.requestsInFlight++;
+    const working = !this.opts.parkedMethods?.has(name);
+    if (working) this.requestsInFlight++;
     Promise.resolve()
       .then(() => def.handle(def.params(rawParams, 'params'), ctx))
       .then(
@@ -235,7 +239,7 @@ export class RpcServer {
       )
       .finally(() => {
         inflight.delete(ac);
-        this.requestsInFlight--;
+        if (working) this.requestsInFlight--;
         this.opts.onSettled?.();
       });
   }

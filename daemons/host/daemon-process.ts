@@ -39,6 +39,8 @@ export interface HostedService {
   close?(): Promise<void>;
   /** Once the daemon has gone quiet after work (idle-gc.ts), before it collects. */
   quiet?(): void;
+  /** Its long polls: a client parked on one (`replibuild watch`) keeps no collection off. */
+  parkedMethods?: ReadonlySet<string>;
 }
 
 /** Messages on the IPC channel the launcher opens for the ready handshake. */
@@ -208,6 +210,7 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     identity: { daemon: name, version: VERSION, pid: process.pid } satisfies AuthResult,
     onError: (m) => log.error(m),
     onSettled: () => idleGc.activity(),
+    parkedMethods: service.parkedMethods,
     methods: {
       ...service.methods,
       ...commonMethods({
