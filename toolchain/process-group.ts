@@ -37,8 +37,9 @@ let helper: Spawner | null = null;
 /** Programs started by runInProcessGroup still running. */
 let running = 0;
 
-/** Below this RSS a fork of this process costs about what a trip through the helper
- *  does (a few ms of CPU from a 130 MB daemon, under 1 ms from a 50 MB one). */
+/** Below this RSS the helper is not started: a fork's cost grows with the process (3.7-4
+ *  ms of CPU per fork of a 135 MB process, measured under load; spawner.ts), while the
+ *  helper's own RSS (about 40 MB) would be most of a small project's daemons' budget. */
 const HELPER_FROM_RSS = 64 * 1024 * 1024;
 
 /** Start programs from a small helper process from now on (spawner.ts): for a daemon,
