@@ -10,7 +10,7 @@
 // started directly, and the ones it had started end as killed (they were its children).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { LineDecoder } from '../rpc/framing.js';
 import { constants as osConstants } from 'node:os';
 import type { Socket } from 'node:net';
 import type { GroupRunOptions, GroupRunResult } from './process-group.js';
@@ -157,13 +157,19 @@ export class Spawner {
     delete env.NODE_EXTRA_CA_CERTS;
     const c = spawn(process.execPath, ['--max-old-space-size=64', '--max-semi-space-size=1', '-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'], env });
     this.child = c;
-    const lines = createInterface({ input: c.stdout! });
-    lines.on('line', (line) => {
-      const a = JSON.parse(line) as HelperAnswer;
-      const p = this.pending.get(a.id);
-      if (!p) return;
-      if (a.pid !== undefined && a.code === undefined) p.started(a.pid);
-      else p.ended(a);
+    // The JSON-RPC framing's line decoder, not node:readline: readline would be loaded
+    // (some 640 KB of RSS) by every daemon whose bundle holds this module. No bound: the
+    // helper is ours, and an answer dropped as too long would leave its run waiting.
+    const lines = new LineDecoder(Infinity);
+    c.stdout!.on('data', (chunk: Buffer) => {
+      for (const ev of lines.feed(chunk)) {
+        if (ev.kind !== 'line') continue;
+        const a = JSON.parse(ev.line) as HelperAnswer;
+        const p = this.pending.get(a.id);
+        if (!p) continue;
+        if (a.pid !== undefined && a.code === undefined) p.started(a.pid);
+        else p.ended(a);
+      }
     });
     const gone = () => {
       if (this.child === c) this.child = null;
