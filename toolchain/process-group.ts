@@ -2,8 +2,10 @@
 // it kills the whole tree (g++ → cc1plus, as, collect2 → ld), not just the driver.
 
 import { spawn } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
+import { groupResult, killProcessGroup } from './group-result.js';
 import { Spawner } from './spawner.js';
+
+export { killProcessGroup };
 
 export interface GroupRunOptions {
   cwd: string;
@@ -23,14 +25,6 @@ export interface GroupRunResult {
   spawn_error?: NodeJS.ErrnoException;
   /** The signal fired and the group was killed. */
   aborted: boolean;
-}
-
-export function killProcessGroup(pid: number, sig: NodeJS.Signals = 'SIGKILL'): void {
-  try {
-    process.kill(-pid, sig);
-  } catch {
-    // Already gone.
-  }
 }
 
 let helper: Spawner | null = null;
@@ -102,17 +96,7 @@ function runHere(program: string, args: string[], opts: GroupRunOptions): Promis
       finished = true;
       signal?.removeEventListener('abort', onAbort);
       if (child.pid !== undefined) opts.onExit?.(child.pid);
-      const exit_code =
-        code ?? (sig ? 128 + ((osConstants.signals as Record<string, number>)[sig] ?? 0) : spawnError?.code === 'ENOENT' ? 127 : 126);
-      const r: GroupRunResult = {
-        exit_code,
-        signal: sig,
-        stdout: Buffer.concat(out).toString(),
-        stderr: Buffer.concat(err).toString(),
-        aborted,
-      };
-      if (spawnError) r.spawn_error = spawnError;
-      done(r);
+      done(groupResult(code, sig, Buffer.concat(out).toString(), Buffer.concat(err).toString(), spawnError, aborted));
     };
     child.on('error', (e) => {
       // A failed spawn reports here, and its 'close' may or may not follow.

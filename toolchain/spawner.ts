@@ -11,7 +11,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { LineDecoder } from '../rpc/framing.js';
-import { constants as osConstants } from 'node:os';
+import { groupResult, killProcessGroup } from './group-result.js';
 import type { Socket } from 'node:net';
 import type { GroupRunOptions, GroupRunResult } from './process-group.js';
 
@@ -89,26 +89,26 @@ export class Spawner {
         started: (pid) => {
           p.pid = pid;
           opts.onSpawn?.(pid);
-          if (aborted) killGroup(pid);
+          if (aborted) killProcessGroup(pid);
         },
         ended: (a) => {
           this.settle(id);
           signal?.removeEventListener('abort', onAbort);
           if (p.pid !== undefined) opts.onExit?.(p.pid);
-          done(groupResult(a, aborted));
+          done(resultOf(a, aborted));
         },
         lost: () => {
           this.settle(id);
           signal?.removeEventListener('abort', onAbort);
           if (p.pid === undefined) return void this.direct(program, args, opts).then(done);
           opts.onExit?.(p.pid);
-          killGroup(p.pid);
+          killProcessGroup(p.pid);
           done({ exit_code: 137, signal: 'SIGKILL', stdout: '', stderr: 'replibuild: the process that started this command died\n', aborted });
         },
       };
       const onAbort = () => {
         aborted = true;
-        if (p.pid !== undefined) killGroup(p.pid);
+        if (p.pid !== undefined) killProcessGroup(p.pid);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, p);
@@ -183,19 +183,7 @@ export class Spawner {
   }
 }
 
-function killGroup(pid: number): void {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
-
-function groupResult(a: HelperAnswer, aborted: boolean): GroupRunResult {
-  const sig = a.signal ?? null;
-  const spawnError = a.spawnError ? Object.assign(new Error(a.spawnError.message), a.spawnError) as NodeJS.ErrnoException : undefined;
-  const exit_code = a.code ?? (sig ? 128 + ((osConstants.signals as Record<string, number>)[sig] ?? 0) : spawnError?.code === 'ENOENT' ? 127 : 126);
-  const r: GroupRunResult = { exit_code, signal: sig, stdout: a.stdout ?? '', stderr: a.stderr ?? '', aborted };
-  if (spawnError) r.spawn_error = spawnError;
-  return r;
+function resultOf(a: HelperAnswer, aborted: boolean): GroupRunResult {
+  const spawnError = a.spawnError ? (Object.assign(new Error(a.spawnError.message), a.spawnError) as NodeJS.ErrnoException) : undefined;
+  return groupResult(a.code ?? null, a.signal ?? null, a.stdout ?? '', a.stderr ?? '', spawnError, aborted);
 }
