@@ -92,10 +92,15 @@ export class OrchestratorService implements OrchestratorApi {
    *  default profile of the next request come from it, so a build asks setup at most
    *  once, and a no-op not at all (journal-point.ts, configStillHolds). */
   private lastConfig: ConfigSnapshot | null = null;
-  /** Work a build leaves for after its answer (the hash cache's save, telling discovery
-   *  the new deps): only speed depends on it, so the client does not wait; the next
-   *  build, clean and close do. */
+  /** Work a build leaves for after its answer (its journal point, the hash cache's save,
+   *  telling discovery the new deps): only speed depends on it, so the client does not
+   *  wait; clean, close and every build but a no-op do. */
   private settling: Promise<void> = Promise.resolve();
+  /** Its first part, all a no-op needs: the journal point. A no-op right after a cold
+   *  build so waits for neither the save nor discovery filing every TU's headers. */
+  private pointing: Promise<void> = Promise.resolve();
+  /** Discovery has the last build's header lists (shadowing is named from them). */
+  private depsFiled = true;
   private readonly compileCommands: CompileCommandsWriter;
 
   constructor(private readonly deps: OrchestratorDeps) {
@@ -185,7 +190,7 @@ export class OrchestratorService implements OrchestratorApi {
     timeoutS: number,
     callerSignal?: AbortSignal,
   ): Promise<BuildSummary> {
-    await this.settling;
+    await this.pointing;
     const t0 = performance.now();
     const startedAt = Date.now();
     const seconds = () => (performance.now() - t0) / 1000;
@@ -193,9 +198,12 @@ export class OrchestratorService implements OrchestratorApi {
     // The journal is read first: whatever changes after this point is seen by the next build.
     this.lastRun = run;
     const prev = run.point;
-    const changes = this.deps.discovery
-      ? await this.deps.discovery.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null, this.configGeneration)
-      : null;
+    const ask = () => this.deps.discovery?.changesSince(prev?.epoch ?? 0, prev?.journal_id ?? null, this.configGeneration) ?? null;
+    const filed = this.depsFiled;
+    let changes = await ask();
+    // Not a no-op, asked while the last build's header lists were on their way: asked
+    // again once discovery has them, as its shadowing may lack sources.
+    if (!filed && !(changes?.complete && changes.changes.length === 0)) changes = await this.settling.then(ask);
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
     const held = configStillHolds(prev, changes, coverage);
@@ -252,6 +260,9 @@ export class OrchestratorService implements OrchestratorApi {
       return trace === undefined ? noop : { ...noop, trace };
     }
 
+    // The last build's after-work, all of it, before this one's: it reads the state and
+    // the hash cache this build changes, and this build's own follows it.
+    await this.settling;
     const unchanged = unchangedPredicate(point, changes, selected, coverage) ?? undefined;
     const forceDirty = new Map<string, RebuildReason>();
     for (const s of changes?.shadowing ?? []) {
@@ -296,7 +307,7 @@ export class OrchestratorService implements OrchestratorApi {
     }).catch(() => null); // only speed is lost: the engine plans in full
     if (plan) this.editPlans++;
     run.kept = null;
-    let summary: BuildSummary;
+    let summary: BuildSummary | undefined;
     try {
       summary = await runBuild({
         config,
@@ -326,34 +337,37 @@ export class OrchestratorService implements OrchestratorApi {
     } finally {
       signal.removeEventListener('abort', onAbort);
       this.progress = null;
-      // Only speed is lost when these fail. Started once the answer is on its way: the hash
-      // cache's serialization (every path the daemon knows) would otherwise run before it.
-      this.settling = nextTurn().then(() =>
+      // Started once the answer is on its way: the point's stats and the hash cache's
+      // serialization (every path the daemon knows) would otherwise run before it.
+      const answered = nextTurn();
+      const built = summary;
+      // The point's stamps are judged against when this build began, so a directory
+      // changed meanwhile is racy, as it would have been had it been stat'ed before.
+      if (changes) run.point = null;
+      this.pointing =
+        changes && built
+          ? answered.then(async () => {
+              try {
+                const point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, built, startedAt);
+                run.point = point && (await outputsAsBuilt(point, state, this.hasher)) ? point : null;
+              } catch {
+                run.point = null; // only speed is lost: the next build plans in full
+              }
+            })
+          : answered;
+      // Only speed is lost when these fail.
+      this.depsFiled = !changes;
+      this.settling = this.pointing.then(() =>
         Promise.all([
           this.hasher.save().catch(() => undefined),
           changes ? this.sendDeps(run, config, compiledSources).catch(() => undefined) : undefined,
-        ]).then(() => undefined),
+        ]).then(() => {
+          this.depsFiled = true;
+        }),
       );
     }
     run.stateStamp = buildStateStamp(run.stateFile!);
     run.pch = summary.pch;
-
-    if (changes) {
-      // The point is the next build's business: it is made after this build's answer has
-      // gone out (its directory stats cost a one-file edit more than its compile on a
-      // loaded machine), and the next build waits for it (settling). Its stamps are judged
-      // against when this build began, so a directory changed meanwhile is racy, as it
-      // would have been had it been stat'ed before the answer.
-      run.point = null;
-      this.settling = this.settling.then(async () => {
-        try {
-          const point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, summary, startedAt);
-          run.point = point && (await outputsAsBuilt(point, state, this.hasher)) ? point : null;
-        } catch {
-          run.point = null; // only speed is lost: the next build plans in full
-        }
-      });
-    }
     return summary;
   }
 
