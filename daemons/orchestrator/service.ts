@@ -61,8 +61,9 @@ interface ProfileRun {
   kept: KeptPlan | null;
 }
 
-/** Sources per recordDeps request (sendDeps). */
-const DEPS_BATCH = 2000;
+/** Sources per recordDeps request (sendDeps): a no-op right after a cold build, which
+ *  does not wait for them, waits in discovery behind one request at most. */
+const DEPS_BATCH = 250;
 
 function failed(error: string, seconds = 0): BuildSummary {
   return { ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error };
