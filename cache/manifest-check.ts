@@ -35,7 +35,9 @@ export class EntryChecker {
 
   private dirOk(d: DirRecord): boolean {
     if (d.names !== undefined) {
-      const l = this.dirs.listSync(absLiteral(this.cwd, d.path));
+      // The listing memo is vouched for by the build's stat of the dir, as the other
+      // records are (build-stats.ts says why that is sound).
+      const l = this.dirs.listSync(absLiteral(this.cwd, d.path), this.stat(d.path));
       return l !== null && listingDigest(l) === d.names;
     }
     const st = this.stat(d.path);

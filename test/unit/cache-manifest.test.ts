@@ -234,3 +234,25 @@ describe('directories a TU never searched for a name (issue 10 item 9)', () => {
     expect(await check(e)).not.toBeNull();
   });
 });
+
+describe('a directory listing checked through the build’s shared stat (build-stats.ts)', () => {
+  it('the daemon’s listing memo is trusted only while the build’s stat of the dir shows its stamp', async () => {
+    write(cwd, 'src/a.cpp', '#include "foo.h"\n');
+    write(cwd, 'a/foo.h', 'int a;\n');
+    mkdirSync(join(cwd, 'b'));
+    const e = await record(['a/foo.h'], ['b', 'a']);
+    expect(e.dirs.find((d) => d.path === 'b')?.names).toBeDefined();
+    // One listing memo for the daemon's life, one stat map per build, as in the compile cache.
+    const files = new FileInfoCache(SLACK);
+    const dirs = new DirListingCache(SLACK);
+    const build1 = new Map();
+    const checker = (stats: Map<string, never>) => new EntryChecker(cwd, files, files, dirs, stats);
+    expect(await checker(build1).check(e)).toBeNull();
+    write(cwd, 'b/foo.h', 'int b;\n');
+    // The next build stats the directory afresh: its memoized listing no longer holds.
+    expect(await checker(new Map()).check(e)).toMatch(/directory b changed/);
+    // Within the first build the stat taken before the change stands (the hit then says
+    // when its inputs were checked, and the orchestrator records the TU as unknown).
+    expect(await checker(build1).check(e)).toBeNull();
+  });
+});
