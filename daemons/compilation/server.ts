@@ -6,6 +6,7 @@ import type { MethodMap } from '../../rpc/server.js';
 import { compilerErrorToRpc } from '../../toolchain/compiler-errors.js';
 import type { CompileRequestGuard } from './job-guard.js';
 import { ResolvedPaths } from '../common/request-scope.js';
+import { HeaderListEncoder } from '../../protocol/header-lists.js';
 import type { CompilationService } from './service.js';
 
 /** `guard` holds requests to the compiles the project's config gives. A cancelled
@@ -22,7 +23,8 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
       // jobs share, resolved once a second; the caller's connection closing cancels them all.
       const paths = new ResolvedPaths();
       const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job, paths) };
-      await svc.compileBatch(jobs, opts, (e) => ctx.progress(e));
+      const headers = new HeaderListEncoder();
+      await svc.compileBatch(jobs, opts, (e) => ctx.progress(headers.event(e)));
       return { jobs: jobs.length };
     },
     identity: async ({ compiler, cwd, timeout_ms }, ctx) => {
