@@ -32,6 +32,12 @@ const KEPT_BUILDS = 1;
 export class BuildStatMemo {
   private readonly builds = new Map<string, BuildStats>();
 
+  /** The daemon went quiet: no job of a build that ended will come, so nothing is kept
+   *  (at 20,000 TUs, a stat and a verdict for every header). */
+  clear(): void {
+    this.builds.clear();
+  }
+
   /** The shared stats of `buildId`'s build; a job without a build id shares nothing. */
   forBuild(buildId: string | undefined, nowMs = Date.now()): BuildStats {
     if (!buildId) return { stats: new Map(), sinceMs: nowMs, stamps: new Map() };
