@@ -18,6 +18,10 @@ export interface BuildStats {
   readonly stats: Map<string, QuickStat | null>;
   /** Date.now() before the first of these stats was taken. */
   readonly sinceMs: number;
+  /** Working directory → header record → whether that stat shows its stamp: manifests
+   *  share one record instance per distinct header (shared-records.ts), so each TU's
+   *  check of a header an earlier TU had is one lookup. A function of the stat above. */
+  readonly stamps: Map<string, Map<object, boolean | null>>;
 }
 
 /** Builds whose stats are kept: the latest only (builds of a project are queued one after
@@ -28,12 +32,18 @@ const KEPT_BUILDS = 1;
 export class BuildStatMemo {
   private readonly builds = new Map<string, BuildStats>();
 
+  /** The daemon went quiet: no job of a build that ended will come, so nothing is kept
+   *  (at 20,000 TUs, a stat and a verdict for every header). */
+  clear(): void {
+    this.builds.clear();
+  }
+
   /** The shared stats of `buildId`'s build; a job without a build id shares nothing. */
   forBuild(buildId: string | undefined, nowMs = Date.now()): BuildStats {
-    if (!buildId) return { stats: new Map(), sinceMs: nowMs };
+    if (!buildId) return { stats: new Map(), sinceMs: nowMs, stamps: new Map() };
     let b = this.builds.get(buildId);
     if (!b) {
-      b = { stats: new Map(), sinceMs: nowMs };
+      b = { stats: new Map(), sinceMs: nowMs, stamps: new Map() };
       this.builds.set(buildId, b);
       for (const old of this.builds.keys()) {
         if (this.builds.size <= KEPT_BUILDS) break;

@@ -222,6 +222,7 @@ export class CompileCache {
     c.dirs.trimOverflowed();
     c.results.trimOverflowed();
     c.manifests.trimOverflowed();
+    c.buildStats.clear();
     this.local.trimOverflowed();
   }
 

@@ -227,9 +227,11 @@ export class DirListingCache {
     return this.listSync(dir);
   }
 
-  listSync(dir: string): DirListing | null {
+  /** `st`: a stat of `dir` the caller already has (a build's shared one, build-stats.ts),
+   *  which then vouches for the memo as a fresh one would. */
+  listSync(dir: string, st?: QuickStat | null): DirListing | null {
     const known = this.memo.get(dir);
-    if (known && sameQuick(quickStat(dir), known.quick!)) return known;
+    if (known && sameQuick(st === undefined ? quickStat(dir) : st, known.quick!)) return known;
     const before = statStampSync(dir);
     if (!before || before.kind !== 'dir') return null;
     const readAt = Date.now();

@@ -29,13 +29,22 @@ export class EntryChecker {
     private readonly dirs: DirListingCache = new DirListingCache(),
     /** Stats already taken, shared by the checks of one build (build-stats.ts). */
     private readonly stats: Map<string, QuickStat | null> = new Map(),
+    /** stampMatches' answers by working directory and record, shared likewise (build-stats.ts). */
+    stamps: Map<string, Map<object, boolean | null>> = new Map(),
   ) {
     this.custom = (hasher as unknown) !== files;
+    let mine = stamps.get(cwd);
+    if (!mine) stamps.set(cwd, (mine = new Map()));
+    this.stamps = mine;
   }
+
+  private readonly stamps: Map<object, boolean | null>;
 
   private dirOk(d: DirRecord): boolean {
     if (d.names !== undefined) {
-      const l = this.dirs.listSync(absLiteral(this.cwd, d.path));
+      // The listing memo is vouched for by the build's stat of the dir, as the other
+      // records are (build-stats.ts says why that is sound).
+      const l = this.dirs.listSync(absLiteral(this.cwd, d.path), this.stat(d.path));
       return l !== null && listingDigest(l) === d.names;
     }
     const st = this.stat(d.path);
@@ -61,6 +70,12 @@ export class EntryChecker {
   }
 
   private stampMatches(h: HeaderRecord): boolean | null {
+    let same = this.stamps.get(h);
+    if (same === undefined) this.stamps.set(h, (same = this.stampMatchesNow(h)));
+    return same;
+  }
+
+  private stampMatchesNow(h: HeaderRecord): boolean | null {
     const st = this.stat(h.path);
     if (!st || st.kind !== 'file') return null;
     const q = quickMatches(st, h);

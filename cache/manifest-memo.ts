@@ -15,6 +15,8 @@ import { SharedRecords } from './shared-records.js';
 interface KnownManifest {
   manifest: Manifest;
   bucket: QuickStat;
+  /** Its index bucket's path (a sha256 of the key and a join, saved per hit). */
+  bucketFile: string;
   path: string;
   content: QuickStat;
   bytes: number;
@@ -63,8 +65,9 @@ export class ManifestMemo {
    * count as a change.
    */
   async load(key1: string): Promise<{ manifest: Manifest | null; existed: boolean }> {
-    const bucket = quickStat(this.local.bucketOf('manifest', key1));
     const known = this.memo.get(key1);
+    const bucketFile = known?.bucketFile ?? this.local.bucketOf('manifest', key1);
+    const bucket = quickStat(bucketFile);
     if (known) {
       if (bucket && sameQuick(bucket, known.bucket)) {
         const content = quickStat(known.path);
@@ -87,7 +90,7 @@ export class ManifestMemo {
       await this.store.discard('manifest', key1, e.message);
       return { manifest: null, existed: true };
     }
-    if (bucket && blob.file) this.remember(key1, manifest, bucket, blob.file, blob.data.length);
+    if (bucket && blob.file) this.remember(key1, manifest, bucket, bucketFile, blob.file, blob.data.length);
     return { manifest, existed: true };
   }
 
@@ -99,14 +102,15 @@ export class ManifestMemo {
     const data = encodeManifest(next);
     await this.store.put('manifest', key1, data);
     const path = this.local.contentFile('manifest', key1);
-    const bucket = quickStat(this.local.bucketOf('manifest', key1));
-    if (path && bucket) this.remember(key1, next, bucket, path, data.length);
+    const bucketFile = this.local.bucketOf('manifest', key1);
+    const bucket = quickStat(bucketFile);
+    if (path && bucket) this.remember(key1, next, bucket, bucketFile, path, data.length);
   }
 
-  private remember(key1: string, manifest: Manifest, bucket: QuickStat, path: string, bytes: number): void {
+  private remember(key1: string, manifest: Manifest, bucket: QuickStat, bucketFile: string, path: string, bytes: number): void {
     const content = quickStat(path);
     if (!content) return;
     const kept: Manifest = { version: manifest.version, entries: manifest.entries.map((e) => sharedEntry(e, this.shared, this.sharedEntries)) };
-    this.memo.set(key1, { manifest: kept, bucket, path, content, bytes });
+    this.memo.set(key1, { manifest: kept, bucket, bucketFile, path, content, bytes });
   }
 }

@@ -17,7 +17,7 @@ import { addDirectEntry, storeDepend, storePreprocessed } from './recording.js';
 /** A hit, or the checker that found every entry stale (its stats are memoized). */
 export async function directLookup(c: CacheParts, job: CompileJob, identity: RunnerIdentity, prep: Prepared, manifest: Manifest, t0: number): Promise<CompileResult | EntryChecker> {
   const shared = c.buildStats.forBuild(job.build_id, t0Ms(t0));
-  const checker = new EntryChecker(job.cwd, c.hasher, c.files, c.dirs, shared.stats);
+  const checker = new EntryChecker(job.cwd, c.hasher, c.files, c.dirs, shared.stats, shared.stamps);
   for (const entry of manifest.entries) {
     if ((await checker.check(entry)) !== null) continue;
     const stored = await c.results.load(entry.result);

@@ -3,7 +3,8 @@
 // rpc/methods.ts `serve`, and callers reach it through `proxy(table, channel)`; a
 // handler or a call that disagrees with a table fails to type-check.
 import { arrayOf, bool, maybe, noParams, nonNegInt, obj, optional, returns, spec, str, streams } from '../rpc/methods.js';
-import type { BuildEvent, BuildSummary, CompileBatchEvent, CompileResult, CompilerIdentity } from './build.js';
+import type { BuildEvent, BuildSummary, CompileResult, CompilerIdentity } from './build.js';
+import type { WireCompileBatchEvent } from './header-lists.js';
 import type { ChangesResult } from './discovery.js';
 import type { DaemonName } from '../config/daemon-names.js';
 import type { PingResult, ShutdownResult } from './messages.js';
@@ -58,7 +59,8 @@ export const compilationTable = {
   compile_batch: spec(
     obj({ jobs: arrayOf(compileJobParams), parallel: optional(nonNegInt, 0), stop_after_failure: optional(bool, false) }),
     returns<{ jobs: number }>(),
-    streams<CompileBatchEvent>(),
+    // Each result's header list as header-lists.ts sends it (paths spelled once per batch).
+    streams<WireCompileBatchEvent>(),
   ),
   /** `timeout_ms` bounds each probe of the compiler. CompilerUnusable when it cannot be used. */
   identity: spec(obj({ compiler: str, cwd: str, timeout_ms: maybe(nonNegInt) }), returns<CompilerIdentity>()),

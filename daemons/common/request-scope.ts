@@ -56,6 +56,28 @@ export function realPathOfExisting(abs: string, resolved?: Map<string, string | 
   }
 }
 
+/** Real paths of existing entries (realPathOfExisting's `resolved`) shared by the checks
+ *  of one batch of requests: a build's objects share a few directories, each resolved
+ *  once rather than per job. Trusted for `maxAgeMs` only, so a long batch (a cold
+ *  build's) resolves them again as a new batch would: the window in which a directory
+ *  swapped for a symlink still passes stays short. */
+export class ResolvedPaths {
+  private map = new Map<string, string | null>();
+  private since = performance.now();
+
+  constructor(private readonly maxAgeMs = 1000) {}
+
+  /** The memo to resolve through now (a fresh one once the held one is too old). */
+  current(): Map<string, string | null> {
+    const now = performance.now();
+    if (now - this.since > this.maxAgeMs) {
+      this.map = new Map();
+      this.since = now;
+    }
+    return this.map;
+  }
+}
+
 /** A set of directories, by real path. */
 export class RealRoots {
   readonly dirs: readonly string[];

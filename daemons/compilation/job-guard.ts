@@ -12,7 +12,7 @@ import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
-import { outsideProject, realPathOfExisting, type RequestScope, type ScopeView } from '../common/request-scope.js';
+import { outsideProject, realPathOfExisting, type RequestScope, type ResolvedPaths, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 import { isPchHeaderOf, pchBuildJob, withPch } from '../../toolchain/pch-jobs.js';
 import { sourceLanguage } from '../../config/source-language.js';
@@ -51,9 +51,10 @@ export class CompileRequestGuard {
     await this.scope.check((view) => this.cwdVerdict(view, cwd) ?? this.programVerdict(view, compiler));
   }
 
-  /** Refuses a job that is not one the project's config gives. */
-  async checkJob(job: CompileJob): Promise<void> {
-    await this.scope.check((view) => this.jobVerdict(view, job));
+  /** Refuses a job that is not one the project's config gives. `paths`: the real paths
+   *  the other jobs of its batch resolved (each job's own outputs are still looked at). */
+  async checkJob(job: CompileJob, paths?: ResolvedPaths): Promise<void> {
+    await this.scope.check((view) => this.jobVerdict(view, job, paths?.current()));
   }
 
   private allowedOf(project: ProjectConfig, root: string): Allowed {
@@ -79,8 +80,8 @@ export class CompileRequestGuard {
     return a;
   }
 
-  private cwdVerdict(view: ScopeView, cwd: string): RpcError | null {
-    const real = realPathOfExisting(resolve(view.root, cwd));
+  private cwdVerdict(view: ScopeView, cwd: string, resolved?: Map<string, string | null>): RpcError | null {
+    const real = realPathOfExisting(resolve(view.root, cwd), resolved);
     if (real !== null && real === view.rootReal) return null;
     return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
   }
@@ -113,11 +114,11 @@ export class CompileRequestGuard {
     );
   }
 
-  private jobVerdict(view: ScopeView, job: CompileJob): RpcError | null {
-    const cwd = this.cwdVerdict(view, job.cwd);
+  private jobVerdict(view: ScopeView, job: CompileJob, resolved = new Map<string, string | null>()): RpcError | null {
+    const cwd = this.cwdVerdict(view, job.cwd, resolved);
     if (cwd) return cwd;
-    if (job.pch === undefined && view.project && this.isPchBuild(view, job)) return this.outputsVerdict(view, job);
-    const early = this.jobProgramVerdict(view, job) ?? this.outputsVerdict(view, job);
+    if (job.pch === undefined && view.project && this.isPchBuild(view, job)) return this.outputsVerdict(view, job, resolved);
+    const early = this.jobProgramVerdict(view, job) ?? this.outputsVerdict(view, job, resolved);
     if (early) return early;
     const profiles = this.allowedOf(view.project!, view.root);
     if (!profiles.some((p) => p.targetsBySource.has(job.source))) {
@@ -164,9 +165,9 @@ export class CompileRequestGuard {
     return false;
   }
 
-  private outputsVerdict(view: ScopeView, job: CompileJob): RpcError | null {
-    // Each file is looked at afresh per job; the directory they share is resolved once.
-    const resolved = new Map<string, string | null>();
+  private outputsVerdict(view: ScopeView, job: CompileJob, resolved: Map<string, string | null>): RpcError | null {
+    // Each file is looked at afresh per job (an output not there yet is not memoized);
+    // the directories they lie in are resolved once per job, or per batch (ResolvedPaths).
     for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
       if (!view.build.contains(resolve(view.root, p), resolved)) {
         return new RpcError(

@@ -5,6 +5,8 @@ import { serve } from '../../rpc/methods.js';
 import type { MethodMap } from '../../rpc/server.js';
 import { compilerErrorToRpc } from '../../toolchain/compiler-errors.js';
 import type { CompileRequestGuard } from './job-guard.js';
+import { ResolvedPaths } from '../common/request-scope.js';
+import { HeaderListEncoder } from '../../protocol/header-lists.js';
 import type { CompilationService } from './service.js';
 
 /** `guard` holds requests to the compiles the project's config gives. A cancelled
@@ -17,9 +19,12 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
       return svc.compile(job, ctx.signal);
     },
     compile_batch: async ({ jobs, parallel, stop_after_failure }, ctx) => {
-      // Each job is checked as `compile` checks it; the caller's connection closing cancels them all.
-      const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job) };
-      await svc.compileBatch(jobs, opts, (e) => ctx.progress(e));
+      // Each job is checked as `compile` checks it, but for the directories the batch's
+      // jobs share, resolved once a second; the caller's connection closing cancels them all.
+      const paths = new ResolvedPaths();
+      const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job, paths) };
+      const headers = new HeaderListEncoder();
+      await svc.compileBatch(jobs, opts, (e) => ctx.progress(headers.event(e)));
       return { jobs: jobs.length };
     },
     identity: async ({ compiler, cwd, timeout_ms }, ctx) => {

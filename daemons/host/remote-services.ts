@@ -5,6 +5,7 @@
 import type { CompilationApi, CompileBatchEvent, CompileBatchOptions, CompileJob, CompileResult, CompilerIdentity, IdentityRequest } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry, DiscoveryApi } from '../../protocol/discovery.js';
 import { compilationTable, discoveryTable, setupTable } from '../../protocol/methods.js';
+import { HeaderListDecoder } from '../../protocol/header-lists.js';
 import type { ConfigSnapshot, GetConfigOptions, SetupApi } from '../../protocol/setup.js';
 import { proxy, type Caller } from '../../rpc/methods.js';
 import { compilerErrorFromRpc } from '../../toolchain/compiler-errors.js';
@@ -44,7 +45,8 @@ export class RemoteCompilation implements CompilationApi {
 
   async compileBatch(jobs: CompileJob[], opts: CompileBatchOptions, on: (e: CompileBatchEvent) => void): Promise<void> {
     const stop = opts.stopAfterFailure ? { stop_after_failure: true } : {};
-    await this.rpc.compile_batch({ jobs, parallel: opts.parallel, ...stop }, { onProgress: on, signal: opts.signal });
+    const headers = new HeaderListDecoder();
+    await this.rpc.compile_batch({ jobs, parallel: opts.parallel, ...stop }, { onProgress: (e) => on(headers.event(e)), signal: opts.signal });
   }
 
   async identity(compiler: string, cwd: string, opts: IdentityRequest = {}): Promise<CompilerIdentity> {

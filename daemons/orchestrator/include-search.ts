@@ -131,6 +131,9 @@ export class ShadowRecorder {
    *  created after its directory was listed is taken as absent, so it is not skipped and
    *  can only make a later plan recompile: the safe side. */
   private readonly listings: DirListings;
+  /** Whether a header lies under one of the compiler's own dirs, per set of those dirs
+   *  (joined): every hit of a clean rebuild asks it of the same few hundred headers. */
+  private readonly inSystemDirs = new Map<string, Map<string, boolean>>();
 
   constructor(
     private readonly opts: {
@@ -156,10 +159,15 @@ export class ShadowRecorder {
     const own = [...sys.missing, ...sys.dirs].filter((d) => !given.has(d));
     const chain = [...a.iquote, ...a.bracket, ...a.isystem, ...own, ...a.idirafter];
     const systemDirs = [...sys.dirs, ...sys.missing];
+    const dirsKey = systemDirs.join('\0');
+    let inSystem = this.inSystemDirs.get(dirsKey);
+    if (!inSystem) this.inSystemDirs.set(dirsKey, (inSystem = new Map()));
     const quote = new Set<string>([dirOfLiteral(job.source)]);
     if (a.forcedIncludes) quote.add('');
     for (const h of headers) {
-      if (!systemDirs.some((d) => nameUnder(d, h) !== null)) quote.add(dirOfLiteral(h));
+      let system = inSystem.get(h);
+      if (system === undefined) inSystem.set(h, (system = systemDirs.some((d) => nameUnder(d, h) !== null)));
+      if (!system) quote.add(dirOfLiteral(h));
     }
     return { quote: [...quote].sort(), chain };
   }

@@ -10,6 +10,7 @@ import { RpcConnection } from '../../rpc/client.js';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { proxy } from '../../rpc/methods.js';
 import { commonTable, compilationTable } from '../../protocol/methods.js';
+import { HeaderListDecoder } from '../../protocol/header-lists.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { CompileBatchEvent, CompileJob } from '../../protocol/build.js';
 import { loadProjectConfig } from '../../config/project-config.js';
@@ -49,10 +50,12 @@ async function connect(p: TestProject): Promise<RpcConnection> {
 /** A batch's answer and every event it streamed, by job index. */
 async function batch(conn: RpcConnection, jobs: CompileJob[], parallel = 0, onEvent?: (e: CompileBatchEvent) => void) {
   const events: CompileBatchEvent[][] = jobs.map(() => []);
+  const headers = new HeaderListDecoder();
   const answer = await proxy(compilationTable, conn).compile_batch(
     { jobs, parallel },
     {
-      onProgress: (e) => {
+      onProgress: (wire) => {
+        const e = headers.event(wire);
         events[e.index]!.push(e);
         onEvent?.(e);
       },

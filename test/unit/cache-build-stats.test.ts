@@ -28,4 +28,15 @@ describe('BuildStatMemo', () => {
     expect(again.stats.size).toBe(0);
     expect(again.sinceMs).toBe(4);
   });
+
+  it('keeps nothing once cleared (the daemon went quiet): the same build id starts afresh', () => {
+    const m = new BuildStatMemo();
+    m.forBuild('b1', 1).stats.set('/x.h', null);
+    m.forBuild('b1', 1).stamps.set('/p', new Map());
+    m.clear();
+    const again = m.forBuild('b1', 5);
+    expect(again.stats.size).toBe(0);
+    expect(again.stamps.size).toBe(0);
+    expect(again.sinceMs).toBe(5);
+  });
 });

@@ -8,6 +8,7 @@ import { EntryChecker } from '../../cache/manifest-check.js';
 import { recordEntry } from '../../cache/manifest-record.js';
 import { includeNames } from '../../cache/literal-paths.js';
 import { CorruptEntryError } from '../../cache/blob.js';
+import type { QuickStat } from '../../fs/quick-stat.js';
 
 const SLACK = 20;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -232,5 +233,51 @@ describe('directories a TU never searched for a name (issue 10 item 9)', () => {
     expect(e.dirs.map((d) => d.path)).toEqual(expect.arrayContaining([sys, 'empty']));
     write(join(sys, 'not-there', 'include'), 'v.h', '#define V 2\n');
     expect(await check(e)).not.toBeNull();
+  });
+});
+
+describe('a directory listing checked through the build’s shared stat (build-stats.ts)', () => {
+  it('the daemon’s listing memo is trusted only while the build’s stat of the dir shows its stamp', async () => {
+    write(cwd, 'src/a.cpp', '#include "foo.h"\n');
+    write(cwd, 'a/foo.h', 'int a;\n');
+    mkdirSync(join(cwd, 'b'));
+    const e = await record(['a/foo.h'], ['b', 'a']);
+    expect(e.dirs.find((d) => d.path === 'b')?.names).toBeDefined();
+    // One listing memo for the daemon's life, one stat map per build, as in the compile cache.
+    const files = new FileInfoCache(SLACK);
+    const dirs = new DirListingCache(SLACK);
+    const build1 = new Map<string, QuickStat | null>();
+    const checker = (stats: Map<string, QuickStat | null>) => new EntryChecker(cwd, files, files, dirs, stats);
+    expect(await checker(build1).check(e)).toBeNull();
+    write(cwd, 'b/foo.h', 'int b;\n');
+    // The next build stats the directory afresh: its memoized listing no longer holds.
+    expect(await checker(new Map<string, QuickStat | null>()).check(e)).toMatch(/directory b changed/);
+    // Within the first build the stat taken before the change stands (the hit then says
+    // when its inputs were checked, and the orchestrator records the TU as unknown).
+    expect(await checker(build1).check(e)).toBeNull();
+  });
+});
+
+describe('header stamps judged once per build and working directory (build-stats.ts)', () => {
+  it('one record checked from another working directory is judged there, and a new build judges afresh', async () => {
+    write(cwd, 'src/a.cpp', '#include "foo.h"\n');
+    write(cwd, 'a/foo.h', 'int a;\n');
+    const e = await record(['a/foo.h'], ['a']);
+    const other = mkdtempSync(join(tmpdir(), 'rb-man-other-'));
+    try {
+      write(other, 'src/a.cpp', '#include "foo.h"\n');
+      write(other, 'a/foo.h', 'int other;\n');
+      const files = new FileInfoCache(SLACK);
+      const dirs = new DirListingCache(SLACK);
+      const stamps = new Map<string, Map<object, boolean | null>>();
+      const checker = (at: string, stats = new Map<string, QuickStat | null>(), st = stamps) => new EntryChecker(at, files, files, dirs, stats, st);
+      expect(await checker(cwd).check(e)).toBeNull();
+      // The same record instance, another checkout of the tree in the same build: its own file decides.
+      expect(await checker(other).check(e)).toMatch(/header a\/foo\.h/);
+      write(cwd, 'a/foo.h', 'int A;\n');
+      expect(await checker(cwd, new Map(), new Map<string, Map<object, boolean | null>>()).check(e)).toMatch(/header a\/foo\.h/);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 });
