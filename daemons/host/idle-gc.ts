@@ -83,10 +83,15 @@ export class IdleCollector {
   }
 }
 
-/** A full collection by `gc`; `compact`: one that compacts every page. The V8 flag is read
- *  at each collection, so it is set for this one only. */
+/** A full collection by `gc`; `compact`: one that compacts every page, unless its transient
+ *  (up to the live heap on top of the RSS) could raise the process's high-water mark. At
+ *  20,000 TUs the orchestrator's compacting idle collection after an edit took its peak
+ *  from 183 to 220 MB; left out, its idle RSS stays about 20 MB higher (133 against 111
+ *  MB, heap 82 MB for 57 used). At 20 TUs and 5,000 the transient fits under the peak.
+ *  The V8 flag is read at each collection, so it is set for this one only. */
 function collect(gc: () => void, compact: boolean): void {
-  if (!compact) return gc();
+  const m = process.memoryUsage();
+  if (!compact || m.rss + m.heapUsed > process.resourceUsage().maxRSS * 1024) return gc();
   setFlagsFromString('--compact-on-every-full-gc');
   try {
     gc();
