@@ -69,14 +69,12 @@ const SEMI_SPACE_MB = 4;
  * limit at a multiple of the live heap it picks from its own speed (often 2× or more),
  * so garbage piles up that far before it collects; 1.2× collects sooner, which lowered
  * the 20,000-TU build's peak.
- * --compact-on-every-full-gc for all: V8 otherwise moves objects only off its most
- * fragmented pages, and the pages a build left partly filled stay after the idle
- * collections; compacted, they are given back (at 20 TUs idle after a build: compilation
- * 2.3 MB and orchestrator 1.4 MB less, 3.6 MB in all; setup and discovery the same).
- * Full collections are rare during a build (the young generation takes most garbage).
+ * Not --compact-on-every-full-gc: the idle collection compacts on its own (idle-gc.ts),
+ * and under the flag every full collection V8 ran mid-work briefly held the live heap
+ * twice.
  */
 function daemonNodeFlags(name: DaemonName): string[] {
-  const common = ['--expose-gc', '--compact-on-every-full-gc'];
+  const common = ['--expose-gc'];
   if (name === 'orchestrator') return [...common, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--heap-growing-percent=20'];
   if (name === 'compilation') return [...common, `--max-semi-space-size=${SEMI_SPACE_MB}`];
   return [...common, '--lite-mode', '--max-semi-space-size=1'];

@@ -3,7 +3,7 @@
 // a torn mix. The temp name carries the writer's pid, so temps left by a killed
 // writer can be told apart from a live one's and swept.
 import { randomBytes } from 'node:crypto';
-import { readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fsync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { join } from 'node:path';
@@ -59,6 +59,66 @@ export async function writeFileAtomicAsync(path: string, data: string | Uint8Arr
       if (opts.sync) await fh.sync();
     } finally {
       await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Text pieces of at most about this many chars, for the piecewise writers below. */
+export const PIECE_CHARS = 64 * 1024;
+
+/** Writes `pieces` to `fd` as they come: the text is never whole in memory. */
+function writePieces(fd: number, pieces: Iterable<string>): void {
+  for (const piece of pieces) {
+    const b = Buffer.from(piece);
+    for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+  }
+}
+
+/** writeFileSync of text given in pieces. */
+export function writePiecesSync(path: string, pieces: Iterable<string>, mode = 0o644): void {
+  const fd = openSync(path, 'w', mode);
+  try {
+    writePieces(fd, pieces);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** writeFileAtomic of text given in pieces (temp + rename). */
+export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode = 0o644): void {
+  const tmp = tempPathFor(path);
+  try {
+    writePiecesSync(tmp, pieces, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * writeFileAtomicAsync of a big state's text, made piece by piece by `pieces()` and
+ * written as it comes: made whole first, a 20,000-TU state's text and its UTF-8 copy were
+ * tens of MB held at once, on every save. `pieces()` runs after the directory is made,
+ * and it and the writes run in one synchronous stretch, so the text is as consistent a
+ * snapshot of what it is made from as a text made whole would be; the fsync and the
+ * rename are asynchronous.
+ */
+export async function writePiecesAtomicAsync(path: string, pieces: () => Iterable<string>, opts: AtomicWriteOptions = {}): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: opts.dirMode });
+  const tmp = tempPathFor(path);
+  try {
+    const fd = openSync(tmp, 'w', opts.mode ?? 0o644);
+    try {
+      writePieces(fd, pieces());
+      if (opts.mode !== undefined) await chmod(tmp, opts.mode);
+      if (opts.sync) await new Promise<void>((res, rej) => fsync(fd, (e) => (e ? rej(e) : res())));
+    } finally {
+      closeSync(fd);
     }
     await rename(tmp, path);
   } catch (e) {

@@ -7,7 +7,7 @@ import type { FileStat } from './io.js';
 import type { JournalSnapshot } from './journal.js';
 import { isRacyTime } from '../../fs/racy.js';
 import { msFromNs } from '../../fs/stat-stamp.js';
-import { writeFileAtomicAsync } from '../../fs/atomic-write.js';
+import { PIECE_CHARS, writeFileAtomicAsync, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
 export interface FileEntry {
@@ -225,21 +225,45 @@ export function writeStateAtomic(file: string, state: PersistedState | string): 
 export type StateHead = Omit<PersistedState, 'files' | 'deps'>;
 
 /**
- * A PersistedState's JSON text, written entry by entry from the index and the graph's
- * lists: the same text JSON.stringify gives for serializeIndex() and the graph's
- * toJSON(), without first building those as objects (at 20,000 TUs some 40,000 arrays
- * and 66,000 strings made and dropped on every save after an edit).
+ * A PersistedState's JSON text, in pieces of about PIECE_CHARS, made entry by entry from
+ * the index and the graph's lists: the same text JSON.stringify gives for serializeIndex()
+ * and the graph's toJSON(), without first building those as objects (at 20,000 TUs some
+ * 40,000 arrays and 66,000 strings made and dropped on every save after an edit), nor
+ * the text whole (tens of MB with its UTF-8 copy, on every save of a start's scan).
  */
-export function persistedStateText(head: StateHead, index: FileIndex, deps: Iterable<readonly [string, readonly string[]]>): string {
+export function* persistedStatePieces(head: StateHead, index: FileIndex, deps: Iterable<readonly [string, readonly string[]]>): Generator<string> {
   const { journal, ...rest } = head;
-  const files: string[] = [];
+  let piece = `${JSON.stringify(rest).slice(0, -1)},"files":{`;
+  let first = true;
   for (const [k, e] of index.entries()) {
-    files.push(`${JSON.stringify(k)}:[${e.size},"${e.mtime_ns}","${e.ctime_ns}","${e.ino}",${JSON.stringify(e.hash)},${e.racy ? 1 : 0}]`);
+    piece += `${first ? '' : ','}${JSON.stringify(k)}:[${e.size},"${e.mtime_ns}","${e.ctime_ns}","${e.ino}",${JSON.stringify(e.hash)},${e.racy ? 1 : 0}]`;
+    first = false;
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
   }
-  const lists: string[] = [];
-  for (const [src, headers] of deps) lists.push(`${JSON.stringify(src)}:${JSON.stringify(headers)}`);
-  const head0 = JSON.stringify(rest);
-  return `${head0.slice(0, -1)},"files":{${files.join(',')}},"deps":{${lists.join(',')}},"journal":${JSON.stringify(journal)}}`;
+  piece += '},"deps":{';
+  first = true;
+  for (const [src, headers] of deps) {
+    piece += `${first ? '' : ','}${JSON.stringify(src)}:${JSON.stringify(headers)}`;
+    first = false;
+    if (piece.length >= PIECE_CHARS) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}},"journal":${JSON.stringify(journal)}}`;
+}
+
+/** persistedStatePieces as one text. */
+export function persistedStateText(head: StateHead, index: FileIndex, deps: Iterable<readonly [string, readonly string[]]>): string {
+  return [...persistedStatePieces(head, index, deps)].join('');
+}
+
+/** Writes the state made by `pieces()` atomically, and durably (writePiecesAtomicAsync). */
+export function writeStatePieces(file: string, pieces: () => Iterable<string>): Promise<void> {
+  return writePiecesAtomicAsync(file, pieces, { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
 }
 
 /** Debounces saves: a burst of edits writes the file once, and saves never overlap. */

@@ -8,7 +8,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../common/logger.js';
-import { FileIndex, loadState, persistedStateText, Persister, writeStateAtomic } from './file-index.js';
+import { FileIndex, loadState, persistedStatePieces, Persister, writeStatePieces } from './file-index.js';
 import { HeaderGraph } from './header-graph.js';
 import { nodeIO, type DiscoveryIO } from './io.js';
 import { Journal } from './journal.js';
@@ -455,15 +455,18 @@ export class DiscoveryService {
   }
 
   private async save(): Promise<void> {
-    const head = {
-      version: 1 as const,
-      root: this.scope.root,
-      journal_id: this.journal.id,
-      epoch: this.journal.epoch,
-      clean: this.cleanClose,
-      saved_at: new Date().toISOString(),
-      journal: this.journal.snapshot(),
-    };
-    await writeStateAtomic(this.stateFile, persistedStateText(head, this.index, this.graph.entries()));
+    // Made as it is written, in one synchronous stretch: one moment's index, graph and journal.
+    await writeStatePieces(this.stateFile, () => {
+      const head = {
+        version: 1 as const,
+        root: this.scope.root,
+        journal_id: this.journal.id,
+        epoch: this.journal.epoch,
+        clean: this.cleanClose,
+        saved_at: new Date().toISOString(),
+        journal: this.journal.snapshot(),
+      };
+      return persistedStatePieces(head, this.index, this.graph.entries());
+    });
   }
 }

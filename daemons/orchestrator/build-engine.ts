@@ -30,6 +30,7 @@ import { BuildEta } from './build-eta.js';
 import { longestWorkFirst } from './compile-order.js';
 import { TraceRecorder, type Slot } from './build-trace.js';
 import { JobRoom } from './job-room.js';
+import { startWindowed } from './start-window.js';
 import { saveTrace } from './trace-store.js';
 
 /** `onStart`, when the function calls it, hears Date.now() from just before the job
@@ -409,9 +410,10 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
 
   try {
-    // All TUs are queued now, the longest remaining work first (compile-order.ts).
+    // The longest remaining work first (compile-order.ts), a window at a time (start-window.ts).
     const tuDone = new Map<string, Promise<boolean>>();
-    for (const tu of longestWorkFirst(plan.tus, plan.targets, state)) tuDone.set(tu.object, compileTu(tu));
+    const order = longestWorkFirst(plan.tus, plan.targets, state);
+    startWindowed(order, compileTu).forEach((p, i) => tuDone.set(order[i]!.object, p));
     for (const tu of plan.tus) if (!tu.dirty) tuDone.set(tu.object, Promise.resolve(true));
     const targetDone = new Map<string, Promise<boolean>>();
     for (const t of plan.targets) {

@@ -10,9 +10,10 @@
 
 import { searchChainId, searchContextId } from './search-ids.js';
 import { appendChanges, appendPays, fileStamp, logFileOf, logStampOf, removeLog, replayLog } from './build-state-log.js';
-import { tempPathFor } from '../../fs/atomic-write.js';
+import { tempPathFor, writePiecesSync } from '../../fs/atomic-write.js';
+import { buildStatePieces } from './build-state-text.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 
@@ -187,30 +188,7 @@ function expandObject(v: unknown, files: readonly FileHashRecord[]): unknown {
 
 /** The file content for `data`, in the compact version-2 form. */
 export function serializeBuildState(data: BuildStateData): string {
-  const files: [string, string][] = [];
-  const index = new Map<string, number>();
-  // Most records are the one shared object per (path, hash) (FileTable): found by
-  // identity, without building a key string for each of a big state's million headers.
-  const byRecord = new Map<FileHashRecord, number>();
-  const objects: Record<string, unknown> = {};
-  for (const [k, o] of Object.entries(data.objects)) {
-    const { headers, ...rest } = o;
-    const h = headers.map((f) => {
-      let i = byRecord.get(f);
-      if (i !== undefined) return i;
-      const key = `${f.path}\0${f.hash}`;
-      i = index.get(key);
-      if (i === undefined) {
-        i = files.length;
-        files.push([f.path, f.hash]);
-        index.set(key, i);
-      }
-      byRecord.set(f, i);
-      return i;
-    });
-    objects[k] = { ...rest, h };
-  }
-  return JSON.stringify({ ...data, version: BUILD_STATE_VERSION, files, objects });
+  return [...buildStatePieces(data, BUILD_STATE_VERSION)].join('');
 }
 
 /** Parses file content; anything unexpected yields empty state. Bad single records are dropped. */
@@ -455,7 +433,8 @@ export class BuildState implements BuildStateReader {
       const tmp = tempPathFor(this.file);
       let written: string | null;
       try {
-        await writeFile(tmp, serializeBuildState(merged), { mode: PRIVATE_FILE_MODE });
+        // Made as it is written, in one synchronous stretch (fs/atomic-write.ts).
+        writePiecesSync(tmp, buildStatePieces(merged, BUILD_STATE_VERSION), PRIVATE_FILE_MODE);
         // The temp's inode is ours alone and survives the rename: a later stamp equal to
         // this one means the file is still the one written here.
         written = `${fileStamp(tmp)}|none`;

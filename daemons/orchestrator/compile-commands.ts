@@ -5,9 +5,9 @@
 // atomically, and only when its content would change: a build that changes no
 // command leaves the file (and the editors watching it) alone.
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempPathFor } from '../../fs/atomic-write.js';
+import { PIECE_CHARS, writePiecesAtomic } from '../../fs/atomic-write.js';
 import { statStampSync, sameStamp, type StatStamp } from '../../fs/stat-stamp.js';
 import type { ProjectConfig } from '../../config/types.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
@@ -39,10 +39,8 @@ function* eachEntry(config: ProjectConfig): Generator<CompileCommandEntry> {
   }
 }
 
-/** Text pieces of at most about this many chars: the database is made and written piece
- *  by piece, never whole (at 20,000 TUs its text is tens of MB, and the entries' objects
- *  as many again: most of a cold build's peak in the orchestrator). */
-const PIECE_CHARS = 64 * 1024;
+// The database is made and written piece by piece (PIECE_CHARS), never whole: at 20,000
+// TUs its text is tens of MB, and the entries' objects as many again.
 
 /**
  * The database's text, `JSON.stringify(compileCommandEntries(config), null, 2) + "\n"`,
@@ -123,25 +121,5 @@ function fileDigestOrNull(path: string): string | null {
     return null;
   } finally {
     closeSync(fd);
-  }
-}
-
-/** writeFileAtomic of text given in pieces (temp + rename). */
-function writePiecesAtomic(path: string, pieces: Iterable<string>): void {
-  const tmp = tempPathFor(path);
-  try {
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      for (const piece of pieces) {
-        const b = Buffer.from(piece);
-        for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
-      }
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
   }
 }

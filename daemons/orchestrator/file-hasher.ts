@@ -16,7 +16,7 @@ import PQueue from 'p-queue';
 import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
-import { writeFileAtomicAsync } from '../../fs/atomic-write.js';
+import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
 export interface FileHasher {
@@ -234,20 +234,31 @@ export class StatCachingHasher implements FileHasher {
     // Written as HashCacheFile's JSON text entry by entry: at 20,000 TUs the cache holds
     // some 40,000 paths, and path.relative() of each plus a 40,000-key object to stringify
     // took seconds of CPU on a loaded machine, which the next build waits for (settling).
+    // Nor is the text made whole: it is written piece by piece as it is made.
     const under = resolve(this.root) + sep;
-    const parts: string[] = [];
-    for (const [abs, e] of this.cache) {
-      if (e.gen < this.gen - KEEP_GENERATIONS) {
-        this.cache.delete(abs);
-        continue;
+    const cache = this.cache;
+    const gen = this.gen;
+    function* pieces(): Generator<string> {
+      let piece = `{"version":${HASH_CACHE_VERSION},"gen":${gen},"entries":{`;
+      let first = true;
+      for (const [abs, e] of cache) {
+        if (e.gen < gen - KEEP_GENERATIONS) {
+          cache.delete(abs);
+          continue;
+        }
+        // Keys inside the project relative to it (abs is resolve()d), others absolute.
+        const key = abs.startsWith(under) && abs.length > under.length ? abs.slice(under.length) : abs;
+        piece += `${first ? '' : ','}${JSON.stringify(key)}:[${JSON.stringify(e.stamp)},${JSON.stringify(e.hash)},${e.gen}]`;
+        first = false;
+        if (piece.length >= PIECE_CHARS) {
+          yield piece;
+          piece = '';
+        }
       }
-      // Keys inside the project relative to it (abs is resolve()d), others absolute.
-      const key = abs.startsWith(under) && abs.length > under.length ? abs.slice(under.length) : abs;
-      parts.push(`${JSON.stringify(key)}:[${JSON.stringify(e.stamp)},${JSON.stringify(e.hash)},${e.gen}]`);
+      yield `${piece}}}`;
     }
-    const text = `{"version":${HASH_CACHE_VERSION},"gen":${this.gen},"entries":{${parts.join(',')}}}`;
     try {
-      await writeFileAtomicAsync(this.cacheFile, text, { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+      await writePiecesAtomicAsync(this.cacheFile, pieces, { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
     } catch (e) {
       this.changed = true;
       throw e;

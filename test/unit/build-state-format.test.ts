@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BuildState, parseBuildState, serializeBuildState, type BuildStateData, type ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+import { BUILD_STATE_VERSION, BuildState, parseBuildState, serializeBuildState, type BuildStateData, type ObjectRecord } from '../../daemons/orchestrator/build-state.js';
+import { buildStatePieces } from '../../daemons/orchestrator/build-state-text.js';
+import { PIECE_CHARS } from '../../fs/atomic-write.js';
 
 const sys = { path: '/usr/include/c++/12/vector', hash: 'a'.repeat(64) };
 const rec = (src: string, extra: { path: string; hash: string }[] = []): ObjectRecord => ({
@@ -18,6 +20,25 @@ describe('build state on disk', () => {
     const back = parseBuildState(text);
     expect(back.objects).toEqual(data.objects);
     expect(back.objects['o1.o']!.headers[0]).toBe(back.objects['o2.o']!.headers[0]);
+  });
+
+  it('is made in pieces of about PIECE_CHARS, which read back as the whole state, links and search tables included', () => {
+    const data: BuildStateData = { version: 2, objects: {}, links: { app: { command_hash: 'l', output: 'app', inputs: [{ path: 'o0.o', hash: 'd'.repeat(64) }] } } };
+    for (let i = 0; i < 2000; i++) data.objects[`obj/o${i}.o`] = { ...rec(`src/s${i}.cpp`, [{ path: `inc/h${i % 300}.h`, hash: 'b'.repeat(64) }]), search: 'x1' };
+    data.search_contexts = { x1: { quote: ['src'], chain: 'c1' } };
+    data.search_chains = { c1: ['inc', '/usr/include'] };
+    const pieces = [...buildStatePieces(data, BUILD_STATE_VERSION)];
+    expect(pieces.length).toBeGreaterThan(2);
+    for (const p of pieces.slice(0, -1)) expect(p.length).toBeLessThan(PIECE_CHARS + 1000);
+    const text = pieces.join('');
+    expect(text).toBe(serializeBuildState(data));
+    const raw = JSON.parse(text) as Record<string, unknown>;
+    expect(raw.version).toBe(BUILD_STATE_VERSION);
+    expect((raw.files as unknown[]).length).toBe(301);
+    expect(raw.search_chains).toEqual(data.search_chains);
+    const back = parseBuildState(text);
+    expect(back.links).toEqual(data.links);
+    expect(back.objects['obj/o1999.o']).toEqual(data.objects['obj/o1999.o']);
   });
 
   it('shares the header records of fresh compiles too, and records exactly what was set', () => {

@@ -6,16 +6,19 @@ import {
   entryFor,
   FileIndex,
   loadState,
+  persistedStatePieces,
   persistedStateText,
   Persister,
   RACY_NS,
   serializeIndex,
   statUnchanged,
   writeStateAtomic,
+  writeStatePieces,
   type PersistedState,
 } from '../../daemons/discovery/file-index.js';
 import type { FileStat } from '../../daemons/discovery/io.js';
 import { HeaderGraph } from '../../daemons/discovery/header-graph.js';
+import { PIECE_CHARS } from '../../fs/atomic-write.js';
 
 const HASH = 'a'.repeat(64);
 const st = (over: Partial<FileStat> = {}): FileStat => ({ kind: 'file', size: 3, mtime_ns: 1_000_000_000_000n, ctime_ns: 1_000_000_000_000n, ino: 42n, ...over });
@@ -57,6 +60,28 @@ describe('discovery file index', () => {
     const back = await loadState(file, '/proj');
     expect(back?.deps).toEqual(g.toJSON());
     expect(back?.index.get('/opt/inc/b.h')).toEqual(ix.get('/opt/inc/b.h'));
+  });
+
+  it('makes a big state in pieces of about PIECE_CHARS and writes them as they come, into the same text', async () => {
+    const ix = new FileIndex();
+    const g = new HeaderGraph();
+    for (let i = 0; i < 3000; i++) {
+      ix.set(`src/t${i}.cpp`, entryFor(st({ ino: BigInt(i) }), HASH, 10n * RACY_NS));
+      g.record(`src/t${i}.cpp`, [`inc/h${i % 7}.h`]);
+    }
+    const whole = state(ix, { deps: g.toJSON() });
+    const { files: _f, deps: _d, ...head } = whole;
+    const pieces = [...persistedStatePieces(head, ix, g.entries())];
+    expect(pieces.length).toBeGreaterThan(2);
+    for (const p of pieces.slice(0, -1)) expect(p.length).toBeLessThan(PIECE_CHARS + 1000);
+    expect(JSON.parse(pieces.join(''))).toEqual(JSON.parse(JSON.stringify(whole)));
+    const dir = tmp();
+    const file = join(dir, 'sub', 'state.json');
+    await writeStatePieces(file, () => persistedStatePieces(head, ix, g.entries()));
+    expect(readdirSync(join(dir, 'sub'))).toEqual(['state.json']);
+    const back = await loadState(file, '/proj');
+    expect(back?.index.size).toBe(3000);
+    expect(back?.deps).toEqual(g.toJSON());
   });
 
   it('tracks files per directory, so a removed directory finds its files', () => {
