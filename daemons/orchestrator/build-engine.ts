@@ -366,6 +366,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
           // A stat of its own: taken after the link cache's stamps, so a change in between
           // shows as moved, never as a wrong key.
           hashOf: (p: string) => outputs.hash(p),
+          known: (p: string) => outputs.known(p),
           freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });

@@ -32,6 +32,9 @@ export interface FileHasher {
   listDir?(dir: string): Promise<DirListing>;
   /** hash() and the file's newest timestamp from one stat; without it, callers stat again. */
   hashWithTime?(relPath: string): Promise<HashWithTime | null>;
+  /** The hash kept of a file with the stamp (stampKeyOf) it was read under, with no stat
+   *  now: while the file still has that stamp, it has that content. */
+  remembered?(relPath: string): { stamp: string; hash: string } | undefined;
 }
 
 export interface HashWithTime {
@@ -137,6 +140,11 @@ export class StatCachingHasher implements FileHasher {
    *  taken for another caller. */
   hashWithTime(relPath: string): Promise<HashWithTime | null> {
     return this.compute(resolve(this.root, relPath));
+  }
+
+  remembered(relPath: string): { stamp: string; hash: string } | undefined {
+    const e = this.cache.get(resolve(this.root, relPath));
+    return e && { stamp: e.stamp, hash: e.hash };
   }
 
   /** Forgets cached hashes (all, or of one path). */

@@ -38,8 +38,10 @@ export interface LinkResult {
 export interface LinkCaching {
   cache: LinkCache;
   compilerId: string;
-  /** See LinkJob: the caller's hashes of the inputs, and whether one is fresh from a compile. */
+  /** See LinkJob: the caller's hashes of the inputs (and what it knows of them without a
+   *  stat), and whether one is fresh from a compile. */
   hashOf?: LinkJob['hashOf'];
+  known?: LinkJob['known'];
   freshInputs?: boolean;
 }
 
@@ -90,6 +92,7 @@ export async function linkTarget(
         output: tmp,
         inputs: [...cmd.objects, ...cmd.dep_outputs],
         ...(opts.caching.hashOf ? { hashOf: opts.caching.hashOf } : {}),
+        ...(opts.caching.known ? { known: opts.caching.known } : {}),
         ...(opts.caching.freshInputs ? { freshInputs: true } : {}),
       },
       tool,
