@@ -42,13 +42,13 @@ export interface LinkJob {
   /** An input was just compiled or linked (not restored from the cache): a stored link
    *  of it is unlikely, so skip the look-up and only store. */
   freshInputs?: boolean;
-  /** What the caller already holds of an input, from before this link: its content's
-   *  sha256 and the stat stamp (stampKeyOf) taken before the read that hash came from
-   *  (see KnownInput). With freshInputs, such an input is neither stat'ed nor read before
+  /** What the caller already holds of an input (asked by its absolute path, resolved
+   *  against cwd), from before this link: its content's sha256 and the stat stamp
+   *  (stampKeyOf) taken before the read that hash came from (see KnownInput). With freshInputs, such an input is neither stat'ed nor read before
    *  the linker starts (one edit of a 20,000-object program spares 20,000 stats on its
    *  path); its stamp is checked once the linker is done, before the result is stored.
    *  Never used for a look-up: a stale answer there would restore a stale output. */
-  known?: (input: string) => KnownInput | undefined;
+  known?: (abs: string) => KnownInput | undefined;
 }
 
 /** While a file still has `stamp`, its content has `hash`: the stamp was taken before
@@ -244,7 +244,7 @@ export class LinkCache {
     for (const f of named) {
       const abs = resolve(job.cwd, f);
       if (abs === outAbs) continue;
-      const k = job.freshInputs && inputs.has(f) ? job.known?.(f) : undefined;
+      const k = job.freshInputs && inputs.has(f) ? job.known?.(abs) : undefined;
       stamps.push(k ? { f, abs, stamp: k.stamp, hash: k.hash } : { f, abs, stamp: stampNow(abs) });
     }
     const unreadable = stamps.find((s) => s.stamp === null && inputs.has(s.f));

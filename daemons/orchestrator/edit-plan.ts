@@ -7,16 +7,16 @@
 // rest are up to date without a stat, as they are on a no-op. Anything else (a file
 // come or gone, another config, compiler, scope or target list, a precompiled header
 // in the plan, a leading #include changed, a path outside the project) plans in full.
-import { statSync } from 'node:fs';
+import { allFilesPresent } from '../../fs/present-files.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { RebuildReason } from '../../protocol/trace.js';
-import type { BuildStateReader, LinkRecord } from './build-state.js';
+import type { BuildStateReader, FileHashRecord, LinkRecord } from './build-state.js';
 import type { FileHasher } from './file-hasher.js';
 import { stillUpToDate, type JournalPoint } from './journal-point.js';
 import { leadingIncludesUnchanged } from './pch-plan.js';
-import { tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
+import { hashInputs, tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
 import type { WatchCoverage } from './watch-coverage.js';
 
 /** A build's plan, kept with what it was made for. */
@@ -103,23 +103,42 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   });
   // A link takes the objects this build does not compile as they are: one deleted by
   // hand must be compiled again, as a full plan would, not make the link fail.
-  for (const tu of tus) {
-    if (!tu.dirty && relinking.has(tu.target) && !statSync(resolve(config.root, tu.object), { throwIfNoEntry: false })) return null;
-  }
+  const linkedAsTheyAre = tus.filter((tu) => !tu.dirty && relinking.has(tu.target)).map((tu) => resolve(config.root, tu.object));
+  if (!allFilesPresent(linkedAsTheyAre)) return null;
   return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
 }
 
 /** The hashes a link's inputs are judged by: for a plan made from the last build's, an
- *  object of a TU it did not compile has the hash the last link recorded (20,000 stats
- *  spared on one edit); anything else is hashed. */
-export function linkInputHasher(plan: BuildPlan, rec: LinkRecord | undefined, hasher: FileHasher): FileHasher {
-  if (!plan.from_last || !rec) return hasher;
-  const clean = new Set(plan.tus.filter((u) => !u.dirty).map((u) => u.object));
-  const recorded = new Map(rec.inputs.map((i) => [i.path, i.hash]));
-  return {
-    hash: (p) => {
-      const h = clean.has(p) ? recorded.get(p) : undefined;
-      return h ? Promise.resolve(h) : hasher.hash(p);
-    },
-  };
+ *  object of a TU it did not compile has the hash the last link recorded, its very record
+ *  (one edit at 20,000 TUs spares 20,000 stats, promises and records); anything else is
+ *  hashed. `objects`: the target's own (its TUs'), then `others` (what it links of other targets). */
+export async function linkInputHashes(
+  plan: BuildPlan,
+  rec: LinkRecord | undefined,
+  objects: readonly string[],
+  others: readonly string[],
+  hasher: FileHasher,
+): Promise<FileHashRecord[]> {
+  const paths = [...objects, ...others];
+  if (!plan.from_last || !rec) return hashInputs(paths, hasher);
+  const dirty = new Set(plan.tus.filter((u) => u.dirty).map((u) => u.object));
+  // The same list as last time, in the same order, but for a source come or gone (which
+  // plans in full): looked up by index, by path when not.
+  const sameOrder = rec.inputs.length === paths.length;
+  let byPath: Map<string, FileHashRecord> | null = null;
+  const out = new Array<FileHashRecord>(paths.length);
+  const reading: Promise<void>[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    const path = paths[i]!;
+    if (i < objects.length && !dirty.has(path)) {
+      const r = sameOrder && rec.inputs[i]!.path === path ? rec.inputs[i] : (byPath ??= new Map(rec.inputs.map((x) => [x.path, x]))).get(path);
+      if (r && r.hash !== '') {
+        out[i] = r;
+        continue;
+      }
+    }
+    reading.push(hasher.hash(path).then((hash) => void (out[i] = { path, hash: hash ?? '' })));
+  }
+  await Promise.all(reading);
+  return out;
 }

@@ -33,8 +33,9 @@ export interface FileHasher {
   /** hash() and the file's newest timestamp from one stat; without it, callers stat again. */
   hashWithTime?(relPath: string): Promise<HashWithTime | null>;
   /** The hash kept of a file with the stamp (stampKeyOf) it was read under, with no stat
-   *  now: while the file still has that stamp, it has that content. */
-  remembered?(relPath: string): { stamp: string; hash: string } | undefined;
+   *  now: while the file still has that stamp, it has that content. `abs`: an absolute,
+   *  resolved path (asked for thousands of objects at once: no resolve() here). */
+  rememberedAt?(abs: string): { readonly stamp: string; readonly hash: string } | undefined;
 }
 
 export interface HashWithTime {
@@ -142,9 +143,11 @@ export class StatCachingHasher implements FileHasher {
     return this.compute(resolve(this.root, relPath));
   }
 
-  remembered(relPath: string): { stamp: string; hash: string } | undefined {
-    const e = this.cache.get(resolve(this.root, relPath));
-    return e && { stamp: e.stamp, hash: e.hash };
+  rememberedAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
+    const e = this.cache.get(abs);
+    if (!e) return undefined;
+    e.gen = this.gen; // in use: kept by the next save
+    return e;
   }
 
   /** Forgets cached hashes (all, or of one path). */

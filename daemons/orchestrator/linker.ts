@@ -26,8 +26,9 @@ export interface LinkResult {
   /** Linker (or ar) output, verbatim. */
   stderr: string;
   ms: number;
-  /** The command as a user would type it, with the final output name. */
-  command: string;
+  /** The command as a user would type it, with the final output name: made when asked
+   *  (`-v`), as it is 20,000 quoted arguments in a big link. */
+  command(): string;
   /** Restored from the link cache: no linker ran. */
   cached: boolean;
   /** What the cache says the restored output holds (link-cache.ts). */
@@ -59,7 +60,7 @@ export async function linkTarget(
   const tmpAbs = resolve(config.root, tmp);
   const cmd = linkCommandFor(config, target, tmp);
   const shown = cmd.tool === 'cxx' ? config.compiler.cxx : 'ar';
-  const command = formatCommand([shown, ...linkCommandFor(config, target, target.output).args]);
+  const command = () => formatCommand([shown, ...linkCommandFor(config, target, target.output).args]);
 
   const program = cmd.tool === 'cxx' ? cxxPath : findOnPath('ar', { cwd: config.root });
   if (!program) {

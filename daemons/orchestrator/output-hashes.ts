@@ -44,10 +44,10 @@ export class OutputHashes {
   }
 
   /** What is known of a file without a stat (LinkJob.known): what this build read of it,
-   *  or else what the hasher kept from an earlier one, each with the stamp it was read under. */
-  known(relPath: string): { stamp: string; hash: string } | undefined {
-    const abs = resolve(this.root, relPath);
-    return this.memo.get(abs) ?? this.hasher.remembered?.(abs);
+   *  or else what the hasher kept from an earlier one, each with the stamp it was read
+   *  under. `abs`: absolute and resolved, as hash() keys its memo. */
+  knownAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
+    return this.memo.get(abs) ?? this.hasher.rememberedAt?.(abs);
   }
 
   /** The hash of an output the link cache just restored, unread: the one its result

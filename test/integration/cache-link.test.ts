@@ -13,6 +13,7 @@ import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
 import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
 import { stampKeyOf } from '../../fs/stat-stamp.js';
+import { relative } from 'node:path';
 
 let env: Env & { dispose(): void };
 afterEach(() => env?.dispose());
@@ -312,7 +313,7 @@ describe('link cache', () => {
         return sha(p.read(f));
       };
       const known = new Map(job.inputs.map((f) => [f, knownNow(p, f)]));
-      const r = await links.link({ ...job, hashOf, known: (f) => known.get(f), freshInputs: true }, id, runner('g++', job, { n: 0 }));
+      const r = await links.link({ ...job, hashOf, known: (abs) => known.get(relative(p.root, abs)), freshInputs: true }, id, runner('g++', job, { n: 0 }));
       expect(r.exit_code).toBe(0);
       expect(asked).toEqual([]);
       expect((await counts(cache)).raw.not_stored).toEqual({});
@@ -329,7 +330,7 @@ describe('link cache', () => {
       const stale = knownNow(p, 'build/obj/answer.o');
       p.write('src/answer.cpp', 'int answer() { return 7; }\n');
       await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
-      const known = (f: string) => (f === 'build/obj/answer.o' ? stale : knownNow(p, f));
+      const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
       const link = runner('g++', job, { n: 0 });
       expect((await links.link({ ...job, known, freshInputs: true }, id, link)).exit_code).toBe(0);
       expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
@@ -348,7 +349,7 @@ describe('link cache', () => {
       await links.link(job, id, link); // stored: "42"
       p.write('src/answer.cpp', 'int answer() { return 7; }\n');
       await compile(env.cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
-      const known = (f: string) => (f === 'build/obj/answer.o' ? stale : knownNow(p, f));
+      const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
       expect((await links.link({ ...job, known }, id, link)).cached).toBe(false);
       expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
     });

@@ -68,7 +68,7 @@ it('an output the link cache restored is taken at its recorded hash while it is 
   expect(hasher.counters.reads).toBe(1);
 });
 
-it('known(): what this build read, else what the hasher kept, each with the stamp it was read under; nothing else, and no read', async () => {
+it('knownAt(): what this build read, else what the hasher kept, each with the stamp it was read under; nothing else, and no read', async () => {
   const root = mkdtempSync(join(tmpdir(), 'replibuild-outputs-'));
   dirs.push(root);
   // No racy window: the hasher keeps what it reads at once.
@@ -81,11 +81,11 @@ it('known(): what this build read, else what the hasher kept, each with the stam
   await outputs.hash('new.o');
   const reads = hasher.counters.reads;
   const stamp = (f: string) => stampKeyOf(statSync(join(root, f), { bigint: true }));
-  expect(outputs.known('old.o')).toEqual({ stamp: stamp('old.o'), hash: sha('kept by the hasher') });
-  expect(outputs.known('new.o')).toEqual({ stamp: stamp('new.o'), hash: sha('read in this build') });
-  expect(outputs.known('never.o')).toBeUndefined();
-  // Rewritten since: known() still answers the old stamp (it takes none), which no longer matches.
+  expect(outputs.knownAt(join(root, 'old.o'))).toMatchObject({ stamp: stamp('old.o'), hash: sha('kept by the hasher') });
+  expect(outputs.knownAt(join(root, 'new.o'))).toMatchObject({ stamp: stamp('new.o'), hash: sha('read in this build') });
+  expect(outputs.knownAt(join(root, 'never.o'))).toBeUndefined();
+  // Rewritten since: knownAt() still answers the old stamp (it takes none), which no longer matches.
   appendFileSync(join(root, 'old.o'), '!');
-  expect(outputs.known('old.o')!.stamp).not.toBe(stamp('old.o'));
+  expect(outputs.knownAt(join(root, 'old.o'))!.stamp).not.toBe(stamp('old.o'));
   expect(hasher.counters.reads).toBe(reads);
 });
