@@ -16,6 +16,7 @@ import type { TargetKind } from '../config/types.js';
 import { findOnPath } from '../config/compiler.js';
 import { CACHE_FORMAT_VERSION, KeyHasher, sha256Hex } from './keys.js';
 import { contentStampKeyOf, statBigSync, stampKeyOf } from '../fs/stat-stamp.js';
+import { resolverFrom } from '../fs/resolver.js';
 import type { CacheGuard } from './cache-guard.js';
 import type { CacheStats } from './stats.js';
 import { CorruptEntryError } from './blob.js';
@@ -226,6 +227,7 @@ export class LinkCache {
 
     for (const a of job.args) {
       if (a.startsWith('@')) return plain('response file');
+      if (!a.startsWith('-')) continue; // a file (20,000 objects): no option to look into
       const parts = a.startsWith('-Wl,') ? a.slice(4).split(',') : [a];
       if (parts.some((p) => WRITES_EXTRA.test(p))) return plain(`writes extra files (${a})`);
     }
@@ -241,8 +243,9 @@ export class LinkCache {
     const inputs = new Set(job.inputs);
     const outAbs = resolve(job.cwd, job.output);
     const stamps: Stamped[] = [];
+    const at = resolverFrom(job.cwd);
     for (const f of named) {
-      const abs = resolve(job.cwd, f);
+      const abs = at(f);
       if (abs === outAbs) continue;
       const k = job.freshInputs && inputs.has(f) ? job.known?.(abs) : undefined;
       stamps.push(k ? { f, abs, stamp: k.stamp, hash: k.hash } : { f, abs, stamp: stampNow(abs) });

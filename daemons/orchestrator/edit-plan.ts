@@ -8,6 +8,7 @@
 // come or gone, another config, compiler, scope or target list, a precompiled header
 // in the plan, a leading #include changed, a path outside the project) plans in full.
 import { allFilesPresent } from '../../fs/present-files.js';
+import { resolverFrom } from '../../fs/resolver.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
@@ -65,9 +66,17 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   // Asked for every source and header of every TU: answered once per path (the TUs share
   // most headers), and whether the journal covers it only for the few it names.
   const answers = new Map<string, boolean>();
+  // Nearly every path asked about is not among the few changed: a file name none of them
+  // has rules it out without resolve() (20,000 sources and their headers, each asked once).
+  const changedNames = new Set([...changedAbs].map((a) => a.slice(a.lastIndexOf('/') + 1)));
+  const changedNow = (p: string): boolean => {
+    const name = p.slice(p.lastIndexOf('/') + 1);
+    if (name !== '' && name !== '.' && name !== '..' && !changedNames.has(name)) return false;
+    return changedAbs.has(resolve(config.root, p)) && coverage.covers(p) && changed.has(coverage.keyOf(p));
+  };
   const isChanged = (p: string): boolean => {
     let a = answers.get(p);
-    if (a === undefined) answers.set(p, (a = changedAbs.has(resolve(config.root, p)) && coverage.covers(p) && changed.has(coverage.keyOf(p))));
+    if (a === undefined) answers.set(p, (a = changedNow(p)));
     return a;
   };
   // A source of a target that may get a PCH: its leading #includes decide the PCH layout.
@@ -77,10 +86,12 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
   // One pass in memory; only the TUs that read a changed file are looked at.
   const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? tuPlanOf(tu, null) : tu));
-  const look = tus.flatMap((tu, i) => {
+  const look: number[] = [];
+  for (let i = 0; i < tus.length; i++) {
+    const tu = tus[i]!;
     const rec = input.state.getObject(tu.object);
-    return !rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path)) ? [i] : [];
-  });
+    if (!rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path))) look.push(i);
+  }
   await Promise.all(
     look.map(async (i) => {
       const tu = tus[i]!;
@@ -103,7 +114,8 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   });
   // A link takes the objects this build does not compile as they are: one deleted by
   // hand must be compiled again, as a full plan would, not make the link fail.
-  const linkedAsTheyAre = tus.filter((tu) => !tu.dirty && relinking.has(tu.target)).map((tu) => resolve(config.root, tu.object));
+  const at = resolverFrom(config.root);
+  const linkedAsTheyAre = tus.filter((tu) => !tu.dirty && relinking.has(tu.target)).map((tu) => at(tu.object));
   if (!allFilesPresent(linkedAsTheyAre)) return null;
   return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
 }
