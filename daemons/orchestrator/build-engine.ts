@@ -20,9 +20,9 @@ import { OutputHashes } from './output-hashes.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
 import type { LinkCache } from '../../cache/link-cache.js';
-import { hashInputs, linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
+import { linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
-import { linkInputHasher } from './edit-plan.js';
+import { linkInputHashes } from './edit-plan.js';
 import { keepTimes, PchSteps } from './pch-steps.js';
 import { pchSummary } from './pch-payoff.js';
 import { linkCommandFor } from '../../toolchain/compile-args.js';
@@ -334,8 +334,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     let inputs: FileHashRecord[];
     let outputHash: string | null;
     try {
-      const inputHasher = linkInputHasher(plan, state.getLink(t.name), outputs);
-      [inputs, outputHash] = await Promise.all([hashInputs([...cmd.objects, ...cmd.dep_outputs], inputHasher), outputs.hash(t.output)]);
+      [inputs, outputHash] = await Promise.all([linkInputHashes(plan, state.getLink(t.name), cmd.objects, cmd.dep_outputs, outputs), outputs.hash(t.output)]);
     } catch (e) {
       emit({ type: 'diagnostics', source: t.output, text: `replibuild: cannot read the inputs of ${t.output}: ${(e as Error).message}\n` });
       trace.link(t.name, t.output, null, 'failed', null);
@@ -367,6 +366,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
           // A stat of its own: taken after the link cache's stamps, so a change in between
           // shows as moved, never as a wrong key.
           hashOf: (p: string) => outputs.hash(p),
+          known: (abs: string) => outputs.knownAt(abs),
           freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
@@ -375,7 +375,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
           trace.link(t.name, t.output, slot, 'skipped', why);
           return false;
         }
-        r = { ok: false, exit_code: 1, ms: 0, command: '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
+        r = { ok: false, exit_code: 1, ms: 0, command: () => '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
       }
       if (r.stderr) emit({ type: 'diagnostics', source: t.output, text: r.stderr });
       trace.link(t.name, t.output, slot, !r.ok ? 'failed' : r.cached ? 'cached' : 'linked', why);
@@ -401,7 +401,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       counts.linked++;
       if (!r.cached) fresh.add(t.output);
       const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: r.cached };
-      if (request.verbose) ev.command = r.command;
+      if (request.verbose) ev.command = r.command();
       emit(ev);
       return true;
     };
@@ -410,15 +410,16 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
 
   try {
-    // The longest remaining work first (compile-order.ts), a window at a time (start-window.ts).
+    // The longest remaining work first (compile-order.ts), a window at a time
+    // (start-window.ts). Only the dirty TUs have work to wait for (an edit at 20,000
+    // TUs: one promise, not 20,000).
     const tuDone = new Map<string, Promise<boolean>>();
     const order = longestWorkFirst(plan.tus, plan.targets, state);
     startWindowed(order, compileTu).forEach((p, i) => tuDone.set(order[i]!.object, p));
-    for (const tu of plan.tus) if (!tu.dirty) tuDone.set(tu.object, Promise.resolve(true));
     const targetDone = new Map<string, Promise<boolean>>();
     for (const t of plan.targets) {
       const lp = plan.links.find((l) => l.target === t.name)!;
-      const ownTus = plan.tus.filter((u) => u.target === t.name).map((u) => tuDone.get(u.object)!);
+      const ownTus = plan.tus.filter((u) => u.dirty && u.target === t.name).map((u) => tuDone.get(u.object)!);
       const deps = t.kind === 'static' ? [] : t.link_deps.map((d) => targetDone.get(d)).filter((p) => p !== undefined);
       targetDone.set(
         t.name,

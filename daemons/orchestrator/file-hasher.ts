@@ -32,6 +32,10 @@ export interface FileHasher {
   listDir?(dir: string): Promise<DirListing>;
   /** hash() and the file's newest timestamp from one stat; without it, callers stat again. */
   hashWithTime?(relPath: string): Promise<HashWithTime | null>;
+  /** The hash kept of a file with the stamp (stampKeyOf) it was read under, with no stat
+   *  now: while the file still has that stamp, it has that content. `abs`: an absolute,
+   *  resolved path (asked for thousands of objects at once: no resolve() here). */
+  rememberedAt?(abs: string): { readonly stamp: string; readonly hash: string } | undefined;
 }
 
 export interface HashWithTime {
@@ -137,6 +141,13 @@ export class StatCachingHasher implements FileHasher {
    *  taken for another caller. */
   hashWithTime(relPath: string): Promise<HashWithTime | null> {
     return this.compute(resolve(this.root, relPath));
+  }
+
+  rememberedAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
+    const e = this.cache.get(abs);
+    if (!e) return undefined;
+    e.gen = this.gen; // in use: kept by the next save
+    return e;
   }
 
   /** Forgets cached hashes (all, or of one path). */

@@ -26,8 +26,9 @@ export interface LinkResult {
   /** Linker (or ar) output, verbatim. */
   stderr: string;
   ms: number;
-  /** The command as a user would type it, with the final output name. */
-  command: string;
+  /** The command as a user would type it, with the final output name: made when asked
+   *  (`-v`), as it is 20,000 quoted arguments in a big link. */
+  command(): string;
   /** Restored from the link cache: no linker ran. */
   cached: boolean;
   /** What the cache says the restored output holds (link-cache.ts). */
@@ -38,8 +39,10 @@ export interface LinkResult {
 export interface LinkCaching {
   cache: LinkCache;
   compilerId: string;
-  /** See LinkJob: the caller's hashes of the inputs, and whether one is fresh from a compile. */
+  /** See LinkJob: the caller's hashes of the inputs (and what it knows of them without a
+   *  stat), and whether one is fresh from a compile. */
   hashOf?: LinkJob['hashOf'];
+  known?: LinkJob['known'];
   freshInputs?: boolean;
 }
 
@@ -57,7 +60,7 @@ export async function linkTarget(
   const tmpAbs = resolve(config.root, tmp);
   const cmd = linkCommandFor(config, target, tmp);
   const shown = cmd.tool === 'cxx' ? config.compiler.cxx : 'ar';
-  const command = formatCommand([shown, ...linkCommandFor(config, target, target.output).args]);
+  const command = () => formatCommand([shown, ...linkCommandFor(config, target, target.output).args]);
 
   const program = cmd.tool === 'cxx' ? cxxPath : findOnPath('ar', { cwd: config.root });
   if (!program) {
@@ -90,6 +93,7 @@ export async function linkTarget(
         output: tmp,
         inputs: [...cmd.objects, ...cmd.dep_outputs],
         ...(opts.caching.hashOf ? { hashOf: opts.caching.hashOf } : {}),
+        ...(opts.caching.known ? { known: opts.caching.known } : {}),
         ...(opts.caching.freshInputs ? { freshInputs: true } : {}),
       },
       tool,

@@ -17,7 +17,7 @@ import type { RestoredOutput } from '../../cache/link-cache.js';
 import type { FileHasher } from './file-hasher.js';
 
 export class OutputHashes {
-  private readonly known = new Map<string, { stamp: string; hash: string }>();
+  private readonly memo = new Map<string, { stamp: string; hash: string }>();
 
   constructor(
     private readonly root: string,
@@ -29,18 +29,25 @@ export class OutputHashes {
     const abs = resolve(this.root, relPath);
     const st = statBigSync(abs);
     if (!st || !st.isFile()) {
-      this.known.delete(abs);
+      this.memo.delete(abs);
       return this.hasher.hash(relPath);
     }
     const stamp = stampKeyOf(st);
-    const k = this.known.get(abs);
+    const k = this.memo.get(abs);
     if (k && k.stamp === stamp) return k.hash;
     // Read after the stamp was taken (hashWithTime shares no read started before it): a
     // change in between moves the stamp, and the next call reads again.
     const hash = this.hasher.hashWithTime ? ((await this.hasher.hashWithTime(relPath))?.hash ?? null) : await this.hasher.hash(relPath);
-    if (hash === null) this.known.delete(abs);
-    else this.known.set(abs, { stamp, hash });
+    if (hash === null) this.memo.delete(abs);
+    else this.memo.set(abs, { stamp, hash });
     return hash;
+  }
+
+  /** What is known of a file without a stat (LinkJob.known): what this build read of it,
+   *  or else what the hasher kept from an earlier one, each with the stamp it was read
+   *  under. `abs`: absolute and resolved, as hash() keys its memo. */
+  knownAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
+    return this.memo.get(abs) ?? this.hasher.rememberedAt?.(abs);
   }
 
   /** The hash of an output the link cache just restored, unread: the one its result
@@ -50,7 +57,7 @@ export class OutputHashes {
     const abs = resolve(this.root, relPath);
     const st = statBigSync(abs);
     if (!st || !st.isFile() || contentStampKeyOf(st) !== r.stamp) return null;
-    this.known.set(abs, { stamp: stampKeyOf(st), hash: r.sha256 });
+    this.memo.set(abs, { stamp: stampKeyOf(st), hash: r.sha256 });
     return r.sha256;
   }
 }

@@ -12,6 +12,8 @@ import { runInProcessGroup } from '../../toolchain/process-group.js';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
 import { compile, counts, cxxIdentity, setup, type Env } from './cache-fixtures.js';
+import { stampKeyOf } from '../../fs/stat-stamp.js';
+import { relative } from 'node:path';
 
 let env: Env & { dispose(): void };
 afterEach(() => env?.dispose());
@@ -296,6 +298,60 @@ describe('link cache', () => {
       const r = await cache.linkCache().link({ ...job, freshInputs: true }, await cxxIdentity(), runner('g++', appJob(p.root), calls));
       expect(r.uncacheable_reason).toBe('input build/obj/gone.o cannot be read');
       expect(calls.n).toBe(1);
+    });
+
+    const knownNow = (p: Env['p'], f: string) => {
+      const st = statSync(p.path(f), { bigint: true });
+      return { stamp: stampKeyOf(st), hash: sha(p.read(f)) };
+    };
+
+    it('freshInputs: an input the caller knows is neither hashed nor read for the key, and the link is stored under its content', async () => {
+      const { p, cache, job, links, id } = await appLink();
+      const asked: string[] = [];
+      const hashOf = async (f: string) => {
+        asked.push(f);
+        return sha(p.read(f));
+      };
+      const known = new Map(job.inputs.map((f) => [f, knownNow(p, f)]));
+      const r = await links.link({ ...job, hashOf, known: (abs) => known.get(relative(p.root, abs)), freshInputs: true }, id, runner('g++', job, { n: 0 }));
+      expect(r.exit_code).toBe(0);
+      expect(asked).toEqual([]);
+      expect((await counts(cache)).raw.not_stored).toEqual({});
+      // Stored under the true content: a look-up that hashes the files finds it.
+      p.rm('build/app');
+      const calls = { n: 0 };
+      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+      expect(calls.n).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('freshInputs: a known stamp the input no longer has keeps the link out of the cache, never stored under the old content', async () => {
+      const { p, cache, job, links, id } = await appLink();
+      const stale = knownNow(p, 'build/obj/answer.o');
+      p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
+      const link = runner('g++', job, { n: 0 });
+      expect((await links.link({ ...job, known, freshInputs: true }, id, link)).exit_code).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+      // The old object back: a "7" stored under its key would be served here.
+      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
+      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      expect((await links.link(job, id, link)).cached).toBe(false);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('known inputs are not used for a look-up: a stale one cannot restore a stale output', async () => {
+      const { p, job, links, id } = await appLink();
+      const stale = knownNow(p, 'build/obj/answer.o');
+      const link = runner('g++', job, { n: 0 });
+      await links.link(job, id, link); // stored: "42"
+      p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+      await compile(env.cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
+      expect((await links.link({ ...job, known }, id, link)).cached).toBe(false);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
     });
 
     it('with storeInBackground the store finishes after the answer, and flush() waits for it', async () => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
 import { OutputHashes } from '../../daemons/orchestrator/output-hashes.js';
-import { contentStampKeyOf } from '../../fs/stat-stamp.js';
+import { contentStampKeyOf, stampKeyOf } from '../../fs/stat-stamp.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -66,4 +66,26 @@ it('an output the link cache restored is taken at its recorded hash while it is 
   expect(outputs.restored('app', restored)).toBeNull();
   expect(await outputs.hash('app')).toBe(sha('linked bytes!'));
   expect(hasher.counters.reads).toBe(1);
+});
+
+it('knownAt(): what this build read, else what the hasher kept, each with the stamp it was read under; nothing else, and no read', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'replibuild-outputs-'));
+  dirs.push(root);
+  // No racy window: the hasher keeps what it reads at once.
+  const hasher = new StatCachingHasher(root, { racyWindowMs: 0 });
+  const outputs = new OutputHashes(root, hasher);
+  writeFileSync(join(root, 'old.o'), 'kept by the hasher');
+  writeFileSync(join(root, 'new.o'), 'read in this build');
+  writeFileSync(join(root, 'never.o'), 'never read');
+  await hasher.hash('old.o');
+  await outputs.hash('new.o');
+  const reads = hasher.counters.reads;
+  const stamp = (f: string) => stampKeyOf(statSync(join(root, f), { bigint: true }));
+  expect(outputs.knownAt(join(root, 'old.o'))).toMatchObject({ stamp: stamp('old.o'), hash: sha('kept by the hasher') });
+  expect(outputs.knownAt(join(root, 'new.o'))).toMatchObject({ stamp: stamp('new.o'), hash: sha('read in this build') });
+  expect(outputs.knownAt(join(root, 'never.o'))).toBeUndefined();
+  // Rewritten since: knownAt() still answers the old stamp (it takes none), which no longer matches.
+  appendFileSync(join(root, 'old.o'), '!');
+  expect(outputs.knownAt(join(root, 'old.o'))!.stamp).not.toBe(stamp('old.o'));
+  expect(hasher.counters.reads).toBe(reads);
 });
