@@ -48,16 +48,19 @@ const SEMI_SPACE_MB = 4;
 
 /**
  * Node flags of a daemon. --expose-gc: it collects when idle (idle-gc.ts).
- * --lite-mode for setup and discovery: V8 allocates feedback lazily and favours size
- * over speed (it implies --jitless: bytecode only); four processes per project make
- * every daemon's baseline the user's memory (at 20 TUs, 247 MB in all without it for
- * three daemons, 206 MB with it). Not for the orchestrator, whose planning is the JS
- * hot path of an edit: there it took about 1.7× the CPU per edit (measured at 200
- * TUs). Nor, since issue 16, for the compilation daemon, whose hit path is the JS hot
- * path of a warm rebuild: at 200 heavy TUs its CPU per warm clean rebuild went down
- * about a fifth without it (A/B against lite mode, same build otherwise), for about
- * 9 MB more RSS idle after the rebuild (52 → 61 MB). Most of what remains is the
- * node binary's own pages, counted once per process.
+ * --lite-mode for setup, discovery and compilation: V8 allocates feedback lazily and
+ * favours size over speed (it implies --jitless: bytecode only); four processes per
+ * project make every daemon's baseline the user's memory (at 20 TUs, 247 MB in all
+ * without it for three daemons, 206 MB with it). Not for the orchestrator, whose
+ * planning is the JS hot path of an edit: there it took about 1.7× the CPU per edit
+ * (measured at 200 TUs). The compilation daemon keeps it though its hit path is a warm
+ * rebuild's JS hot path: without it (2026-12-04, quiet machine, 12 interleaved warm
+ * clean rebuilds of 200 heavy TUs) the daemon's CPU per rebuild fell from 125 to 76 ms
+ * and the wall time from 201 to 162 ms, but the JIT's own pages and zones cost RSS at
+ * every size: 50.0 → 56.9 MB at 20 TUs (the four daemons 199 → 207 MB, past issue 16's
+ * 200), and at 5,000 TUs 245 → 254 MB idle and 362 → 400 MB at the peak (the
+ * compilation daemon's high-water mark 132 → 174 MB). Most of what remains is the node
+ * binary's own pages, counted once per process.
  * --max-semi-space-size: V8 lets the young generation grow to 16 MB per semi-space
  * under allocation bursts (a scan, a reload, a build) and keeps it. 1 MB for setup and
  * discovery. SEMI_SPACE_MB for compilation and orchestrator, which allocate on every
@@ -76,7 +79,7 @@ const SEMI_SPACE_MB = 4;
 function daemonNodeFlags(name: DaemonName): string[] {
   const common = ['--expose-gc'];
   if (name === 'orchestrator') return [...common, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--heap-growing-percent=20'];
-  if (name === 'compilation') return [...common, `--max-semi-space-size=${SEMI_SPACE_MB}`];
+  if (name === 'compilation') return [...common, '--lite-mode', `--max-semi-space-size=${SEMI_SPACE_MB}`];
   return [...common, '--lite-mode', '--max-semi-space-size=1'];
 }
 
