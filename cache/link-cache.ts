@@ -53,7 +53,10 @@ export interface LinkJob {
 }
 
 /** While a file still has `stamp`, its content has `hash`: the stamp was taken before
- *  the bytes were read, and not within the racy window of the file's last change. */
+ *  the bytes were read, so a later write moves it (but for one in the same clock tick,
+ *  the limit a stamp taken at the linker's start has too). The hasher's kept entries are
+ *  also outside the racy window (file-hasher.ts); what this build read of an output
+ *  (output-hashes.ts) may not be. */
 export interface KnownInput {
   stamp: string;
   hash: string;
