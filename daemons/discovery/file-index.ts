@@ -266,27 +266,62 @@ export function writeStatePieces(file: string, pieces: () => Iterable<string>): 
   return writePiecesAtomicAsync(file, pieces, { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
 }
 
+/** When a save may run: not while requests come (a save is one synchronous stretch, at
+ *  20,000 TUs half a second and more of the event loop, and a build that asks then waits
+ *  for all of it), unless it has waited maxDelayMs. */
+export interface SaveWhenQuiet {
+  /** When the daemon was last asked something on a build's path (Date.now() units). */
+  lastAskedMs: () => number;
+  /** Quiet this long before a save. */
+  quietMs: number;
+  /** Dirty this long, a save runs whatever the requests. */
+  maxDelayMs: number;
+  now?: () => number;
+}
+
 /** Debounces saves: a burst of edits writes the file once, and saves never overlap. */
 export class Persister {
   private timer: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
   private dirty = false;
+  /** When the oldest unsaved change was marked (quiet's clock). */
+  private dirtySince = 0;
 
   constructor(
     private readonly save: () => Promise<void>,
     private readonly delayMs: number,
     private readonly onError: (e: unknown) => void,
+    private readonly quiet?: SaveWhenQuiet,
   ) {}
 
   markDirty(): void {
+    if (!this.dirty) this.dirtySince = this.now();
     this.dirty = true;
-    if (this.timer === null) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.flush().catch(this.onError);
-      }, this.delayMs);
-      this.timer.unref();
-    }
+    if (this.timer === null) this.arm(this.delayMs);
+  }
+
+  private now(): number {
+    return (this.quiet?.now ?? Date.now)();
+  }
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const wait = this.untilQuiet();
+      if (wait > 0) return this.arm(wait);
+      void this.flush().catch(this.onError);
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** How much longer a due save waits for quiet: 0 to run now. */
+  private untilQuiet(): number {
+    const q = this.quiet;
+    if (!q || !this.dirty) return 0;
+    const now = this.now();
+    const quietLeft = q.quietMs - (now - q.lastAskedMs());
+    const overdue = now - this.dirtySince >= q.maxDelayMs;
+    return overdue || quietLeft <= 0 ? 0 : Math.min(quietLeft, q.maxDelayMs - (now - this.dirtySince));
   }
 
   /** Saves now if anything changed (or `force`), after any save in progress. */

@@ -61,6 +61,11 @@ export interface HashOptions {
 type ConfigListener = (path: string, kind: ChangeKind) => void;
 
 /** Errors after which native watching cannot be trusted to cover the tree any more. */
+/** Saves wait for this much quiet after a build's request (changesSince, recordDeps)... */
+const SAVE_QUIET_MS = 1500;
+/** ...but no longer than this after the change they save. */
+const SAVE_MAX_DELAY_MS = 30_000;
+
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 export class DiscoveryService {
@@ -76,6 +81,8 @@ export class DiscoveryService {
   private readonly cookies: CookieWaiter;
   private readonly rounds: SharedRounds<void>;
   private readonly persister: Persister;
+  /** When a build last asked (changesSince, recordDeps): saves wait for quiet (Persister). */
+  private lastAskedMs = 0;
 
   /** Files outside every watched root, hashed by stat. */
   private readonly outside: OutsideHashes;
@@ -126,8 +133,14 @@ export class DiscoveryService {
     this.cookies = new CookieWaiter(opts.syncTimeoutMs ?? 2000);
     this.cookieTargets = scope.roots.map((r) => ({ root: r, dirs: r === scope.root ? [join(r, '.replibuild'), r] : [r] }));
     this.rounds = new SharedRounds(() => this.syncRound());
-    this.persister = new Persister(() => this.save(), opts.persistDelayMs ?? 1000, (e) =>
-      this.log.error(`discovery: saving ${this.stateFile} failed: ${String(e)}`),
+    this.persister = new Persister(
+      () => this.save(),
+      opts.persistDelayMs ?? 1000,
+      (e) => this.log.error(`discovery: saving ${this.stateFile} failed: ${String(e)}`),
+      // Put off while builds ask: at 20,000 TUs a cold build's header lists, filed in the
+      // seconds after its answer, made two or three saves of half a second each in the
+      // no-ops that followed. Only a restart after a crash reads what this saves.
+      { lastAskedMs: () => this.lastAskedMs, quietMs: SAVE_QUIET_MS, maxDelayMs: SAVE_MAX_DELAY_MS },
     );
   }
 
@@ -207,6 +220,7 @@ export class DiscoveryService {
 
   /** Changes since `epoch` of journal `journalId` (both from the caller's previous answer). */
   async changesSince(epoch: number, journalId?: string | null): Promise<ChangesResult> {
+    this.lastAskedMs = Date.now();
     await this.sync();
     const a = { ...this.journal.changesSince(epoch, journalId), scope: this.scope.describe() };
     const shadowing = [];
@@ -253,6 +267,7 @@ export class DiscoveryService {
   /** recordDeps of many sources: they read mostly the same headers, so each name is keyed once. */
   recordDepsOf(entries: readonly { source: string; headers: readonly string[] }[]): void {
     this.assertOpen();
+    this.lastAskedMs = Date.now();
     const keys = new Map<string, string>();
     const key = (p: string): string => {
       let k = keys.get(p);

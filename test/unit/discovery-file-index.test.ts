@@ -149,6 +149,28 @@ describe('discovery file index', () => {
     expect(await loadState(file, '/proj')).toBeNull();
   });
 
+  it('puts a due save off while requests come, up to maxDelayMs', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let asked = Date.now();
+    let saves = 0;
+    const quiet = { lastAskedMs: () => asked, quietMs: 80, maxDelayMs: 60_000 };
+    const p = new Persister(async () => void saves++, 10, () => {}, quiet);
+    p.markDirty();
+    for (let i = 0; i < 8; i++) {
+      asked = Date.now();
+      await sleep(20);
+    }
+    expect(saves).toBe(0); // asked every 20 ms: never 80 ms of quiet
+    await sleep(250);
+    expect(saves).toBe(1);
+
+    // Asked all the time: the save still runs once it has waited maxDelayMs.
+    const busy = new Persister(async () => void saves++, 10, () => {}, { ...quiet, lastAskedMs: () => Date.now(), maxDelayMs: 60 });
+    busy.markDirty();
+    await sleep(250);
+    expect(saves).toBe(2);
+  });
+
   it('debounces saves and never runs two at once', async () => {
     let saves = 0;
     let running = 0;
