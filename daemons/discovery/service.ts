@@ -66,6 +66,9 @@ const SAVE_QUIET_MS = 1500;
 /** ...but no longer than this after the change they save. */
 const SAVE_MAX_DELAY_MS = 30_000;
 
+/** Header names recordDepsOf keeps keyed: a project's headers, not its sources. */
+const HEADER_KEYS_MAX = 20_000;
+
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 export class DiscoveryService {
@@ -83,6 +86,8 @@ export class DiscoveryService {
   private readonly persister: Persister;
   /** When a build last asked (changesSince, recordDeps): saves wait for quiet (Persister). */
   private lastAskedMs = 0;
+  /** Header path → key, across recordDeps requests (recordDepsOf). */
+  private readonly headerKeys = new Map<string, string>();
 
   /** Files outside every watched root, hashed by stat. */
   private readonly outside: OutsideHashes;
@@ -268,13 +273,17 @@ export class DiscoveryService {
   recordDepsOf(entries: readonly { source: string; headers: readonly string[] }[]): void {
     this.assertOpen();
     this.lastAskedMs = Date.now();
-    const keys = new Map<string, string>();
+    const keys = this.headerKeys;
+    // A cold build's lists come in many requests (the orchestrator's DEPS_BATCH), each
+    // naming the same headers again: kept across them, a header is resolved once, not
+    // once per batch (at 20,000 TUs, a second of discovery's CPU right after the build).
+    if (keys.size > HEADER_KEYS_MAX) keys.clear();
     const key = (p: string): string => {
       let k = keys.get(p);
       if (k === undefined) keys.set(p, (k = this.keyOf(p)));
       return k;
     };
-    for (const e of entries) this.graph.record(key(e.source), e.headers.map(key));
+    for (const e of entries) this.graph.record(this.keyOf(e.source), e.headers.map(key));
     this.persister.markDirty();
   }
 
