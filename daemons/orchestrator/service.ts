@@ -19,7 +19,7 @@ import { configForProfile, UnknownProfileError } from '../../config/profiles.js'
 import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { configFacts, configStillHolds, outputsAsBuilt, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
-import { WatchCoverage } from './watch-coverage.js';
+import { WatchCoverage, warmSources } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { stepFreeTrace } from './build-trace.js';
@@ -65,9 +65,7 @@ interface ProfileRun {
  *  does not wait for them, waits in discovery behind one request at most. */
 const DEPS_BATCH = 250;
 
-function failed(error: string, seconds = 0): BuildSummary {
-  return { ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error };
-}
+const failed = (error: string, seconds = 0): BuildSummary => ({ ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error });
 
 export class OrchestratorService implements OrchestratorApi {
   private queue: BuildQueue | null = null;
@@ -309,6 +307,7 @@ export class OrchestratorService implements OrchestratorApi {
     if (plan) this.editPlans++;
     run.kept = null;
     let summary: BuildSummary | undefined;
+    let stopWarming: (() => void) | undefined;
     try {
       summary = await runBuild({
         config,
@@ -330,12 +329,15 @@ export class OrchestratorService implements OrchestratorApi {
         ...(inFlight ? { max_in_flight: await inFlight } : {}),
         onEvent: (e) => {
           this.track(e);
+          // Planned in full: what the point will ask about every source, asked meanwhile.
+          if (e.type === 'plan' && e.dirty_tus > 0 && coverage && changes && !unchanged) stopWarming ??= warmSources(coverage, config.targets, selected);
           if (e.type === 'tu' || e.type === 'link') progress();
           if (e.type === 'tu' && e.outcome !== 'failed') compiledSources.add(`${e.target}\0${e.source}`);
           onEvent(e);
         },
       });
     } finally {
+      stopWarming?.();
       signal.removeEventListener('abort', onAbort);
       this.progress = null;
       // Started once the answer is on its way: the point's stats and the hash cache's
@@ -387,25 +389,23 @@ export class OrchestratorService implements OrchestratorApi {
   ): JournalPoint | null {
     // Another writer's state since (loadState dropped what this build knew): no point.
     if (run.state !== state) return null;
-    {
-      const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
-      // A failed build keeps the epoch (files unchanged since it are still vouched
-      // for) but can never be a no-op's witness.
-      return facts && coverage
-          ? {
-              epoch: changes.epoch,
-              journal_id: changes.journal_id,
-              config_generation: snap.generation,
-              compiler_id: compilersId,
-              scope: coverage.key,
-              targets: new Set(selected),
-              tu_count: summary.upToDate + summary.compiled + summary.cached,
-              complete: summary.ok,
-              ...facts,
-              config: configFacts(snap, coverage, startedAt),
-            }
-          : null;
-    }
+    const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
+    // A failed build keeps the epoch (files unchanged since it are still vouched
+    // for) but can never be a no-op's witness.
+    return facts && coverage
+      ? {
+          epoch: changes.epoch,
+          journal_id: changes.journal_id,
+          config_generation: snap.generation,
+          compiler_id: compilersId,
+          scope: coverage.key,
+          targets: new Set(selected),
+          tu_count: summary.upToDate + summary.compiled + summary.cached,
+          complete: summary.ok,
+          ...facts,
+          config: configFacts(snap, coverage, startedAt),
+        }
+      : null;
   }
 
   /** The identities the build compiles with (the C compiler's only when the targets have
