@@ -10,13 +10,15 @@ import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
 import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
+import { BuildGate } from './build-gate.js';
+import { sendDeps } from './deps-sender.js';
 import { describeCompilerProblem } from './compiler-problem.js';
 import { runBuild } from './build-engine.js';
 import { CompileBatcher } from './compile-batcher.js';
 import { cleanProject } from './clean-project.js';
 import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
 import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
-import { hasCSources, objectPathFor, type BuildCompilers } from '../../toolchain/compile-args.js';
+import { hasCSources, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
 import { configFacts, configStillHolds, outputsAsBuilt, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
 import { WatchCoverage, warmSources } from './watch-coverage.js';
@@ -61,10 +63,6 @@ interface ProfileRun {
   kept: KeptPlan | null;
 }
 
-/** Sources per recordDeps request (sendDeps): a no-op right after a cold build, which
- *  does not wait for them, waits in discovery behind one request at most. */
-const DEPS_BATCH = 250;
-
 const failed = (error: string, seconds = 0): BuildSummary => ({ ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error });
 
 export class OrchestratorService implements OrchestratorApi {
@@ -101,6 +99,8 @@ export class OrchestratorService implements OrchestratorApi {
   /** Discovery has the last build's header lists (shadowing is named from them). */
   private depsFiled = true;
   private readonly compileCommands: CompileCommandsWriter;
+  /** Held by a build while it runs: the after-work's requests to discovery wait (sendDeps). */
+  private readonly gate = new BuildGate();
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = StatCachingHasher.persistent(deps.root);
@@ -121,7 +121,10 @@ export class OrchestratorService implements OrchestratorApi {
     // The run is picked by the profile as the config names it now; the state file is
     // checked against the config the build then reads (loadState).
     const run = this.runOf(req.profile || snap0.project?.default_profile || '');
-    const summary = await this.queue.submit((buildSignal, progress) => this.runOne(run, req, onEvent, buildSignal, progress, timeout, signal), {
+    const summary = await this.queue.submit((buildSignal, progress) => {
+      const release = this.gate.hold(); // the after-work waits for this build (BuildGate)
+      return this.runOne(run, req, onEvent, buildSignal, progress, timeout, signal, release).finally(release);
+    }, {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
@@ -187,7 +190,9 @@ export class OrchestratorService implements OrchestratorApi {
     signal: AbortSignal,
     progress: () => void,
     timeoutS: number,
-    callerSignal?: AbortSignal,
+    callerSignal: AbortSignal | undefined,
+    /** Releases the after-work (BuildGate): before this build waits for it, and at its end. */
+    release: () => void,
   ): Promise<BuildSummary> {
     await this.pointing;
     const t0 = performance.now();
@@ -202,7 +207,10 @@ export class OrchestratorService implements OrchestratorApi {
     let changes = await ask();
     // Not a no-op, asked while the last build's header lists were on their way: asked
     // again once discovery has them, as its shadowing may lack sources.
-    if (!filed && !(changes?.complete && changes.changes.length === 0)) changes = await this.settling.then(ask);
+    if (!filed && !(changes?.complete && changes.changes.length === 0)) {
+      release();
+      changes = await this.settling.then(ask);
+    }
     const filesComeOrGo = changes !== null && (!changes.complete || changes.changes.some((c) => c.kind !== 'changed'));
     const coverage = changes?.scope ? new WatchCoverage(this.deps.root, changes.scope) : null;
     const held = configStillHolds(prev, changes, coverage);
@@ -261,6 +269,7 @@ export class OrchestratorService implements OrchestratorApi {
 
     // The last build's after-work, all of it, before this one's: it reads the state and
     // the hash cache this build changes, and this build's own follows it.
+    release();
     await this.settling;
     const unchanged = unchangedPredicate(point, changes, selected, coverage) ?? undefined;
     const forceDirty = new Map<string, RebuildReason>();
@@ -432,25 +441,10 @@ export class OrchestratorService implements OrchestratorApi {
     return found as BuildCompilers<CompilerIdentity>;
   }
 
-  /** Tell discovery which headers each compiled TU read (all TUs, the first time),
-   *  so it can name the sources a new shadowing header affects. */
+  /** Tell discovery which headers each compiled TU read (all TUs, the first time). */
   private async sendDeps(run: ProfileRun, config: ProjectConfig, compiled: Set<string>): Promise<void> {
     if (!this.deps.discovery || !run.state) return;
-    // In requests of DEPS_BATCH sources, one after another: a cold build's whole list is
-    // one message of megabytes at 20,000 TUs, made, sent and parsed at once on both sides.
-    let entries: DepsEntry[] = [];
-    for (const t of config.targets) {
-      for (const source of t.sources) {
-        if (run.depsSent && !compiled.has(`${t.name}\0${source}`)) continue;
-        const rec = run.state.getObject(objectPathFor(t, source));
-        if (rec) entries.push({ source, headers: rec.headers.map((h) => h.path) });
-        if (entries.length === DEPS_BATCH) {
-          await this.deps.discovery.recordDeps(entries);
-          entries = [];
-        }
-      }
-    }
-    if (entries.length) await this.deps.discovery.recordDeps(entries);
+    await sendDeps(this.deps.discovery, run.state, config, run.depsSent ? compiled : null, this.gate);
     run.depsSent = true;
   }
 
