@@ -61,14 +61,11 @@ export interface HashOptions {
 type ConfigListener = (path: string, kind: ChangeKind) => void;
 
 /** Errors after which native watching cannot be trusted to cover the tree any more. */
-/** Saves wait for this much quiet after a build's request (changesSince, recordDeps)... */
-const SAVE_QUIET_MS = 1500;
-/** ...but no longer than this after the change they save. */
-const SAVE_MAX_DELAY_MS = 30_000;
+/** Saves wait for this much quiet after a build's request, at most SAVE_MAX_DELAY_MS. */
+const [SAVE_QUIET_MS, SAVE_MAX_DELAY_MS] = [1500, 30_000];
 
 /** Header names recordDepsOf keeps keyed: a project's headers, not its sources. */
 const HEADER_KEYS_MAX = 20_000;
-
 /** Relative, and nothing for resolve() to change: no '.', '..' or empty segment. */
 const PLAIN_RELATIVE = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
