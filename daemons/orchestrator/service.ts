@@ -380,6 +380,9 @@ export class OrchestratorService implements OrchestratorApi {
     }
     run.stateStamp = buildStateStamp(run.stateFile!);
     run.pch = summary.pch;
+    // Planned in full and compiled (warmed): its point is made before the answer, which the
+    // build's minutes hide, not after it, where the no-op that follows would wait for it.
+    if (stopWarming) await this.pointing;
     return summary;
   }
 
