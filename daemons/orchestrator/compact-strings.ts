@@ -29,14 +29,15 @@ export class StringPool {
 }
 
 /** A compile job as a plan keeps it (the last build's plan is kept for the next edit,
- *  edit-plan.ts): its flags one instance across the plan's TUs, its own paths flat, and
+ *  edit-plan.ts): its flags one instance across the plan's TUs, its depfile path flat, and
  *  every field in one literal (a property added later costs each job a property array). */
 export function compactJob(job: CompileJob, pool: StringPool): CompileJob {
   const source = job.source;
   const args = job.args.map((a) => (a === source ? source : pool.intern(a)));
   const cwd = pool.intern(job.cwd);
   const compiler = pool.intern(job.compiler);
-  const object = flat(job.object);
+  // The object path as given: compile-args.ts keeps one instance per source across plans.
+  const object = job.object;
   const depfile = flat(job.depfile);
   const out: CompileJob =
     job.build_id === undefined
