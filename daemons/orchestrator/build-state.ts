@@ -12,6 +12,7 @@ import { searchChainId, searchContextId } from './search-ids.js';
 import { appendChanges, appendPays, fileStamp, logFileOf, logStampOf, removeLog, replayLog } from './build-state-log.js';
 import { tempPathFor, writePiecesSync } from '../../fs/atomic-write.js';
 import { buildStatePieces } from './build-state-text.js';
+import { StoredObjectRecord } from './stored-record.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -331,6 +332,7 @@ export class BuildState implements BuildStateReader {
 
   /** With `search`: the record's include search context, stored and named in rec.search. */
   setObject(object: string, rec: ObjectRecord, search?: SearchContext): void {
+    let searchId = rec.search;
     if (search) {
       const chainId = searchChainId(search.chain);
       const stored = { quote: [...search.quote], chain: chainId };
@@ -338,10 +340,10 @@ export class BuildState implements BuildStateReader {
       (this.data.search_chains ??= {})[chainId] ??= [...search.chain];
       (this.data.search_contexts ??= {})[id] ??= stored;
       this.resolved.delete(id);
-      rec = { ...rec, search: id };
+      searchId = id;
     }
     // A fresh compile's headers are fresh objects: share them with every other TU's.
-    rec = { ...rec, headers: rec.headers.map((h) => this.files.intern(h.path, h.hash)) };
+    rec = new StoredObjectRecord(rec, rec.headers.map((h) => this.files.intern(h.path, h.hash)), searchId);
     this.data.objects[object] = rec;
     this.changedObjects.set(object, rec);
   }

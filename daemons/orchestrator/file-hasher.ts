@@ -16,6 +16,7 @@ import PQueue from 'p-queue';
 import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
+import { flat } from './compact-strings.js';
 import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
@@ -180,7 +181,8 @@ export class StatCachingHasher implements FileHasher {
       const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.bigReads.add(() => sha256File(abs));
       this.counters.reads++;
       if (this.racyWindowMs === 0 || !isRacyTime(newestMs, Date.now(), this.racyWindowMs)) {
-        this.cache.set(abs, { stamp, hash, gen: this.gen });
+        // Flat: the stamp's template is a tree of five strings, kept as long as the entry.
+        this.cache.set(abs, { stamp: flat(stamp), hash, gen: this.gen });
         this.changed = true;
       } else this.forget(abs);
       return { hash, newestMs };

@@ -115,7 +115,8 @@ export function objectRecorder({ root, state, hasher, outputs, shadow }: ObjectR
       command_hash: tu.command_hash,
       // The compile may have run with another compiler than planned (replaced mid-build):
       // record the one it used, so the next plan sees the difference.
-      compiler_id: res.compiler_id || tu.compiler_id,
+      // The plan's instance when the same: a reply's copy would be kept once per TU.
+      compiler_id: res.compiler_id && res.compiler_id !== tu.compiler_id ? res.compiler_id : tu.compiler_id,
       source: tu.source,
       source_hash,
       headers,

@@ -15,6 +15,7 @@ import { resolve } from 'node:path';
 import { contentStampKeyOf, statBigSync, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { RestoredOutput } from '../../cache/link-cache.js';
 import type { FileHasher } from './file-hasher.js';
+import { flat } from './compact-strings.js';
 
 export class OutputHashes {
   private readonly memo = new Map<string, { stamp: string; hash: string }>();
@@ -39,7 +40,8 @@ export class OutputHashes {
     // change in between moves the stamp, and the next call reads again.
     const hash = this.hasher.hashWithTime ? ((await this.hasher.hashWithTime(relPath))?.hash ?? null) : await this.hasher.hash(relPath);
     if (hash === null) this.memo.delete(abs);
-    else this.memo.set(abs, { stamp, hash });
+    // Flat: a link of 20,000 objects holds 20,000 of these until the build ends.
+    else this.memo.set(abs, { stamp: flat(stamp), hash });
     return hash;
   }
 

@@ -25,6 +25,7 @@ import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
 import type { PchLayout, PchNode } from './pch-plan.js';
 import { withPch } from '../../toolchain/pch-jobs.js';
+import { compactJob, StringPool } from './compact-strings.js';
 
 export class UnknownTargetError extends Error {
   constructor(
@@ -292,10 +293,12 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   });
   const usable = new Set(pchs.filter((_, i) => pch_uses[i]!.used).map((p) => p.pch!));
 
+  // The plan outlives the build (kept for the next edit): its jobs share their strings.
+  const pool = new StringPool();
   const tuSpecs = targets.flatMap((t): Omit<TuPlan, 'dirty' | 'reason'>[] => {
     const seen = new Set<string>();
     return t.sources.flatMap((source) => {
-      const plain = compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {});
+      const plain = compactJob(compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {}), pool);
       if (seen.has(plain.object)) return [];
       seen.add(plain.object);
       const compiler_id = compilerOf(compilers, source);

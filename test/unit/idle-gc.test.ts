@@ -72,4 +72,13 @@ describe('IdleCollector', () => {
     expect(runs).toBe(1);
     c.stop();
   });
+
+  it('tries once more, soon, when the second collection could not compact', async () => {
+    const asked: boolean[] = [];
+    const c = new IdleCollector(40, (compact) => (asked.push(compact), !compact), 100);
+    c.activity();
+    await sleep(900);
+    expect(asked).toEqual([false, true, true]);
+    c.stop();
+  });
 });
