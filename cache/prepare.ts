@@ -32,7 +32,9 @@ export class TuPreparer {
 
   private analyzedEnv(buildId: string | undefined): ReturnType<typeof analyzeEnv> {
     if (buildId === undefined || buildId !== this.envBuild || !this.envOfBuild) {
-      this.envOfBuild = analyzeEnv(this.env);
+      const now = analyzeEnv(this.env);
+      // The same answer as before stays the same object: keys.ts' memo goes by it.
+      if (!this.envOfBuild || !sameEnv(now, this.envOfBuild)) this.envOfBuild = now;
       this.envBuild = buildId;
     }
     return this.envOfBuild;
@@ -78,4 +80,8 @@ export class TuPreparer {
       blind: args.commentBlind && (!this.customHasher || this.hasher.commentBlindHash !== undefined),
     };
   }
+}
+
+function sameEnv(a: ReturnType<typeof analyzeEnv>, b: ReturnType<typeof analyzeEnv>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
