@@ -1,7 +1,7 @@
 // Putting a stored compile result in place of a compile: object, depfile and the
 // compiler's stderr, byte for byte as the runner would have left them.
 
-import { lstatSync, mkdirSync, rename, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { tempSuffix } from '../fs/atomic-write.js';
 import { resolveQuick } from '../fs/resolver.js';
@@ -55,46 +55,6 @@ export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: Resu
   };
 }
 
-/** As restoreResult, the object put in place by `copyObject` (which creates or truncates the
- *  path it is given) and renamed over the output on libuv's pool (stored-objects.ts says
- *  why): the event loop runs the next hit's look-up meanwhile. The depfile, when owed, is
- *  written as restoreResult writes it. */
-export async function restoreResultAsync(
-  job: CompileJob,
-  identity: RunnerIdentity,
-  r: ResultMeta,
-  t0: number,
-  copyObject: (to: string) => Promise<void>,
-): Promise<CompileResult> {
-  const objAbs = resolveQuick(job.cwd, job.object);
-  const depAbs = resolveQuick(job.cwd, job.depfile);
-  const depText = owedDepfile(job) ? retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t)) : null;
-  const suffix = tempSuffix();
-  try {
-    if (depText !== null) creatingDir(depAbs + suffix, (to) => writeFileSync(to, depText));
-    await creatingDirAsync(objAbs + suffix, copyObject);
-    if (depText !== null) renameSync(depAbs + suffix, depAbs);
-    else removeIfPresent(depAbs);
-    await renameAsync(objAbs + suffix, objAbs);
-  } catch (e) {
-    rmSync(depAbs + suffix, { force: true });
-    rmSync(objAbs + suffix, { force: true });
-    throw e;
-  }
-  return {
-    outcome: 'cached',
-    exit_code: 0,
-    stderr: r.stderr,
-    duration_ms: Math.round(performance.now() - t0),
-    headers: r.headers ?? depfileHeaders(job, r.depfile),
-    compiler_id: identity.id,
-  };
-}
-
-function renameAsync(from: string, to: string): Promise<void> {
-  return new Promise((res, rej) => rename(from, to, (e) => (e ? rej(e) : res())));
-}
-
 /** rmSync(path, { force: true }) without its cost when nothing is there (rm -rf build, every
  *  hit): Node 20's rmSync lstats twice and builds an ENOENT error it then swallows. */
 function removeIfPresent(path: string): void {
@@ -113,23 +73,6 @@ function owedDepfile(job: CompileJob): boolean {
 export function depfileHeaders(job: CompileJob, depfile: string): string[] {
   const srcAbs = resolve(job.cwd, job.source);
   return parseDepfile(depfile).prereqs.filter((p) => p !== job.source && resolve(job.cwd, p) !== srcAbs);
-}
-
-/** As creatingDir, for a write that runs off this thread. */
-export async function creatingDirAsync(path: string, write: (to: string) => Promise<void>): Promise<void> {
-  try {
-    await write(path);
-    return;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-  mkdirSync(dirname(path), { recursive: true });
-  try {
-    await write(path);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectGoneError(path);
-    throw e;
-  }
 }
 
 /** Writes `path` through `write`, creating its directory only when it is missing (rm -rf

@@ -22,7 +22,7 @@ import type { RunnerIdentity } from '../toolchain/compile-runner.js';
 import { trimmableLru } from '../fs/bounded-lru.js';
 import { CorruptEntryError } from './blob.js';
 import { StoredObjects } from './stored-objects.js';
-import { restoreResult, restoreResultAsync, ObjectGoneError } from './restore.js';
+import { restoreResult, ObjectGoneError } from './restore.js';
 import { decodeAnyResult, encodeResult, encodeResultHeader, type LoadedResult, type StoredResult } from './result.js';
 import type { TieredStore } from './tiered-store.js';
 import type { LocalTier } from './tiers/local.js';
@@ -116,11 +116,11 @@ export class ResultStore {
       const bytes = r.object;
       return restoreResult(job, identity, r, t0, (to) => writeFileSync(to, bytes));
     }
-    const w = this.objects.copier(r.objectRef);
+    const w = this.objects.writer(r.objectRef);
     if ('missing' in w) return this.drop(key, null);
     if ('corrupt' in w) return this.drop(key, w.corrupt);
     try {
-      return await restoreResultAsync(job, identity, r, t0, w.copy);
+      return restoreResult(job, identity, r, t0, w.write);
     } catch (e) {
       if (!(e instanceof ObjectGoneError)) throw e;
       this.objects.gone(w.path);

@@ -6,7 +6,7 @@
 // pair). A restore writes the bytes or copies the content file in the kernel, by the
 // integrity rule of object-files.ts.
 
-import { copyFile, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { ObjectFiles } from './object-files.js';
 import type { ObjectRef } from './result.js';
 import type { LocalTier } from './tiers/local.js';
@@ -17,10 +17,6 @@ export type OwnerKind = 'result' | 'link';
 /** How a restore writes an object to a path (which it creates or truncates): `path` is
  *  the content file a kernel copy reads (null for checked bytes written from memory). */
 export type ObjectWriter = { write: (to: string) => void; path: string | null } | { missing: string } | { corrupt: string };
-
-/** How a compile hit's restore copies an object to a path (created or truncated) off the
- *  event loop's thread: `path` is the checked content file. */
-export type ObjectCopier = { copy: (to: string) => Promise<void>; path: string } | { missing: string } | { corrupt: string };
 
 export class StoredObjects {
   readonly files: ObjectFiles;
@@ -66,17 +62,6 @@ export class StoredObjects {
     if (!('path' in src)) return src;
     const from = src.path;
     return { write: (to) => this.files.copy(from, to), path: from };
-  }
-
-  /** What a compile hit's restore of `ref` copies from, checked by the same rule whatever
-   *  its size. The copy (libuv's copyfile: both opens, the kernel copy, both closes) runs
-   *  on a thread of libuv's pool, so the file's creation, a warm clean rebuild's main cost
-   *  in the kernel, overlaps the next hit's look-up on this thread instead of adding to it. */
-  copier(ref: ObjectRef): ObjectCopier {
-    const src = this.files.check(ref);
-    if (!('path' in src)) return src;
-    const from = src.path;
-    return { copy: (to) => new Promise<void>((resolve, reject) => copyFile(from, to, (e) => (e ? reject(e) : resolve()))), path: from };
   }
 
   /** The content file a writer copied from was found gone while copying. */
