@@ -4,7 +4,7 @@
 //
 // Fields are framed with their length, so ["ab","c"] and ["a","bc"] never hash alike.
 
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { cpus } from 'node:os';
 import type { CacheableArgs, EnvAnalysis } from './args.js';
 
@@ -36,10 +36,14 @@ export class KeyHasher {
   }
 
   digest(): string {
-    const h = createHash('sha256');
+    return this.into(createHash('sha256')).digest('hex');
+  }
+
+  /** `h`, updated with the fields as digest() hashes them. */
+  into(h: Hash): Hash {
     if (!this.binary) h.update(this.parts.join(''), 'utf8');
     else for (const p of this.parts) h.update(p);
-    return h.digest('hex');
+    return h;
   }
 }
 
@@ -88,16 +92,33 @@ function common(h: KeyHasher, mode: string, c: KeyContext): KeyHasher {
   return h;
 }
 
+/** directKey's fields before the source's hash, hashed, by the command line's analysis
+ *  (prepare.ts keeps one per command line, so this lives and goes with it) and the rest of
+ *  the context it was made for. */
+interface DirectPrefix {
+  compilerId: string;
+  env: EnvAnalysis;
+  cwd: string;
+  debugDir: string | null;
+  hash: Hash;
+}
+const directPrefixes = new WeakMap<CacheableArgs, DirectPrefix>();
+
 /**
  * Direct-mode key (key1): names the manifest. The source path is in it as given
- * because __FILE__ expands to it; the source content by hash.
+ * because __FILE__ expands to it; the source content by hash. Every hit computes one:
+ * the fields before the source's hash (a few dozen, each framed, the arguments matched
+ * against a pattern) are hashed once per context and the hash state copied, the same
+ * bytes hashed either way.
  */
 export function directKey(c: KeyContext, sourceHash: string): string {
-  return common(new KeyHasher(), 'direct', c)
-    .list('args', cwdIndependentArgs(c.args.keyArgs, c.cwd))
-    .field('source-path', c.args.source)
-    .field('source-hash', sourceHash)
-    .digest();
+  let p = directPrefixes.get(c.args);
+  if (!p || p.compilerId !== c.compilerId || p.env !== c.env || p.cwd !== c.cwd || p.debugDir !== c.debugDir) {
+    const fields = common(new KeyHasher(), 'direct', c).list('args', cwdIndependentArgs(c.args.keyArgs, c.cwd)).field('source-path', c.args.source);
+    p = { compilerId: c.compilerId, env: c.env, cwd: c.cwd, debugDir: c.debugDir, hash: fields.into(createHash('sha256')) };
+    directPrefixes.set(c.args, p);
+  }
+  return new KeyHasher().field('source-hash', sourceHash).into(p.hash.copy()).digest('hex');
 }
 
 /**

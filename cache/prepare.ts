@@ -25,6 +25,21 @@ export class TuPreparer {
     private readonly customHasher: boolean,
   ) {}
 
+  /** analyzeEnv's answer for the build of `envBuild`: the environment is read once per
+   *  build rather than per TU (some thirty lookups through process.env's interceptor). */
+  private envBuild: string | undefined;
+  private envOfBuild: ReturnType<typeof analyzeEnv> | undefined;
+
+  private analyzedEnv(buildId: string | undefined): ReturnType<typeof analyzeEnv> {
+    if (buildId === undefined || buildId !== this.envBuild || !this.envOfBuild) {
+      const now = analyzeEnv(this.env);
+      // The same answer as before stays the same object: keys.ts' memo goes by it.
+      if (!this.envOfBuild || !sameEnv(now, this.envOfBuild)) this.envOfBuild = now;
+      this.envBuild = buildId;
+    }
+    return this.envOfBuild;
+  }
+
   /** Drops memos that overflowed during the last build (bounded-lru.ts). */
   trimOverflowed(): void {
     this.argsMemo.dropIfOverflowed();
@@ -44,7 +59,7 @@ export class TuPreparer {
   prepare(job: CompileJob, identity: RunnerIdentity): Prepared | NotCacheable {
     const args = this.analyze(job, identity);
     if (!args.cacheable) return { uncacheable: args.reason, detail: args.detail };
-    const env = analyzeEnv(this.env);
+    const env = this.analyzedEnv(job.build_id);
     if ('cacheable' in env) return { uncacheable: env.reason, detail: env.detail };
     const srcAbs = absLiteral(job.cwd, args.source);
     // Lexed: the comment-blind hash, and the #include names for the precompiled-header check.
@@ -65,4 +80,8 @@ export class TuPreparer {
       blind: args.commentBlind && (!this.customHasher || this.hasher.commentBlindHash !== undefined),
     };
   }
+}
+
+function sameEnv(a: ReturnType<typeof analyzeEnv>, b: ReturnType<typeof analyzeEnv>): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }

@@ -4,6 +4,7 @@
 import { lstatSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { tempSuffix } from '../fs/atomic-write.js';
+import { resolveQuick } from '../fs/resolver.js';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import { asksForDepfile, type RunnerIdentity } from '../toolchain/compile-runner.js';
 import { parseDepfile } from '../toolchain/depfile.js';
@@ -26,8 +27,8 @@ export class ObjectGoneError extends Error {
  *  Otherwise a depfile left from an earlier compile is removed, so none in the build
  *  directory ever names headers other than the object's. */
 export function restoreResult(job: CompileJob, identity: RunnerIdentity, r: ResultMeta, t0: number, writeObject: (to: string) => void): CompileResult {
-  const objAbs = resolve(job.cwd, job.object);
-  const depAbs = resolve(job.cwd, job.depfile);
+  const objAbs = resolveQuick(job.cwd, job.object);
+  const depAbs = resolveQuick(job.cwd, job.depfile);
   const depText = owedDepfile(job) ? retargetDepfile(r.depfile, r.depfileTarget, job.object, (t) => parseDepfile(t)) : null;
   // One suffix for both, as the runner does, so a sweep of a killed writer's leftovers finds the pair.
   const suffix = tempSuffix();

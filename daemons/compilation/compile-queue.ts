@@ -6,7 +6,7 @@
 // wait for it and then compile, so neither ever reads the other's half output.
 
 import { availableParallelism } from 'node:os';
-import { resolve } from 'node:path';
+import { resolveQuick } from '../../fs/resolver.js';
 import PQueue from 'p-queue';
 import type { CompileJob, CompileResult } from '../../protocol/build.js';
 import { CompileCancelledError, isCancellation } from '../../toolchain/compile-runner.js';
@@ -85,7 +85,7 @@ export class CompileQueue {
   /** Compiles `job` with `fn`, sharing an identical compile of the same object already in flight.
    *  Rejects with CompileCancelledError when cancelled (by `cancel(build_id)` or `opts.signal`). */
   run(job: CompileJob, fn: CompileFn, opts: { signal?: AbortSignal; onStart?: (atMs: number) => void } = {}): Promise<CompileResult> {
-    const key = resolve(job.cwd, job.object);
+    const key = resolveQuick(job.cwd, job.object);
     const commandKey = JSON.stringify([job.cwd, job.compiler, job.args, job.depfile]);
     return new Promise<CompileResult>((res, rej) => {
       const consumer: Consumer = { build_id: job.build_id, onStart: opts.onStart, resolve: res, reject: rej, settled: false };

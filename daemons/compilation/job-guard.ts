@@ -12,6 +12,7 @@ import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import { findOnPath } from '../../config/compiler.js';
+import { resolveQuick } from '../../fs/resolver.js';
 import { outsideProject, realPathOfExisting, type RequestScope, type ResolvedPaths, type ScopeView } from '../common/request-scope.js';
 import { compileJobFor } from '../../toolchain/compile-args.js';
 import { isPchHeaderOf, pchBuildJob, withPch } from '../../toolchain/pch-jobs.js';
@@ -81,7 +82,7 @@ export class CompileRequestGuard {
   }
 
   private cwdVerdict(view: ScopeView, cwd: string, resolved?: Map<string, string | null>): RpcError | null {
-    const real = realPathOfExisting(resolve(view.root, cwd), resolved);
+    const real = realPathOfExisting(resolveQuick(view.root, cwd), resolved);
     if (real !== null && real === view.rootReal) return null;
     return new RpcError(ErrorCode.PathOutsideProject, `compilers run in the project root ${view.root}, not in ${cwd}; refused`, { path: cwd });
   }
@@ -169,7 +170,7 @@ export class CompileRequestGuard {
     // Each file is looked at afresh per job (an output not there yet is not memoized);
     // the directories they lie in are resolved once per job, or per batch (ResolvedPaths).
     for (const [what, p] of [['the object', job.object], ['the depfile', job.depfile]] as const) {
-      if (!view.build.contains(resolve(view.root, p), resolved)) {
+      if (!view.build.contains(resolveQuick(view.root, p), resolved)) {
         return new RpcError(
           ErrorCode.PathOutsideProject,
           `${what} ${p} is outside the build dir ${view.buildDir}; refused`,

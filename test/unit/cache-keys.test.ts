@@ -30,6 +30,16 @@ describe('directKey', () => {
   ])('changes with %s', (_what, other) => {
     expect(other).not.toBe(k);
   });
+  it('is the same whether the analysis was keyed before in another context or not', () => {
+    // directKey keeps the hashed fields per analysis object: a changed context must not reuse them.
+    const shared = ctx(['-g', ...base]);
+    const contexts: Partial<KeyContext>[] = [{}, { compilerId: 'gcc-2' }, { cwd: '/q', debugDir: '/q' }, { env: analyzeEnv({ CPATH: 'x' }) as EnvAnalysis }, {}];
+    for (const over of contexts) {
+      const fresh = ctx(['-g', ...base], over);
+      expect(directKey({ ...shared, ...over }, 'h1')).toBe(directKey(fresh, 'h1'));
+      expect(directKey({ ...shared, ...over }, 'h2')).toBe(directKey(ctx(['-g', ...base], over), 'h2'));
+    }
+  });
   it('includes the directory with -g, unless a prefix map rewrites it', () => {
     const g = ['-g', ...base];
     expect(directKey(ctx(g, { cwd: '/a' }), 'h1')).not.toBe(directKey(ctx(g, { cwd: '/b' }), 'h1'));
