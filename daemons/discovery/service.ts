@@ -60,7 +60,6 @@ export interface HashOptions {
 
 type ConfigListener = (path: string, kind: ChangeKind) => void;
 
-/** Errors after which native watching cannot be trusted to cover the tree any more. */
 /** Saves wait for this much quiet after a build's request, at most SAVE_MAX_DELAY_MS. */
 const [SAVE_QUIET_MS, SAVE_MAX_DELAY_MS] = [1500, 30_000];
 
@@ -69,6 +68,7 @@ const HEADER_KEYS_MAX = 20_000;
 /** Relative, and nothing for resolve() to change: no '.', '..' or empty segment. */
 const PLAIN_RELATIVE = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
+/** Errors after which native watching cannot be trusted to cover the tree any more. */
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 export class DiscoveryService {
