@@ -11,7 +11,9 @@ import { recordedHash, type HeaderHasher } from './manifest.js';
 import type { NotCacheable, Prepared } from './parts.js';
 import { trimmableLru } from '../fs/bounded-lru.js';
 
-const MAX_ARGS_MEMO = 4096;
+/** Keyed by source and command line, so one per TU: past a build of this many TUs it
+ *  is evicted before reuse anyway (and held ~1.4 KB a tiny TU through the build). */
+const MAX_ARGS_MEMO = 2048;
 
 export class TuPreparer {
   /** analyzeArgs, remembered per command line: a build asks the same few hundred
