@@ -37,9 +37,8 @@ import type { ObjectRef } from './result.js';
 import { checkIntegrity } from './tier.js';
 import { contentPathOf } from './tiers/local.js';
 
-/** Content files whose last full check is remembered (a stamp each): one per TU, as
- *  the file info memo (fs-snapshot.ts), whose bound it follows. */
-const MAX_VERIFIED = 8_192;
+/** Content files whose last full check is remembered (a stamp each). */
+const MAX_VERIFIED = 16_384;
 
 /** Whether an object's content file can be restored from, and if not, why. */
 export type ObjectCheck = { path: string } | { missing: string } | { corrupt: string };
