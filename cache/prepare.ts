@@ -11,9 +11,7 @@ import { recordedHash, type HeaderHasher } from './manifest.js';
 import type { NotCacheable, Prepared } from './parts.js';
 import { trimmableLru } from '../fs/bounded-lru.js';
 
-/** Keyed by source and command line, so one per TU: past a build of this many TUs it
- *  is evicted before reuse anyway (and held ~1.4 KB a tiny TU through the build). */
-const MAX_ARGS_MEMO = 2048;
+const MAX_ARGS_MEMO = 4096;
 
 export class TuPreparer {
   /** analyzeArgs, remembered per command line: a build asks the same few hundred
