@@ -8,6 +8,7 @@ import type { CompileRequestGuard } from './job-guard.js';
 import { ResolvedPaths } from '../common/request-scope.js';
 import { HeaderListEncoder } from '../../protocol/header-lists.js';
 import type { CompilationService } from './service.js';
+import { shareBatchStrings } from './batch-strings.js';
 
 /** `guard` holds requests to the compiles the project's config gives. A cancelled
  *  compile rejects with an AbortError, which the server answers as Cancelled. */
@@ -21,6 +22,7 @@ export function compilationMethods(svc: CompilationService, guard: CompileReques
     compile_batch: async ({ jobs, parallel, stop_after_failure }, ctx) => {
       // Each job is checked as `compile` checks it, but for the directories the batch's
       // jobs share, resolved once a second; the caller's connection closing cancels them all.
+      shareBatchStrings(jobs);
       const paths = new ResolvedPaths();
       const opts = { parallel, stopAfterFailure: stop_after_failure, signal: ctx.signal, check: (job: CompileJob) => guard.checkJob(job, paths) };
       const headers = new HeaderListEncoder();
