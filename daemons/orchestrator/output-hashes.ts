@@ -15,7 +15,7 @@ import { resolve } from 'node:path';
 import { contentStampKeyOf, statBigSync, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { RestoredOutput } from '../../cache/link-cache.js';
 import type { FileHasher } from './file-hasher.js';
-import { flat } from './compact-strings.js';
+import { flat } from '../common/string-pool.js';
 
 export class OutputHashes {
   private readonly memo = new Map<string, { stamp: string; hash: string }>();

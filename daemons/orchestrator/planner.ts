@@ -25,7 +25,8 @@ import type { FileHasher } from './file-hasher.js';
 import { findShadowing, type ShadowCheckTu } from './include-search.js';
 import type { PchLayout, PchNode } from './pch-plan.js';
 import { withPch } from '../../toolchain/pch-jobs.js';
-import { compactJob, StringPool } from './compact-strings.js';
+import { compactJob } from './compact-strings.js';
+import { StringPool } from '../common/string-pool.js';
 
 export class UnknownTargetError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compactJob, flat, StringPool } from '../../daemons/orchestrator/compact-strings.js';
+import { compactJob } from '../../daemons/orchestrator/compact-strings.js';
+import { flat, StringPool } from '../../daemons/common/string-pool.js';
 import type { CompileJob } from '../../protocol/build.js';
 
 const jobOf = (source: string, extra: Partial<CompileJob> = {}): CompileJob => ({
