@@ -63,6 +63,9 @@ interface ProfileRun {
   kept: KeptPlan | null;
 }
 
+/** A full-plan build at least this long makes its journal point before answering (runOne). */
+const POINT_BEFORE_ANSWER_S = 2;
+
 const failed = (error: string, seconds = 0): BuildSummary => ({ ok: false, compiled: 0, cached: 0, upToDate: 0, linked: 0, failed: 0, seconds, error });
 
 export class OrchestratorService implements OrchestratorApi {
@@ -380,9 +383,10 @@ export class OrchestratorService implements OrchestratorApi {
     }
     run.stateStamp = buildStateStamp(run.stateFile!);
     run.pch = summary.pch;
-    // Planned in full and compiled (warmed): its point is made before the answer, which the
+    // Planned in full (warmed) and long: its point is made before the answer, which the
     // build's minutes hide, not after it, where the no-op that follows would wait for it.
-    if (stopWarming) await this.pointing;
+    // Not a short one: a warm clean rebuild's point hashes every output it restored.
+    if (stopWarming && seconds() >= POINT_BEFORE_ANSWER_S) await this.pointing;
     return summary;
   }
 
