@@ -1,9 +1,9 @@
 // Every read the discovery service makes goes through this interface, so tests can
 // count them: the point of the service is that a no-op build reads and stats nothing.
 
-import { createHash } from 'node:crypto';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import PQueue from 'p-queue';
+import { sha256File } from '../../fs/file-hash.js';
 import { kindOf, type FileKind } from '../../fs/stat-stamp.js';
 
 export type { FileKind };
@@ -51,36 +51,16 @@ const MAX_OPEN = 32;
  *  peak RSS several times its idle one. At most one per concurrent read is kept. */
 const spareBuffers: Buffer[] = [];
 
-export async function sha256File(abs: string): Promise<string | null> {
+/** The file's sha256, or null when it is gone (or was never a readable file). */
+export async function hashOrNull(abs: string): Promise<string | null> {
   const buf = spareBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER);
   try {
-    return await hashWith(abs, buf);
+    return await sha256File(abs, buf);
+  } catch (e) {
+    if (isAbsentError(e)) return null;
+    throw e;
   } finally {
     if (spareBuffers.length < MAX_OPEN) spareBuffers.push(buf);
-  }
-}
-
-async function hashWith(abs: string, buf: Buffer): Promise<string | null> {
-  let fh;
-  try {
-    fh = await open(abs, 'r');
-  } catch (e) {
-    if (isAbsentError(e)) return null;
-    throw e;
-  }
-  try {
-    const h = createHash('sha256');
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-    return h.digest('hex');
-  } catch (e) {
-    if (isAbsentError(e)) return null;
-    throw e;
-  } finally {
-    await fh.close();
   }
 }
 
@@ -97,7 +77,7 @@ export function nodeIO(maxOpen = MAX_OPEN): DiscoveryIO {
         throw e;
       }
     },
-    hashFile: (abs) => files.add(() => sha256File(abs)),
+    hashFile: (abs) => files.add(() => hashOrNull(abs)),
     async readdir(abs) {
       try {
         const ents = await files.add(() => readdir(abs, { withFileTypes: true }));

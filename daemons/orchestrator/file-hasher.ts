@@ -9,7 +9,7 @@
 // a write within the same timestamp tick as the hash could leave the stamp as it was.
 
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
+import { readFileSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import PQueue from 'p-queue';
@@ -17,6 +17,7 @@ import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import { flat } from '../common/string-pool.js';
+import { sha256File } from '../../fs/file-hash.js';
 import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
 
@@ -47,12 +48,6 @@ export interface HashWithTime {
 
 export type EntryKind = 'file' | 'dir' | 'maybe';
 export type DirListing = ReadonlyMap<string, EntryKind> | null | 'unlisted';
-
-export async function sha256File(absPath: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(absPath)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAMETOOLONG']);
 
