@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import type { WatchedScope } from '../../protocol/discovery.js';
 import { WatchScope } from '../common/watch-scope.js';
 
-/** Paths warm() judges per event-loop turn: a few ms, what a request arriving then waits. */
+/** Paths warmSources() judges per event-loop turn: a few ms, what a request arriving then waits. */
 const WARM_SLICE = 256;
 
 export class WatchCoverage {
