@@ -2,7 +2,7 @@
 // (stopped by their own stop commands, then by PID), temp dirs. Handlers run
 // last-registered first, once each; on SIGINT/SIGTERM they run and the process
 // exits 130.
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 
 const handlers = [];
 let installed = false;
@@ -28,8 +28,18 @@ export function runCleanups() {
   for (let i = handlers.length - 1; i >= 0; i--) runOne(handlers[i]);
 }
 
+/** A daemon may still be saving into a dir (its state) after it answered: a removal racing
+ *  that save can meet a file made between its listing and its rmdir (ENOTEMPTY). The dir
+ *  is moved aside first, atomically; a late save makes a fresh one. */
 export function removeDir(dir) {
-  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  let target = `${dir}.removed-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(dir, target);
+  } catch (e) {
+    if (e.code === 'ENOENT') return;
+    target = dir; // cannot be moved (a mount point?): removed where it is
+  }
+  rmSync(target, { recursive: true, force: true, maxRetries: 3 });
 }
 
 /** Kills the given PIDs (processes this run started) if they are still alive. */

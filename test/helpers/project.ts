@@ -9,6 +9,7 @@ import { afterEach } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import type { DaemonRecord } from '../../daemons/host/pidfiles.js';
 import type { BuildSummary } from '../../protocol/build.js';
+import { removeDir } from '../../bench/cleanup.mjs';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 /** The CLI as bin/replibuild runs it: the entry bundle (scripts/bundle-cli.mjs). */
@@ -174,6 +175,12 @@ export async function waitFor(pred: () => boolean, ms = 10_000, what = 'conditio
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** Removes the project's build state (what a warm clean rebuild starts without), moved
+ *  aside first: the daemons save into it after they have answered (bench/cleanup.mjs). */
+export function dropState(root: string): void {
+  removeDir(join(root, '.replibuild', 'state'));
 }
 
 /** A maker of test projects whose daemons are stopped, and whose dirs are removed,

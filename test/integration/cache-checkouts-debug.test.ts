@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { COMPILERS, withCompilers, type CompilerPair } from '../helpers/compilers.js';
-import { cliSync, killProjectDaemons, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, killProjectDaemons, objects, projectsPerTest, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -124,7 +124,7 @@ describe.each(COMPILERS.map((c) => [c.name, c] as const))('under %s', (_name, c:
       // B takes A's objects; then A, rebuilt clean, takes them back: one entry, right in both places.
       expect(json(b, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
       rmSync(join(a.root, 'build'), { recursive: true });
-      rmSync(join(a.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
+      dropState(a.root);
       expect(json(a, ['compile', '--json'])).toMatchObject({ compiled: 0, cached: 3, failed: 0 });
       for (const root of [a.root, b.root]) {
         const out = run(root);

@@ -4,7 +4,7 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { cliSync, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, objects, projectsPerTest, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -44,7 +44,7 @@ it('another checkout hits for every TU, the one that includes nothing too', () =
   rmSync(b.root, { recursive: true });
   cpSync(a.root, b.root, { recursive: true });
   rmSync(join(b.root, 'build'), { recursive: true });
-  rmSync(join(b.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
+  dropState(b.root);
   rmSync(join(b.root, '.replibuild/pids'), { recursive: true, force: true });
   rmSync(join(b.root, '.replibuild/daemon_logs'), { recursive: true, force: true });
   const shared = { ...b, env: { ...b.env, REPLIBUILD_CACHE_DIR: a.cacheDir } };

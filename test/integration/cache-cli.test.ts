@@ -5,7 +5,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rm
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { REPO, cliSync, type TestProject, projectsPerTest } from '../helpers/project.js';
+import { REPO, cliSync, type TestProject, projectsPerTest, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -94,7 +94,7 @@ describe('cache commands', () => {
     expect(v.stdout).toMatch(/removed [1-9]\d* bad ones/);
     expect(json(p, ['cache', 'stats', '--json']).errors).toBeGreaterThan(0);
     rmSync(join(p.root, 'build'), { recursive: true });
-    rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
+    dropState(p.root);
     expect(json(p, ['compile', '--json', '--no-daemon'])).toMatchObject({ compiled: 3, failed: 0 });
     expect(execFileSync(join(p.root, 'build/bin/calc'), { encoding: 'utf8' })).toBe('mean=3 stddev=1.41421\n');
     expect(cliSync(['cache', 'clear'], p).code).toBe(0);
@@ -115,7 +115,7 @@ describe('cache commands', () => {
       writeFileSync(f, b);
     }
     rmSync(join(p.root, 'build'), { recursive: true });
-    rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
+    dropState(p.root);
     expect(json(p, ['compile', '--json', '--no-daemon'])).toMatchObject({ compiled: 3, cached: 0, failed: 0 });
     expect(execFileSync(join(p.root, 'build/bin/calc'), { encoding: 'utf8' })).toBe('mean=3 stddev=1.41421\n');
     expect(json(p, ['cache', 'stats', '--json']).errors).toBeGreaterThan(0);

@@ -7,7 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cliSync, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, projectsPerTest, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 const isRoot = process.getuid?.() === 0;
@@ -66,7 +66,7 @@ describe('cache directory swapped after the daemons opened it (item 5)', () => {
     symlinkSync(theirs, p.cacheDir);
     const before = snapshot(theirs);
     rmSync(join(p.root, 'build'), { recursive: true });
-    rmSync(join(p.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
+    dropState(p.root);
     const { r, out } = json(p, ['compile', '--json']);
     expect(out).toMatchObject({ compiled: 2, cached: 0, failed: 0 });
     expect(program(p)).toBe('5\n');
@@ -146,8 +146,7 @@ describe('a cache that takes no writes (item 7)', () => {
         expect(r.stderr).toMatch(kind === 'full' ? /ENOSPC/ : /read-only|EROFS/);
         // The next build says it again (once), and still builds.
         rmSync(join(p.root, 'build'), { recursive: true });
-        // The orchestrator may still be saving its hash cache there after it answered.
-        rmSync(join(p.root, '.replibuild/state'), { recursive: true, force: true, maxRetries: 10 });
+        dropState(p.root);
         const again = json(p, ['compile', '--json']);
         expect(again.out).toMatchObject({ compiled: 2, failed: 0 });
         expect(occurrences(again.r.stderr, 'were not stored')).toBe(1);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { BuildState } from '../../daemons/orchestrator/build-state.js';
 import { contentKept, digest, flipMiddleByte, objectContent, truncateHalf } from '../helpers/cache-content.js';
-import { cliSync, compileJson, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, compileJson, projectsPerTest, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -59,7 +59,7 @@ function build(p: TestProject, args: string[] = []): Map<string, boolean> {
 
 function cleanRebuild(p: TestProject, args: string[] = []): Map<string, boolean> {
   rmSync(join(p.root, 'build'), { recursive: true, force: true });
-  rmSync(join(p.root, '.replibuild', 'state'), { recursive: true, force: true });
+  dropState(p.root);
   return build(p, args);
 }
 

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { contentKept, digest, flipMiddleByte, objectContent, truncateHalf } from '../helpers/cache-content.js';
-import { cliSync, compileJson, objects, projectsPerTest, type TestProject } from '../helpers/project.js';
+import { cliSync, compileJson, objects, projectsPerTest, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 const N = 4;
@@ -36,7 +36,7 @@ const EXPECTED = `${(N * (N + 1)) / 2 + 100}\n`;
 
 function cleanRebuild(p: TestProject) {
   rmSync(join(p.root, 'build'), { recursive: true, force: true });
-  rmSync(join(p.root, '.replibuild', 'state'), { recursive: true, force: true });
+  dropState(p.root);
   return compileJson(p);
 }
 
@@ -111,7 +111,7 @@ it('cache verify finds a damaged object content file and removes its result (no 
   expect(v.code, v.stderr).toBe(0);
   expect(v.stdout).toMatch(/removed 1 bad ones/);
   rmSync(join(p.root, 'build'), { recursive: true });
-  rmSync(join(p.root, '.replibuild', 'state'), { recursive: true, force: true });
+  dropState(p.root);
   expect(compileJson(p, ['--no-daemon'])).toMatchObject({ compiled: 1, cached: N, failed: 0 });
   expect(run(p)).toBe(EXPECTED);
 }, 120_000);

@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
-import { REPO, cliSync, pidAlive, projectsPerTest, readRecordFile, type TestProject } from '../helpers/project.js';
+import { REPO, cliSync, pidAlive, projectsPerTest, readRecordFile, type TestProject, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -55,7 +55,7 @@ describe('links say what happened, and cache stats agree', () => {
       expect(stats(p)).toMatchObject({ link_hits: 0, link_misses: 2 });
 
       rmSync(join(p.root, 'build'), { recursive: true });
-      rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
+      dropState(p.root);
       const wiped = cliSync(['compile', ...flags], p);
       expect(wiped.code, wiped.stderr).toBe(0);
       expect(wiped.stdout).toMatch(/^Linking\.\.\. build\/lib\/libmathlib\.a \(from cache\) \(\d+\.\d\ds\)$/m);
@@ -80,7 +80,7 @@ describe('cache stats --zero', () => {
     expect(after).toMatchObject({ hits: 0, misses: 0, link_hits: 0, link_misses: 0, entries: before.entries });
     // Counting goes on from zero.
     rmSync(join(p.root, 'build'), { recursive: true });
-    rmSync(join(p.root, '.replibuild/state'), { recursive: true, maxRetries: 10 });
+    dropState(p.root);
     expect(cliSync(['compile'], p).code).toBe(0);
     expect(stats(p)).toMatchObject({ hits: 3, misses: 0, link_hits: 2 });
   }, 90_000);

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import type { StatusReport } from '../../protocol/status.js';
-import { CLI, cliSync, objects, waitFor, type TestProject, projectsPerTest } from '../helpers/project.js';
+import { CLI, cliSync, objects, waitFor, type TestProject, projectsPerTest, dropState } from '../helpers/project.js';
 
 const project = projectsPerTest();
 
@@ -100,7 +100,7 @@ it('SIGKILL of a warm clean rebuild while it restores from the cache: no half ob
   expect(want.size).toBe(n + 1);
 
   rmSync(join(p.root, 'build'), { recursive: true });
-  rmSync(join(p.root, '.replibuild', 'state'), { recursive: true, force: true });
+  dropState(p.root);
   const child = spawn(process.execPath, [CLI, 'compile', '--no-daemon'], { cwd: p.root, env: p.env });
   const closed = new Promise((r) => child.on('close', r));
   const objDir = join(p.root, 'build/obj/app/src');
