@@ -16,7 +16,7 @@ import PQueue from 'p-queue';
 import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
-import { flat } from '../common/string-pool.js';
+import { HashSlots } from './hash-slots.js';
 import { sha256File } from '../../fs/file-hash.js';
 import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
@@ -67,13 +67,6 @@ export function hashCachePath(root: string): string {
   return join(root, '.replibuild', 'state', 'hash-cache.json');
 }
 
-interface CacheEntry {
-  stamp: string;
-  hash: string;
-  /** Generation of the last save that saw it used. */
-  gen: number;
-}
-
 /** On disk: key (relative to the root inside it, else absolute) → [stamp, sha256, generation]. */
 interface HashCacheFile {
   version: typeof HASH_CACHE_VERSION;
@@ -82,7 +75,8 @@ interface HashCacheFile {
 }
 
 export class StatCachingHasher implements FileHasher {
-  private readonly cache = new Map<string, CacheEntry>();
+  /** Path → stamp, hash and the generation of the last save that saw it used. */
+  private readonly cache = new HashSlots();
   private readonly pending = new Map<string, Promise<string | null>>();
   /** Figures for status and tests: content reads, and answers from the cache after a stat. */
   readonly counters = { reads: 0, hits: 0 };
@@ -140,10 +134,10 @@ export class StatCachingHasher implements FileHasher {
   }
 
   rememberedAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
-    const e = this.cache.get(abs);
-    if (!e) return undefined;
-    e.gen = this.gen; // in use: kept by the next save
-    return e;
+    const slot = this.cache.slotOf(abs);
+    if (slot === undefined) return undefined;
+    this.cache.setGen(slot, this.gen); // in use: kept by the next save
+    return { stamp: this.cache.stampOf(slot), hash: this.cache.hashOf(slot) };
   }
 
   /** Forgets cached hashes (all, or of one path). */
@@ -163,21 +157,19 @@ export class StatCachingHasher implements FileHasher {
         this.forget(abs);
         return null;
       }
-      const stamp = stampKeyOf(st);
       const newestMs = newestMsOf(st);
-      const hit = this.cache.get(abs);
-      if (hit && hit.stamp === stamp) {
+      const hit = this.cache.slotOf(abs);
+      if (hit !== undefined && this.cache.matches(hit, st)) {
         this.counters.hits++;
-        hit.gen = this.gen;
-        return { hash: hit.hash, newestMs };
+        this.cache.setGen(hit, this.gen);
+        return { hash: this.cache.hashOf(hit), newestMs };
       }
       // Sources, headers and most objects are small: one synchronous read beats a stream's
       // several thread-pool round trips (5 ms for a 2 KB source, measured in a daemon).
       const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.bigReads.add(() => sha256File(abs));
       this.counters.reads++;
       if (this.racyWindowMs === 0 || !isRacyTime(newestMs, Date.now(), this.racyWindowMs)) {
-        // Flat: the stamp's template is a tree of five strings, kept as long as the entry.
-        this.cache.set(abs, { stamp: flat(stamp), hash, gen: this.gen });
+        this.cache.set(abs, st, hash, this.gen);
         this.changed = true;
       } else this.forget(abs);
       return { hash, newestMs };
@@ -222,9 +214,10 @@ export class StatCachingHasher implements FileHasher {
     if (!data || data.version !== HASH_CACHE_VERSION || typeof data.entries !== 'object' || data.entries === null) return;
     if (Number.isSafeInteger(data.gen) && data.gen >= 0) this.gen = data.gen + 1;
     for (const [key, v] of Object.entries(data.entries)) {
-      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || !/^[0-9a-f]{64}$/.test(v[1])) continue;
+      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') continue;
       const abs = resolve(this.root, key);
-      if (!this.cache.has(abs)) this.cache.set(abs, { stamp: v[0], hash: v[1], gen: typeof v[2] === 'number' ? v[2] : 0 });
+      const gen = typeof v[2] === 'number' && v[2] >= 0 && v[2] <= 0xffffffff ? Math.floor(v[2]) : 0;
+      if (this.cache.slotOf(abs) === undefined) this.cache.setFromText(abs, v[0], v[1], gen);
     }
   }
 
@@ -249,14 +242,15 @@ export class StatCachingHasher implements FileHasher {
     function* pieces(): Generator<string> {
       let piece = `{"version":${HASH_CACHE_VERSION},"gen":${gen},"entries":{`;
       let first = true;
-      for (const [abs, e] of cache) {
-        if (e.gen < gen - KEEP_GENERATIONS) {
+      for (const [abs, slot] of cache.entries()) {
+        const g = cache.genOf(slot);
+        if (g < gen - KEEP_GENERATIONS) {
           cache.delete(abs);
           continue;
         }
         // Keys inside the project relative to it (abs is resolve()d), others absolute.
         const key = abs.startsWith(under) && abs.length > under.length ? abs.slice(under.length) : abs;
-        piece += `${first ? '' : ','}${JSON.stringify(key)}:[${JSON.stringify(e.stamp)},${JSON.stringify(e.hash)},${e.gen}]`;
+        piece += `${first ? '' : ','}${JSON.stringify(key)}:["${cache.stampOf(slot)}","${cache.hashOf(slot)}",${g}]`;
         first = false;
         if (piece.length >= PIECE_CHARS) {
           yield piece;
@@ -273,7 +267,7 @@ export class StatCachingHasher implements FileHasher {
     }
     // Later saves of this process are a new generation.
     this.gen++;
-    for (const e of this.cache.values()) if (e.gen === this.gen - 1) e.gen = this.gen;
+    for (const [, slot] of this.cache.entries()) if (this.cache.genOf(slot) === this.gen - 1) this.cache.setGen(slot, this.gen);
   }
 }
 
