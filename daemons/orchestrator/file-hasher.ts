@@ -58,6 +58,8 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAM
 const RACY_MS = 2000;
 
 export const HASH_CACHE_VERSION = 1;
+/** A path with something to normalize: absolute, or an empty, `.` or `..` segment. */
+const UNNORMAL = /(^|\/)\.{0,2}(\/|$)/;
 /** Files below this size are read in one synchronous call. */
 const SMALL_FILE = 1n << 20n;
 /** Entries not used by any of this many saving processes are dropped. */
@@ -75,9 +77,11 @@ interface HashCacheFile {
 }
 
 export class StatCachingHasher implements FileHasher {
-  /** Path → stamp, hash and the generation of the last save that saw it used. */
+  /** keyOf(path) → stamp, hash and the generation of the last save that saw it used. */
   private readonly cache = new HashSlots();
   private readonly pending = new Map<string, Promise<string | null>>();
+  /** The root as a prefix of the absolute paths inside it. */
+  private readonly under: string;
   /** Figures for status and tests: content reads, and answers from the cache after a stat. */
   readonly counters = { reads: 0, hits: 0 };
   /** Existence checks (existing()): stats and directory listings. */
@@ -108,6 +112,20 @@ export class StatCachingHasher implements FileHasher {
     this.bigReads = new PQueue({ concurrency: opts.maxOpen ?? 64 });
     this.racyWindowMs = opts.racyWindowMs ?? RACY_MS;
     this.cacheFile = opts.cacheFile ?? null;
+    this.under = resolve(root) + sep;
+  }
+
+  /** The memo's key of a path: relative to the root when inside it, else absolute. A
+   *  relative path with nothing to normalize is its own key, the very string the caller
+   *  holds (a plan's sources and objects: at 20,000 TUs 40,000 keys, 2.7 MB as copies). */
+  private keyOf(path: string): string {
+    if (!UNNORMAL.test(path)) return path;
+    const abs = resolve(this.root, path);
+    return abs.startsWith(this.under) && abs.length > this.under.length ? abs.slice(this.under.length) : abs;
+  }
+
+  private absOf(key: string): string {
+    return key.startsWith('/') ? key : this.under + key;
   }
 
   /** A hasher whose cache persists in the project's hash-cache.json. */
@@ -116,13 +134,13 @@ export class StatCachingHasher implements FileHasher {
   }
 
   hash(relPath: string): Promise<string | null> {
-    const abs = resolve(this.root, relPath);
-    const inflight = this.pending.get(abs);
+    const key = this.keyOf(relPath);
+    const inflight = this.pending.get(key);
     if (inflight) return inflight;
-    const p = this.compute(abs)
+    const p = this.compute(key)
       .then((r) => r?.hash ?? null)
-      .finally(() => this.pending.delete(abs));
-    this.pending.set(abs, p);
+      .finally(() => this.pending.delete(key));
+    this.pending.set(key, p);
     return p;
   }
 
@@ -130,11 +148,11 @@ export class StatCachingHasher implements FileHasher {
    *  stat answers both "what is it" and "did it change since". Never shares a stat
    *  taken for another caller. */
   hashWithTime(relPath: string): Promise<HashWithTime | null> {
-    return this.compute(resolve(this.root, relPath));
+    return this.compute(this.keyOf(relPath));
   }
 
   rememberedAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
-    const slot = this.cache.slotOf(abs);
+    const slot = this.cache.slotOf(abs.startsWith(this.under) ? abs.slice(this.under.length) : abs);
     if (slot === undefined) return undefined;
     this.cache.setGen(slot, this.gen); // in use: kept by the next save
     return { stamp: this.cache.stampOf(slot), hash: this.cache.hashOf(slot) };
@@ -143,22 +161,23 @@ export class StatCachingHasher implements FileHasher {
   /** Forgets cached hashes (all, or of one path). */
   invalidate(relPath?: string): void {
     if (relPath === undefined) this.cache.clear();
-    else this.cache.delete(resolve(this.root, relPath));
+    else this.cache.delete(this.keyOf(relPath));
     this.changed = true;
   }
 
-  private async compute(abs: string): Promise<HashWithTime | null> {
+  private async compute(key: string): Promise<HashWithTime | null> {
+    const abs = this.absOf(key);
     try {
       // A synchronous stat: a build asks about hundreds of (mostly system) headers at
       // once, and a local stat costs microseconds where a thread-pool round trip
       // each costs far more; most answers then come from the cache without waiting.
       const st = statSync(abs, { bigint: true });
       if (!st.isFile()) {
-        this.forget(abs);
+        this.forget(key);
         return null;
       }
       const newestMs = newestMsOf(st);
-      const hit = this.cache.slotOf(abs);
+      const hit = this.cache.slotOf(key);
       if (hit !== undefined && this.cache.matches(hit, st)) {
         this.counters.hits++;
         this.cache.setGen(hit, this.gen);
@@ -169,21 +188,21 @@ export class StatCachingHasher implements FileHasher {
       const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.bigReads.add(() => sha256File(abs));
       this.counters.reads++;
       if (this.racyWindowMs === 0 || !isRacyTime(newestMs, Date.now(), this.racyWindowMs)) {
-        this.cache.set(abs, st, hash, this.gen);
+        this.cache.set(key, st, hash, this.gen);
         this.changed = true;
-      } else this.forget(abs);
+      } else this.forget(key);
       return { hash, newestMs };
     } catch (e) {
       if (MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
-        this.forget(abs);
+        this.forget(key);
         return null;
       }
       throw e;
     }
   }
 
-  private forget(abs: string): void {
-    if (this.cache.delete(abs)) this.changed = true;
+  private forget(key: string): void {
+    if (this.cache.delete(key)) this.changed = true;
   }
 
   existing(paths: readonly string[]): Promise<Set<string>> {
@@ -215,9 +234,9 @@ export class StatCachingHasher implements FileHasher {
     if (Number.isSafeInteger(data.gen) && data.gen >= 0) this.gen = data.gen + 1;
     for (const [key, v] of Object.entries(data.entries)) {
       if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') continue;
-      const abs = resolve(this.root, key);
+      const k = this.keyOf(key);
       const gen = typeof v[2] === 'number' && v[2] >= 0 && v[2] <= 0xffffffff ? Math.floor(v[2]) : 0;
-      if (this.cache.slotOf(abs) === undefined) this.cache.setFromText(abs, v[0], v[1], gen);
+      if (this.cache.slotOf(k) === undefined) this.cache.setFromText(k, v[0], v[1], gen);
     }
   }
 
@@ -236,20 +255,18 @@ export class StatCachingHasher implements FileHasher {
     // some 40,000 paths, and path.relative() of each plus a 40,000-key object to stringify
     // took seconds of CPU on a loaded machine, which the next build waits for (settling).
     // Nor is the text made whole: it is written piece by piece as it is made.
-    const under = resolve(this.root) + sep;
     const cache = this.cache;
     const gen = this.gen;
     function* pieces(): Generator<string> {
       let piece = `{"version":${HASH_CACHE_VERSION},"gen":${gen},"entries":{`;
       let first = true;
-      for (const [abs, slot] of cache.entries()) {
+      // Keys as the memo has them: inside the project relative to it, others absolute.
+      for (const [key, slot] of cache.entries()) {
         const g = cache.genOf(slot);
         if (g < gen - KEEP_GENERATIONS) {
-          cache.delete(abs);
+          cache.delete(key);
           continue;
         }
-        // Keys inside the project relative to it (abs is resolve()d), others absolute.
-        const key = abs.startsWith(under) && abs.length > under.length ? abs.slice(under.length) : abs;
         piece += `${first ? '' : ','}${JSON.stringify(key)}:["${cache.stampOf(slot)}","${cache.hashOf(slot)}",${g}]`;
         first = false;
         if (piece.length >= PIECE_CHARS) {
