@@ -81,7 +81,7 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   };
   // A source of a target that may get a PCH: its leading #includes decide the PCH layout.
   const autoSources = new Set(plan.targets.filter((t) => t.pch === 'auto').flatMap((t) => t.sources));
-  for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(resolve(config.root, c))) return null;
+  for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(config.root, c)) return null;
   // What the journal does not cover, and the outputs, as on a no-op.
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
   // One pass in memory; only the TUs that read a changed file are looked at.

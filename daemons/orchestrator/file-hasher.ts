@@ -17,6 +17,7 @@ import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import { HashSlots } from './hash-slots.js';
+import { isPlainRelative } from '../../fs/plain-path.js';
 import { sha256File } from '../../fs/file-hash.js';
 import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
@@ -58,8 +59,6 @@ const MISSING = new Set(['ENOENT', 'ENOTDIR', 'EISDIR', 'EACCES', 'ELOOP', 'ENAM
 const RACY_MS = 2000;
 
 export const HASH_CACHE_VERSION = 1;
-/** A path with something to normalize: absolute, or an empty, `.` or `..` segment. */
-const UNNORMAL = /(^|\/)\.{0,2}(\/|$)/;
 /** Files below this size are read in one synchronous call. */
 const SMALL_FILE = 1n << 20n;
 /** Entries not used by any of this many saving processes are dropped. */
@@ -119,7 +118,7 @@ export class StatCachingHasher implements FileHasher {
    *  relative path with nothing to normalize is its own key, the very string the caller
    *  holds (a plan's sources and objects: at 20,000 TUs 40,000 keys, 2.7 MB as copies). */
   private keyOf(path: string): string {
-    if (!UNNORMAL.test(path)) return path;
+    if (isPlainRelative(path)) return path;
     const abs = resolve(this.root, path);
     return abs.startsWith(this.under) && abs.length > this.under.length ? abs.slice(this.under.length) : abs;
   }
