@@ -241,7 +241,8 @@ export function linkReason(
 
 /** Hashes of `paths` as link inputs; a missing one hashes to "" (never matches). */
 export async function hashInputs(paths: readonly string[], hasher: FileHasher): Promise<FileHashRecord[]> {
-  const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
+  // A window at a time, as the TUs' reasons: a link of 20,000 objects.
+  const hashes = await Promise.all(startWindowed(paths, (p) => hasher.hash(p), REASON_WINDOW));
   return paths.map((path, i) => ({ path, hash: hashes[i] ?? '' }));
 }
 
