@@ -19,6 +19,7 @@ import { stillUpToDate, type JournalPoint } from './journal-point.js';
 import { leadingIncludesUnchanged } from './pch-plan.js';
 import { hashInputs, tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
 import type { WatchCoverage } from './watch-coverage.js';
+import { keptTusOf } from './kept-plan.js';
 
 /** A build's plan, kept with what it was made for. */
 export interface KeptPlan {
@@ -44,6 +45,11 @@ export interface EditPlanInput {
   hasher: FileHasher;
   forceDirty: ReadonlyMap<string, RebuildReason>;
   build_id: string;
+}
+
+/** What the orchestrator keeps of a build's plan (kept-plan.ts). */
+export function keepPlan(plan: BuildPlan, config: ProjectConfig, targets: string, compilersId: string): KeptPlan {
+  return { plan: keptTusOf(plan, config), config, targets, compilersId };
 }
 
 /** The plan of an edit made from the last build's, or null when it must be planned in full. */
@@ -81,7 +87,7 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   };
   // A source of a target that may get a PCH: its leading #includes decide the PCH layout.
   const autoSources = new Set(plan.targets.filter((t) => t.pch === 'auto').flatMap((t) => t.sources));
-  for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(resolve(config.root, c))) return null;
+  for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(config.root, c)) return null;
   // What the journal does not cover, and the outputs, as on a no-op.
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
   // One pass in memory; only the TUs that read a changed file are looked at.

@@ -16,7 +16,8 @@ import PQueue from 'p-queue';
 import { isRacyTime } from '../../fs/racy.js';
 import { StampMemo } from '../../fs/stamp-memo.js';
 import { newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
-import { flat } from '../common/string-pool.js';
+import { HashSlots } from './hash-slots.js';
+import { isPlainRelative } from '../../fs/plain-path.js';
 import { sha256File } from '../../fs/file-hash.js';
 import { PIECE_CHARS, writePiecesAtomicAsync } from '../../fs/atomic-write.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
@@ -67,13 +68,6 @@ export function hashCachePath(root: string): string {
   return join(root, '.replibuild', 'state', 'hash-cache.json');
 }
 
-interface CacheEntry {
-  stamp: string;
-  hash: string;
-  /** Generation of the last save that saw it used. */
-  gen: number;
-}
-
 /** On disk: key (relative to the root inside it, else absolute) → [stamp, sha256, generation]. */
 interface HashCacheFile {
   version: typeof HASH_CACHE_VERSION;
@@ -82,8 +76,11 @@ interface HashCacheFile {
 }
 
 export class StatCachingHasher implements FileHasher {
-  private readonly cache = new Map<string, CacheEntry>();
+  /** keyOf(path) → stamp, hash and the generation of the last save that saw it used. */
+  private readonly cache = new HashSlots();
   private readonly pending = new Map<string, Promise<string | null>>();
+  /** The root as a prefix of the absolute paths inside it. */
+  private readonly under: string;
   /** Figures for status and tests: content reads, and answers from the cache after a stat. */
   readonly counters = { reads: 0, hits: 0 };
   /** Existence checks (existing()): stats and directory listings. */
@@ -114,6 +111,20 @@ export class StatCachingHasher implements FileHasher {
     this.bigReads = new PQueue({ concurrency: opts.maxOpen ?? 64 });
     this.racyWindowMs = opts.racyWindowMs ?? RACY_MS;
     this.cacheFile = opts.cacheFile ?? null;
+    this.under = resolve(root) + sep;
+  }
+
+  /** The memo's key of a path: relative to the root when inside it, else absolute. A
+   *  relative path with nothing to normalize is its own key, the very string the caller
+   *  holds (a plan's sources and objects: at 20,000 TUs 40,000 keys, 2.7 MB as copies). */
+  private keyOf(path: string): string {
+    if (isPlainRelative(path)) return path;
+    const abs = resolve(this.root, path);
+    return abs.startsWith(this.under) && abs.length > this.under.length ? abs.slice(this.under.length) : abs;
+  }
+
+  private absOf(key: string): string {
+    return key.startsWith('/') ? key : this.under + key;
   }
 
   /** A hasher whose cache persists in the project's hash-cache.json. */
@@ -122,13 +133,13 @@ export class StatCachingHasher implements FileHasher {
   }
 
   hash(relPath: string): Promise<string | null> {
-    const abs = resolve(this.root, relPath);
-    const inflight = this.pending.get(abs);
+    const key = this.keyOf(relPath);
+    const inflight = this.pending.get(key);
     if (inflight) return inflight;
-    const p = this.compute(abs)
+    const p = this.compute(key)
       .then((r) => r?.hash ?? null)
-      .finally(() => this.pending.delete(abs));
-    this.pending.set(abs, p);
+      .finally(() => this.pending.delete(key));
+    this.pending.set(key, p);
     return p;
   }
 
@@ -136,62 +147,61 @@ export class StatCachingHasher implements FileHasher {
    *  stat answers both "what is it" and "did it change since". Never shares a stat
    *  taken for another caller. */
   hashWithTime(relPath: string): Promise<HashWithTime | null> {
-    return this.compute(resolve(this.root, relPath));
+    return this.compute(this.keyOf(relPath));
   }
 
   rememberedAt(abs: string): { readonly stamp: string; readonly hash: string } | undefined {
-    const e = this.cache.get(abs);
-    if (!e) return undefined;
-    e.gen = this.gen; // in use: kept by the next save
-    return e;
+    const slot = this.cache.slotOf(abs.startsWith(this.under) ? abs.slice(this.under.length) : abs);
+    if (slot === undefined) return undefined;
+    this.cache.setGen(slot, this.gen); // in use: kept by the next save
+    return { stamp: this.cache.stampOf(slot), hash: this.cache.hashOf(slot) };
   }
 
   /** Forgets cached hashes (all, or of one path). */
   invalidate(relPath?: string): void {
     if (relPath === undefined) this.cache.clear();
-    else this.cache.delete(resolve(this.root, relPath));
+    else this.cache.delete(this.keyOf(relPath));
     this.changed = true;
   }
 
-  private async compute(abs: string): Promise<HashWithTime | null> {
+  private async compute(key: string): Promise<HashWithTime | null> {
+    const abs = this.absOf(key);
     try {
       // A synchronous stat: a build asks about hundreds of (mostly system) headers at
       // once, and a local stat costs microseconds where a thread-pool round trip
       // each costs far more; most answers then come from the cache without waiting.
       const st = statSync(abs, { bigint: true });
       if (!st.isFile()) {
-        this.forget(abs);
+        this.forget(key);
         return null;
       }
-      const stamp = stampKeyOf(st);
       const newestMs = newestMsOf(st);
-      const hit = this.cache.get(abs);
-      if (hit && hit.stamp === stamp) {
+      const hit = this.cache.slotOf(key);
+      if (hit !== undefined && this.cache.matches(hit, st)) {
         this.counters.hits++;
-        hit.gen = this.gen;
-        return { hash: hit.hash, newestMs };
+        this.cache.setGen(hit, this.gen);
+        return { hash: this.cache.hashOf(hit), newestMs };
       }
       // Sources, headers and most objects are small: one synchronous read beats a stream's
       // several thread-pool round trips (5 ms for a 2 KB source, measured in a daemon).
       const hash = st.size < SMALL_FILE ? createHash('sha256').update(readFileSync(abs)).digest('hex') : await this.bigReads.add(() => sha256File(abs));
       this.counters.reads++;
       if (this.racyWindowMs === 0 || !isRacyTime(newestMs, Date.now(), this.racyWindowMs)) {
-        // Flat: the stamp's template is a tree of five strings, kept as long as the entry.
-        this.cache.set(abs, { stamp: flat(stamp), hash, gen: this.gen });
+        this.cache.set(key, st, hash, this.gen);
         this.changed = true;
-      } else this.forget(abs);
+      } else this.forget(key);
       return { hash, newestMs };
     } catch (e) {
       if (MISSING.has((e as NodeJS.ErrnoException).code ?? '')) {
-        this.forget(abs);
+        this.forget(key);
         return null;
       }
       throw e;
     }
   }
 
-  private forget(abs: string): void {
-    if (this.cache.delete(abs)) this.changed = true;
+  private forget(key: string): void {
+    if (this.cache.delete(key)) this.changed = true;
   }
 
   existing(paths: readonly string[]): Promise<Set<string>> {
@@ -222,9 +232,10 @@ export class StatCachingHasher implements FileHasher {
     if (!data || data.version !== HASH_CACHE_VERSION || typeof data.entries !== 'object' || data.entries === null) return;
     if (Number.isSafeInteger(data.gen) && data.gen >= 0) this.gen = data.gen + 1;
     for (const [key, v] of Object.entries(data.entries)) {
-      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string' || !/^[0-9a-f]{64}$/.test(v[1])) continue;
-      const abs = resolve(this.root, key);
-      if (!this.cache.has(abs)) this.cache.set(abs, { stamp: v[0], hash: v[1], gen: typeof v[2] === 'number' ? v[2] : 0 });
+      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') continue;
+      const k = this.keyOf(key);
+      const gen = typeof v[2] === 'number' && v[2] >= 0 && v[2] <= 0xffffffff ? Math.floor(v[2]) : 0;
+      if (this.cache.slotOf(k) === undefined) this.cache.setFromText(k, v[0], v[1], gen);
     }
   }
 
@@ -243,20 +254,19 @@ export class StatCachingHasher implements FileHasher {
     // some 40,000 paths, and path.relative() of each plus a 40,000-key object to stringify
     // took seconds of CPU on a loaded machine, which the next build waits for (settling).
     // Nor is the text made whole: it is written piece by piece as it is made.
-    const under = resolve(this.root) + sep;
     const cache = this.cache;
     const gen = this.gen;
     function* pieces(): Generator<string> {
       let piece = `{"version":${HASH_CACHE_VERSION},"gen":${gen},"entries":{`;
       let first = true;
-      for (const [abs, e] of cache) {
-        if (e.gen < gen - KEEP_GENERATIONS) {
-          cache.delete(abs);
+      // Keys as the memo has them: inside the project relative to it, others absolute.
+      for (const [key, slot] of cache.entries()) {
+        const g = cache.genOf(slot);
+        if (g < gen - KEEP_GENERATIONS) {
+          cache.delete(key);
           continue;
         }
-        // Keys inside the project relative to it (abs is resolve()d), others absolute.
-        const key = abs.startsWith(under) && abs.length > under.length ? abs.slice(under.length) : abs;
-        piece += `${first ? '' : ','}${JSON.stringify(key)}:[${JSON.stringify(e.stamp)},${JSON.stringify(e.hash)},${e.gen}]`;
+        piece += `${first ? '' : ','}${JSON.stringify(key)}:["${cache.stampOf(slot)}","${cache.hashOf(slot)}",${g}]`;
         first = false;
         if (piece.length >= PIECE_CHARS) {
           yield piece;
@@ -273,7 +283,7 @@ export class StatCachingHasher implements FileHasher {
     }
     // Later saves of this process are a new generation.
     this.gen++;
-    for (const e of this.cache.values()) if (e.gen === this.gen - 1) e.gen = this.gen;
+    for (const [, slot] of this.cache.entries()) if (this.cache.genOf(slot) === this.gen - 1) this.cache.setGen(slot, this.gen);
   }
 }
 

@@ -26,6 +26,7 @@ import { findShadowing, type ShadowCheckTu } from './include-search.js';
 import type { PchLayout, PchNode } from './pch-plan.js';
 import { withPch } from '../../toolchain/pch-jobs.js';
 import { compactJob } from './compact-strings.js';
+import { startWindowed } from './start-window.js';
 import { StringPool } from '../common/string-pool.js';
 
 export class UnknownTargetError extends Error {
@@ -240,7 +241,8 @@ export function linkReason(
 
 /** Hashes of `paths` as link inputs; a missing one hashes to "" (never matches). */
 export async function hashInputs(paths: readonly string[], hasher: FileHasher): Promise<FileHashRecord[]> {
-  const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
+  // A window at a time, as the TUs' reasons: a link of 20,000 objects.
+  const hashes = await Promise.all(startWindowed(paths, (p) => hasher.hash(p), REASON_WINDOW));
   return paths.map((path, i) => ({ path, hash: hashes[i] ?? '' }));
 }
 
@@ -255,6 +257,13 @@ function memoHasher(hasher: FileHasher): FileHasher {
     },
   };
 }
+
+/** TUs whose reasons are looked for at once. Each holds its frames and its files' hash
+ *  promises while it waits: all of a 20,000-TU plan at once (a full plan with a state,
+ *  as an edit the journal cannot vouch for makes) took the orchestrator's RSS from 140
+ *  to 228 MB. The look is the hasher's synchronous stats and reads but for big files, so
+ *  a window costs no parallelism worth having. */
+const REASON_WINDOW = 256;
 
 export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   const { config, state, hasher } = input;
@@ -311,12 +320,16 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   });
   const rebuiltPchs = new Set(pchs.filter((p) => p.dirty).map((p) => p.pch!));
   const tus: TuPlan[] = await Promise.all(
-    tuSpecs.map(async (s) => {
-      let reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
-      // Its PCH is about to change: whatever its own files say, it compiles again after.
-      if (reason === null && s.pch && rebuiltPchs.has(s.pch)) reason = { kind: 'pch-rebuilt', header: s.pch.header };
-      return tuPlanOf(s, reason);
-    }),
+    startWindowed(
+      tuSpecs,
+      async (s) => {
+        let reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
+        // Its PCH is about to change: whatever its own files say, it compiles again after.
+        if (reason === null && s.pch && rebuiltPchs.has(s.pch)) reason = { kind: 'pch-rebuilt', header: s.pch.header };
+        return tuPlanOf(s, reason);
+      },
+      REASON_WINDOW,
+    ),
   );
   await markShadowed(tus, state, hasher);
 

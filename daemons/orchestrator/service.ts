@@ -27,7 +27,7 @@ import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { stepFreeTrace } from './build-trace.js';
 import { isNewestTrace, saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
-import { planFromLast, type KeptPlan } from './edit-plan.js';
+import { keepPlan, planFromLast, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { nextTurn } from '../../cache/next-turn.js';
 
@@ -337,7 +337,7 @@ export class OrchestratorService implements OrchestratorApi {
         unchanged,
         forceDirty,
         ...(plan ? { plan } : {}),
-        onPlan: (p) => (run.kept = { plan: p, config, targets: JSON.stringify(req.targets), compilersId }),
+        onPlan: (p) => (run.kept = keepPlan(p, config, JSON.stringify(req.targets), compilersId)),
         ...(inFlight ? { max_in_flight: await inFlight } : {}),
         onEvent: (e) => {
           this.track(e);

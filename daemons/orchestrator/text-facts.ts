@@ -11,23 +11,25 @@ export class TextFacts<T> {
 
   constructor(private readonly derive: (text: string) => T) {}
 
-  /** The facts of the file at `abs` as it is now; null when it is not a readable file. */
-  get(abs: string): T | null {
+  /** The facts of the file at `abs` as it is now; null when it is not a readable file.
+   *  `key`: what they are kept under, `abs` unless the caller holds a shorter name of the
+   *  file for as long (a plan's source path: 20,000 absolute copies were 1.2 MB). */
+  get(abs: string, key = abs): T | null {
     const st = statSync(abs, { throwIfNoEntry: false });
     if (!st || !st.isFile()) return null;
-    const k = this.kept.get(abs);
+    const k = this.kept.get(key);
     if (k && k.mtimeMs === st.mtimeMs && k.size === st.size) return k.facts;
     const text = readTextOrNull(abs);
     if (text === null) return null;
     const facts = this.derive(text);
-    this.kept.set(abs, { mtimeMs: st.mtimeMs, size: st.size, facts });
+    this.kept.set(key, { mtimeMs: st.mtimeMs, size: st.size, facts });
     return facts;
   }
 
   /** Whether the file still gives the facts last taken from it (by `same`), without
-   *  taking the new ones: false when none were taken or it is gone. */
-  unchanged(abs: string, same: (was: T, now: T) => boolean): boolean {
-    const k = this.kept.get(abs);
+   *  taking the new ones: false when none were taken or it is gone. `key`: as for get(). */
+  unchanged(abs: string, same: (was: T, now: T) => boolean, key = abs): boolean {
+    const k = this.kept.get(key);
     if (!k) return false;
     const st = statSync(abs, { throwIfNoEntry: false });
     if (!st || !st.isFile()) return false;

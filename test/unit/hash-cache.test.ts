@@ -2,7 +2,8 @@
 // reading them, never trusts a racily clean entry, and survives a broken file.
 import { describe, it, expect, afterEach } from 'vitest';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { stampKeyOf } from '../../fs/stat-stamp.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashCachePath, StatCachingHasher } from '../../daemons/orchestrator/file-hasher.js';
@@ -26,6 +27,21 @@ function project(files: Record<string, string>, ageMs = 60_000): string {
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 describe('persisted hash cache', () => {
+  it('one entry per file however its path is spelled, and the remembered stamp is the one read under', async () => {
+    const root = project({ 'a.h': 'one\n' });
+    const h = StatCachingHasher.persistent(root, { racyWindowMs: 0 });
+    expect(await h.hash('a.h')).toBe(sha('one\n'));
+    expect(await h.hash('./a.h')).toBe(sha('one\n'));
+    expect(await h.hash(join(root, 'a.h'))).toBe(sha('one\n'));
+    expect(await h.hash('x/../a.h')).toBe(sha('one\n'));
+    expect(h.counters).toEqual({ reads: 1, hits: 3 });
+    const known = h.rememberedAt(join(root, 'a.h'));
+    expect(known?.hash).toBe(sha('one\n'));
+    expect(known?.stamp).toBe(stampKeyOf(statSync(join(root, 'a.h'), { bigint: true })));
+    await h.save();
+    expect(Object.keys(JSON.parse(readFileSync(hashCachePath(root), 'utf8')).entries)).toEqual(['a.h']);
+  });
+
   it('a second process reads no content of unchanged files, and re-reads a changed one', async () => {
     // ctime cannot be set back: a window of 0 takes the files as settled.
     const root = project({ 'a.h': 'one\n', 'b.cpp': 'two\n' });
