@@ -258,7 +258,7 @@ export class DiscoveryService {
     return Promise.all(
       abs.map((a) => {
         const key = this.scope.toKey(a);
-        if (this.scope.isWatched(a) && !this.tree.suspect.has(key)) return this.index.get(key)?.hash ?? null;
+        if (this.scope.isWatched(a) && !this.tree.suspect.has(key)) return this.index.hashOf(key) ?? null;
         return this.outside.hash(a);
       }),
     );
