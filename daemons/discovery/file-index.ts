@@ -157,6 +157,8 @@ class EntryColumns {
 export class FileIndex {
   /** Key → its slot in `columns`. */
   private readonly files = new Map<string, number>();
+  /** Slot → its key: the one instance of each key (canonical). */
+  private readonly slotKeys: string[] = [];
   private readonly columns = new EntryColumns();
   /** Parent dir key → its file keys: a removed directory finds its files without a full scan. */
   private readonly byDir = new Map<string, Set<string>>();
@@ -171,6 +173,13 @@ export class FileIndex {
   get(key: string): FileEntry | undefined {
     const slot = this.files.get(key);
     return slot === undefined ? undefined : this.columns.get(slot);
+  }
+
+  /** The index's own instance of `key` when it has the key, else `key`: what else keeps
+   *  the key for as long (the header graph's sources) shares it. */
+  canonical(key: string): string {
+    const slot = this.files.get(key);
+    return slot === undefined ? key : this.slotKeys[slot]!;
   }
 
   /** get(key)?.hash without the rest of the entry. */
@@ -205,7 +214,11 @@ export class FileIndex {
       s.add(key);
       for (const a of ancestors(key)) this.below.set(a, (this.below.get(a) ?? 0) + 1);
       slot = this.columns.take();
+      // A copy of its own: keys come sliced from absolute paths (scope.toKey), and a slice
+      // keeps the whole path it was cut from alive beside it.
+      key = flatCopy(key);
       this.files.set(key, slot);
+      this.slotKeys[slot] = key;
     }
     this.columns.put(slot, e);
   }
@@ -245,6 +258,11 @@ export class FileIndex {
     }
     return out;
   }
+}
+
+/** `s` as a string of its own: JSON.parse makes a new flat string, never a slice. */
+function flatCopy(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
 }
 
 /** Parent keys of a key, nearest first: 'a/b/c.h' → 'a/b', 'a' (the root '' is left out). */

@@ -110,6 +110,10 @@ describe('discovery file index', () => {
     }
     expect(new Map(ix.entries())).toEqual(want);
     expect(Object.fromEntries([...ix.persistedEntries()].map(([k, t]) => [k, JSON.parse(t)]))).toEqual(serializeIndex(ix));
+    const key = 'src/deep/dir/a-long-file-name.cpp';
+    ix.set(key.slice(0), want.get('f1')!);
+    expect(ix.canonical(`src/deep/dir/${'a-long-file-name.cpp'}`)).toBe(key);
+    expect(ix.canonical('src/not-there.cpp')).toBe('src/not-there.cpp');
     expect(ix.get('f0')).toBeUndefined();
     expect(ix.hashOf('f0')).toBeUndefined();
   });
