@@ -63,6 +63,8 @@ function sameArgs(a: readonly string[], b: readonly string[]): boolean {
 
 export class CompileRequestGuard {
   private readonly allowed = new WeakMap<ProjectConfig, Allowed>();
+  /** The source-to-targets map made last, and the targets it was made from. */
+  private lastSources: { targets: readonly ResolvedTarget[]; readonly bySource: ReadonlyMap<string, readonly number[]> } | undefined;
 
   constructor(private readonly scope: RequestScope) {}
 
@@ -80,11 +82,12 @@ export class CompileRequestGuard {
   private allowedOf(project: ProjectConfig, root: string): Allowed {
     let a = this.allowed.get(project);
     if (!a) {
-      let shared: { targets: readonly ResolvedTarget[]; bySource: ReadonlyMap<string, readonly number[]> } | undefined;
       a = allProfiles(project).map((config) => {
-        // Profiles mostly list the same sources per target: one map for them all (0.9 MB
-        // a profile at 20,000 sources, for the daemon's life), by target index.
-        if (!shared || !sameSources(shared.targets, config.targets)) shared = { targets: config.targets, bySource: indexSources(config.targets) };
+        // Profiles, and the configs a reload replaces, mostly list the same sources per
+        // target: one map for them all (0.9 MB each at 20,000 sources), by target index.
+        let shared = this.lastSources;
+        if (!shared || !sameSources(shared.targets, config.targets)) this.lastSources = shared = { targets: config.targets, bySource: indexSources(config.targets) };
+        else shared.targets = config.targets; // not the older config's targets kept alive
         const targetsBySource = shared.bySource;
         const program = (key: 'cxx' | 'cc'): AllowedProgram => {
           const command = config.compiler[key];
@@ -150,7 +153,8 @@ export class CompileRequestGuard {
       if (!isProgram(c ? p.cc : p.cxx, job.compiler, view.root)) continue;
       for (const i of p.targetsBySource.get(job.source) ?? []) {
         const t = p.config.targets[i]!;
-        let want = compileJobFor(p.config, t, job.source);
+        // Each job is checked once per build: its object path is not worth a memo entry here.
+        let want = compileJobFor(p.config, t, job.source, { rememberObjectPath: false });
         // A precompiled header the orchestrator made for this target (pch-plan.ts).
         if (job.pch !== undefined) {
           const header = job.pch.replace(/\.gch$/, '');
