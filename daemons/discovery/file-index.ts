@@ -208,15 +208,15 @@ export class FileIndex {
   set(key: string, e: FileEntry): void {
     let slot = this.files.get(key);
     if (slot === undefined) {
+      // A copy of its own, the one instance every table here keeps: keys come sliced from
+      // absolute paths (scope.toKey), and a slice keeps the whole path alive beside it.
+      key = flatCopy(key);
       const d = parentKey(key);
       let s = this.byDir.get(d);
       if (!s) this.byDir.set(d, (s = new Set()));
       s.add(key);
       for (const a of ancestors(key)) this.below.set(a, (this.below.get(a) ?? 0) + 1);
       slot = this.columns.take();
-      // A copy of its own: keys come sliced from absolute paths (scope.toKey), and a slice
-      // keeps the whole path it was cut from alive beside it.
-      key = flatCopy(key);
       this.files.set(key, slot);
       this.slotKeys[slot] = key;
     }
