@@ -304,20 +304,38 @@ export function analyzeArgs(args: readonly string[], source?: string, compiler?:
     cacheable: true,
     source: input.file,
     language: input.lang,
-    keyArgs,
-    nonPreprocessorArgs: keepPp ? [...keyArgs] : keyArgs.filter((_, idx) => !ppOnlyIdx.has(idx)),
+    keyArgs: sharedList(keyArgs),
+    nonPreprocessorArgs: sharedList(keepPp ? keyArgs : keyArgs.filter((_, idx) => !ppOnlyIdx.has(idx))),
     preprocessArgs,
-    includeDirs,
+    includeDirs: sharedList(includeDirs),
     forcedIncludes,
-    forcedIncludeNames,
+    forcedIncludeNames: sharedList(forcedIncludeNames),
     depfileUserHeadersOnly: mmd,
     commentBlind: !checksums && commentsAreBlind(input.lang, keyArgs),
     checksumsInObject: checksums,
     columnsInObject: columnsInObject(keyArgs, debugLevel),
     debugLevel,
-    prefixMaps,
+    prefixMaps: prefixMaps.length ? prefixMaps : NO_PREFIX_MAPS,
     hostDependent,
   };
+}
+
+/** Lists an analysis shares with the analyses of other command lines, by content. The
+ *  compilation daemon keeps thousands of analyses (prepare.ts' memo: one per TU, as a
+ *  command line names its source and object), and the TUs of a target give the same
+ *  key arguments and include dirs: one copy of each list for all of them, not one each.
+ *  Nothing changes an analysis' lists once made. Bounded: past it, pooling starts over. */
+const sharedLists = new Map<string, string[]>();
+const MAX_SHARED_LISTS = 256;
+const NO_PREFIX_MAPS: PrefixMap[] = [];
+
+function sharedList(list: string[]): string[] {
+  const k = list.join('\0');
+  const known = sharedLists.get(k);
+  if (known && known.length === list.length) return known;
+  if (sharedLists.size >= MAX_SHARED_LISTS) sharedLists.clear();
+  sharedLists.set(k, list);
+  return list;
 }
 
 // ------------------------------------------------------------ environment

@@ -18,7 +18,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readdirSync } from 'node:
 import { open } from 'node:fs/promises';
 import { trimmableLru, type TrimmableLru } from '../fs/bounded-lru.js';
 import { isMissing, sameStamp, stampOf, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
-import { quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
+import { quickMatches, quickOf, quickStat, sameQuick, type QuickStat } from '../fs/quick-stat.js';
 import { isRacy } from '../fs/racy.js';
 import { commentBlindFacts, type CommentBlindFacts } from './comment-blind.js';
 import { SharedRecords } from './shared-records.js';
@@ -44,7 +44,7 @@ export interface FileFacts {
   /** "__TIME__" etc. when the text has one of the time macros, else null. */
   timeMacro: string | null;
   /** Literal names probed with __has_include / __has_include_next. */
-  probes: HasIncludeProbe[];
+  probes: readonly HasIncludeProbe[];
   /** A __has_include whose argument is not a literal (a macro): its name is unknown. */
   dynamicProbe: boolean;
   /** Comment-blind hash and include names (comment-blind.ts): only for files read with
@@ -55,26 +55,31 @@ export interface FileFacts {
 const TIME_MACRO = /__(DATE|TIME|TIMESTAMP)__/;
 const HAS_INCLUDE = /__has_include(?:_next)?(?:__)?\s*\(\s*(?:<([^>\n]*)>|"([^"\n]*)")?/g;
 
+/** The probes of a file that has none, which is nearly every file: one list for them all
+ *  (the compilation daemon's file memo holds 16,384 facts at a big build's peak). */
+const NO_PROBES: readonly HasIncludeProbe[] = Object.freeze([]);
+
 /** Scans text (read as latin1, so every byte maps to one char) for what the cache must know. */
 export function scanText(text: string): Omit<FileFacts, 'hash' | 'size'> {
   const t = TIME_MACRO.exec(text);
-  const probes: HasIncludeProbe[] = [];
+  let probes: HasIncludeProbe[] | undefined;
   let dynamicProbe = false;
   if (text.includes('__has_include')) {
     for (const m of text.matchAll(HAS_INCLUDE)) {
-      if (m[1] !== undefined) probes.push({ name: m[1].trim(), angled: true });
-      else if (m[2] !== undefined) probes.push({ name: m[2], angled: false });
+      if (m[1] !== undefined) (probes ??= []).push({ name: m[1].trim(), angled: true });
+      else if (m[2] !== undefined) (probes ??= []).push({ name: m[2], angled: false });
       else dynamicProbe = true;
     }
   }
-  return { timeMacro: t ? t[0] : null, probes, dynamicProbe };
+  return { timeMacro: t ? t[0] : null, probes: probes ?? NO_PROBES, dynamicProbe };
 }
 
 export function factsOf(data: Buffer, lexed = false): FileFacts {
   const hash = createHash('sha256').update(data).digest('hex');
-  const facts: FileFacts = { hash, size: data.length, ...scanText(data.toString('latin1')) };
-  if (lexed) facts.blind = commentBlindFacts(data, hash);
-  return facts;
+  const { timeMacro, probes, dynamicProbe } = scanText(data.toString('latin1'));
+  // Every field in one literal, \`blind\` included: one shape with its fields in the object,
+  // not a spread's fields and a later \`blind\` in a property array of their own.
+  return { hash, size: data.length, timeMacro, probes, dynamicProbe, blind: lexed ? commentBlindFacts(data, hash) : undefined };
 }
 
 export interface FileSnapshot {
@@ -130,7 +135,9 @@ export function snapshotFileSync(path: string, lexed = false): FileSnapshot | nu
  * also the default hasher when no discovery daemon supplies one.
  */
 export class FileInfoCache {
-  private readonly memo: TrimmableLru<string, { stamp: StatStamp; quick: QuickStat; facts: FileFacts }>;
+  /** A stamp vouches for its entry by its quick form (quick-stat.ts), which the racy check
+   *  already cached on it: no QuickStat of its own per entry. */
+  private readonly memo: TrimmableLru<string, { stamp: StatStamp; facts: FileFacts }>;
   /** The #include records of lexed files, kept once: every TU names the same few
    *  headers (a third of a tiny TU's entry was its own copies of them). */
   private readonly includes = new SharedRecords();
@@ -150,7 +157,7 @@ export class FileInfoCache {
   getSync(path: string, lexed = false): FileSnapshot | null {
     const known = this.memo.get(path);
     if (known) {
-      if (sameQuick(quickStat(path), known.quick) && (!lexed || known.facts.blind)) {
+      if (sameAsRecorded(path, known.stamp) && (!lexed || known.facts.blind)) {
         return { stamp: known.stamp, facts: known.facts, stable: true };
       }
       this.memo.delete(path);
@@ -161,7 +168,7 @@ export class FileInfoCache {
       const blind = snap.facts.blind;
       // Equal records in place of this read's own: nothing changes them once read.
       if (blind) blind.includes = this.includes.each(blind.includes);
-      this.memo.set(path, { stamp: snap.stamp, quick: quickOf(snap.stamp), facts: snap.facts });
+      this.memo.set(path, { stamp: snap.stamp, facts: snap.facts });
     }
     return snap;
   }
@@ -192,6 +199,14 @@ export class FileInfoCache {
   trimOverflowed(): void {
     if (this.memo.dropIfOverflowed()) this.includes.clear();
   }
+}
+
+/** Is `path` still the file `stamp` recorded? A plain stat, or a bigint one when the
+ *  inode number is past what a double holds. */
+function sameAsRecorded(path: string, stamp: StatStamp): boolean {
+  const q = quickStat(path);
+  if (!q) return false;
+  return quickMatches(q, stamp) ?? sameStamp(statStampSync(path), stamp);
 }
 
 // ------------------------------------------------------------ directories

@@ -32,14 +32,21 @@ export function isMissing(e: unknown): boolean {
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'ENAMETOOLONG' || code === 'ELOOP';
 }
 
+/** The last device's decimal string: a process's stamps are nearly all of one or two
+ *  devices, and memos keep tens of thousands of stamps (the compilation daemon's file memo). */
+let lastDev: { dev: bigint; text: string } = { dev: -1n, text: '' };
+
 export function stampOf(st: BigIntStats): StatStamp {
+  if (st.dev !== lastDev.dev) lastDev = { dev: st.dev, text: st.dev.toString() };
+  const mtime_ns = st.mtimeNs.toString();
   return {
     kind: kindOf(st),
     size: Number(st.size),
-    mtime_ns: st.mtimeNs.toString(),
-    ctime_ns: st.ctimeNs.toString(),
+    mtime_ns,
+    // A file written once has ctime = mtime: one string for both.
+    ctime_ns: st.ctimeNs === st.mtimeNs ? mtime_ns : st.ctimeNs.toString(),
     ino: st.ino.toString(),
-    dev: st.dev.toString(),
+    dev: lastDev.text,
   };
 }
 

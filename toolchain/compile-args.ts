@@ -27,12 +27,20 @@ function nestedPath(source: string): string {
  *  journal point), and each answer normalizes and splits a path. */
 const objectPaths = new WeakMap<object, { dir: string; paths: Map<string, string> }>();
 
-/** `<obj_dir>/<source path>.o`: keeping the source's path apart src/a/x.cpp from src/b/x.cpp. */
-export function objectPathFor(target: Pick<ResolvedTarget, 'obj_dir'>, source: string): string {
+/** `<obj_dir>/<source path>.o`: keeping the source's path apart src/a/x.cpp from src/b/x.cpp.
+ *  `remember` false: worked out without adding it to the memo (a caller that asks once
+ *  per TU and build, where the memo would be 2.4 MB at 20,000 TUs for little). */
+export function objectPathFor(target: Pick<ResolvedTarget, 'obj_dir'>, source: string, remember = true): string {
   let memo = objectPaths.get(target);
-  if (memo?.dir !== target.obj_dir) objectPaths.set(target, (memo = { dir: target.obj_dir, paths: new Map() }));
+  if (memo?.dir !== target.obj_dir) {
+    if (!remember) return posix.join(target.obj_dir, `${nestedPath(source)}.o`);
+    objectPaths.set(target, (memo = { dir: target.obj_dir, paths: new Map() }));
+  }
   let object = memo.paths.get(source);
-  if (object === undefined) memo.paths.set(source, (object = posix.join(target.obj_dir, `${nestedPath(source)}.o`)));
+  if (object === undefined) {
+    object = posix.join(target.obj_dir, `${nestedPath(source)}.o`);
+    if (remember) memo.paths.set(source, object);
+  }
   return object;
 }
 
@@ -117,9 +125,9 @@ export function compileJobFor(
   config: ProjectConfig,
   target: ResolvedTarget,
   source: string,
-  opts: { build_id?: string } = {},
+  opts: { build_id?: string; rememberObjectPath?: boolean } = {},
 ): CompileJob {
-  const object = objectPathFor(target, source);
+  const object = objectPathFor(target, source, opts.rememberObjectPath ?? true);
   const job: CompileJob = {
     cwd: config.root,
     compiler: compilerFor(config, source),

@@ -18,7 +18,7 @@ export class HeaderGraph {
   private paths: string[] = [];
   private ids = new Map<string, number>();
   /** Source id → the ids of the headers it read. */
-  private fwd = new Map<number, number[]>();
+  private fwd = new IdLists();
   /** Header id → how many sources read it; a header is in `byBase` while read at all. */
   private refs = new Map<number, number>();
   private byBase = new Map<string, Set<number>>();
@@ -35,7 +35,7 @@ export class HeaderGraph {
 
   /** Each source with the headers it read (what toJSON holds, one source at a time). */
   *entries(): IterableIterator<[string, string[]]> {
-    for (const [s, hs] of this.fwd) yield [this.paths[s]!, hs.map((h) => this.paths[h]!)];
+    for (const s of this.fwd.ids()) yield [this.paths[s]!, this.fwd.get(s)!.map((h) => this.paths[h]!)];
   }
 
   get sourceCount(): number {
@@ -110,7 +110,7 @@ export class HeaderGraph {
   /** Adds to `out` every source that read one of the headers `want`. */
   private addReaders(want: ReadonlySet<number>, out: Set<string>): void {
     if (want.size === 0) return;
-    for (const [s, hs] of this.fwd) if (hs.some((h) => want.has(h))) out.add(this.paths[s]!);
+    for (const s of this.fwd.ids()) if (this.fwd.some(s, want)) out.add(this.paths[s]!);
   }
 
   private idOf(path: string): number {
@@ -130,10 +130,96 @@ export class HeaderGraph {
     const deps = this.toJSON();
     this.paths = [];
     this.ids = new Map();
-    this.fwd = new Map();
+    this.fwd = new IdLists();
     this.refs = new Map();
     this.byBase = new Map();
     for (const [src, headers] of Object.entries(deps)) this.record(src, headers);
+  }
+}
+
+/** Lists of ids by id, end to end in one Uint32Array: a JS array per source and a Map entry
+ *  to find it were ~70 bytes each beside the ids (20,000 sources at 20,000 TUs, kept as
+ *  long as discovery). A replaced list leaves a hole, reclaimed once holes are most of it. */
+class IdLists {
+  private pool = new Uint32Array(1024);
+  private end = 0;
+  private live = 0;
+  /** By id: where its list starts in `pool` (-1: none), and how long it is. */
+  private start = new Int32Array(0);
+  private length = new Uint32Array(0);
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  has(id: number): boolean {
+    return id < this.start.length && this.start[id]! >= 0;
+  }
+
+  get(id: number): number[] | undefined {
+    if (!this.has(id)) return undefined;
+    const at = this.start[id]!;
+    return Array.from(this.pool.subarray(at, at + this.length[id]!));
+  }
+
+  /** Does the list of `id` hold one of `want`? */
+  some(id: number, want: ReadonlySet<number>): boolean {
+    const at = this.start[id]!;
+    for (let i = at, end = at + this.length[id]!; i < end; i++) if (want.has(this.pool[i]!)) return true;
+    return false;
+  }
+
+  /** The ids that have a list, in id order. */
+  *ids(): IterableIterator<number> {
+    for (let id = 0; id < this.start.length; id++) if (this.start[id]! >= 0) yield id;
+  }
+
+  set(id: number, list: readonly number[]): void {
+    this.delete(id);
+    if (id >= this.start.length) this.growIds(id + 1);
+    if (this.end + list.length > this.pool.length) this.makeRoom(list.length);
+    this.pool.set(list, this.end);
+    this.start[id] = this.end;
+    this.length[id] = list.length;
+    this.end += list.length;
+    this.live += list.length;
+    this.count++;
+  }
+
+  delete(id: number): void {
+    if (!this.has(id)) return;
+    this.live -= this.length[id]!;
+    this.start[id] = -1;
+    this.length[id] = 0;
+    this.count--;
+  }
+
+  private growIds(n: number): void {
+    const cap = Math.max(n, 256, Math.ceil(this.start.length * 1.5));
+    const start = new Int32Array(cap).fill(-1);
+    start.set(this.start);
+    this.start = start;
+    const length = new Uint32Array(cap);
+    length.set(this.length);
+    this.length = length;
+  }
+
+  /** Room for `n` more ids at the end: the holes squeezed out, then the pool grown if need be. */
+  private makeRoom(n: number): void {
+    const need = this.live + n;
+    const cap = this.end - this.live > this.live ? Math.max(this.pool.length, need) : Math.max(need, Math.ceil(this.pool.length * 1.5));
+    const pool = new Uint32Array(cap);
+    let end = 0;
+    for (const id of this.ids()) {
+      const at = this.start[id]!;
+      const len = this.length[id]!;
+      pool.set(this.pool.subarray(at, at + len), end);
+      this.start[id] = end;
+      end += len;
+    }
+    this.pool = pool;
+    this.end = end;
   }
 }
 

@@ -258,7 +258,7 @@ export class DiscoveryService {
     return Promise.all(
       abs.map((a) => {
         const key = this.scope.toKey(a);
-        if (this.scope.isWatched(a) && !this.tree.suspect.has(key)) return this.index.get(key)?.hash ?? null;
+        if (this.scope.isWatched(a) && !this.tree.suspect.has(key)) return this.index.hashOf(key) ?? null;
         return this.outside.hash(a);
       }),
     );
@@ -280,10 +280,10 @@ export class DiscoveryService {
     if (keys.size > HEADER_KEYS_MAX) keys.clear();
     const key = (p: string): string => {
       let k = keys.get(p);
-      if (k === undefined) keys.set(p, (k = this.keyOf(p)));
+      if (k === undefined) keys.set(p, (k = this.index.canonical(this.keyOf(p))));
       return k;
     };
-    for (const e of entries) this.graph.record(this.keyOf(e.source), e.headers.map(key));
+    for (const e of entries) this.graph.record(this.index.canonical(this.keyOf(e.source)), e.headers.map(key));
     this.persister.markDirty();
   }
 

@@ -84,6 +84,40 @@ describe('discovery file index', () => {
     expect(back?.deps).toEqual(g.toJSON());
   });
 
+  it('gives back each entry as it was set, past its columns\' growth, after deletes reuse slots, and whole when it does not fit them', () => {
+    const ix = new FileIndex();
+    const want = new Map<string, ReturnType<typeof entryFor>>();
+    for (let i = 0; i < 1000; i++) {
+      const e = entryFor(st({ size: i, ino: 2n ** 63n + BigInt(i), mtime_ns: -BigInt(i), ctime_ns: 10n ** 18n + BigInt(i) }), i.toString(16).padStart(64, '0'), BigInt(i) * RACY_NS);
+      ix.set(`f${i}`, e);
+      want.set(`f${i}`, e);
+    }
+    for (let i = 0; i < 1000; i += 3) {
+      ix.delete(`f${i}`);
+      want.delete(`f${i}`);
+    }
+    const odd = [entryFor(st(), 'not-a-sha256', 10n * RACY_NS), entryFor(st({ ino: 2n ** 64n }), HASH, 10n * RACY_NS), entryFor(st({ mtime_ns: 2n ** 63n }), HASH, 10n * RACY_NS)];
+    odd.forEach((e, i) => {
+      ix.set(`odd${i}`, e);
+      want.set(`odd${i}`, e);
+    });
+    ix.set('f1', want.get('f2')!);
+    want.set('f1', want.get('f2')!);
+    expect(ix.size).toBe(want.size);
+    for (const [k, e] of want) {
+      expect(ix.get(k)).toEqual(e);
+      expect(ix.hashOf(k)).toBe(e.hash);
+    }
+    expect(new Map(ix.entries())).toEqual(want);
+    expect(Object.fromEntries([...ix.persistedEntries()].map(([k, t]) => [k, JSON.parse(t)]))).toEqual(serializeIndex(ix));
+    const key = 'src/deep/dir/a-long-file-name.cpp';
+    ix.set(key.slice(0), want.get('f1')!);
+    expect(ix.canonical(`src/deep/dir/${'a-long-file-name.cpp'}`)).toBe(key);
+    expect(ix.canonical('src/not-there.cpp')).toBe('src/not-there.cpp');
+    expect(ix.get('f0')).toBeUndefined();
+    expect(ix.hashOf('f0')).toBeUndefined();
+  });
+
   it('tracks files per directory, so a removed directory finds its files', () => {
     const ix = new FileIndex();
     const e = entryFor(st(), HASH, 10n * RACY_NS);

@@ -68,6 +68,25 @@ describe('discovery header graph', () => {
     expect(g.toJSON()).toEqual({ 'keep.cpp': ['inc/k.h', 'inc/shared.h'], 'gen/t2999.cpp': ['gen/h2999.h', 'inc/shared.h'] });
   });
 
+  it('answers as a plain map of lists would, through lists replaced, forgotten and packed again', () => {
+    const g = new HeaderGraph();
+    const want = new Map<string, string[]>();
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    for (let step = 0; step < 6000; step++) {
+      const src = `src/t${rnd(400)}.cpp`;
+      const headers = rnd(9) === 0 ? [] : [...new Set(Array.from({ length: 1 + rnd(30) }, () => `inc/h${rnd(200)}.h`))];
+      g.record(src, headers);
+      if (headers.length) want.set(src, headers);
+      else want.delete(src);
+    }
+    expect(g.sourceCount).toBe(want.size);
+    expect(g.toJSON()).toEqual(Object.fromEntries(want));
+    for (const [src, hs] of want) expect(g.headersOf(src)).toEqual(hs);
+    const readers = [...want].filter(([, hs]) => hs.includes('inc/h5.h')).map(([s]) => s).sort();
+    expect(g.dependents(['inc/h5.h'])).toEqual(readers);
+  });
+
   it('a source that is also a header of another source', () => {
     const g = new HeaderGraph();
     g.record('gen/a.inc', ['x.h', 'gen/a.inc']);
