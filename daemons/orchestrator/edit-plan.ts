@@ -7,8 +7,6 @@
 // rest are up to date without a stat, as they are on a no-op. Anything else (a file
 // come or gone, another config, compiler, scope or target list, a precompiled header
 // in the plan, a leading #include changed, a path outside the project) plans in full.
-import { allFilesPresent } from '../../fs/present-files.js';
-import { resolverFrom } from '../../fs/resolver.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
@@ -112,11 +110,9 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
     if (reason !== null) relinking.add(l.target);
     return { ...l, relink: reason !== null, reason };
   });
-  // A link takes the objects this build does not compile as they are: one deleted by
-  // hand must be compiled again, as a full plan would, not make the link fail.
-  const at = resolverFrom(config.root);
-  const linkedAsTheyAre = tus.filter((tu) => !tu.dirty && relinking.has(tu.target)).map((tu) => at(tu.object));
-  if (!allFilesPresent(linkedAsTheyAre)) return null;
+  // A link takes the objects this build does not compile as they are, unlooked at: one
+  // deleted by hand fails it, and the build is planned again in full, which compiles it
+  // (build-engine.ts, build-retry.ts). Not listed here: before the compile, on its path.
   return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
 }
 

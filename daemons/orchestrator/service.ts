@@ -13,7 +13,7 @@ import { BuildQueue } from './build-queue.js';
 import { BuildGate } from './build-gate.js';
 import { sendDeps } from './deps-sender.js';
 import { describeCompilerProblem } from './compiler-problem.js';
-import { runBuild } from './build-engine.js';
+import { runBuildReplanning } from './build-retry.js';
 import { CompileBatcher } from './compile-batcher.js';
 import { cleanProject } from './clean-project.js';
 import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
@@ -321,7 +321,7 @@ export class OrchestratorService implements OrchestratorApi {
     let summary: BuildSummary | undefined;
     let stopWarming: (() => void) | undefined;
     try {
-      summary = await runBuild({
+      summary = await runBuildReplanning({
         config,
         request: req,
         // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.

@@ -40,9 +40,33 @@ describe('an edit planned from the last build', () => {
     expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
     rmSync(join(p.root, 'build/obj/app/src/a.cpp.o'));
     p.write('src/b.cpp', 'int b() { return 20; }\n');
+    const before = editPlans(p);
     const r = compile(p);
+    // Planned from the last build (the object is not looked for before the link), then in
+    // full once the link met its absence: one build, nothing failed.
+    expect(editPlans(p)).toBe(before + 1);
+    expect(r).toMatchObject({ ok: true, failed: 0, linked: 1 });
     expect(r.compiled + r.cached).toBe(2);
+    expect(r.compiled + r.cached + r.upToDate).toBe(3);
     expect(run(p)).toBe('1 20\n');
+  });
+
+  it('an edit whose link fails with every object there fails as a link failure, not planned again', async () => {
+    const p = newProject({
+      'replibuild.toml': TOML([]),
+      'src/main.cpp': MAIN,
+      'src/a.cpp': 'int a() { return 1; }\n',
+      'src/b.cpp': 'int b() { return 2; }\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const before = editPlans(p);
+    p.write('src/b.cpp', 'int not_b() { return 2; }\n');
+    const r = compileJson(p);
+    expect(editPlans(p)).toBe(before + 1);
+    expect(r).toMatchObject({ ok: false, compiled: 1, failed: 1, linked: 0 });
+    expect(r.error).toMatch(/linking app failed/);
   });
 
   it('compiles exactly the TUs that read an edited source or header', async () => {
