@@ -15,6 +15,7 @@ import type { BuildStateReader, FileHashRecord, LinkRecord } from './build-state
 import type { FileHasher } from './file-hasher.js';
 import { stillUpToDate, type JournalPoint } from './journal-point.js';
 import { leadingIncludesUnchanged } from './pch-plan.js';
+import { EditReaders } from './edit-readers.js';
 import { hashInputs, tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
 import type { WatchCoverage } from './watch-coverage.js';
 
@@ -82,10 +83,15 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(resolve(config.root, c))) return null;
   // What the journal does not cover, and the outputs, as on a no-op.
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
-  // One pass in memory; only the TUs that read a changed file are looked at.
+  // Only the TUs that read a changed file are looked at, found by the files (edit-readers.ts).
+  const carried = readersOf.get(plan);
+  const readers = carried ?? EditReaders.of(config.root, plan.tus, input.state);
+  // What the last build compiled reads what its records say now.
+  if (carried) for (let i = 0; i < plan.tus.length; i++) if (plan.tus[i]!.dirty) carried.add(i, plan.tus[i]!, input.state);
   const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? tuPlanOf(tu, null) : tu));
   const look: number[] = [];
-  for (let i = 0; i < tus.length; i++) {
+  const forced = [...input.forceDirty.keys()].map((src) => resolve(config.root, src));
+  for (const i of [...readers.readersOf([...changedAbs, ...forced])].sort((a, b) => a - b)) {
     const tu = tus[i]!;
     const rec = input.state.getObject(tu.object);
     if (!rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path))) look.push(i);
@@ -113,8 +119,13 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   // A link takes the objects this build does not compile as they are, unlooked at: one
   // deleted by hand fails it, and the build is planned again in full, which compiles it
   // (build-engine.ts, build-retry.ts). Not listed here: before the compile, on its path.
-  return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
+  const next: BuildPlan = { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
+  readersOf.set(next, readers); // its TUs in the same order: the next edit's
+  return next;
 }
+
+/** The readers of a plan's TUs, for an edit planned from it. */
+const readersOf = new WeakMap<BuildPlan, EditReaders>();
 
 /** The hashes a link's inputs are judged by: for a plan made from the last build's, an
  *  object of a TU it did not compile has the hash the last link recorded, its very record

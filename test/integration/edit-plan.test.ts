@@ -103,6 +103,32 @@ describe('an edit planned from the last build', () => {
     expect(editPlans(p)).toBe(before + 4);
   });
 
+  it('follows what a TU reads from one edit to the next: a header it took up since is seen', async () => {
+    const p = newProject({
+      'replibuild.toml': TOML(['include']),
+      'src/main.cpp': MAIN,
+      'src/a.cpp': '#include "a.h"\nint a() { return A; }\n',
+      'src/b.cpp': '#include "b.h"\nint b() { return B; }\n',
+      'include/a.h': '#define A 1\n',
+      'include/b.h': '#define B 2\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const before = editPlans(p);
+    p.write('include/a.h', '#define A 10\n');
+    expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 2 });
+    // a.h now includes b.h (an edit of a header, planned from the last build): the next
+    // edit's plan must know that a.cpp reads b.h.
+    p.write('include/a.h', '#include "b.h"\n#define A (B + 1)\n');
+    expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 2 });
+    expect(run(p)).toBe('3 2\n');
+    p.write('include/b.h', '#define B 5\n');
+    expect(compile(p)).toMatchObject({ compiled: 2, upToDate: 1 });
+    expect(run(p)).toBe('6 5\n');
+    expect(editPlans(p)).toBe(before + 3);
+  });
+
   it('sees a header the journal does not cover, edited with one it does', async () => {
     // An include dir reached through a symlink is not vouched for by the journal
     // (watch-coverage.ts): the orchestrator hashes what TUs read there itself.
