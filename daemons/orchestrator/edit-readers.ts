@@ -4,19 +4,32 @@
 // a plan made in full, and carried from one edit's plan to the next: each edit adds what
 // the TUs it compiled read now. So it holds at least every file each TU's record names
 // (a TU that no longer reads a file may stay under it: looked at for nothing, never missed).
-import { resolverFrom } from '../../fs/resolver.js';
+import { resolve } from 'node:path';
 import type { BuildStateReader } from './build-state.js';
 import type { TuPlan } from './planner.js';
 
+/** Whether resolve(root, p) is `p` itself (absolute) or root + '/' + p (relative): no
+ *  '.' or '..' part, no '//', no trailing '/'. Such a path is its own key (the record's
+ *  string: at 20,000 TUs, one new string per source and header would be megabytes). */
+function isClean(p: string): boolean {
+  if (p === '' || p === '.' || p === '..' || p.endsWith('/')) return false;
+  if (p.startsWith('./') || p.startsWith('../') || p.endsWith('/.') || p.endsWith('/..')) return false;
+  return !p.includes('/./') && !p.includes('/../') && !p.includes('//');
+}
+
 export class EditReaders {
-  /** Absolute path → indexes (into the plan's TUs) of the TUs whose source it is or which read it. */
-  private readonly byPath = new Map<string, number[]>();
+  /** A path (see key) → the index (into the plan's TUs) of each TU whose source it is or
+   *  which reads it: one number for a file one TU reads (every source), else a list. */
+  private readonly byPath = new Map<string, number | number[]>();
   /** TUs without a record when made: always looked at. */
   private readonly unrecorded: number[] = [];
-  private readonly at: (p: string) => string;
+  private readonly root: string;
+  /** The root with its trailing '/': a relative key is what follows it. */
+  private readonly under: string;
 
   private constructor(root: string) {
-    this.at = resolverFrom(root);
+    this.root = resolve(root);
+    this.under = this.root.endsWith('/') ? this.root : `${this.root}/`;
   }
 
   /** From the records of every TU of `tus`. */
@@ -37,18 +50,34 @@ export class EditReaders {
     for (const h of rec.headers) this.note(h.path, i);
   }
 
-  private note(path: string, i: number): void {
-    const abs = this.at(path);
-    const list = this.byPath.get(abs);
-    if (!list) this.byPath.set(abs, [i]);
-    // Added TU by TU: a repeat of the same TU is the last one (an edit of it, again).
-    else if (list[list.length - 1] !== i) list.push(i);
+  /** A clean path as it is (relative to the root, or absolute), any other resolved. */
+  private key(p: string): string {
+    return isClean(p) ? p : resolve(this.root, p);
   }
 
-  /** Every TU that reads one of `paths` (absolute), or has no record. */
+  private note(path: string, i: number): void {
+    const k = this.key(path);
+    const had = this.byPath.get(k);
+    if (had === undefined) this.byPath.set(k, i);
+    else if (typeof had === 'number') {
+      if (had !== i) this.byPath.set(k, [had, i]);
+    }
+    // Added TU by TU: a repeat of the same TU is the last one (an edit of it, again).
+    else if (had[had.length - 1] !== i) had.push(i);
+  }
+
+  /** Every TU that reads one of `paths` (absolute and resolved), or has no record. */
   readersOf(paths: Iterable<string>): Set<number> {
     const out = new Set<number>(this.unrecorded);
-    for (const p of paths) for (const i of this.byPath.get(p) ?? []) out.add(i);
+    const take = (k: string) => {
+      const had = this.byPath.get(k);
+      if (typeof had === 'number') out.add(had);
+      else if (had) for (const i of had) out.add(i);
+    };
+    for (const p of paths) {
+      take(p);
+      if (p.startsWith(this.under) && p.length > this.under.length) take(p.slice(this.under.length));
+    }
     return out;
   }
 }
