@@ -127,6 +127,13 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
 /** The readers of a plan's TUs, for an edit planned from it. */
 const readersOf = new WeakMap<BuildPlan, EditReaders>();
 
+/** Makes the readers of a plan made in full after its build (its after-work), so that the
+ *  first edit planned from it does not walk every TU's headers on its own path. */
+export function prepareReaders(plan: BuildPlan, root: string, state: BuildStateReader): void {
+  if (plan.pch_uses.length > 0 || plan.pchs.length > 0 || readersOf.has(plan)) return; // never planned from (planFromLast)
+  readersOf.set(plan, EditReaders.of(root, plan.tus, state));
+}
+
 /** The hashes a link's inputs are judged by: for a plan made from the last build's, an
  *  object of a TU it did not compile has the hash the last link recorded, its very record
  *  (one edit at 20,000 TUs spares 20,000 stats, promises and records); anything else is
