@@ -18,6 +18,7 @@ import type { ChangeKind, ChangesResult, DiscoveryStatus } from './types.js';
 import { OutsideHashes } from './outside-hashes.js';
 import { TreeReconciler } from './tree-reconciler.js';
 import { startTreeWatcher, type TreeWatcher } from './watcher.js';
+import { isPlainRelative } from '../../fs/plain-path.js';
 
 export type { Change, ChangeKind, ChangesResult, DiscoveryStatus, ShadowHit } from './types.js';
 
@@ -65,8 +66,6 @@ const [SAVE_QUIET_MS, SAVE_MAX_DELAY_MS] = [1500, 30_000];
 
 /** Header names recordDepsOf keeps keyed: a project's headers, not its sources. */
 const HEADER_KEYS_MAX = 20_000;
-/** Relative, and nothing for resolve() to change: no '.', '..' or empty segment. */
-const PLAIN_RELATIVE = /^(?!\.\.?(?:\/|$))[^/]+(?:\/(?!\.\.?(?:\/|$))[^/]+)*$/;
 
 /** Errors after which native watching cannot be trusted to cover the tree any more. */
 const WATCH_LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
@@ -466,7 +465,7 @@ export class DiscoveryService {
   private keyOf(path: string): string {
     // A plain relative path (how the orchestrator names sources) is its own key: at
     // 20,000 TUs a cold build's lists would otherwise resolve every source name again.
-    if (sep === '/' && PLAIN_RELATIVE.test(path)) return path;
+    if (sep === '/' && isPlainRelative(path)) return path;
     return this.scope.toKey(this.scope.toAbs(path));
   }
 

@@ -32,6 +32,9 @@ import { TraceRecorder, type Slot } from './build-trace.js';
 import { JobRoom } from './job-room.js';
 import { startWindowed } from './start-window.js';
 import { saveTrace } from './trace-store.js';
+import { failure, failureMessage } from './build-failure.js';
+import { StalePlanError } from './stale-plan.js';
+import { allFilesPresent } from '../../fs/present-files.js';
 
 /** `onStart`, when the function calls it, hears Date.now() from just before the job
  *  really started (it may wait in the compile service's queue before). */
@@ -167,6 +170,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     opts.handOff?.cancelQueued();
   };
   let skipped = 0; // work not started because of `stopped`
+  let stale = false; // a plan from the last build met an object deleted since (linkStep)
   const mayStart = () => {
     if (abort.signal.aborted) return false;
     if (stopped) skipped++;
@@ -377,6 +381,15 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
         }
         r = { ok: false, exit_code: 1, ms: 0, command: () => '', cached: false, stderr: `replibuild: cannot link ${t.output}: ${(e as Error).message}\n` };
       }
+      // A plan made from the last build's links the objects it did not compile unlooked at
+      // (edit-plan.ts): one deleted by hand since fails the link, and the build is planned
+      // again in full, which compiles it (build-retry.ts). Looked for only then: a listing
+      // of every object dir before each edit's link would sit on its path.
+      if (!r.ok && plan.from_last && !abort.signal.aborted && !allFilesPresent(cmd.objects.map((o) => resolve(root, o)))) {
+        stale = true;
+        trace.link(t.name, t.output, slot, 'skipped', why);
+        return false;
+      }
       if (r.stderr) emit({ type: 'diagnostics', source: t.output, text: r.stderr });
       trace.link(t.name, t.output, slot, !r.ok ? 'failed' : r.cached ? 'cached' : 'linked', why);
       if (!r.ok) {
@@ -444,6 +457,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     // Only speed is lost when this fails: the next process hashes from the files again.
     await ownHasher?.save().catch(() => undefined);
   }
+  if (stale && counts.failed === 0 && !abort.signal.aborted) throw new StalePlanError({ ...counts }, (performance.now() - started) / 1000);
   if (request.verbose && counters && countersAtStart) {
     const reads = counters.reads - countersAtStart.reads;
     const hits = counters.hits - countersAtStart.hits;
@@ -475,25 +489,4 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     emit({ type: 'message', text: `replibuild: cannot write the build trace: ${(e as Error).message}`, warning: true });
   }
   return result;
-}
-
-function failure(stderr: string, prev?: CompileResult): CompileResult {
-  return {
-    outcome: 'failed',
-    exit_code: prev?.exit_code || 1,
-    stderr,
-    duration_ms: prev?.duration_ms ?? 0,
-    headers: [],
-    compiler_id: prev?.compiler_id ?? '',
-  };
-}
-
-function failureMessage(sources: string[], links: string[], stoppedEarly: boolean): string {
-  const parts: string[] = [];
-  const list = (xs: string[]) => (xs.length <= 3 ? xs.join(', ') : `${xs.slice(0, 3).join(', ')} and ${xs.length - 3} more`);
-  if (sources.length) parts.push(`${sources.length} file${sources.length > 1 ? 's' : ''} failed to compile (${list(sources)})`);
-  if (links.length) parts.push(`linking ${list(links)} failed`);
-  let msg = `build failed: ${parts.join('; ')}; see the diagnostics above`;
-  if (stoppedEarly) msg += ' (stopped at the first failure; --keep-going builds the rest)';
-  return msg;
 }

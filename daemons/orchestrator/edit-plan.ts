@@ -7,8 +7,6 @@
 // rest are up to date without a stat, as they are on a no-op. Anything else (a file
 // come or gone, another config, compiler, scope or target list, a precompiled header
 // in the plan, a leading #include changed, a path outside the project) plans in full.
-import { allFilesPresent } from '../../fs/present-files.js';
-import { resolverFrom } from '../../fs/resolver.js';
 import { isAbsolute, resolve } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
@@ -17,6 +15,7 @@ import type { BuildStateReader, FileHashRecord, LinkRecord } from './build-state
 import type { FileHasher } from './file-hasher.js';
 import { stillUpToDate, type JournalPoint } from './journal-point.js';
 import { leadingIncludesUnchanged } from './pch-plan.js';
+import { EditReaders } from './edit-readers.js';
 import { hashInputs, tuPlanOf, tuReason, type BuildPlan, type LinkPlan, type TuPlan } from './planner.js';
 import type { WatchCoverage } from './watch-coverage.js';
 import { keptTusOf } from './kept-plan.js';
@@ -49,7 +48,11 @@ export interface EditPlanInput {
 
 /** What the orchestrator keeps of a build's plan (kept-plan.ts). */
 export function keepPlan(plan: BuildPlan, config: ProjectConfig, targets: string, compilersId: string): KeptPlan {
-  return { plan: keptTusOf(plan, config), config, targets, compilersId };
+  const kept = keptTusOf(plan, config);
+  // The same TUs in the same order: an edit's readers carry to the next edit.
+  const readers = readersOf.get(plan);
+  if (readers && kept !== plan) readersOf.set(kept, readers);
+  return { plan: kept, config, targets, compilersId };
 }
 
 /** The plan of an edit made from the last build's, or null when it must be planned in full. */
@@ -90,10 +93,15 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
   for (const c of changed) if (autoSources.has(c) && !leadingIncludesUnchanged(config.root, c)) return null;
   // What the journal does not cover, and the outputs, as on a no-op.
   if (!(await stillUpToDate(point, config, input.selected, coverage, input.hasher))) return null;
-  // One pass in memory; only the TUs that read a changed file are looked at.
+  // Only the TUs that read a changed file are looked at, found by the files (edit-readers.ts).
+  const carried = readersOf.get(plan);
+  const readers = carried ?? EditReaders.of(config.root, plan.tus, input.state);
+  // What the last build compiled reads what its records say now.
+  if (carried) for (let i = 0; i < plan.tus.length; i++) if (plan.tus[i]!.dirty) carried.add(i, plan.tus[i]!, input.state);
   const tus: TuPlan[] = plan.tus.map((tu) => (tu.dirty ? tuPlanOf(tu, null) : tu));
   const look: number[] = [];
-  for (let i = 0; i < tus.length; i++) {
+  const forced = [...input.forceDirty.keys()].map((src) => resolve(config.root, src));
+  for (const i of [...readers.readersOf([...changedAbs, ...forced])].sort((a, b) => a - b)) {
     const tu = tus[i]!;
     const rec = input.state.getObject(tu.object);
     if (!rec || input.forceDirty.has(tu.source) || isChanged(tu.source) || rec.headers.some((h) => isChanged(h.path))) look.push(i);
@@ -118,12 +126,22 @@ export async function planFromLast(input: EditPlanInput): Promise<BuildPlan | nu
     if (reason !== null) relinking.add(l.target);
     return { ...l, relink: reason !== null, reason };
   });
-  // A link takes the objects this build does not compile as they are: one deleted by
-  // hand must be compiled again, as a full plan would, not make the link fail.
-  const at = resolverFrom(config.root);
-  const linkedAsTheyAre = tus.filter((tu) => !tu.dirty && relinking.has(tu.target)).map((tu) => at(tu.object));
-  if (!allFilesPresent(linkedAsTheyAre)) return null;
-  return { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
+  // A link takes the objects this build does not compile as they are, unlooked at: one
+  // deleted by hand fails it, and the build is planned again in full, which compiles it
+  // (build-engine.ts, build-retry.ts). Not listed here: before the compile, on its path.
+  const next: BuildPlan = { ...plan, tus, links, dirty_tus: tus.filter((u) => u.dirty).length, relinks: relinking.size, from_last: true };
+  readersOf.set(next, readers); // its TUs in the same order: the next edit's
+  return next;
+}
+
+/** The readers of a plan's TUs, for an edit planned from it. */
+const readersOf = new WeakMap<BuildPlan, EditReaders>();
+
+/** Makes the readers of a plan made in full after its build (its after-work), so that the
+ *  first edit planned from it does not walk every TU's headers on its own path. */
+export function prepareReaders(plan: BuildPlan, root: string, state: BuildStateReader): void {
+  if (plan.pch_uses.length > 0 || plan.pchs.length > 0 || readersOf.has(plan)) return; // never planned from (planFromLast)
+  readersOf.set(plan, EditReaders.of(root, plan.tus, state));
 }
 
 /** The hashes a link's inputs are judged by: for a plan made from the last build's, an

@@ -13,7 +13,7 @@ import { BuildQueue } from './build-queue.js';
 import { BuildGate } from './build-gate.js';
 import { sendDeps } from './deps-sender.js';
 import { describeCompilerProblem } from './compiler-problem.js';
-import { runBuild } from './build-engine.js';
+import { runBuildReplanning } from './build-retry.js';
 import { CompileBatcher } from './compile-batcher.js';
 import { cleanProject } from './clean-project.js';
 import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
@@ -27,7 +27,7 @@ import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
 import { stepFreeTrace } from './build-trace.js';
 import { isNewestTrace, saveTrace } from './trace-store.js';
 import { selectTargets } from './planner.js';
-import { keepPlan, planFromLast, type KeptPlan } from './edit-plan.js';
+import { keepPlan, planFromLast, prepareReaders, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { nextTurn } from '../../cache/next-turn.js';
 
@@ -290,9 +290,8 @@ export class OrchestratorService implements OrchestratorApi {
       onEvent({ type: 'message', text: `replibuild: cannot write ${COMPILE_COMMANDS_FILE}: ${(e as Error).message}; the build goes on`, warning: true });
     }
 
-    // Asked only when the request leaves -j to the daemon, and while the build plans
-    // rather than after it: a round trip on every edit's path otherwise. The side catch
-    // keeps a failure that nobody awaits yet (a plan that throws) from being unhandled.
+    // Asked only when the request leaves -j to the daemon, while the build plans (not on an
+    // edit's path after it); the side catch: a failure nobody awaits yet is not unhandled.
     const inFlight = req.jobs > 0 ? null : this.deps.compilation.concurrency();
     inFlight?.catch(() => undefined);
 
@@ -321,7 +320,7 @@ export class OrchestratorService implements OrchestratorApi {
     let summary: BuildSummary | undefined;
     let stopWarming: (() => void) | undefined;
     try {
-      summary = await runBuild({
+      summary = await runBuildReplanning({
         config,
         request: req,
         // One request per batch of ready TUs, not one per TU; the build's -j bounds them there.
@@ -378,6 +377,7 @@ export class OrchestratorService implements OrchestratorApi {
           changes ? this.sendDeps(run, config, compiledSources).catch(() => undefined) : undefined,
         ]).then(() => {
           this.depsFiled = true;
+          if (run.point?.complete && run.kept) prepareReaders(run.kept.plan, this.deps.root, state); // the next edit's
         }),
       );
     }

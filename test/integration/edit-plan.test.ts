@@ -40,9 +40,33 @@ describe('an edit planned from the last build', () => {
     expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
     rmSync(join(p.root, 'build/obj/app/src/a.cpp.o'));
     p.write('src/b.cpp', 'int b() { return 20; }\n');
+    const before = editPlans(p);
     const r = compile(p);
+    // Planned from the last build (the object is not looked for before the link), then in
+    // full once the link met its absence: one build, nothing failed.
+    expect(editPlans(p)).toBe(before + 1);
+    expect(r).toMatchObject({ ok: true, failed: 0, linked: 1 });
     expect(r.compiled + r.cached).toBe(2);
+    expect(r.compiled + r.cached + r.upToDate).toBe(3);
     expect(run(p)).toBe('1 20\n');
+  });
+
+  it('an edit whose link fails with every object there fails as a link failure, not planned again', async () => {
+    const p = newProject({
+      'replibuild.toml': TOML([]),
+      'src/main.cpp': MAIN,
+      'src/a.cpp': 'int a() { return 1; }\n',
+      'src/b.cpp': 'int b() { return 2; }\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const before = editPlans(p);
+    p.write('src/b.cpp', 'int not_b() { return 2; }\n');
+    const r = compileJson(p);
+    expect(editPlans(p)).toBe(before + 1);
+    expect(r).toMatchObject({ ok: false, compiled: 1, failed: 1, linked: 0 });
+    expect(r.error).toMatch(/linking app failed/);
   });
 
   it('compiles exactly the TUs that read an edited source or header', async () => {
@@ -77,6 +101,32 @@ describe('an edit planned from the last build', () => {
     p.write('include/unused.h', '#define U 2\n');
     expect(compile(p)).toMatchObject({ compiled: 0, upToDate: 3, linked: 0 });
     expect(editPlans(p)).toBe(before + 4);
+  });
+
+  it('follows what a TU reads from one edit to the next: a header it took up since is seen', async () => {
+    const p = newProject({
+      'replibuild.toml': TOML(['include']),
+      'src/main.cpp': MAIN,
+      'src/a.cpp': '#include "a.h"\nint a() { return A; }\n',
+      'src/b.cpp': '#include "b.h"\nint b() { return B; }\n',
+      'include/a.h': '#define A 1\n',
+      'include/b.h': '#define B 2\n',
+    });
+    expect(cliSync(['start'], p).code).toBe(0);
+    await pastRacyWindow();
+    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const before = editPlans(p);
+    p.write('include/a.h', '#define A 10\n');
+    expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 2 });
+    // a.h now includes b.h (an edit of a header, planned from the last build): the next
+    // edit's plan must know that a.cpp reads b.h.
+    p.write('include/a.h', '#include "b.h"\n#define A (B + 1)\n');
+    expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 2 });
+    expect(run(p)).toBe('3 2\n');
+    p.write('include/b.h', '#define B 5\n');
+    expect(compile(p)).toMatchObject({ compiled: 2, upToDate: 1 });
+    expect(run(p)).toBe('6 5\n');
+    expect(editPlans(p)).toBe(before + 3);
   });
 
   it('sees a header the journal does not cover, edited with one it does', async () => {
