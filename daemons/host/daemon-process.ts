@@ -17,6 +17,7 @@ import { spawnHelperPid } from '../../toolchain/process-group.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 import type { DaemonMemory } from '../../protocol/status.js';
+import { isoTime } from '../common/iso-time.js';
 
 export interface DaemonEnv {
   name: DaemonName;
@@ -241,7 +242,7 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
     pid: process.pid,
     port,
     version: VERSION,
-    started: new Date(started).toISOString(),
+    started: isoTime(started),
     proc_start: procStartTime(process.pid),
   });
   log.info(`listening on 127.0.0.1:${port} (replibuild ${VERSION}, project ${root})`);
