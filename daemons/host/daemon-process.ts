@@ -1,7 +1,7 @@
 // The process side of a daemon: everything a service does not care about.
 // Argument parsing, pid files, the ready handshake with the launcher, the
 // watchdog, signals and an orderly shutdown. The service is plain logic.
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync, writeSync } from 'node:fs';
 import { RpcError } from '../../rpc/jsonrpc.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { VERSION, type AuthResult, type PingResult } from '../../protocol/messages.js';
@@ -11,7 +11,7 @@ import { serve } from '../../rpc/methods.js';
 import { ChildTracker } from './child-tracker.js';
 import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
-import { DAEMON_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
+import { DAEMON_ARG, READY_FD_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
 import { procRssBytes, procStartTime } from '../../fs/proc.js';
 import { spawnHelperPid } from '../../toolchain/process-group.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
@@ -44,12 +44,18 @@ export interface HostedService {
   parkedMethods?: ReadonlySet<string>;
 }
 
-/** Messages on the IPC channel the launcher opens for the ready handshake. */
+/** The ready handshake's one message, a JSON line on the pipe the launcher passes
+ *  (READY_FD_ARG). A pipe, not Node's IPC channel: a child with the channel sets it up at
+ *  start (child_process serialization, dgram, the cluster modules), about 0.4 MB of each
+ *  daemon's RSS for its whole life, for one message. */
 export type LauncherMessage = { type: 'ready'; pid: number; port: number } | { type: 'failed'; message: string };
 
 const WATCHDOG_MS = 1000;
 
-function parseArgs(argv: string[]): { name: DaemonName; root: string; port: number } {
+/** The launcher's ready pipe, until the daemon has said it is ready (or why not). */
+let readyFd: number | null = null;
+
+function parseArgs(argv: string[]): { name: DaemonName; root: string; port: number; readyFd: number | null } {
   const get = (flag: string) => {
     const i = argv.indexOf(flag);
     return i >= 0 ? argv[i + 1] : undefined;
@@ -58,16 +64,26 @@ function parseArgs(argv: string[]): { name: DaemonName; root: string; port: numb
   const root = get('--project');
   const port = Number(get('--port') ?? '0');
   if (!name || !isDaemonName(name) || !root || !Number.isInteger(port)) {
-    throw new Error(`usage: ${DAEMON_ARG} <setup|discovery|compilation|orchestrator> --project DIR [--port N]`);
+    throw new Error(`usage: ${DAEMON_ARG} <setup|discovery|compilation|orchestrator> --project DIR [--port N] [${READY_FD_ARG} FD]`);
   }
-  return { name, root, port };
+  const fd = get(READY_FD_ARG);
+  return { name, root, port, readyFd: fd !== undefined && /^\d+$/.test(fd) ? Number(fd) : null };
 }
 
 function tellLauncher(msg: LauncherMessage): void {
-  if (process.send) {
-    process.send(msg);
-    // Once ready the launcher goes away; the channel must not keep us tied to it.
-    if (msg.type === 'ready') process.disconnect();
+  if (readyFd === null) return;
+  const fd = readyFd;
+  readyFd = null; // one message: ready or failed
+  try {
+    writeSync(fd, `${JSON.stringify(msg)}\n`);
+  } catch {
+    /* the launcher gave up waiting */
+  }
+  // Once ready the launcher goes away; the pipe must not tie us to it.
+  try {
+    closeSync(fd);
+  } catch {
+    /* closed */
   }
 }
 
@@ -130,7 +146,8 @@ export function commonMethods(o: CommonMethodsOptions): MethodMap {
 }
 
 export async function runDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): Promise<void> {
-  const { name, root, port: wantedPort } = parseArgs(process.argv);
+  const { name, root, port: wantedPort, readyFd: fd } = parseArgs(process.argv);
+  readyFd = fd;
   const paths = projectPaths(root);
   ensureDirs(paths);
   const log = fileLogger(paths.logFile(name), name);
