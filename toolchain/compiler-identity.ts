@@ -3,12 +3,11 @@
 
 import { statSync, type Stats } from 'node:fs';
 
-import { findOnPath } from '../config/compiler.js';
+import { findOnPath, locateOnPath } from '../config/compiler.js';
 import type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 import { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
 import { runInProcessGroup } from './process-group.js';
 import { identityIds, loadIdentity, saveIdentity, statStamp } from './identity-store.js';
-import { resolveCompiler } from './compiler-location.js';
 
 export type { CompilerIdentity, CompilerKind } from '../protocol/build.js';
 export { CompilerNotFoundError, CompilerProbeError } from './compiler-errors.js';
@@ -102,6 +101,14 @@ export async function getCompilerIdentity(command: string, opts: IdentityOptions
     if (memo.get(path)?.identity === identity) memo.delete(path);
   });
   return abortable(identity, opts.signal);
+}
+
+/** Where `command` runs from and that file's stat: an identity probed under the same
+ *  path and stamp is still the compiler's. Null when it is not found. */
+export function resolveCompiler(command: string, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): { path: string; st: Stats; stamp: string } | null {
+  // The stat that found it: one stat of the binary per call, taken as the lookup ends.
+  const found = locateOnPath(command, opts);
+  return found ? { path: found.path, st: found.stats, stamp: statStamp(found.stats) } : null;
 }
 
 /** For tests: forget every memoized identity. */

@@ -19,7 +19,7 @@ import type { CompilationService } from '../compilation/service.js';
 import type { OpenCompilation } from './open-compilation.js';
 import type { CompileCache } from '../../cache/cached-compile.js';
 import type { SetupService } from '../setup/service.js';
-import { resolveCompiler } from '../../toolchain/compiler-location.js';
+import { resolveCompiler } from '../../toolchain/compiler-identity.js';
 
 /** Try the daemon; when it is not there, the in-process service. */
 async function either<T>(
