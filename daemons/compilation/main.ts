@@ -5,7 +5,7 @@ import { openCompilation } from '../host/open-compilation.js';
 import { RequestScope } from '../common/request-scope.js';
 import { CompileRequestGuard } from './job-guard.js';
 import { compilationMethods } from './server.js';
-import { spawnHelperPid, useSpawnHelper } from '../../toolchain/process-group.js';
+import { useSpawnHelper } from '../../toolchain/process-group.js';
 
 await runDaemon(async (env) => {
   // Compilers started from a small helper: a fork of this daemon costs the compilers'
@@ -36,6 +36,5 @@ await runDaemon(async (env) => {
     status: () => compilation.service.status(),
     close: () => compilation.close(),
     quiet: () => compilation.service.quiet(),
-    helperPid: spawnHelperPid,
   };
 });

@@ -13,6 +13,7 @@ import { fileLogger, type Logger } from '../common/logger.js';
 import { projectPaths, type ProjectPaths } from './paths.js';
 import { DAEMON_ARG, READY_FD_ARG, ensureDirs, readToken, removeRecord, writeRecord } from './pidfiles.js';
 import { procRssBytes, procStartTime } from '../../fs/proc.js';
+import { spawnHelperPid } from '../../toolchain/process-group.js';
 import { RpcServer, type MethodMap } from '../../rpc/server.js';
 import { IdleCollector } from './idle-gc.js';
 import type { DaemonMemory } from '../../protocol/status.js';
@@ -41,10 +42,6 @@ export interface HostedService {
   quiet?(): void;
   /** Its long polls: a client parked on one (`replibuild watch`) keeps no collection off. */
   parkedMethods?: ReadonlySet<string>;
-  /** The pid of its spawn helper while one runs (toolchain/process-group.ts). Asked of the
-   *  service, not imported here: a daemon that starts no program loads no child_process
-   *  (0.35 MB of its RSS). */
-  helperPid?(): number | undefined;
 }
 
 /** The ready handshake's one message, a JSON line on the pipe the launcher passes
@@ -111,13 +108,12 @@ export interface CommonMethodsOptions {
   details(): Record<string, unknown> | Promise<Record<string, unknown>>;
   stopping(): boolean;
   shutdown(): void;
-  helperPid?(): number | undefined;
 }
 
 /** The daemon's memory; its RSS includes the spawn helper's while one runs (its cost). */
-function memory(helperPid?: () => number | undefined): DaemonMemory {
+function memory(): DaemonMemory {
   const m = process.memoryUsage();
-  const helper = helperPid?.();
+  const helper = spawnHelperPid();
   const helperRss = helper === undefined ? 0 : (procRssBytes(helper) ?? 0);
   return { heap_used_bytes: m.heapUsed, heap_total_bytes: m.heapTotal, rss_bytes: m.rss + helperRss, ...(helper === undefined ? {} : { spawn_helper_pid: helper }) };
 }
@@ -137,7 +133,7 @@ export function commonMethods(o: CommonMethodsOptions): MethodMap {
       ...ping(),
       requests_served: o.counters().requestsServed,
       connections: o.counters().openConnections,
-      memory: memory(o.helperPid),
+      memory: memory(),
       details: await o.details(),
     }),
     shutdown: () => {
@@ -243,7 +239,6 @@ export async function runDaemon(createService: (env: DaemonEnv) => Promise<Hoste
         details: () => service!.status(),
         stopping: () => stopping,
         shutdown: () => void shutdown('shutdown requested'),
-        helperPid: service.helperPid,
       }),
     },
   });
