@@ -111,7 +111,7 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 /** The daemon's bundle (scripts/bundle-daemons.mjs), not tsc's daemons/<name>/main.js:
  *  the same code as fewer modules, which a long-lived daemon holds in memory. */
 function daemonMain(name: DaemonName): string {
-  return fileURLToPath(new URL(`../daemon-bundle/${name}.js`, import.meta.url));
+  return fileURLToPath(new URL(`../daemon-bundle/${name}.cjs`, import.meta.url));
 }
 
 function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {

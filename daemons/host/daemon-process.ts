@@ -145,7 +145,17 @@ export function commonMethods(o: CommonMethodsOptions): MethodMap {
   });
 }
 
-export async function runDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): Promise<void> {
+/** Runs the daemon (a daemon's main calls it once). Not a promise to await: the bundles
+ *  are CommonJS (scripts/bundle-daemons.mjs), which has no top-level await; what would
+ *  have escaped it ends the process as it would have. */
+export function runDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): void {
+  startDaemon(createService).catch((e: unknown) => {
+    process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  });
+}
+
+async function startDaemon(createService: (env: DaemonEnv) => Promise<HostedService>): Promise<void> {
   const { name, root, port: wantedPort, readyFd: fd } = parseArgs(process.argv);
   readyFd = fd;
   const paths = projectPaths(root);
