@@ -109,7 +109,7 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 }
 
 /** The daemon's bundle (scripts/bundle-daemons.mjs), not tsc's daemons/<name>/main.js:
- *  the same code as fewer modules, which a long-lived daemon holds in memory. */
+ *  the same code as one CommonJS file, which a long-lived daemon holds in memory. */
 function daemonMain(name: DaemonName): string {
   return fileURLToPath(new URL(`../daemon-bundle/${name}.cjs`, import.meta.url));
 }
