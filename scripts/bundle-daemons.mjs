@@ -48,7 +48,12 @@ await build({
   define: { 'import.meta.url': '__importMetaUrl' },
   banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
-  // tsc's output beside it keeps the source maps; comments and whitespace are what
-  // bundling drops (minifying on top measured no further gain: 0.3 MB in all).
+  // tsc's output beside it keeps the source maps. The source text stays in the daemon's
+  // heap for its life (V8 compiles lazily from it): without whitespace and with shorter
+  // syntax it is a third smaller (orchestrator 710 → 470 KB), and the four daemons were
+  // 2-3 MB lighter at 20 TUs (192.1 → 189.5 MB idle). Names are kept: a stack trace in a
+  // daemon's log still says which function.
+  minifyWhitespace: true,
+  minifySyntax: true,
   sourcemap: false,
 });
