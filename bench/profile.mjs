@@ -139,7 +139,7 @@ async function main() {
       const p = join(daemonProf, f);
       // Which daemon: its profile holds the daemon's entry (its bundle, or tsc's main module).
       const text = readFileSync(p, 'utf8');
-      const name = ['setup', 'discovery', 'compilation', 'orchestrator'].find((d) => text.includes(`daemon-bundle/${d}.js`) || text.includes(`daemons/${d}/main.js`)) ?? f;
+      const name = ['setup', 'discovery', 'compilation', 'orchestrator'].find((d) => text.includes(`daemon-bundle/${d}.cjs`) || text.includes(`daemons/${d}/main.js`)) ?? f;
       print(`daemon ${name} (${o.daemons === 'all' ? 'whole life' : 'restart, no-ops and edits'})`, summarizeProfile(p, root), o.top);
     }
     if (o.keep) console.log(`\nprofiles kept in ${profDir}`);

@@ -1,12 +1,13 @@
 // Starting a project's daemons: clean what is stale, reap what a killed daemon
 // left behind, spawn each detached, and wait for its ready handshake.
 import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { LauncherMessage } from '../daemons/host/daemon-process.js';
 import { projectPaths, type ProjectPaths } from '../daemons/host/paths.js';
 import { PRIVATE_FILE_MODE } from '../fs/private-files.js';
-import { DAEMON_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord, type DaemonRecord } from '../daemons/host/pidfiles.js';
+import { DAEMON_ARG, READY_FD_ARG, ensureDirs, ensureToken, isOurDaemon, readRecord, reapOrphans, removeRecord, type DaemonRecord } from '../daemons/host/pidfiles.js';
 import { DAEMON_NAMES, type DaemonName } from '../config/daemon-names.js';
 import type { DaemonConfig } from '../config/types.js';
 import { probeDaemon } from '../daemons/host/daemon-probe.js';
@@ -14,6 +15,8 @@ import { UserError } from '../daemons/common/user-error.js';
 import { stopDaemon } from './stopper.js';
 
 const READY_TIMEOUT_MS = 20_000;
+/** The daemon's file descriptor of the ready pipe: the first after stdio. */
+const READY_FD = 3;
 
 export type StartOutcome =
   | { name: DaemonName; state: 'started'; pid: number; port: number; ms: number }
@@ -106,9 +109,9 @@ export function daemonEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessE
 }
 
 /** The daemon's bundle (scripts/bundle-daemons.mjs), not tsc's daemons/<name>/main.js:
- *  the same code as fewer modules, which a long-lived daemon holds in memory. */
+ *  the same code as one CommonJS file, which a long-lived daemon holds in memory. */
 function daemonMain(name: DaemonName): string {
-  return fileURLToPath(new URL(`../daemon-bundle/${name}.js`, import.meta.url));
+  return fileURLToPath(new URL(`../daemon-bundle/${name}.cjs`, import.meta.url));
 }
 
 function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promise<{ pid: number; port: number }> {
@@ -117,12 +120,14 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
   const logStart = fstatSync(logFd).size;
   const tail = () => tailFile(paths.logFile(name), 15, logStart);
   try {
-    const child = spawn(process.execPath, [...daemonNodeFlags(name), daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port)], {
+    const args = [...daemonNodeFlags(name), daemonMain(name), DAEMON_ARG, name, '--project', paths.root, '--port', String(port), READY_FD_ARG, String(READY_FD)];
+    const child = spawn(process.execPath, args, {
       cwd: paths.root,
       detached: true, // its own session: a Ctrl-C in the user's shell or a finished `make` must not take it down
-      stdio: ['ignore', logFd, logFd, 'ipc'],
+      stdio: ['ignore', logFd, logFd, 'pipe'], // fd 3 (READY_FD): the ready handshake
       env: daemonEnv(),
     });
+    const pipe = child.stdio[READY_FD] as Readable;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         done();
@@ -136,24 +141,44 @@ function spawnDaemon(paths: ProjectPaths, name: DaemonName, port: number): Promi
       const done = () => {
         clearTimeout(timer);
         child.removeAllListeners();
+        pipe.removeAllListeners();
+        pipe.on('error', () => {}); // its end is the daemon's business now
+        pipe.destroy();
       };
-      child.on('message', (m: LauncherMessage) => {
+      let text = '';
+      pipe.setEncoding('utf8');
+      pipe.on('data', (chunk: string) => {
+        text += chunk;
+        const nl = text.indexOf('\n');
+        if (nl < 0) return;
         done();
+        let m: LauncherMessage;
+        try {
+          m = JSON.parse(text.slice(0, nl)) as LauncherMessage;
+        } catch {
+          return reject(new DaemonStartError(name, `unreadable ready handshake: ${text.slice(0, 200)}`, tail()));
+        }
         if (m.type === 'ready') {
-          if (child.connected) child.disconnect();
           child.unref();
           resolve({ pid: m.pid, port: m.port });
         } else {
           reject(new DaemonStartError(name, m.message, tail()));
         }
       });
+      pipe.on('error', () => {}); // an exit says why
       child.on('error', (e) => {
         done();
         reject(new DaemonStartError(name, e.message, ''));
       });
+      // 'exit' can come before the pipe's last data (a daemon that writes why it failed and
+      // exits): the pipe's close, which follows it, decides.
       child.on('exit', (code, signal) => {
-        done();
-        reject(new DaemonStartError(name, `exited (${signal ?? `code ${code}`}) before it was ready`, tail()));
+        const exited = () => {
+          done();
+          reject(new DaemonStartError(name, `exited (${signal ?? `code ${code}`}) before it was ready`, tail()));
+        };
+        if (pipe.closed) exited();
+        else pipe.once('close', exited);
       });
     });
   } finally {

@@ -2,6 +2,7 @@
 // already written what led up to it.
 import { appendFileSync } from 'node:fs';
 import { PRIVATE_FILE_MODE } from '../../fs/private-files.js';
+import { isoTime } from './iso-time.js';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 
@@ -14,7 +15,7 @@ export interface Logger {
 
 export function fileLogger(file: string, name: string): Logger {
   const write = (level: LogLevel, msg: string) => {
-    const line = `${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} [${name}:${process.pid}] ${msg}\n`;
+    const line = `${isoTime()} ${level.toUpperCase().padEnd(5)} [${name}:${process.pid}] ${msg}\n`;
     try {
       appendFileSync(file, line, { mode: PRIVATE_FILE_MODE });
     } catch {

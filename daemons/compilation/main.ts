@@ -7,7 +7,7 @@ import { CompileRequestGuard } from './job-guard.js';
 import { compilationMethods } from './server.js';
 import { useSpawnHelper } from '../../toolchain/process-group.js';
 
-await runDaemon(async (env) => {
+runDaemon(async (env) => {
   // Compilers started from a small helper: a fork of this daemon costs the compilers'
   // cores more CPU the bigger its heap (toolchain/spawner.ts). REPLIBUILD_SPAWN_HELPER=0
   // starts them here, as before.

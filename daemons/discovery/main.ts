@@ -7,7 +7,7 @@ import { DiscoveryHost } from './host.js';
 import { discoveryMethods } from './server.js';
 import type { discoveryTable } from '../../protocol/methods.js';
 
-await runDaemon(async (env) => {
+runDaemon(async (env) => {
   const config = loadDaemonConfig(env.root);
   const setup = new SetupPeer(env.root, config.enabled.setup, env.log);
   const host = new DiscoveryHost(env.root, setup, env.log);

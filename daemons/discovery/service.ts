@@ -19,6 +19,7 @@ import { OutsideHashes } from './outside-hashes.js';
 import { TreeReconciler } from './tree-reconciler.js';
 import { startTreeWatcher, type TreeWatcher } from './watcher.js';
 import { isPlainRelative } from '../../fs/plain-path.js';
+import { isoTime } from '../common/iso-time.js';
 
 export type { Change, ChangeKind, ChangesResult, DiscoveryStatus, ShadowHit } from './types.js';
 
@@ -489,7 +490,7 @@ export class DiscoveryService {
         journal_id: this.journal.id,
         epoch: this.journal.epoch,
         clean: this.cleanClose,
-        saved_at: new Date().toISOString(),
+        saved_at: isoTime(),
         journal: this.journal.snapshot(),
       };
       return persistedStatePieces(head, this.index, this.graph.entries());

@@ -22,6 +22,10 @@ export interface DaemonRecord {
 /** argv marker of a daemon process; lets us tell our daemon from a process that reused its pid. */
 export const DAEMON_ARG = '--replibuild-daemon';
 
+/** argv flag naming the file descriptor of the launcher's ready pipe (daemon-process.ts,
+ *  LauncherMessage): one JSON line, then the daemon closes it. */
+export const READY_FD_ARG = '--ready-fd';
+
 export function readToken(paths: ProjectPaths): string | null {
   try {
     const t = readFileSync(paths.token, 'utf8').trim();

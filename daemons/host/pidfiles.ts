@@ -12,7 +12,7 @@ import { isSameProcess } from '../../fs/proc.js';
 
 // Reading records is on the no-op build's path and lives in daemon-records.ts, without
 // this module's writers (and the crypto and fs/promises they load).
-export { DAEMON_ARG, isOurDaemon, readRecord, readToken, type DaemonRecord } from './daemon-records.js';
+export { DAEMON_ARG, READY_FD_ARG, isOurDaemon, readRecord, readToken, type DaemonRecord } from './daemon-records.js';
 
 /** Contents of .replibuild/pids/<name>.children.json: processes the daemon spawned and still owns. */
 export interface ChildRecord {

@@ -8,6 +8,7 @@ import { TRACE_VERSION, type BuildTrace, type HeaderCost, type RebuildReason, ty
 import type { ResolvedTarget } from '../../config/types.js';
 import type { BuildPlan, TuPlan } from './planner.js';
 import { byCodeUnit } from '../../config/glob.js';
+import { isoTime } from '../common/iso-time.js';
 
 /** A job slot held by a running step. */
 export interface Slot {
@@ -24,7 +25,7 @@ export class TraceRecorder {
   private readonly steps: TraceStep[] = [];
   private readonly busy = new Map<number, Slot>();
   private readonly headerMs = new Map<string, { ms: number; includers: number }>();
-  private readonly startedAt = new Date().toISOString();
+  private readonly startedAt = isoTime();
   private targets: readonly ResolvedTarget[] = [];
   private tus = 0;
   private upToDate = 0;
@@ -160,7 +161,7 @@ export function stepFreeTrace(o: { build_dir: string; targets: string[]; tus: nu
     version: TRACE_VERSION,
     id: 0,
     build_id: randomUUID(),
-    started_at: new Date(Date.now() - o.summary.seconds * 1000).toISOString(),
+    started_at: isoTime(Date.now() - o.summary.seconds * 1000),
     build_dir: o.build_dir,
     targets: o.targets,
     jobs: 0,

@@ -3,7 +3,7 @@ import { runDaemon } from '../host/daemon-process.js';
 import { openOrchestrator } from '../host/open-orchestrator.js';
 import { orchestratorMethods } from './server.js';
 
-await runDaemon(async (env) => {
+runDaemon(async (env) => {
   const orchestrator = await openOrchestrator({
     root: env.root,
     log: env.log,

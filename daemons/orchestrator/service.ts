@@ -30,6 +30,7 @@ import { selectTargets } from './planner.js';
 import { keepPlan, planFromLast, prepareReaders, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { nextTurn } from '../../cache/next-turn.js';
+import { isoTime } from '../common/iso-time.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {
@@ -88,9 +89,8 @@ export class OrchestratorService implements OrchestratorApi {
   private configsHeld = 0;
   /** The newest setup generation seen: discovery re-derives its watch scope when it has another. */
   private configGeneration: number | undefined;
-  /** The config the last build ran with (or failed on): the queue's settings and the
-   *  default profile of the next request come from it, so a build asks setup at most
-   *  once, and a no-op not at all (journal-point.ts, configStillHolds). */
+  /** The config the last build ran with (or failed on): the queue's settings and the default profile of the
+   *  next request come from it, so a build asks setup at most once, and a no-op not at all (configStillHolds). */
   private lastConfig: ConfigSnapshot | null = null;
   /** Work a build leaves for after its answer (its journal point, the hash cache's save,
    *  telling discovery the new deps): only speed depends on it, so the client does not
@@ -131,7 +131,7 @@ export class OrchestratorService implements OrchestratorApi {
       signal,
       onQueued: (position) => onEvent({ type: 'queued', position }),
     });
-    this.last = { ok: summary.ok, seconds: summary.seconds, finished: new Date().toISOString(), ...(summary.pch ? { pch: summary.pch } : {}) };
+    this.last = { ok: summary.ok, seconds: summary.seconds, finished: isoTime(), ...(summary.pch ? { pch: summary.pch } : {}) };
     if (summary.trace === undefined && !summary.ok) {
       // Stopped before planning (a bad config, no compiler, an unknown target): `why`
       // and `report` say so, rather than show an older build as the last one.
