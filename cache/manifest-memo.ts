@@ -49,7 +49,8 @@ export class ManifestMemo {
     private readonly maxEntries: number,
     memoBytes: number,
   ) {
-    this.memo = trimmableLru(memoBytes, (m) => m.bytes);
+    // One manifest per TU: a build larger than the memo keeps only a window (bounded-lru.ts).
+    this.memo = trimmableLru(memoBytes, (m) => m.bytes, memoBytes / 32);
   }
 
   /** Drops memos that overflowed during the last build (bounded-lru.ts). */

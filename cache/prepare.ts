@@ -15,8 +15,9 @@ const MAX_ARGS_MEMO = 4096;
 
 export class TuPreparer {
   /** analyzeArgs, remembered per command line: a build asks the same few hundred
-   *  times, and the analysis is a pure function of the arguments. */
-  private readonly argsMemo = trimmableLru<string, ArgsAnalysis>(MAX_ARGS_MEMO);
+   *  times, and the analysis is a pure function of the arguments. One entry per TU:
+   *  a build larger than the memo keeps only a window (bounded-lru.ts). */
+  private readonly argsMemo = trimmableLru<string, ArgsAnalysis>(MAX_ARGS_MEMO, undefined, MAX_ARGS_MEMO / 32);
 
   constructor(
     private readonly files: FileInfoCache,

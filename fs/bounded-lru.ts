@@ -26,8 +26,15 @@ export interface Trimmable {
 
 export type TrimmableLru<K extends {}, V extends {}> = LRUCache<K, V> & Trimmable;
 
-/** An LRU bounded by `maxSize` as `size` measures each entry (default: 1, a count). */
-export function trimmableLru<K extends {}, V extends {}>(maxSize: number, size: (v: V, k: K) => number = one): TrimmableLru<K, V> {
+/** An LRU bounded by `maxSize` as `size` measures each entry (default: 1, a count).
+ *  `window` (same units) is for a memo of per-TU entries, each asked again only
+ *  within its own compile (a TU's args, manifest, content location): once such a
+ *  memo overflowed, the build is larger than it and what it holds is dead weight for
+ *  the rest of that build (and dropped when idle anyway), so until the next
+ *  dropIfOverflowed it keeps only the `window` most recent entries. Without this,
+ *  every per-TU memo sits full at once through a big cold build (~15 MB of the
+ *  compilation daemon's peak at 20,000 TUs). A build that fits fills it as before. */
+export function trimmableLru<K extends {}, V extends {}>(maxSize: number, size: (v: V, k: K) => number = one, window?: number): TrimmableLru<K, V> {
   let overflowed = false;
   const lru = new LRUCache<K, V>({
     maxSize: Math.max(1, maxSize),
@@ -36,6 +43,15 @@ export function trimmableLru<K extends {}, V extends {}>(maxSize: number, size: 
       if (reason === 'evict') overflowed = true;
     },
   });
+  if (window !== undefined) {
+    const keep = Math.max(1, window);
+    const set = lru.set.bind(lru);
+    lru.set = (k, v, o) => {
+      set(k, v, o);
+      if (overflowed) while (lru.calculatedSize > keep && lru.size > 1) lru.pop();
+      return lru;
+    };
+  }
   return Object.assign(lru, {
     dropIfOverflowed(): boolean {
       const was = overflowed;

@@ -84,9 +84,9 @@ export const TOUCH_EVERY_MS = 30_000;
 export class LocalTier implements CacheTier {
   readonly name = 'local';
   readonly writable = true;
-  private readonly located = trimmableLru<string, Located>(MAX_LOCATED);
+  private readonly located = trimmableLru<string, Located>(MAX_LOCATED, undefined, MAX_LOCATED / 32);
   /** Content files marked as used by a hit, and when (Date.now()). */
-  private readonly touched = trimmableLru<string, number>(2 * MAX_LOCATED);
+  private readonly touched = trimmableLru<string, number>(2 * MAX_LOCATED, undefined, MAX_LOCATED / 16);
 
   /** Drops memos that overflowed during the last build (bounded-lru.ts). */
   trimOverflowed(): void {
