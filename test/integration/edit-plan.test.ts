@@ -27,17 +27,29 @@ const TOML = (includeDirs: string[]) =>
 
 const MAIN = '#include <cstdio>\nint a();\nint b();\nint main() { std::printf("%d %d\\n", a(), b()); }\n';
 
+const PLAIN = { 'replibuild.toml': TOML([]), 'src/main.cpp': MAIN, 'src/a.cpp': 'int a() { return 1; }\n', 'src/b.cpp': 'int b() { return 2; }\n' };
+/** a.cpp reads a.h, b.cpp reads b.h. */
+const TWO_HEADERS = {
+  'replibuild.toml': TOML(['include']),
+  'src/main.cpp': MAIN,
+  'src/a.cpp': '#include "a.h"\nint a() { return A; }\n',
+  'src/b.cpp': '#include "b.h"\nint b() { return B; }\n',
+  'include/a.h': '#define A 1\n',
+  'include/b.h': '#define B 2\n',
+};
+
 describe('an edit planned from the last build', () => {
-  it('compiles again an object deleted by hand that the edit\'s link needs, instead of failing the link', async () => {
-    const p = newProject({
-      'replibuild.toml': TOML([]),
-      'src/main.cpp': MAIN,
-      'src/a.cpp': 'int a() { return 1; }\n',
-      'src/b.cpp': 'int b() { return 2; }\n',
-    });
+  /** The project's daemons started and its first build done, past the racy window. */
+  async function built(files: Record<string, string>) {
+    const p = newProject(files);
     expect(cliSync(['start'], p).code).toBe(0);
     await pastRacyWindow();
     expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    return p;
+  }
+
+  it('compiles again an object deleted by hand that the edit\'s link needs, instead of failing the link', async () => {
+    const p = await built(PLAIN);
     rmSync(join(p.root, 'build/obj/app/src/a.cpp.o'));
     p.write('src/b.cpp', 'int b() { return 20; }\n');
     const before = editPlans(p);
@@ -52,15 +64,7 @@ describe('an edit planned from the last build', () => {
   });
 
   it('an edit whose link fails with every object there fails as a link failure, not planned again', async () => {
-    const p = newProject({
-      'replibuild.toml': TOML([]),
-      'src/main.cpp': MAIN,
-      'src/a.cpp': 'int a() { return 1; }\n',
-      'src/b.cpp': 'int b() { return 2; }\n',
-    });
-    expect(cliSync(['start'], p).code).toBe(0);
-    await pastRacyWindow();
-    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const p = await built(PLAIN);
     const before = editPlans(p);
     p.write('src/b.cpp', 'int not_b() { return 2; }\n');
     const r = compileJson(p);
@@ -70,17 +74,7 @@ describe('an edit planned from the last build', () => {
   });
 
   it('compiles exactly the TUs that read an edited source or header', async () => {
-    const p = newProject({
-      'replibuild.toml': TOML(['include']),
-      'src/main.cpp': MAIN,
-      'src/a.cpp': '#include "a.h"\nint a() { return A; }\n',
-      'src/b.cpp': '#include "b.h"\nint b() { return B; }\n',
-      'include/a.h': '#define A 1\n',
-      'include/b.h': '#define B 2\n',
-    });
-    expect(cliSync(['start'], p).code).toBe(0);
-    await pastRacyWindow();
-    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const p = await built(TWO_HEADERS);
     const before = editPlans(p);
 
     p.write('include/a.h', '#define A 10\n');
@@ -104,17 +98,7 @@ describe('an edit planned from the last build', () => {
   });
 
   it('follows what a TU reads from one edit to the next: a header it took up since is seen', async () => {
-    const p = newProject({
-      'replibuild.toml': TOML(['include']),
-      'src/main.cpp': MAIN,
-      'src/a.cpp': '#include "a.h"\nint a() { return A; }\n',
-      'src/b.cpp': '#include "b.h"\nint b() { return B; }\n',
-      'include/a.h': '#define A 1\n',
-      'include/b.h': '#define B 2\n',
-    });
-    expect(cliSync(['start'], p).code).toBe(0);
-    await pastRacyWindow();
-    expect(compile(p)).toMatchObject({ compiled: 3, linked: 1 });
+    const p = await built(TWO_HEADERS);
     const before = editPlans(p);
     p.write('include/a.h', '#define A 10\n');
     expect(compile(p)).toMatchObject({ compiled: 1, upToDate: 2 });
