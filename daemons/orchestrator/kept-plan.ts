@@ -2,8 +2,10 @@
 // TUs keep no compile job: at 5,000 tiny TUs the jobs (an object, an argument array and
 // a depfile path each, about 300 bytes) were 1.5 MB of the idle heap, and an edit
 // compiles a handful of them. A kept TU makes its job again when asked, from the
-// config and target it was planned with, as the planner made it (compileJobFor); only
-// the job's build_id, which the edit sets anew, is not the one it was planned with.
+// config, target and build it was planned with, as the planner made it (compileJobFor).
+// The build itself runs from the kept plan too (build-engine.ts, onPlan): a cold build
+// at 20,000 TUs then never holds 20,000 jobs at once, only those it has in flight (an
+// edit sets the build_id of the few it compiles anew).
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { CompileJob } from '../../protocol/build.js';
 import type { RebuildReason } from '../../protocol/trace.js';
@@ -11,6 +13,13 @@ import { compileJobFor } from '../../toolchain/compile-args.js';
 import type { BuildPlan, TuPlan } from './planner.js';
 
 /** A kept plan's TU, without its job. Whether it was dirty is kept: edit-plan.ts reads it. */
+/** What a target's kept TUs were planned with: one per target, shared by its TUs. */
+interface KeptFrom {
+  readonly config: ProjectConfig;
+  readonly target: ResolvedTarget;
+  readonly opts: { build_id?: string };
+}
+
 class KeptTu implements TuPlan {
   readonly target: string;
   readonly source: string;
@@ -22,8 +31,7 @@ class KeptTu implements TuPlan {
 
   constructor(
     tu: TuPlan,
-    private readonly config: ProjectConfig,
-    private readonly resolved: ResolvedTarget,
+    private readonly from: KeptFrom,
   ) {
     this.target = tu.target;
     this.source = tu.source;
@@ -35,19 +43,20 @@ class KeptTu implements TuPlan {
   }
 
   get job(): CompileJob {
-    return compileJobFor(this.config, this.resolved, this.source);
+    return compileJobFor(this.from.config, this.from.target, this.source, this.from.opts);
   }
 }
 
-/** `plan` as kept after its build: its TUs without their jobs. A plan with precompiled
- *  headers is kept as it is (an edit plans it in full anyway). The build itself goes on
- *  with `plan`, whose TUs keep theirs (until it ends, a cold build holds both). */
-export function keptTusOf(plan: BuildPlan, config: ProjectConfig): BuildPlan {
+/** `plan` as kept for its build and after it: its TUs without their jobs, each made
+ *  again (with `build_id`, the build's) when asked. A plan with precompiled headers is
+ *  kept as it is (an edit plans it in full anyway; its TUs' jobs change as they compile). */
+export function keptTusOf(plan: BuildPlan, config: ProjectConfig, build_id?: string): BuildPlan {
   if (plan.pch_uses.length > 0 || plan.pchs.length > 0) return plan;
-  const targets = new Map(plan.targets.map((t) => [t.name, t]));
+  const opts = build_id !== undefined ? { build_id } : {};
+  const from = new Map(plan.targets.map((t) => [t.name, { config, target: t, opts }]));
   const tus = plan.tus.map((tu) => {
-    const t = targets.get(tu.target);
-    return tu instanceof KeptTu || tu.pch !== undefined || !t ? tu : new KeptTu(tu, config, t);
+    const f = from.get(tu.target);
+    return tu instanceof KeptTu || tu.pch !== undefined || !f ? tu : new KeptTu(tu, f);
   });
   return { ...plan, tus };
 }

@@ -39,4 +39,22 @@ describe('keptTusOf', () => {
     const again = keptTusOf({ ...plan, tus: kept.tus }, config);
     again.tus.forEach((k, i) => expect(k).toBe(kept.tus[i]));
   });
+
+  it('makes the job with the build id it is kept for: the build runs from the kept plan', async () => {
+    const plan = await planBuild({
+      config,
+      targets: [],
+      state: BuildState.empty('/p'),
+      compiler: { id: 'cxx1' },
+      cCompiler: { id: 'cc1' },
+      hasher: { hash: async () => null },
+      build_id: 'b1',
+    });
+    const kept = keptTusOf(plan, config, 'b1');
+    kept.tus.forEach((k, i) => {
+      expect(Object.keys(k)).not.toContain('job');
+      expect(k.job).toEqual(plan.tus[i]!.job);
+      expect(k.job.build_id).toBe('b1');
+    });
+  });
 });
