@@ -32,7 +32,7 @@
 // the idle ones only (under --compact-on-every-full-gc, discovery's start scan at
 // 20,000 TUs peaked at 134 MB instead of 97).
 
-import { setFlagsFromString } from 'node:v8';
+import { createRequire } from 'node:module';
 
 /** Quiet time after the last request before the first collection. */
 const IDLE_MS = 2000;
@@ -71,6 +71,7 @@ export class IdleCollector {
   ) {
     const g = (globalThis as { gc?: () => void }).gc;
     this.gc = gc ?? (typeof g === 'function' ? () => collect(g) : null);
+    if (!gc && this.gc) loadFlagSetter();
   }
 
   /** Work happened: collect once it has been quiet for idleMs, and again shrinkMs later. */
@@ -111,15 +112,25 @@ export class IdleCollector {
 const STEP_GAIN = 1024 * 1024;
 
 /** Whether the daemon runs with V8's optimize-for-size mode throughout (--lite-mode implies
- *  it): then it must not be switched off after a collection. */
+ *  it: setup, discovery and compilation, client/launcher.ts): every full collection then
+ *  compacts so, and the mode must not be switched off after one. */
 const ALWAYS_FOR_SIZE = process.execArgv.some((a) => a === '--lite-mode' || a === '--optimize-for-size');
+
+/** node:v8's flag setter, loaded only where the mode must be switched on for a collection
+ *  (the orchestrator): the module costs 0.3 MB of RSS in each process that loads it. */
+let setFlags: ((flags: string) => void) | null = null;
+function loadFlagSetter(): void {
+  // Not import(): in a daemon's CommonJS bundle that would start Node's ES module loader.
+  if (!ALWAYS_FOR_SIZE) setFlags ??= (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).setFlagsFromString;
+}
 
 /** A full collection by `gc` in V8's optimize-for-size mode, which compacts (above). The
  *  V8 flag is read at each collection, so it is set for this one only. True: the heap's
  *  committed size fell by STEP_GAIN or more, so another step may free more. */
 function collect(gc: () => void): boolean {
   const before = process.memoryUsage().heapTotal;
-  if (ALWAYS_FOR_SIZE) gc();
+  const setFlagsFromString = setFlags;
+  if (!setFlagsFromString) gc(); // the mode is on throughout
   else {
     setFlagsFromString('--optimize-for-size');
     try {
