@@ -51,6 +51,8 @@ export class IdleCollector {
   private left = 0;
   /** Compaction steps the pending timer follows (0: it waits for a collection itself). */
   private steps = 0;
+  /** When the second collection is due (Date.now()). */
+  private secondAt = 0;
   /** The collector; returns true when its collection freed enough that one more compaction
    *  step is worth running (collect()). */
   private readonly gc: (() => unknown) | null;
@@ -92,11 +94,17 @@ export class IdleCollector {
       this.timer = null;
       // A full collection in the middle of a cold build takes a core from its compilers.
       if (this.busy()) return this.schedule(this.idleMs, 2, 0);
-      if (left === 2 && steps === 0) this.onQuiet?.();
+      if (left === 2 && steps === 0) {
+        this.onQuiet?.();
+        // Counted from the first collection, not its last step: the steps allocate next
+        // to nothing, so V8's window sees idle time all the same, and the young
+        // generation comes back as soon as it would without them.
+        this.secondAt = Date.now() + this.shrinkMs;
+      }
       this.collections++;
       const more = this.gc!() === true;
       if (more && steps < MAX_STEPS) this.schedule(this.stepMs, left, steps + 1);
-      else if (left > 1) this.schedule(this.shrinkMs, left - 1, 0);
+      else if (left > 1) this.schedule(Math.max(0, this.secondAt - Date.now()), left - 1, 0);
     }, ms);
     // Never the reason a daemon stays up.
     this.timer.unref();

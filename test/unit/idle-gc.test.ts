@@ -97,6 +97,21 @@ describe('IdleCollector', () => {
     c.stop();
   });
 
+  it('the second collection is due a quiet while after the first, however long its steps took', async () => {
+    const at: number[] = [];
+    let more = 6;
+    const t0 = Date.now();
+    const c = new IdleCollector(20, () => (at.push(Date.now() - t0), more-- > 0), 600, 40);
+    c.activity();
+    await sleep(1000);
+    // The first collection at ~20 ms, six steps 40 ms apart, the last at ~260 ms; the second
+    // collection at ~620 ms, not 600 ms after that step.
+    expect(at).toHaveLength(8);
+    expect(at[7]! - at[0]!).toBeGreaterThanOrEqual(595);
+    expect(at[7]! - at[6]!).toBeLessThan(500);
+    c.stop();
+  });
+
   it('activity while stepping starts over from the first collection', async () => {
     let runs = 0;
     const c = new IdleCollector(80, () => (runs++, true), 100000, 30);
