@@ -75,8 +75,9 @@ export interface RunBuildOptions {
   handOff?: { cancelQueued(): void };
   /** A plan made already (edit-plan.ts): used instead of planning. */
   plan?: BuildPlan;
-  /** Told the plan the build runs, before it compiles anything. */
-  onPlan?: (plan: BuildPlan) => void;
+  /** Told the plan before anything compiles; the plan it returns (the same TUs, held
+   *  more lightly: kept-plan.ts) is the one the build runs, so the planned one can go. */
+  onPlan?: (plan: BuildPlan) => BuildPlan | void;
 }
 
 export const BUILD_CANCELLED = 'build cancelled';
@@ -145,7 +146,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       throw e;
     }
   }
-  opts.onPlan?.(plan);
+  plan = opts.onPlan?.(plan) ?? plan;
   counts.upToDate = plan.tus.length - plan.dirty_tus;
   emit({ type: 'plan', total_tus: plan.tus.length, dirty_tus: plan.dirty_tus, links: plan.relinks });
 

@@ -46,9 +46,10 @@ export interface EditPlanInput {
   build_id: string;
 }
 
-/** What the orchestrator keeps of a build's plan (kept-plan.ts). */
-export function keepPlan(plan: BuildPlan, config: ProjectConfig, targets: string, compilersId: string): KeptPlan {
-  const kept = keptTusOf(plan, config);
+/** What the orchestrator keeps of a build's plan (kept-plan.ts); `build_id`: the build's,
+ *  which runs from the kept plan (its TUs' jobs carry it). */
+export function keepPlan(plan: BuildPlan, config: ProjectConfig, targets: string, compilersId: string, build_id: string): KeptPlan {
+  const kept = keptTusOf(plan, config, build_id);
   // The same TUs in the same order: an edit's readers carry to the next edit.
   const readers = readersOf.get(plan);
   if (readers && kept !== plan) readersOf.set(kept, readers);

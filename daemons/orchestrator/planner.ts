@@ -28,6 +28,7 @@ import { withPch } from '../../toolchain/pch-jobs.js';
 import { compactJob } from './compact-strings.js';
 import { startWindowed } from './start-window.js';
 import { StringPool } from '../common/string-pool.js';
+import { KeptTu, keptFrom, type KeptFrom, type TuFacts } from './kept-plan.js';
 
 export class UnknownTargetError extends Error {
   constructor(
@@ -303,19 +304,25 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
   });
   const usable = new Set(pchs.filter((_, i) => pch_uses[i]!.used).map((p) => p.pch!));
 
-  // The plan outlives the build (kept for the next edit): its jobs share their strings.
+  // A TU with a precompiled header holds its jobs (they change as it compiles: pch-steps.ts),
+  // sharing their strings; any other makes its job when asked (kept-plan.ts): 20,000 jobs
+  // held from the plan to the build's end were its peak.
   const pool = new StringPool();
-  const tuSpecs = targets.flatMap((t): Omit<TuPlan, 'dirty' | 'reason'>[] => {
+  type Spec = TuFacts & { from: KeptFrom } & Partial<Pick<TuPlan, 'job' | 'pch' | 'plain'>>;
+  const tuSpecs = targets.flatMap((t): Spec[] => {
     const seen = new Set<string>();
+    const from = keptFrom(config, t, input.build_id);
     return t.sources.flatMap((source) => {
-      const plain = compactJob(compileJobFor(config, t, source, input.build_id !== undefined ? { build_id: input.build_id } : {}), pool);
-      if (seen.has(plain.object)) return [];
-      seen.add(plain.object);
+      const made = compileJobFor(config, t, source, from.opts);
+      if (seen.has(made.object)) return [];
+      seen.add(made.object);
       const compiler_id = compilerOf(compilers, source);
       const node = input.pch?.nodeFor(t.name, source);
-      const job = node && usable.has(node) ? withPch(plain, node.header, node.gch) : plain;
-      const spec = { target: t.name, source, object: job.object, job, compiler_id, command_hash: compileCommandHash(job, compiler_id) };
-      return [job === plain ? spec : { ...spec, pch: node!, plain }];
+      const spec = { target: t.name, source, object: made.object, compiler_id, from };
+      if (!node || !usable.has(node)) return [{ ...spec, command_hash: compileCommandHash(made, compiler_id) }];
+      const plain = compactJob(made, pool);
+      const job = withPch(plain, node.header, node.gch);
+      return [{ ...spec, command_hash: compileCommandHash(job, compiler_id), job, pch: node, plain }];
     });
   });
   const rebuiltPchs = new Set(pchs.filter((p) => p.dirty).map((p) => p.pch!));
@@ -326,7 +333,7 @@ export async function planBuild(input: PlanInput): Promise<BuildPlan> {
         let reason = await tuReason(s, state.getObject(s.object), s.compiler_id, once, input);
         // Its PCH is about to change: whatever its own files say, it compiles again after.
         if (reason === null && s.pch && rebuiltPchs.has(s.pch)) reason = { kind: 'pch-rebuilt', header: s.pch.header };
-        return tuPlanOf(s, reason);
+        return s.job ? tuPlanOf({ ...s, job: s.job }, reason) : new KeptTu(s, reason, s.from);
       },
       REASON_WINDOW,
     ),

@@ -336,7 +336,7 @@ export class OrchestratorService implements OrchestratorApi {
         unchanged,
         forceDirty,
         ...(plan ? { plan } : {}),
-        onPlan: (p) => (run.kept = keepPlan(p, config, JSON.stringify(req.targets), compilersId)),
+        onPlan: (p) => (run.kept = keepPlan(p, config, JSON.stringify(req.targets), compilersId, build_id)).plan,
         ...(inFlight ? { max_in_flight: await inFlight } : {}),
         onEvent: (e) => {
           this.track(e);

@@ -73,12 +73,55 @@ describe('IdleCollector', () => {
     c.stop();
   });
 
-  it('tries once more, soon, when the second collection could not compact', async () => {
-    const asked: boolean[] = [];
-    const c = new IdleCollector(40, (compact) => (asked.push(compact), !compact), 100);
+  it('steps on soon after a collection that gave back pages, until one gives back none', async () => {
+    let more = 3; // collections that give back pages
+    let runs = 0;
+    const c = new IdleCollector(40, () => (runs++, more-- > 0), 300, 10);
     c.activity();
-    await sleep(900);
-    expect(asked).toEqual([false, true, true]);
+    await sleep(200);
+    // The first collection and two steps gave back pages; the third step did not.
+    expect(runs).toBe(4);
+    await sleep(400);
+    // The second collection, which gave back nothing.
+    expect(runs).toBe(5);
+    c.stop();
+  });
+
+  it('a step stops at a bound even when every collection gives back pages', async () => {
+    let runs = 0;
+    const c = new IdleCollector(20, () => (runs++, true), 100000, 5);
+    c.activity();
+    await sleep(400);
+    expect(runs).toBeGreaterThan(2);
+    expect(runs).toBeLessThan(20);
+    c.stop();
+  });
+
+  it('the second collection is due a quiet while after the first, however long its steps took', async () => {
+    const at: number[] = [];
+    let more = 6;
+    const t0 = Date.now();
+    const c = new IdleCollector(20, () => (at.push(Date.now() - t0), more-- > 0), 600, 40);
+    c.activity();
+    await sleep(1000);
+    // The first collection at ~20 ms, six steps 40 ms apart, the last at ~260 ms; the second
+    // collection at ~620 ms, not 600 ms after that step.
+    expect(at).toHaveLength(8);
+    expect(at[7]! - at[0]!).toBeGreaterThanOrEqual(595);
+    expect(at[7]! - at[6]!).toBeLessThan(500);
+    c.stop();
+  });
+
+  it('activity while stepping starts over from the first collection', async () => {
+    let runs = 0;
+    const c = new IdleCollector(80, () => (runs++, true), 100000, 30);
+    c.activity();
+    await sleep(100);
+    expect(runs).toBe(1);
+    c.activity();
+    await sleep(60);
+    // The step 30 ms after the first collection waits, with everything, for 80 ms quiet.
+    expect(runs).toBe(1);
     c.stop();
   });
 });
