@@ -69,19 +69,21 @@ describe('lean TCP connection', () => {
   });
 
   it('holds writes while corked and sends them in order once uncorked', async () => {
-    let server = '';
-    const done = new Promise<void>((r) => void listen((s) => s.on('data', (d) => (server += d)).on('end', r)).then(async ({ port }) => {
-      const w = await open(port);
-      w.cork();
-      w.write('a');
-      w.write('b');
-      expect(server).toBe('');
-      w.uncork();
-      w.write('c');
-      setTimeout(() => w.destroy(), 50);
-    }));
-    await done;
-    expect(server).toBe('abc');
+    let got = '';
+    let ended!: () => void;
+    const end = new Promise<void>((r) => (ended = r));
+    const { port } = await listen((s) => s.on('data', (d) => (got += d)).on('close', ended));
+    const w = await open(port);
+    w.cork();
+    w.write('a');
+    w.write('b');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(got).toBe(''); // nothing left while corked
+    w.uncork();
+    w.write('c');
+    w.destroy();
+    await end;
+    expect(got).toBe('abc');
   });
 
   it('fails a connection to a closed port as node:net does (ECONNREFUSED)', async () => {
