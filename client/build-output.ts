@@ -2,12 +2,13 @@
 // (or a live [n/N] line on a TTY), the compiler's diagnostics verbatim on stderr,
 // and a closing line; or, with --json, one summary object and nothing else on stdout.
 import type { BuildEvent, BuildSummary } from '../protocol/build.js';
+import type { TextOut } from './stdio.js';
 
 export interface OutputOptions {
   json: boolean;
   verbose: boolean;
-  stdout: NodeJS.WriteStream;
-  stderr: NodeJS.WriteStream;
+  stdout: TextOut;
+  stderr: TextOut;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;

@@ -190,17 +190,22 @@ async function main(argv: string[]): Promise<number> {
   return (exec as Runner)();
 }
 
-main(process.argv).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (e: unknown) => {
-    if (isUserError(e)) {
-      console.error(`replibuild: ${e.message}`);
-      process.exitCode = e.exitCode;
-    } else {
-      console.error(`replibuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      process.exitCode = 70;
-    }
-  },
-);
+/** Ends the process now that main has settled: every command has awaited its own work
+ *  by then, and a natural exit would tear the whole heap and isolate down first (about
+ *  half a millisecond of CPU, on every build's path). Only on Linux, where a write to
+ *  stdout or stderr (a file, a pipe or a terminal) has completed when it returns; where
+ *  Node may still be writing to a pipe (macOS), the exit code is set and Node drains. */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  if (process.platform === 'linux') process.exit(code);
+}
+
+main(process.argv).then(exitWhenFlushed, (e: unknown) => {
+  if (isUserError(e)) {
+    console.error(`replibuild: ${e.message}`);
+    exitWhenFlushed(e.exitCode);
+  } else {
+    console.error(`replibuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    exitWhenFlushed(70);
+  }
+});

@@ -19,7 +19,7 @@ export interface Announcer {
 
 /** Prints the Entering line to `out` when the project root is not where the user
  *  ran the command. `quiet` (--json) prints nothing. */
-export function enterDirectory(root: string, out: NodeJS.WritableStream, quiet = false): Announcer {
+export function enterDirectory(root: string, out: { write(text: string): unknown }, quiet = false): Announcer {
   if (quiet || root === invokedIn) return { leave: () => undefined };
   out.write(`replibuild: Entering directory '${root}'\n`);
   return { leave: () => void out.write(`replibuild: Leaving directory '${root}'\n`) };

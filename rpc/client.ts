@@ -1,9 +1,12 @@
 // A JSON-RPC connection to one daemon: connect, authenticate, call, receive
 // notifications. Used by the CLI and by daemons that ask other daemons.
-import { connect as netConnect, type Socket } from 'node:net';
 import { RpcErrorCode as ErrorCode } from './error-codes.js';
 import { LineDecoder, MAX_LINE_BYTES, encodeMessage } from './framing.js';
 import { AUTH_METHOD, NOTIFY_PROGRESS, RpcError, parseMessage, type JsonRpcId, type ProgressNotification } from './jsonrpc.js';
+import { ConnectionClosedError, type RpcWire, type WireConnector } from './wire.js';
+import { leanTcpConnector } from './lean-tcp.js';
+
+export { ConnectionClosedError };
 
 export interface CallOptions<E = unknown> {
   /** Progress notifications for this call. */
@@ -20,25 +23,13 @@ interface Pending {
   cleanup(): void;
 }
 
-export class ConnectionClosedError extends Error {
-  constructor(
-    message = 'connection to the daemon closed',
-    /** 'timeout': nothing answered in time (a hung daemon looks like this); 'closed': the
-     *  peer closed or reset the connection (a live daemon shedding load does this). */
-    readonly how: 'closed' | 'timeout' = 'closed',
-  ) {
-    super(message);
-    this.name = 'ConnectionClosedError';
-  }
-}
-
 export class RpcConnection {
   private nextId = 1;
   private readonly pending = new Map<JsonRpcId, Pending>();
   private closedError: Error | null = null;
   private authHeld = false;
 
-  private constructor(private readonly socket: Socket) {
+  private constructor(private readonly socket: RpcWire) {
     const decoder = new LineDecoder(MAX_LINE_BYTES);
     socket.on('data', (chunk: Buffer) => {
       for (const ev of decoder.push(chunk)) {
@@ -51,7 +42,7 @@ export class RpcConnection {
 
   /** Connect to 127.0.0.1:port and authenticate with the token. */
   static async open(port: number, token: string, timeoutMs = 5000): Promise<{ conn: RpcConnection; identity: Record<string, unknown> }> {
-    const { conn, identity } = await RpcConnection.openPipelined(port, token, timeoutMs);
+    const { conn, identity } = await RpcConnection.openPipelined(port, token, timeoutMs, await netConnector());
     return { conn, identity: await identity };
   }
 
@@ -59,23 +50,16 @@ export class RpcConnection {
    *  follow it on the wire, and the daemon, which reads a connection's lines in order,
    *  takes them once the token is good (and none of them otherwise). A call so costs one
    *  round trip, not two. `identity` is auth's answer; when it fails, the connection is
-   *  closed (and the calls fail with it). */
-  static async openPipelined(port: number, token: string, timeoutMs = 5000): Promise<{ conn: RpcConnection; identity: Promise<Record<string, unknown>> }> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const s = netConnect({ host: '127.0.0.1', port, noDelay: true });
-      const timer = setTimeout(() => {
-        s.destroy();
-        reject(new ConnectionClosedError(`no answer on port ${port} within ${timeoutMs} ms`, 'timeout'));
-      }, timeoutMs);
-      s.once('connect', () => {
-        clearTimeout(timer);
-        resolve(s);
-      });
-      s.once('error', (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-    });
+   *  closed (and the calls fail with it). The connection is the lean one where it can be
+   *  (lean-tcp.ts: for a process that makes one call and leaves, the CLI's build, loading
+   *  node:net would be a fifth of its own work), node:net's otherwise. */
+  static async openPipelined(
+    port: number,
+    token: string,
+    timeoutMs = 5000,
+    connect?: WireConnector,
+  ): Promise<{ conn: RpcConnection; identity: Promise<Record<string, unknown>> }> {
+    const socket = await (connect ?? leanTcpConnector() ?? (await netConnector()))(port, timeoutMs);
     const conn = new RpcConnection(socket);
     const identity = conn.holdAuth(() => conn.call<Record<string, unknown>>(AUTH_METHOD, { token }, { timeoutMs }));
     identity.catch(() => conn.close());
@@ -181,4 +165,10 @@ export class RpcConnection {
       p.reject(err);
     }
   }
+}
+
+/** node:net's connection, loaded on first use: a daemon has it loaded already, the CLI's
+ *  build never needs it. */
+async function netConnector(): Promise<WireConnector> {
+  return (await import('./net-tcp.js')).connectNet;
 }

@@ -3,6 +3,7 @@ import { BuildOutput } from '../build-output.js';
 import { runBuildRequest } from '../build-client.js';
 import { resolveProject } from '../project.js';
 import { enterDirectory, type Announcer } from '../entering-directory.js';
+import { stderr, stdout } from '../stdio.js';
 
 /** `why`'s lines for the build whose trace is `id`. */
 async function explainBuild(root: string, id: number | undefined): Promise<string[]> {
@@ -28,16 +29,16 @@ export interface CompileArgs {
 export async function run(args: CompileArgs): Promise<number> {
   const root = resolveProject(args.dir);
   const json = Boolean(args.json);
-  // The output is set up once the request is on its way: process.stdout and stderr are
-  // made on first use, which costs milliseconds (more on a loaded machine), and the daemon
-  // plans and compiles meanwhile. setImmediate runs after this turn's poll, in which the
+  // The output is set up once the request is on its way: it costs a stat of each
+  // descriptor, or Node's stream for a terminal (stdio.ts), and the daemon plans and
+  // compiles meanwhile. setImmediate runs after this turn's poll, in which the
   // connection opens and the request leaves (rpc/client.ts); anything printed, an event or
   // a note, sets it up first, so the Entering line still comes before all else.
   let output: { out: BuildOutput; dir: Announcer } | null = null;
   const ready = () =>
     (output ??= {
-      out: new BuildOutput({ json, verbose: Boolean(args.verbose), stdout: process.stdout, stderr: process.stderr }),
-      dir: enterDirectory(root, process.stdout, json),
+      out: new BuildOutput({ json, verbose: Boolean(args.verbose), stdout: stdout(), stderr: stderr() }),
+      dir: enterDirectory(root, stdout(), json),
     });
   const early = setImmediate(ready);
   const ac = new AbortController();
@@ -53,7 +54,7 @@ export async function run(args: CompileArgs): Promise<number> {
         onEvent: (e) => ready().out.event(e),
         onNote: (t) => {
           ready();
-          if (!json) process.stderr.write(t + '\n');
+          if (!json) stderr().write(t + '\n');
         },
         signal: ac.signal,
       },

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RpcServer, method } from '../../rpc/server.js';
 import { RpcConnection } from '../../rpc/client.js';
 import { obj, str } from '../../rpc/methods.js';
+import { connectNet } from '../../rpc/net-tcp.js';
 
 const TOKEN = 'b'.repeat(64);
 const servers: RpcServer[] = [];
@@ -41,10 +42,10 @@ function recordWrites(): string[] {
 }
 
 describe('RpcConnection.openPipelined', () => {
-  it('sends the token and the first call in one write', async () => {
+  it('sends the token and the first call in one write (node:net)', async () => {
     const port = await serve();
     const writes = recordWrites();
-    const { conn, identity } = await RpcConnection.openPipelined(port, TOKEN);
+    const { conn, identity } = await RpcConnection.openPipelined(port, TOKEN, 5000, connectNet);
     conns.push(conn);
     const answer = conn.call('echo', { s: 'first' });
     expect(await identity).toMatchObject({ daemon: 'test' });
