@@ -21,11 +21,11 @@ interface TcpHandle {
   onread: (buf: ArrayBuffer | undefined) => void;
 }
 interface ConnectReq {
-  oncomplete: ((status: number) => void) | null;
+  oncomplete: (status: number) => void;
 }
 interface WriteReq {
   handle: TcpHandle;
-  oncomplete: ((status: number) => void) | null;
+  oncomplete: (status: number) => void;
 }
 interface Bindings {
   newHandle(): TcpHandle;
@@ -122,17 +122,22 @@ class LeanTcp extends EventEmitter implements RpcWire {
     return new Promise((resolve, reject) => {
       const handle = b.newHandle();
       const req = b.newConnectReq();
+      // Settled once: a connect that completes after the timeout closed the handle (as
+      // cancelled) finds it so. oncomplete stays a function: the binding calls it.
+      let settled = false;
       const timer = setTimeout(() => {
-        req.oncomplete = null;
+        settled = true;
         handle.close();
         reject(connectTimeout(port, timeoutMs));
       }, timeoutMs);
       const failed = (status: number) => {
+        settled = true;
         clearTimeout(timer);
         handle.close();
         reject(systemError(status, 'connect', port));
       };
       req.oncomplete = (status) => {
+        if (settled) return;
         if (status < 0) return failed(status);
         clearTimeout(timer);
         const wire = new LeanTcp(b, handle, port);
