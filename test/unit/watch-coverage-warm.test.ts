@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WatchCoverage, warmSources } from '../../daemons/orchestrator/watch-coverage.js';
 
 const dirs: string[] = [];
@@ -22,7 +22,10 @@ describe('warmSources', () => {
     const covers = cov.covers.bind(cov);
     cov.covers = (p: string) => (asked.push(p), covers(p));
     warmSources(cov, [{ name: 'app', sources }, { name: 'other', sources: ['src/x.cpp'] }], ['app']);
-    await new Promise((r) => setTimeout(r, 50));
+    // It runs in slices between other work: waited for until done (a loaded machine may
+    // take longer than any fixed pause), however long that takes within the bound.
+    await vi.waitFor(() => expect(asked).toHaveLength(sources.length), { timeout: 10_000, interval: 10 });
+    await new Promise((r) => setTimeout(r, 20));
     expect(asked).toEqual(sources); // the unselected target's are not asked about
 
     const cov2 = new WatchCoverage(root, scope);
