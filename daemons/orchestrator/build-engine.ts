@@ -208,6 +208,8 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
   };
   /** Objects and outputs a compiler or linker made in this build, not the cache. */
   const fresh = new Set<string>();
+  /** Those and what the cache restored in this build: every file this build wrote. */
+  const written = new Set<string>();
   /** What the compile cache asked to tell the user, each shown once per build. */
   const cacheNotes = new Set<string>();
 
@@ -330,6 +332,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       counts.compiled++;
       fresh.add(tu.object);
     }
+    written.add(tu.object);
     return true;
   };
 
@@ -373,6 +376,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
           hashOf: (p: string) => outputs.hash(p),
           known: (abs: string) => outputs.knownAt(abs),
           freshInputs: [...cmd.objects, ...cmd.dep_outputs].some((p) => fresh.has(p)),
+          writtenNow: written,
         };
         r = await linkTarget(config, t, opts.compilerIdentity.path, { signal: abort.signal, ...(caching ? { caching } : {}) });
       } catch (e) {
@@ -414,6 +418,7 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
       scheduleSave();
       counts.linked++;
       if (!r.cached) fresh.add(t.output);
+      written.add(t.output);
       const ev: BuildEvent = { type: 'link', target: t.name, output: t.output, ms: r.ms, cached: r.cached };
       if (request.verbose) ev.command = r.command();
       emit(ev);

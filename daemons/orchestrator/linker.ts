@@ -44,6 +44,7 @@ export interface LinkCaching {
   hashOf?: LinkJob['hashOf'];
   known?: LinkJob['known'];
   freshInputs?: boolean;
+  writtenNow?: LinkJob['writtenNow'];
 }
 
 export async function linkTarget(
@@ -95,6 +96,7 @@ export async function linkTarget(
         ...(opts.caching.hashOf ? { hashOf: opts.caching.hashOf } : {}),
         ...(opts.caching.known ? { known: opts.caching.known } : {}),
         ...(opts.caching.freshInputs ? { freshInputs: true } : {}),
+        ...(opts.caching.writtenNow ? { writtenNow: opts.caching.writtenNow } : {}),
       },
       tool,
       runLinker,

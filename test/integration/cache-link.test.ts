@@ -342,6 +342,56 @@ describe('link cache', () => {
       expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
     });
 
+    it('writtenNow: the inputs from before this build are asked of known only once the linker has started, and the link is stored under their content', async () => {
+      const { p, cache, job, links, id } = await appLink();
+      let started = false;
+      const askedBefore: string[] = [];
+      const known = (abs: string) => {
+        if (!started) askedBefore.push(relative(p.root, abs));
+        return knownNow(p, relative(p.root, abs));
+      };
+      const link = runner('g++', job, { n: 0 });
+      const written = new Set(['build/obj/answer.o']);
+      const r = await links.link({ ...job, known, writtenNow: written, freshInputs: true }, id, () => ((started = true), link()));
+      expect(r.exit_code).toBe(0);
+      expect(askedBefore).toEqual(['build/obj/answer.o']); // only what this build wrote
+      expect((await counts(cache)).raw.not_stored).toEqual({});
+      p.rm('build/app');
+      const calls = { n: 0 };
+      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+      expect(calls.n).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
+    it('writtenNow: an input from before this build that known does not hold has no stamp from before the link, and nothing is stored', async () => {
+      const { p, cache, job, links, id } = await appLink();
+      const known = (abs: string) => (relative(p.root, abs) === 'build/obj/main.o' ? undefined : knownNow(p, relative(p.root, abs)));
+      const r = await links.link({ ...job, known, writtenNow: new Set(['build/obj/answer.o']), freshInputs: true }, id, runner('g++', job, { n: 0 }));
+      expect(r.exit_code).toBe(0);
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'input not stamped before the link': 1 });
+      const calls = { n: 0 };
+      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(false);
+      expect(calls.n).toBe(1);
+    });
+
+    it('writtenNow: an input this build wrote is stamped before the link, so one rewritten while the linker runs is never stored under the old content', async () => {
+      const { p, cache, job, links, id } = await appLink();
+      const known = (abs: string) => knownNow(p, relative(p.root, abs));
+      const link = runner('g++', job, { n: 0 });
+      const r = await links.link({ ...job, known, writtenNow: new Set(['build/obj/answer.o']), freshInputs: true }, id, async () => {
+        p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+        await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        return link();
+      });
+      expect(r.exit_code).toBe(0);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
+      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      expect((await links.link(job, id, link)).cached).toBe(false);
+      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+    });
+
     it('known inputs are not used for a look-up: a stale one cannot restore a stale output', async () => {
       const { p, job, links, id } = await appLink();
       const stale = knownNow(p, 'build/obj/answer.o');
