@@ -51,6 +51,37 @@ async function appLink(opts?: Parameters<typeof setup>[0]) {
   return { p, cache, job: appJob(p.root), links: cache.linkCache(), id: await cxxIdentity() };
 }
 
+/** Rewrites build/obj/answer.o so that answer() is 7: another build writing under the linker. */
+async function rewriteAnswer(p: Env['p'], cache: Env['cache']) {
+  p.write('src/answer.cpp', 'int answer() { return 7; }\n');
+  await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+}
+
+/** The link ran on the rewritten object, and its result was kept out of the cache. */
+async function expectLinkedNotStored(p: Env['p'], cache: Env['cache'], r: { exit_code: number }) {
+  expect(r.exit_code).toBe(0);
+  expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
+  expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+}
+
+/** The link just stored is found by a look-up that hashes the files: after rm of the
+ *  output, it comes back without the linker and runs. */
+async function expectRestoredWithoutLinker(p: Env['p'], links: LinkCache, job: LinkJob, id: Awaited<ReturnType<typeof cxxIdentity>>) {
+  p.rm('build/app');
+  const calls = { n: 0 };
+  expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
+  expect(calls.n).toBe(0);
+  expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+}
+
+/** With the old object back, a "7" stored under its key would be served: it must not be. */
+async function expectOldObjectRelinked(p: Env['p'], cache: Env['cache'], links: LinkCache, job: LinkJob, id: Awaited<ReturnType<typeof cxxIdentity>>, link: ReturnType<typeof runner>) {
+  p.write('src/answer.cpp', 'int answer() { return 42; }\n');
+  await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+  expect((await links.link(job, id, link)).cached).toBe(false);
+  expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+}
+
 describe('link cache', () => {
   it('restores an executable after rm -rf build without running the linker; it runs', async () => {
     env = await setup();
@@ -231,8 +262,7 @@ describe('link cache', () => {
         const h = sha(p.read(f));
         // A stale answer: the object changes right after it was hashed.
         if (f === 'build/obj/answer.o') {
-          p.write('src/answer.cpp', 'int answer() { return 7; }\n');
-          await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+          await rewriteAnswer(p, cache);
         }
         return h;
       };
@@ -255,13 +285,10 @@ describe('link cache', () => {
       const r = await links.link({ ...job, hashOf, freshInputs: true }, id, async () => {
         // The linker starts at once; it reads answer.o only after the key hashed the old one.
         await Promise.race([answerHashed, new Promise((res) => setTimeout(res, 10_000))]);
-        p.write('src/answer.cpp', 'int answer() { return 7; }\n');
-        await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        await rewriteAnswer(p, cache);
         return link();
       });
-      expect(r.exit_code).toBe(0);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
-      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
+      await expectLinkedNotStored(p, cache, r);
       // The old object back: a stored "7" under its key would be served here.
       p.write('src/answer.cpp', 'int answer() { return 42; }\n');
       await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
@@ -318,28 +345,19 @@ describe('link cache', () => {
       expect(asked).toEqual([]);
       expect((await counts(cache)).raw.not_stored).toEqual({});
       // Stored under the true content: a look-up that hashes the files finds it.
-      p.rm('build/app');
-      const calls = { n: 0 };
-      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
-      expect(calls.n).toBe(0);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+      await expectRestoredWithoutLinker(p, links, job, id);
     });
 
     it('freshInputs: a known stamp the input no longer has keeps the link out of the cache, never stored under the old content', async () => {
       const { p, cache, job, links, id } = await appLink();
       const stale = knownNow(p, 'build/obj/answer.o');
-      p.write('src/answer.cpp', 'int answer() { return 7; }\n');
-      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      await rewriteAnswer(p, cache);
       const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
       const link = runner('g++', job, { n: 0 });
       expect((await links.link({ ...job, known, freshInputs: true }, id, link)).exit_code).toBe(0);
       expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
       expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
-      // The old object back: a "7" stored under its key would be served here.
-      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
-      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
-      expect((await links.link(job, id, link)).cached).toBe(false);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+      await expectOldObjectRelinked(p, cache, links, job, id, link);
     });
 
     it('writtenNow: the inputs from before this build are asked of known only once the linker has started, and the link is stored under their content', async () => {
@@ -356,11 +374,7 @@ describe('link cache', () => {
       expect(r.exit_code).toBe(0);
       expect(askedBefore).toEqual(['build/obj/answer.o']); // only what this build wrote
       expect((await counts(cache)).raw.not_stored).toEqual({});
-      p.rm('build/app');
-      const calls = { n: 0 };
-      expect((await links.link(job, id, runner('g++', job, calls))).cached).toBe(true);
-      expect(calls.n).toBe(0);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+      await expectRestoredWithoutLinker(p, links, job, id);
     });
 
     it('writtenNow: an input from before this build that known does not hold has no stamp from before the link, and nothing is stored', async () => {
@@ -379,17 +393,11 @@ describe('link cache', () => {
       const known = (abs: string) => knownNow(p, relative(p.root, abs));
       const link = runner('g++', job, { n: 0 });
       const r = await links.link({ ...job, known, writtenNow: new Set(['build/obj/answer.o']), freshInputs: true }, id, async () => {
-        p.write('src/answer.cpp', 'int answer() { return 7; }\n');
-        await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+        await rewriteAnswer(p, cache);
         return link();
       });
-      expect(r.exit_code).toBe(0);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
-      expect((await counts(cache)).raw.not_stored).toMatchObject({ 'changed during link': 1 });
-      p.write('src/answer.cpp', 'int answer() { return 42; }\n');
-      await compile(cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
-      expect((await links.link(job, id, link)).cached).toBe(false);
-      expect(execFileSync(p.path('build/app')).toString()).toBe('42\n');
+      await expectLinkedNotStored(p, cache, r);
+      await expectOldObjectRelinked(p, cache, links, job, id, link);
     });
 
     it('known inputs are not used for a look-up: a stale one cannot restore a stale output', async () => {
@@ -397,8 +405,7 @@ describe('link cache', () => {
       const stale = knownNow(p, 'build/obj/answer.o');
       const link = runner('g++', job, { n: 0 });
       await links.link(job, id, link); // stored: "42"
-      p.write('src/answer.cpp', 'int answer() { return 7; }\n');
-      await compile(env.cache, p.job('src/answer.cpp', ['-O1'], 'build/obj/answer.o'));
+      await rewriteAnswer(p, env.cache);
       const known = (abs: string) => (abs === p.path('build/obj/answer.o') ? stale : knownNow(p, relative(p.root, abs)));
       expect((await links.link({ ...job, known }, id, link)).cached).toBe(false);
       expect(execFileSync(p.path('build/app')).toString()).toBe('7\n');
