@@ -50,7 +50,8 @@ export interface LinkJob {
    *  path); its stamp is checked once the linker is done, before the result is stored.
    *  Never used for a look-up: a stale answer there would restore a stale output. */
   known?: (abs: string) => KnownInput | undefined;
-  /** With freshInputs and `known`: the inputs this build wrote (compiled or linked now).
+  /** With freshInputs and `known`: the inputs this build wrote (compiled, restored from
+   *  the cache or linked now).
    *  Only these, and the files the arguments name beyond the inputs, are stamped before the
    *  linker starts; every other input is asked of `known` once it has started, off the
    *  link's path (an edit of a 20,000-object program: 20,000 look-ups, 40-100 ms here).
