@@ -2,7 +2,9 @@
 // input moved during the compile, and none changed so shortly before it that a second
 // write in the same clock tick could hide behind the same stamp.
 
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NotStored } from './bookkeeping.js';
+import { recordedNewestMs } from '../fs/quick-stat.js';
 import { isRacy } from '../fs/racy.js';
 import { sameStamp, statStampSync, type StatStamp } from '../fs/stat-stamp.js';
 import { absLiteral } from './literal-paths.js';
@@ -21,6 +23,24 @@ export function sourceChanged(c: CacheParts, prep: Prepared, startedMs: number):
   return null;
 }
 
+/** Whether a store may wait for `why` to pass: a source saved a moment before its compile
+ *  began (as one compiled ahead of its build is, daemons/orchestrator/compile-ahead.ts),
+ *  stored after the compile has answered (background-stores.ts). */
+export function mayOutwait(c: CacheParts, why: NotStored | null): boolean {
+  return why?.reason === 'too new' && c.background.enabled;
+}
+
+/** `why` (the source too new at the compile's start) once the racy window has passed, or
+ *  null: the source then still has the stamp and the content hashed before the compile.
+ *  Read again now (a racy read is never remembered: fs-snapshot.ts), a second write in
+ *  the save's clock tick would show in the content. A stamp from the future stays too new. */
+export async function outwaitSource(c: CacheParts, prep: Prepared, why: NotStored): Promise<NotStored | null> {
+  const waitMs = recordedNewestMs(prep.src.stamp) + c.slack + 1 - Date.now();
+  if (waitMs > c.slack + 1) return why;
+  if (waitMs > 0) await sleep(waitMs);
+  return sourceChanged(c, prep, Date.now());
+}
+
 /** A header whose stamp is too recent to vouch for: changed while the compiler ran
  *  (its inode changed after the start), or so shortly before that a second write
  *  in the same clock tick could hide behind the same stamp. */
@@ -32,9 +52,10 @@ export function tooRecent(c: CacheParts, path: string, stamp: StatStamp, started
   return { reason: 'too new', detail: `${path} was modified just before the compile` };
 }
 
-/** Why the compile's inputs cannot be trusted to be what -E hashed, or null. */
-export async function changedSince(c: CacheParts, prep: Prepared, pp: Preprocessed): Promise<NotStored | null> {
-  const src = sourceChanged(c, prep, pp.startedMs);
+/** Why the compile's inputs cannot be trusted to be what -E hashed, or null; `source`:
+ *  false when the caller has judged the source itself (mayOutwait). */
+export async function changedSince(c: CacheParts, prep: Prepared, pp: Preprocessed, source = true): Promise<NotStored | null> {
+  const src = source ? sourceChanged(c, prep, pp.startedMs) : null;
   if (src) return src;
   // Synchronous: dozens of local stats, on the answer's critical path (see cached-compile.ts).
   const now = pp.headers.map((h) => statStampSync(absLiteral(prep.ctx.cwd, h.path)));

@@ -10,7 +10,7 @@ import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { RunCompileOptions, RunnerIdentity } from '../toolchain/compile-runner.js';
 import { compilerSearch, includeSearchArgs } from '../toolchain/compiler-search.js';
 import type { FileSnapshot } from './fs-snapshot.js';
-import { changedSince, sourceChanged, tooRecent } from './input-stability.js';
+import { changedSince, mayOutwait, outwaitSource, sourceChanged, tooRecent } from './input-stability.js';
 import { dependKey, preprocessorKey } from './keys.js';
 import { absLiteral, dirOfLiteral, hasherPath, isProjectPath, joinLiteral } from './literal-paths.js';
 import { recordedHash, type ManifestEntry } from './manifest.js';
@@ -24,12 +24,16 @@ import { depfileHeaders } from './restore.js';
  *  must reflect the moment right after the compile (did an input move? the object's
  *  bytes) is taken now; the entry and the writes run after the caller has its answer. */
 export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Prepared, pp: Preprocessed, key2: string, r: CompileResult): Promise<void> {
-  const why = await changedSince(c, prep, pp);
+  const srcWhy = sourceChanged(c, prep, pp.startedMs);
+  const outwait = mayOutwait(c, srcWhy);
+  const why = outwait ? await changedSince(c, prep, pp, false) : srcWhy ?? (await changedSince(c, prep, pp, false));
   if (why) return void c.book.notStored(why, job.source);
   const object = readFileSync(resolve(job.cwd, job.object));
   if (object.length === 0) return void c.book.notStored({ reason: 'empty object file', detail: '' });
   const depfile = readFileSync(resolve(job.cwd, job.depfile), 'utf8');
   await c.background.run(prep.key1, async () => {
+    const still = outwait && (await outwaitSource(c, prep, srcWhy!));
+    if (still) return void c.book.notStored(still, job.source);
     // Also proves no file that would capture an include appeared while compiling.
     const { entry, problem } = await buildEntry(c, job, prep, pp, key2);
     if (problem) return void c.book.notStored(problem, job.source);
@@ -47,7 +51,8 @@ export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Pr
  */
 export async function storeDepend(c: CacheParts, job: CompileJob, identity: RunnerIdentity, prep: Prepared, startedMs: number, r: CompileResult, opts: RunCompileOptions): Promise<NotCacheable | null> {
   const srcWhy = sourceChanged(c, prep, startedMs);
-  if (srcWhy) return c.book.notStored(srcWhy, job.source);
+  const outwait = mayOutwait(c, srcWhy);
+  if (srcWhy && !outwait) return c.book.notStored(srcWhy, job.source);
   const object = readFileSync(resolve(job.cwd, job.object));
   if (object.length === 0) return c.book.notStored({ reason: 'empty object file', detail: 'the object is empty' }, job.source);
   const depfile = readFileSync(resolve(job.cwd, job.depfile), 'utf8');
@@ -87,6 +92,8 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
 
   // The rest (directory listings, index writes) can wait until the caller has its answer.
   await c.background.run(prep.key1, async () => {
+    const still = outwait && (await outwaitSource(c, prep, srcWhy!));
+    if (still) return void c.book.notStored(still, job.source);
     const { entry, problem } = await recordFor(c, job, prep, { mainFile: prep.args.source, headers, search }, '', startedMs);
     if (problem) return void c.book.notStored(problem, job.source);
     if (!entry) return void c.book.notStored({ reason: 'no direct entry', detail: 'a __has_include names a macro, or the hasher lags behind' }, job.source);

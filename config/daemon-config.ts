@@ -28,7 +28,7 @@ export function defaultDaemonConfig(): DaemonConfig {
     ports: { ...DEFAULT_PORTS },
     discovery: { watch_interval: 1000, ignored_patterns: ['*.tmp', '*.swp'], use_polling: false },
     compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: DEFAULT_REMOTE_TIMEOUT_MS, distcc_hosts: '' },
-    orchestrator: { queue_size: 100, timeout: 300 },
+    orchestrator: { queue_size: 100, timeout: 300, compile_ahead: true },
   };
 }
 
@@ -40,7 +40,7 @@ const SECTION_KEYS: Record<DaemonName, readonly string[]> = {
   setup: ['port'],
   discovery: ['port', 'watch_interval', 'ignored_patterns', 'use_polling'],
   compilation: ['port', 'max_cache_size', 'cache_ttl', 'parallel_jobs', 'remote_cache', 'remote_cache_mode', 'remote_cache_timeout_ms', 'distcc_hosts'],
-  orchestrator: ['port', 'queue_size', 'timeout'],
+  orchestrator: ['port', 'queue_size', 'timeout', 'compile_ahead'],
 };
 
 const DAEMONS_KEYS: readonly string[] = [...DAEMON_NAMES.map((n) => `enable_${n}`), ...DAEMON_NAMES];
@@ -105,6 +105,7 @@ function readSection(name: DaemonName, t: TableReader, config: DaemonConfig): vo
       const o = config.orchestrator;
       o.queue_size = t.int('queue_size', { min: 1 }) ?? o.queue_size;
       o.timeout = t.int('timeout', { min: 1, unit: 's' }) ?? o.timeout;
+      o.compile_ahead = t.bool('compile_ahead') ?? o.compile_ahead;
       return;
     }
     case 'setup':

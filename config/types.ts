@@ -38,6 +38,8 @@ export interface DaemonConfig {
   orchestrator: {
     queue_size: number;
     timeout: number;
+    /** Compile a saved source of the last build before the next build asks (compile-ahead.ts). */
+    compile_ahead: boolean;
   };
 }
 

@@ -58,6 +58,7 @@ export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrch
       await cache?.flush();
     },
     close: async () => {
+      await service.close();
       await service.settled();
       await compilation.close();
       setup.close();

@@ -188,13 +188,15 @@ export class DiscoveryPeer {
     this.channel?.close();
   }
 
-  private async attempt<T>(f: (r: RemoteDiscovery) => Promise<T>): Promise<T | null> {
+  /** `signal`: the caller's; a call it aborted is no sign of trouble. */
+  private async attempt<T>(f: (r: RemoteDiscovery) => Promise<T>, signal?: AbortSignal): Promise<T | null> {
     if (!this.remote) return null;
     try {
       const v = await f(this.remote);
       this.warned = false;
       return v;
     } catch (e) {
+      if (signal?.aborted) return null;
       if (!this.warned) this.log.warn(`discovery unavailable (${(e as Error).message}); planning by stat and hash`);
       this.warned = true;
       return null;
@@ -207,5 +209,9 @@ export class DiscoveryPeer {
 
   async recordDeps(entries: DepsEntry[]): Promise<void> {
     await this.attempt((r) => r.recordDeps(entries));
+  }
+
+  waitForChange(epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<number | null> {
+    return this.attempt((r) => r.waitForChange(epoch, timeoutMs, signal), signal);
   }
 }

@@ -78,6 +78,11 @@ export class RemoteDiscovery implements DiscoveryApi {
     return this.rpc.changes_since({ epoch, journal_id: journalId ?? '', ...gen });
   }
 
+  /** The long poll of `wait_for_change`: the epoch once it has moved past `epoch`, or at `timeoutMs`. */
+  async waitForChange(epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<number> {
+    return (await this.rpc.wait_for_change({ epoch, timeout_ms: timeoutMs }, signal ? { signal } : undefined)).epoch;
+  }
+
   async hashMany(paths: string[]): Promise<(string | null)[]> {
     return (await this.rpc.hash_many({ paths })).hashes;
   }

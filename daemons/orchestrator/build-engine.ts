@@ -9,18 +9,16 @@ import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import PQueue from 'p-queue';
 import { sweepStaleTemps } from '../../fs/atomic-write.js';
-import type { BuildEvent, BuildRequest, BuildSummary, CompileJob, CompileResult } from '../../protocol/build.js';
-import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
-import type { CompilerIdentity } from '../../toolchain/compiler-identity.js';
+import type { BuildEvent, BuildSummary, CompileResult } from '../../protocol/build.js';
+import type { ResolvedTarget } from '../../config/types.js';
 import { displayCompileCommand, isCancellation } from '../../toolchain/compile-runner.js';
 import { BuildState, stateProfileOf, type FileHashRecord } from './build-state.js';
-import { StatCachingHasher, type FileHasher } from './file-hasher.js';
+import { StatCachingHasher } from './file-hasher.js';
 import { objectRecorder } from './object-records.js';
 import { OutputHashes } from './output-hashes.js';
 import { ShadowRecorder } from './include-search.js';
 import { linkTarget } from './linker.js';
-import type { LinkCache } from '../../cache/link-cache.js';
-import { linkReason, planBuild, UnknownTargetError, type BuildPlan, type PlanInput, type TuPlan } from './planner.js';
+import { linkReason, planBuild, UnknownTargetError, type TuPlan } from './planner.js';
 import { planPchsOrNone } from './pch-plan.js';
 import { linkInputHashes } from './edit-plan.js';
 import { keepTimes, PchSteps } from './pch-steps.js';
@@ -36,49 +34,8 @@ import { failure, failureMessage } from './build-failure.js';
 import { StalePlanError } from './stale-plan.js';
 import { allFilesPresent } from '../../fs/present-files.js';
 
-/** `onStart`, when the function calls it, hears Date.now() from just before the job
- *  really started (it may wait in the compile service's queue before). */
-export type CompileFunction = (job: CompileJob, signal: AbortSignal, onStart?: (atMs: number) => void) => Promise<CompileResult>;
-
-export interface RunBuildOptions {
-  config: ProjectConfig;
-  request: BuildRequest;
-  compile: CompileFunction;
-  /** The C++ compiler: its TUs and every link. */
-  compilerIdentity: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
-  /** The C compiler: required when the requested targets have C sources. */
-  cCompilerIdentity?: Pick<CompilerIdentity, 'id' | 'cache_id' | 'path'>;
-  /** Default: one whose cache persists in .replibuild/state/hash-cache.json, loaded
-   *  before planning and saved after the build. A hasher passed in is the caller's to
-   *  load and save. */
-  hasher?: FileHasher;
-  signal?: AbortSignal;
-  onEvent?: (e: BuildEvent) => void;
-  /** Tags this build's compile jobs, so the compilation daemon can cancel them together. */
-  build_id?: string;
-  /** Compiles and links this build keeps in flight when request.jobs is 0;
-   *  default: one per core. Set it to the compile queue's concurrency. */
-  max_in_flight?: number;
-  /** The build state to plan from and record into; default: loaded from disk. A daemon
-   *  keeps one across builds so it is not re-read each time. */
-  state?: BuildState;
-  /** Change hints from the discovery journal (see PlanInput). */
-  unchanged?: PlanInput['unchanged'];
-  forceDirty?: PlanInput['forceDirty'];
-  /** Serve links from the cache (and store them there). */
-  linkCache?: LinkCache;
-  /** Every TU is handed to `compile` as soon as it is ready, not when one of the build's
-   *  slots is free: `compile` bounds what runs itself (the compilation daemon runs at most
-   *  request.jobs of a build at once), calls onStart as each starts, and `cancelQueued`
-   *  drops the jobs it has not started (the build stops at its first failure). Absent:
-   *  at most max_in_flight compiles are asked for at once. */
-  handOff?: { cancelQueued(): void };
-  /** A plan made already (edit-plan.ts): used instead of planning. */
-  plan?: BuildPlan;
-  /** Told the plan before anything compiles; the plan it returns (the same TUs, held
-   *  more lightly: kept-plan.ts) is the one the build runs, so the planned one can go. */
-  onPlan?: (plan: BuildPlan) => BuildPlan | void;
-}
+import type { RunBuildOptions } from './build-options.js';
+export type { CompileFunction, RunBuildOptions } from './build-options.js';
 
 export const BUILD_CANCELLED = 'build cancelled';
 
@@ -264,9 +221,12 @@ export async function runBuild(opts: RunBuildOptions): Promise<BuildSummary> {
     };
     if (!handOff) began();
     sinceMs = Date.now();
+    // Compiled ahead: recorded from what that compile saw before it began, as if this build had run it then.
+    const early = opts.adopt?.(tu.job);
     try {
-      before = await hashBefore(tu);
-      res = await pchSteps.checked(tu, await opts.compile(tu.job, abort.signal, handOff ? began : undefined));
+      if (early) ({ before, sinceMs } = early);
+      else before = await hashBefore(tu);
+      res = await pchSteps.checked(tu, early ? early.res : await opts.compile(tu.job, abort.signal, handOff ? began : undefined));
       began();
       if (res.cache_note && !cacheNotes.has(res.cache_note)) {
         cacheNotes.add(res.cache_note);

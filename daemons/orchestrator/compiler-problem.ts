@@ -1,8 +1,11 @@
-// A compiler that cannot be used, told against the setting that named it: the
-// user's to fix, so a plain message (and, for replibuild.toml, a gcc-shaped line
-// an editor can jump to), never an "internal error".
+// A build's compilers, probed, and one that cannot be used told against the setting
+// that named it: the user's to fix, so a plain message (and, for replibuild.toml, a
+// gcc-shaped line an editor can jump to), never an "internal error".
 import { COMPILER_ENV, compilerOrigin } from '../../config/compiler-origin.js';
 import { CompilerNotFoundError, CompilerProbeError } from '../../toolchain/compiler-errors.js';
+import { hasCSources, type BuildCompilers } from '../../toolchain/compile-args.js';
+import type { BuildEvent, CompilationApi, CompilerIdentity } from '../../protocol/build.js';
+import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 
 export interface CompilerProblem {
   /** For the diagnostics stream, file:line:col first; null when no file names the compiler. */
@@ -43,4 +46,29 @@ export function describeCompilerProblem(e: unknown, root: string, key: 'cxx' | '
     case 'default':
       return { diagnostics: null, error: `${what} (no compiler is set, and none was found on PATH); install ${installs}, or set [compiler] ${key} in replibuild.toml` };
   }
+}
+
+/** The identities a build compiles with (the C compiler's only when the targets have
+ *  C sources: a C++ project needs none), or the error to fail with, its diagnostics sent.
+ *  `timeoutS` bounds each probe as it bounds every other step; `callerSignal` (the
+ *  client went away) ends the wait. */
+export async function buildCompilers(
+  compilation: Pick<CompilationApi, 'identity'>,
+  config: ProjectConfig,
+  targets: readonly ResolvedTarget[],
+  onEvent: (e: BuildEvent) => void,
+  timeoutS: number,
+  callerSignal?: AbortSignal,
+): Promise<BuildCompilers<CompilerIdentity> | { error: string }> {
+  const found: Partial<BuildCompilers<CompilerIdentity>> = {};
+  for (const key of hasCSources(targets) ? (['cxx', 'cc'] as const) : (['cxx'] as const)) {
+    try {
+      found[key] = await compilation.identity(config.compiler[key], config.root, { timeoutMs: timeoutS * 1000, signal: callerSignal });
+    } catch (e) {
+      const problem = describeCompilerProblem(e, config.root, key);
+      if (problem?.diagnostics) onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: problem.diagnostics });
+      return { error: problem?.error ?? (e as Error).message };
+    }
+  }
+  return found as BuildCompilers<CompilerIdentity>;
 }

@@ -17,6 +17,7 @@ import { isRacyTime } from '../../fs/racy.js';
 import { kindOf, newestMsOf, stampKeyOf } from '../../fs/stat-stamp.js';
 import type { ChangesResult } from '../../protocol/discovery.js';
 import type { ProjectConfig } from '../../config/types.js';
+import type { BuildSummary } from '../../protocol/build.js';
 import type { ConfigSnapshot } from '../../protocol/setup.js';
 import { CONFIG_FILE_KEYS, isWithin } from '../common/watch-scope.js';
 import type { BuildStateReader, ObjectRecord } from './build-state.js';
@@ -271,4 +272,36 @@ export function dirStamp(abs: string, sinceMs = Date.now()): string {
   }
   if (isRacyTime(newestMsOf(st), sinceMs, RACY_MS)) return RACY;
   return `${kindOf(st)}:${stampKeyOf(st)}`;
+}
+
+/** The journal point a build leaves; null when it cannot vouch. */
+export function pointAfterBuild(b: {
+  changes: ChangesResult;
+  snap: ConfigSnapshot;
+  config: ProjectConfig;
+  selected: string[];
+  state: BuildStateReader;
+  coverage: WatchCoverage | null;
+  compilersId: string;
+  summary: BuildSummary;
+  startedAt: number;
+}): JournalPoint | null {
+  const { changes, snap, coverage, summary, startedAt } = b;
+  const facts = coverage ? unwatchedFacts(b.config, b.selected, b.state, coverage, startedAt) : null;
+  // A failed build keeps the epoch (files unchanged since it are still vouched
+  // for) but can never be a no-op's witness.
+  return facts && coverage
+    ? {
+        epoch: changes.epoch,
+        journal_id: changes.journal_id,
+        config_generation: snap.generation,
+        compiler_id: b.compilersId,
+        scope: coverage.key,
+        targets: new Set(b.selected),
+        tu_count: summary.upToDate + summary.compiled + summary.cached,
+        complete: summary.ok,
+        ...facts,
+        config: configFacts(snap, coverage, startedAt),
+      }
+    : null;
 }

@@ -29,15 +29,18 @@ export interface ObjectRecorderDeps {
   shadow: ShadowRecorder;
 }
 
+/** Hashes of the files the last compile of `tu` read, taken just before compiling it again
+ *  (by the build, or ahead of it: compile-ahead.ts). */
+export async function inputsBefore(tu: Pick<TuPlan, 'source' | 'object'>, state: Pick<BuildState, 'getObject'>, hasher: FileHasher): Promise<Map<string, string | null>> {
+  const prev = state.getObject(tu.object);
+  const paths = [tu.source, ...(prev?.headers.map((h) => h.path) ?? [])];
+  const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
+  return new Map(paths.map((p, i) => [p, hashes[i]!]));
+}
+
 /** One build's recorder: its memo of header stats lives as long as the build. */
 export function objectRecorder({ root, state, hasher, outputs, shadow }: ObjectRecorderDeps) {
-  /** Hashes of the files the last compile of `tu` read, taken just before compiling it again. */
-  const hashBefore = async (tu: TuPlan): Promise<Map<string, string | null>> => {
-    const prev = state.getObject(tu.object);
-    const paths = [tu.source, ...(prev?.headers.map((h) => h.path) ?? [])];
-    const hashes = await Promise.all(paths.map((p) => hasher.hash(p)));
-    return new Map(paths.map((p, i) => [p, hashes[i]!]));
-  };
+  const hashBefore = (tu: TuPlan): Promise<Map<string, string | null>> => inputsBefore(tu, state, hasher);
 
   // The headers' hashes and times as first seen in this build: a clean rebuild records
   // the same few hundred headers for every TU. Sound with a stat older than the TU: a

@@ -169,7 +169,6 @@ export async function tuReason(
     : await Promise.all([hasher.hash(tu.object), hasher.hash(tu.source), Promise.all(rec.headers.map((h) => hasher.hash(h.path)))]);
   // A PCH that failed to build has no object, and is not tried again until it changes.
   if (objectHash === null && !rec.pch_rejected) return { kind: 'object-missing' };
-  if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return { kind: 'object-changed' };
   if (sourceHash === null) return { kind: 'source-missing' };
   if (sourceHash !== rec.source_hash) return { kind: 'source-changed' };
   for (let i = 0; i < rec.headers.length; i++) {
@@ -178,6 +177,9 @@ export async function tuReason(
     if (now === null) return { kind: 'header-removed', header: h.path };
     if (now !== h.hash) return { kind: 'header-changed', header: h.path };
   }
+  // Last: an edit's object compiled ahead of the build (compile-ahead.ts) is replaced
+  // too, and what the user did was edit the source.
+  if (rec.object_hash !== undefined && rec.object_hash !== objectHash) return { kind: 'object-changed' };
   return null;
 }
 

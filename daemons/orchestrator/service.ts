@@ -4,7 +4,7 @@
 // plans from the change journal: a no-op build reads and hashes no source.
 import { randomUUID } from 'node:crypto';
 import { formatIssue } from '../../config/errors.js';
-import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, CompilerIdentity, OrchestratorApi } from '../../protocol/build.js';
+import type { BuildEvent, BuildRequest, BuildSummary, CompilationApi, OrchestratorApi } from '../../protocol/build.js';
 import type { ChangesResult, DepsEntry } from '../../protocol/discovery.js';
 import type { ProjectConfig, ResolvedTarget } from '../../config/types.js';
 import type { ConfigSnapshot, SetupApi } from '../../protocol/setup.js';
@@ -12,15 +12,14 @@ import type { BuildTrace, RebuildReason } from '../../protocol/trace.js';
 import { BuildQueue } from './build-queue.js';
 import { BuildGate } from './build-gate.js';
 import { sendDeps } from './deps-sender.js';
-import { describeCompilerProblem } from './compiler-problem.js';
+import { buildCompilers } from './compiler-problem.js';
 import { runBuildReplanning } from './build-retry.js';
 import { CompileBatcher } from './compile-batcher.js';
 import { cleanProject } from './clean-project.js';
 import { BuildState, buildStatePath, buildStateStamp, stateProfileOf } from './build-state.js';
 import { configForProfile, UnknownProfileError } from '../../config/profiles.js';
-import { hasCSources, type BuildCompilers } from '../../toolchain/compile-args.js';
 import { StatCachingHasher } from './file-hasher.js';
-import { configFacts, configStillHolds, outputsAsBuilt, stillUpToDate, unchangedPredicate, unwatchedFacts, type JournalPoint } from './journal-point.js';
+import { configFacts, configStillHolds, outputsAsBuilt, pointAfterBuild, stillUpToDate, unchangedPredicate, type JournalPoint } from './journal-point.js';
 import { WatchCoverage, warmSources } from './watch-coverage.js';
 import { CompileCommandsWriter } from './compile-commands.js';
 import { COMPILE_COMMANDS_FILE } from '../../config/project-root.js';
@@ -30,12 +29,16 @@ import { selectTargets } from './planner.js';
 import { keepPlan, planFromLast, prepareReaders, type KeptPlan } from './edit-plan.js';
 import type { LinkCache } from '../../cache/link-cache.js';
 import { nextTurn } from '../../cache/next-turn.js';
+import { CompileAhead } from './compile-ahead.js';
 import { isoTime } from '../common/iso-time.js';
 
 /** What the orchestrator needs of discovery; null answers mean "no journal, look yourself". */
 export interface JournalSource {
   changesSince(epoch: number, journalId: string | null, configGeneration?: number): Promise<ChangesResult | null>;
   recordDeps(entries: DepsEntry[]): Promise<void>;
+  /** The journal's epoch once it has moved past `epoch`, or at `timeoutMs`; null: no discovery.
+   *  Absent: nothing is compiled ahead (compile-ahead.ts). */
+  waitForChange?(epoch: number, timeoutMs: number, signal?: AbortSignal): Promise<number | null>;
 }
 
 export interface OrchestratorDeps {
@@ -104,10 +107,36 @@ export class OrchestratorService implements OrchestratorApi {
   private readonly compileCommands: CompileCommandsWriter;
   /** Held by a build while it runs: the after-work's requests to discovery wait (sendDeps). */
   private readonly gate = new BuildGate();
+  /** Saved sources compiled before the build asks; null without a discovery that can tell. */
+  private readonly ahead: CompileAhead | null = null;
+  /** Build requests taken and not answered yet (queued, or before the queue). */
+  private requests = 0;
 
   constructor(private readonly deps: OrchestratorDeps) {
     this.hasher = StatCachingHasher.persistent(deps.root);
     this.compileCommands = new CompileCommandsWriter(deps.root);
+    const { discovery } = deps;
+    if (discovery?.waitForChange) {
+      const wait = discovery.waitForChange.bind(discovery);
+      this.ahead = new CompileAhead({
+        root: deps.root,
+        changesSince: (epoch, journalId, generation) => discovery.changesSince(epoch, journalId, generation),
+        waitForChange: wait,
+        compilation: deps.compilation,
+        hasher: this.hasher,
+        busy: () => this.requests > 0,
+        base: () => {
+          const run = this.lastRun;
+          if (!this.lastConfig?.daemon.orchestrator.compile_ahead || !run?.point || !run.kept || !run.state) return null;
+          return { point: run.point, kept: run.kept, state: run.state, configGeneration: this.configGeneration };
+        },
+      });
+    }
+  }
+
+  /** Stops compiling ahead: what runs is cancelled. */
+  async close(): Promise<void> {
+    await this.ahead?.close();
   }
 
   /** Resolves once the last build's after-work is done. */
@@ -116,6 +145,15 @@ export class OrchestratorService implements OrchestratorApi {
   }
 
   async build(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
+    this.requests++;
+    try {
+      return await this.buildQueued(req, onEvent, signal);
+    } finally {
+      this.requests--;
+    }
+  }
+
+  private async buildQueued(req: BuildRequest, onEvent: (e: BuildEvent) => void, signal?: AbortSignal): Promise<BuildSummary> {
     const snap0 = this.lastConfig ?? (this.lastConfig = await this.deps.setup.getConfig());
     const { queue_size, timeout } = snap0.daemon.orchestrator;
     // Settings apply from the next build on; a waiting build keeps its place.
@@ -197,6 +235,7 @@ export class OrchestratorService implements OrchestratorApi {
     /** Releases the after-work (BuildGate): before this build waits for it, and at its end. */
     release: () => void,
   ): Promise<BuildSummary> {
+    await this.ahead?.settled(); // what it compiles, this build may take; and it writes objects
     await this.pointing;
     const t0 = performance.now();
     const startedAt = Date.now();
@@ -239,7 +278,7 @@ export class OrchestratorService implements OrchestratorApi {
       return failed((e as Error).message, seconds());
     }
     const selected = selectedTargets.map((t) => t.name);
-    const compilers = await this.compilers(config, selectedTargets, onEvent, timeoutS, callerSignal);
+    const compilers = await buildCompilers(this.deps.compilation, config, selectedTargets, onEvent, timeoutS, callerSignal);
     if ('error' in compilers) return failed(compilers.error, seconds());
     const { cxx: identity, cc: cIdentity } = compilers;
     // Both compilers vouch for a no-op: either one replaced rebuilds its TUs.
@@ -317,6 +356,7 @@ export class OrchestratorService implements OrchestratorApi {
     }).catch(() => null); // only speed is lost: the engine plans in full
     if (plan) this.editPlans++;
     run.kept = null;
+    const adopt = await this.ahead?.adopter(changes);
     let summary: BuildSummary | undefined;
     let stopWarming: (() => void) | undefined;
     try {
@@ -336,6 +376,7 @@ export class OrchestratorService implements OrchestratorApi {
         unchanged,
         forceDirty,
         ...(plan ? { plan } : {}),
+        ...(adopt ? { adopt } : {}),
         onPlan: (p) => (run.kept = keepPlan(p, config, JSON.stringify(req.targets), compilersId, build_id)).plan,
         ...(inFlight ? { max_in_flight: await inFlight } : {}),
         onEvent: (e) => {
@@ -362,8 +403,10 @@ export class OrchestratorService implements OrchestratorApi {
         changes && built
           ? answered.then(async () => {
               try {
-                const point = this.pointAfter(run, changes, snap, config, selected, state, coverage, compilersId, built, startedAt);
+                // Another writer's state since (loadState dropped what this build knew): no point.
+                const point = run.state === state ? pointAfterBuild({ changes, snap, config, selected, state, coverage, compilersId, summary: built, startedAt }) : null;
                 run.point = point && (await outputsAsBuilt(point, state, this.hasher)) ? point : null;
+                if (run.point) this.ahead?.follow(run.point.epoch);
               } catch {
                 run.point = null; // only speed is lost: the next build plans in full
               }
@@ -388,64 +431,6 @@ export class OrchestratorService implements OrchestratorApi {
     // Not a short one: a warm clean rebuild's point hashes every output it restored.
     if (stopWarming && seconds() >= POINT_BEFORE_ANSWER_S) await this.pointing;
     return summary;
-  }
-
-  /** The journal point a build leaves (journal-point.ts); null when it cannot vouch. */
-  private pointAfter(
-    run: ProfileRun,
-    changes: ChangesResult,
-    snap: ConfigSnapshot,
-    config: ProjectConfig,
-    selected: string[],
-    state: BuildState,
-    coverage: WatchCoverage | null,
-    compilersId: string,
-    summary: BuildSummary,
-    startedAt: number,
-  ): JournalPoint | null {
-    // Another writer's state since (loadState dropped what this build knew): no point.
-    if (run.state !== state) return null;
-    const facts = coverage ? unwatchedFacts(config, selected, state, coverage, startedAt) : null;
-    // A failed build keeps the epoch (files unchanged since it are still vouched
-    // for) but can never be a no-op's witness.
-    return facts && coverage
-      ? {
-          epoch: changes.epoch,
-          journal_id: changes.journal_id,
-          config_generation: snap.generation,
-          compiler_id: compilersId,
-          scope: coverage.key,
-          targets: new Set(selected),
-          tu_count: summary.upToDate + summary.compiled + summary.cached,
-          complete: summary.ok,
-          ...facts,
-          config: configFacts(snap, coverage, startedAt),
-        }
-      : null;
-  }
-
-  /** The identities the build compiles with (the C compiler's only when the targets have
-   *  C sources: a C++ project needs none), or the error to fail with, its diagnostics sent.
-   *  `timeoutS` bounds each probe as it bounds every other step; `callerSignal` (the
-   *  client went away) ends the wait. */
-  private async compilers(
-    config: ProjectConfig,
-    targets: readonly ResolvedTarget[],
-    onEvent: (e: BuildEvent) => void,
-    timeoutS: number,
-    callerSignal?: AbortSignal,
-  ): Promise<BuildCompilers<CompilerIdentity> | { error: string }> {
-    const found: Partial<BuildCompilers<CompilerIdentity>> = {};
-    for (const key of hasCSources(targets) ? (['cxx', 'cc'] as const) : (['cxx'] as const)) {
-      try {
-        found[key] = await this.deps.compilation.identity(config.compiler[key], config.root, { timeoutMs: timeoutS * 1000, signal: callerSignal });
-      } catch (e) {
-        const problem = describeCompilerProblem(e, config.root, key);
-        if (problem?.diagnostics) onEvent({ type: 'diagnostics', source: 'replibuild.toml', text: problem.diagnostics });
-        return { error: problem?.error ?? (e as Error).message };
-      }
-    }
-    return found as BuildCompilers<CompilerIdentity>;
   }
 
   /** Tell discovery which headers each compiled TU read (all TUs, the first time). */
@@ -489,6 +474,7 @@ export class OrchestratorService implements OrchestratorApi {
       noop_builds: this.noopBuilds,
       edit_plans: this.editPlans,
       configs_held: this.configsHeld,
+      compile_ahead: this.ahead?.report() ?? null,
       builds_refused: this.queue?.refused ?? 0,
       builds_timed_out: this.queue?.timedOut ?? 0,
       journal_epoch: this.lastRun?.point?.epoch ?? null,

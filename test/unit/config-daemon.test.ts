@@ -47,7 +47,7 @@ describe('daemon config defaults', () => {
       ports: { discovery: 9001, setup: 9002, compilation: 9003, orchestrator: 9004 },
       discovery: { watch_interval: 1000, ignored_patterns: ['*.tmp', '*.swp'], use_polling: false },
       compilation: { max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 0, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' },
-      orchestrator: { queue_size: 100, timeout: 300 },
+      orchestrator: { queue_size: 100, timeout: 300, compile_ahead: true },
     });
   });
 
@@ -124,13 +124,14 @@ parallel_jobs = 8
 port = 0
 queue_size = 1
 timeout = 1
+compile_ahead = false
 `);
     expect(loadDaemonConfig(root)).toEqual({
       enabled: { setup: false, discovery: false, compilation: false, orchestrator: false },
       ports: { discovery: 19001, setup: 0, compilation: 19003, orchestrator: 0 },
       discovery: { watch_interval: 10, ignored_patterns: ['*.o', 'build/**'], use_polling: true },
       compilation: { max_cache_size: 1, cache_ttl: 0, parallel_jobs: 8, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' },
-      orchestrator: { queue_size: 1, timeout: 1 },
+      orchestrator: { queue_size: 1, timeout: 1, compile_ahead: false },
     });
   });
 
@@ -140,7 +141,7 @@ timeout = 1
       'x.toml',
     );
     expect(cfg.compilation).toEqual({ max_cache_size: 1024, cache_ttl: 86400, parallel_jobs: 3, remote_cache: '', remote_cache_mode: 'read-write', remote_cache_timeout_ms: 200, distcc_hosts: '' });
-    expect(cfg.orchestrator).toEqual({ queue_size: 100, timeout: 60 });
+    expect(cfg.orchestrator).toEqual({ queue_size: 100, timeout: 60, compile_ahead: true });
     expect(cfg.ports).toEqual(DEFAULT_DAEMON_CONFIG.ports);
   });
 
