@@ -441,6 +441,16 @@ export class OrchestratorService implements OrchestratorApi {
   }
 
   async clean(profile = ''): Promise<{ removed: string }> {
+    this.requests++; // no compile ahead writes into what this removes
+    try {
+      await this.ahead?.settled();
+      return await this.cleanProfile(profile);
+    } finally {
+      this.requests--;
+    }
+  }
+
+  private async cleanProfile(profile: string): Promise<{ removed: string }> {
     await this.settling;
     const snap = await this.deps.setup.getConfig();
     if (!snap.project) throw new Error(`cannot clean: the configuration is invalid: ${snap.issues.map(formatIssue).join('; ')}`);

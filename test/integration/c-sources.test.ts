@@ -182,7 +182,9 @@ describe('compile_commands.json', () => {
     expect(stamp(p)).toBe(first);
     // --no-daemon is the same engine: it finds the file right and leaves it too.
     p.write('src/main.cpp', `${p.read('src/main.cpp')}// again\n`);
-    expect(compileOk(p, ['--no-daemon'])).toMatchObject({ compiled: 1 });
+    // Compiled here, or found in the cache the daemons compiled it into ahead of the build.
+    const again = compileOk(p, ['--no-daemon']);
+    expect(again.compiled + again.cached).toBe(1);
     expect(stamp(p)).toBe(first);
 
     p.write('replibuild.toml', p.read('replibuild.toml').replace('"-Wall"', '"-Wall", "-DNEW_C=1"'));

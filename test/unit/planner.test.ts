@@ -179,8 +179,17 @@ describe('planner', () => {
       'src/core/a.cpp': { kind: 'header-removed', header: 'include/core.h' },
       'src/core/b.cpp': { kind: 'header-removed', header: 'include/core.h' },
       'src/tool/t.cpp': { kind: 'object-missing' },
-      'src/app/main.cpp': { kind: 'object-changed' },
+      // Replaced too, but what changed for it first is its header.
+      'src/app/main.cpp': { kind: 'header-removed', header: 'include/core.h' },
     });
+  });
+
+  it('a replaced object is a reason, named after a changed source (an edit compiled ahead replaces its object)', async () => {
+    const w = await builtWorld();
+    w.files.set('build/obj/app/src/app/main.cpp.o', 'someone else wrote this');
+    expect(reasons(await plan(w))).toEqual({ 'src/app/main.cpp': { kind: 'object-changed' } });
+    w.files.set('src/app/main.cpp', 'edited');
+    expect(reasons(await plan(w))).toEqual({ 'src/app/main.cpp': { kind: 'source-changed' } });
   });
 
   it('a header recorded as unknown (changed during its compile) never matches', async () => {
