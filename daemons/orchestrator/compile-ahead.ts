@@ -27,10 +27,6 @@ import { tuReason, type TuPlan } from './planner.js';
 
 /** Most TUs compiled ahead at once: a save is one file, a "save all" a few. */
 const AHEAD_MAX = 4;
-/** Looked at once the journal has been quiet this long (at most QUIET_ROUNDS times): the
- *  writes of one save, or of a script's edits in a row, are then seen together. */
-const QUIET_MS = 1;
-const QUIET_ROUNDS = 5;
 /** One long poll's length; and the pause after discovery failed to answer one. */
 const POLL_MS = 30_000;
 const RETRY_MS = 2_000;
@@ -128,10 +124,11 @@ export class CompileAhead {
   }
 
   /**
-   * For a build that has read the journal (`changes`): what it may take, each result once.
-   * Every entry is the build's to take or to leave; none outlives it.
+   * For a build that has read the journal (`changes`), once nothing runs ahead: what it may
+   * take, each result once. Every entry is the build's to take or to leave; none outlives it.
    */
   async adopter(changes: ChangesResult | null): Promise<((job: CompileJob) => EarlyCompile | undefined) | undefined> {
+    await this.settled();
     if (this.entries.size === 0) return undefined;
     await this.dropStale(changes);
     const taken = new Map(this.entries);
@@ -156,14 +153,10 @@ export class CompileAhead {
         continue;
       }
       if (moved <= this.epoch) continue;
-      let epoch = moved;
-      for (let i = 0; i < QUIET_ROUNDS; i++) {
-        const later = await this.d.waitForChange(epoch, QUIET_MS, signal).catch(() => null);
-        if (later === null || later <= epoch) break;
-        epoch = later;
-      }
-      this.epoch = epoch;
-      if (signal.aborted || this.d.busy()) continue;
+      // No quiet window: discovery reads a burst of writes together (its drain delay), and a
+      // save that comes after a compile began drops it (dropStale).
+      this.epoch = moved;
+      if (this.d.busy()) continue;
       const base = this.d.base();
       if (!base) continue;
       // Set before the first await: a build that comes now waits for this look.

@@ -235,7 +235,6 @@ export class OrchestratorService implements OrchestratorApi {
     /** Releases the after-work (BuildGate): before this build waits for it, and at its end. */
     release: () => void,
   ): Promise<BuildSummary> {
-    await this.ahead?.settled(); // what it compiles, this build may take; and it writes objects
     await this.pointing;
     const t0 = performance.now();
     const startedAt = Date.now();
@@ -356,6 +355,8 @@ export class OrchestratorService implements OrchestratorApi {
     }).catch(() => null); // only speed is lost: the engine plans in full
     if (plan) this.editPlans++;
     run.kept = null;
+    // Planned while a compile ahead may still run (its object is renamed into place whole);
+    // what it compiles, this build may take, and nothing compiles before it has finished.
     const adopt = await this.ahead?.adopter(changes);
     let summary: BuildSummary | undefined;
     let stopWarming: (() => void) | undefined;
