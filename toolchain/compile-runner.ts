@@ -11,7 +11,10 @@ import { dirname, resolve } from 'node:path';
 import type { CompileJob, CompileResult } from '../protocol/build.js';
 import type { CompilerIdentity } from './compiler-identity.js';
 import { parseDepfile } from './depfile.js';
-import { runInProcessGroup } from './process-group.js';
+import { availableParallelism } from 'node:os';
+import { programsRunning, runInProcessGroup } from './process-group.js';
+
+const CORES = availableParallelism();
 
 export interface RunCompileOptions {
   signal?: AbortSignal;
@@ -60,16 +63,23 @@ export function formatCommand(argv: string[]): string {
   return argv.map(shellQuote).join(' ');
 }
 
-/** What the runner spawns: the command, plus -pipe for GCC run here. GCC then feeds the
- *  assembler through a pipe instead of a temp .s file, so `as` works while cc1plus still
- *  emits: 2 ms of a one-line TU's 14, 4–5 of a 200 ms one, when the other core is free. It
+/** What the runner spawns: the command, plus -pipe for GCC run here while a core is spare.
+ *  GCC then feeds the assembler through a pipe instead of a temp .s file, so `as` works on
+ *  the spare core while cc1plus still emits: 2 ms of a one-line TU's 14, 4–5 of a 200 ms
+ *  one (an edit's compile). With every core busy (a cold build) the two only take turns:
+ *  a cold 200-TU build at -j2 was 2% slower with it (within the noise, both ways). It
  *  changes no byte of the object (checked with -O2, -g, -g -O2), so it is neither in the
  *  cache key nor in the command shown. Not with -save-temps (GCC warns that it ignores
  *  -pipe then), not through distcc (the remote side's own business), not for clang (its
  *  assembler is built in). */
-export function spawnArgv(argv: string[], kind: RunnerIdentity['kind'], wrapped: boolean): string[] {
-  if (kind !== 'gcc' || wrapped || argv.some((a) => a === '-pipe' || a.startsWith('-save-temps'))) return argv;
+export function spawnArgv(argv: string[], kind: RunnerIdentity['kind'], wrapped: boolean, spareCore: boolean): string[] {
+  if (kind !== 'gcc' || wrapped || !spareCore || argv.some((a) => a === '-pipe' || a.startsWith('-save-temps'))) return argv;
   return ['-pipe', ...argv];
+}
+
+/** A core no other program this process started is using, besides the one about to start. */
+function spareCore(): boolean {
+  return programsRunning() + 2 <= CORES;
 }
 
 /** The command the runner runs, as configured and with the final output names in place
@@ -126,7 +136,7 @@ export async function runCompile(
   if (dirname(depAbs) !== dirname(objAbs)) mkdirSync(dirname(depAbs), { recursive: true });
 
   const { via } = opts;
-  const argv = spawnArgv(compileArgv(job, job.object + suffix, job.depfile + suffix), identity.kind, via !== undefined);
+  const argv = spawnArgv(compileArgv(job, job.object + suffix, job.depfile + suffix), identity.kind, via !== undefined, spareCore());
   const run = await runInProcessGroup(via ? via.program : identity.path, via ? [identity.path, ...argv] : argv, {
     cwd: job.cwd,
     ...(via ? { env: via.env } : {}),

@@ -46,6 +46,11 @@ export function useSpawnHelper(on: boolean): void {
   }
 }
 
+/** Programs started here that are still running (a build's compiles and links). */
+export function programsRunning(): number {
+  return running;
+}
+
 /** The spawn helper's pid while it runs: its memory is the daemon's (status). */
 export function spawnHelperPid(): number | undefined {
   return helper?.helperPid;

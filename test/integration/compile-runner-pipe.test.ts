@@ -14,15 +14,16 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('spawnArgv', () => {
   const argv = ['-O2', '-c', 'a.cpp', '-o', 'a.o'];
-  it('adds -pipe for GCC run here', () => {
-    expect(spawnArgv(argv, 'gcc', false)).toEqual(['-pipe', ...argv]);
+  it('adds -pipe for GCC run here while a core is spare', () => {
+    expect(spawnArgv(argv, 'gcc', false, true)).toEqual(['-pipe', ...argv]);
+    expect(spawnArgv(argv, 'gcc', false, false)).toBe(argv);
   });
   it('leaves clang, distcc, -save-temps and a -pipe of the flags alone', () => {
-    expect(spawnArgv(argv, 'clang', false)).toBe(argv);
-    expect(spawnArgv(argv, 'gcc', true)).toBe(argv);
+    expect(spawnArgv(argv, 'clang', false, true)).toBe(argv);
+    expect(spawnArgv(argv, 'gcc', true, true)).toBe(argv);
     for (const flags of [['-save-temps'], ['-save-temps=obj'], ['-pipe']]) {
       const a = [...flags, ...argv];
-      expect(spawnArgv(a, 'gcc', false)).toBe(a);
+      expect(spawnArgv(a, 'gcc', false, true)).toBe(a);
     }
   });
 });
