@@ -1,6 +1,6 @@
 // A compiler that takes its time, and the compilers a daemon has on record: for tests
 // that must catch a build while its compiles run (kill, cancel, fall back).
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from './project.js';
 
@@ -15,4 +15,20 @@ export function childrenOf(p: TestProject, name: string): { pid: number; proc_st
   } catch {
     return [];
   }
+}
+
+/** Live (not zombie) processes in any of these process groups, from /proc. */
+export function liveInGroups(groups: Set<number>): number[] {
+  const live: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // f[0] = state, f[2] = pgrp
+      if (f[0] !== 'Z' && groups.has(Number(f[2]))) live.push(Number(d));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return live;
 }

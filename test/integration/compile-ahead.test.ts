@@ -3,10 +3,12 @@
 // the save, waits until the orchestrator has compiled it ahead (status: compile_ahead),
 // then changes something the compile read or not, and checks what the build linked.
 import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../protocol/status.js';
 import { cliSync, compileJson, projectsPerTest, waitFor, type TestProject } from '../helpers/project.js';
+import { childrenOf, liveInGroups } from '../helpers/slow-compiler.js';
 
 const newProject = projectsPerTest();
 const run = (p: TestProject) => execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' });
@@ -33,8 +35,14 @@ const FILES = {
   'include/a.h': '#define A 1\n',
 };
 
-async function built(daemonConfig = ''): Promise<TestProject> {
-  const p = newProject(FILES, daemonConfig);
+/** g++, but slow (30 s, far past any test) while a file named `slow` is beside the project
+ *  (not in it: a file added there is a change, and no save of sources alone). */
+const SLOW_WHILE_MARKED = '#!/bin/sh\nfor a in "$@"; do if [ "$a" = "-c" ] && [ -e ../slow ]; then sleep 30; break; fi; done\nexec g++ "$@"\n';
+const marker = (p: TestProject) => join(p.root, '..', 'slow');
+
+async function built(daemonConfig = '', files: Record<string, string> = FILES): Promise<TestProject> {
+  const p = newProject(files, daemonConfig);
+  if (files['slow-cxx']) chmodSync(join(p.root, 'slow-cxx'), 0o755);
   expect(cliSync(['start'], p).code).toBe(0);
   expect(compileJson(p, [], { ok: true })).toMatchObject({ compiled: 3, linked: 1 });
   expect(ahead(p)).toEqual({ started: 0, taken: 0, dropped: 0, running: 0 });
@@ -117,5 +125,35 @@ describe('compiling a saved source ahead of the build', () => {
     expect(ahead(p).started).toBe(0);
     expect(compileJson(p, [], { ok: true })).toMatchObject({ compiled: 1, linked: 1 });
     expect(run(p)).toBe('1 50\n');
+  });
+
+  describe('while a compile ahead runs', () => {
+    const slowFiles = { ...FILES, 'replibuild.toml': TOML.replace('[compiler]\n', '[compiler]\ncxx = "./slow-cxx"\n'), 'slow-cxx': SLOW_WHILE_MARKED };
+    /** Its compiler's process groups, once one compile ahead is running. */
+    async function runningAhead(p: TestProject, started: number): Promise<Set<number>> {
+      await waitFor(() => ahead(p).started === started && ahead(p).running === 1, 20_000, 'a compile ahead running');
+      let groups = new Set<number>();
+      await waitFor(() => (groups = new Set(childrenOf(p, 'compilation').map((c) => c.pid))).size > 0, 10_000, 'its compiler on record');
+      return groups;
+    }
+
+    it('a second save cancels it: its compiler is stopped, and the build links the last save', async () => {
+      const p = await built('', slowFiles);
+      writeFileSync(marker(p), '');
+      p.write('src/b.cpp', 'int b() { return 60; }\n');
+      const first = await runningAhead(p, 1);
+      p.write('src/b.cpp', 'int b() { return 61; }\n');
+      await waitFor(() => ahead(p).dropped === 1 && liveInGroups(first).length === 0, 20_000, 'the first compile ahead cancelled');
+      rmSync(marker(p));
+      // The second one sleeps too (it began while `slow` was there): the build waits for it, or
+      // it was dropped in turn; either way what is linked is the last save.
+      await waitFor(() => ahead(p).started === 2, 20_000, 'the second compile ahead');
+      const second = new Set(childrenOf(p, 'compilation').map((c) => c.pid));
+      cliSync(['stop'], p);
+      expect(liveInGroups(second)).toEqual([]);
+      expect(cliSync(['start'], p).code).toBe(0);
+      expect(compileJson(p, [], { ok: true })).toMatchObject({ compiled: 1, linked: 1 });
+      expect(run(p)).toBe('1 61\n');
+    });
   });
 });

@@ -2,12 +2,12 @@
 // plain message, a build that is right where it can be finished, and an exit code
 // that is not the internal-error 70. Real daemons, real g++, real hangs.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { DAEMON_NAMES } from '../../config/daemon-names.js';
 import { cli, cliSync, pidAlive, readRecordFile, waitFor, type CliResult, type TestProject, projectsPerTest } from '../helpers/project.js';
-import { SLOW_CXX, childrenOf } from '../helpers/slow-compiler.js';
+import { SLOW_CXX, childrenOf, liveInGroups } from '../helpers/slow-compiler.js';
 
 const project = projectsPerTest();
 
@@ -38,22 +38,6 @@ function runApp(p: TestProject): string {
   return execFileSync(join(p.root, 'build/bin/app'), { encoding: 'utf8' });
 }
 
-
-/** Live (not zombie) processes in any of these process groups, from /proc. */
-function liveInGroups(groups: Set<number>): number[] {
-  const live: number[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const s = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // f[0] = state, f[2] = pgrp
-      if (f[0] !== 'Z' && groups.has(Number(f[2]))) live.push(Number(d));
-    } catch {
-      /* gone meanwhile */
-    }
-  }
-  return live;
-}
 
 it('a: kill -9 of the orchestrator mid-build: one line says so, the build finishes in-process and is right, and so is the next', async () => {
   const p = slowProject(3);
