@@ -81,24 +81,26 @@ describe('files changing around the compile (ccache base "Too new source/include
     expect((await counts(cache)).raw.not_stored).toEqual({ 'changed during compile': 1 });
   });
 
-  it('a source saved just before the compile is stored once its stamp can vouch, when stores run after the answer', async () => {
-    // As a compile ahead of the build (daemons/orchestrator/compile-ahead.ts) starts, ms after the save.
+  /** A.cpp saved and compiled at once, as a compile ahead of the build
+   *  (daemons/orchestrator/compile-ahead.ts) is, ms after the save; stores after the answer. */
+  async function compiledRightAfterSave() {
     env = await setup({ storeInBackground: true });
     const { p, cache } = env;
     p.write('src/a.cpp', 'int a = 1;\n');
     const job = p.job('src/a.cpp', []);
     expect((await compile(cache, job)).outcome).toBe('compiled');
+    return { p, cache, job };
+  }
+
+  it('a source saved just before the compile is stored once its stamp can vouch, when stores run after the answer', async () => {
+    const { cache, job } = await compiledRightAfterSave();
     await cache.flush();
     expect((await counts(cache)).raw.not_stored).toEqual({});
     expect((await compile(cache, job)).outcome).toBe('cached');
   });
 
   it('a source saved just before the compile and again before its stamp can vouch is not stored', async () => {
-    env = await setup({ storeInBackground: true });
-    const { p, cache } = env;
-    p.write('src/a.cpp', 'int a = 1;\n');
-    const job = p.job('src/a.cpp', []);
-    expect((await compile(cache, job)).outcome).toBe('compiled');
+    const { p, cache, job } = await compiledRightAfterSave();
     // Saved again once the compile has answered, while its store waits for the window: the
     // same size, quite possibly the same clock tick.
     p.write('src/a.cpp', 'int a = 2;\n');
