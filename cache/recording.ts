@@ -26,7 +26,7 @@ import { depfileHeaders } from './restore.js';
 export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Prepared, pp: Preprocessed, key2: string, r: CompileResult): Promise<void> {
   const srcWhy = sourceChanged(c, prep, pp.startedMs);
   const outwait = mayOutwait(c, srcWhy);
-  const why = outwait ? await changedSince(c, prep, pp, false) : srcWhy ?? (await changedSince(c, prep, pp, false));
+  const why = (outwait ? null : srcWhy) ?? (await changedSince(c, prep, pp, false));
   if (why) return void c.book.notStored(why, job.source);
   const object = readFileSync(resolve(job.cwd, job.object));
   if (object.length === 0) return void c.book.notStored({ reason: 'empty object file', detail: '' });
