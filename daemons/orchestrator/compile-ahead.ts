@@ -8,8 +8,9 @@
 //
 // Only a source of the last complete build's plan edited in place qualifies (a header, a
 // file come or gone, a config file wait for the build), a few at a time, never while a
-// build runs or waits; a build waits for those in flight, so two compiles never write one
-// object. A taken result is recorded from what the build would have had (object-records.ts):
+// build runs or waits; a build plans while they run and waits for them before it compiles
+// anything, so two compiles never write one object (and one renamed into place mid-plan is
+// whole: compile-runner.ts). A taken result is recorded from what the build would have had (object-records.ts):
 // the inputs' hashes taken before that compile and when it began. An object compiled ahead
 // and never taken is safe too: its source is in the journal since the last build, so the
 // next plan looks at its TU, and a plan always checks the object's hash against its record.
