@@ -46,7 +46,10 @@ describe('builds planned from the discovery journal', () => {
         if (i % 2) p.write('lib/v.cpp', `#include "v.h"\nint v() { return V0 + ${i}; }\n`);
         else p.write('include/v.h', `#pragma once\n#define V0 ${i}\n`);
         const s = await orch.build(req, () => {});
-        expect(s, `round ${i}`).toMatchObject({ ok: true, compiled: 1, linked: 1 });
+        // Compiled, or restored: a compile of this very text ahead of the build that the build
+        // could not take (compile-ahead.ts) has stored it in the cache.
+        expect(s, `round ${i}: ${JSON.stringify(s)}`).toMatchObject({ ok: true, linked: 1 });
+        expect(s.compiled + s.cached, `round ${i}: ${JSON.stringify(s)}`).toBe(1);
       }
     } finally {
       ch.close();
