@@ -221,13 +221,17 @@ export class CompileAhead {
 
   /** Drops every entry something it read may have changed for since it began. */
   private async dropStale(changes: ChangesResult | null): Promise<void> {
+    // Asked once per epoch: the entries of one look share theirs (each ask is a sync round).
+    const asked = new Map<number, Promise<ChangesResult | null>>();
     for (const e of [...this.entries.values()]) {
       if (!changes?.complete || changes.journal_id !== e.journal_id) {
         this.drop(e);
         continue;
       }
       if (changes.epoch === e.epoch) continue;
-      const since = await this.d.changesSince(e.epoch, e.journal_id);
+      let ask = asked.get(e.epoch);
+      if (!ask) asked.set(e.epoch, (ask = this.d.changesSince(e.epoch, e.journal_id)));
+      const since = await ask;
       // Running, it may read a header its last compile did not: any change drops it.
       const touched =
         !since?.complete ||
