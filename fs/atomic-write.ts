@@ -4,9 +4,8 @@
 // writer can be told apart from a live one's and swept.
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsync, openSync, readdirSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { chmod, mkdir, open, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { join } from 'node:path';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { isAlive } from './proc.js';
 
 const TEMP_RE = /\.tmp-(\d+)-[0-9a-f]{8}$/;
@@ -44,12 +43,45 @@ export interface AtomicWriteOptions {
   dirMode?: number;
   /** fsync before the rename, for state that must survive a power cut, not just a crash. */
   sync?: boolean;
+  /** Make missing directories only below this one, never it (makeDirWithin): for a
+   *  project's state, whose saves must not bring back a project that was removed. */
+  within?: string;
+}
+
+/**
+ * Makes `dir` and its missing parents up to `within`, but never `within` itself: a daemon
+ * saving its state while its project is removed (`rm -rf`) would otherwise make the
+ * project's directories again, so that the removal fails (ENOTEMPTY) or leaves them
+ * behind. With `within` gone the result is ENOENT. A `dir` outside `within` is made as
+ * `mkdir -p` would: it is not the project's to guard.
+ */
+export async function makeDirWithin(within: string, dir: string, mode?: number): Promise<void> {
+  const rel = relative(within, dir);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+    if (rel === '') await stat(within);
+    else await mkdir(dir, { recursive: true, mode });
+    return;
+  }
+  let at = within;
+  for (const part of rel.split(sep)) {
+    at = join(at, part);
+    try {
+      await mkdir(at, { mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+  }
+}
+
+/** The directory a write of `path` needs, made as `opts` says. */
+function makeDirFor(path: string, opts: AtomicWriteOptions): Promise<unknown> {
+  return opts.within ? makeDirWithin(opts.within, dirname(path), opts.dirMode) : mkdir(dirname(path), { recursive: true, mode: opts.dirMode });
 }
 
 /** The async form, creating the directory; the mode is set explicitly so a umask
  *  cannot make a restored executable unrunnable. */
 export async function writeFileAtomicAsync(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: opts.dirMode });
+  await makeDirFor(path, opts);
   const tmp = tempPathFor(path);
   try {
     const fh = await open(tmp, 'w', opts.mode ?? 0o644);
@@ -109,7 +141,7 @@ export function writePiecesAtomic(path: string, pieces: Iterable<string>, mode =
  * rename are asynchronous.
  */
 export async function writePiecesAtomicAsync(path: string, pieces: () => Iterable<string>, opts: AtomicWriteOptions = {}): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: opts.dirMode });
+  await makeDirFor(path, opts);
   const tmp = tempPathFor(path);
   try {
     const fd = openSync(tmp, 'w', opts.mode ?? 0o644);

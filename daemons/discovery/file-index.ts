@@ -401,9 +401,10 @@ export function persistedStateText(head: StateHead, index: FileIndex, deps: Iter
   return [...persistedStatePieces(head, index, deps)].join('');
 }
 
-/** Writes the state made by `pieces()` atomically, and durably (writePiecesAtomicAsync). */
-export function writeStatePieces(file: string, pieces: () => Iterable<string>): Promise<void> {
-  return writePiecesAtomicAsync(file, pieces, { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+/** Writes the state made by `pieces()` atomically, and durably (writePiecesAtomicAsync),
+ *  making its directories below the project's root `within`, never the root itself. */
+export function writeStatePieces(file: string, pieces: () => Iterable<string>, within: string): Promise<void> {
+  return writePiecesAtomicAsync(file, pieces, { sync: true, mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, within });
 }
 
 /** When a save may run: not while requests come (a save is one synchronous stretch, at

@@ -494,6 +494,6 @@ export class DiscoveryService {
         journal: this.journal.snapshot(),
       };
       return persistedStatePieces(head, this.index, this.graph.entries());
-    });
+    }, this.scope.root);
   }
 }

@@ -10,11 +10,11 @@
 
 import { searchChainId, searchContextId } from './search-ids.js';
 import { appendChanges, appendPays, fileStamp, logFileOf, logStampOf, removeLog, replayLog } from './build-state-log.js';
-import { tempPathFor, writePiecesSync } from '../../fs/atomic-write.js';
+import { makeDirWithin, tempPathFor, writePiecesSync } from '../../fs/atomic-write.js';
 import { buildStatePieces } from './build-state-text.js';
 import { StoredObjectRecord } from './stored-record.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../fs/private-files.js';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ProjectConfig } from '../../config/types.js';
 
@@ -307,6 +307,8 @@ export class BuildState implements BuildStateReader {
 
   private constructor(
     readonly file: string,
+    /** The project's root: a save makes the state's directories below it, never it. */
+    private readonly root: string,
     data: BuildStateData,
     diskStamp: string | null = null,
   ) {
@@ -318,12 +320,12 @@ export class BuildState implements BuildStateReader {
     const file = buildStatePath(root, profile);
     // Stamped before the read: a write that lands during it leaves another stamp behind.
     const stamp = buildStateStamp(file);
-    return new BuildState(file, await readData(file), stamp);
+    return new BuildState(file, root, await readData(file), stamp);
   }
 
   /** A state not read from disk (tests, planning without a project). */
   static empty(root: string): BuildState {
-    return new BuildState(buildStatePath(root), emptyData());
+    return new BuildState(buildStatePath(root), root, emptyData());
   }
 
   getObject(object: string): ObjectRecord | undefined {
@@ -431,7 +433,7 @@ export class BuildState implements BuildStateReader {
         for (const [k, v] of probes) (merged.compiler_search ??= {})[k] = v;
       }
       pruneSearch(merged);
-      await mkdir(dirname(this.file), { recursive: true, mode: PRIVATE_DIR_MODE });
+      await makeDirWithin(this.root, dirname(this.file), PRIVATE_DIR_MODE);
       const tmp = tempPathFor(this.file);
       let written: string | null;
       try {

@@ -276,7 +276,7 @@ export class StatCachingHasher implements FileHasher {
       yield `${piece}}}`;
     }
     try {
-      await writePiecesAtomicAsync(this.cacheFile, pieces, { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE });
+      await writePiecesAtomicAsync(this.cacheFile, pieces, { mode: PRIVATE_FILE_MODE, dirMode: PRIVATE_DIR_MODE, within: this.root });
     } catch (e) {
       this.changed = true;
       throw e;

@@ -188,10 +188,13 @@ describe('daemon lifecycle', () => {
     rmSync(join(p.root, '.replibuild/pids/setup.pid'));
     await waitFor(() => !pidAlive(setup.pid), 10_000, 'setup to exit after its pid file went');
     const pids = DAEMON_NAMES.filter((n) => n !== 'setup').map((n) => readRecordFile(p.root, n)!.pid);
-    // Retried as `rm -rf` would have to be: a daemon seeing the tree go (discovery drains its
-    // events 2 ms after them) may still log a line into it while it is being removed.
+    // Retried as `rm -rf` would have to be: a daemon seeing the tree go may still log a
+    // line or save its state into it while it is being removed.
     rmSync(p.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     await waitFor(() => pids.every((pid) => !pidAlive(pid)), 10_000, 'daemons to exit after the project went');
+    // Their last saves did not bring the project back (discovery's once made
+    // .replibuild/state/ again, parents and all, after the removal had finished).
+    expect(existsSync(p.root)).toBe(false);
   });
 
   it('a disabled daemon is reported as such and status still succeeds', async () => {

@@ -77,7 +77,7 @@ describe('discovery file index', () => {
     expect(JSON.parse(pieces.join(''))).toEqual(JSON.parse(JSON.stringify(whole)));
     const dir = tmp();
     const file = join(dir, 'sub', 'state.json');
-    await writeStatePieces(file, () => persistedStatePieces(head, ix, g.entries()));
+    await writeStatePieces(file, () => persistedStatePieces(head, ix, g.entries()), dir);
     expect(readdirSync(join(dir, 'sub'))).toEqual(['state.json']);
     const back = await loadState(file, '/proj');
     expect(back?.index.size).toBe(3000);
