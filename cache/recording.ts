@@ -18,7 +18,6 @@ import { recordEntry, type Recorded } from './manifest-record.js';
 import type { CacheParts, NotCacheable, Prepared, Preprocessed } from './parts.js';
 import type { SearchList } from './preprocess.js';
 import { preprocessTu } from './preprocess-tu.js';
-import { depfileHeaders } from './restore.js';
 
 /** After a miss compiled with -E's knowledge: result under key2, direct entry. What
  *  must reflect the moment right after the compile (did an input move? the object's
@@ -37,8 +36,7 @@ export async function storePreprocessed(c: CacheParts, job: CompileJob, prep: Pr
     // Also proves no file that would capture an include appeared while compiling.
     const { entry, problem } = await buildEntry(c, job, prep, pp, key2);
     if (problem) return void c.book.notStored(problem, job.source);
-    const headers = depfileHeaders(job, depfile);
-    await c.results.save(key2, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers });
+    await c.results.save(key2, { object, depfile, depfileTarget: job.object, stderr: r.stderr, createdMs: Date.now(), headers: r.headers });
     if (entry) await c.manifests.save(prep.key1, entry);
     c.siblings.note(prep);
   }, object.length + depfile.length);
@@ -56,7 +54,8 @@ export async function storeDepend(c: CacheParts, job: CompileJob, identity: Runn
   const object = readFileSync(resolve(job.cwd, job.object));
   if (object.length === 0) return c.book.notStored({ reason: 'empty object file', detail: 'the object is empty' }, job.source);
   const depfile = readFileSync(resolve(job.cwd, job.depfile), 'utf8');
-  const names = depfileHeaders(job, depfile);
+  // The runner parsed this very depfile (compile-runner.ts): not parsed again.
+  const names = r.headers;
 
   // What the compiler read, as it is now; anything touched since the compile began
   // may not be what the compiler saw (ccache's depend mode has the same rule).

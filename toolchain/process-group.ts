@@ -63,7 +63,16 @@ export function spawnHelperPid(): number | undefined {
 function viaHelper(): Spawner | null {
   if (!helper) return null;
   if (helper.helperPid !== undefined) return helper;
-  return running >= 1 && process.memoryUsage.rss() >= HELPER_FROM_RSS ? helper : null;
+  return running >= 1 && bigEnough() ? helper : null;
+}
+
+/** RSS at or past HELPER_FROM_RSS, read at most once a second: the read is a file's
+ *  (/proc/self/stat), and a cold build asked it before every compile. */
+let rssCheck = { atMs: -Infinity, big: false };
+function bigEnough(): boolean {
+  const now = performance.now();
+  if (now - rssCheck.atMs >= 1000) rssCheck = { atMs: now, big: process.memoryUsage.rss() >= HELPER_FROM_RSS };
+  return rssCheck.big;
 }
 
 export async function runInProcessGroup(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
