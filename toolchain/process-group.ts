@@ -3,7 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { groupResult, killProcessGroup } from './group-result.js';
-import { Spawner } from './spawner.js';
+import { helperBinary, Spawner } from './spawner.js';
 
 export { killProcessGroup };
 
@@ -31,16 +31,13 @@ let helper: Spawner | null = null;
 /** Programs started by runInProcessGroup still running. */
 let running = 0;
 
-/** Below this RSS the helper is not started: a fork's cost grows with the process (3.7-4
- *  ms of CPU per fork of a 135 MB process, measured under load; spawner.ts), while the
- *  helper's own RSS (about 40 MB) would be most of a small project's daemons' budget. */
-const HELPER_FROM_RSS = 64 * 1024 * 1024;
-
-/** Start programs from a small helper process from now on (spawner.ts): for a daemon,
- *  whose heap makes each of its own forks cost; false stops the helper. */
+/** Start programs from the spawn helper from now on (spawner.ts), when it was built: for
+ *  a daemon, whose own forks cost it CPU and block it; false stops the helper. */
 export function useSpawnHelper(on: boolean): void {
-  if (on) helper ??= new Spawner(runHere);
-  else {
+  if (on) {
+    const binary = helperBinary();
+    if (binary) helper ??= new Spawner(runHere, binary);
+  } else {
     helper?.close();
     helper = null;
   }
@@ -56,23 +53,11 @@ export function spawnHelperPid(): number | undefined {
   return helper?.helperPid;
 }
 
-/** Through the helper only while programs run side by side (a build filling the cores,
- *  where each fork's CPU is taken from a compiler) and this process is big enough for a
- *  fork to cost: one compile and one link (an edit) never start it, nor wait for it to
- *  start, and a small daemon never pays its memory. */
+/** Through the helper while it runs, and to start it when programs run side by side (a
+ *  build filling the cores, where a fork's CPU is taken from a compiler): a lone compile
+ *  and link (an edit) start directly and never wait for the helper to start. */
 function viaHelper(): Spawner | null {
-  if (!helper) return null;
-  if (helper.helperPid !== undefined) return helper;
-  return running >= 1 && bigEnough() ? helper : null;
-}
-
-/** RSS at or past HELPER_FROM_RSS, read at most once a second: the read is a file's
- *  (/proc/self/stat), and a cold build asked it before every compile. */
-let rssCheck = { atMs: -Infinity, big: false };
-function bigEnough(): boolean {
-  const now = performance.now();
-  if (now - rssCheck.atMs >= 1000) rssCheck = { atMs: now, big: process.memoryUsage.rss() >= HELPER_FROM_RSS };
-  return rssCheck.big;
+  return helper && (helper.helperPid !== undefined || running >= 1) ? helper : null;
 }
 
 export async function runInProcessGroup(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {

@@ -1,65 +1,42 @@
 // Spawning from a small process. Node's spawn forks the calling process on Linux, and a
-// fork's cost grows with what the parent has mapped: from a daemon of 100+ MB it was
-// 15-20 ms of CPU per compile under load (4 ms from a 50 MB process), measured, all of it
-// taken from the compilers a cold build keeps on every core. A helper node process that
-// has loaded nothing but child_process forks instead, and answers with the child's pid,
-// output and exit status. Process groups, kills and the child tracker see the real pids.
+// fork's cost grows with what the parent has mapped: from a daemon it cost 0.7 ms of CPU
+// per compile and blocked the daemon 0.8-2.3 ms until the child had exec'd (4 ms from a
+// 160 MB process), measured with both cores busy, as a cold build keeps them. The helper
+// (native/spawn-helper.c, built into dist/ by `npm run build`) starts programs with
+// posix_spawn, 0.05 ms, and answers with the child's pid, output and exit status; its
+// frames are spawn-frames.ts. Process groups, kills and the child tracker see the real
+// pids. Its RSS, about 1 MB, is counted in the daemon's.
 //
-// The helper reads one JSON request per line on stdin and exits when stdin closes (its
-// parent gone); it is started on first use. If it dies, runs it had not started yet are
-// started directly, and the ones it had started end as killed (they were its children).
+// It is stopped after 5 s with nothing to run, and exits when its stdin closes (its
+// parent gone). If it dies, runs it had not started
+// yet are started directly, and the ones it had started end as killed (they were its
+// children). Without the binary (no C compiler when the package was built), programs are
+// started directly.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { LineDecoder } from '../rpc/framing.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { groupResult, killProcessGroup } from './group-result.js';
+import { AnswerDecoder, encodeRequest, type HelperAnswer } from './spawn-frames.js';
 import type { Socket } from 'node:net';
 import type { GroupRunOptions, GroupRunResult } from './process-group.js';
 
-/** The helper's whole program (CommonJS, for `node -e`): nothing else is loaded. */
-const HELPER = `
-const { spawn } = require('child_process');
-const send = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
-require('readline').createInterface({ input: process.stdin }).on('line', (line) => {
-  const m = JSON.parse(line);
-  const out = [], err = [];
-  let spawnError, finished = false, child;
-  const finish = (code, signal) => {
-    if (finished) return;
-    finished = true;
-    send({ id: m.id, code, signal, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString(), spawnError });
-  };
-  try {
-    child = spawn(m.program, m.args, { cwd: m.cwd, env: m.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    spawnError = { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path };
-    return finish(null, null);
+/** The built helper: beside dist/'s directories (dist/toolchain, dist/daemon-bundle), or,
+ *  run from the sources (tests), in dist/ beside them. Null when it was not built. */
+export function helperBinary(): string | null {
+  for (const rel of ['../spawn-helper', '../dist/spawn-helper']) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
   }
-  child.stdout.on('data', (b) => out.push(b));
-  child.stderr.on('data', (b) => err.push(b));
-  child.on('error', (e) => {
-    spawnError = { message: e.message, code: e.code, errno: e.errno, syscall: e.syscall, path: e.path };
-    if (child.pid === undefined) finish(null, null);
-  });
-  child.on('spawn', () => send({ id: m.id, pid: child.pid }));
-  child.on('close', finish);
-}).on('close', () => process.exit(0));
-`;
-
-interface HelperAnswer {
-  id: number;
-  pid?: number;
-  code?: number | null;
-  signal?: NodeJS.Signals | null;
-  stdout?: string;
-  stderr?: string;
-  spawnError?: { message: string; code?: string; errno?: number; syscall?: string; path?: string };
+  return null;
 }
 
 interface Pending {
+  program: string;
   pid?: number;
   /** Told the pid once the helper has started the program. */
   started(pid: number): void;
-  ended(a: HelperAnswer): void;
+  ended(a: Exclude<HelperAnswer, { kind: 'started' }>): void;
   /** The helper died: `pid` undefined means the program never started. */
   lost(): void;
 }
@@ -76,6 +53,7 @@ export class Spawner {
   constructor(
     /** Runs a program directly: used when the helper is gone before starting it. */
     private readonly direct: (program: string, args: string[], opts: GroupRunOptions) => Promise<GroupRunResult>,
+    private readonly binary: string,
   ) {}
 
   run(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
@@ -86,6 +64,7 @@ export class Spawner {
       const { signal } = opts;
       let aborted = false;
       const p: Pending = {
+        program,
         started: (pid) => {
           p.pid = pid;
           opts.onSpawn?.(pid);
@@ -95,7 +74,11 @@ export class Spawner {
           this.settle(id);
           signal?.removeEventListener('abort', onAbort);
           if (p.pid !== undefined) opts.onExit?.(p.pid);
-          done(resultOf(a, aborted));
+          done(
+            a.kind === 'failed'
+              ? groupResult(null, null, '', '', a.error, aborted)
+              : groupResult(a.code, a.signal, a.stdout, a.stderr, undefined, aborted),
+          );
         },
         lost: () => {
           this.settle(id);
@@ -113,7 +96,7 @@ export class Spawner {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, p);
       this.hold(true);
-      helper.stdin!.write(JSON.stringify({ id, program, args, cwd: opts.cwd, env: opts.env ?? process.env }) + '\n');
+      helper.stdin!.write(encodeRequest({ id, program, args, cwd: opts.cwd, env: opts.env ?? process.env }));
     });
   }
 
@@ -124,6 +107,7 @@ export class Spawner {
 
   /** Stops the helper (its running programs go on; their runs end as killed). */
   close(): void {
+    clearTimeout(this.idleTimer);
     this.child?.stdin?.end();
     this.child = null;
   }
@@ -132,8 +116,8 @@ export class Spawner {
     this.pending.delete(id);
     if (this.pending.size > 0) return;
     this.hold(false);
-    // A helper left from a build goes after a quiet while: its memory is the daemon's,
-    // and the next build that needs it starts it again (runInProcessGroup).
+    // A helper left from a build goes after a quiet while: its RSS is counted in the
+    // daemon's, and the next build that needs it starts it again (process-group.ts).
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.pending.size === 0) this.close();
@@ -152,22 +136,14 @@ export class Spawner {
 
   private helper(): ChildProcess {
     if (this.child) return this.child;
-    // Its own start loads no certificates (each request carries the programs' environment).
-    const env = { ...process.env };
-    delete env.NODE_EXTRA_CA_CERTS;
-    const c = spawn(process.execPath, ['--max-old-space-size=64', '--max-semi-space-size=1', '-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'], env });
+    const c = spawn(this.binary, [], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.child = c;
-    // The JSON-RPC framing's line decoder, not node:readline: readline would be loaded
-    // (some 640 KB of RSS) by every daemon whose bundle holds this module. No bound: the
-    // helper is ours, and an answer dropped as too long would leave its run waiting.
-    const lines = new LineDecoder(Infinity);
+    const answers = new AnswerDecoder((id) => this.pending.get(id)?.program ?? '');
     c.stdout!.on('data', (chunk: Buffer) => {
-      for (const ev of lines.feed(chunk)) {
-        if (ev.kind !== 'line') continue;
-        const a = JSON.parse(ev.line) as HelperAnswer;
+      for (const a of answers.feed(chunk)) {
         const p = this.pending.get(a.id);
         if (!p) continue;
-        if (a.pid !== undefined && a.code === undefined) p.started(a.pid);
+        if (a.kind === 'started') p.started(a.pid);
         else p.ended(a);
       }
     });
@@ -181,9 +157,4 @@ export class Spawner {
     c.stdin!.on('error', () => undefined);
     return c;
   }
-}
-
-function resultOf(a: HelperAnswer, aborted: boolean): GroupRunResult {
-  const spawnError = a.spawnError ? (Object.assign(new Error(a.spawnError.message), a.spawnError) as NodeJS.ErrnoException) : undefined;
-  return groupResult(a.code ?? null, a.signal ?? null, a.stdout ?? '', a.stderr ?? '', spawnError, aborted);
 }

@@ -8,9 +8,8 @@ import { compilationMethods } from './server.js';
 import { useSpawnHelper } from '../../toolchain/process-group.js';
 
 runDaemon(async (env) => {
-  // Compilers started from a small helper: a fork of this daemon costs the compilers'
-  // cores more CPU the bigger its heap (toolchain/spawner.ts). REPLIBUILD_SPAWN_HELPER=0
-  // starts them here, as before.
+  // Compilers started from a small helper: a fork of this daemon costs it CPU and blocks
+  // it (toolchain/spawner.ts). REPLIBUILD_SPAWN_HELPER=0 starts them here.
   useSpawnHelper(process.env.REPLIBUILD_SPAWN_HELPER !== '0');
   let config = loadDaemonConfig(env.root);
   // Requests are held to the compiles the project's config gives; setup says what that is.

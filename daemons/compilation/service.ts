@@ -171,6 +171,9 @@ export class CompilationService implements CompilationApi {
           release = await this.gates.acquire(job.build_id ?? ownGate, limit, opts.signal);
           await opts.check?.(job);
           const result = await this.compile(job, opts.signal, (at_ms) => starts.started(index, at_ms));
+          // A compiler's exit came in through the event loop: it has turned since, and the
+          // next job's slot need not wait one more turn (about 1 ms a TU of a cold build).
+          if (result.outcome !== 'cached') this.slices.restart();
           // Before this job's slot is freed: no job of the build starts after the failure.
           if (opts.stopAfterFailure && result.outcome === 'failed' && job.build_id !== undefined) {
             this.stoppedBuilds.add(job.build_id);

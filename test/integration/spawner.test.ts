@@ -1,10 +1,13 @@
-// Programs started from the spawn helper (toolchain/spawner.ts) behave as ones started
-// directly: output, exit status, process groups killed on abort, pids told; and a helper
-// that dies neither loses a run nor stays dead.
+// Programs started from the spawn helper (toolchain/spawner.ts, native/spawn-helper.c)
+// behave as ones started directly: output, environment, working directory, exit status,
+// process groups killed on abort, pids told; and a helper that dies neither loses a run
+// nor stays dead.
 
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Spawner } from '../../toolchain/spawner.js';
+import { helperBinary, Spawner } from '../../toolchain/spawner.js';
 import { runInProcessGroup, spawnHelperPid, useSpawnHelper, type GroupRunOptions } from '../../toolchain/process-group.js';
 
 let spawner: Spawner | undefined;
@@ -13,7 +16,12 @@ afterEach(() => {
   spawner = undefined;
 });
 
-const make = () => (spawner = new Spawner(runInProcessGroup));
+function binary(): string {
+  const b = helperBinary();
+  if (!b) throw new Error('dist/spawn-helper is missing: `npm run build` makes it');
+  return b;
+}
+const make = () => (spawner = new Spawner(runInProcessGroup, binary()));
 /** Running (a zombie is dead: its parent, the helper, may be gone before reaping it). */
 const alive = (pid: number) => {
   try {
@@ -81,22 +89,45 @@ describe('the spawn helper', () => {
 describe('when the daemon uses the helper', () => {
   afterEach(() => useSpawnHelper(false));
 
-  it('a program run alone (an edit) never starts it; programs side by side in a big process do', async () => {
-    // The helper pays only from a process of 64 MB up (process-group.ts): be one.
-    const ballast = process.memoryUsage.rss() < 80 * 1024 * 1024 ? Buffer.alloc(80 * 1024 * 1024, 1) : null;
+  it('a program run alone (an edit) never starts it; programs side by side do, each in a session of its own', async () => {
     useSpawnHelper(true);
     expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
     expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
     expect(spawnHelperPid()).toBeUndefined();
     const both = await Promise.all([runInProcessGroup('sleep', ['0.3'], { cwd: '/tmp' }), runInProcessGroup('echo', ['second'], { cwd: '/tmp' })]);
-    expect(both.map((r) => r.exit_code)).toEqual([0, 0]);
+    expect(both.map((x) => x.exit_code)).toEqual([0, 0]);
     expect(both[1]!.stdout).toBe('second\n');
     const pid = spawnHelperPid();
     expect(pid).toBeDefined();
     expect(alive(pid!)).toBe(true);
-    // Started, it serves every run until it goes idle, a lone one too.
-    expect((await runInProcessGroup('true', [], { cwd: '/tmp' })).exit_code).toBe(0);
+    // Started, it serves every run until it goes idle, a lone one too. $PPID: the helper
+    // started it; `ps -o sid=`: a session of its own (what a cancel kills).
+    const r = await runInProcessGroup('sh', ['-c', 'echo $PPID $$ $(ps -o sid= -p $$)'], { cwd: '/tmp' });
+    const [ppid, self, sid] = r.stdout.trim().split(/\s+/).map(Number);
+    expect(ppid).toBe(pid);
+    expect(sid).toBe(self);
     expect(spawnHelperPid()).toBe(pid);
-    ballast?.fill(0);
+  });
+
+  it('hands back output of any size, each run its own, and a program that cannot run as Node would', async () => {
+    const s = make();
+    const big = await s.run('sh', ['-c', 'head -c 3000000 /dev/zero | tr "\\0" x; head -c 200000 /dev/zero | tr "\\0" y >&2'], { cwd: '/tmp' });
+    expect(big.stdout.length).toBe(3_000_000);
+    expect(big.stderr.length).toBe(200_000);
+    const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.run('sh', ['-c', `echo ${i}; exit ${i % 3}`], { cwd: '/tmp' })));
+    expect(runs.map((x) => `${x.stdout.trim()}:${x.exit_code}`)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}:${i % 3}`));
+    const dir = mkdtempSync(join(tmpdir(), 'replibuild-spawner-'));
+    try {
+      const file = join(dir, 'tool');
+      writeFileSync(file, 'echo from-a-script-without-a-shebang\n', { mode: 0o644 });
+      const denied = await s.run(file, [], { cwd: '/tmp' });
+      expect(denied.spawn_error?.code).toBe('EACCES');
+      expect(denied.exit_code).toBe(126);
+      // As execvp (and so Node's spawn) has it: a script with no #! line runs in the shell.
+      chmodSync(file, 0o755);
+      expect((await s.run(file, [], { cwd: '/tmp' })).stdout).toBe('from-a-script-without-a-shebang\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
