@@ -92,20 +92,12 @@ static void send_frame(struct buf *body) {
   free(f.p);
 }
 
-static void answer_started(uint32_t id, pid_t pid) {
+/* 'S' id pid, or 'F' id errno. */
+static void answer(char kind, uint32_t id, uint32_t value) {
   struct buf b = {0};
-  buf_add(&b, "S", 1);
+  buf_add(&b, &kind, 1);
   buf_u32(&b, id);
-  buf_u32(&b, (uint32_t)pid);
-  send_frame(&b);
-  free(b.p);
-}
-
-static void answer_failed(uint32_t id, int err) {
-  struct buf b = {0};
-  buf_add(&b, "F", 1);
-  buf_u32(&b, id);
-  buf_u32(&b, (uint32_t)err);
+  buf_u32(&b, value);
   send_frame(&b);
   free(b.p);
 }
@@ -147,7 +139,7 @@ static int locate(const char *program, char **env, char *out, size_t outlen) {
 
 static void start(const unsigned char *p, size_t len) {
   if (len < 8) {
-    if (len >= 4) answer_failed(get_u32(p), EINVAL);
+    if (len >= 4) answer('F', get_u32(p), EINVAL);
     return;
   }
   uint32_t id = get_u32(p), flags = get_u32(p + 4);
@@ -156,7 +148,7 @@ static void start(const unsigned char *p, size_t len) {
   s += strnlen(s, (size_t)(end - s)) + 1;
   const char *cwd = s;
   s += strnlen(s, (size_t)(end - s)) + 1;
-  if (s + 4 > end) return answer_failed(id, EINVAL);
+  if (s + 4 > end) return answer('F', id, EINVAL);
   uint32_t argc = get_u32((const unsigned char *)s);
   s += 4;
   /* argv[0] is the program as it was named, as Node's spawn gives it. */
@@ -220,7 +212,7 @@ static void start(const unsigned char *p, size_t len) {
   if (err) {
     if (out[0] >= 0) close(out[0]);
     if (errp[0] >= 0) close(errp[0]);
-    return answer_failed(id, err);
+    return answer('F', id, (uint32_t)err);
   }
   if (nkids == capkids) {
     capkids = capkids ? capkids * 2 : 16;
@@ -233,7 +225,7 @@ static void start(const unsigned char *p, size_t len) {
   k->pid = pid;
   k->fd[0] = out[0];
   k->fd[1] = errp[0];
-  answer_started(id, pid);
+  answer('S', id, (uint32_t)pid);
 }
 
 /* Answers for the children that have exited and whose pipes are closed. */

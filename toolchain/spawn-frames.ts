@@ -25,7 +25,11 @@ export function encodeRequest(r: SpawnRequest): Buffer {
   const env: string[] = [];
   for (const [k, v] of Object.entries(r.env)) if (v !== undefined) env.push(`${k}=${v}`);
   let size = 4 + 4 + 4 + 4 + 4;
-  for (const s of [...strings, ...r.args, ...env]) size += Buffer.byteLength(s) + 1;
+  for (const s of [...strings, ...r.args, ...env]) {
+    // As Node's spawn refuses them: a NUL would end the string early in the frame.
+    if (s.includes('\0')) throw new TypeError(`a program, argument or environment string holds a NUL byte: ${JSON.stringify(s)}`);
+    size += Buffer.byteLength(s) + 1;
+  }
   const b = Buffer.allocUnsafe(size);
   let at = b.writeUInt32LE(size - 4, 0);
   at = b.writeUInt32LE(r.id, at);

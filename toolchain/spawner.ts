@@ -58,8 +58,14 @@ export class Spawner {
 
   run(program: string, args: string[], opts: GroupRunOptions): Promise<GroupRunResult> {
     if (opts.signal?.aborted) return this.direct(program, args, opts);
-    const helper = this.helper();
     const id = this.nextId++;
+    let frame: Buffer;
+    try {
+      frame = encodeRequest({ id, program, args, cwd: opts.cwd, env: opts.env ?? process.env });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const helper = this.helper();
     return new Promise((done) => {
       const { signal } = opts;
       let aborted = false;
@@ -96,7 +102,7 @@ export class Spawner {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.pending.set(id, p);
       this.hold(true);
-      helper.stdin!.write(encodeRequest({ id, program, args, cwd: opts.cwd, env: opts.env ?? process.env }));
+      helper.stdin!.write(frame);
     });
   }
 

@@ -116,6 +116,9 @@ describe('when the daemon uses the helper', () => {
     expect(big.stderr.length).toBe(200_000);
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.run('sh', ['-c', `echo ${i}; exit ${i % 3}`], { cwd: '/tmp' })));
     expect(runs.map((x) => `${x.stdout.trim()}:${x.exit_code}`)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}:${i % 3}`));
+    // Refused as Node's spawn refuses it, and the helper serves the next run.
+    await expect(s.run('echo', ['a\0b'], { cwd: '/tmp' })).rejects.toThrow(/NUL/);
+    expect((await s.run('echo', ['next'], { cwd: '/tmp' })).stdout).toBe('next\n');
     const dir = mkdtempSync(join(tmpdir(), 'replibuild-spawner-'));
     try {
       const file = join(dir, 'tool');
