@@ -11,8 +11,8 @@
  * string NUL-terminated. Answers: 'S' id pid (started), 'F' id errno (could not start),
  * 'E' id wait-status, u32 length and stdout, u32 length and stderr (ended: exited and
  * both pipes closed, as Node's 'close'). Each program runs in a session of its own
- * (setsid: its process group is what a cancel kills), stdin /dev/null, the signals the
- * helper changed back at their defaults. EOF on stdin: the helper exits, leaving its
+ * (setsid: its process group is what a cancel kills), stdin /dev/null, every signal at
+ * its default and none blocked. EOF on stdin: the helper exits, leaving its
  * programs running (their runs end as killed on the daemon's side).
  */
 #define _GNU_SOURCE
@@ -186,9 +186,11 @@ static void start(const unsigned char *p, size_t len) {
     posix_spawnattr_init(&at);
     sigset_t none, dflt;
     sigemptyset(&none);
+    /* Every signal at its default, as libuv (Node's spawn) sets them: one ignored by the
+       daemon (SIGPIPE) or by whoever started it would otherwise reach the compiler so. */
     sigemptyset(&dflt);
-    sigaddset(&dflt, SIGPIPE);
-    sigaddset(&dflt, SIGCHLD);
+    for (int sig = 1; sig < 32; sig++)
+      if (sig != SIGKILL && sig != SIGSTOP) sigaddset(&dflt, sig);
     posix_spawnattr_setsigmask(&at, &none);
     posix_spawnattr_setsigdefault(&at, &dflt);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);

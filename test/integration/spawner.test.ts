@@ -116,6 +116,12 @@ describe('when the daemon uses the helper', () => {
     expect(big.stderr.length).toBe(200_000);
     const runs = await Promise.all(Array.from({ length: 20 }, (_, i) => s.run('sh', ['-c', `echo ${i}; exit ${i % 3}`], { cwd: '/tmp' })));
     expect(runs.map((x) => `${x.stdout.trim()}:${x.exit_code}`)).toEqual(Array.from({ length: 20 }, (_, i) => `${i}:${i % 3}`));
+    // No signal ignored or blocked, though the helper ignores SIGPIPE (and so may its daemon).
+    // Of the ignored mask only signals 1-31 count: glibc's posix_spawn leaves its own two
+    // (32, 33, which NPTL sets up again in a program that uses them) ignored in any child.
+    const status = (await s.run('cat', ['/proc/self/status'], { cwd: '/tmp' })).stdout;
+    expect(BigInt(`0x${/^SigIgn:\s*([0-9a-f]+)$/m.exec(status)![1]}`) & 0x7fffffffn).toBe(0n);
+    expect(status).toMatch(/^SigBlk:\s*0+$/m);
     // Refused as Node's spawn refuses it, and the helper serves the next run.
     await expect(s.run('echo', ['a\0b'], { cwd: '/tmp' })).rejects.toThrow(/NUL/);
     expect((await s.run('echo', ['next'], { cwd: '/tmp' })).stdout).toBe('next\n');
