@@ -57,7 +57,7 @@ export interface AtomicWriteOptions {
  */
 export async function makeDirWithin(within: string, dir: string, mode?: number): Promise<void> {
   const rel = relative(within, dir);
-  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
     if (rel === '') await stat(within);
     else await mkdir(dir, { recursive: true, mode });
     return;

@@ -5,9 +5,8 @@
  * the compilers of a cold build held both cores. posix_spawn here is a vfork: 0.05 ms.
  *
  * Requests on stdin, answers on stdout, each frame a little-endian u32 length and then
- * its bytes. A request: u32 id, u32 flags (1: the environment is given), the program,
- * the working directory, u32 argc and the arguments after argv[0] (the program as
- * named), u32 envc and the environment, each
+ * its bytes. A request: u32 id, the program, the working directory, u32 argc and the
+ * arguments after argv[0] (the program as named), u32 envc and the environment, each
  * string NUL-terminated. Answers: 'S' id pid (started), 'F' id errno (could not start),
  * 'E' id wait-status, u32 length and stdout, u32 length and stderr (ended: exited and
  * both pipes closed, as Node's 'close'). Each program runs in a session of its own
@@ -27,8 +26,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-extern char **environ;
 
 struct buf {
   char *p;
@@ -137,38 +134,41 @@ static int locate(const char *program, char **env, char *out, size_t outlen) {
   return found_err;
 }
 
+/* The next NUL-terminated string of a frame, and past it. */
+static char *next_string(const char **s, const char *end) {
+  char *str = (char *)*s;
+  *s += strnlen(*s, (size_t)(end - *s)) + 1;
+  return str;
+}
+
+/* A u32 count, then that many strings, into a NULL-terminated array with `skip` free
+   slots before them; NULL when the frame ends first. */
+static char **string_list(const char **s, const char *end, size_t skip) {
+  if (*s + 4 > end) return NULL;
+  uint32_t n = get_u32((const unsigned char *)*s);
+  *s += 4;
+  char **list = calloc(skip + (size_t)n + 1, sizeof(char *));
+  if (!list) abort();
+  for (uint32_t i = 0; i < n && *s < end; i++) list[skip + i] = next_string(s, end);
+  return list;
+}
+
 static void start(const unsigned char *p, size_t len) {
-  if (len < 8) {
-    if (len >= 4) answer('F', get_u32(p), EINVAL);
-    return;
-  }
-  uint32_t id = get_u32(p), flags = get_u32(p + 4);
-  const char *s = (const char *)p + 8, *end = (const char *)p + len;
-  const char *program = s;
-  s += strnlen(s, (size_t)(end - s)) + 1;
-  const char *cwd = s;
-  s += strnlen(s, (size_t)(end - s)) + 1;
-  if (s + 4 > end) return answer('F', id, EINVAL);
-  uint32_t argc = get_u32((const unsigned char *)s);
-  s += 4;
+  if (len < 4) return;
+  uint32_t id = get_u32(p);
+  const char *s = (const char *)p + 4, *end = (const char *)p + len;
+  const char *program = next_string(&s, end);
+  const char *cwd = next_string(&s, end);
   /* argv[0] is the program as it was named, as Node's spawn gives it. */
-  char **argv = calloc((size_t)argc + 2, sizeof(char *));
+  char **argv = string_list(&s, end, 1);
+  char **env = argv ? string_list(&s, end, 0) : NULL;
+  if (!env) {
+    free(argv);
+    return answer('F', id, EINVAL);
+  }
   argv[0] = (char *)program;
-  for (uint32_t i = 0; i < argc && s < end; i++) {
-    argv[i + 1] = (char *)s;
-    s += strnlen(s, (size_t)(end - s)) + 1;
-  }
-  char **env = environ, **given = NULL;
-  if ((flags & 1) && s + 4 <= end) {
-    uint32_t envc = get_u32((const unsigned char *)s);
-    s += 4;
-    given = calloc((size_t)envc + 1, sizeof(char *));
-    for (uint32_t i = 0; i < envc && s < end; i++) {
-      given[i] = (char *)s;
-      s += strnlen(s, (size_t)(end - s)) + 1;
-    }
-    env = given;
-  }
+  uint32_t argc = 0;
+  while (argv[argc + 1]) argc++;
 
   char path[4096];
   int err = locate(program, env, path, sizeof path);
@@ -210,7 +210,7 @@ static void start(const unsigned char *p, size_t len) {
   if (out[1] >= 0) close(out[1]);
   if (errp[1] >= 0) close(errp[1]);
   free(argv);
-  free(given);
+  free(env);
   if (err) {
     if (out[0] >= 0) close(out[0]);
     if (errp[0] >= 0) close(errp[0]);

@@ -17,14 +17,12 @@ export type HelperAnswer =
   | { kind: 'failed'; id: number; error: NodeJS.ErrnoException }
   | { kind: 'ended'; id: number; code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
 
-const ENV_GIVEN = 1;
-
-/** A request frame: its length, then id, flags and the NUL-terminated strings. */
+/** A request frame: its length, then the id and the NUL-terminated strings. */
 export function encodeRequest(r: SpawnRequest): Buffer {
   const strings: string[] = [r.program, r.cwd];
   const env: string[] = [];
   for (const [k, v] of Object.entries(r.env)) if (v !== undefined) env.push(`${k}=${v}`);
-  let size = 4 + 4 + 4 + 4 + 4;
+  let size = 4 + 4 + 4 + 4; // length, id, argc, envc
   for (const s of [...strings, ...r.args, ...env]) {
     // As Node's spawn refuses them: a NUL would end the string early in the frame.
     if (s.includes('\0')) throw new TypeError(`a program, argument or environment string holds a NUL byte: ${JSON.stringify(s)}`);
@@ -33,7 +31,6 @@ export function encodeRequest(r: SpawnRequest): Buffer {
   const b = Buffer.allocUnsafe(size);
   let at = b.writeUInt32LE(size - 4, 0);
   at = b.writeUInt32LE(r.id, at);
-  at = b.writeUInt32LE(ENV_GIVEN, at);
   const put = (s: string) => {
     at += b.write(s, at);
     at = b.writeUInt8(0, at);

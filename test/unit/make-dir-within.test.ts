@@ -25,6 +25,8 @@ describe('makeDirWithin', () => {
   it('never makes the root again: a save after the project was removed fails and leaves nothing', async () => {
     const root = join(tmp(), 'proj');
     await expect(makeDirWithin(root, join(root, '.replibuild', 'state'))).rejects.toMatchObject({ code: 'ENOENT' });
+    // A name that starts with two dots is still inside.
+    await expect(makeDirWithin(root, join(root, '..state', 'x'))).rejects.toMatchObject({ code: 'ENOENT' });
     await expect(writeFileAtomicAsync(join(root, '.replibuild', 'state', 'x.json'), '{}', { within: root })).rejects.toMatchObject({ code: 'ENOENT' });
     expect(existsSync(root)).toBe(false);
   });
