@@ -54,20 +54,32 @@ function spawnError(program: string, errno: number): NodeJS.ErrnoException {
 
 /** Splits the helper's output into answers; `programOf` names a run's program for its errors. */
 export class AnswerDecoder {
-  private held: Buffer = Buffer.alloc(0);
+  /** What arrived and is not decoded yet, in pieces: joined only once a whole frame is
+   *  in, so a program's big output arriving 64 KB at a time is copied once, not per chunk. */
+  private parts: Buffer[] = [];
+  private size = 0;
 
   constructor(private readonly programOf: (id: number) => string) {}
 
   *feed(chunk: Buffer): Generator<HelperAnswer> {
-    this.held = this.held.length ? Buffer.concat([this.held, chunk]) : chunk;
-    let at = 0;
-    while (this.held.length - at >= 4) {
-      const len = this.held.readUInt32LE(at);
-      if (this.held.length - at - 4 < len) break;
-      yield this.decode(this.held.subarray(at + 4, at + 4 + len));
-      at += 4 + len;
+    this.parts.push(chunk);
+    this.size += chunk.length;
+    while (this.size >= 4) {
+      const head = this.parts[0]!.length >= 4 ? this.parts[0]! : this.joined();
+      const len = head.readUInt32LE(0);
+      if (this.size - 4 < len) return;
+      const all = this.joined();
+      yield this.decode(all.subarray(4, 4 + len));
+      const rest = all.subarray(4 + len);
+      this.parts = rest.length ? [rest] : [];
+      this.size = rest.length;
     }
-    this.held = at === this.held.length ? Buffer.alloc(0) : Buffer.from(this.held.subarray(at));
+  }
+
+  private joined(): Buffer {
+    const b = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size);
+    this.parts = [b];
+    return b;
   }
 
   private decode(f: Buffer): HelperAnswer {
