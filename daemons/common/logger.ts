@@ -13,8 +13,11 @@ export interface Logger {
   debug(msg: string): void;
 }
 
-export function fileLogger(file: string, name: string): Logger {
+/** `writes()` false: lines are dropped (a daemon that no longer owns its project writes
+ *  nothing more into it, daemon-process.ts). */
+export function fileLogger(file: string, name: string, writes: () => boolean = () => true): Logger {
   const write = (level: LogLevel, msg: string) => {
+    if (!writes()) return;
     const line = `${isoTime()} ${level.toUpperCase().padEnd(5)} [${name}:${process.pid}] ${msg}\n`;
     try {
       appendFileSync(file, line, { mode: PRIVATE_FILE_MODE });

@@ -154,8 +154,8 @@ export class DiscoveryHost implements DiscoveryApi {
     return { ...rest };
   }
 
-  async close(): Promise<void> {
+  async close(opts?: { saveState: boolean }): Promise<void> {
     const svc = await this.svc.catch(() => null);
-    await svc?.close();
+    await svc?.close(opts);
   }
 }

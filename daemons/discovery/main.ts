@@ -15,7 +15,7 @@ runDaemon(async (env) => {
   return {
     methods: discoveryMethods(host, scope),
     status: () => host.status(),
-    close: () => host.close(),
+    close: (o) => host.close(o),
     parkedMethods: new Set<keyof typeof discoveryTable>(['wait_for_change']),
   };
 });

@@ -337,8 +337,9 @@ export class DiscoveryService {
     };
   }
 
-  /** Stops watching and saves the index; a clean close lets the next open continue the journal. */
-  close(): Promise<void> {
+  /** Stops watching and saves the index (unless `saveState` is false: the project is no
+   *  longer this daemon's); a clean close lets the next open continue the journal. */
+  close(opts: { saveState: boolean } = { saveState: true }): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
     this.closing = (async () => {
@@ -351,7 +352,7 @@ export class DiscoveryService {
       // Events may have been lost and no rescan made up for them: the next start must not
       // hand out complete answers from this journal.
       this.cleanClose = this.opened && this.rescanReason === null;
-      await this.persister.flush(true);
+      if (opts.saveState) await this.persister.flush(true);
     })();
     return this.closing;
   }

@@ -33,11 +33,17 @@ export interface DaemonEnv {
   activity(): void;
 }
 
+export interface CloseOptions {
+  saveState: boolean;
+}
+
 export interface HostedService {
   methods: MethodMap;
   /** The daemon's own figures for `status`. */
   status(): Record<string, unknown> | Promise<Record<string, unknown>>;
-  close?(): Promise<void>;
+  /** `saveState` false: the daemon no longer owns its project (its pid file or the project
+   *  itself went): stop without writing into it. */
+  close?(opts: CloseOptions): Promise<void>;
   /** Once the daemon has gone quiet after work (idle-gc.ts), before it collects. */
   quiet?(): void;
   /** Its long polls: a client parked on one (`replibuild watch`) keeps no collection off. */
@@ -161,7 +167,12 @@ async function startDaemon(createService: (env: DaemonEnv) => Promise<HostedServ
   readyFd = fd;
   const paths = projectPaths(root);
   ensureDirs(paths);
-  const log = fileLogger(paths.logFile(name), name);
+  // Cleared when the daemon loses its project (the watchdog below): from then on it writes
+  // nothing into it. Its pid file gone may be `rm -rf` on its way through the tree, and a
+  // log line or a state save landing there makes the removal fail (ENOTEMPTY) or leaves
+  // files behind; with the pid file gone another daemon set may own the state by now.
+  let ownsProject = true;
+  const log = fileLogger(paths.logFile(name), name, () => ownsProject);
   const started = Date.now();
   let stopping = false;
   let server: RpcServer | null = null;
@@ -184,7 +195,7 @@ async function startDaemon(createService: (env: DaemonEnv) => Promise<HostedServ
     const force = setTimeout(() => process.exit(code), 5000);
     force.unref();
     try {
-      await service?.close?.();
+      await service?.close?.({ saveState: ownsProject });
     } catch (e) {
       log.error(`service close failed: ${(e as Error).message}`);
     }
@@ -261,7 +272,7 @@ async function startDaemon(createService: (env: DaemonEnv) => Promise<HostedServ
     const message = describeListenError(e as NodeJS.ErrnoException, wantedPort, name);
     log.error(message);
     tellLauncher({ type: 'failed', message });
-    await service.close?.().catch(() => {});
+    await service.close?.({ saveState: true }).catch(() => {});
     process.exit(1);
   }
 
@@ -278,14 +289,18 @@ async function startDaemon(createService: (env: DaemonEnv) => Promise<HostedServ
 
   // A daemon whose project or pid file is gone has nobody left to serve.
   const watchdog = setInterval(() => {
-    if (!existsSync(root)) return void shutdown('project directory removed');
+    const lost = (reason: string) => {
+      ownsProject = false;
+      void shutdown(reason);
+    };
+    if (!existsSync(root)) return lost('project directory removed');
     let pidInFile = NaN;
     try {
       pidInFile = Number(readFileSync(paths.pidFile(name), 'utf8').trim());
     } catch {
-      return void shutdown('pid file removed');
+      return lost('pid file removed');
     }
-    if (pidInFile !== process.pid) void shutdown(`pid file now names ${pidInFile}`);
+    if (pidInFile !== process.pid) lost(`pid file now names ${pidInFile}`);
   }, WATCHDOG_MS);
   watchdog.unref();
 }

@@ -30,9 +30,10 @@ export interface OrchestratorOptions {
 
 export interface OpenOrchestrator {
   service: OrchestratorService;
-  /** Waits for the build's after-work, then drops the connections to the other
-   *  daemons (an in-process build's CLI exits with them) and saves the cache's counters. */
-  close(): Promise<void>;
+  /** Waits for the build's after-work (not with `saveState` false: the project is no longer
+   *  this daemon's), then drops the connections to the other daemons (an in-process
+   *  build's CLI exits with them) and saves the cache's counters. */
+  close(opts?: { saveState: boolean }): Promise<void>;
   /** Writes the cache's counters (the link hits and misses) out now. */
   flushCacheStats(): Promise<void>;
 }
@@ -57,9 +58,10 @@ export async function openOrchestrator(o: OrchestratorOptions): Promise<OpenOrch
     flushCacheStats: async () => {
       await cache?.flush();
     },
-    close: async () => {
+    close: async (opts = { saveState: true }) => {
       await service.close();
-      await service.settled();
+      // The last build's after-work saves its state: not into a project no longer this daemon's.
+      if (opts.saveState) await service.settled();
       await compilation.close();
       setup.close();
       discovery?.close();

@@ -21,6 +21,6 @@ runDaemon(async (env) => {
   return {
     methods: orchestratorMethods(orchestrator.service, () => orchestrator.flushCacheStats()),
     status: () => orchestrator.service.status(),
-    close: () => orchestrator.close(),
+    close: (o) => orchestrator.close(o),
   };
 });

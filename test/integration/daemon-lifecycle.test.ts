@@ -187,9 +187,19 @@ describe('daemon lifecycle', () => {
     const setup = readRecordFile(p.root, 'setup')!;
     rmSync(join(p.root, '.replibuild/pids/setup.pid'));
     await waitFor(() => !pidAlive(setup.pid), 10_000, 'setup to exit after its pid file went');
-    const pids = DAEMON_NAMES.filter((n) => n !== 'setup').map((n) => readRecordFile(p.root, n)!.pid);
-    // Retried as `rm -rf` would have to be: a daemon seeing the tree go may still log a
-    // line or save its state into it while it is being removed.
+    // A daemon that lost its pid file writes nothing more into the project (it may be
+    // `rm -rf` going through the tree): discovery neither saves its index nor logs its stop.
+    const discovery = readRecordFile(p.root, 'discovery')!;
+    const index = join(p.root, '.replibuild/state/discovery-index.json');
+    const logged = readFileSync(join(p.root, '.replibuild/daemon_logs/discovery.log'), 'utf8');
+    rmSync(index, { force: true });
+    rmSync(join(p.root, '.replibuild/pids/discovery.pid'));
+    await waitFor(() => !pidAlive(discovery.pid), 10_000, 'discovery to exit after its pid file went');
+    expect(existsSync(index)).toBe(false);
+    expect(readFileSync(join(p.root, '.replibuild/daemon_logs/discovery.log'), 'utf8')).toBe(logged);
+    const pids = DAEMON_NAMES.filter((n) => n !== 'setup' && n !== 'discovery').map((n) => readRecordFile(p.root, n)!.pid);
+    // Retried as `rm -rf` would have to be: a daemon writing at the moment (a log line, a
+    // save of its own accord) can still land in a directory being removed.
     rmSync(p.root, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
     await waitFor(() => pids.every((pid) => !pidAlive(pid)), 10_000, 'daemons to exit after the project went');
     // Their last saves did not bring the project back (discovery's once made
